@@ -1,0 +1,1 @@
+"""Visitor kiosk: the lobby device."""

@@ -1,0 +1,68 @@
+"""Events: the immutable facts the visit log is made of.
+
+An event has a globally unique id, the site and device that wrote it, that device's sequence
+number and clock (milliseconds since the epoch, UTC), a kind, the visit it belongs to and a
+small JSON-able payload. Events are never changed or deleted; everything else is derived.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+# Kinds of event. Their payloads are documented where the fold reads them (kiosk.core.visits).
+SIGNED_IN = "signed_in"
+EXPECTED = "expected"
+APPROVAL_REQUESTED = "approval_requested"
+APPROVED = "approved"
+DENIED = "denied"
+BADGE_ISSUED = "badge_issued"
+BADGE_PRINTED = "badge_printed"
+PRINT_FAILED = "print_failed"
+BADGE_LOST = "badge_lost"
+HOST_MET = "host_met"
+SIGNED_OUT = "signed_out"
+RATED = "rated"
+
+KINDS = frozenset({SIGNED_IN, EXPECTED, APPROVAL_REQUESTED, APPROVED, DENIED, BADGE_ISSUED,
+                   BADGE_PRINTED, PRINT_FAILED, BADGE_LOST, HOST_MET, SIGNED_OUT, RATED})
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Event:
+    event_id: str
+    site: str
+    device: str
+    seq: int
+    ts: int  # device clock, ms since the epoch (UTC)
+    kind: str
+    visit_id: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def order_key(self) -> tuple:
+        """A total order that every device computes identically, whatever order it received
+        events in: device clock first (the best guess at real order), then stable tie-breaks."""
+        return (self.ts, self.device, self.seq, self.event_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"event_id": self.event_id, "site": self.site, "device": self.device, "seq": self.seq,
+                "ts": self.ts, "kind": self.kind, "visit_id": self.visit_id, "data": dict(self.data)}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> "Event":
+        return cls(event_id=raw["event_id"], site=raw["site"], device=raw["device"], seq=int(raw["seq"]),
+                   ts=int(raw["ts"]), kind=raw["kind"], visit_id=raw["visit_id"], data=dict(raw.get("data") or {}))
+
+
+def encode_data(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def decode_data(text: str) -> dict[str, Any]:
+    return json.loads(text) if text else {}

@@ -1,0 +1,192 @@
+"""The visit fold: a visit's state, derived from its events alone.
+
+``fold`` gives the same answer for any order and any duplication of the same events, which is
+what lets kiosks, reception and exit posts work offline and agree once their logs meet. It
+does so by deduplicating on event id and replaying in one total order (``Event.order_key``).
+
+Payloads the fold reads:
+
+- ``signed_in``: ``visitor`` {name, company, phone, purpose}, ``host`` {host_id, name,
+  department}, ``lang``, optional ``needs_approval``;
+- ``expected``: the same, for a visitor invited ahead;
+- ``approved`` / ``denied``: optional ``by``, ``note``; the latest decision stands;
+- ``badge_issued``: ``badge_id``, ``issued_at``, ``expires_at`` (ms), ``key_id``, optional
+  ``replaces`` (the badge a reprint revokes);
+- ``badge_printed`` / ``print_failed``: ``badge_id``, ``reason`` on failure;
+- ``badge_lost``: ``badge_id``;
+- ``host_met``; ``signed_out``: ``by`` (scan, manual, auto), optional ``badge_id``, ``note``;
+  the first sign-out wins;
+- ``rated``: ``rating`` 1-5.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Mapping
+
+from kiosk.core import events as ev
+from kiosk.core.events import Event
+
+EXPECTED = "expected"
+AWAITING_APPROVAL = "awaiting_approval"
+WAITING = "waiting"  # on site, waiting for the host
+WITH_HOST = "with_host"  # on site, the host has met them
+SIGNED_OUT = "signed_out"
+DENIED = "denied"
+
+ON_SITE_STATES = frozenset({WAITING, WITH_HOST})
+
+
+@dataclass(frozen=True)
+class Badge:
+    badge_id: str
+    issued_at: int
+    expires_at: int
+    key_id: str = ""
+    revoked: str = ""  # "", "lost" or "reprinted"
+    printed: bool = False
+    print_error: str = ""
+
+
+@dataclass(frozen=True)
+class Visit:
+    visit_id: str
+    state: str
+    site: str = ""
+    visitor: Mapping[str, Any] = field(default_factory=dict)
+    host: Mapping[str, Any] = field(default_factory=dict)
+    lang: str = ""
+    signed_in_at: int | None = None
+    signed_in_device: str = ""
+    host_met_at: int | None = None
+    signed_out_at: int | None = None
+    signed_out_by: str = ""
+    signed_out_device: str = ""
+    badges: tuple[Badge, ...] = ()
+    rating: int | None = None
+
+    @property
+    def on_site(self) -> bool:
+        return self.state in ON_SITE_STATES
+
+    @property
+    def known(self) -> bool:
+        """False when this device has seen only later events (say, a sign-out at an exit post)
+        and not the sign-in itself; sync fills the gap."""
+        return bool(self.visitor)
+
+    @property
+    def current_badge(self) -> Badge | None:
+        live = [b for b in self.badges if not b.revoked]
+        return live[-1] if live else None
+
+    def badge(self, badge_id: str) -> Badge | None:
+        return next((b for b in self.badges if b.badge_id == badge_id), None)
+
+
+def fold(events: Iterable[Event]) -> Visit:
+    """The state of the one visit these events belong to."""
+    unique = {e.event_id: e for e in sorted(events, key=Event.order_key, reverse=True)}
+    ordered = sorted(unique.values(), key=Event.order_key)
+    if not ordered:
+        raise ValueError("fold needs at least one event")
+    folder = _Folder(ordered[0].visit_id, ordered[0].site)
+    for event in ordered:
+        folder.apply(event)
+    return folder.result()
+
+
+class _Folder:
+    def __init__(self, visit_id: str, site: str):
+        self.visit = Visit(visit_id=visit_id, state=EXPECTED, site=site)
+        self.badges: dict[str, Badge] = {}
+        self.expected = False
+        self.signed_in = False
+        self.needs_approval = False
+        self.decision = ""
+
+    def apply(self, e: Event) -> None:
+        handler = getattr(self, "_" + e.kind, None)
+        if handler is not None:  # kinds from newer software are carried, not folded
+            handler(e)
+
+    def _describe(self, e: Event, **extra) -> None:
+        self.visit = replace(self.visit, site=e.site, visitor=dict(e.data.get("visitor") or {}),
+                             host=dict(e.data.get("host") or {}), lang=e.data.get("lang", ""), **extra)
+
+    def _expected(self, e: Event) -> None:
+        self.expected = True
+        if not self.signed_in:
+            self._describe(e)
+
+    def _signed_in(self, e: Event) -> None:
+        if self.signed_in:  # a second sign-in of the same visit keeps the first
+            return
+        self.signed_in = True
+        self.needs_approval = bool(e.data.get("needs_approval"))
+        self._describe(e, signed_in_at=e.ts, signed_in_device=e.device)
+
+    def _approval_requested(self, e: Event) -> None:
+        self.needs_approval = True
+
+    def _approved(self, e: Event) -> None:
+        self.decision = ev.APPROVED
+
+    def _denied(self, e: Event) -> None:
+        self.decision = ev.DENIED
+
+    def _badge_issued(self, e: Event) -> None:
+        badge_id = e.data["badge_id"]
+        badge = self.badges.get(badge_id) or Badge(badge_id, 0, 0)
+        self.badges[badge_id] = replace(badge, issued_at=int(e.data["issued_at"]),
+                                        expires_at=int(e.data["expires_at"]), key_id=e.data.get("key_id", ""))
+        replaced = e.data.get("replaces")
+        if replaced:
+            self._revoke(replaced, "reprinted")
+
+    def _badge_lost(self, e: Event) -> None:
+        self._revoke(e.data["badge_id"], "lost")
+
+    def _revoke(self, badge_id: str, why: str) -> None:
+        badge = self.badges.get(badge_id) or Badge(badge_id, 0, 0)
+        # "lost" outranks "reprinted": whichever order they arrive in, the answer is the same.
+        if badge.revoked != "lost":
+            self.badges[badge_id] = replace(badge, revoked=why)
+
+    def _badge_printed(self, e: Event) -> None:
+        self._print_outcome(e.data["badge_id"], printed=True, print_error="")
+
+    def _print_failed(self, e: Event) -> None:
+        self._print_outcome(e.data["badge_id"], printed=False, print_error=e.data.get("reason", "unknown"))
+
+    def _print_outcome(self, badge_id: str, **outcome) -> None:
+        badge = self.badges.get(badge_id) or Badge(badge_id, 0, 0)
+        if not badge.printed:  # once printed, a later failed retry changes nothing
+            self.badges[badge_id] = replace(badge, **outcome)
+
+    def _host_met(self, e: Event) -> None:
+        if self.visit.host_met_at is None:
+            self.visit = replace(self.visit, host_met_at=e.ts)
+
+    def _signed_out(self, e: Event) -> None:
+        if self.visit.signed_out_at is None:  # the first sign-out wins
+            self.visit = replace(self.visit, signed_out_at=e.ts, signed_out_by=e.data.get("by", ""),
+                                 signed_out_device=e.device)
+
+    def _rated(self, e: Event) -> None:
+        self.visit = replace(self.visit, rating=int(e.data["rating"]))
+
+    def result(self) -> Visit:
+        issued = sorted(self.badges.values(), key=lambda b: (b.issued_at, b.badge_id))
+        return replace(self.visit, state=self._state(), badges=tuple(issued))
+
+    def _state(self) -> str:
+        if self.visit.signed_out_at is not None:
+            return SIGNED_OUT
+        if self.decision == ev.DENIED:
+            return DENIED
+        if not self.signed_in:
+            return EXPECTED
+        if self.needs_approval and self.decision != ev.APPROVED:
+            return AWAITING_APPROVAL
+        return WITH_HOST if self.visit.host_met_at is not None else WAITING

@@ -1,0 +1,48 @@
+"""The kiosk package's exceptions: one base class, so callers can catch everything we raise.
+
+Every message is written for the person who has to act on it (an operator at a terminal or,
+through the UI's translations, a visitor); the ``code`` lets a UI pick a translated text.
+"""
+
+
+class KioskError(Exception):
+    """Base class of every error the kiosk package raises on purpose."""
+
+    code = "error"
+
+
+class SettingsError(KioskError):
+    """A setting has a value we cannot use; the message names the setting and what it accepts."""
+
+    code = "settings"
+
+
+class StoreError(KioskError):
+    """The local log cannot be opened or written (missing, read-only, full, corrupt)."""
+
+    code = "store"
+
+
+class ValidationError(KioskError):
+    """Visitor input that we refuse; ``field`` names the input, ``code`` says why."""
+
+    def __init__(self, field: str, code: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.code = code
+
+
+class HostFileError(KioskError):
+    """A host directory file that cannot be imported (encoding, header, rows)."""
+
+    code = "host_file"
+
+
+class HostNotFound(KioskError):
+    """No host, or more than one, matches what was asked for."""
+
+    code = "host_not_found"
+
+    def __init__(self, message: str, candidates=()):
+        super().__init__(message)
+        self.candidates = list(candidates)

@@ -1,0 +1,164 @@
+"""The device's settings: declared once, read from a TOML file, overridden by environment.
+
+Precedence, lowest first: the defaults below, the TOML file (``--config PATH`` or
+``KIOSK_CONFIG``), then ``KIOSK_<NAME>`` environment variables. A value we cannot use raises
+:class:`SettingsError` with one line that names the setting and what it accepts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+from kiosk.errors import SettingsError
+
+ROLES = ("visitor", "reception", "exit")
+LANGUAGES = ("zh_CN", "zh_TW", "en")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,19}$")
+_TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def _default_data_dir(env: Mapping[str, str]) -> str:
+    base = env.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "kiosk")
+
+
+def _default_device() -> str:
+    host = re.sub(r"[^A-Za-z0-9_.-]", "-", socket.gethostname())[:20].strip("-.")
+    return host or "kiosk"
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value not in options:
+            raise ValueError("one of " + ", ".join(options))
+        return value
+
+    return parse
+
+
+def _short_name(value: str) -> str:
+    if not _NAME_RE.match(value):
+        raise ValueError("1-20 characters: letters, digits, '-', '_' or '.', starting with a letter or digit")
+    return value
+
+
+def _time_of_day(value: str) -> str:
+    if value and not _TIME_RE.match(value):
+        raise ValueError("a time of day HH:MM (24-hour), or empty to switch it off")
+    return value
+
+
+def _positive_int(value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError("a whole number greater than 0") from None
+    if number <= 0:
+        raise ValueError("a whole number greater than 0")
+    return number
+
+
+def _url_or_empty(value: str) -> str:
+    if value and not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError("an http:// or https:// URL, or empty for stand-alone")
+    return value
+
+
+def _printer_url(value: str) -> str:
+    if value and not re.match(r"^(network|usb|serial|file|cups|preview)://", value):
+        raise ValueError("a URL such as network://HOST:9100, usb://VID:PID, serial:///dev/ttyUSB0, "
+                         "file:///dev/usb/lp0, cups://QUEUE or preview://DIR")
+    return value
+
+
+def _text(value: str) -> str:
+    return value
+
+
+def _setting(default, parse: Callable[[Any], Any], help: str):
+    return field(default=default, metadata={"parse": parse, "help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: str = _setting("", _text, "where the SQLite log, keys and badge previews live")
+    printer: str = _setting("", _printer_url, "printer URL; empty means preview://DATA_DIR/previews")
+    server: str = _setting("", _url_or_empty, "central server base URL; empty means stand-alone")
+    token: str = _setting("", _text, "this device's token for the central server")
+    site: str = _setting("default", _short_name, "the site this device belongs to")
+    device: str = _setting("", _short_name, "this device's name (default: the host name)")
+    role: str = _setting("visitor", _choice(ROLES), "visitor, reception or exit")
+    language: str = _setting("zh_CN", _choice(LANGUAGES), "default language: zh_CN, zh_TW or en")
+    organisation: str = _setting("", _text, "the company shown on badges")
+    badge_valid_hours: int = _setting(12, _positive_int, "how long a badge stays valid")
+    auto_signout_at: str = _setting("", _time_of_day, "HH:MM when visitors still on site are signed out")
+
+    def __post_init__(self):
+        if not self.data_dir:
+            object.__setattr__(self, "data_dir", _default_data_dir(os.environ))
+        if not self.device:
+            object.__setattr__(self, "device", _default_device())
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).expanduser()
+
+    @property
+    def printer_url(self) -> str:
+        return self.printer or f"preview://{self.data_path / 'previews'}"
+
+
+def env_name(name: str) -> str:
+    return "KIOSK_" + name.upper()
+
+
+def load_settings(config: str | os.PathLike | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from defaults, the TOML file and the environment (``os.environ`` by default)."""
+    env = os.environ if env is None else env
+    config = config or env.get("KIOSK_CONFIG")
+    values: dict[str, tuple[Any, str]] = {}
+    if config:
+        for key, value in _read_toml(Path(config)).items():
+            values[key] = (value, f"{key} in {config}")
+    for f in dataclasses.fields(Settings):
+        if env_name(f.name) in env:
+            values[f.name] = (env[env_name(f.name)], env_name(f.name))
+    parsed = {name: _parse(name, value, where) for name, (value, where) in values.items()}
+    parsed["data_dir"] = parsed.get("data_dir") or _default_data_dir(env)
+    return Settings(**parsed)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise SettingsError(f"config file {path} does not exist") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"config file {path} cannot be read: {exc}") from None
+    known = {f.name for f in dataclasses.fields(Settings)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise SettingsError(f"config file {path}: unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    return data
+
+
+def _parse(name: str, value: Any, where: str) -> Any:
+    f = next(f for f in dataclasses.fields(Settings) if f.name == name)
+    try:
+        if f.type == "str" and not isinstance(value, str):
+            raise ValueError("text in quotes")
+        return f.metadata["parse"](value)
+    except ValueError as exc:
+        raise SettingsError(f"{where}: expected {exc} (got {value!r})") from None

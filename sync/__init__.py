@@ -1,0 +1,1 @@
+"""The sync protocol between devices and the central server: client (requests) and server."""

@@ -1,0 +1,108 @@
+"""The visit fold: same answer for any order and duplication; the rules of a visit's life."""
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kiosk.core import events as ev
+from kiosk.core.events import Event
+from kiosk.core.visits import (AWAITING_APPROVAL, DENIED, EXPECTED, SIGNED_OUT, WAITING, WITH_HOST, fold)
+
+VISIT = "V" * 16
+
+
+def make(kind, ts, device="k1", seq=None, **data):
+    make.counter += 1
+    return Event(f"e{make.counter:04d}", "hq", device, seq or make.counter, ts, kind, VISIT, data)
+
+
+make.counter = 0
+
+SIGNED_IN_DATA = {"visitor": {"name": "张三", "company": "华为"}, "host": {"name": "李四"}, "lang": "zh_CN"}
+
+
+def issued(ts, badge, replaces=None, device="k1"):
+    data = {"badge_id": badge, "issued_at": ts, "expires_at": ts + 3_600_000}
+    if replaces:
+        data["replaces"] = replaces
+    return make(ev.BADGE_ISSUED, ts, device, **data)
+
+
+def life():
+    """A busy visit touched by three devices: sign in, print fails, reprint, lost, met, two sign-outs."""
+    return [
+        make(ev.SIGNED_IN, 1000, **SIGNED_IN_DATA),
+        issued(1000, "AAAAAAAA"),
+        make(ev.PRINT_FAILED, 1100, badge_id="AAAAAAAA", reason="paper out"),
+        issued(2000, "BBBBBBBB", replaces="AAAAAAAA"),
+        make(ev.BADGE_PRINTED, 2100, badge_id="BBBBBBBB"),
+        make(ev.HOST_MET, 3000, device="reception"),
+        make(ev.BADGE_LOST, 3500, device="reception", badge_id="BBBBBBBB"),
+        issued(3600, "CCCCCCCC", device="reception"),
+        make(ev.SIGNED_OUT, 5000, device="exit1", by="scan", badge_id="CCCCCCCC"),
+        make(ev.SIGNED_OUT, 5000, device="exit2", by="scan", badge_id="CCCCCCCC"),
+        make(ev.SIGNED_OUT, 9000, device="k1", by="auto"),
+        make(ev.RATED, 9500, rating=4),
+    ]
+
+
+LIFE = life()
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(range(len(LIFE))), min_size=1, max_size=40), st.randoms())
+def test_fold_ignores_order_and_duplicates(picks, rnd):
+    chosen = [LIFE[i] for i in picks]
+    shuffled = chosen * 2
+    rnd.shuffle(shuffled)
+    assert fold(shuffled) == fold(sorted(chosen, key=lambda e: e.event_id))
+
+
+def test_whole_life_of_a_visit():
+    visit = fold(LIFE)
+    assert visit.state == SIGNED_OUT
+    # the first sign-out wins; the tie at ts 5000 is broken the same way everywhere (device name)
+    assert (visit.signed_out_at, visit.signed_out_device, visit.signed_out_by) == (5000, "exit1", "scan")
+    assert visit.host_met_at == 3000
+    revoked = {b.badge_id: b.revoked for b in visit.badges}
+    assert revoked == {"AAAAAAAA": "reprinted", "BBBBBBBB": "lost", "CCCCCCCC": ""}
+    assert visit.current_badge.badge_id == "CCCCCCCC"
+    assert visit.badge("AAAAAAAA").print_error == "paper out" and not visit.badge("AAAAAAAA").printed
+    assert visit.badge("BBBBBBBB").printed
+    assert visit.rating == 4
+    assert visit.visitor["name"] == "张三"
+
+
+def test_states_through_a_day():
+    signed_in = make(ev.SIGNED_IN, 1000, **SIGNED_IN_DATA)
+    assert fold([signed_in]).state == WAITING
+    assert fold([signed_in, make(ev.HOST_MET, 2000)]).state == WITH_HOST
+    assert fold([make(ev.EXPECTED, 500, **SIGNED_IN_DATA)]).state == EXPECTED
+    needs = make(ev.SIGNED_IN, 1000, needs_approval=True, **SIGNED_IN_DATA)
+    assert fold([needs]).state == AWAITING_APPROVAL
+    assert fold([needs, make(ev.APPROVED, 1500)]).state == WAITING
+    assert fold([needs, make(ev.DENIED, 1500)]).state == DENIED
+    # the latest decision stands
+    assert fold([needs, make(ev.DENIED, 1500), make(ev.APPROVED, 1600)]).state == WAITING
+
+
+def test_lost_outranks_reprinted_in_any_order():
+    events = [issued(1000, "AAAAAAAA"), issued(2000, "BBBBBBBB", replaces="AAAAAAAA"),
+              make(ev.BADGE_LOST, 1500, badge_id="AAAAAAAA")]
+    for _ in range(10):
+        random.shuffle(events)
+        assert fold(events).badge("AAAAAAAA").revoked == "lost"
+
+
+def test_sign_out_seen_before_sign_in_is_an_unknown_visit_then_completes():
+    out = make(ev.SIGNED_OUT, 5000, device="exit1", by="scan")
+    alone = fold([out])
+    assert alone.state == SIGNED_OUT and not alone.known
+    whole = fold([out, make(ev.SIGNED_IN, 1000, **SIGNED_IN_DATA)])
+    assert whole.known and whole.state == SIGNED_OUT and whole.signed_in_at == 1000
+
+
+def test_unknown_kinds_are_carried_not_folded():
+    signed_in = make(ev.SIGNED_IN, 1000, **SIGNED_IN_DATA)
+    assert fold([signed_in, make("from_the_future", 2000, x=1)]) == fold([signed_in])
