@@ -1,0 +1,1 @@
+"""Badge and list layout (Pillow), ESC/POS output, a virtual printer."""

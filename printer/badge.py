@@ -1,0 +1,438 @@
+"""The temporary visitor access card (临时访客卡) as a 1-bit raster for a thermal printer.
+
+Chinese text reaches the printer as an image, so the whole badge is laid out here with
+Pillow: a black header band, the visitor's name large, company, host, times, the signed QR
+code that the exit post scans, the badge number and a sign-out reminder.  Every text is
+fitted to the paper (shrink, then wrap, then ellipsize) so no input can push anything off
+the edge, and the QR is drawn at whole dots per module with a full quiet zone so cheap
+scanners read it on the first try.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+
+import qrcode
+from PIL import Image, ImageDraw, ImageFont
+
+from printer.errors import BadgeLayoutError
+from printer.fonts import font
+
+BADGE_WIDTHS = (384, 512, 576)
+
+_REFERENCE_WIDTH = 576  # sizes below are designed at 80 mm and scaled for narrower paper
+_MARGIN = 8
+_QR_QUIET_MODULES = 4  # the QR standard's quiet zone; python-escpos prints only 1
+_QR_MIN_DOTS, _QR_MAX_DOTS = 4, 8
+_QR_WIDTH_SHARE = 0.8
+_ELLIPSIS = "…"
+
+# Line geometry in em: Noto Sans CJK's ideographs reach ~0.88 em above the baseline and
+# accented capitals ~0.95 em; descenders reach ~0.25 em below.
+_ASCENT, _DESCENT, _LINE_STEP = 0.98, 0.26, 1.24
+
+_LABELS = {
+    "zh_CN": {
+        "title": "访客 VISITOR",
+        "host": ("被访人", "Host"),
+        "visit": ("来访时间", "Visit"),
+        "valid": ("有效至", "Valid until"),
+        "footer": ("离开时请在出口扫码签退", "Scan at exit when leaving"),
+    },
+    "zh_TW": {
+        "title": "訪客 VISITOR",
+        "host": ("受訪人", "Host"),
+        "visit": ("來訪時間", "Visit"),
+        "valid": ("有效至", "Valid until"),
+        "footer": ("離開時請在出口掃碼簽退", "Scan at exit when leaving"),
+    },
+    "en": {
+        "title": "VISITOR",
+        "host": ("Host",),
+        "visit": ("Visit",),
+        "valid": ("Valid until",),
+        "footer": ("Scan at exit when leaving",),
+    },
+}
+
+
+@dataclass(frozen=True)
+class BadgeContent:
+    """What a badge shows.  Times are timezone-aware and shown in their own zone."""
+
+    name: str
+    company: str
+    host_name: str
+    host_department: str
+    issued_at: datetime
+    valid_until: datetime
+    badge_number: str
+    qr_text: str
+    organisation: str = ""
+    lang: str = "zh_CN"
+
+    def __post_init__(self):
+        if self.lang not in _LABELS:
+            raise ValueError(f"badge language {self.lang!r} is not one of {sorted(_LABELS)}")
+        for field in ("issued_at", "valid_until"):
+            if getattr(self, field).tzinfo is None:
+                raise ValueError(f"BadgeContent.{field} must be timezone-aware")
+
+
+@dataclass(frozen=True)
+class FittedText:
+    """Text broken into lines that each fit a width, with the font to draw them in."""
+
+    font: ImageFont.FreeTypeFont
+    lines: tuple[str, ...]
+    truncated: bool = False  # the last line was cut and ends in an ellipsis
+
+    @property
+    def ascent(self) -> int:
+        return round(self.font.size * _ASCENT) if self.lines else 0
+
+    @property
+    def height(self) -> int:
+        if not self.lines:
+            return 0
+        size = self.font.size
+        return self.ascent + round((len(self.lines) - 1) * _LINE_STEP * size + _DESCENT * size)
+
+    def draw(self, draw: ImageDraw.ImageDraw, x: int, top: int, width: int, *,
+             center: bool = False, fill: int = 0) -> None:
+        step = _LINE_STEP * self.font.size
+        for i, line in enumerate(self.lines):
+            baseline = top + self.ascent + round(i * step)
+            if center:
+                draw.text((x + width / 2, baseline), line, font=self.font, fill=fill, anchor="ms")
+            else:
+                draw.text((x, baseline), line, font=self.font, fill=fill, anchor="ls")
+
+
+def render_badge(content: BadgeContent, width: int) -> Image.Image:
+    """The badge as a mode "1" image exactly ``width`` dots wide (the printable width)."""
+    if width < 256:
+        raise ValueError(f"badge width {width} is narrower than any receipt printer (>= 256 dots)")
+    scale = _Scale(width)
+    parts = [
+        _header(content, scale),
+        scale.px(22),
+        _identity(content, scale),
+        scale.px(18),
+        _rule(scale),
+        scale.px(16),
+        _details(content, scale),
+        _qr_section(content, scale),
+        _rule(scale),
+        scale.px(12),
+        _footer(content, scale),
+        scale.px(28),
+    ]
+    return _threshold(_stack(parts, width))
+
+
+def fit_text(text: str, width: int, *, max_size: int, min_size: int, max_lines: int,
+             wrap_below: int | None = None, bold: bool = False,
+             lang: str = "zh_CN") -> FittedText:
+    """Fit ``text`` into at most ``max_lines`` lines no wider than ``width`` dots.
+
+    The text is set on one line at the largest size up to ``max_size`` that fits.  Below
+    ``wrap_below`` (default ``min_size``) a wrapped layout at a larger size is preferred, if
+    one exists; failing both, the text is wrapped at ``min_size`` and what still does not fit
+    is cut with an ellipsis.  CJK breaks between any two characters, Latin at spaces and
+    after hyphens, and a word wider than the line is broken anywhere.
+    """
+    face = partial(font, bold=bold, lang=lang)
+    text = " ".join(unicodedata.normalize("NFC", text).split())
+    if not text:
+        return FittedText(face(max_size), ())
+    length = face(max_size).getlength(text)
+    if length <= width:  # also spares zero-width text (e.g. only U+200B) a division by zero
+        return FittedText(face(max_size), (text,))
+    single = _one_line_size(text, length, width, max_size, min_size, face)
+    if single >= (wrap_below or min_size):
+        return FittedText(face(single), (text,))
+    units = _units(text)
+    # Start where the text's length would just fill max_lines, then step down by ~8 %:
+    # a handful of trial wraps, not one per size.
+    size = min(max_size, int(max_size * width * max_lines / length))
+    while max_lines > 1 and size >= max(min_size, single + 1):
+        lines, overflow = _wrap(units, face(size), width, max_lines)
+        if not overflow:
+            return FittedText(face(size), tuple(lines))
+        size = min(size - 1, int(size * 0.92))
+    if single >= min_size:
+        return FittedText(face(single), (text,))
+    lines, overflow = _wrap(units, face(min_size), width, max_lines)
+    if overflow:
+        lines[-1] = _ellipsize(lines[-1], face(min_size), width)
+    return FittedText(face(min_size), tuple(lines), truncated=overflow)
+
+
+def _one_line_size(text, length, width, max_size, min_size, face) -> int:
+    """The largest size that fits ``text`` on one line; below ``min_size`` means none."""
+    # Advances scale linearly with size, so the size is computed, not searched; hinting can
+    # make it a dot too wide, which the loop corrects.
+    size = min(max_size, int(max_size * width / length))
+    while size >= min_size and face(size).getlength(text) > width:
+        size -= 1
+    return size
+
+
+_CJK = (
+    "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff"
+)
+_OPENING = "([{（《「『【〈〔“‘"
+_CLOSING = ")]}）》」』】〉〕”’，。、；：！？,.;:!?"
+# One unbreakable unit: a CJK character or a Latin word (split after hyphens), with opening
+# punctuation glued to its front and closing punctuation and spaces to its back, so no line
+# starts with "，" or ends with "（".
+_UNIT = re.compile(
+    rf"[{re.escape(_OPENING)}]*(?:[{_CJK}]|[^\s{_CJK}-]+-*|-+)[{re.escape(_CLOSING)}]*\s*"
+)
+
+
+def _units(text: str) -> list[str]:
+    return _UNIT.findall(text)
+
+
+def _wrap(units: list[str], f: ImageFont.FreeTypeFont, width: int, max_lines: int):
+    """Greedy line filling; returns the lines and whether text was left over."""
+    units = list(units)  # _take_line may split an over-long word in place
+    lines, i = [], 0
+    while i < len(units) and len(lines) < max_lines:
+        end = _take_line(units, i, f, width)
+        lines.append("".join(units[i:end]).rstrip())
+        i = end
+    return lines, i < len(units)
+
+
+def _take_line(units: list[str], start: int, f: ImageFont.FreeTypeFont, width: int) -> int:
+    """The end index of the longest run of units from ``start`` that fits ``width``."""
+    def fits(n: int) -> bool:
+        return f.getlength("".join(units[start:start + n]).rstrip()) <= width
+
+    if not fits(1):
+        word = units[start]
+        keep = max(1, _longest_prefix(len(word), lambda k: f.getlength(word[:k]) <= width))
+        units[start:start + 1] = [word[:keep], word[keep:]]
+        return start + 1
+    # Gallop then bisect, so a 10,000-character name costs a few measurements, not thousands.
+    good, bad = 1, 2
+    while start + bad <= len(units) and fits(bad):
+        good, bad = bad, bad * 2
+    bad = min(bad, len(units) - start + 1)
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        good, bad = (mid, bad) if fits(mid) else (good, mid)
+    return start + good
+
+
+def _ellipsize(line: str, f: ImageFont.FreeTypeFont, width: int) -> str:
+    keep = _longest_prefix(len(line), lambda k: f.getlength(line[:k].rstrip() + _ELLIPSIS) <= width)
+    return line[:keep].rstrip() + _ELLIPSIS
+
+
+def _longest_prefix(n: int, fits) -> int:
+    """The largest k in 0..n with fits(k), for a monotone ``fits`` (fits(0) assumed)."""
+    good, bad = 0, n + 1
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        good, bad = (mid, bad) if fits(mid) else (good, mid)
+    return good
+
+
+class _Scale:
+    """Sizes designed for 576 dots, scaled to the paper but never below a legible floor."""
+
+    def __init__(self, width: int):
+        self.width = width
+        self.inner = width - 2 * _MARGIN
+
+    def px(self, base: int, floor: int = 0) -> int:
+        return max(floor, round(base * self.width / _REFERENCE_WIDTH))
+
+
+def _canvas(width: int, height: int, fill: int = 255) -> Image.Image:
+    return Image.new("L", (width, max(0, height)), fill)
+
+
+def _header(content: BadgeContent, s: _Scale) -> Image.Image:
+    labels = _LABELS[content.lang]
+    title = fit_text(labels["title"], s.inner, max_size=s.px(44, 30), min_size=s.px(28, 22),
+                     max_lines=1, bold=True, lang=content.lang)
+    org = fit_text(content.organisation, s.inner, max_size=s.px(22, 17), min_size=s.px(18, 15),
+                   max_lines=1, lang=content.lang)
+    pad = s.px(14)
+    gap = s.px(6) if org.lines else 0
+    image = _canvas(s.width, pad + title.height + gap + org.height + pad, fill=0)
+    draw = ImageDraw.Draw(image)
+    title.draw(draw, _MARGIN, pad, s.inner, center=True, fill=255)
+    org.draw(draw, _MARGIN, pad + title.height + gap, s.inner, center=True, fill=255)
+    return image
+
+
+def _identity(content: BadgeContent, s: _Scale) -> Image.Image:
+    name = fit_text(content.name, s.inner, max_size=s.px(72, 50), min_size=s.px(36, 28),
+                    wrap_below=s.px(48, 36), max_lines=2, bold=True, lang=content.lang)
+    company = fit_text(content.company, s.inner, max_size=s.px(32, 24), min_size=s.px(24, 20),
+                       max_lines=2, lang=content.lang)
+    gap = s.px(10) if company.lines else 0
+    image = _canvas(s.width, name.height + gap + company.height)
+    draw = ImageDraw.Draw(image)
+    name.draw(draw, _MARGIN, 0, s.inner, center=True)
+    company.draw(draw, _MARGIN, name.height + gap, s.inner, center=True)
+    return image
+
+
+def _details(content: BadgeContent, s: _Scale) -> Image.Image:
+    """Label/value rows: host (and department), visit time, valid until."""
+    labels = _LABELS[content.lang]
+    # Primary label (Chinese, or the only English one) and its smaller English gloss.
+    label_fonts = (font(s.px(22, 18), lang=content.lang), font(s.px(16, 14), lang=content.lang))
+    label_width = max(f.getlength(text) for key in ("host", "visit", "valid")
+                      for f, text in zip(label_fonts, labels[key]))
+    value_x = _MARGIN + round(label_width) + s.px(18)
+    value_width = s.width - _MARGIN - value_x
+
+    def value(text, size, floor, *, bold=False, lines=2):
+        return fit_text(text, value_width, max_size=s.px(size, floor), min_size=s.px(20, 16),
+                        max_lines=lines, bold=bold, lang=content.lang)
+
+    rows = [
+        ("host", [value(content.host_name, 30, 22, bold=True), value(content.host_department, 24, 18)]),
+        ("visit", [value(_when(content.issued_at), 26, 19, lines=1)]),
+        ("valid", [value(_when(content.valid_until), 26, 19, lines=1, bold=True)]),
+    ]
+    rendered = []
+    for key, values in rows:
+        values = [v for v in values if v.lines]  # an empty value drops its line, or its row
+        if values:
+            label = [FittedText(f, (text,)) for f, text in zip(label_fonts, labels[key])]
+            rendered.append(_row(label, values, value_x, value_width, s))
+    return _stack(_interleave(rendered, s.px(14)), s.width)
+
+
+def _row(label: list[FittedText], values: list[FittedText], value_x: int, value_width: int,
+         s: _Scale) -> Image.Image:
+    # Top-align the two columns on their first baselines, not their boxes.
+    label_top = max(0, values[0].ascent - label[0].ascent)
+    value_top = max(0, label[0].ascent - values[0].ascent)
+    height = max(label_top + _column_height(label, s.px(2)),
+                 value_top + _column_height(values, s.px(4)))
+    image = _canvas(s.width, height)
+    draw = ImageDraw.Draw(image)
+    _draw_column(draw, label, _MARGIN, label_top, value_x - _MARGIN, s.px(2))
+    _draw_column(draw, values, value_x, value_top, value_width, s.px(4))
+    return image
+
+
+def _column_height(texts: list[FittedText], gap: int) -> int:
+    return sum(t.height for t in texts) + gap * (len(texts) - 1)
+
+
+def _draw_column(draw, texts: list[FittedText], x: int, top: int, width: int, gap: int) -> None:
+    for text in texts:
+        text.draw(draw, x, top, width)
+        top += text.height + gap
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _qr_section(content: BadgeContent, s: _Scale) -> Image.Image:
+    """The QR with its quiet zone (which doubles as spacing), and the badge number under it."""
+    qr = _qr_image(content.qr_text, s.width)
+    number = fit_text(f"No. {content.badge_number}", s.inner, max_size=s.px(28, 22),
+                      min_size=s.px(18, 16), max_lines=1, bold=True, lang=content.lang)
+    image = _canvas(s.width, qr.height + number.height + s.px(16))
+    image.paste(qr, ((s.width - qr.width) // 2, 0))
+    number.draw(ImageDraw.Draw(image), _MARGIN, qr.height, s.inner, center=True)
+    return image
+
+
+def _qr_image(qr_text: str, width: int) -> Image.Image:
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M,
+                       border=_QR_QUIET_MODULES, box_size=1)
+    qr.add_data(qr_text)
+    qr.make(fit=True)
+    matrix = qr.get_matrix()  # includes the quiet zone
+    modules = len(matrix)
+    dots = _dots_per_module(modules, width, len(qr_text))
+    pixels = bytes(0 if dark else 255 for row in matrix for dark in row)
+    small = Image.frombytes("L", (modules, modules), pixels)
+    return small.resize((modules * dots, modules * dots), Image.Resampling.NEAREST)
+
+
+def _dots_per_module(modules: int, width: int, text_length: int) -> int:
+    """The largest whole number of dots per module that keeps the code and its quiet zone
+    within ~80 % of the paper, capped at 8 (larger only slows scanning), at least 4."""
+    dots = min(_QR_MAX_DOTS, int(width * _QR_WIDTH_SHARE) // modules)
+    if dots >= _QR_MIN_DOTS:
+        return dots
+    # The white quiet zone may run into the margins, so the full width is the true limit;
+    # beyond it a refused badge is better than one the exit post cannot read.
+    if width // modules >= _QR_MIN_DOTS:
+        return _QR_MIN_DOTS
+    raise BadgeLayoutError(f"a QR of {text_length} characters needs {modules * _QR_MIN_DOTS} "
+                           f"dots at {_QR_MIN_DOTS} per module; the paper has {width}")
+
+
+def _footer(content: BadgeContent, s: _Scale) -> Image.Image:
+    """The sign-out reminder: one line when it fits, else one line per language."""
+    parts = _LABELS[content.lang]["footer"]
+    sizes = dict(max_size=s.px(21, 17), min_size=s.px(18, 15), lang=content.lang)
+    # One line only when it fits with room to spare: edge to edge it reads as clutter.
+    joined = fit_text(" / ".join(parts), round(s.inner * 0.9), max_lines=1, **sizes)
+    if joined.truncated or joined.font.size < sizes["max_size"]:
+        texts = [fit_text(part, s.inner, max_lines=2, **sizes) for part in parts]
+    else:
+        texts = [joined]
+    image = _canvas(s.width, _column_height(texts, s.px(2)))
+    top = 0
+    for text in texts:
+        text.draw(ImageDraw.Draw(image), _MARGIN, top, s.inner, center=True)
+        top += text.height + s.px(2)
+    return image
+
+
+def _rule(s: _Scale) -> Image.Image:
+    image = _canvas(s.width, 2, fill=255)
+    ImageDraw.Draw(image).line((_MARGIN, 0, s.width - _MARGIN - 1, 0), fill=0, width=2)
+    return image
+
+
+def _interleave(images: list[Image.Image], gap: int) -> list:
+    parts: list = []
+    for i, image in enumerate(images):
+        parts += [gap, image] if i else [image]
+    return parts
+
+
+def _stack(parts: list, width: int) -> Image.Image:
+    """Images and integer gaps, top to bottom, on one white canvas."""
+    height = sum(p if isinstance(p, int) else p.height for p in parts)
+    canvas = _canvas(width, height)
+    y = 0
+    for part in parts:
+        if isinstance(part, int):
+            y += part
+        else:
+            canvas.paste(part, (0, y))
+            y += part.height
+    return canvas
+
+
+# Threshold, not dither: antialiased edges become solid strokes, which thermal heads print
+# crisply, instead of a speckle of dots.
+_THRESHOLD = [0 if v < 144 else 255 for v in range(256)]
+
+
+def _threshold(image: Image.Image) -> Image.Image:
+    return image.point(_THRESHOLD, "1")
