@@ -1,0 +1,221 @@
+"""The ``kiosk`` command: the operator's contract (see README), a thin layer over services.
+
+Exit statuses a script can rely on: 0 done; 1 refused or failed (the message says why, and
+nothing already recorded is lost); 2 bad usage; 4 the visit was recorded but its badge did not
+print (reprint it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+from kiosk.core import tokens
+from kiosk.core.visits import Visit
+from kiosk.errors import KioskError
+from kiosk.hostcsv import read_hosts_csv
+from kiosk.services import CheckIn, CheckOut, Kiosk, end_of_day_cutoff
+from kiosk.settings import ROLES, load_settings
+from printer.device import open_printer
+from printer.errors import PrinterError
+
+EXIT_REFUSED = 1
+EXIT_NOT_PRINTED = 4
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (KioskError, PrinterError) as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="Self-service visitor kiosk.")
+    parser.add_argument("--config", help="TOML settings file (default: $KIOSK_CONFIG)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    hosts = commands.add_parser("hosts", help="the host directory").add_subparsers(dest="hosts_command", required=True)
+    imp = hosts.add_parser("import", help="load the host directory from a CSV file (name,department,email,phone)")
+    imp.add_argument("file")
+    imp.set_defaults(handler=cmd_hosts_import)
+    find = hosts.add_parser("search", help="search the directory as the touchscreen does (pinyin, initials)")
+    find.add_argument("query")
+    find.add_argument("--json", action="store_true")
+    find.set_defaults(handler=cmd_hosts_search)
+
+    checkin = commands.add_parser("checkin", help="sign a visitor in and print the badge")
+    checkin.add_argument("--name", required=True)
+    checkin.add_argument("--host", required=True, help="host name, email or search text naming one host")
+    checkin.add_argument("--company", default="")
+    checkin.add_argument("--phone", default="")
+    checkin.add_argument("--purpose", default="")
+    checkin.add_argument("--lang", choices=("zh_CN", "zh_TW", "en"), help="badge language (default: settings)")
+    checkin.add_argument("--json", action="store_true")
+    checkin.set_defaults(handler=cmd_checkin)
+
+    checkout = commands.add_parser("checkout", help="what the exit post does with one scan")
+    checkout.add_argument("--scan", required=True, help="the text the scanner read")
+    checkout.add_argument("--json", action="store_true")
+    checkout.set_defaults(handler=cmd_checkout)
+
+    onsite = commands.add_parser("onsite", help="who is on site now")
+    onsite.add_argument("--json", action="store_true")
+    onsite.set_defaults(handler=cmd_onsite)
+
+    reprint = commands.add_parser("reprint", help="print a new badge for a visitor on site (the old one is revoked)")
+    reprint.add_argument("visit_id")
+    reprint.add_argument("--json", action="store_true")
+    reprint.set_defaults(handler=cmd_reprint)
+
+    lost = commands.add_parser("lost", help="record a lost badge; it will no longer let anyone out")
+    lost.add_argument("badge", help="badge number as printed (K7QF-2M9X) or the scanned text")
+    lost.set_defaults(handler=cmd_lost)
+
+    eod = commands.add_parser("end-of-day", help="sign out everyone still on site from before the daily cut-off")
+    eod.add_argument("--json", action="store_true")
+    eod.set_defaults(handler=cmd_end_of_day)
+    return parser
+
+
+def _kiosk(args) -> Kiosk:
+    settings = load_settings(args.config)
+    return Kiosk.open(settings, open_printer(settings.printer_url))
+
+
+def _emit(args, payload: dict[str, Any], text: str) -> None:
+    print(json.dumps(payload, ensure_ascii=False) if args.json else text)
+
+
+def _time(ms: int | None) -> str | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000).astimezone().isoformat(timespec="seconds")
+
+
+def _minutes(start_ms: int | None, end_ms: int | None) -> int | None:
+    return None if start_ms is None or end_ms is None else round((end_ms - start_ms) / 60_000)
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+def cmd_hosts_import(args) -> int:
+    hosts = read_hosts_csv(args.file)
+    count = _kiosk(args).import_hosts(hosts)
+    print(f"imported {count} hosts from {args.file}")
+    return 0
+
+
+def cmd_hosts_search(args) -> int:
+    found = _kiosk(args).host_index().search(args.query)
+    rows = [{"host_id": h.host_id, "name": h.name, "department": h.department, "email": h.email} for h in found]
+    _emit(args, {"hosts": rows}, "\n".join(f"{h.name}\t{h.department}\t{h.email}" for h in found) or "no match")
+    return 0
+
+
+def cmd_checkin(args) -> int:
+    kiosk = _kiosk(args)
+    result = kiosk.check_in(name=args.name, host=kiosk.find_host(args.host), company=args.company,
+                            phone=args.phone, purpose=args.purpose, lang=args.lang)
+    return _report_badge(args, result, "signed in")
+
+
+def cmd_reprint(args) -> int:
+    return _report_badge(args, _kiosk(args).reprint(args.visit_id), "reprinted")
+
+
+def _report_badge(args, result: CheckIn, what: str) -> int:
+    visit = result.visit
+    payload = {"visit_id": visit.visit_id, "badge": result.badge, "badge_number": tokens.badge_number(result.badge_id),
+               "printed": result.printed, "print_error": result.print_error or None,
+               "name": visit.visitor.get("name"), "host": visit.host.get("name"),
+               "signed_in_at": _time(visit.signed_in_at), "valid_until": _time(visit.badge(result.badge_id).expires_at)}
+    text = (f"{what} {payload['name']} (visit {visit.visit_id}), badge {payload['badge_number']} "
+            + ("printed" if result.printed else f"NOT printed: {result.print_error}"))
+    _emit(args, payload, text)
+    if not result.printed:
+        print(f"kiosk: the visit is recorded but the badge did not print ({result.print_error}); "
+              f"reprint with: kiosk reprint {visit.visit_id}", file=sys.stderr)
+        return EXIT_NOT_PRINTED
+    return 0
+
+
+_REASON_TEXT = {
+    tokens.OK: "signed out",
+    tokens.MALFORMED: "not a visitor badge, or unreadable",
+    tokens.UNKNOWN_KEY: "issued by a device this kiosk does not know",
+    tokens.BAD_SIGNATURE: "forged or altered badge",
+    tokens.EXPIRED: "badge expired",
+    tokens.REVOKED: "badge revoked",
+    tokens.OTHER_SITE: "badge of another site",
+    tokens.ALREADY_SIGNED_OUT: "already signed out",
+}
+
+
+def cmd_checkout(args) -> int:
+    result: CheckOut = _kiosk(args).check_out(args.scan)
+    visit = result.visit
+    payload = {"ok": result.ok, "reason": result.reason, "detail": result.detail or None,
+               "visit_id": result.claims.visit_id if result.claims else None,
+               "badge_number": tokens.badge_number(result.claims.badge_id) if result.claims else None,
+               "name": visit.visitor.get("name") if visit else None,
+               "company": visit.visitor.get("company") if visit else None,
+               "known_visit": bool(visit and visit.known),
+               "signed_in_at": _time(visit.signed_in_at) if visit else None,
+               "signed_out_at": _time(result.signed_out_at),
+               "minutes_on_site": _minutes(visit.signed_in_at, result.signed_out_at) if visit else None}
+    text = _REASON_TEXT[result.reason]
+    if result.detail:
+        text += f" ({result.detail})"
+    if result.reason == tokens.ALREADY_SIGNED_OUT:
+        text += f" at {payload['signed_out_at']}"
+    if visit and visit.known:
+        text += f": {payload['name']}"
+        if result.ok:
+            text += f", {payload['minutes_on_site']} min on site"
+    _emit(args, payload, text)
+    return 0 if result.ok else EXIT_REFUSED
+
+
+def _visit_row(visit: Visit) -> dict[str, Any]:
+    # No phone numbers: lists are shown and printed where others can read them.
+    return {"visit_id": visit.visit_id, "state": visit.state, "name": visit.visitor.get("name"),
+            "company": visit.visitor.get("company"), "host": visit.host.get("name"),
+            "department": visit.host.get("department"), "since": _time(visit.signed_in_at)}
+
+
+def cmd_onsite(args) -> int:
+    rows = [_visit_row(v) for v in _kiosk(args).on_site()]
+    lines = [f"{r['since']}  {r['name']}  {r['company'] or '-'}  → {r['host']}" for r in rows]
+    _emit(args, {"count": len(rows), "visits": rows}, "\n".join(lines + [f"{len(rows)} on site"]))
+    return 0
+
+
+def cmd_lost(args) -> int:
+    kiosk = _kiosk(args)
+    badge_id = tokens.parse_badge_number(args.badge)
+    if badge_id is None:
+        parsed = tokens.parse(args.badge)
+        badge_id = parsed[0].badge_id if parsed else None
+    if badge_id is None:
+        raise KioskError(f"{args.badge!r} is not a badge number (like K7QF-2M9X) nor a badge scan")
+    visit = kiosk.mark_lost(badge_id)
+    print(f"badge {tokens.badge_number(badge_id)} of {visit.visitor.get('name') or visit.visit_id} is revoked")
+    return 0
+
+
+def cmd_end_of_day(args) -> int:
+    kiosk = _kiosk(args)
+    cutoff = end_of_day_cutoff(kiosk.settings.auto_signout_at, kiosk.clock())
+    if cutoff is None:
+        raise KioskError("automatic sign-out is off: set auto_signout_at (KIOSK_AUTO_SIGNOUT_AT), e.g. 20:00")
+    rows = [_visit_row(v) for v in kiosk.auto_sign_out(cutoff)]
+    _emit(args, {"count": len(rows), "visits": rows}, f"signed out {len(rows)} visitors still on site")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

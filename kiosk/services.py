@@ -1,0 +1,252 @@
+"""What the kiosk does, as plain calls: sign in, sign out by scan, reprint, report a badge
+lost, who is on site. The CLI and the UI are thin layers over this.
+
+Order matters here: a sign-in and its badge are committed to the log before anything goes to
+the printer, and a printer failure is itself recorded, so a badge never exists on paper
+without its record and a visit is never lost to a paper jam.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from kiosk.core import events as ev
+from kiosk.core import tokens
+from kiosk.core.hosts import Host, HostIndex, host_id_for
+from kiosk.core.tokens import Claims, KeyRing, PublicKey, Signer, Verdict
+from kiosk.core.validation import clean_name, validate_visitor
+from kiosk.core.visits import ON_SITE_STATES, SIGNED_OUT, Visit
+from kiosk.errors import HostNotFound, KioskError, StoreError, ValidationError
+from kiosk.settings import Settings
+from kiosk.store.db import Database
+from kiosk.store.directory import DirectoryTable
+from kiosk.store.keys import KeyTable, load_or_create_signer
+from kiosk.store.log import EventLog, wall_clock_ms
+from printer.badge import BadgeContent, render_badge
+from printer.errors import PrinterError
+from printer.fonts import unsupported_chars
+
+DB_FILE = "kiosk.sqlite3"
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    visit: Visit
+    badge: str  # the exact text in the QR
+    badge_id: str
+    printed: bool
+    print_error: str = ""
+
+
+@dataclass(frozen=True)
+class CheckOut:
+    """The verdict on one scan; ``ok`` means the visitor is signed out now."""
+
+    reason: str
+    visit: Visit | None = None
+    claims: Claims | None = None
+    detail: str = ""
+    signed_out_at: int | None = None  # when, for already_signed_out and ok
+
+    @property
+    def ok(self) -> bool:
+        return self.reason == tokens.OK
+
+
+@dataclass
+class Kiosk:
+    settings: Settings
+    log: EventLog
+    signer: Signer
+    keys: KeyTable
+    directory: DirectoryTable
+    printer: object  # printer.device.Printer
+    clock: Callable[[], int] = wall_clock_ms
+    _index: HostIndex | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, settings: Settings, printer, clock: Callable[[], int] = wall_clock_ms) -> "Kiosk":
+        db = Database(settings.data_path / DB_FILE)
+        signer = load_or_create_signer(settings.data_path)
+        keys = KeyTable(db)
+        keys.add(PublicKey(signer.key_id, signer.public_key.public_bytes_raw(), settings.site, settings.device))
+        log = EventLog(db, settings.site, settings.device, clock)
+        return cls(settings, log, signer, keys, DirectoryTable(db), printer, clock)
+
+    # -- hosts ------------------------------------------------------------------------------
+
+    def host_index(self) -> HostIndex:
+        if self._index is None:
+            self._index = HostIndex(self.directory.all())
+        return self._index
+
+    def import_hosts(self, hosts: list[Host]) -> int:
+        self.directory.replace_all(hosts)
+        self._index = None
+        return len(hosts)
+
+    def find_host(self, query: str) -> Host:
+        """The one host a free-text answer names. With no directory loaded, any sane name is
+        taken as it is (a stand-alone kiosk); with one, it must name exactly one person."""
+        index = self.host_index()
+        if len(index) == 0:
+            name = clean_name(query, "host")
+            return Host(host_id_for(name, "", ""), name)
+        wanted = " ".join(query.split()).casefold()
+        found = index.search(query, limit=10)
+        exact = [h for h in found if wanted in (h.name.casefold(), h.email.casefold(), h.host_id)]
+        if len(exact) == 1 or (not exact and len(found) == 1):
+            return (exact or found)[0]
+        candidates = exact or found
+        if not candidates:
+            raise HostNotFound(f"no host matches {query!r}")
+        listed = "; ".join(f"{h.name} ({h.department or '-'}, {h.email or h.host_id})" for h in candidates)
+        raise HostNotFound(f"{query!r} matches {len(candidates)} hosts: {listed}", candidates)
+
+    # -- sign in ----------------------------------------------------------------------------
+
+    def check_in(self, *, name: str, host: Host, company: str = "", phone: str = "", purpose: str = "",
+                 lang: str | None = None) -> CheckIn:
+        visitor = validate_visitor(name, company, phone, purpose)
+        for field_name, text in (("name", visitor.name), ("company", visitor.company)):
+            missing = unsupported_chars(text)
+            if missing:
+                raise ValidationError(field_name, "unprintable",
+                                      f"{field_name} has characters the badge cannot print: {''.join(missing)}")
+        visit_id = tokens.new_visit_id()
+        signed_in = {"visitor": visitor.as_dict(), "lang": lang or self.settings.language,
+                     "host": {"host_id": host.host_id, "name": host.name, "department": host.department}}
+        badge_id, token, issued = self._new_badge(visit_id)
+        try:
+            self.log.record((ev.SIGNED_IN, visit_id, signed_in), (ev.BADGE_ISSUED, visit_id, issued))
+        except StoreError as exc:
+            raise StoreError(f"the visit was NOT recorded and no badge was printed: {exc}") from exc
+        return self._print(visit_id, badge_id, token)
+
+    def reprint(self, visit_id: str) -> CheckIn:
+        """A new badge for a visitor on site; the old one stops working."""
+        visit = self._visit_on_site(visit_id)
+        old = visit.current_badge
+        badge_id, token, issued = self._new_badge(visit_id)
+        if old is not None:
+            issued["replaces"] = old.badge_id
+        self.log.record((ev.BADGE_ISSUED, visit_id, issued))
+        return self._print(visit_id, badge_id, token)
+
+    def mark_lost(self, badge_id: str) -> Visit:
+        visit = self.log.visit_of_badge(badge_id)
+        if visit is None:
+            raise KioskError(f"badge {tokens.badge_number(badge_id)} is not in this kiosk's log")
+        self.log.record((ev.BADGE_LOST, visit.visit_id, {"badge_id": badge_id}))
+        return self.log.visit(visit.visit_id)
+
+    def _visit_on_site(self, visit_id: str) -> Visit:
+        visit = self.log.visit(visit_id)
+        if visit is None or not visit.on_site:
+            raise KioskError(f"visit {visit_id} is not on site")
+        return visit
+
+    def _new_badge(self, visit_id: str) -> tuple[str, str, dict]:
+        badge_id = tokens.new_badge_id()
+        issued_s = self.clock() // 1000
+        expires_s = issued_s + self.settings.badge_valid_hours * 3600
+        token = self.signer.sign(badge_id=badge_id, visit_id=visit_id, site=self.settings.site,
+                                 issued_at=issued_s, expires_at=expires_s)
+        issued = {"badge_id": badge_id, "issued_at": issued_s * 1000, "expires_at": expires_s * 1000,
+                  "key_id": self.signer.key_id}
+        return badge_id, token, issued
+
+    def _print(self, visit_id: str, badge_id: str, token: str) -> CheckIn:
+        visit = self.log.visit(visit_id)
+        try:
+            self.printer.print_image(render_badge(self._badge_content(visit, badge_id, token), self.printer.width),
+                                     name=f"badge-{badge_id}")
+        except PrinterError as exc:
+            self._record_quietly((ev.PRINT_FAILED, visit_id, {"badge_id": badge_id, "reason": str(exc)}))
+            return CheckIn(self.log.visit(visit_id), token, badge_id, printed=False, print_error=str(exc))
+        self._record_quietly((ev.BADGE_PRINTED, visit_id, {"badge_id": badge_id}))
+        return CheckIn(self.log.visit(visit_id), token, badge_id, printed=True)
+
+    def _record_quietly(self, spec) -> None:
+        # The visit and its badge are already on disk; a print outcome we cannot record (disk
+        # full since) must not turn a valid sign-in into an error. Reception sees "not printed".
+        try:
+            self.log.record(spec)
+        except StoreError:
+            pass
+
+    def _badge_content(self, visit: Visit, badge_id: str, token: str) -> BadgeContent:
+        badge = visit.badge(badge_id)
+        tz = datetime.now().astimezone().tzinfo
+        return BadgeContent(
+            name=visit.visitor["name"], company=visit.visitor.get("company", ""),
+            host_name=visit.host.get("name", ""), host_department=visit.host.get("department", ""),
+            issued_at=datetime.fromtimestamp(badge.issued_at / 1000, tz),
+            valid_until=datetime.fromtimestamp(badge.expires_at / 1000, tz),
+            badge_number=tokens.badge_number(badge_id), qr_text=token,
+            organisation=self.settings.organisation, lang=visit.lang or self.settings.language)
+
+    # -- sign out ---------------------------------------------------------------------------
+
+    def verdict(self, scan: str) -> CheckOut:
+        """What one scan would do, without doing it: the exit post's decision."""
+        checked: Verdict = tokens.verify(scan, self.keyring(), self.settings.site, self.clock() / 1000)
+        if not checked.ok:
+            return CheckOut(checked.reason, claims=checked.claims, detail=checked.detail)
+        claims = checked.claims
+        visit = self.log.visit(claims.visit_id)
+        badge = visit.badge(claims.badge_id) if visit else None
+        if badge is not None and badge.revoked:
+            return CheckOut(tokens.REVOKED, visit, claims, detail=badge.revoked)
+        if visit is not None and visit.state == SIGNED_OUT:
+            return CheckOut(tokens.ALREADY_SIGNED_OUT, visit, claims, signed_out_at=visit.signed_out_at)
+        return CheckOut(tokens.OK, visit, claims)
+
+    def check_out(self, scan: str) -> CheckOut:
+        """Sign out whoever this badge belongs to, if the badge says they may leave. A valid
+        badge this device has never seen (issued at another kiosk, not yet synced) signs out
+        too: the event carries the visit id, and the logs reconcile when they meet."""
+        decision = self.verdict(scan)
+        if not decision.ok:
+            return decision
+        visit_id = decision.claims.visit_id
+        [event] = self.log.record((ev.SIGNED_OUT, visit_id, {"by": "scan", "badge_id": decision.claims.badge_id}))
+        visit = self.log.visit(visit_id)
+        if (visit.signed_out_at, visit.signed_out_device) != (event.ts, event.device):  # another got in first
+            return CheckOut(tokens.ALREADY_SIGNED_OUT, visit, decision.claims, signed_out_at=visit.signed_out_at)
+        return CheckOut(tokens.OK, visit, decision.claims, signed_out_at=event.ts)
+
+    def sign_out_by_hand(self, visit_id: str, note: str, by: str = "manual") -> Visit:
+        self._visit_on_site(visit_id)
+        self.log.record((ev.SIGNED_OUT, visit_id, {"by": by, "note": note}))
+        return self.log.visit(visit_id)
+
+    def keyring(self) -> KeyRing:
+        return self.keys.keyring()
+
+    # -- who is here ------------------------------------------------------------------------
+
+    def on_site(self) -> list[Visit]:
+        return self.log.on_site()
+
+    def auto_sign_out(self, before_ms: int) -> list[Visit]:
+        """End of day: sign out everyone still on site who signed in before ``before_ms``."""
+        stale = [v for v in self.log.visits_in(ON_SITE_STATES) if (v.signed_in_at or 0) < before_ms]
+        if stale:
+            self.log.record(*[(ev.SIGNED_OUT, v.visit_id, {"by": "auto"}) for v in stale])
+        return [self.log.visit(v.visit_id) for v in stale]
+
+
+def end_of_day_cutoff(at: str, now_ms: int) -> int | None:
+    """The most recent moment the daily automatic sign-out (HH:MM, local time) has passed, in
+    ms; None when the feature is off."""
+    if not at:
+        return None
+    now = datetime.fromtimestamp(now_ms / 1000).astimezone()
+    hour, minute = map(int, at.split(":"))
+    cutoff = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if cutoff > now:
+        cutoff -= timedelta(days=1)
+    return int(cutoff.timestamp() * 1000)

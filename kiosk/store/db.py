@@ -1,0 +1,144 @@
+"""The SQLite database under the data directory: connections, durability, migrations.
+
+WAL with ``synchronous=FULL``: a transaction that returned is on disk, whatever happens to the
+power next. Each thread gets its own connection (the UI thread and workers read at once);
+writers take the write lock up front (``BEGIN IMMEDIATE``) so that they queue instead of
+failing half-way.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from kiosk.errors import StoreError
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE events (
+        rowid INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL UNIQUE,
+        site TEXT NOT NULL,
+        device TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        visit_id TEXT NOT NULL,
+        data TEXT NOT NULL,
+        UNIQUE (site, device, seq)
+    );
+    CREATE INDEX events_visit ON events (visit_id);
+    CREATE TABLE visits (
+        visit_id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        site TEXT NOT NULL,
+        name TEXT NOT NULL,
+        company TEXT NOT NULL,
+        signed_in_at INTEGER,
+        signed_out_at INTEGER,
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX visits_state ON visits (state, signed_in_at);
+    CREATE TABLE badges (
+        badge_id TEXT PRIMARY KEY,
+        visit_id TEXT NOT NULL,
+        revoked TEXT NOT NULL
+    );
+    CREATE TABLE hosts (
+        host_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        department TEXT NOT NULL,
+        email TEXT NOT NULL,
+        phone TEXT NOT NULL
+    );
+    CREATE TABLE keys (
+        key_id TEXT PRIMARY KEY,
+        public_key BLOB NOT NULL,
+        site TEXT NOT NULL,
+        device TEXT NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+]
+
+_DISK_FULL = ("disk is full", "database or disk is full")
+
+
+def describe(exc: sqlite3.Error, path: Path) -> str:
+    text = str(exc)
+    if any(marker in text for marker in _DISK_FULL):
+        return f"the disk holding {path} is full"
+    if "readonly" in text or "read-only" in text:
+        return f"{path} is read-only"
+    if "unable to open" in text:
+        return f"{path} cannot be opened (missing directory or no permission)"
+    if "not a database" in text or "malformed" in text:
+        return f"{path} is not a kiosk log or is damaged"
+    return f"{path}: {text}"
+
+
+class Database:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._local = threading.local()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"data directory {self.path.parent} cannot be created: {exc.strerror}") from None
+        with self.write() as conn:
+            self._migrate(conn)
+
+    def connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+            except sqlite3.Error as exc:
+                raise StoreError(describe(exc, self.path)) from None
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One durable transaction: all of it is recorded, or none of it and StoreError says why."""
+        conn = self.connection()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # SQLite may already have rolled back (disk full); nothing was written
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(describe(exc, self.path)) from exc
+            raise
+
+    def read(self, sql: str, params=()) -> list[tuple]:
+        try:
+            return self.connection().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(describe(exc, self.path)) from None
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(f"{self.path} was written by a newer version of the kiosk (schema {version})")
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            for statement in filter(str.strip, script.split(";")):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")

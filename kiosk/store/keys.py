@@ -1,0 +1,63 @@
+"""This device's signing key (a file) and the key ring of public keys it trusts (a table).
+
+The private key is created on first start, written with mode 0600 before any byte of it
+exists on disk, and never leaves the device. Public keys of other devices arrive by sync.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk.core.tokens import KeyRing, PublicKey, Signer
+from kiosk.errors import StoreError
+from kiosk.store.db import Database
+
+KEY_FILE = "device-ed25519.pem"
+
+
+def load_or_create_signer(data_dir: Path) -> Signer:
+    path = Path(data_dir) / "keys" / KEY_FILE
+    try:
+        if not path.exists():
+            _create_key(path)
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except OSError as exc:
+        raise StoreError(f"device key {path} cannot be read or created: {exc.strerror}") from None
+    except ValueError:
+        raise StoreError(f"device key {path} is damaged; move it away to create a new one "
+                         "(badges it signed will then need the old public key to verify)") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise StoreError(f"device key {path} is not an Ed25519 key")
+    return Signer(key)
+
+
+def _create_key(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)  # atomic: a crash leaves either no key or a whole one
+
+
+class KeyTable:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def add(self, key: PublicKey) -> None:
+        with self.db.write() as conn:
+            conn.execute("INSERT INTO keys (key_id, public_key, site, device, revoked) VALUES (?, ?, ?, ?, ?)"
+                         " ON CONFLICT (key_id) DO UPDATE SET revoked = MAX(revoked, excluded.revoked)",
+                         (key.key_id, key.public_key, key.site, key.device, int(key.revoked)))
+
+    def keyring(self) -> KeyRing:
+        rows = self.db.read("SELECT key_id, public_key, site, device, revoked FROM keys")
+        return KeyRing(PublicKey(k, bytes(pk), s, d, bool(r)) for k, pk, s, d, r in rows)

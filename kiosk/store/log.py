@@ -1,0 +1,122 @@
+"""The event log and the visits derived from it.
+
+Events are appended, never changed. In the same transaction as each append, the visits those
+events touch are re-folded (kiosk.core.visits.fold) and their rows in ``visits`` and ``badges``
+rewritten, so queries never fold at read time and the two can never disagree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+import threading
+import time
+from typing import Any, Callable, Iterable, Mapping
+
+from kiosk.core.events import Event, decode_data, encode_data, new_id
+from kiosk.core.visits import ON_SITE_STATES, Badge, Visit, fold
+from kiosk.store.db import Database
+
+_EVENT_COLUMNS = "event_id, site, device, seq, ts, kind, visit_id, data"
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _row_to_event(row: tuple) -> Event:
+    event_id, site, device, seq, ts, kind, visit_id, data = row
+    return Event(event_id, site, device, seq, ts, kind, visit_id, decode_data(data))
+
+
+def visit_to_json(visit: Visit) -> str:
+    return json.dumps(dataclasses.asdict(visit), ensure_ascii=False, separators=(",", ":"))
+
+
+def visit_from_json(text: str) -> Visit:
+    raw = json.loads(text)
+    raw["badges"] = tuple(Badge(**b) for b in raw["badges"])
+    return Visit(**raw)
+
+
+class EventLog:
+    def __init__(self, db: Database, site: str, device: str, clock: Callable[[], int] = wall_clock_ms):
+        self.db = db
+        self.site = site
+        self.device = device
+        self._clock = clock
+        self._lock = threading.Lock()
+        last = db.read("SELECT MAX(ts) FROM events WHERE site = ? AND device = ?", (site, device))[0][0]
+        self._last_ts = last or 0
+
+    def _now(self) -> int:
+        # Never step backwards on our own device, even if the wall clock does: our events
+        # must replay in the order we wrote them.
+        with self._lock:
+            self._last_ts = max(self._clock(), self._last_ts)
+            return self._last_ts
+
+    def record(self, *specs: tuple[str, str, Mapping[str, Any]]) -> list[Event]:
+        """Append this device's events, given as (kind, visit_id, data), in one durable
+        transaction; returns them once they are on disk."""
+        with self.db.write() as conn:
+            seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events WHERE site = ? AND device = ?",
+                               (self.site, self.device)).fetchone()[0]
+            ts = self._now()
+            events = [Event(new_id(), self.site, self.device, seq + i, ts, kind, visit_id, dict(data))
+                      for i, (kind, visit_id, data) in enumerate(specs, start=1)]
+            self._insert(conn, events)
+            self._materialise(conn, {e.visit_id for e in events})
+        return events
+
+    def ingest(self, events: Iterable[Event]) -> list[Event]:
+        """Add events written elsewhere (sync); those already here are skipped. Returns the new ones."""
+        with self.db.write() as conn:
+            new = [e for e in events if self._insert(conn, [e])]
+            self._materialise(conn, {e.visit_id for e in new})
+        return new
+
+    @staticmethod
+    def _insert(conn: sqlite3.Connection, events: list[Event]) -> bool:
+        cursor = conn.executemany(
+            f"INSERT OR IGNORE INTO events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(e.event_id, e.site, e.device, e.seq, e.ts, e.kind, e.visit_id, encode_data(e.data)) for e in events])
+        return cursor.rowcount > 0
+
+    def _materialise(self, conn: sqlite3.Connection, visit_ids: Iterable[str]) -> None:
+        for visit_id in visit_ids:
+            rows = conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE visit_id = ?", (visit_id,)).fetchall()
+            visit = fold(map(_row_to_event, rows))
+            conn.execute(
+                "INSERT OR REPLACE INTO visits (visit_id, state, site, name, company, signed_in_at, signed_out_at, doc)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (visit.visit_id, visit.state, visit.site, visit.visitor.get("name", ""),
+                 visit.visitor.get("company", ""), visit.signed_in_at, visit.signed_out_at, visit_to_json(visit)))
+            conn.executemany("INSERT OR REPLACE INTO badges (badge_id, visit_id, revoked) VALUES (?, ?, ?)",
+                             [(b.badge_id, visit_id, b.revoked) for b in visit.badges])
+
+    def visit(self, visit_id: str) -> Visit | None:
+        rows = self.db.read("SELECT doc FROM visits WHERE visit_id = ?", (visit_id,))
+        return visit_from_json(rows[0][0]) if rows else None
+
+    def visit_of_badge(self, badge_id: str) -> Visit | None:
+        rows = self.db.read("SELECT v.doc FROM badges b JOIN visits v ON v.visit_id = b.visit_id"
+                            " WHERE b.badge_id = ?", (badge_id,))
+        return visit_from_json(rows[0][0]) if rows else None
+
+    def visits_in(self, states: Iterable[str]) -> list[Visit]:
+        states = sorted(states)
+        marks = ",".join("?" * len(states))
+        rows = self.db.read(f"SELECT doc FROM visits WHERE state IN ({marks}) ORDER BY signed_in_at, visit_id", states)
+        return [visit_from_json(doc) for (doc,) in rows]
+
+    def on_site(self) -> list[Visit]:
+        return self.visits_in(ON_SITE_STATES)
+
+    def events(self, visit_id: str) -> list[Event]:
+        rows = self.db.read(f"SELECT {_EVENT_COLUMNS} FROM events WHERE visit_id = ? ORDER BY rowid", (visit_id,))
+        return [_row_to_event(r) for r in rows]
+
+    def count_events(self) -> int:
+        return self.db.read("SELECT COUNT(*) FROM events")[0][0]

@@ -1,0 +1,141 @@
+"""Services in-process, on a real data directory: the order of durable writes and printing,
+printer faults, the daily automatic sign-out, host resolution."""
+
+from datetime import datetime
+
+import pytest
+
+from kiosk.core import events as ev
+from kiosk.core.hosts import Host, host_id_for
+from kiosk.core.visits import SIGNED_OUT, WAITING
+from kiosk.errors import HostNotFound, StoreError, ValidationError
+from kiosk.services import Kiosk, end_of_day_cutoff
+from kiosk.settings import Settings
+from printer.device import PreviewPrinter
+
+
+class Clock:
+    """The outside boundary we control: the wall clock."""
+
+    def __init__(self, when: datetime):
+        self.ms = int(when.timestamp() * 1000)
+
+    def __call__(self):
+        return self.ms
+
+
+def host(name, department=""):
+    return Host(host_id_for(name, department), name, department)
+
+
+@pytest.fixture
+def clock():
+    return Clock(datetime(2026, 11, 23, 9, 30).astimezone())
+
+
+@pytest.fixture
+def kiosk(tmp_path, clock):
+    settings = Settings(data_dir=str(tmp_path / "data"), site="hq", device="k1", auto_signout_at="20:00")
+    return Kiosk.open(settings, PreviewPrinter(tmp_path / "previews"), clock)
+
+
+def test_sign_in_is_on_disk_before_the_printer_is_called(kiosk):
+    seen = []
+
+    class WatchingPrinter(PreviewPrinter):
+        def print_image(self, image, *, name="job"):
+            # what another process would read from the file at this instant
+            seen.append([row[0] for row in kiosk.log.db.read("SELECT kind FROM events ORDER BY rowid")])
+            super().print_image(image, name=name)
+
+    kiosk.printer = WatchingPrinter(kiosk.printer.directory)
+    result = kiosk.check_in(name="张三", host=host("李四"))
+    assert seen == [[ev.SIGNED_IN, ev.BADGE_ISSUED]]
+    assert [e.kind for e in kiosk.log.events(result.visit.visit_id)] == [ev.SIGNED_IN, ev.BADGE_ISSUED, ev.BADGE_PRINTED]
+
+
+def test_a_failed_print_keeps_the_visit_and_can_be_reprinted(kiosk, tmp_path):
+    (tmp_path / "jammed").write_text("a file where the printer's directory should be")
+    kiosk.printer = PreviewPrinter(tmp_path / "jammed")
+    result = kiosk.check_in(name="张三", host=host("李四"))
+    assert not result.printed and result.print_error
+    assert result.visit.state == WAITING
+    assert result.visit.current_badge.print_error == result.print_error
+    kiosk.printer = PreviewPrinter(tmp_path / "fixed")
+    again = kiosk.reprint(result.visit.visit_id)
+    assert again.printed and kiosk.verdict(result.badge).reason == "revoked"
+    assert kiosk.verdict(again.badge).ok
+
+
+def test_full_disk_at_sign_in_records_all_or_nothing_and_says_which(kiosk):
+    conn = kiosk.log.db.connection()
+    conn.execute(f"PRAGMA max_page_count = {conn.execute('PRAGMA page_count').fetchone()[0] + 3}")
+    recorded = []
+    with pytest.raises(StoreError, match="NOT recorded.*full"):
+        for i in range(1000):
+            recorded.append(kiosk.check_in(name=f"张三{i}", host=host("李四"), purpose="x" * 200, company="y" * 100))
+    conn.execute("PRAGMA max_page_count = 1073741823")
+    assert len(recorded) >= 1
+    assert {v.visit_id for v in kiosk.on_site()} == {r.visit.visit_id for r in recorded}
+    assert len(list(kiosk.printer.directory.glob("*.png"))) == len(recorded)
+
+
+def test_unprintable_names_are_refused_before_anything_is_recorded(kiosk):
+    with pytest.raises(ValidationError) as info:
+        kiosk.check_in(name="𠀀𠀁", host=host("李四"))  # CJK extension B: not in the badge font
+    assert info.value.code == "unprintable"
+    assert kiosk.on_site() == []
+
+
+def test_expired_badge(kiosk, clock):
+    result = kiosk.check_in(name="张三", host=host("李四"))
+    clock.ms += kiosk.settings.badge_valid_hours * 3_600_000
+    assert kiosk.check_out(result.badge).reason == "expired"
+    assert kiosk.on_site()[0].visit_id == result.visit.visit_id
+
+
+def test_end_of_day_signs_out_only_those_from_before_the_cutoff(kiosk, clock):
+    early = kiosk.check_in(name="张三", host=host("李四"))
+    clock.ms = int(datetime(2026, 11, 23, 21, 0).astimezone().timestamp() * 1000)
+    late = kiosk.check_in(name="王五", host=host("李四"))
+    cutoff = end_of_day_cutoff(kiosk.settings.auto_signout_at, clock())
+    assert cutoff == int(datetime(2026, 11, 23, 20, 0).astimezone().timestamp() * 1000)
+    out = kiosk.auto_sign_out(cutoff)
+    assert [v.visit_id for v in out] == [early.visit.visit_id]
+    assert out[0].state == SIGNED_OUT and out[0].signed_out_by == "auto"
+    assert [v.visit_id for v in kiosk.on_site()] == [late.visit.visit_id]
+    assert kiosk.auto_sign_out(cutoff) == []  # running it twice changes nothing
+    # before today's cut-off time, the cut-off is yesterday's
+    assert end_of_day_cutoff("20:00", int(datetime(2026, 11, 23, 9, 0).astimezone().timestamp() * 1000)) == \
+        int(datetime(2026, 11, 22, 20, 0).astimezone().timestamp() * 1000)
+    assert end_of_day_cutoff("", clock()) is None
+
+
+def test_find_host(kiosk):
+    assert kiosk.find_host("李四").name == "李四"  # no directory: taken as typed
+    kiosk.import_hosts([host("李四", "研发部"), host("张伟", "行政部"), host("张伟", "财务部"), host("王芳", "财务部")])
+    assert kiosk.find_host("lisi").department == "研发部"
+    assert kiosk.find_host("wf").name == "王芳"
+    with pytest.raises(HostNotFound) as info:
+        kiosk.find_host("张伟")
+    assert {h.department for h in info.value.candidates} == {"行政部", "财务部"}
+    with pytest.raises(HostNotFound, match="no host matches"):
+        kiosk.find_host("赵六")
+
+
+def test_sign_out_race_first_wins(kiosk, tmp_path, clock):
+    """Two exit posts sign out the same badge; once their logs meet, the earlier one stands."""
+    result = kiosk.check_in(name="张三", host=host("李四"))
+    other = Kiosk.open(Settings(data_dir=str(tmp_path / "exit"), site="hq", device="exit2"),
+                       PreviewPrinter(tmp_path / "p2"), clock)
+    other.keys.add(kiosk.keyring().get(kiosk.signer.key_id))
+    clock.ms += 1000
+    first = other.check_out(result.badge)
+    clock.ms += 1000
+    second = kiosk.check_out(result.badge)
+    assert first.ok and second.ok  # each post, alone, saw the visitor leave
+    kiosk.log.ingest(other.log.events(result.visit.visit_id))
+    other.log.ingest(kiosk.log.events(result.visit.visit_id))
+    assert kiosk.log.visit(result.visit.visit_id) == other.log.visit(result.visit.visit_id)
+    assert kiosk.log.visit(result.visit.visit_id).signed_out_device == "exit2"
+    assert kiosk.check_out(result.badge).reason == "already_signed_out"

@@ -1,0 +1,124 @@
+"""The local log on a real SQLite file: durability settings, derived visits, threads, faults."""
+
+import sqlite3
+import threading
+
+import pytest
+
+from kiosk.core import events as ev
+from kiosk.core.visits import SIGNED_OUT, WAITING, fold
+from kiosk.errors import StoreError
+from kiosk.store.db import MIGRATIONS, Database
+from kiosk.store.log import EventLog
+
+SIGNED_IN = {"visitor": {"name": "张三", "company": "华为"}, "host": {"name": "李四"}}
+
+
+@pytest.fixture
+def db(tmp_path):
+    return Database(tmp_path / "data" / "kiosk.sqlite3")
+
+
+def test_wal_and_full_sync(db):
+    conn = db.connection()
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_recorded_events_fold_into_visits_and_survive_reopening(db, tmp_path):
+    log = EventLog(db, "hq", "k1")
+    log.record((ev.SIGNED_IN, "V1", SIGNED_IN), (ev.BADGE_ISSUED, "V1", {"badge_id": "AAAAAAAA", "issued_at": 1, "expires_at": 2}))
+    log.record((ev.SIGNED_IN, "V2", SIGNED_IN))
+    log.record((ev.SIGNED_OUT, "V2", {"by": "manual"}))
+    db.close()
+    again = EventLog(Database(tmp_path / "data" / "kiosk.sqlite3"), "hq", "k1")
+    assert [v.visit_id for v in again.on_site()] == ["V1"]
+    assert again.visit("V2").state == SIGNED_OUT
+    assert again.visit_of_badge("AAAAAAAA").visit_id == "V1"
+    assert again.visit("V1") == fold(again.events("V1"))
+    seqs = [e.seq for v in ("V1", "V2") for e in again.events(v)]
+    assert sorted(seqs) == [1, 2, 3, 4]
+
+
+def test_own_clock_never_steps_back(db):
+    times = iter([5000, 4000, 6000])
+    log = EventLog(db, "hq", "k1", clock=lambda: next(times))
+    stamps = [log.record((ev.SIGNED_IN, f"V{i}", SIGNED_IN))[0].ts for i in range(3)]
+    assert stamps == [5000, 5000, 6000]
+
+
+def test_ingest_is_idempotent_and_refolds(db):
+    kiosk = EventLog(db, "hq", "k1")
+    mine = kiosk.record((ev.SIGNED_IN, "V1", SIGNED_IN))
+    exit_db = Database(db.path.parent / "exit.sqlite3")
+    exit_post = EventLog(exit_db, "hq", "exit1")
+    out = exit_post.record((ev.SIGNED_OUT, "V1", {"by": "scan"}))
+    assert not exit_post.visit("V1").known
+    assert len(exit_post.ingest(mine + mine)) == 1
+    assert exit_post.ingest(mine) == []
+    assert kiosk.ingest(out) == out
+    assert kiosk.visit("V1") == exit_post.visit("V1")
+    assert kiosk.visit("V1").state == SIGNED_OUT and kiosk.visit("V1").known
+
+
+def test_threads_write_at_once_without_losing_or_duplicating(db):
+    log = EventLog(db, "hq", "k1")
+    errors = []
+
+    def worker(n):
+        try:
+            for i in range(25):
+                log.record((ev.SIGNED_IN, f"V{n}-{i}", SIGNED_IN))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(log.on_site()) == 200
+    seqs = [row[0] for row in db.read("SELECT seq FROM events ORDER BY seq")]
+    assert seqs == list(range(1, 201))
+
+
+def test_disk_full_records_all_or_nothing(db):
+    log = EventLog(db, "hq", "k1")
+    log.record((ev.SIGNED_IN, "V0", SIGNED_IN))
+    conn = db.connection()
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own SQLITE_FULL, as on a full disk
+    big = {"visitor": {"name": "x", "company": "y" * 100_000}, "host": {}}
+    with pytest.raises(StoreError, match="full"):
+        log.record((ev.SIGNED_IN, "V1", SIGNED_IN), (ev.SIGNED_IN, "V2", big))
+    assert log.visit("V1") is None and log.visit("V2") is None
+    assert [e.visit_id for e in log.events("V1")] == []
+    conn.execute("PRAGMA max_page_count = 1073741823")
+    log.record((ev.SIGNED_IN, "V1", SIGNED_IN))
+    assert log.visit("V1").state == WAITING
+
+
+def test_data_dir_that_is_a_file(tmp_path):
+    blocker = tmp_path / "data"
+    blocker.write_text("not a directory")
+    with pytest.raises(StoreError, match="cannot be created"):
+        Database(blocker / "kiosk.sqlite3")
+
+
+def test_garbage_file_is_reported_not_overwritten(tmp_path):
+    path = tmp_path / "kiosk.sqlite3"
+    path.write_bytes(b"\x00garbage" * 1000)
+    with pytest.raises(StoreError, match="not a kiosk log or is damaged"):
+        Database(path)
+    assert path.read_bytes() == b"\x00garbage" * 1000
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "kiosk.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="newer version"):
+        Database(path)
