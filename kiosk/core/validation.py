@@ -53,7 +53,8 @@ def clean_text(value: str | None, field: str, max_len: int, *, required: bool = 
 
 
 def _describe(ch: str) -> str:
-    return f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}"
+    fallback = "control character" if unicodedata.category(ch).startswith("C") else "unnamed"
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, fallback)}"
 
 
 def clean_name(value: str | None, field: str = "name") -> str:

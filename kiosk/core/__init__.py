@@ -1,0 +1,1 @@
+"""The pure core of the kiosk: events, the visit fold, validation, badge tokens, host search. No Kivy, no IO."""

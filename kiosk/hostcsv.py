@@ -1,0 +1,139 @@
+"""Reading the host directory from the CSV file an operator imports (`kiosk hosts import`).
+
+The file is usually an HR export saved from Excel: in China that is GB18030 (GBK) text with
+Chinese headers, elsewhere UTF-8 with or without a byte-order mark. A file that cannot be
+imported whole is refused with one line naming the file (and the bad lines), so a half-read
+directory never replaces a good one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+from kiosk.core.hosts import Host, host_id_for
+from kiosk.core.validation import MAX_COMPANY, clean_name, clean_text
+from kiosk.errors import HostFileError, ValidationError
+
+# How many bad lines a message lists before it says "and N more".
+SHOWN_BAD_LINES = 5
+
+# Header names, trimmed and casefolded, and the Host field each one gives.
+_HEADERS = {
+    "name": "name", "姓名": "name",
+    "department": "department", "部门": "department",
+    "email": "email", "邮箱": "email",
+    "phone": "phone", "电话": "phone",
+}
+_EXPECTED = "name,department,email,phone (or 姓名,部门,邮箱,电话)"
+
+
+def read_hosts_csv(path: str | os.PathLike) -> list[Host]:
+    """The hosts in a CSV file with a header row; a host listed twice (same id) is kept as last
+    listed. Raises HostFileError when the file cannot be imported whole."""
+    path = Path(path)
+    rows = _rows(path, _decode(path, _read(path)))
+    header_line, header = next(rows, (0, []))
+    columns = _columns(path, header_line, header)
+    hosts: dict[str, Host] = {}
+    bad: list[tuple[int, str]] = []
+    for line, cells in rows:
+        fields = {field: cells[at] if at < len(cells) else "" for field, at in columns.items()}
+        problem = _problem(fields)
+        if problem:
+            bad.append((line, problem))
+            continue
+        host_id = host_id_for(fields["name"], fields.get("department", ""), fields.get("email", ""))
+        host = Host(host_id, **fields)
+        hosts.pop(host.host_id, None)  # so the row kept also keeps its place in the file
+        hosts[host.host_id] = host
+    if bad:
+        raise HostFileError(f"{path}: {len(bad)} bad row(s): {_listed(bad)}")
+    if not hosts:
+        raise HostFileError(f"{path}: no hosts below the header row; the directory was left as it was")
+    return list(hosts.values())
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise HostFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise HostFileError(f"{path}: is a directory, not a CSV file") from None
+    except OSError as e:
+        raise HostFileError(f"{path}: cannot read it: {e.strerror or e}") from None
+
+
+def _decode(path: Path, data: bytes) -> str:
+    """UTF-8 (with or without BOM) tried strictly first, since GB18030 would also decode many
+    UTF-8 files, into nonsense."""
+    if data.startswith(b"PK\x03\x04"):
+        raise HostFileError(f"{path}: is an Excel workbook (or another zip file), not CSV; save it as 'CSV UTF-8'")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise HostFileError(f"{path}: is UTF-16 text (Excel's 'Unicode Text'); save it as 'CSV UTF-8' instead")
+    if b"\x00" in data:  # no CSV text in an encoding we accept holds a NUL byte
+        raise HostFileError(f"{path}: is not a CSV text file (it holds binary data)")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise HostFileError(f"{path}: is not text in UTF-8 or GB18030 (is it a CSV file?)")
+    if not text.strip():
+        raise HostFileError(f"{path}: is empty; expected a header row {_EXPECTED}")
+    return text
+
+
+def _rows(path: Path, text: str):
+    """(line number where the row starts, trimmed cells) for every row that is not blank."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    while True:
+        line = reader.line_num + 1
+        try:
+            cells = [c.strip() for c in next(reader)]
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise HostFileError(f"{path}: line {line}: not valid CSV: {e}") from None
+        if any(cells):
+            yield line, cells
+
+
+def _columns(path: Path, line: int, header: list[str]) -> dict[str, int]:
+    """Which column gives which field; extra columns are left out, a field named twice is refused."""
+    columns: dict[str, int] = {}
+    for at, title in enumerate(header):
+        field = _HEADERS.get(title.casefold())
+        if field in columns:
+            raise HostFileError(f"{path}: line {line}: two columns give the {field}: "
+                                f"{header[columns[field]]!r} and {title!r}")
+        if field:
+            columns[field] = at
+    if "name" not in columns:
+        found = ",".join(header)
+        found = found if len(found) <= 80 else found[:77] + "..."
+        raise HostFileError(f"{path}: no name column; expected a header row {_EXPECTED}, found {found!r}")
+    return columns
+
+
+def _problem(fields: dict[str, str]) -> str | None:
+    """Why a row cannot be imported: the directory is shown on screen and printed on badges,
+    so it gets the same checks as what visitors type."""
+    try:
+        clean_name(fields["name"])
+        for field, limit in (("department", MAX_COMPANY), ("email", 254), ("phone", 40)):
+            clean_text(fields.get(field, ""), field, limit)
+    except ValidationError as exc:
+        return str(exc)
+    return None
+
+
+def _listed(bad: list[tuple[int, str]]) -> str:
+    shown = "; ".join(f"line {line}: {problem}" for line, problem in bad[:SHOWN_BAD_LINES])
+    more = len(bad) - SHOWN_BAD_LINES
+    return f"{shown}; and {more} more" if more > 0 else shown
