@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from kiosk.core import tokens
@@ -21,6 +22,9 @@ from kiosk.services import CheckIn, CheckOut, Kiosk, end_of_day_cutoff
 from kiosk.settings import ROLES, load_settings
 from printer.device import open_printer
 from printer.errors import PrinterError
+from printer.lists import render_test_page
+from printer.status import MESSAGES
+from printer.virtual import MODES, serve
 
 EXIT_REFUSED = 1
 EXIT_NOT_PRINTED = 4
@@ -76,6 +80,27 @@ def _parser() -> argparse.ArgumentParser:
     lost = commands.add_parser("lost", help="record a lost badge; it will no longer let anyone out")
     lost.add_argument("badge", help="badge number as printed (K7QF-2M9X) or the scanned text")
     lost.set_defaults(handler=cmd_lost)
+
+    roll = commands.add_parser("roll-call", help="print the evacuation list of everyone on site")
+    roll.add_argument("--json", action="store_true")
+    roll.set_defaults(handler=cmd_roll_call)
+
+    printer = commands.add_parser("printer", help="the badge printer").add_subparsers(dest="printer_command",
+                                                                                       required=True)
+    test = printer.add_parser("test", help="print a test page and report the printer's status")
+    test.add_argument("--json", action="store_true")
+    test.set_defaults(handler=cmd_printer_test)
+    status = printer.add_parser("status", help="ask the printer how it is (paper, cover, online)")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=cmd_printer_status)
+    serve = printer.add_parser("serve", help="a virtual ESC/POS printer on TCP that writes each job as PNG")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=9100)
+    serve.add_argument("--out", default="virtual-printer", help="directory for the job PNGs")
+    serve.add_argument("--mode", choices=MODES, default="ready", help="how the printer behaves")
+    serve.add_argument("--bytes-per-second", type=int, help="accept data this slowly (a slow printer)")
+    serve.add_argument("--drop-after", type=int, help="cut the connection after this many bytes")
+    serve.set_defaults(handler=cmd_printer_serve)
 
     eod = commands.add_parser("end-of-day", help="sign out everyone still on site from before the daily cut-off")
     eod.add_argument("--json", action="store_true")
@@ -204,6 +229,42 @@ def cmd_lost(args) -> int:
         raise KioskError(f"{args.badge!r} is not a badge number (like K7QF-2M9X) nor a badge scan")
     visit = kiosk.mark_lost(badge_id)
     print(f"badge {tokens.badge_number(badge_id)} of {visit.visitor.get('name') or visit.visit_id} is revoked")
+    return 0
+
+
+def cmd_roll_call(args) -> int:
+    visits = _kiosk(args).print_roll_call()
+    rows = [_visit_row(v) for v in visits]
+    _emit(args, {"count": len(rows), "visits": rows}, f"roll call printed: {len(rows)} on site")
+    return 0
+
+
+def _printer(args):
+    return open_printer(load_settings(args.config).printer_url)
+
+
+def cmd_printer_status(args) -> int:
+    printer = _printer(args)
+    status = printer.status()
+    _emit(args, {"printer": printer.url, "status": status.value, "message": MESSAGES[status]},
+          f"{printer.url}: {MESSAGES[status]}")
+    return 0 if status.can_print else EXIT_REFUSED
+
+
+def cmd_printer_test(args) -> int:
+    printer = _printer(args)
+    status = printer.status()
+    page = render_test_page(width=printer.width, profile=printer.profile, status=MESSAGES[status],
+                            printed_at=datetime.now().astimezone(), url=printer.url)
+    printer.print_image(page, name="test-page")
+    _emit(args, {"printer": printer.url, "status": status.value, "printed": True, "width": printer.width},
+          f"test page printed on {printer.url} ({printer.width} dots, {printer.profile}); status: {MESSAGES[status]}")
+    return 0
+
+
+def cmd_printer_serve(args) -> int:
+    serve(args.port, Path(args.out), host=args.host, mode=args.mode, bytes_per_second=args.bytes_per_second,
+          drop_after=args.drop_after)
     return 0
 
 

@@ -27,6 +27,7 @@ from kiosk.store.log import EventLog, wall_clock_ms
 from printer.badge import BadgeContent, render_badge
 from printer.errors import PrinterError
 from printer.fonts import unsupported_chars
+from printer.lists import RollCallEntry, render_roll_call
 
 DB_FILE = "kiosk.sqlite3"
 
@@ -65,6 +66,7 @@ class Kiosk:
     printer: object  # printer.device.Printer
     clock: Callable[[], int] = wall_clock_ms
     _index: HostIndex | None = field(default=None, repr=False)
+    _keyring: KeyRing | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, settings: Settings, printer, clock: Callable[[], int] = wall_clock_ms) -> "Kiosk":
@@ -164,7 +166,8 @@ class Kiosk:
             self.printer.print_image(render_badge(self._badge_content(visit, badge_id, token), self.printer.width),
                                      name=f"badge-{badge_id}")
         except PrinterError as exc:
-            self._record_quietly((ev.PRINT_FAILED, visit_id, {"badge_id": badge_id, "reason": str(exc)}))
+            self._record_quietly((ev.PRINT_FAILED, visit_id, {"badge_id": badge_id, "reason": str(exc),
+                                                                "code": exc.code}))
             return CheckIn(self.log.visit(visit_id), token, badge_id, printed=False, print_error=str(exc))
         self._record_quietly((ev.BADGE_PRINTED, visit_id, {"badge_id": badge_id}))
         return CheckIn(self.log.visit(visit_id), token, badge_id, printed=True)
@@ -224,12 +227,34 @@ class Kiosk:
         return self.log.visit(visit_id)
 
     def keyring(self) -> KeyRing:
-        return self.keys.keyring()
+        if self._keyring is None:  # read once: the exit post checks it on every scan
+            self._keyring = self.keys.keyring()
+        return self._keyring
+
+    def trust(self, key: PublicKey) -> None:
+        """Accept badges signed by another device's key (normally learnt through sync)."""
+        self.keys.add(key)
+        self._keyring = None
 
     # -- who is here ------------------------------------------------------------------------
 
     def on_site(self) -> list[Visit]:
         return self.log.on_site()
+
+    def print_roll_call(self) -> list[Visit]:
+        """Print the evacuation list of everyone on site, from this device's own log (so it
+        works with the network down), and return who is on it."""
+        visits = self.on_site()
+        tz = datetime.now().astimezone().tzinfo
+        entries = [RollCallEntry(name=v.visitor.get("name", "?"), company=v.visitor.get("company", ""),
+                                 host_name=v.host.get("name", ""), host_department=v.host.get("department", ""),
+                                 since=datetime.fromtimestamp((v.signed_in_at or 0) / 1000, tz), state=v.state)
+                   for v in visits]
+        pages = render_roll_call(entries, width=self.printer.width, printed_at=datetime.fromtimestamp(self.clock() / 1000, tz),
+                                 site=self.settings.site, organisation=self.settings.organisation,
+                                 lang=self.settings.language)
+        self.printer.print_pages(pages, name="roll-call")
+        return visits
 
     def auto_sign_out(self, before_ms: int) -> list[Visit]:
         """End of day: sign out everyone still on site who signed in before ``before_ms``."""

@@ -128,7 +128,7 @@ def test_sign_out_race_first_wins(kiosk, tmp_path, clock):
     result = kiosk.check_in(name="张三", host=host("李四"))
     other = Kiosk.open(Settings(data_dir=str(tmp_path / "exit"), site="hq", device="exit2"),
                        PreviewPrinter(tmp_path / "p2"), clock)
-    other.keys.add(kiosk.keyring().get(kiosk.signer.key_id))
+    other.trust(kiosk.keyring().get(kiosk.signer.key_id))
     clock.ms += 1000
     first = other.check_out(result.badge)
     clock.ms += 1000
