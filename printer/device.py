@@ -211,6 +211,9 @@ def _network_class():
         def open(self, raise_not_found: bool = True) -> None:
             self.timeout = min(self.timeout, self._remaining())
             super().open(raise_not_found)
+            # A status query is a 3-byte write that waits for its answer: Nagle's algorithm
+            # would hold it back until the printer's delayed ACK, tens of ms per question.
+            self.device.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def _raw(self, msg: bytes) -> None:
             self.device.settimeout(self._remaining())
