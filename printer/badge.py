@@ -161,15 +161,17 @@ def fit_text(text: str, width: int, *, max_size: int, min_size: int, max_lines: 
     # a handful of trial wraps, not one per size.
     size = min(max_size, int(max_size * width * max_lines / length))
     while max_lines > 1 and size >= max(min_size, single + 1):
-        lines, overflow = _wrap(units, face(size), width, max_lines)
+        lines, overflow, _ = _wrap(units, face(size), width, max_lines)
         if not overflow:
             return FittedText(face(size), tuple(lines))
         size = min(size - 1, int(size * 0.92))
     if single >= min_size:
         return FittedText(face(single), (text,))
-    lines, overflow = _wrap(units, face(min_size), width, max_lines)
+    lines, overflow, tail = _wrap(units, face(min_size), width, max_lines)
     if overflow:
-        lines[-1] = _ellipsize(lines[-1], face(min_size), width)
+        # Fill the last line with as much of the rest as fits, not just its whole words:
+        # "Alexandra Montgomer…" says more than "Alexandra…".
+        lines[-1] = _ellipsize(tail[: 2 * len(lines[-1]) + 16], face(min_size), width)
     return FittedText(face(min_size), tuple(lines), truncated=overflow)
 
 
@@ -202,14 +204,15 @@ def _units(text: str) -> list[str]:
 
 
 def _wrap(units: list[str], f: ImageFont.FreeTypeFont, width: int, max_lines: int):
-    """Greedy line filling; returns the lines and whether text was left over."""
+    """Greedy line filling; returns the lines, whether text was left over, and the text from
+    the start of the last line to the end."""
     units = list(units)  # _take_line may split an over-long word in place
-    lines, i = [], 0
+    lines, i, last = [], 0, 0
     while i < len(units) and len(lines) < max_lines:
         end = _take_line(units, i, f, width)
         lines.append("".join(units[i:end]).rstrip())
-        i = end
-    return lines, i < len(units)
+        last, i = i, end
+    return lines, i < len(units), "".join(units[last:])
 
 
 def _take_line(units: list[str], start: int, f: ImageFont.FreeTypeFont, width: int) -> int:
