@@ -69,9 +69,10 @@ def parse_badge_number(text: str) -> str | None:
     if len(compact) != 8:
         return None
     try:
-        return compact if len(unb32(compact)) == 5 else None
+        raw = unb32(compact)
     except binascii.Error:
         return None
+    return compact if len(raw) == 5 and b32(raw) == compact else None
 
 
 def key_id_of(public_key: Ed25519PublicKey) -> str:
@@ -159,7 +160,9 @@ def parse(text: str) -> tuple[Claims, bytes, bytes] | None:
         raw = unb32(text[len(PREFIX):])
     except (binascii.Error, ValueError):
         return None
-    if len(raw) < _HEAD.size + _SIG_LEN:
+    # Base32 decoding ignores the unused low bits of the last character, so several texts
+    # decode to the same bytes; only the one spelling we mint is a badge.
+    if b32(raw) != text[len(PREFIX):] or len(raw) < _HEAD.size + _SIG_LEN:
         return None
     payload, signature = raw[:-_SIG_LEN], raw[-_SIG_LEN:]
     version, key_id, badge, visit, issued, expires, site_len = _HEAD.unpack_from(payload)
