@@ -16,18 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 from printer.errors import BadgeLayoutError
 from printer.fonts import font
+from printer.raster import canvas, qr_code, rule, stack, to_1bit, when
 
 BADGE_WIDTHS = (384, 512, 576)
 
 _REFERENCE_WIDTH = 576  # sizes below are designed at 80 mm and scaled for narrower paper
 _MARGIN = 8
-_QR_QUIET_MODULES = 4  # the QR standard's quiet zone; python-escpos prints only 1
-_QR_MIN_DOTS, _QR_MAX_DOTS = 4, 8
 _QR_WIDTH_SHARE = 0.8
 _ELLIPSIS = "…"
 
@@ -123,16 +121,16 @@ def render_badge(content: BadgeContent, width: int) -> Image.Image:
         scale.px(22),
         _identity(content, scale),
         scale.px(18),
-        _rule(scale),
+        rule(scale.width, 2, _MARGIN),
         scale.px(16),
         _details(content, scale),
         _qr_section(content, scale),
-        _rule(scale),
+        rule(scale.width, 2, _MARGIN),
         scale.px(12),
         _footer(content, scale),
         scale.px(28),
     ]
-    return _threshold(_stack(parts, width))
+    return to_1bit(stack(parts, width))
 
 
 def fit_text(text: str, width: int, *, max_size: int, min_size: int, max_lines: int,
@@ -261,10 +259,6 @@ class _Scale:
         return max(floor, round(base * self.width / _REFERENCE_WIDTH))
 
 
-def _canvas(width: int, height: int, fill: int = 255) -> Image.Image:
-    return Image.new("L", (width, max(0, height)), fill)
-
-
 def _header(content: BadgeContent, s: _Scale) -> Image.Image:
     labels = _LABELS[content.lang]
     title = fit_text(labels["title"], s.inner, max_size=s.px(44, 30), min_size=s.px(28, 22),
@@ -273,7 +267,7 @@ def _header(content: BadgeContent, s: _Scale) -> Image.Image:
                    max_lines=1, lang=content.lang)
     pad = s.px(14)
     gap = s.px(6) if org.lines else 0
-    image = _canvas(s.width, pad + title.height + gap + org.height + pad, fill=0)
+    image = canvas(s.width, pad + title.height + gap + org.height + pad, fill=0)
     draw = ImageDraw.Draw(image)
     title.draw(draw, _MARGIN, pad, s.inner, center=True, fill=255)
     org.draw(draw, _MARGIN, pad + title.height + gap, s.inner, center=True, fill=255)
@@ -286,7 +280,7 @@ def _identity(content: BadgeContent, s: _Scale) -> Image.Image:
     company = fit_text(content.company, s.inner, max_size=s.px(32, 24), min_size=s.px(24, 20),
                        max_lines=2, lang=content.lang)
     gap = s.px(10) if company.lines else 0
-    image = _canvas(s.width, name.height + gap + company.height)
+    image = canvas(s.width, name.height + gap + company.height)
     draw = ImageDraw.Draw(image)
     name.draw(draw, _MARGIN, 0, s.inner, center=True)
     company.draw(draw, _MARGIN, name.height + gap, s.inner, center=True)
@@ -309,8 +303,8 @@ def _details(content: BadgeContent, s: _Scale) -> Image.Image:
 
     rows = [
         ("host", [value(content.host_name, 30, 22, bold=True), value(content.host_department, 24, 18)]),
-        ("visit", [value(_when(content.issued_at), 26, 19, lines=1)]),
-        ("valid", [value(_when(content.valid_until), 26, 19, lines=1, bold=True)]),
+        ("visit", [value(when(content.issued_at), 26, 19, lines=1)]),
+        ("valid", [value(when(content.valid_until), 26, 19, lines=1, bold=True)]),
     ]
     rendered = []
     for key, values in rows:
@@ -318,7 +312,7 @@ def _details(content: BadgeContent, s: _Scale) -> Image.Image:
         if values:
             label = [FittedText(f, (text,)) for f, text in zip(label_fonts, labels[key])]
             rendered.append(_row(label, values, value_x, value_width, s))
-    return _stack(_interleave(rendered, s.px(14)), s.width)
+    return stack(_interleave(rendered, s.px(14)), s.width)
 
 
 def _row(label: list[FittedText], values: list[FittedText], value_x: int, value_width: int,
@@ -328,7 +322,7 @@ def _row(label: list[FittedText], values: list[FittedText], value_x: int, value_
     value_top = max(0, label[0].ascent - values[0].ascent)
     height = max(label_top + _column_height(label, s.px(2)),
                  value_top + _column_height(values, s.px(4)))
-    image = _canvas(s.width, height)
+    image = canvas(s.width, height)
     draw = ImageDraw.Draw(image)
     _draw_column(draw, label, _MARGIN, label_top, value_x - _MARGIN, s.px(2))
     _draw_column(draw, values, value_x, value_top, value_width, s.px(4))
@@ -345,46 +339,26 @@ def _draw_column(draw, texts: list[FittedText], x: int, top: int, width: int, ga
         top += text.height + gap
 
 
-def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M")
-
-
 def _qr_section(content: BadgeContent, s: _Scale) -> Image.Image:
     """The QR with its quiet zone (which doubles as spacing), and the badge number under it."""
     qr = _qr_image(content.qr_text, s.width)
     number = fit_text(f"No. {content.badge_number}", s.inner, max_size=s.px(28, 22),
                       min_size=s.px(18, 16), max_lines=1, bold=True, lang=content.lang)
-    image = _canvas(s.width, qr.height + number.height + s.px(16))
+    image = canvas(s.width, qr.height + number.height + s.px(16))
     image.paste(qr, ((s.width - qr.width) // 2, 0))
     number.draw(ImageDraw.Draw(image), _MARGIN, qr.height, s.inner, center=True)
     return image
 
 
 def _qr_image(qr_text: str, width: int) -> Image.Image:
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M,
-                       border=_QR_QUIET_MODULES, box_size=1)
-    qr.add_data(qr_text)
-    qr.make(fit=True)
-    matrix = qr.get_matrix()  # includes the quiet zone
-    modules = len(matrix)
-    dots = _dots_per_module(modules, width, len(qr_text))
-    pixels = bytes(0 if dark else 255 for row in matrix for dark in row)
-    small = Image.frombytes("L", (modules, modules), pixels)
-    return small.resize((modules * dots, modules * dots), Image.Resampling.NEAREST)
-
-
-def _dots_per_module(modules: int, width: int, text_length: int) -> int:
-    """The largest whole number of dots per module that keeps the code and its quiet zone
-    within ~80 % of the paper, capped at 8 (larger only slows scanning), at least 4."""
-    dots = min(_QR_MAX_DOTS, int(width * _QR_WIDTH_SHARE) // modules)
-    if dots >= _QR_MIN_DOTS:
-        return dots
-    # The white quiet zone may run into the margins, so the full width is the true limit;
-    # beyond it a refused badge is better than one the exit post cannot read.
-    if width // modules >= _QR_MIN_DOTS:
-        return _QR_MIN_DOTS
-    raise BadgeLayoutError(f"a QR of {text_length} characters needs {modules * _QR_MIN_DOTS} "
-                           f"dots at {_QR_MIN_DOTS} per module; the paper has {width}")
+    """The code and its quiet zone within ~80 % of the paper, as large as fits there."""
+    try:
+        return qr_code(qr_text, int(width * _QR_WIDTH_SHARE))
+    except BadgeLayoutError:
+        # The white quiet zone may run into the margins, so the full width is the true limit
+        # (at 4 dots per module); beyond it qr_code refuses the badge, which is better than
+        # one the exit post cannot read.
+        return qr_code(qr_text, width)
 
 
 def _footer(content: BadgeContent, s: _Scale) -> Image.Image:
@@ -397,17 +371,11 @@ def _footer(content: BadgeContent, s: _Scale) -> Image.Image:
         texts = [fit_text(part, s.inner, max_lines=2, **sizes) for part in parts]
     else:
         texts = [joined]
-    image = _canvas(s.width, _column_height(texts, s.px(2)))
+    image = canvas(s.width, _column_height(texts, s.px(2)))
     top = 0
     for text in texts:
         text.draw(ImageDraw.Draw(image), _MARGIN, top, s.inner, center=True)
         top += text.height + s.px(2)
-    return image
-
-
-def _rule(s: _Scale) -> Image.Image:
-    image = _canvas(s.width, 2, fill=255)
-    ImageDraw.Draw(image).line((_MARGIN, 0, s.width - _MARGIN - 1, 0), fill=0, width=2)
     return image
 
 
@@ -416,26 +384,3 @@ def _interleave(images: list[Image.Image], gap: int) -> list:
     for i, image in enumerate(images):
         parts += [gap, image] if i else [image]
     return parts
-
-
-def _stack(parts: list, width: int) -> Image.Image:
-    """Images and integer gaps, top to bottom, on one white canvas."""
-    height = sum(p if isinstance(p, int) else p.height for p in parts)
-    canvas = _canvas(width, height)
-    y = 0
-    for part in parts:
-        if isinstance(part, int):
-            y += part
-        else:
-            canvas.paste(part, (0, y))
-            y += part.height
-    return canvas
-
-
-# Threshold, not dither: antialiased edges become solid strokes, which thermal heads print
-# crisply, instead of a speckle of dots.
-_THRESHOLD = [0 if v < 144 else 255 for v in range(256)]
-
-
-def _threshold(image: Image.Image) -> Image.Image:
-    return image.point(_THRESHOLD, "1")

@@ -10,8 +10,9 @@ The self-test page (``kiosk printer test``) shows an installer that the paper wi
 print head and the CJK font are right: a dot ruler whose end marks show a cut-off edge, solid
 and 50 % blocks that reveal a weak head, and a QR code to check the printer's resolution.
 
-Both are drawn in greyscale with Pillow and thresholded to 1 bit, like the badge, and reuse
-its public text fitting (:func:`printer.badge.fit_text`), so no input can run off the paper.
+Both are drawn in greyscale with Pillow and thresholded to 1 bit with the primitives the badge
+uses too (:mod:`printer.raster`), and reuse its public text fitting
+(:func:`printer.badge.fit_text`), so no input can run off the paper.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
 
-import qrcode
 from PIL import Image, ImageDraw
 
 from printer.badge import FittedText, fit_text
+from printer.errors import BadgeLayoutError
 from printer.fonts import font
+from printer.raster import canvas, qr_code, rule, stack, to_1bit, when
 
 MIN_WIDTH = 320
 PRINTER_DPI = 203  # every common ESC/POS receipt printer; dots per mm = 8
@@ -130,7 +132,7 @@ def render_roll_call(entries: Sequence[RollCallEntry], *, width: int, printed_at
     pages = []
     for page, chunk in enumerate(chunks, start=1):
         first = (page - 1) * rows_per_page + 1  # numbers run on across pages
-        pages.append(_to_1bit(_roll_call_page(sheet, head, rows, chunk, page, first)))
+        pages.append(to_1bit(_roll_call_page(sheet, head, rows, chunk, page, first)))
     return pages
 
 
@@ -141,7 +143,7 @@ def render_test_page(*, width: int, profile: str, status: str, printed_at: datet
     _require_aware(printed_at, "printed_at")
     millimetres = width * 25.4 / PRINTER_DPI
     values = (profile, f"{width} 点 dots = {millimetres:.1f} mm ({PRINTER_DPI}dpi)", url, status,
-              _when(printed_at))
+              when(printed_at))
     parts = [
         _ruler(sheet),
         sheet.px(10),
@@ -156,7 +158,7 @@ def render_test_page(*, width: int, profile: str, status: str, printed_at: datet
         _density_blocks(sheet),
         sheet.px(40, 24),  # room for the cutter
     ]
-    return _to_1bit(_stack(parts, width))
+    return to_1bit(stack(parts, width))
 
 
 # -- shared drawing -------------------------------------------------------------------------
@@ -195,32 +197,11 @@ class _Sheet:
         return line.ascent, line.height - line.ascent
 
 
-def _canvas(width: int, height: int, fill: int = 255) -> Image.Image:
-    return Image.new("L", (width, max(0, height)), fill)
-
-
-def _stack(parts: list, width: int) -> Image.Image:
-    """Sections (images) and vertical gaps (ints), top to bottom on one white canvas."""
-    canvas = _canvas(width, sum(p if isinstance(p, int) else p.height for p in parts))
-    y = 0
-    for part in parts:
-        if not isinstance(part, int):
-            canvas.paste(part, (0, y))
-        y += part if isinstance(part, int) else part.height
-    return canvas
-
-
-def _to_1bit(image: Image.Image) -> Image.Image:
-    # A threshold, not dithering: antialiased glyph edges become solid strokes, which a
-    # thermal head prints crisply.
-    return image.convert("1", dither=Image.Dither.NONE)
-
-
 def _text_block(sheet: _Sheet, texts: list[FittedText], gap: int, *, center: bool = False,
                 fill: int = 0, background: int = 255) -> Image.Image:
     texts = [t for t in texts if t.lines]
-    image = _canvas(sheet.width, sum(t.height for t in texts) + gap * max(0, len(texts) - 1),
-                    fill=background)
+    image = canvas(sheet.width, sum(t.height for t in texts) + gap * max(0, len(texts) - 1),
+                   fill=background)
     draw = ImageDraw.Draw(image)
     top = 0
     for text in texts:
@@ -236,7 +217,7 @@ def _band(sheet: _Sheet, title: tuple[str, ...]) -> Image.Image:
     texts += [sheet.fit(gloss, room, 26, 19, bold=True) for gloss in title[1:]]
     pad = sheet.px(14, 10)
     body = _text_block(sheet, texts, sheet.px(6, 4), center=True, fill=255, background=0)
-    band = _canvas(sheet.width, body.height + 2 * pad, fill=0)
+    band = canvas(sheet.width, body.height + 2 * pad, fill=0)
     band.paste(body, (0, pad))
     return band
 
@@ -244,12 +225,6 @@ def _band(sheet: _Sheet, title: tuple[str, ...]) -> Image.Image:
 def _centred(sheet: _Sheet, text: str, *, size: int, floor: int, bold: bool = False) -> Image.Image:
     return _text_block(sheet, [sheet.fit(text, sheet.inner, size, floor, bold=bold, lines=2)], 0,
                        center=True)
-
-
-def _rule(sheet: _Sheet, thickness: int) -> Image.Image:
-    image = _canvas(sheet.width, thickness)
-    ImageDraw.Draw(image).rectangle((_MARGIN, 0, sheet.right - 1, thickness - 1), fill=0)
-    return image
 
 
 # Rows line texts of different sizes up on a shared baseline, so these take the baseline, not
@@ -262,10 +237,6 @@ def _right_aligned(draw: ImageDraw.ImageDraw, text: FittedText, right: int, base
 def _left_aligned(draw: ImageDraw.ImageDraw, text: FittedText, x: int, baseline: int) -> None:
     if text.lines:
         draw.text((x, baseline), text.lines[0], font=text.font, fill=0, anchor="ls")
-
-
-def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def _require_aware(moment: datetime, what: str) -> None:
@@ -292,17 +263,17 @@ def _roll_call_page(sheet: _Sheet, head: _Heading, rows: _RowLayout, chunk: list
     parts = [_band(sheet, sheet.labels["title"]), sheet.px(14), _page_facts(sheet, head, page),
              sheet.px(14)]
     if not head.total:
-        parts += [_rule(sheet, 3), sheet.px(28), _nobody(sheet), sheet.px(28)]
+        parts += [rule(sheet.width, 3, _MARGIN), sheet.px(28), _nobody(sheet), sheet.px(28)]
     else:
-        parts += [_column_legend(sheet, rows), sheet.px(6), _rule(sheet, 3),
+        parts += [_column_legend(sheet, rows), sheet.px(6), rule(sheet.width, 3, _MARGIN),
                   rows.draw(chunk, first, head.printed_at)]
     if page < head.pages:
-        parts += [_rule(sheet, 3), sheet.px(12),
+        parts += [rule(sheet.width, 3, _MARGIN), sheet.px(12),
                   _centred(sheet, sheet.labels["continued"], size=20, floor=16)]
     else:
-        parts += [_rule(sheet, 3), sheet.px(16), _footer(sheet, head.total)]
+        parts += [rule(sheet.width, 3, _MARGIN), sheet.px(16), _footer(sheet, head.total)]
     parts.append(sheet.px(48, 32))  # blank paper before the cut, so the cutter misses the text
-    return _stack(parts, sheet.width)
+    return stack(parts, sheet.width)
 
 
 def _page_facts(sheet: _Sheet, head: _Heading, page: int) -> Image.Image:
@@ -311,7 +282,7 @@ def _page_facts(sheet: _Sheet, head: _Heading, page: int) -> Image.Image:
     place = " · ".join(part for part in (head.organisation.strip(), head.site.strip()) if part)
     texts = [
         sheet.fit(place, sheet.inner, 28, 20, bold=True, lines=2),
-        sheet.fit(f"{labels['printed']}: {_when(head.printed_at)}", sheet.inner, 24, 18),
+        sheet.fit(f"{labels['printed']}: {when(head.printed_at)}", sheet.inner, 24, 18),
         sheet.fit(f"{labels['on_site']}: {head.total}", sheet.inner, 34, 26, bold=True),
         sheet.fit(labels["page"].format(i=page, n=head.pages), sheet.inner, 24, 18, bold=True),
     ]
@@ -324,7 +295,7 @@ def _column_legend(sheet: _Sheet, rows: _RowLayout) -> Image.Image:
     ascent, descent = sheet.line_box(18, 16)
     step = ascent + descent + sheet.px(4, 3)
     tag_baseline = ascent + step + descent + sheet.px(8, 6) + rows.tag_above
-    image = _canvas(sheet.width, tag_baseline + rows.tag_below)
+    image = canvas(sheet.width, tag_baseline + rows.tag_below)
     draw = ImageDraw.Draw(image)
     half = rows.text_width // 2 - sheet.px(6)
     for baseline, (left, right) in ((ascent, (name, since)), (ascent + step, (company, host))):
@@ -362,7 +333,7 @@ class _RowLayout:
         self.tag_width = round(self.tag_font.getlength(tag.lines[0])) + 2 * s.px(6, 4)
 
     def draw(self, chunk: list[RollCallEntry], first: int, printed_at: datetime) -> Image.Image:
-        image = _canvas(self.sheet.width, self.height * len(chunk))
+        image = canvas(self.sheet.width, self.height * len(chunk))
         draw = ImageDraw.Draw(image)
         for i, entry in enumerate(chunk):
             top = i * self.height
@@ -444,7 +415,7 @@ def _nobody(sheet: _Sheet) -> Image.Image:
     texts += [sheet.fit(gloss, room, 30, 22, bold=True) for gloss in message[1:]]
     body = _text_block(sheet, texts, sheet.px(10, 8), center=True)
     pad, border = sheet.px(24, 16), sheet.px(5, 4)
-    framed = _canvas(sheet.width, body.height + 2 * pad)
+    framed = canvas(sheet.width, body.height + 2 * pad)
     framed.paste(body, (0, pad))
     ImageDraw.Draw(framed).rectangle((_MARGIN, 0, sheet.right - 1, framed.height - 1), outline=0,
                                      width=border)
@@ -458,7 +429,7 @@ def _footer(sheet: _Sheet, total: int) -> Image.Image:
     writing_room = sheet.px(56, 44)  # ~6 mm of space above each line to write in
     labels = [sheet.fit(label, sheet.inner // 2, 24, 19) for label in sheet.labels["signatures"]]
     height = count.height + len(labels) * (writing_room + descent) + sheet.px(8)
-    image = _canvas(sheet.width, height)
+    image = canvas(sheet.width, height)
     draw = ImageDraw.Draw(image)
     count.draw(draw, _MARGIN, 0, sheet.inner)
     baseline = count.height
@@ -481,7 +452,7 @@ def _ruler(sheet: _Sheet) -> Image.Image:
     label_font = font(sheet.px(16, 14), lang=sheet.lang)
     short, medium, long_ = sheet.px(10, 8), sheet.px(18, 14), sheet.px(26, 20)
     height = long_ + label_font.size + sheet.px(6, 4)
-    image = _canvas(width, height)
+    image = canvas(width, height)
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, width - 1, 1), fill=0)
     for x in range(0, width, 8):
@@ -511,7 +482,7 @@ def _label_values(sheet: _Sheet, rows) -> Image.Image:
     extents = [(max(label.ascent, value.ascent),
                 max(label.height - label.ascent, value.height - value.ascent))
                for label, value in fitted]
-    image = _canvas(sheet.width, sum(map(sum, extents)) + gap * (len(rows) - 1))
+    image = canvas(sheet.width, sum(map(sum, extents)) + gap * (len(rows) - 1))
     draw = ImageDraw.Draw(image)
     top = 0
     for (label, value), (above, below) in zip(fitted, extents):
@@ -522,16 +493,14 @@ def _label_values(sheet: _Sheet, rows) -> Image.Image:
 
 
 def _test_qr(sheet: _Sheet, text: str) -> Image.Image:
-    """The QR at whole dots per module (at least 4) with the standard 4-module quiet zone,
-    taking at most half the paper, with its text printed below."""
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
-    qr.add_data(text)
-    qr.make(fit=True)
-    modules = qr.modules_count + 2 * qr.border
-    qr.box_size = max(4, min(8, sheet.width // 2 // modules))
-    code = qr.make_image().get_image().convert("L")
+    """The QR taking at most half the paper (more only if 4 dots per module need it), with
+    its text printed below."""
+    try:
+        code = qr_code(text, sheet.width // 2)
+    except BadgeLayoutError:  # _QR_PROFILE_CHARS keeps it within the paper at 4 dots
+        code = qr_code(text, sheet.width)
     caption = sheet.fit(text, sheet.inner, 18, 15, lines=2)
-    image = _canvas(sheet.width, code.height + caption.height)
+    image = canvas(sheet.width, code.height + caption.height)
     image.paste(code, ((sheet.width - code.width) // 2, 0))
     caption.draw(ImageDraw.Draw(image), _MARGIN, code.height, sheet.inner, center=True)
     return image
@@ -543,7 +512,7 @@ def _density_blocks(sheet: _Sheet) -> Image.Image:
     side = sheet.px(120, 96)
     gap = sheet.px(40, 24)
     label_font = font(sheet.px(18, 15), bold=True, lang=sheet.lang)
-    image = _canvas(sheet.width, side + sheet.px(8) + label_font.size + sheet.px(16))
+    image = canvas(sheet.width, side + sheet.px(8) + label_font.size + sheet.px(16))
     draw = ImageDraw.Draw(image)
     left = (sheet.width - 2 * side - gap) // 2
     draw.rectangle((left, 0, left + side - 1, side - 1), fill=0)

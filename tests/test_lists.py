@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import zxingcpp
-from PIL import ImageDraw
+from PIL import Image, ImageDraw
 
 from printer.fonts import unsupported_chars
 from printer.lists import RollCallEntry, render_roll_call, render_test_page
@@ -184,12 +184,23 @@ def test_write_sample_lists(tmp_path):
     """Sample PNGs for a human to look at."""
     out = Path(os.environ.get("KIOSK_ARTIFACTS") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
+    written = {}
+
+    def save(image, name):
+        image.save(out / name)
+        written[name] = image
+
     for width, paper in ((384, "58mm"), (576, "80mm")):
         pages = roll_call(people(50), width=width, rows_per_page=40)
         for number, page in enumerate(pages, start=1):
-            page.save(out / f"roll_call_{paper}_page{number}.png")
-        roll_call([], width=width)[0].save(out / f"roll_call_empty_{paper}.png")
-        test_page(width=width).save(out / f"printer_test_{paper}.png")
-    roll_call(people(5), width=576, lang="en")[0].save(out / "roll_call_en_80mm.png")
-    roll_call(people(5), width=384, lang="zh_TW")[0].save(out / "roll_call_zh_TW_58mm.png")
-    assert len(list(out.glob("*.png"))) >= 10
+            save(page, f"roll_call_{paper}_page{number}.png")
+        save(roll_call([], width=width)[0], f"roll_call_empty_{paper}.png")
+        save(test_page(width=width), f"printer_test_{paper}.png")
+    save(roll_call(people(5), width=576, lang="en")[0], "roll_call_en_80mm.png")
+    save(roll_call(people(5), width=384, lang="zh_TW")[0], "roll_call_zh_TW_58mm.png")
+    # What this run wrote, read back: files left in KIOSK_ARTIFACTS by earlier runs count for
+    # nothing, and a stale file under one of these names would not match this run's pixels.
+    assert len(written) == 10
+    for name, image in written.items():
+        with Image.open(out / name) as saved:
+            assert saved.size == image.size and saved.tobytes() == image.tobytes(), name

@@ -1,0 +1,81 @@
+"""The drawing primitives every printed layout shares: canvases, stacking, rules,
+thresholding to 1 bit, QR codes with a 4-module quiet zone and whole dots per module.
+
+Layouts are drawn in greyscale ("L", white paper = 255) and thresholded to mode "1" only at
+the end, so Pillow's antialiasing decides which edge dots print.  Times are written here too,
+so every printout shows them the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import qrcode
+from PIL import Image, ImageDraw
+
+from printer.errors import BadgeLayoutError
+
+QR_QUIET_MODULES = 4  # the QR standard's quiet zone; python-escpos prints only 1
+QR_MIN_DOTS, QR_MAX_DOTS = 4, 8  # below 4 cheap scanners misread; above 8 only slows scanning
+
+# Threshold, not dither: antialiased edges become solid strokes, which thermal heads print
+# crisply, instead of a speckle of dots.  Greys below 144 print, so strokes come out slightly
+# bolder than a midpoint cut would make them, which thermal paper needs.
+_THRESHOLD = [0 if v < 144 else 255 for v in range(256)]
+
+
+def canvas(width: int, height: int, fill: int = 255) -> Image.Image:
+    """A greyscale canvas; a negative ``height`` gives an empty one."""
+    return Image.new("L", (width, max(0, height)), fill)
+
+
+def stack(parts: list, width: int) -> Image.Image:
+    """Images and integer gaps, top to bottom, on one white canvas."""
+    image = canvas(width, sum(p if isinstance(p, int) else p.height for p in parts))
+    y = 0
+    for part in parts:
+        if isinstance(part, int):
+            y += part
+        else:
+            image.paste(part, (0, y))
+            y += part.height
+    return image
+
+
+def rule(width: int, thickness: int, margin: int) -> Image.Image:
+    """A black line ``thickness`` dots high across the paper, ``margin`` dots from each edge."""
+    image = canvas(width, thickness)
+    ImageDraw.Draw(image).rectangle((margin, 0, width - margin - 1, thickness - 1), fill=0)
+    return image
+
+
+def to_1bit(image: Image.Image) -> Image.Image:
+    """The greyscale layout as the mode "1" image the printer receives."""
+    return image.point(_THRESHOLD, "1")
+
+
+def when(moment: datetime) -> str:
+    """A date and time as printed, in the moment's own time zone."""
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def qr_code(text: str, max_width: int) -> Image.Image:
+    """``text`` as a QR code (error correction M) with its 4-module quiet zone drawn in,
+    at the largest whole number of dots per module from 4 to 8 that fits ``max_width``.
+
+    Raises :class:`BadgeLayoutError` when even 4 dots per module do not fit: a refused
+    printout is better than one that cannot be scanned.
+    """
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M,
+                       border=QR_QUIET_MODULES, box_size=1)
+    qr.add_data(text)
+    qr.make(fit=True)
+    matrix = qr.get_matrix()  # includes the quiet zone
+    modules = len(matrix)
+    dots = min(QR_MAX_DOTS, max_width // modules)
+    if dots < QR_MIN_DOTS:
+        raise BadgeLayoutError(f"a QR of {len(text)} characters needs {modules * QR_MIN_DOTS} "
+                               f"dots at {QR_MIN_DOTS} per module; there is room for {max_width}")
+    pixels = bytes(0 if dark else 255 for row in matrix for dark in row)
+    small = Image.frombytes("L", (modules, modules), pixels)
+    return small.resize((modules * dots, modules * dots), Image.Resampling.NEAREST)
