@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from pathlib import Path
 
 from kiosk.core.hosts import Host, host_id_for
@@ -45,7 +46,8 @@ def read_hosts_csv(path: str | os.PathLike) -> list[Host]:
         if problem:
             bad.append((line, problem))
             continue
-        host_id = host_id_for(fields["name"], fields.get("department", ""), fields.get("email", ""))
+        host_id = host_id_for(fields["name"], fields.get("department", ""), fields.get("email", ""),
+                              fields.get("phone", ""))
         host = Host(host_id, **fields)
         hosts.pop(host.host_id, None)  # so the row kept also keeps its place in the file
         hosts[host.host_id] = host
@@ -67,6 +69,11 @@ def _read(path: Path) -> bytes:
         raise HostFileError(f"{path}: cannot read it: {e.strerror or e}") from None
 
 
+# A Han character wedged inside a Latin word: what an accented Latin-1 letter and the byte
+# after it become when read as GB18030.
+_LATIN1_AS_GB18030 = re.compile(r"[A-Za-z][\u3400-\u9fff\uf900-\ufaff]+[a-z]")
+
+
 def _decode(path: Path, data: bytes) -> str:
     """UTF-8 (with or without BOM) tried strictly first, since GB18030 would also decode many
     UTF-8 files, into nonsense."""
@@ -84,6 +91,10 @@ def _decode(path: Path, data: bytes) -> str:
             continue
     else:
         raise HostFileError(f"{path}: is not text in UTF-8 or GB18030 (is it a CSV file?)")
+    if encoding == "gb18030" and _LATIN1_AS_GB18030.search(text):
+        # Latin-1 (Western Excel) also decodes as GB18030: Müller turns into M黮ler.
+        raise HostFileError(f"{path}: looks like Latin-1 text, not UTF-8 or GB18030 "
+                            f"({_LATIN1_AS_GB18030.search(text).group()!r}); save it as 'CSV UTF-8'")
     if not text.strip():
         raise HostFileError(f"{path}: is empty; expected a header row {_EXPECTED}")
     return text

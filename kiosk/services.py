@@ -16,8 +16,8 @@ from kiosk.core import events as ev
 from kiosk.core import tokens
 from kiosk.core.hosts import Host, HostIndex, host_id_for
 from kiosk.core.tokens import Claims, KeyRing, PublicKey, Signer, Verdict
-from kiosk.core.validation import clean_name, validate_visitor
-from kiosk.core.visits import ON_SITE_STATES, SIGNED_OUT, Visit
+from kiosk.core.validation import clean_name, clean_text, validate_visitor
+from kiosk.core.visits import AWAITING_APPROVAL, ON_SITE_STATES, SIGNED_OUT, WITH_HOST, Visit
 from kiosk.errors import HostNotFound, KioskError, StoreError, ValidationError
 from kiosk.settings import Settings
 from kiosk.store.db import Database
@@ -25,6 +25,7 @@ from kiosk.store.directory import DirectoryTable
 from kiosk.store.keys import KeyTable, load_or_create_signer
 from kiosk.store.log import EventLog, wall_clock_ms
 from printer.badge import BadgeContent, render_badge
+from printer.device import Printer
 from printer.errors import PrinterError
 from printer.fonts import unsupported_chars
 from printer.lists import RollCallEntry, render_roll_call
@@ -60,22 +61,39 @@ class CheckOut:
 class Kiosk:
     settings: Settings
     log: EventLog
-    signer: Signer
+    signer: Signer | None  # None on an exit post: it verifies badges and never mints one
     keys: KeyTable
     directory: DirectoryTable
-    printer: object  # printer.device.Printer
+    printer_factory: Callable[[], Printer]
     clock: Callable[[], int] = wall_clock_ms
     _index: HostIndex | None = field(default=None, repr=False)
     _keyring: KeyRing | None = field(default=None, repr=False)
+    _printer: Printer | None = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, settings: Settings, printer, clock: Callable[[], int] = wall_clock_ms) -> "Kiosk":
+    def open(cls, settings: Settings, printer: Printer | Callable[[], Printer],
+             clock: Callable[[], int] = wall_clock_ms) -> "Kiosk":
+        """The kiosk on this device's data directory. ``printer`` may be a factory, so that
+        commands which never print (an exit post's check-out) never depend on the printer."""
         db = Database(settings.data_path / DB_FILE)
-        signer = load_or_create_signer(settings.data_path)
         keys = KeyTable(db)
-        keys.add(PublicKey(signer.key_id, signer.public_key.public_bytes_raw(), settings.site, settings.device))
+        signer = None
+        if settings.role != "exit":
+            signer = load_or_create_signer(settings.data_path)
+            keys.add(PublicKey(signer.key_id, signer.public_key.public_bytes_raw(), settings.site, settings.device))
         log = EventLog(db, settings.site, settings.device, clock)
-        return cls(settings, log, signer, keys, DirectoryTable(db), printer, clock)
+        factory = printer if callable(printer) and not isinstance(printer, Printer) else (lambda: printer)
+        return cls(settings, log, signer, keys, DirectoryTable(db), factory, clock)
+
+    @property
+    def printer(self) -> Printer:
+        if self._printer is None:
+            self._printer = self.printer_factory()
+        return self._printer
+
+    @printer.setter
+    def printer(self, printer: Printer) -> None:
+        self._printer = printer
 
     # -- hosts ------------------------------------------------------------------------------
 
@@ -112,7 +130,8 @@ class Kiosk:
     def check_in(self, *, name: str, host: Host, company: str = "", phone: str = "", purpose: str = "",
                  lang: str | None = None) -> CheckIn:
         visitor = validate_visitor(name, company, phone, purpose)
-        for field_name, text in (("name", visitor.name), ("company", visitor.company)):
+        for field_name, text in (("name", visitor.name), ("company", visitor.company), ("host", host.name),
+                                 ("department", host.department)):
             missing = unsupported_chars(text)
             if missing:
                 raise ValidationError(field_name, "unprintable",
@@ -138,11 +157,16 @@ class Kiosk:
         return self._print(visit_id, badge_id, token)
 
     def mark_lost(self, badge_id: str) -> Visit:
-        visit = self.log.visit_of_badge(badge_id)
-        if visit is None:
+        visits = self.log.visits_of_badge(badge_id)
+        live = [v for v in visits if not v.badge(badge_id).revoked and v.state != SIGNED_OUT] or visits
+        if not live:
             raise KioskError(f"badge {tokens.badge_number(badge_id)} is not in this kiosk's log")
-        self.log.record((ev.BADGE_LOST, visit.visit_id, {"badge_id": badge_id}))
-        return self.log.visit(visit.visit_id)
+        if len(live) > 1:
+            names = ", ".join(v.visitor.get("name", v.visit_id) for v in live)
+            raise KioskError(f"badge {tokens.badge_number(badge_id)} was issued to more than one visitor ({names}): "
+                             "scan the badge instead of typing its number")
+        self.log.record((ev.BADGE_LOST, live[0].visit_id, {"badge_id": badge_id}))
+        return self.log.visit(live[0].visit_id)
 
     def _visit_on_site(self, visit_id: str) -> Visit:
         visit = self.log.visit(visit_id)
@@ -151,7 +175,11 @@ class Kiosk:
         return visit
 
     def _new_badge(self, visit_id: str) -> tuple[str, str, dict]:
+        if self.signer is None:
+            raise KioskError("this device is an exit post: it signs visitors out, never in")
         badge_id = tokens.new_badge_id()
+        while self.log.visits_of_badge(badge_id):  # keep typed badge numbers unambiguous here
+            badge_id = tokens.new_badge_id()
         issued_s = self.clock() // 1000
         expires_s = issued_s + self.settings.badge_valid_hours * 3600
         token = self.signer.sign(badge_id=badge_id, visit_id=visit_id, site=self.settings.site,
@@ -165,10 +193,11 @@ class Kiosk:
         try:
             self.printer.print_image(render_badge(self._badge_content(visit, badge_id, token), self.printer.width),
                                      name=f"badge-{badge_id}")
-        except PrinterError as exc:
-            self._record_quietly((ev.PRINT_FAILED, visit_id, {"badge_id": badge_id, "reason": str(exc),
-                                                                "code": exc.code}))
-            return CheckIn(self.log.visit(visit_id), token, badge_id, printed=False, print_error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - the visit is recorded: no failure may hide that
+            reason = str(exc) if isinstance(exc, PrinterError) else f"not printed: {type(exc).__name__}: {exc}"
+            self._record_quietly((ev.PRINT_FAILED, visit_id, {"badge_id": badge_id, "reason": reason,
+                                                                "code": getattr(exc, "code", "error")}))
+            return CheckIn(self.log.visit(visit_id), token, badge_id, printed=False, print_error=reason)
         self._record_quietly((ev.BADGE_PRINTED, visit_id, {"badge_id": badge_id}))
         return CheckIn(self.log.visit(visit_id), token, badge_id, printed=True)
 
@@ -215,15 +244,20 @@ class Kiosk:
         if not decision.ok:
             return decision
         visit_id = decision.claims.visit_id
-        [event] = self.log.record((ev.SIGNED_OUT, visit_id, {"by": "scan", "badge_id": decision.claims.badge_id}))
+        # Decided again inside the write transaction: two scans of one badge at once (two
+        # threads, two processes) must not both say "signed out".
+        recorded = self.log.record((ev.SIGNED_OUT, visit_id, {"by": "scan", "badge_id": decision.claims.badge_id}),
+                                   unless=lambda visit: visit is not None and visit.state == SIGNED_OUT)
         visit = self.log.visit(visit_id)
-        if (visit.signed_out_at, visit.signed_out_device) != (event.ts, event.device):  # another got in first
+        if not recorded:
             return CheckOut(tokens.ALREADY_SIGNED_OUT, visit, decision.claims, signed_out_at=visit.signed_out_at)
-        return CheckOut(tokens.OK, visit, decision.claims, signed_out_at=event.ts)
+        return CheckOut(tokens.OK, visit, decision.claims, signed_out_at=recorded[0].ts)
 
-    def sign_out_by_hand(self, visit_id: str, note: str, by: str = "manual") -> Visit:
+    def sign_out_by_hand(self, visit_id: str, note: str) -> Visit:
+        """Reception signs out a visitor who cannot scan (badge expired, lost, taken home)."""
+        note = clean_text(note, "reason", 200, required=True)
         self._visit_on_site(visit_id)
-        self.log.record((ev.SIGNED_OUT, visit_id, {"by": by, "note": note}))
+        self.log.record((ev.SIGNED_OUT, visit_id, {"by": "manual", "note": note}))
         return self.log.visit(visit_id)
 
     def keyring(self) -> KeyRing:
@@ -241,20 +275,23 @@ class Kiosk:
     def on_site(self) -> list[Visit]:
         return self.log.on_site()
 
-    def print_roll_call(self) -> list[Visit]:
-        """Print the evacuation list of everyone on site, from this device's own log (so it
-        works with the network down), and return who is on it."""
-        visits = self.on_site()
+    def in_building(self) -> list[Visit]:
+        """Everyone physically here: on site, and those still waiting in the lobby for approval."""
+        return self.log.visits_in(ON_SITE_STATES | {AWAITING_APPROVAL})
+
+    def print_roll_call(self, visits: list[Visit]) -> None:
+        """Print the evacuation list from this device's own log, so it works with the network
+        down; the caller shows the same list on screen whether or not the printer works."""
         tz = datetime.now().astimezone().tzinfo
-        entries = [RollCallEntry(name=v.visitor.get("name", "?"), company=v.visitor.get("company", ""),
+        entries = [RollCallEntry(name=v.visitor.get("name") or v.visit_id, company=v.visitor.get("company", ""),
                                  host_name=v.host.get("name", ""), host_department=v.host.get("department", ""),
-                                 since=datetime.fromtimestamp((v.signed_in_at or 0) / 1000, tz), state=v.state)
+                                 since=datetime.fromtimestamp((v.signed_in_at or 0) / 1000, tz),
+                                 state="with_host" if v.state == WITH_HOST else "waiting")
                    for v in visits]
         pages = render_roll_call(entries, width=self.printer.width, printed_at=datetime.fromtimestamp(self.clock() / 1000, tz),
                                  site=self.settings.site, organisation=self.settings.organisation,
                                  lang=self.settings.language)
         self.printer.print_pages(pages, name="roll-call")
-        return visits
 
     def auto_sign_out(self, before_ms: int) -> list[Visit]:
         """End of day: sign out everyone still on site who signed in before ``before_ms``."""

@@ -14,6 +14,7 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
+from urllib.parse import quote
 
 try:
     import tomllib
@@ -59,13 +60,16 @@ def _time_of_day(value: str) -> str:
     return value
 
 
-def _positive_int(value: Any) -> int:
+def _hours(value: Any) -> int:
+    wanted = "a whole number of hours from 1 to 168"
+    if isinstance(value, bool):
+        raise ValueError(wanted)
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise ValueError("a whole number greater than 0") from None
-    if number <= 0:
-        raise ValueError("a whole number greater than 0")
+        raise ValueError(wanted) from None
+    if not 1 <= number <= 168:
+        raise ValueError(wanted)
     return number
 
 
@@ -101,7 +105,7 @@ class Settings:
     role: str = _setting("visitor", _choice(ROLES), "visitor, reception or exit")
     language: str = _setting("zh_CN", _choice(LANGUAGES), "default language: zh_CN, zh_TW or en")
     organisation: str = _setting("", _text, "the company shown on badges")
-    badge_valid_hours: int = _setting(12, _positive_int, "how long a badge stays valid")
+    badge_valid_hours: int = _setting(12, _hours, "how long a badge stays valid")
     auto_signout_at: str = _setting("", _time_of_day, "HH:MM when visitors still on site are signed out")
 
     def __post_init__(self):
@@ -116,7 +120,7 @@ class Settings:
 
     @property
     def printer_url(self) -> str:
-        return self.printer or f"preview://{self.data_path / 'previews'}"
+        return self.printer or "preview://" + quote(str(self.data_path / "previews"))
 
 
 def env_name(name: str) -> str:

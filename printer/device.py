@@ -16,6 +16,7 @@ import os
 import re
 import socket
 import tempfile
+import threading
 import time
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
@@ -115,12 +116,40 @@ class EscposPrinter(Printer):
         if not self.can_read:
             return Status.UNKNOWN
         try:
-            with self._job() as device:
-                return self._status(device)
+            return self._bounded(self._read_status)
         except PrintInterrupted:
             return Status.NO_ANSWER  # switched off, unplugged, or not there at all
 
     def print_pages(self, pages: Sequence[Image.Image], *, name: str = "job") -> None:
+        self._bounded(lambda: self._print(pages))
+
+    def _bounded(self, job: Callable[[], object]):
+        """Run a job on its own thread and give up on it after the timeout: a device file
+        with no printer behind it, or a serial line held by flow control, blocks in the
+        kernel where no timeout of ours reaches. An abandoned job may still finish later;
+        the caller has recorded a failure by then, and a reprint revokes that badge."""
+        outcome: dict[str, object] = {}
+
+        def run() -> None:
+            try:
+                outcome["result"] = job()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=run, name=f"printer:{self.url}", daemon=True)
+        worker.start()
+        worker.join(self.timeout + 1)
+        if worker.is_alive():
+            raise PrintInterrupted(f"not printed: the printer did not respond in time ({self.url})")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("result")
+
+    def _read_status(self) -> Status:
+        with self._job() as device:
+            return self._status(device)
+
+    def _print(self, pages: Sequence[Image.Image]) -> None:
         with self._job() as device:
             before = self._status(device) if self.can_read else Status.UNKNOWN
             if not before.can_print:
@@ -159,6 +188,8 @@ class EscposPrinter(Printer):
             raise
         except (OSError, EscposError) as exc:
             raise PrintInterrupted(f"not printed: {_describe(exc)} ({self.url})") from None
+        except Exception as exc:  # noqa: BLE001 - e.g. pyusb without a USB backend: still a failed print
+            raise PrintInterrupted(f"not printed: {type(exc).__name__}: {_describe(exc)} ({self.url})") from None
         finally:
             try:
                 device.close()
@@ -179,9 +210,11 @@ def _describe(exc: BaseException) -> str:
 
 # -- backends: python-escpos's own, with a whole-job deadline -----------------------------------
 
-def _escpos_printers():
-    """Import python-escpos with its profile cache in a stable place: otherwise it re-parses
-    its YAML profile database into a fresh temporary directory on every start."""
+def _use_stable_profile_cache() -> None:
+    """python-escpos parses its YAML profile database into a pickle under a directory it
+    reads from the environment when first imported, else a fresh temporary directory: every
+    start would re-parse (about 100 ms) and leave a directory behind. So we name one before
+    anything imports escpos."""
     cache = os.environ.get("CACHE_DIRECTORY") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "kiosk")
     try:
@@ -189,6 +222,12 @@ def _escpos_printers():
     except OSError:
         cache = tempfile.gettempdir()
     os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", cache)
+
+
+_use_stable_profile_cache()
+
+
+def _escpos_printers():
     from escpos import printer as backends
 
     return backends
@@ -242,7 +281,6 @@ def _network_class():
 def profile_width(profile: str) -> int:
     from escpos.capabilities import get_profile
 
-    _escpos_printers()
     try:
         pixels = get_profile(profile).profile_data["media"]["width"]["pixels"]
     except Exception as exc:  # noqa: BLE001 - an unknown name raises from deep inside python-escpos

@@ -106,3 +106,45 @@ def test_sign_out_seen_before_sign_in_is_an_unknown_visit_then_completes():
 def test_unknown_kinds_are_carried_not_folded():
     signed_in = make(ev.SIGNED_IN, 1000, **SIGNED_IN_DATA)
     assert fold([signed_in, make("from_the_future", 2000, x=1)]) == fold([signed_in])
+
+
+@st.composite
+def visit_histories(draw):
+    """Random histories of one visit from three devices with coarse clocks (many equal
+    timestamps), conflicting decisions, reprints, losses and several sign-outs."""
+    badges = ["AAAAAAAA", "BBBBBBBB", "CCCCCCCC"]
+    choices = [
+        lambda: (ev.SIGNED_IN, SIGNED_IN_DATA | {"needs_approval": draw(st.booleans())}),
+        lambda: (ev.APPROVED, {}), lambda: (ev.DENIED, {}), lambda: (ev.HOST_MET, {}),
+        lambda: (ev.BADGE_ISSUED, {"badge_id": draw(st.sampled_from(badges)), "issued_at": 1, "expires_at": 2,
+                                   "replaces": draw(st.sampled_from(badges + [None]))}),
+        lambda: (ev.BADGE_LOST, {"badge_id": draw(st.sampled_from(badges))}),
+        lambda: (ev.BADGE_PRINTED, {"badge_id": draw(st.sampled_from(badges))}),
+        lambda: (ev.PRINT_FAILED, {"badge_id": draw(st.sampled_from(badges)), "reason": "jam"}),
+        lambda: (ev.SIGNED_OUT, {"by": draw(st.sampled_from(["scan", "manual", "auto"]))}),
+        lambda: (ev.RATED, {"rating": draw(st.integers(1, 5))}),
+    ]
+    seqs: dict[str, int] = {}
+    history = []
+    for i in range(draw(st.integers(1, 25))):
+        kind, data = draw(st.sampled_from(choices))()
+        device = draw(st.sampled_from(["k1", "reception", "exit1"]))
+        seqs[device] = seqs.get(device, 0) + 1
+        history.append(Event(f"g{i:03d}", "hq", device, seqs[device], draw(st.integers(0, 4)) * 1000, kind, VISIT,
+                             {k: v for k, v in data.items() if v is not None}))
+    return history
+
+
+@settings(max_examples=400)
+@given(visit_histories(), st.randoms(), st.lists(st.integers(0, 100), max_size=10))
+def test_any_history_folds_the_same_in_any_order_with_any_repeats(history, rnd, repeats):
+    replay = history + [history[i % len(history)] for i in repeats]
+    rnd.shuffle(replay)
+    assert fold(replay) == fold(history)
+    visit = fold(history)
+    sign_outs = [e for e in history if e.kind == ev.SIGNED_OUT]
+    if sign_outs:  # the first sign-out wins, by the order every device computes
+        first = min(sign_outs, key=Event.order_key)
+        assert (visit.state, visit.signed_out_at, visit.signed_out_device) == (SIGNED_OUT, first.ts, first.device)
+    lost = {e.data["badge_id"] for e in history if e.kind == ev.BADGE_LOST}
+    assert all(visit.badge(b).revoked == "lost" for b in lost)

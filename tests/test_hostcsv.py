@@ -74,8 +74,13 @@ def test_windows_line_endings(tmp_path):
 
 
 def test_a_repeated_host_keeps_the_last_row(tmp_path):
-    path = write(tmp_path, "name,department,phone\n张三,研发部,1\n李四,,\n张三,研发部,2\n")
-    assert summary(read_hosts_csv(path)) == [("李四", "", "", ""), ("张三", "研发部", "", "2")]
+    path = write(tmp_path, "name,department,email,phone\n张三,研发部,z@x.cn,1\n李四,,,\n张三,研发部,z@x.cn,2\n")
+    assert summary(read_hosts_csv(path)) == [("李四", "", "", ""), ("张三", "研发部", "z@x.cn", "2")]
+
+
+def test_namesakes_in_one_department_are_told_apart_by_phone(tmp_path):
+    path = write(tmp_path, "name,department,phone\n张伟,研发部,13800000001\n张伟,研发部,13800000002\n")
+    assert len(read_hosts_csv(path)) == 2
 
 
 def test_header_only_is_refused_so_a_directory_is_never_wiped_by_mistake(tmp_path):
@@ -182,3 +187,9 @@ def test_every_refusal_is_a_kiosk_error(tmp_path):
 def test_other_columns_get_the_same_checks_as_visitor_input(tmp_path):
     message = refusal(write(tmp_path, "name,department,email\n李四,研发\x1b[2J部,lisi@example.com\n"))
     assert "line 2: department contains a character that is not allowed" in message
+
+
+def test_latin1_files_are_refused_rather_than_read_as_chinese(tmp_path):
+    path = tmp_path / "hosts.csv"
+    path.write_bytes("name,department\nJürgen Müller,Einkauf\n".encode("latin-1"))
+    assert "Latin-1" in refusal(path)

@@ -1,6 +1,10 @@
 """Services in-process, on a real data directory: the order of durable writes and printing,
 printer faults, the daily automatic sign-out, host resolution."""
 
+import os
+import stat
+import threading
+import time
 from datetime import datetime
 
 import pytest
@@ -8,10 +12,10 @@ import pytest
 from kiosk.core import events as ev
 from kiosk.core.hosts import Host, host_id_for
 from kiosk.core.visits import SIGNED_OUT, WAITING
-from kiosk.errors import HostNotFound, StoreError, ValidationError
+from kiosk.errors import HostNotFound, KioskError, StoreError, ValidationError
 from kiosk.services import Kiosk, end_of_day_cutoff
 from kiosk.settings import Settings
-from printer.device import PreviewPrinter
+from printer.device import PreviewPrinter, open_printer
 
 
 class Clock:
@@ -139,3 +143,71 @@ def test_sign_out_race_first_wins(kiosk, tmp_path, clock):
     assert kiosk.log.visit(result.visit.visit_id) == other.log.visit(result.visit.visit_id)
     assert kiosk.log.visit(result.visit.visit_id).signed_out_device == "exit2"
     assert kiosk.check_out(result.badge).reason == "already_signed_out"
+
+
+def test_renaming_the_site_keeps_badges_verifying(tmp_path, clock):
+    first = Kiosk.open(Settings(data_dir=str(tmp_path / "d"), site="default", device="k1"),
+                       PreviewPrinter(tmp_path / "p"), clock)
+    first.check_in(name="张三", host=host("李四"))
+    renamed = Kiosk.open(Settings(data_dir=str(tmp_path / "d"), site="hq", device="k1"),
+                         PreviewPrinter(tmp_path / "p"), clock)
+    badge = renamed.check_in(name="王五", host=host("李四")).badge
+    assert renamed.check_out(badge).ok
+
+
+def test_any_failure_while_printing_is_recorded_not_raised(tmp_path, clock):
+    kiosk = Kiosk.open(Settings(data_dir=str(tmp_path / "d"), site="hq", device="k1"),
+                       PreviewPrinter(tmp_path / "p", width=100), clock)  # too narrow to lay out
+    result = kiosk.check_in(name="张三", host=host("李四"))
+    assert not result.printed and "ValueError" in result.print_error
+    assert kiosk.on_site()[0].current_badge.print_error == result.print_error
+
+
+def test_a_device_file_with_no_printer_behind_it_times_out(tmp_path, clock):
+    fifo = tmp_path / "lp0"
+    os.mkfifo(fifo)  # opening it for writing blocks until a reader comes: one never does
+    kiosk = Kiosk.open(Settings(data_dir=str(tmp_path / "d"), site="hq", device="k1"),
+                       open_printer(f"file://{fifo}?timeout=1"), clock)
+    start = time.monotonic()
+    result = kiosk.check_in(name="张三", host=host("李四"))
+    assert time.monotonic() - start < 3
+    assert not result.printed and "in time" in result.print_error
+    assert kiosk.on_site()[0].visit_id == result.visit.visit_id
+
+
+def test_simultaneous_scans_of_one_badge_sign_out_once(kiosk):
+    badge = kiosk.check_in(name="张三", host=host("李四")).badge  # the clock is frozen: same ms for all
+    verdicts = []
+    threads = [threading.Thread(target=lambda: verdicts.append(kiosk.check_out(badge).reason)) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(verdicts) == ["already_signed_out"] * 5 + ["ok"]
+    assert [e.kind for e in kiosk.log.events(kiosk.log.visits_in([SIGNED_OUT])[0].visit_id)].count(ev.SIGNED_OUT) == 1
+
+
+def test_an_exit_post_verifies_but_cannot_mint(kiosk, tmp_path, clock):
+    post = Kiosk.open(Settings(data_dir=str(tmp_path / "exit"), site="hq", device="exit1", role="exit"),
+                      PreviewPrinter(tmp_path / "none"), clock)
+    assert post.signer is None and not (tmp_path / "exit" / "keys").exists()
+    with pytest.raises(KioskError, match="exit post"):
+        post.check_in(name="张三", host=host("李四"))
+    post.trust(kiosk.keyring().get(kiosk.signer.key_id))
+    assert post.check_out(kiosk.check_in(name="张三", host=host("李四")).badge).ok
+
+
+def test_the_log_is_private_to_the_kiosk_user(kiosk):
+    data = kiosk.log.db.path.parent
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE(kiosk.log.db.path.stat().st_mode) == 0o600
+
+
+def test_manual_sign_out_needs_a_reason(kiosk):
+    visit = kiosk.check_in(name="张三", host=host("李四")).visit
+    with pytest.raises(ValidationError):
+        kiosk.sign_out_by_hand(visit.visit_id, "  ")
+    out = kiosk.sign_out_by_hand(visit.visit_id, "badge taken home")
+    assert (out.state, out.signed_out_by) == (SIGNED_OUT, "manual")
+    with pytest.raises(KioskError, match="not on site"):
+        kiosk.sign_out_by_hand(visit.visit_id, "again")

@@ -26,7 +26,7 @@ def test_environment_overrides_file(tmp_path):
     ({"KIOSK_PRINTER": "lpt1"}, ["KIOSK_PRINTER", "network://HOST:9100"]),
     ({"KIOSK_SERVER": "ftp://x"}, ["KIOSK_SERVER", "http"]),
     ({"KIOSK_SITE": "上海 HQ"}, ["KIOSK_SITE", "1-20 characters"]),
-    ({"KIOSK_BADGE_VALID_HOURS": "0"}, ["KIOSK_BADGE_VALID_HOURS", "greater than 0"]),
+    ({"KIOSK_BADGE_VALID_HOURS": "0"}, ["KIOSK_BADGE_VALID_HOURS", "1 to 168"]),
     ({"KIOSK_AUTO_SIGNOUT_AT": "25:00"}, ["KIOSK_AUTO_SIGNOUT_AT", "HH:MM"]),
 ])
 def test_bad_values_name_the_setting_and_what_it_accepts(env, names):
@@ -53,3 +53,11 @@ def test_bad_config_files(tmp_path):
     wrong_type.write_text("site = 5\n", "utf-8")
     with pytest.raises(SettingsError, match="site in"):
         load_settings(wrong_type, env={})
+
+
+def test_the_default_preview_printer_stays_inside_an_odd_data_dir(tmp_path):
+    from printer.device import open_printer
+
+    odd = tmp_path / "site #2?x=%41" / "data"
+    s = load_settings(env={"KIOSK_DATA_DIR": str(odd)})
+    assert open_printer(s.printer_url).directory == odd / "previews"

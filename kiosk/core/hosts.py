@@ -39,10 +39,11 @@ class Host:
     phone: str = ""
 
 
-def host_id_for(name: str, department: str = "", email: str = "") -> str:
+def host_id_for(name: str, department: str = "", email: str = "", phone: str = "") -> str:
     """A short id that stays the same across imports: from the email when there is one (so a move
-    to another department keeps it), else from the name and the department."""
-    basis = _canon(email) or _canon(name) + "\x1f" + _canon(department)
+    to another department keeps it), else from the name, department and phone (two 张伟 of one
+    department are told apart by their phones)."""
+    basis = _canon(email) or "\x1f".join((_canon(name), _canon(department), _canon(phone)))
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:12]
 
 

@@ -8,6 +8,7 @@ failing half-way.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -63,6 +64,36 @@ MIGRATIONS: list[str] = [
     );
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 2: an event is identified by its id alone. (site, device, seq) was unique too, which made
+    # sync silently drop the events of two devices that share a name; and a badge id is unique
+    # only within its visit (40 random bits collide somewhere in a million visits).
+    """
+    CREATE TABLE events_v2 (
+        rowid INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL UNIQUE,
+        site TEXT NOT NULL,
+        device TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        visit_id TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    INSERT INTO events_v2 SELECT rowid, event_id, site, device, seq, ts, kind, visit_id, data FROM events;
+    DROP TABLE events;
+    ALTER TABLE events_v2 RENAME TO events;
+    CREATE INDEX events_visit ON events (visit_id);
+    CREATE INDEX events_device ON events (site, device, seq);
+    CREATE TABLE badges_v2 (
+        badge_id TEXT NOT NULL,
+        visit_id TEXT NOT NULL,
+        revoked TEXT NOT NULL,
+        PRIMARY KEY (badge_id, visit_id)
+    );
+    INSERT INTO badges_v2 SELECT badge_id, visit_id, revoked FROM badges;
+    DROP TABLE badges;
+    ALTER TABLE badges_v2 RENAME TO badges;
+    """,
 ]
 
 _DISK_FULL = ("disk is full", "database or disk is full")
@@ -86,7 +117,10 @@ class Database:
         self.path = Path(path)
         self._local = threading.local()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # The log holds visitors' phone numbers: readable by the kiosk's user only. SQLite
+            # gives the -wal and -shm files the database file's permissions.
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
         except OSError as exc:
             raise StoreError(f"data directory {self.path.parent} cannot be created: {exc.strerror}") from None
         with self.write() as conn:
@@ -133,6 +167,14 @@ class Database:
             return self.connection().execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(describe(exc, self.path)) from None
+
+    def get_meta(self, key: str, default: str = "") -> str:
+        rows = self.read("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.write() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]

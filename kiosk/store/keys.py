@@ -55,7 +55,10 @@ class KeyTable:
     def add(self, key: PublicKey) -> None:
         with self.db.write() as conn:
             conn.execute("INSERT INTO keys (key_id, public_key, site, device, revoked) VALUES (?, ?, ?, ?, ?)"
-                         " ON CONFLICT (key_id) DO UPDATE SET revoked = MAX(revoked, excluded.revoked)",
+                         # The site and name follow the device's settings (a site renamed after the
+                         # first start); a revocation is never undone.
+                         " ON CONFLICT (key_id) DO UPDATE SET site = excluded.site, device = excluded.device,"
+                         " revoked = MAX(revoked, excluded.revoked)",
                          (key.key_id, key.public_key, key.site, key.device, int(key.revoked)))
 
     def keyring(self) -> KeyRing:

@@ -57,10 +57,17 @@ class EventLog:
             self._last_ts = max(self._clock(), self._last_ts)
             return self._last_ts
 
-    def record(self, *specs: tuple[str, str, Mapping[str, Any]]) -> list[Event]:
+    def record(self, *specs: tuple[str, str, Mapping[str, Any]],
+               unless: Callable[[Visit | None], bool] | None = None) -> list[Event]:
         """Append this device's events, given as (kind, visit_id, data), in one durable
-        transaction; returns them once they are on disk."""
+        transaction; returns them once they are on disk. With ``unless``, nothing is written
+        (and [] returned) if it holds for the first spec's visit as it stands inside the
+        transaction: a check no other writer can slip in front of."""
         with self.db.write() as conn:
+            if unless is not None:
+                row = conn.execute("SELECT doc FROM visits WHERE visit_id = ?", (specs[0][1],)).fetchone()
+                if unless(visit_from_json(row[0]) if row else None):
+                    return []
             seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events WHERE site = ? AND device = ?",
                                (self.site, self.device)).fetchone()[0]
             ts = self._now()
@@ -100,10 +107,12 @@ class EventLog:
         rows = self.db.read("SELECT doc FROM visits WHERE visit_id = ?", (visit_id,))
         return visit_from_json(rows[0][0]) if rows else None
 
-    def visit_of_badge(self, badge_id: str) -> Visit | None:
+    def visits_of_badge(self, badge_id: str) -> list[Visit]:
+        """Visits that issued this badge id: normally one; badge numbers are short enough to
+        type, so over years of visits two may share one."""
         rows = self.db.read("SELECT v.doc FROM badges b JOIN visits v ON v.visit_id = b.visit_id"
-                            " WHERE b.badge_id = ?", (badge_id,))
-        return visit_from_json(rows[0][0]) if rows else None
+                            " WHERE b.badge_id = ? ORDER BY v.signed_in_at DESC", (badge_id,))
+        return [visit_from_json(doc) for (doc,) in rows]
 
     def visits_in(self, states: Iterable[str]) -> list[Visit]:
         states = sorted(states)
@@ -117,6 +126,12 @@ class EventLog:
     def events(self, visit_id: str) -> list[Event]:
         rows = self.db.read(f"SELECT {_EVENT_COLUMNS} FROM events WHERE visit_id = ? ORDER BY rowid", (visit_id,))
         return [_row_to_event(r) for r in rows]
+
+    def own_events_after(self, rowid: int, limit: int) -> list[tuple[int, Event]]:
+        """This device's events after a local position, for pushing: (rowid, event) pairs."""
+        rows = self.db.read(f"SELECT rowid, {_EVENT_COLUMNS} FROM events WHERE site = ? AND device = ? AND rowid > ?"
+                            " ORDER BY rowid LIMIT ?", (self.site, self.device, rowid, limit))
+        return [(row[0], _row_to_event(row[1:])) for row in rows]
 
     def count_events(self) -> int:
         return self.db.read("SELECT COUNT(*) FROM events")[0][0]

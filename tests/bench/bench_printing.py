@@ -99,7 +99,7 @@ def roll_call_time(people: int) -> tuple[float, int]:
                 kiosk.check_in(name=f"访客{i}", host=HOST, company="华为技术有限公司")
             kiosk.printer = open_printer(f"network://127.0.0.1:{port}?profile=TM-T20II")
             start = time.perf_counter()
-            kiosk.print_roll_call()
+            kiosk.print_roll_call(kiosk.in_building())
             elapsed = time.perf_counter() - start
         return elapsed, len(list(paper.glob("job-*.png")))
 
