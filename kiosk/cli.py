@@ -77,9 +77,18 @@ def _parser() -> argparse.ArgumentParser:
     reprint.add_argument("--json", action="store_true")
     reprint.set_defaults(handler=cmd_reprint)
 
+    signout = commands.add_parser("signout", help="sign a visitor out by hand (no badge to scan)")
+    signout.add_argument("visit_id")
+    signout.add_argument("--reason", required=True, help="why, for the record (e.g. 'badge taken home')")
+    signout.set_defaults(handler=cmd_signout)
+
     lost = commands.add_parser("lost", help="record a lost badge; it will no longer let anyone out")
     lost.add_argument("badge", help="badge number as printed (K7QF-2M9X) or the scanned text")
     lost.set_defaults(handler=cmd_lost)
+
+    sync = commands.add_parser("sync", help="push this device's events to the server and pull the site's")
+    sync.add_argument("--once", action="store_true", help="one round, then exit (status 0 if it reached the server)")
+    sync.set_defaults(handler=cmd_sync)
 
     roll = commands.add_parser("roll-call", help="print the evacuation list of everyone on site")
     roll.add_argument("--json", action="store_true")
@@ -110,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _kiosk(args) -> Kiosk:
     settings = load_settings(args.config)
-    return Kiosk.open(settings, open_printer(settings.printer_url))
+    return Kiosk.open(settings, lambda: open_printer(settings.printer_url))
 
 
 def _emit(args, payload: dict[str, Any], text: str) -> None:
@@ -159,7 +168,7 @@ def _report_badge(args, result: CheckIn, what: str) -> int:
                "name": visit.visitor.get("name"), "host": visit.host.get("name"),
                "signed_in_at": _time(visit.signed_in_at), "valid_until": _time(visit.badge(result.badge_id).expires_at)}
     text = (f"{what} {payload['name']} (visit {visit.visit_id}), badge {payload['badge_number']} "
-            + ("printed" if result.printed else f"NOT printed: {result.print_error}"))
+            + ("printed" if result.printed else f"— {result.print_error}"))
     _emit(args, payload, text)
     if not result.printed:
         print(f"kiosk: the visit is recorded but the badge did not print ({result.print_error}); "
@@ -219,6 +228,12 @@ def cmd_onsite(args) -> int:
     return 0
 
 
+def cmd_signout(args) -> int:
+    visit = _kiosk(args).sign_out_by_hand(args.visit_id, note=args.reason)
+    print(f"signed out {visit.visitor.get('name') or visit.visit_id} by hand: {args.reason}")
+    return 0
+
+
 def cmd_lost(args) -> int:
     kiosk = _kiosk(args)
     badge_id = tokens.parse_badge_number(args.badge)
@@ -232,11 +247,41 @@ def cmd_lost(args) -> int:
     return 0
 
 
-def cmd_roll_call(args) -> int:
-    visits = _kiosk(args).print_roll_call()
-    rows = [_visit_row(v) for v in visits]
-    _emit(args, {"count": len(rows), "visits": rows}, f"roll call printed: {len(rows)} on site")
+def cmd_sync(args) -> int:
+    from sync.client import SyncClient, SyncError
+    from sync.worker import Syncer
+
+    kiosk = _kiosk(args)
+    if not (kiosk.settings.server and kiosk.settings.token):
+        raise KioskError("stand-alone device: set server and token (KIOSK_SERVER, KIOSK_TOKEN) to sync")
+    syncer = Syncer(kiosk, SyncClient(kiosk.settings.server, kiosk.settings.token))
+    if args.once:
+        try:
+            print(f"synced with {kiosk.settings.server}: {syncer.sync_once()}")
+        except SyncError as exc:
+            raise KioskError(f"sync failed: {exc}") from None
+        return 0
+    try:
+        syncer.run(report=lambda line: print(line, flush=True))
+    except KeyboardInterrupt:
+        pass
     return 0
+
+
+def cmd_roll_call(args) -> int:
+    kiosk = _kiosk(args)
+    visits = kiosk.in_building()
+    rows = [_visit_row(v) for v in visits]
+    try:
+        kiosk.print_roll_call(visits)
+        printed, error = True, None
+    except PrinterError as exc:
+        printed, error = False, str(exc)
+    # The list goes out whatever the printer does: in an evacuation it is what counts.
+    lines = [f"{r['since']}  {r['name']}  {r['company'] or '-'}  → {r['host']}" for r in rows]
+    _emit(args, {"count": len(rows), "visits": rows, "printed": printed, "print_error": error},
+          "\n".join(lines + [f"{len(rows)} in the building; " + ("list printed" if printed else f"list {error}")]))
+    return 0 if printed else EXIT_NOT_PRINTED
 
 
 def _printer(args):

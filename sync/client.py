@@ -1,0 +1,110 @@
+"""The device side of the sync API: one small class over an injected ``requests.Session``.
+
+Every call has an explicit (connect, read) timeout. Failures are sorted by what the caller
+should do: :class:`Unreachable` (network down, timeouts, 5xx, a proxy's 502) means try again
+later; :class:`AuthError` means a person must act (the token is wrong or the device revoked);
+:class:`Rejected` means the server refused what we sent and says why.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import requests
+
+from kiosk.core.events import Event
+from kiosk.core.hosts import Host
+from kiosk.core.tokens import PublicKey
+from sync.protocol import API, PULL_LIMIT, ProtocolError, check_event
+
+TIMEOUT = (3.05, 15)  # seconds: connect, read
+
+
+class SyncError(Exception):
+    """Base class of everything the sync client raises."""
+
+
+class Unreachable(SyncError):
+    """The server could not be reached or failed; retrying later is right."""
+
+
+class AuthError(SyncError):
+    """The server does not accept this device's token (wrong, or the device was revoked)."""
+
+
+class Rejected(SyncError):
+    """The server refused the request (4xx) and said why."""
+
+
+@dataclass(frozen=True)
+class Pushed:
+    accepted: list[str]
+    known: list[str]
+
+
+@dataclass(frozen=True)
+class Pulled:
+    events: list[Event]
+    cursor: int
+    more: bool
+
+
+class SyncClient:
+    def __init__(self, base_url: str, token: str, session: requests.Session | None = None,
+                 timeout: tuple[float, float] = TIMEOUT):
+        self.base = base_url.rstrip("/") + API
+        self.session = session or requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+        self.timeout = timeout
+
+    def push(self, events: Iterable[Event]) -> Pushed:
+        body = self._call("POST", "/events", json={"events": [e.to_dict() for e in events]})
+        return Pushed(list(body["accepted"]), list(body["known"]))
+
+    def pull(self, after: int, limit: int = PULL_LIMIT) -> Pulled:
+        body = self._call("GET", "/events", params={"after": after, "limit": limit})
+        try:
+            # What the server relays came from other devices: check it as the server did.
+            events = [check_event(raw, None) for raw in body["events"]]
+        except ProtocolError as exc:
+            raise Rejected(f"the server sent an invalid event: {exc}") from None
+        return Pulled(events, int(body["cursor"]), bool(body["more"]))
+
+    def register_key(self, key_id: str, public_key: bytes) -> None:
+        self._call("PUT", "/keys", json={"key_id": key_id, "public_key": base64.b64encode(public_key).decode()})
+
+    def keys(self) -> list[PublicKey]:
+        body = self._call("GET", "/keys")
+        return [PublicKey(k["key_id"], base64.b64decode(k["public_key"]), k["site"], k["device"], bool(k["revoked"]))
+                for k in body["keys"]]
+
+    def hosts(self) -> list[Host]:
+        body = self._call("GET", "/hosts")
+        return [Host(h["host_id"], h["name"], h.get("department", ""), h.get("email", ""), h.get("phone", ""))
+                for h in body["hosts"]]
+
+    def _call(self, method: str, path: str, **kwargs) -> Any:
+        try:
+            response = self.session.request(method, self.base + path, timeout=self.timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise Unreachable(f"{self.base}: {type(exc).__name__}") from None
+        if response.status_code in (401, 403):
+            raise AuthError(f"{self.base}{path}: {_error(response)}")
+        if response.status_code >= 500 or response.status_code in (408, 429):
+            raise Unreachable(f"{self.base}{path}: HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise Rejected(f"{self.base}{path}: {_error(response)}")
+        try:
+            return response.json()
+        except ValueError:
+            # A 200 that is not JSON is a captive portal or a broken proxy: not the server.
+            raise Unreachable(f"{self.base}{path}: the answer was not JSON") from None
+
+
+def _error(response: requests.Response) -> str:
+    try:
+        return str(response.json().get("error") or response.status_code)
+    except (ValueError, AttributeError):
+        return f"HTTP {response.status_code}"
