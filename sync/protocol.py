@@ -25,10 +25,10 @@ PULL_LIMIT = 1000
 MAX_FUTURE_MS = 24 * 3600 * 1000
 MAX_PAST_MS = 400 * 24 * 3600 * 1000
 
-_ID = re.compile(r"^[0-9a-f]{32}$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,19}$")
-_KIND = re.compile(r"^[a-z][a-z_]{0,39}$")
-_VISIT = re.compile(r"^[A-Z2-7]{16}$")
+ID = re.compile(r"^[0-9a-f]{32}$")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,19}$")
+KIND = re.compile(r"^[a-z][a-z_]{0,39}$")
+VISIT = re.compile(r"^[A-Z2-7]{16}$")
 FIELDS = ("event_id", "site", "device", "seq", "ts", "kind", "visit_id", "data")
 
 
@@ -46,11 +46,11 @@ def check_event(raw: Any, now_ms: int | None) -> Event:
     if missing or extra:
         raise ProtocolError(f"event fields: missing {missing}, unknown {extra}" if missing else
                             f"event has unknown fields {extra}")
-    _match(raw, "event_id", _ID, "32 lowercase hex digits")
-    _match(raw, "site", _NAME, "a site name")
-    _match(raw, "device", _NAME, "a device name")
-    _match(raw, "kind", _KIND, "an event kind")
-    _match(raw, "visit_id", _VISIT, "16 Base32 characters")
+    _match(raw, "event_id", ID, "32 lowercase hex digits")
+    _match(raw, "site", NAME, "a site name")
+    _match(raw, "device", NAME, "a device name")
+    _match(raw, "kind", KIND, "an event kind")
+    _match(raw, "visit_id", VISIT, "16 Base32 characters")
     for field in ("seq", "ts"):
         if type(raw[field]) is not int or raw[field] < 0 or raw[field] >= 2**62:
             raise ProtocolError(f"{field} must be a non-negative integer")
@@ -60,12 +60,18 @@ def check_event(raw: Any, now_ms: int | None) -> Event:
         raise ProtocolError(f"event {raw['event_id']} is dated over {MAX_PAST_MS // 86_400_000} days ago")
     if not isinstance(raw["data"], Mapping):
         raise ProtocolError("data must be a JSON object")
-    if len(json.dumps(raw["data"], ensure_ascii=False, separators=(",", ":")).encode()) > MAX_DATA_BYTES:
+    try:
+        # allow_nan=False: NaN and Infinity are not JSON; encode() refuses lone surrogates.
+        size = len(json.dumps(raw["data"], ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode())
+    except (ValueError, TypeError) as exc:
+        raise ProtocolError(f"event {raw['event_id']}: data is not plain JSON (NaN, Infinity or a lone surrogate): "
+                            f"{exc}") from None
+    if size > MAX_DATA_BYTES:
         raise ProtocolError(f"event {raw['event_id']}: data is larger than {MAX_DATA_BYTES} bytes")
     return Event.from_dict(raw)
 
 
 def _match(raw: Mapping, field: str, pattern: re.Pattern, what: str) -> None:
     value = raw[field]
-    if not isinstance(value, str) or not pattern.match(value):
+    if not isinstance(value, str) or not pattern.fullmatch(value):  # "$" would let a final "\n" in
         raise ProtocolError(f"{field} must be {what}")

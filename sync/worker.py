@@ -82,7 +82,7 @@ class Syncer:
     def _register_key(self) -> None:
         db = self.kiosk.log.db
         signer = self.kiosk.signer
-        if db.get_meta(KEY_REGISTERED) != signer.key_id:
+        if signer is not None and db.get_meta(KEY_REGISTERED) != signer.key_id:  # exit posts have none
             self.client.register_key(signer.key_id, signer.public_key.public_bytes_raw())
             db.set_meta(KEY_REGISTERED, signer.key_id)
 

@@ -1,0 +1,302 @@
+"""The HTTP API (FastAPI): routes, who may call them, and the rule that every error is JSON
+``{"error": "..."}`` with a 4xx status naming what is wrong, whatever the input.
+
+``create_app(db_url)`` opens (and migrates) the database and returns the ASGI app; the routes
+find the database and the clock on ``app.state``, so tests can pass their own clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Any, AsyncIterator, Callable, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sync import protocol
+from sync.server import auth, export, store
+from sync.server.auth import Admin, Device, Principal
+from sync.server.db import Database
+from sync.server.errors import Forbidden, Invalid, ServerError
+from sync.server.models import (MAX_CURSOR, NAME_PATTERN, DeviceIn, DeviceOut, ErrorBody, ExportRow, Health, HostsIn,
+                                HostsOut, IsoTime, KeyIn, KeyOut, KeysOut, PullOut, PushIn, PushOut, VisitsOut)
+
+log = logging.getLogger(__name__)
+
+
+def now_ms() -> int:
+    """The server's clock, ms since the epoch (UTC): the one place the server reads the time."""
+    return time.time_ns() // 1_000_000
+
+
+def create_app(db_url: str, *, clock: Callable[[], int] = now_ms) -> FastAPI:
+    db = Database(db_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        db.close()
+
+    app = FastAPI(title="Visitor kiosk server", version="1", lifespan=lifespan, summary="The event log, keys and "
+                  "host directory shared by the kiosks, reception desks and exit posts of every site.")
+    app.state.db = db
+    app.state.clock = clock
+    app.include_router(router, prefix=protocol.API)
+    app.add_middleware(BodyLimit, limit=protocol.MAX_BODY_BYTES)
+    app.add_exception_handler(ServerError, _server_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+    return app
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    # A message may quote what was sent; never let a lone surrogate in it make the error a 500.
+    text = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    return JSONResponse({"error": text}, status_code=status, headers=headers)
+
+
+def _server_error(_request: Request, exc: ServerError) -> JSONResponse:
+    if exc.status >= 500:  # the database is down or busy: the operator must hear of it
+        log.error("%s", exc)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return _error(exc.status, str(exc), headers)
+
+
+def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    shown = "; ".join(_describe(e) for e in errors[:3])
+    more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+    return _error(422, shown + more)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    if error["type"] == "json_invalid":
+        return f"the body is not valid JSON: {error['ctx']['error']} at character {error['loc'][-1]}"
+    where, *path = error["loc"]
+    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+    return f"{where} {field}: {error['msg']}" if field else f"{where}: {error['msg']}"
+
+
+def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+    return _error(exc.status_code, str(exc.detail), exc.headers)
+
+
+def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return _error(500, "internal error; the server's log says more")
+
+
+class BodyLimit:
+    """Refuse a request body over ``limit`` bytes with 413 before it is read whole: at once
+    when Content-Length says so, else as soon as the chunks received add up to more. Pure ASGI
+    middleware, so that the refusal is JSON like every other error and comes before routing."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            if len(body) > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+            if not message.get("more_body"):
+                break
+        await self.app(scope, _replay(bytes(body), receive), send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = _error(413, f"the request body is larger than {self.limit} bytes", {"Connection": "close"})
+        await response(scope, receive, send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+    return replay
+
+
+# -- who is asking -----------------------------------------------------------------------------
+# Dependencies that do no IO are async: FastAPI runs a plain def in its thread pool, a hop each.
+
+_bearer = HTTPBearer(auto_error=False, description="a device or admin token from kiosk-server add-device / add-admin")
+
+
+async def _db(request: Request) -> Database:
+    return request.app.state.db
+
+
+async def _now(request: Request) -> int:
+    return request.app.state.clock()
+
+
+def principal(request: Request, credentials: HTTPAuthorizationCredentials | None = Security(_bearer)) -> Principal:
+    return auth.authenticate(request.app.state.db, credentials.credentials if credentials else None)
+
+
+async def device(who: Principal = Depends(principal)) -> Device:
+    if not isinstance(who, Device):
+        raise Forbidden("this needs a device token")
+    return who
+
+
+async def admin(who: Principal = Depends(principal)) -> Admin:
+    if not isinstance(who, Admin):
+        raise Forbidden("this needs an admin token")
+    return who
+
+
+async def _known_query(request: Request) -> None:
+    """Refuse query parameters the operation does not take: a typo such as ?onsite=true must not
+    quietly answer a different question (every visit instead of those on site)."""
+    route: APIRoute = request.scope["route"]
+    known = {p.alias for p in route.dependant.query_params}  # (our dependencies take none)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise Invalid(f"unknown query parameter(s): {', '.join(unknown)}")
+
+
+def _site(who: Principal, site: str | None) -> str | None:
+    """The site a request may read: a device's own, whatever it asks; an admin's choice."""
+    if isinstance(who, Device):
+        if site not in (None, who.site):
+            raise Forbidden("a device may only read its own site")
+        return who.site
+    return site
+
+
+DB = Annotated[Database, Depends(_db)]
+Now = Annotated[int, Depends(_now)]
+SiteQuery = Annotated[str | None, Query(pattern=NAME_PATTERN, description="a site; devices may give only their own")]
+NamePath = Annotated[str, Path(pattern=NAME_PATTERN)]
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers an operation documents: its own, and those any request can get (400 is
+    FastAPI's for a body it cannot decode at all, such as bytes that are not UTF-8)."""
+    return {code: {"model": ErrorBody} for code in sorted({*codes, 400, 413, 422})}
+
+
+router = APIRouter(dependencies=[Depends(_known_query)])
+
+
+# -- routes ------------------------------------------------------------------------------------
+
+@router.get("/health", response_model=Health, responses=_errors())
+def health(db: DB) -> dict[str, Any]:
+    return {"status": "ok", "db": db.kind, "events": store.count_events(db)}
+
+
+@router.post("/events", response_model=PushOut, responses=_errors(401, 403, 409))
+def push_events(body: PushIn, who: Annotated[Device, Depends(device)], db: DB, now: Now) -> dict[str, Any]:
+    """Store a batch of this device's events whole or not at all; idempotent by event id."""
+    accepted, known = store.push(db, who, body.events, now)
+    return {"accepted": accepted, "known": known}
+
+
+@router.get("/events", response_model=PullOut, responses=_errors(401, 403))
+def pull_events(who: Annotated[Principal, Depends(principal)], db: DB, site: SiteQuery = None,
+                after: Annotated[int, Query(ge=0, le=MAX_CURSOR, description="the cursor of the last pull")] = 0,
+                limit: Annotated[int, Query(ge=1, le=protocol.PULL_LIMIT)] = protocol.PULL_LIMIT) -> dict[str, Any]:
+    """The site's events after a cursor, in the server's order (admins name the site)."""
+    site = _site(who, site)
+    if site is None:
+        raise Invalid("name the site: ?site=S")
+    found, cursor, more = store.pull(db, site, after, limit)
+    return {"events": found, "cursor": cursor, "more": more}
+
+
+@router.put("/keys", response_model=KeyOut, responses=_errors(401, 403, 409))
+def register_key(body: KeyIn, who: Annotated[Device, Depends(device)], db: DB, now: Now) -> dict[str, Any]:
+    """Register this device's badge-signing public key."""
+    return store.register_key(db, who, body.key_id, body.public_key, now)
+
+
+@router.get("/keys", response_model=KeysOut, responses=_errors(401, 403))
+def site_keys(who: Annotated[Device, Depends(device)], db: DB) -> dict[str, Any]:
+    """The public keys of the device's site, revoked ones marked."""
+    return {"keys": store.site_keys(db, who.site)}
+
+
+@router.get("/hosts", response_model=HostsOut, responses=_errors(401))
+def get_hosts(_who: Annotated[Principal, Depends(principal)], db: DB) -> dict[str, Any]:
+    """The host directory, for the kiosks' search."""
+    return {"hosts": store.all_hosts(db)}
+
+
+@router.put("/hosts", response_model=HostsOut, responses=_errors(401, 403))
+def put_hosts(body: HostsIn, _who: Annotated[Admin, Depends(admin)], db: DB) -> dict[str, Any]:
+    """Replace the host directory whole."""
+    directory = store.checked_hosts(h.model_dump() for h in body.hosts)
+    store.replace_hosts(db, directory)
+    return {"hosts": directory}
+
+
+@router.get("/visits", response_model=VisitsOut, responses=_errors(401, 403))
+def get_visits(who: Annotated[Principal, Depends(principal)], db: DB, site: SiteQuery = None,
+               on_site: Annotated[bool, Query(description="only visitors on site now")] = False,
+               since: Annotated[IsoTime | None, Query(description="signed in at or after")] = None,
+               until: Annotated[IsoTime | None, Query(description="signed in before")] = None) -> dict[str, Any]:
+    """Visits (never phone numbers): reception and exit devices see their site, admins any."""
+    if isinstance(who, Device) and who.role not in ("reception", "exit"):
+        raise Forbidden("only reception and exit devices may list visits")
+    found = store.find_visits(db, _site(who, site), on_site, _ms(since), _ms(until))
+    return {"visits": found}
+
+
+def _ms(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1000)
+
+
+@router.get("/export", response_model=list[ExportRow], responses={
+    **_errors(401, 403), 200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+def export_visits(_who: Annotated[Admin, Depends(admin)], db: DB, site: SiteQuery = None,
+                  format: Literal[export.FORMATS] = "json") -> Any:  # type: ignore[valid-type]
+    """Every visit of every site (or one), for audit; CSV is UTF-8 with a BOM for Excel."""
+    rows = store.export_rows(db, site)
+    if format == "json":
+        return rows
+    return Response(export.to_csv(rows), media_type=export.CSV_MEDIA_TYPE,
+                    headers={"Content-Disposition": 'attachment; filename="visits.csv"'})
+
+
+@router.post("/devices", response_model=DeviceOut, status_code=201, responses=_errors(401, 403, 409))
+def add_device(body: DeviceIn, _who: Annotated[Admin, Depends(admin)], db: DB, now: Now) -> dict[str, Any]:
+    """Register a device; its token is in the answer, and only there."""
+    token = auth.add_device(db, body.site, body.name, body.role, now)
+    return {**body.model_dump(), "token": token}
+
+
+@router.delete("/devices/{site}/{name}", status_code=204, response_class=Response, responses=_errors(401, 403, 404))
+def revoke_device(site: NamePath, name: NamePath, _who: Annotated[Admin, Depends(admin)], db: DB, now: Now) -> Response:
+    """Revoke a device: its token stops working at once and its keys are reported revoked."""
+    auth.revoke_device(db, site, name, now)
+    return Response(status_code=204)

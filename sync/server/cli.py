@@ -1,0 +1,137 @@
+"""The ``kiosk-server`` command: run the central server and manage what it holds.
+
+Every command takes ``--db URL`` (env ``KIOSK_SERVER_DB``; default a SQLite file under
+$XDG_DATA_HOME/kiosk-server). Exit status: 0 done; 1 refused or failed, with one line on
+stderr saying why; 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from contextlib import closing
+from pathlib import Path
+
+import uvicorn
+
+from kiosk.errors import KioskError
+from kiosk.hostcsv import read_hosts_csv
+from kiosk.settings import ROLES
+from sync.server import auth, export, store
+from sync.server.app import create_app, now_ms
+from sync.server.db import Database
+from sync.server.errors import ServerError
+
+DB_ENV = "KIOSK_SERVER_DB"
+
+
+def default_db() -> str:
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return str(Path(data_home) / "kiosk-server" / "server.sqlite3")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    args.db = args.db or os.environ.get(DB_ENV) or default_db()
+    try:
+        return args.handler(args)
+    except (ServerError, KioskError) as exc:
+        print(f"kiosk-server: {exc}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk-server", description="The visitor kiosks' central server.")
+    parser.add_argument("--db", help=f"database URL: sqlite:///PATH or postgresql://... (default: ${DB_ENV}, "
+                                     f"else {default_db()})")
+    # --db is accepted after the command too; SUPPRESS keeps a missing one from hiding the first.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler, help: str, parent=commands) -> argparse.ArgumentParser:
+        sub = parent.add_parser(name, help=help, parents=[common])
+        sub.set_defaults(handler=handler)
+        return sub
+
+    serve = command("serve", cmd_serve, "run the HTTP API (behind nginx or Caddy for TLS)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    add = command("add-device", cmd_add_device, "register a device and print its token")
+    add.add_argument("--site", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", choices=ROLES, default="visitor")
+    revoke = command("revoke-device", cmd_revoke_device, "stop a device's token at once")
+    revoke.add_argument("--site", required=True)
+    revoke.add_argument("--name", required=True)
+    command("add-admin", cmd_add_admin, "create an admin and print its token").add_argument("--name", required=True)
+    command("revoke-admin", cmd_revoke_admin, "stop an admin's token").add_argument("--name", required=True)
+    out = command("export", cmd_export, "every visit of every site, for audit")
+    out.add_argument("--format", choices=export.FORMATS, default="csv")
+    out.add_argument("--site", help="only this site")
+    out.add_argument("--output", help="write to this file (default: standard output)")
+    hosts = commands.add_parser("hosts", help="the host directory").add_subparsers(dest="hosts_command", required=True)
+    imp = command("import", cmd_hosts_import, "replace the directory with a CSV file (name,department,email,phone)",
+                  parent=hosts)
+    imp.add_argument("file")
+    return parser
+
+
+def cmd_serve(args) -> int:
+    app = create_app(args.db)
+    # The access log shows method, path and status; tokens travel only in the Authorization
+    # header, which it never prints.
+    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True)
+    return 0
+
+
+def cmd_add_device(args) -> int:
+    with _database(args) as db:
+        print(auth.add_device(db, args.site, args.name, args.role, now_ms()))
+    return 0
+
+
+def cmd_revoke_device(args) -> int:
+    with _database(args) as db:
+        auth.revoke_device(db, args.site, args.name, now_ms())
+    return 0
+
+
+def cmd_add_admin(args) -> int:
+    with _database(args) as db:
+        print(auth.add_admin(db, args.name, now_ms()))
+    return 0
+
+
+def cmd_revoke_admin(args) -> int:
+    with _database(args) as db:
+        auth.revoke_admin(db, args.name, now_ms())
+    return 0
+
+
+def cmd_export(args) -> int:
+    with _database(args) as db:
+        data = export.render(store.export_rows(db, args.site), args.format)
+    if not args.output:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return 0
+    try:
+        Path(args.output).write_bytes(data)
+    except OSError as e:
+        raise ServerError(f"cannot write {args.output}: {e.strerror}") from None
+    return 0
+
+
+def cmd_hosts_import(args) -> int:
+    hosts = store.checked_hosts(dataclasses.asdict(h) for h in read_hosts_csv(args.file))
+    with _database(args) as db:
+        store.replace_hosts(db, hosts)
+    print(f"{len(hosts)} hosts imported")
+    return 0
+
+
+def _database(args) -> closing[Database]:
+    return closing(Database(args.db))

@@ -1,0 +1,241 @@
+"""The server's database: one SQLAlchemy Core engine, the tables, and the migrations that bring
+any database up to this code's schema at start-up.
+
+SQLite (a file, the default) and PostgreSQL (production) behave the same to the layers above.
+Writers are serialised where it matters: SQLite takes its single write lock up front
+(``BEGIN IMMEDIATE``) so that concurrent writers queue instead of failing half-way, and on
+PostgreSQL a writer names what it serialises on (a site) with a transaction-scoped advisory lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from sync.server.errors import Conflict, DatabaseError, Invalid
+
+# A writer waits this long for SQLite's write lock before giving up with "database is locked".
+BUSY_TIMEOUT_S = 60
+_WRITE = "kiosk_write"  # execution option: this transaction writes
+
+metadata = sa.MetaData()
+# Millisecond timestamps (as in events) are BIGINT; SQLite needs INTEGER for its rowid alias.
+_ms = sa.BigInteger
+_serial = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+
+devices = sa.Table(
+    "devices", metadata,
+    sa.Column("site", sa.String(20), nullable=False),
+    sa.Column("name", sa.String(20), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", _ms, nullable=False),
+    sa.Column("revoked_at", _ms),
+    sa.PrimaryKeyConstraint("site", "name"),
+    sa.CheckConstraint("role IN ('visitor', 'reception', 'exit')", name="devices_role"),
+)
+admins = sa.Table(
+    "admins", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", _ms, nullable=False),
+    sa.Column("revoked_at", _ms),
+)
+events = sa.Table(
+    "events", metadata,
+    sa.Column("server_seq", _serial, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("site", sa.String(20), nullable=False),
+    sa.Column("device", sa.String(20), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("ts", _ms, nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("visit_id", sa.String(16), nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("received_at", _ms, nullable=False),
+    sa.Index("events_site_seq", "site", "server_seq"),
+    sa.Index("events_site_visit", "site", "visit_id"),
+)
+visits = sa.Table(
+    "visits", metadata,
+    sa.Column("site", sa.String(20), nullable=False),
+    sa.Column("visit_id", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("company", sa.Text, nullable=False),
+    sa.Column("host_name", sa.Text, nullable=False),
+    sa.Column("host_department", sa.Text, nullable=False),
+    sa.Column("signed_in_at", _ms),
+    sa.Column("signed_out_at", _ms),
+    sa.Column("doc", sa.Text, nullable=False),  # the whole folded Visit, as JSON
+    sa.PrimaryKeyConstraint("site", "visit_id"),
+    sa.Index("visits_site_state", "site", "state"),
+    sa.Index("visits_site_signed_in", "site", "signed_in_at"),
+)
+keys = sa.Table(
+    "keys", metadata,
+    sa.Column("key_id", sa.String(8), primary_key=True),
+    sa.Column("site", sa.String(20), nullable=False),
+    sa.Column("device", sa.String(20), nullable=False),
+    sa.Column("public_key", sa.LargeBinary(32), nullable=False),  # raw Ed25519 key
+    sa.Column("registered_at", _ms, nullable=False),
+    sa.ForeignKeyConstraint(["site", "device"], ["devices.site", "devices.name"]),
+    sa.Index("keys_site", "site"),
+)
+hosts = sa.Table(
+    "hosts", metadata,
+    sa.Column("host_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("phone", sa.Text, nullable=False),
+)
+
+_versions = sa.MetaData()
+schema_version = sa.Table("schema_version", _versions, sa.Column("version", sa.Integer, nullable=False))
+
+
+def _v1(conn: Connection) -> None:
+    # Step 1 creates the tables above because they are still version 1. When a later step alters
+    # one, copy its version-1 definition here, so that this step keeps creating exactly version 1.
+    metadata.create_all(conn)
+
+
+# Forward only, in order; each runs inside the start-up transaction that records its number.
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1]
+
+
+def normalise_url(url: str) -> str:
+    """A SQLAlchemy URL from what an operator types: a bare path is a SQLite file, and
+    ``postgresql://`` means the psycopg 3 driver (SQLAlchemy would otherwise pick psycopg2)."""
+    if "://" not in url:
+        return "sqlite:///" + str(Path(url).expanduser().resolve())
+    scheme, rest = url.split("://", 1)
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        return "postgresql+psycopg://" + rest
+    if scheme == "sqlite" and rest.strip("/") and ":memory:" not in rest:
+        return url
+    if scheme == "sqlite":  # every pooled connection would see its own, empty database
+        raise DatabaseError("an in-memory SQLite database cannot serve: give a file, sqlite:///PATH")
+    raise DatabaseError(f"unsupported database URL {scheme}://...: use sqlite:///PATH or postgresql://...")
+
+
+def lock_key(name: str) -> int:
+    """A PostgreSQL advisory lock key (signed 64 bits) for a name; a collision only makes two
+    names wait for each other."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+class Database:
+    """The engine, migrated; ``read()`` and ``write()`` hand out transactions."""
+
+    def __init__(self, url: str):
+        try:
+            self.engine = _engine(normalise_url(url))
+        except exc.ArgumentError as e:
+            raise DatabaseError(f"not a database URL: {e}") from None
+        except ImportError:
+            raise DatabaseError("PostgreSQL needs the psycopg package: pip install 'psycopg[binary]'") from None
+        self.kind = self.engine.dialect.name  # "sqlite" or "postgresql"
+        self.shown_url = self.engine.url.render_as_string(hide_password=True)
+        self._migrate()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def insert(self, table: sa.Table):
+        """The dialect's INSERT, which has ``on_conflict_do_nothing`` / ``on_conflict_do_update``."""
+        return (postgresql.insert if self.kind == "postgresql" else sqlite.insert)(table)
+
+    def one_of(self, column: sa.Column, values: Iterable[Any]) -> sa.ColumnElement[bool]:
+        """``column IN (values)``; on PostgreSQL one array parameter (``= ANY``) instead, since
+        psycopg parses a long query text afresh on every call, and 500 placeholders make one."""
+        if self.kind == "postgresql":
+            return column == sa.any_(sa.literal(list(values), postgresql.ARRAY(column.type)))
+        return column.in_(list(values))
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """One read-only transaction: a consistent snapshot."""
+        with self._translated(), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self, serialise_on: str = "") -> Iterator[Connection]:
+        """One transaction that commits whole or not at all. Writers naming the same
+        ``serialise_on`` run one after the other (SQLite runs every writer so)."""
+        with self._translated(), self.engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                if serialise_on and self.kind == "postgresql":
+                    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_key(serialise_on))))
+                yield conn
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Database failures as ServerErrors with a message an operator can act on."""
+        try:
+            yield
+        except exc.IntegrityError as e:
+            raise Conflict(f"conflicts with what is stored: {_first_line(e)}") from None
+        except exc.DataError as e:  # a value the database cannot hold (too long for its column)
+            raise Invalid(f"a value does not fit the database: {_first_line(e)}") from None
+        except (exc.OperationalError, exc.InterfaceError, exc.TimeoutError) as e:
+            raise DatabaseError(f"database {self.shown_url} is unavailable or busy: {_first_line(e)}") from None
+
+    def _migrate(self) -> None:
+        with self.write(serialise_on="schema") as conn:
+            schema_version.create(conn, checkfirst=True)
+            version = conn.execute(sa.select(schema_version.c.version)).scalar()
+            if version is None:
+                version = 0
+                conn.execute(schema_version.insert().values(version=0))
+            if version > len(MIGRATIONS):
+                raise DatabaseError(f"database {self.shown_url} has schema version {version}, newer than this "
+                                    f"kiosk-server knows ({len(MIGRATIONS)}): upgrade kiosk-server")
+            for step in MIGRATIONS[version:]:
+                step(conn)
+            conn.execute(schema_version.update().values(version=len(MIGRATIONS)))
+
+
+def _first_line(e: exc.DBAPIError | exc.SQLAlchemyError) -> str:
+    orig = getattr(e, "orig", None) or e
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    # More connections than the default 5 + 10: a site's devices push and pull at once.
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    path = sa.engine.make_url(url).database
+    if path and path != ":memory:":
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise DatabaseError(f"cannot create the directory for {path}: {e.strerror}") from None
+    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record) -> None:
+        # Durable once committed (WAL + FULL), and transactions begun by us, not by the driver's
+        # guesswork, so that BEGIN IMMEDIATE below is possible (SQLAlchemy's documented recipe).
+        dbapi_conn.isolation_level = None
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
+            dbapi_conn.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+    return engine

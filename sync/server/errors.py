@@ -1,0 +1,43 @@
+"""The server's exceptions: one base class, each subclass carrying the HTTP status it answers
+with, so the API has a single error handler and the CLI prints the same message on stderr."""
+
+
+class ServerError(Exception):
+    """Base class of every error the server raises on purpose; the message is for the person
+    (or device) that has to act on it."""
+
+    status = 500
+
+
+class Unauthorized(ServerError):
+    """No token, an unknown one, or the token of a revoked device."""
+
+    status = 401
+
+
+class Forbidden(ServerError):
+    """A valid token asking for something its device or role may not do."""
+
+    status = 403
+
+
+class NotFound(ServerError):
+    status = 404
+
+
+class Conflict(ServerError):
+    """The request contradicts what is stored (a name taken, a key of another device)."""
+
+    status = 409
+
+
+class Invalid(ServerError):
+    """A well-formed request whose content we refuse; the message names the field."""
+
+    status = 422
+
+
+class DatabaseError(ServerError):
+    """The database cannot be opened, is busy, or was written by a newer server."""
+
+    status = 503

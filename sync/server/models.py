@@ -1,0 +1,183 @@
+"""The API's request and response bodies, as pydantic models: they validate what comes in and
+make the OpenAPI document (/openapi.json) say exactly what each operation takes and answers.
+
+Events are the exception: their checks are sync.protocol's (shared with the client), so the
+model takes any JSON object and only the schema below describes an event, built from the
+protocol's own patterns so that the document cannot drift from the check.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from kiosk.settings import ROLES
+from sync import protocol
+
+Role = Literal[ROLES]  # type: ignore[valid-type]  (a tuple subscript is the same as listing them)
+# Sites and device names travel in every event, so they follow the protocol's rule for them.
+NAME_PATTERN = protocol.NAME.pattern
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+HostId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+MAX_CURSOR = 2**63 - 1  # server_seq is a BIGINT: SQLite cannot even compare a larger number
+
+EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "One event, exactly the fields of kiosk.core.events.Event.",
+    "required": list(protocol.FIELDS),
+    "additionalProperties": False,
+    "properties": {
+        "event_id": {"type": "string", "pattern": protocol.ID.pattern},
+        "site": {"type": "string", "pattern": protocol.NAME.pattern},
+        "device": {"type": "string", "pattern": protocol.NAME.pattern},
+        # No "maximum" (below 2^62): FastAPI's document model holds bounds as floats, which
+        # would round it up to a value the protocol refuses.
+        "seq": {"type": "integer", "minimum": 0, "description": "the device's own count, below 2^62"},
+        "ts": {"type": "integer", "minimum": 0,
+               "description": "the device's clock, ms since the epoch (UTC); refused when more than "
+                              f"{protocol.MAX_FUTURE_MS // 3_600_000} h ahead of the server's clock or "
+                              f"{protocol.MAX_PAST_MS // 86_400_000} days behind it"},
+        "kind": {"type": "string", "pattern": protocol.KIND.pattern},
+        "visit_id": {"type": "string", "pattern": protocol.VISIT.pattern},
+        "data": {"type": "object", "description": f"at most {protocol.MAX_DATA_BYTES} bytes as compact JSON"},
+    },
+}
+EventJson = Annotated[dict[str, Any], WithJsonSchema(EVENT_SCHEMA)]
+
+
+def _iso_8601(value: Any) -> Any:
+    # pydantic would also take a number of seconds; the document promises ISO 8601 only.
+    if not isinstance(value, str) or not re.match(r"\d{4}-\d\d-\d\dT", value):
+        raise ValueError("must be an ISO 8601 time with its UTC offset, e.g. 2024-05-01T09:00:00+08:00")
+    return value
+
+
+IsoTime = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
+
+
+def local_time(ms: int | None) -> datetime | None:
+    """A stored millisecond time as the server's local time with its offset (the office's
+    time, unambiguous anywhere), to the second."""
+    return None if ms is None else datetime.fromtimestamp(ms // 1000, tz=timezone.utc).astimezone()
+
+
+class _In(BaseModel):
+    # Refuse what we do not know and what is of the wrong type, rather than guess.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="what is wrong, for the person who has to act on it")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    db: Literal["sqlite", "postgresql"]
+    events: int
+
+
+class PushIn(_In):
+    events: list[EventJson] = Field(max_length=protocol.MAX_BATCH)
+
+
+class PushOut(BaseModel):
+    accepted: list[str] = Field(description="ids of the events stored by this push")
+    known: list[str] = Field(description="ids of the events that were already stored")
+
+
+class PullOut(BaseModel):
+    events: list[EventJson]
+    cursor: int = Field(description="pass as ?after= next time")
+    more: bool = Field(description="true when more events follow the cursor")
+
+
+class KeyIn(_In):
+    key_id: str = Field(pattern=r"^[0-9a-f]{8}$", description="kiosk.core.tokens.key_id_of the key")
+    public_key: str = Field(max_length=64, description="base64 of the raw 32-byte Ed25519 public key")
+
+
+class KeyOut(BaseModel):
+    key_id: str
+    public_key: str
+    site: str
+    device: str
+    revoked: bool = Field(description="the device was revoked: trust no badge this key signs")
+
+
+class KeysOut(BaseModel):
+    keys: list[KeyOut]
+
+
+class HostIn(_In):
+    host_id: HostId | None = Field(default=None,
+                                   description="default: derived from the email, else name and department")
+    name: str = Field(max_length=1000)
+    department: str = Field(default="", max_length=1000)
+    email: str = Field(default="", max_length=1000)
+    phone: str = Field(default="", max_length=1000)
+
+
+class HostsIn(_In):
+    hosts: list[HostIn]
+
+
+class HostOut(BaseModel):
+    host_id: str
+    name: str
+    department: str
+    email: str
+    phone: str
+
+
+class HostsOut(BaseModel):
+    hosts: list[HostOut]
+
+
+class VisitOut(BaseModel):
+    site: str
+    visit_id: str
+    state: str
+    name: str
+    company: str
+    host: str
+    department: str
+    signed_in_at: datetime | None
+    signed_out_at: datetime | None
+
+
+class VisitsOut(BaseModel):
+    visits: list[VisitOut]
+
+
+class ExportRow(BaseModel):
+    """One visit in the audit export. No phone numbers: they are confidential (DESIGN.md)."""
+
+    site: str
+    visit_id: str
+    state: str
+    name: str
+    company: str
+    purpose: str
+    host: str
+    department: str
+    signed_in_at: datetime | None
+    host_met_at: datetime | None
+    signed_out_at: datetime | None
+    signed_out_by: str
+    rating: int | None
+
+
+class DeviceIn(_In):
+    site: Name
+    name: Name
+    role: Role = "visitor"
+
+
+class DeviceOut(BaseModel):
+    site: str
+    name: str
+    role: Role
+    token: str = Field(description="shown once; the server keeps only its SHA-256")

@@ -1,0 +1,312 @@
+"""What the server keeps and answers: the event log of every site, the visits folded from it,
+the sites' signing keys and the host directory.
+
+As on the device (kiosk.store.log), the visits a push touches are re-folded with
+kiosk.core.visits.fold in the push's own transaction, so reads never fold and the two never
+disagree. Pushes to one site are serialised (db.write(serialise_on=...)): the visits they
+re-fold see each other's events, and server_seq follows commit order, so a device that pulled
+up to cursor N can never miss an event that commits later with a smaller number.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from kiosk.core.events import Event, decode_data
+from kiosk.core.hosts import Host, host_id_for
+from kiosk.core.tokens import key_id_of
+from kiosk.core.validation import MAX_COMPANY, clean_name, clean_text
+from kiosk.core.visits import ON_SITE_STATES, Visit, fold
+from kiosk.errors import ValidationError
+from kiosk.store.log import visit_from_json
+from sync.protocol import ProtocolError, check_event
+from sync.server.auth import Device
+from sync.server.db import Database, devices, events, hosts, keys, visits
+from sync.server.errors import Conflict, Forbidden, Invalid
+from sync.server.models import local_time
+
+_EVENT_COLUMNS = [events.c[f] for f in ("event_id", "site", "device", "seq", "ts", "kind", "visit_id", "data")]
+# What fold raises on a payload that does not fit its kind (a missing badge_id, a rating "abc").
+_FOLD_ERRORS = (LookupError, TypeError, ValueError, OverflowError)
+
+
+# -- events ------------------------------------------------------------------------------------
+
+def push(db: Database, device: Device, batch: list[Any], now: int) -> tuple[list[str], list[str]]:
+    """Store a device's batch whole or not at all: (ids stored now, ids already stored)."""
+    checked = _checked(batch, device, now)
+    with db.write(serialise_on=f"site {device.site}") as conn:
+        # Pushes to one site run one at a time, so no other push can store one of these ids
+        # between this look-up and the insert. (An id stored by another site, which only a
+        # forged event can reuse, fails the insert: a 409.) A plain executemany is also much
+        # faster than INSERT ... ON CONFLICT ... RETURNING, which psycopg re-parses per batch.
+        known = set(conn.execute(sa.select(events.c.event_id).where(db.one_of(events.c.event_id, checked.events)))
+                    .scalars())
+        rows = [row for row in checked.rows if row["event_id"] not in known]
+        if rows:
+            conn.execute(events.insert(), rows)
+        _same_as_stored(db, conn, [checked.events[i] for i in known])
+        _refold(db, conn, device.site, checked, {row["visit_id"] for row in rows})
+    return [i for i in checked.events if i not in known], [i for i in checked.events if i in known]
+
+
+@dataclass
+class _Batch:
+    events: dict[str, Event] = field(default_factory=dict)  # by id, in batch order
+    rows: list[dict[str, Any]] = field(default_factory=list)  # to insert, one per id
+    index: dict[str, int] = field(default_factory=dict)  # where each id is in the batch, for messages
+
+
+def _checked(batch: list[Any], device: Device, now: int) -> _Batch:
+    """Every event of the batch checked before any is stored."""
+    checked = _Batch()
+    for index, raw in enumerate(batch):
+        where = f"events[{index}]"
+        event = _event_from(raw, where, now)
+        if (event.site, event.device) != (device.site, device.name):
+            raise Forbidden(f"{where}: a device may only push its own events "
+                            f"(site {device.site}, device {device.name})")
+        first = checked.events.setdefault(event.event_id, event)
+        if first != event:
+            raise Invalid(f"{where}: repeats event_id {event.event_id} with different content")
+        if first is event:
+            checked.index[event.event_id] = index
+            checked.rows.append(_event_row(event, _data_text(event, where), now))
+    return checked
+
+
+def _event_from(raw: Any, where: str, now: int) -> Event:
+    try:
+        return check_event(raw, now)
+    except ProtocolError as e:
+        raise Invalid(f"{where}: {e}") from None
+    except UnicodeError:  # a lone surrogate ("\ud800") in the payload: not storable text
+        raise Invalid(f"{where}: data holds text that is not valid Unicode") from None
+
+
+def _data_text(event: Event, where: str) -> str:
+    """The payload as stored: encode_data's form, refusing NaN and Infinity, which the protocol
+    lets through but JSON cannot carry back to the devices that pull them."""
+    try:
+        return json.dumps(event.data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        raise Invalid(f"{where}: data holds NaN or Infinity, which JSON does not allow") from None
+
+
+def _event_row(e: Event, data: str, now: int) -> dict[str, Any]:
+    return {"event_id": e.event_id, "site": e.site, "device": e.device, "seq": e.seq, "ts": e.ts, "kind": e.kind,
+            "visit_id": e.visit_id, "data": data, "received_at": now}
+
+
+def _event(row: sa.Row) -> Event:
+    return Event(row.event_id, row.site, row.device, row.seq, row.ts, row.kind, row.visit_id, decode_data(row.data))
+
+
+def _same_as_stored(db: Database, conn: sa.Connection, known: list[Event]) -> None:
+    """An id already stored must carry the same event: a device reusing ids is a bug that
+    would otherwise lose its event silently."""
+    if not known:
+        return
+    stored = {row.event_id: _event(row) for row in
+              conn.execute(sa.select(*_EVENT_COLUMNS).where(db.one_of(events.c.event_id, [e.event_id for e in known])))}
+    for event in known:
+        if stored[event.event_id] != event:
+            raise Conflict(f"event {event.event_id} is already stored with different content")
+
+
+def _refold(db: Database, conn: sa.Connection, site: str, checked: _Batch, visit_ids: set[str]) -> None:
+    """Fold again, from all their stored events, the visits that gained events."""
+    if not visit_ids:
+        return
+    by_visit: dict[str, list[Event]] = defaultdict(list)
+    for row in conn.execute(sa.select(*_EVENT_COLUMNS).where(events.c.site == site,
+                                                             db.one_of(events.c.visit_id, sorted(visit_ids)))):
+        # The batch's own events are decoded already.
+        by_visit[row.visit_id].append(checked.events.get(row.event_id) or _event(row))
+    rows = [_visit_row(_fold(evs, checked)) for _, evs in sorted(by_visit.items())]
+    stmt = db.insert(visits)
+    stmt = stmt.on_conflict_do_update(index_elements=["site", "visit_id"],
+                                      set_={c.name: stmt.excluded[c.name] for c in visits.c if not c.primary_key})
+    conn.execute(stmt, rows)
+
+
+def _fold(visit_events: list[Event], checked: _Batch) -> Visit:
+    """The visit, or Invalid when a payload does not fit its kind (a badge_issued without
+    badge_id, a rating "abc"): stored, it would break this visit on every device that pulls it."""
+    try:
+        return fold(visit_events)
+    except _FOLD_ERRORS as e:
+        raise Invalid(_unfoldable(visit_events, checked, e)) from None
+
+
+def _unfoldable(visit_events: list[Event], checked: _Batch, error: Exception) -> str:
+    """Name the first event of the batch that cannot be folded even alone, else the visit."""
+    ours = sorted((e for e in visit_events if e.event_id in checked.index), key=lambda e: checked.index[e.event_id])
+    for event in ours:
+        try:
+            fold([event])
+        except _FOLD_ERRORS as alone:
+            return f"events[{checked.index[event.event_id]}]: its data does not fit its kind ({_said(alone)})"
+    return f"visit {visit_events[0].visit_id}: its events do not fold together ({_said(error)})"
+
+
+def _said(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _visit_row(visit: Visit) -> dict[str, Any]:
+    return {"site": visit.site, "visit_id": visit.visit_id, "state": visit.state,
+            "name": _text(visit.visitor, "name"), "company": _text(visit.visitor, "company"),
+            "host_name": _text(visit.host, "name"), "host_department": _text(visit.host, "department"),
+            "signed_in_at": visit.signed_in_at, "signed_out_at": visit.signed_out_at, "doc": _visit_doc(visit)}
+
+
+def _visit_doc(visit: Visit) -> str:
+    """kiosk.store.log's visit_to_json document (visit_from_json reads it), built without
+    dataclasses.asdict's deep copies, which were the slowest step of a push."""
+    doc = {**vars(visit), "badges": [vars(b) for b in visit.badges]}
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def _text(payload: Mapping[str, Any], key: str) -> str:
+    return _str(payload.get(key))
+
+
+def _str(value: Any) -> str:
+    """A payload's text for a column or an answer: devices validate what visitors type, but the
+    server cannot trust a device to, and PostgreSQL text cannot hold NUL."""
+    return value.replace("\x00", "") if isinstance(value, str) else ""
+
+
+def pull(db: Database, site: str, after: int, limit: int) -> tuple[list[dict[str, Any]], int, bool]:
+    """(the site's events after cursor ``after``, in server order; the new cursor; more to come)."""
+    with db.read() as conn:
+        rows = conn.execute(sa.select(events.c.server_seq, *_EVENT_COLUMNS)
+                            .where(events.c.site == site, events.c.server_seq > after)
+                            .order_by(events.c.server_seq).limit(limit + 1)).all()
+    page = rows[:limit]
+    cursor = page[-1].server_seq if page else after
+    return [_event(row).to_dict() for row in page], cursor, len(rows) > limit
+
+
+def count_events(db: Database) -> int:
+    with db.read() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(events)).scalar_one()
+
+
+# -- visits ------------------------------------------------------------------------------------
+
+def find_visits(db: Database, site: str | None, on_site: bool, since_ms: int | None,
+                until_ms: int | None) -> list[dict[str, Any]]:
+    """Visits of one site (or all), on site now and/or signed in within [since, until)."""
+    query = sa.select(visits).order_by(visits.c.signed_in_at.nulls_last(), visits.c.site, visits.c.visit_id)
+    if site is not None:
+        query = query.where(visits.c.site == site)
+    if on_site:
+        query = query.where(visits.c.state.in_(sorted(ON_SITE_STATES)))
+    if since_ms is not None:
+        query = query.where(visits.c.signed_in_at >= since_ms)
+    if until_ms is not None:
+        query = query.where(visits.c.signed_in_at < until_ms)
+    with db.read() as conn:
+        return [{"site": r.site, "visit_id": r.visit_id, "state": r.state, "name": r.name, "company": r.company,
+                 "host": r.host_name, "department": r.host_department, "signed_in_at": local_time(r.signed_in_at),
+                 "signed_out_at": local_time(r.signed_out_at)} for r in conn.execute(query)]
+
+
+def export_rows(db: Database, site: str | None) -> list[dict[str, Any]]:
+    """Every visit of every site (or of one) for the audit export, in sign-in order."""
+    query = sa.select(visits.c.doc).order_by(visits.c.site, visits.c.signed_in_at.nulls_last(), visits.c.visit_id)
+    if site is not None:
+        query = query.where(visits.c.site == site)
+    with db.read() as conn:
+        return [_export_row(visit_from_json(doc)) for doc in conn.execute(query).scalars()]
+
+
+def _export_row(v: Visit) -> dict[str, Any]:
+    return {"site": v.site, "visit_id": v.visit_id, "state": v.state, "name": _text(v.visitor, "name"),
+            "company": _text(v.visitor, "company"), "purpose": _text(v.visitor, "purpose"),
+            "host": _text(v.host, "name"), "department": _text(v.host, "department"),
+            "signed_in_at": local_time(v.signed_in_at), "host_met_at": local_time(v.host_met_at),
+            "signed_out_at": local_time(v.signed_out_at), "signed_out_by": _str(v.signed_out_by), "rating": v.rating}
+
+
+# -- keys --------------------------------------------------------------------------------------
+
+def register_key(db: Database, device: Device, key_id: str, public_key: str, now: int) -> dict[str, Any]:
+    """Register one of this device's signing keys (idempotent); another device's key id is refused."""
+    raw = _public_key(key_id, public_key)
+    with db.write() as conn:
+        conn.execute(db.insert(keys).on_conflict_do_nothing(index_elements=["key_id"]),
+                     {"key_id": key_id, "site": device.site, "device": device.name, "public_key": raw,
+                      "registered_at": now})
+        stored = conn.execute(sa.select(keys).where(keys.c.key_id == key_id)).one()
+    if (stored.site, stored.device, bytes(stored.public_key)) != (device.site, device.name, raw):
+        raise Conflict(f"key id {key_id} is already registered to another device or key")
+    return {"key_id": key_id, "public_key": public_key, "site": device.site, "device": device.name, "revoked": False}
+
+
+def _public_key(key_id: str, text: str) -> bytes:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise Invalid("public_key must be standard base64") from None
+    if len(raw) != 32:
+        raise Invalid(f"public_key must be the raw 32-byte Ed25519 key (got {len(raw)} bytes)")
+    if key_id_of(Ed25519PublicKey.from_public_bytes(raw)) != key_id:
+        raise Invalid("key_id is not the id of this public key (kiosk.core.tokens.key_id_of)")
+    return raw
+
+
+def site_keys(db: Database, site: str) -> list[dict[str, Any]]:
+    """The site's public keys; those of revoked devices come back revoked."""
+    joined = keys.join(devices, sa.and_(keys.c.site == devices.c.site, keys.c.device == devices.c.name))
+    query = (sa.select(keys, devices.c.revoked_at).select_from(joined)
+             .where(keys.c.site == site).order_by(keys.c.device, keys.c.key_id))
+    with db.read() as conn:
+        return [{"key_id": r.key_id, "public_key": base64.b64encode(r.public_key).decode(), "site": r.site,
+                 "device": r.device, "revoked": r.revoked_at is not None} for r in conn.execute(query)]
+
+
+# -- hosts -------------------------------------------------------------------------------------
+
+def checked_hosts(entries: Iterable[Mapping[str, Any]]) -> list[Host]:
+    """Hosts cleaned as kiosk.hostcsv checks an imported file (what the directory holds is shown
+    on screens and printed on badges); refused whole, naming the entry, if any is wrong."""
+    found: dict[str, int] = {}
+    cleaned = []
+    for index, entry in enumerate(entries):
+        try:
+            name = clean_name(entry["name"])
+            extra = {key: clean_text(entry.get(key) or "", key, limit)
+                     for key, limit in (("department", MAX_COMPANY), ("email", 254), ("phone", 40))}
+        except ValidationError as e:
+            raise Invalid(f"hosts[{index}]: {e}") from None
+        host = Host(entry.get("host_id") or host_id_for(name, extra["department"], extra["email"]), name, **extra)
+        if host.host_id in found:
+            raise Invalid(f"hosts[{index}]: host_id {host.host_id} is also hosts[{found[host.host_id]}]")
+        found[host.host_id] = index
+        cleaned.append(host)
+    return cleaned
+
+
+def replace_hosts(db: Database, directory: list[Host]) -> None:
+    with db.write(serialise_on="hosts") as conn:  # two uploads at once: the last one wins whole
+        conn.execute(hosts.delete())
+        if directory:
+            conn.execute(hosts.insert(), [dataclasses.asdict(h) for h in directory])
+
+
+def all_hosts(db: Database) -> list[Host]:
+    with db.read() as conn:
+        return [Host(**r._mapping) for r in conn.execute(sa.select(hosts).order_by(hosts.c.name, hosts.c.host_id))]
+
