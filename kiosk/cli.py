@@ -19,7 +19,7 @@ from kiosk.core.visits import Visit
 from kiosk.errors import KioskError
 from kiosk.hostcsv import read_hosts_csv
 from kiosk.services import CheckIn, CheckOut, Kiosk, end_of_day_cutoff
-from kiosk.settings import ROLES, load_settings
+from kiosk.settings import load_settings
 from printer.device import open_printer
 from printer.errors import PrinterError
 from printer.lists import render_test_page

@@ -3,7 +3,6 @@ their own SQLite files, the network broken on purpose by a proxy, clocks skewed,
 killed mid-batch. At the end every event is stored exactly once and every device agrees."""
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,11 +16,13 @@ from kiosk.services import Kiosk
 from kiosk.settings import Settings
 from printer.device import PreviewPrinter
 from sync.client import AuthError, SyncClient, Unreachable
-from sync.protocol import PULL_LIMIT
+from sync.server import auth
+from sync.server.app import now_ms
+from sync.server.db import Database as ServerDatabase
 from sync.worker import Syncer
 from tests.conftest import ROOT
 from tests.faultproxy import FaultProxy
-from tests.server_fixtures import db_url, free_port, pg_url, server  # noqa: F401
+from tests.server_fixtures import ServerProcess, db_url, pg_url, server  # noqa: F401
 
 HOST = Host("h1", "李四", "研发部")
 MINUTE = 60_000
@@ -122,59 +123,33 @@ def test_a_revoked_device_is_stopped_at_once(server, tmp_path):
     assert len(device.kiosk.on_site()) == 1
 
 
-def stored_count(port):
-    return requests.get(f"http://127.0.0.1:{port}/v1/health", timeout=5).json()["events"]
+def stored_count(url):
+    return requests.get(f"{url}/v1/health", timeout=5).json()["events"]
 
 
 def test_the_server_killed_mid_batch_loses_and_doubles_nothing(tmp_path):
     db = f"sqlite:///{tmp_path / 'server.sqlite3'}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "KIOSK_SERVER_DB": db}
-
-    def cli(*args):
-        return subprocess.run([sys.executable, "-c", "import sys; from sync.server.cli import main; sys.exit(main())",
-                               *args], env=env, capture_output=True, text=True, timeout=60, check=True).stdout.strip()
-
-    token = cli("add-device", "--site", "hq", "--name", "kiosk-a")
-    port = free_port()
-
-    def serve():
-        proc = subprocess.Popen([sys.executable, "-c", "import sys; from sync.server.cli import main; sys.exit(main())",
-                                 "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            try:
-                requests.get(f"http://127.0.0.1:{port}/v1/health", timeout=1)
-                return proc
-            except requests.RequestException:
-                time.sleep(0.05)
-        raise AssertionError("server did not start")
-
-    device = Device(tmp_path, "kiosk-a", "visitor", token, f"http://127.0.0.1:{port}")
-    device.kiosk.printer = PreviewPrinter(tmp_path / "paper")
+    token = auth.add_device(ServerDatabase(db), "hq", "kiosk-a", "visitor", now_ms())
+    server_process = ServerProcess(db)
+    device = Device(tmp_path, "kiosk-a", "visitor", token, server_process.url)
     for _ in range(1500):  # 3,000 events: six batches, so the push spans several requests
         visit_id = tokens.new_visit_id()
         device.kiosk.log.record(("signed_in", visit_id, {"visitor": {"name": "张三"}, "host": {}}),
                                 ("host_met", visit_id, {}))
-    proc = serve()
     try:
         pusher = subprocess.Popen([sys.executable, "-m", "kiosk", "sync", "--once"], stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL,
-                                  env={**env, "KIOSK_DATA_DIR": str(tmp_path / "kiosk-a"), "KIOSK_SITE": "hq",
-                                       "KIOSK_DEVICE": "kiosk-a", "KIOSK_SERVER": f"http://127.0.0.1:{port}",
-                                       "KIOSK_TOKEN": token})
-        while stored_count(port) == 0:  # the first batch is in: the rest is on its way
+                                  env={**os.environ, "PYTHONPATH": str(ROOT), "KIOSK_DATA_DIR": str(tmp_path / "kiosk-a"),
+                                       "KIOSK_SITE": "hq", "KIOSK_DEVICE": "kiosk-a",
+                                       "KIOSK_SERVER": server_process.url, "KIOSK_TOKEN": token})
+        while stored_count(server_process.url) == 0:  # the first batch is in: the rest is on its way
             time.sleep(0.002)
-        proc.send_signal(signal.SIGKILL)  # wherever it is: mid-request, mid-transaction
-        proc.wait()
+        server_process.kill()  # kill -9, wherever it is: mid-request, mid-transaction
         assert pusher.wait(timeout=60) == 1  # the device saw its sync fail
-        proc = serve()
-        assert 0 < stored_count(port) < 3000  # the kill landed in the middle of the push
+        server_process = ServerProcess(db)
+        assert 0 < stored_count(server_process.url) < 3000  # the kill landed in the middle of the push
+        device.connect(server_process.url)
         device.sync_until_done()
-        stored = requests.get(f"http://127.0.0.1:{port}/v1/events", params={"after": 0, "limit": PULL_LIMIT},
-                              headers={"Authorization": f"Bearer {token}"}, timeout=10).json()["events"]
-        ids = [e["event_id"] for e in stored]
-        assert stored_count(port) == 3000
-        assert len(ids) == len(set(ids)) == PULL_LIMIT
+        assert stored_count(server_process.url) == 3000 == device.kiosk.log.count_events()
     finally:
-        proc.kill()
-        proc.wait()
+        server_process.stop()
