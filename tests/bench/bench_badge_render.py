@@ -9,7 +9,6 @@ same font.  The ratio is the figure to compare across runs and machines.
 
 import statistics
 import sys
-import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,6 +20,7 @@ from PIL import Image, ImageDraw  # noqa: E402
 
 from printer.badge import BadgeContent, render_badge  # noqa: E402
 from printer.fonts import font  # noqa: E402
+from tests.bench.stats import p99, timings  # noqa: E402
 
 RUNS = 200
 TZ = timezone(timedelta(hours=8))
@@ -42,27 +42,13 @@ def baseline(width: int) -> None:
     ImageDraw.Draw(image).text((8, 8), TYPICAL.name, font=font(72, bold=True), fill=0)
 
 
-def timings(fn, runs: int = RUNS) -> list[float]:
-    fn()  # warm the font and glyph caches; steady state is what a kiosk sees
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return sorted(samples)
-
-
-def p99(samples: list[float]) -> float:
-    return samples[min(len(samples) - 1, round(0.99 * (len(samples) - 1)))]
-
-
 def main() -> None:
     print(f"render_badge, {RUNS} runs each; baseline = qrcode matrix + canvas + one text line")
     print(f"{'case':<14}{'width':>6}{'median ms':>11}{'p99 ms':>9}{'base ms':>9}{'ratio':>7}")
     for label, content, width in [("typical", TYPICAL, 384), ("typical", TYPICAL, 576),
                                   ("10k-char name", HUGE, 576)]:
-        base = statistics.median(timings(lambda: baseline(width)))
-        badge = timings(lambda: render_badge(content, width))
+        base = statistics.median(timings(lambda: baseline(width), RUNS))
+        badge = timings(lambda: render_badge(content, width), RUNS)
         median = statistics.median(badge)
         print(f"{label:<14}{width:>6}{median:>11.2f}{p99(badge):>9.2f}{base:>9.2f}{median / base:>7.1f}")
 

@@ -30,6 +30,7 @@ from kiosk.services import Kiosk  # noqa: E402
 from kiosk.settings import Settings  # noqa: E402
 from kiosk.store.db import MIGRATIONS  # noqa: E402
 from printer.device import PreviewPrinter  # noqa: E402
+from tests.bench.stats import p99, timed_each  # noqa: E402
 
 SITE = "hq"
 ISSUED_S = int(time.time()) - 3600
@@ -82,19 +83,6 @@ def scan_of(kiosk: Kiosk, visit_id: str) -> str:
                              issued_at=ISSUED_S, expires_at=EXPIRES_S)
 
 
-def measure(fn, items) -> list[float]:
-    samples = []
-    for item in items:
-        start = time.perf_counter()
-        fn(item)
-        samples.append((time.perf_counter() - start) * 1000)
-    return sorted(samples)
-
-
-def p99(samples: list[float]) -> float:
-    return samples[min(len(samples) - 1, round(0.99 * (len(samples) - 1)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--visits", type=int, default=1_000_000)
@@ -108,9 +96,9 @@ def main() -> None:
     kiosk.verdict(scans[0])  # load the key ring once, as a running exit post has
 
     conn = kiosk.log.db.connection()
-    baseline = measure(lambda v: conn.execute("SELECT doc FROM visits WHERE visit_id = ?", (v,)).fetchone(), sample)
-    verdict = measure(kiosk.verdict, scans)
-    checkout = measure(kiosk.check_out, scans[: max(1, len(scans) // 4)])
+    baseline = timed_each(lambda v: conn.execute("SELECT doc FROM visits WHERE visit_id = ?", (v,)).fetchone(), sample)
+    verdict = timed_each(kiosk.verdict, scans)
+    checkout = timed_each(kiosk.check_out, scans[: max(1, len(scans) // 4)])
     assert all(kiosk.verdict(s).reason == tokens.ALREADY_SIGNED_OUT for s in scans[: len(scans) // 4])
 
     base = statistics.median(baseline)

@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 from pypinyin import lazy_pinyin  # noqa: E402
 
 from kiosk.core.hosts import Host, HostIndex, host_id_for  # noqa: E402
+from tests.bench.stats import p99  # noqa: E402
 
 TARGET_P99_MS = 5.0
 
@@ -96,10 +97,6 @@ def timed(call, arg) -> float:
     start = time.perf_counter_ns()
     call(arg)
     return (time.perf_counter_ns() - start) / 1e6
-
-
-def p99(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[98]
 
 
 def main() -> None:

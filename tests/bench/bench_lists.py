@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from itertools import cycle, islice
 from pathlib import Path
@@ -22,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a check
 
 from printer.badge import BadgeContent, render_badge  # noqa: E402
 from printer.lists import RollCallEntry, render_roll_call, render_test_page  # noqa: E402
+from tests.bench.stats import timings  # noqa: E402
 
 TZ = timezone(timedelta(hours=8))
 NOW = datetime(2024, 5, 1, 14, 5, tzinfo=TZ)
@@ -42,16 +42,6 @@ def roll(count: int) -> list[RollCallEntry]:
     return [RollCallEntry(*person, since=NOW - timedelta(minutes=count - i),
                           state=("waiting", "with_host")[i % 2])
             for i, person in enumerate(islice(cycle(PEOPLE), count))]
-
-
-def timings(fn, runs: int) -> list[float]:
-    fn()  # warm the font and glyph caches; steady state is what a kiosk sees
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return sorted(samples)
 
 
 def main() -> None:
