@@ -82,7 +82,7 @@ class Kiosk:
             signer = load_or_create_signer(settings.data_path)
             keys.add(PublicKey(signer.key_id, signer.public_key.public_bytes_raw(), settings.site, settings.device))
         log = EventLog(db, settings.site, settings.device, clock)
-        factory = printer if callable(printer) and not isinstance(printer, Printer) else (lambda: printer)
+        factory = printer if callable(printer) else (lambda: printer)
         return cls(settings, log, signer, keys, DirectoryTable(db), factory, clock)
 
     @property

@@ -123,7 +123,7 @@ class Syncer:
         return len(hosts)
 
     def _pending(self) -> int:
-        return len(self.kiosk.log.own_events_after(int(self.kiosk.log.db.get_meta(PUSHED, "0")), 10_000))
+        return self.kiosk.log.count_own_events_after(int(self.kiosk.log.db.get_meta(PUSHED, "0")))
 
     # -- forever -------------------------------------------------------------------------
 

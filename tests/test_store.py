@@ -37,6 +37,7 @@ def test_recorded_events_fold_into_visits_and_survive_reopening(db, tmp_path):
     assert again.visit("V2").state == SIGNED_OUT
     assert [v.visit_id for v in again.visits_of_badge("AAAAAAAA")] == ["V1"]
     assert again.visit("V1") == fold(again.events("V1"))
+    assert again.count_own_events_after(0) == 4 and again.count_own_events_after(2) == 2
     seqs = [e.seq for v in ("V1", "V2") for e in again.events(v)]
     assert sorted(seqs) == [1, 2, 3, 4]
 

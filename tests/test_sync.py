@@ -90,6 +90,7 @@ def test_three_devices_an_offline_exit_and_a_faulty_network_agree(server, tmp_pa
                 device.sync_until_done()
         assert {"drop", "bad_gateway", "reset_after_request"} <= set(proxy.fates)
 
+    assert [d.syncer.status.pending for d in (kiosk, desk, exit_post, branch)] == [0, 0, 0, 0]
     expected = {first.visit.visit_id: "signed_out", second.visit.visit_id: "waiting"}
     for device in (kiosk, desk, exit_post):
         assert {v: s for v, (s, _) in device.visits().items()} == expected

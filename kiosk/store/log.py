@@ -133,5 +133,9 @@ class EventLog:
                             " ORDER BY rowid LIMIT ?", (self.site, self.device, rowid, limit))
         return [(row[0], _row_to_event(row[1:])) for row in rows]
 
+    def count_own_events_after(self, rowid: int) -> int:
+        return self.db.read("SELECT COUNT(*) FROM events WHERE site = ? AND device = ? AND rowid > ?",
+                            (self.site, self.device, rowid))[0][0]
+
     def count_events(self) -> int:
         return self.db.read("SELECT COUNT(*) FROM events")[0][0]
