@@ -198,6 +198,10 @@ class EscposPrinter(Printer):
 
 
 def _describe(exc: BaseException) -> str:
+    # python-escpos wraps socket errors in its DeviceNotFoundError: say what really happened.
+    inner = exc.__cause__ or exc.__context__
+    if not isinstance(exc, OSError) and isinstance(inner, OSError):
+        exc = inner
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return "the printer did not respond in time"
     if isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):

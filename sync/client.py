@@ -88,8 +88,10 @@ class SyncClient:
     def _call(self, method: str, path: str, **kwargs) -> Any:
         try:
             response = self.session.request(method, self.base + path, timeout=self.timeout, **kwargs)
-        except requests.RequestException as exc:
-            raise Unreachable(f"{self.base}: {type(exc).__name__}") from None
+        except requests.Timeout:
+            raise Unreachable(f"{self.base}: the server did not answer in time") from None
+        except requests.RequestException:
+            raise Unreachable(f"{self.base}: cannot reach the server (network down or server stopped)") from None
         if response.status_code in (401, 403):
             raise AuthError(f"{self.base}{path}: {_error(response)}")
         if response.status_code >= 500 or response.status_code in (408, 429):
