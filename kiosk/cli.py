@@ -8,6 +8,7 @@ print (reprint it).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from datetime import datetime
@@ -18,11 +19,10 @@ from kiosk.core import tokens
 from kiosk.core.visits import Visit
 from kiosk.errors import KioskError
 from kiosk.hostcsv import read_hosts_csv
-from kiosk.services import CheckIn, CheckOut, Kiosk, end_of_day_cutoff
+from kiosk.services import CheckIn, CheckOut, Kiosk, end_of_day_cutoff, print_test_page
 from kiosk.settings import load_settings
 from printer.device import open_printer
 from printer.errors import PrinterError
-from printer.lists import render_test_page
 from printer.status import MESSAGES
 from printer.virtual import MODES, serve
 
@@ -43,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk", description="Self-service visitor kiosk.")
     parser.add_argument("--config", help="TOML settings file (default: $KIOSK_CONFIG)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="the touchscreen app")
+    run.add_argument("--role", choices=("visitor", "reception", "exit"), help="this device's role (default: settings)")
+    run.add_argument("--windowed", action="store_true",
+                     help="a normal 1280x800 window that can be closed, for trying the kiosk out")
+    run.set_defaults(handler=cmd_run)
 
     hosts = commands.add_parser("hosts", help="the host directory").add_subparsers(dest="hosts_command", required=True)
     imp = hosts.add_parser("import", help="load the host directory from a CSV file (name,department,email,phone)")
@@ -135,6 +141,19 @@ def _minutes(start_ms: int | None, end_ms: int | None) -> int | None:
 
 
 # -- commands ----------------------------------------------------------------------------------
+
+def cmd_run(args) -> int:
+    settings = load_settings(args.config)
+    if args.role:
+        settings = dataclasses.replace(settings, role=args.role)
+    if settings.role != "visitor":
+        raise KioskError(f"the {settings.role} screens are not built yet; this device can run "
+                         "'kiosk onsite', 'kiosk checkout' and 'kiosk roll-call' meanwhile")
+    from kiosk.ui.launch import run
+
+    run(settings, Kiosk.open(settings, lambda: open_printer(settings.printer_url)), lockdown=not args.windowed)
+    return 0
+
 
 def cmd_hosts_import(args) -> int:
     hosts = read_hosts_csv(args.file)
@@ -298,10 +317,7 @@ def cmd_printer_status(args) -> int:
 
 def cmd_printer_test(args) -> int:
     printer = _printer(args)
-    status = printer.status()
-    page = render_test_page(width=printer.width, profile=printer.profile, status=MESSAGES[status],
-                            printed_at=datetime.now().astimezone(), url=printer.url)
-    printer.print_image(page, name="test-page")
+    status = print_test_page(printer)
     _emit(args, {"printer": printer.url, "status": status.value, "printed": True, "width": printer.width},
           f"test page printed on {printer.url} ({printer.width} dots, {printer.profile}); status: {MESSAGES[status]}")
     return 0

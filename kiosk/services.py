@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from kiosk.core import events as ev
 from kiosk.core import tokens
 from kiosk.core.hosts import Host, HostIndex, host_id_for
 from kiosk.core.tokens import Claims, KeyRing, PublicKey, Signer, Verdict
-from kiosk.core.validation import clean_name, clean_text, validate_visitor
+from kiosk.core.validation import clean_name, clean_phone, clean_text, validate_visitor
 from kiosk.core.visits import AWAITING_APPROVAL, ON_SITE_STATES, SIGNED_OUT, WITH_HOST, Visit
 from kiosk.errors import HostNotFound, KioskError, StoreError, ValidationError
 from kiosk.settings import Settings
@@ -28,9 +28,11 @@ from printer.badge import BadgeContent, render_badge
 from printer.device import Printer
 from printer.errors import PrinterError
 from printer.fonts import unsupported_chars
-from printer.lists import RollCallEntry, render_roll_call
+from printer.lists import RollCallEntry, render_roll_call, render_test_page
+from printer.status import MESSAGES, Status
 
 DB_FILE = "kiosk.sqlite3"
+UNKNOWN_BADGE = "unknown_badge"  # a typed badge number this device's log has never issued
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,9 @@ class Kiosk:
     # -- sign in ----------------------------------------------------------------------------
 
     def check_in(self, *, name: str, host: Host, company: str = "", phone: str = "", purpose: str = "",
-                 lang: str | None = None) -> CheckIn:
+                 lang: str | None = None, agreement: Mapping[str, Any] | None = None) -> CheckIn:
+        """Record the visit and its badge, then print it. ``agreement`` is what the visitor
+        accepted on the touchscreen (version, language, signature strokes), kept with the visit."""
         visitor = validate_visitor(name, company, phone, purpose)
         for field_name, text in (("name", visitor.name), ("company", visitor.company), ("host", host.name),
                                  ("department", host.department)):
@@ -139,12 +143,23 @@ class Kiosk:
         visit_id = tokens.new_visit_id()
         signed_in = {"visitor": visitor.as_dict(), "lang": lang or self.settings.language,
                      "host": {"host_id": host.host_id, "name": host.name, "department": host.department}}
+        if agreement:
+            signed_in["agreement"] = dict(agreement)
         badge_id, token, issued = self._new_badge(visit_id)
         try:
             self.log.record((ev.SIGNED_IN, visit_id, signed_in), (ev.BADGE_ISSUED, visit_id, issued))
         except StoreError as exc:
             raise StoreError(f"the visit was NOT recorded and no badge was printed: {exc}") from exc
         return self._print(visit_id, badge_id, token)
+
+    def returning_visitor(self, phone: str) -> dict[str, str] | None:
+        """Name and company from this phone number's latest visit, for a returning visitor to
+        confirm (the screen shows them masked), or None."""
+        phone = clean_phone(phone)
+        visit = self.log.latest_visit_by_phone(phone) if phone else None
+        if visit is None:
+            return None
+        return {"name": visit.visitor.get("name", ""), "company": visit.visitor.get("company", "")}
 
     def reprint(self, visit_id: str) -> CheckIn:
         """A new badge for a visitor on site; the old one stops working."""
@@ -243,15 +258,43 @@ class Kiosk:
         decision = self.verdict(scan)
         if not decision.ok:
             return decision
-        visit_id = decision.claims.visit_id
+        return self._sign_out(decision.claims.visit_id, decision.claims.badge_id, "scan", decision.claims)
+
+    def check_out_by_number(self, typed: str) -> CheckOut:
+        """Sign out by the badge number a visitor types when the scanner cannot read the badge.
+        Only this device's log can answer (the number carries no signature), so a badge issued
+        elsewhere and not yet synced is sent to reception."""
+        badge_id = tokens.parse_badge_number(typed)
+        if badge_id is None:
+            return CheckOut(tokens.MALFORMED, detail="not a badge number")
+        visits = self.log.visits_of_badge(badge_id)
+        if not visits:
+            return CheckOut(UNKNOWN_BADGE)
+        visit = next((v for v in visits if v.state != SIGNED_OUT and not v.badge(badge_id).revoked), visits[0])
+        badge = visit.badge(badge_id)
+        if badge.revoked:
+            return CheckOut(tokens.REVOKED, visit, detail=badge.revoked)
+        if visit.state == SIGNED_OUT:
+            return CheckOut(tokens.ALREADY_SIGNED_OUT, visit, signed_out_at=visit.signed_out_at)
+        if badge.expires_at <= self.clock():
+            return CheckOut(tokens.EXPIRED, visit)
+        return self._sign_out(visit.visit_id, badge_id, "number")
+
+    def _sign_out(self, visit_id: str, badge_id: str, by: str, claims: Claims | None = None) -> CheckOut:
         # Decided again inside the write transaction: two scans of one badge at once (two
         # threads, two processes) must not both say "signed out".
-        recorded = self.log.record((ev.SIGNED_OUT, visit_id, {"by": "scan", "badge_id": decision.claims.badge_id}),
+        recorded = self.log.record((ev.SIGNED_OUT, visit_id, {"by": by, "badge_id": badge_id}),
                                    unless=lambda visit: visit is not None and visit.state == SIGNED_OUT)
         visit = self.log.visit(visit_id)
         if not recorded:
-            return CheckOut(tokens.ALREADY_SIGNED_OUT, visit, decision.claims, signed_out_at=visit.signed_out_at)
-        return CheckOut(tokens.OK, visit, decision.claims, signed_out_at=recorded[0].ts)
+            return CheckOut(tokens.ALREADY_SIGNED_OUT, visit, claims, signed_out_at=visit.signed_out_at)
+        return CheckOut(tokens.OK, visit, claims, signed_out_at=recorded[0].ts)
+
+    def rate(self, visit_id: str, rating: int) -> None:
+        """The visitor's satisfaction, 1-5, given at sign-out (the front-desk rules record it)."""
+        if isinstance(rating, bool) or rating not in range(1, 6):
+            raise ValidationError("rating", "range", "a rating is a whole number from 1 to 5")
+        self.log.record((ev.RATED, visit_id, {"rating": rating}))
 
     def sign_out_by_hand(self, visit_id: str, note: str) -> Visit:
         """Reception signs out a visitor who cannot scan (badge expired, lost, taken home)."""
@@ -312,3 +355,12 @@ def end_of_day_cutoff(at: str, now_ms: int) -> int | None:
     if cutoff > now:
         cutoff -= timedelta(days=1)
     return int(cutoff.timestamp() * 1000)
+
+
+def print_test_page(printer: Printer) -> Status:
+    """A test page with the printer's own status on it; returns that status."""
+    status = printer.status()
+    page = render_test_page(width=printer.width, profile=printer.profile, status=MESSAGES[status],
+                            printed_at=datetime.now().astimezone(), url=printer.url)
+    printer.print_image(page, name="test-page")
+    return status

@@ -73,6 +73,23 @@ def _hours(value: Any) -> int:
     return number
 
 
+def _idle_seconds(value: Any) -> int:
+    wanted = "a whole number of seconds from 15 to 600"
+    try:
+        number = int(value) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not 15 <= number <= 600:
+        raise ValueError(wanted)
+    return number
+
+
+def _pin(value: str) -> str:
+    if value and not re.match(r"^[0-9]{4,12}$", value):
+        raise ValueError("4-12 digits, or empty to have the kiosk choose one at first start")
+    return value
+
+
 def _url_or_empty(value: str) -> str:
     if value and not re.match(r"^https?://[^\s/]+", value):
         raise ValueError("an http:// or https:// URL, or empty for stand-alone")
@@ -107,6 +124,8 @@ class Settings:
     organisation: str = _setting("", _text, "the company shown on badges")
     badge_valid_hours: int = _setting(12, _hours, "how long a badge stays valid")
     auto_signout_at: str = _setting("", _time_of_day, "HH:MM when visitors still on site are signed out")
+    idle_seconds: int = _setting(45, _idle_seconds, "touchscreen: seconds without a touch before the form is wiped")
+    staff_pin: str = _setting("", _pin, "touchscreen: the staff PIN (empty: chosen at first start, kept in DATA_DIR)")
 
     def __post_init__(self):
         if not self.data_dir:

@@ -94,6 +94,10 @@ MIGRATIONS: list[str] = [
     DROP TABLE badges;
     ALTER TABLE badges_v2 RENAME TO badges;
     """,
+    # 3: a returning visitor is recognised by phone number (the expression must match the query's).
+    """
+    CREATE INDEX visits_phone ON visits (json_extract(doc, '$.visitor.phone'));
+    """,
 ]
 
 _DISK_FULL = ("disk is full", "database or disk is full")

@@ -120,6 +120,11 @@ class EventLog:
         rows = self.db.read(f"SELECT doc FROM visits WHERE state IN ({marks}) ORDER BY signed_in_at, visit_id", states)
         return [visit_from_json(doc) for (doc,) in rows]
 
+    def latest_visit_by_phone(self, phone: str) -> Visit | None:
+        rows = self.db.read("SELECT doc FROM visits WHERE json_extract(doc, '$.visitor.phone') = ?"
+                            " ORDER BY signed_in_at DESC LIMIT 1", (phone,))
+        return visit_from_json(rows[0][0]) if rows else None
+
     def on_site(self) -> list[Visit]:
         return self.visits_in(ON_SITE_STATES)
 

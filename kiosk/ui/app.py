@@ -1,0 +1,155 @@
+"""The touchscreen app: wires the kiosk's services into the screens, locks the window down,
+watches for an idle visitor and runs the sync worker beside the UI. Behaviour belongs to the
+screens and the flow; this class only puts them together."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import NumericProperty
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from kiosk.services import Kiosk
+from kiosk.ui import theme as T
+from kiosk.ui.flow import Flow
+from kiosk.ui.fonts import register_fonts
+from kiosk.ui.screens.agreement import AgreementScreen
+from kiosk.ui.screens.done import DoneScreen
+from kiosk.ui.screens.entry import EntryScreen
+from kiosk.ui.screens.goodbye import GoodbyeScreen
+from kiosk.ui.screens.host import HostScreen
+from kiosk.ui.screens.printing import PrintingScreen
+from kiosk.ui.screens.purpose import PurposeScreen
+from kiosk.ui.screens.returning import ReturningScreen
+from kiosk.ui.screens.review import ReviewScreen
+from kiosk.ui.screens.signout import SignOutScreen
+from kiosk.ui.screens.staff import StaffScreen
+from kiosk.ui.screens.welcome import WelcomeScreen
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+PROMPT_SECONDS = 15  # the "still there?" prompt shows this long before the form is wiped
+# Screens that wipe themselves or hold nothing of a visitor.
+_NO_IDLE = {"welcome", "printing", "done", "goodbye"}
+_ESCAPE = 27
+
+
+class KioskRoot(FloatLayout):
+    idle_left = NumericProperty(0)  # seconds until the wipe, while the prompt shows
+    __events__ = ("on_activity",)
+
+    def on_touch_down(self, touch):
+        self.dispatch("on_activity")  # the root is the one widget that sees every touch
+        return super().on_touch_down(touch)
+
+    def on_activity(self):
+        pass
+
+
+class KioskApp(App):
+    title = "Visitor kiosk"
+
+    def __init__(self, kiosk: Kiosk, *, pin: str, lockdown: bool = True, syncer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.kiosk = kiosk
+        self.pin = pin
+        self.lockdown = lockdown
+        self.syncer = syncer
+        self.flow: Flow | None = None
+        self.last_touch = time.monotonic()
+        self._idle_check = None
+
+    def build(self):
+        settings = self.kiosk.settings
+        register_fonts(settings.data_path / "fonts")
+        Window.clearcolor = T.BACKGROUND
+        root = KioskRoot()
+        root.bind(on_activity=lambda _root: self.touched())
+        manager = ScreenManager(transition=NoTransition())
+        self.flow = Flow(self.kiosk, manager, settings.language)
+        self.flow.set_language(settings.language)
+        for screen in self._screens():
+            manager.add_widget(screen)
+        root.add_widget(manager, index=1)
+        self.manager = manager
+        return root
+
+    def _screens(self):
+        flow = self.flow
+        return [WelcomeScreen(name="welcome", flow=flow, organisation=self.kiosk.settings.organisation),
+                EntryScreen(name="phone", field_name="phone", flow=flow),
+                ReturningScreen(name="returning", flow=flow),
+                EntryScreen(name="name", field_name="name", flow=flow),
+                EntryScreen(name="company", field_name="company", flow=flow),
+                HostScreen(name="host", flow=flow),
+                PurposeScreen(name="purpose", flow=flow),
+                EntryScreen(name="purpose_other", field_name="purpose", flow=flow),
+                AgreementScreen(name="agreement", flow=flow),
+                ReviewScreen(name="review", flow=flow),
+                PrintingScreen(name="printing", flow=flow),
+                DoneScreen(name="done", flow=flow),
+                SignOutScreen(name="signout", flow=flow),
+                GoodbyeScreen(name="goodbye", flow=flow),
+                StaffScreen(name="staff", flow=flow, pin=self.pin, quit_app=self.stop)]
+
+    def on_start(self):
+        Window.bind(on_request_close=self._on_request_close, on_keyboard=self._on_keyboard,
+                    on_textinput=self._on_textinput)
+        self._idle_check = Clock.schedule_interval(self._check_idle, 0.5)
+        if self.syncer is not None:
+            self.syncer.start()
+
+    def on_stop(self):
+        Window.unbind(on_request_close=self._on_request_close, on_keyboard=self._on_keyboard,
+                      on_textinput=self._on_textinput)
+        if self._idle_check is not None:
+            self._idle_check.cancel()
+        if self.syncer is not None:
+            self.syncer.stop()
+        self.flow.shutdown()
+
+    # -- lockdown ---------------------------------------------------------------------------
+
+    def _on_request_close(self, *args, **kwargs):
+        return self.lockdown  # True refuses: only the staff menu quits a locked-down kiosk
+
+    def _on_keyboard(self, window, key, scancode, codepoint, modifiers):
+        self.touched()
+        screen = self.manager.current_screen
+        if key == _ESCAPE:
+            return self.lockdown
+        if key == 8:
+            screen.key_backspace()
+            return True
+        if key in (13, 271):  # Enter, keypad Enter: a scanner ends every scan with one
+            screen.key_enter()
+            return True
+        return False
+
+    def _on_textinput(self, window, text):
+        self.touched()
+        self.manager.current_screen.key_text(text)
+
+    # -- idle -------------------------------------------------------------------------------
+
+    def touched(self) -> None:
+        self.last_touch = time.monotonic()
+        self.root.idle_left = 0
+
+    def _check_idle(self, dt) -> None:
+        if self.manager.current in _NO_IDLE or self.flow.busy:
+            self.last_touch = time.monotonic()
+            self.root.idle_left = 0
+            return
+        left = self.kiosk.settings.idle_seconds - (time.monotonic() - self.last_touch)
+        if left <= 0:
+            self.root.idle_left = 0
+            self.flow.cancel()
+        elif left <= PROMPT_SECONDS:
+            self.root.idle_left = int(left) + 1

@@ -1,0 +1,164 @@
+"""The visitor's path through the screens, and the one place the UI touches the kiosk's
+services. Every service call runs on a worker thread; its result comes back on the Kivy thread
+through ``Clock``, so the screen never waits on the disk, the printer or the network."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from kivy.clock import Clock
+
+from kiosk.services import CheckIn, CheckOut, Kiosk, print_test_page
+from kiosk.ui.form import VisitForm
+from kiosk.ui.i18n import tr
+from kiosk.ui.theme import theme
+
+AGREEMENT_DIR = Path(__file__).resolve().parents[2] / "assets" / "agreement"
+SIGN_IN_STEPS = ("phone", "name", "company", "host", "purpose", "agreement", "review")
+# Screens off the main path: where each belongs (for "next" and "back").
+_ASIDES = {"returning": "phone", "purpose_other": "purpose"}
+
+
+@dataclass(frozen=True)
+class Agreement:
+    version: str
+    text: str
+
+
+def load_agreement(lang: str, folder: Path = AGREEMENT_DIR) -> Agreement:
+    """The visitor agreement in ``lang``: a first line ``version: V``, then the text."""
+    head, _, text = (folder / f"{lang}.txt").read_text(encoding="utf-8").partition("\n")
+    if not head.startswith("version:"):
+        raise ValueError(f"{folder / (lang + '.txt')} must start with 'version: ...'")
+    return Agreement(head.partition(":")[2].strip(), text.strip())
+
+
+class Flow:
+    def __init__(self, kiosk: Kiosk, manager, default_lang: str):
+        self.kiosk = kiosk
+        self.manager = manager  # the ScreenManager
+        self.default_lang = default_lang
+        self.form = VisitForm(lang=default_lang)
+        self.last_check_in: CheckIn | None = None
+        self.last_check_out: CheckOut | None = None
+        self.known_visitor: dict | None = None  # a returning visitor, until confirmed or declined
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
+        self._busy = threading.Event()
+
+    # -- navigation -------------------------------------------------------------------------
+
+    def go(self, name: str) -> None:
+        self.manager.current = name
+
+    def start_sign_in(self) -> None:
+        self.wipe()
+        self.go(SIGN_IN_STEPS[0])
+
+    def next(self, current: str) -> None:
+        current = _ASIDES.get(current, current)
+        self.go(SIGN_IN_STEPS[SIGN_IN_STEPS.index(current) + 1])
+
+    def back(self, current: str) -> None:
+        if current in _ASIDES:
+            self.go(_ASIDES[current])
+            return
+        index = SIGN_IN_STEPS.index(current) if current in SIGN_IN_STEPS else 0
+        self.go(SIGN_IN_STEPS[index - 1] if index > 0 else "welcome")
+
+    def offer_returning(self, known: dict | None) -> None:
+        """After the phone step: a returning visitor confirms who they are, others type."""
+        self.known_visitor = known
+        self.go("returning" if known else "name")
+
+    def accept_returning(self) -> None:
+        self.form.name = self.known_visitor["name"]
+        self.form.company = self.known_visitor["company"]
+        self.form.returning = True
+        self.known_visitor = None
+        self.go("host")
+
+    def decline_returning(self) -> None:
+        self.known_visitor = None
+        self.go("name")
+
+    def cancel(self) -> None:
+        """Back to welcome with everything entered forgotten (cancel, idle, next visitor)."""
+        self.wipe()
+        self.set_language(self.default_lang)
+        self.go("welcome")
+
+    def wipe(self) -> None:
+        self.form = VisitForm(lang=tr.lang)
+        self.known_visitor = None
+        for screen in self.manager.screens:
+            getattr(screen, "wipe", lambda: None)()
+
+    def set_language(self, lang: str) -> None:
+        tr.switch(lang)
+        theme.use_language(lang)
+        self.form.lang = lang
+
+    @property
+    def busy(self) -> bool:
+        """True while a service call is running: the idle timer must not wipe a half-done print."""
+        return self._busy.is_set()
+
+    # -- services, off the UI thread --------------------------------------------------------
+
+    def run_io(self, work: Callable[[], Any], done: Callable[[Any], None],
+               failed: Callable[[Exception], None]) -> None:
+        def job():
+            try:
+                result = work()
+            except Exception as exc:  # noqa: BLE001 - handed to the screen, which says what happened
+                Clock.schedule_once(lambda dt: self._finish(failed, exc))
+            else:
+                Clock.schedule_once(lambda dt: self._finish(done, result))
+
+        self._busy.set()
+        self._io.submit(job)
+
+    def _finish(self, callback: Callable[[Any], None], value: Any) -> None:
+        self._busy.clear()
+        callback(value)
+
+    def submit(self) -> None:
+        """Sign the visitor in and print the badge: the printing screen shows progress."""
+        form = self.form
+        self.go("printing")
+        self.manager.get_screen("printing").start()
+        self.run_io(lambda: self.kiosk.check_in(name=form.name, host=form.host, company=form.company,
+                                                phone=form.phone, purpose=form.purpose, lang=form.lang,
+                                                agreement=form.agreement()),
+                    self._signed_in, self.manager.get_screen("printing").failed)
+
+    def _signed_in(self, result: CheckIn) -> None:
+        self.last_check_in = result
+        if result.printed:
+            self.go("done")
+        else:
+            self.manager.get_screen("printing").not_printed(result)
+
+    def sign_out(self, text: str) -> None:
+        scanned = text.strip()
+        check = self.kiosk.check_out if scanned.upper().startswith("VB1") else self.kiosk.check_out_by_number
+        self.run_io(lambda: check(scanned), self._signed_out, self.manager.get_screen("signout").failed)
+
+    def _signed_out(self, result: CheckOut) -> None:
+        self.last_check_out = result
+        self.go("goodbye")
+
+    def rate(self, rating: int) -> None:
+        visit = self.last_check_out.visit if self.last_check_out else None
+        if visit is not None:
+            self.run_io(lambda: self.kiosk.rate(visit.visit_id, rating), lambda _: None, lambda _: None)
+
+    def print_test_page(self) -> None:
+        print_test_page(self.kiosk.printer)
+
+    def shutdown(self) -> None:
+        self._io.shutdown(wait=True)

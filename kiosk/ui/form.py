@@ -1,0 +1,24 @@
+"""What a visitor has entered so far, kept in one object so that wiping it (cancel, idle
+timeout, next visitor) is replacing it: nothing of the last visitor can linger on a screen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kiosk.core.hosts import Host
+
+
+@dataclass
+class VisitForm:
+    lang: str = "zh_CN"
+    phone: str = ""
+    name: str = ""
+    company: str = ""
+    host: Host | None = None
+    purpose: str = ""
+    agreement_version: str = ""
+    signature: list[str] = field(default_factory=list)  # strokes, see SignaturePad.encoded
+    returning: bool = False  # name and company came from an earlier visit, confirmed by the visitor
+
+    def agreement(self) -> dict:
+        return {"version": self.agreement_version, "lang": self.lang, "signature": self.signature}

@@ -1,0 +1,64 @@
+"""Translations for the touchscreen: gettext catalogs (``locale/<lang>.po`` beside this module)
+and ``tr``, a translator that kv rules bind to, so switching language re-renders every text on
+every screen at once.
+
+kv files use it as ``#:import _ kiosk.ui.i18n.tr`` and ``text: _("Sign in")``: Kivy's kv
+compiler binds expressions that call ``_`` to the translator, which calls its observers back
+when the language changes (the pattern of Kivy's own i18n example). Python code formats after
+translating: ``tr("Welcome back, {name}").format(name=...)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polib
+from kivy.event import Observable
+
+LOCALE_DIR = Path(__file__).with_name("locale")
+LANGUAGES = ("zh_CN", "zh_TW", "en")
+
+
+def load_catalog(lang: str) -> dict[str, str]:
+    """msgid -> msgstr for one language; untranslated and fuzzy entries are left out, so the
+    English source text shows rather than nothing."""
+    po = polib.pofile(str(LOCALE_DIR / f"{lang}.po"))
+    return {e.msgid: e.msgstr for e in po if e.msgstr and not e.obsolete and "fuzzy" not in e.flags}
+
+
+class Translator(Observable):
+    def __init__(self, lang: str = "zh_CN"):
+        super().__init__()
+        self.lang = lang
+        self._catalogs: dict[str, dict[str, str]] = {}
+        self._observers: list[tuple] = []
+
+    def __call__(self, text: str) -> str:
+        if self.lang not in self._catalogs:
+            self._catalogs[self.lang] = load_catalog(self.lang)
+        return self._catalogs[self.lang].get(text, text)
+
+    def switch(self, lang: str) -> None:
+        if lang not in LANGUAGES:
+            raise ValueError(f"unknown language {lang!r}")
+        if lang != self.lang:
+            self.lang = lang
+            for func, args, kwargs in list(self._observers):
+                func(args, None, None)
+
+    # Kivy's kv compiler binds to "_" through these two.
+    def fbind(self, name, func, *args, **kwargs):
+        if name != "_":
+            return super().fbind(name, func, *args, **kwargs)
+        self._observers.append((func, args, kwargs))
+        return True
+
+    def funbind(self, name, func, *args, **kwargs):
+        if name != "_":
+            return super().funbind(name, func, *args, **kwargs)
+        key = (func, args, kwargs)
+        if key in self._observers:
+            self._observers.remove(key)
+
+
+tr = Translator()

@@ -1,0 +1,161 @@
+"""The kiosk's own on-screen keyboard: Latin letters, pinyin with a candidate bar (type
+``zhang``, tap 张), a digit pad for phone numbers and a badge-number layout. Keys are at least
+15 mm tall on a 96 dpi screen; physical keyboards and keyboard-wedge scanners type through the
+same ``type_text`` / ``press`` calls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, OptionProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.core.ime import PinyinInput
+from kiosk.ui.widgets import KButton
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+BACKSPACE, SPACE, SHIFT, SWITCH = "←", "space", "⇧", "中/EN"  # glyphs Noto Sans CJK has
+PAGE = 7  # candidates shown at once
+
+_LETTER_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+_LAYOUTS = {
+    "pinyin": [list(_LETTER_ROWS[0]), list(_LETTER_ROWS[1]) + [BACKSPACE], list(_LETTER_ROWS[2]) + ["'"],
+               [SHIFT] + list(_LETTER_ROWS[3]) + ["-", "."], [SWITCH, "(", SPACE, ")", "&"]],
+    "digits": [list("123"), list("456"), list("789"), ["+", "0", BACKSPACE]],
+    "badge": [list(_LETTER_ROWS[0]), list(_LETTER_ROWS[1].upper()) + [BACKSPACE], list(_LETTER_ROWS[2].upper()),
+              list(_LETTER_ROWS[3].upper()) + ["-"]],
+}
+_LAYOUTS["latin"] = _LAYOUTS["pinyin"]
+
+
+class Key(KButton):
+    key = StringProperty("")
+
+
+class OnScreenKeyboard(BoxLayout):
+    mode = OptionProperty("pinyin", options=list(_LAYOUTS))
+    target = ObjectProperty(None, allownone=True)  # the TextField being typed into
+    composing = StringProperty("")  # pinyin letters not yet turned into characters
+    candidates = ListProperty([])
+    page = NumericProperty(0)
+    shift = BooleanProperty(False)
+    script = StringProperty("zh_CN")
+    has_more = BooleanProperty(False)
+
+    def __init__(self, **kwargs):
+        self.ime = PinyinInput()
+        super().__init__(**kwargs)
+
+    def on_kv_post(self, base_widget):
+        # ids exist only once the kv rule has been applied, which for a keyboard declared
+        # inside a screen's rule is after __init__.
+        for index in range(PAGE):
+            choice = Key(disabled=True)
+            choice.bind(on_release=lambda b, i=index: self.choose(i))
+            self.ids.choices.add_widget(choice)
+        self._build()
+
+    def on_candidates(self, *_):
+        for index, choice in enumerate(reversed(self.ids.choices.children)):
+            choice.text = self.candidates[index] if index < len(self.candidates) else ""
+            choice.disabled = index >= len(self.candidates)
+
+    def on_mode(self, *_):
+        self.reset()
+        self._build()
+
+    def on_script(self, *_):
+        self.ime.set_script("zh_TW" if self.script == "zh_TW" else "zh_CN")
+        self._refresh()
+
+    def reset(self) -> None:
+        """Forget letters being composed (a new field, a wiped form)."""
+        self.ime.clear()
+        self.shift = False
+        self._refresh()
+
+    # -- typing -----------------------------------------------------------------------------
+
+    def press(self, key: str) -> None:
+        if key == BACKSPACE:
+            if not (self.mode == "pinyin" and self.ime.backspace()) and self.target is not None:
+                self.target.backspace()
+        elif key == SPACE:
+            self.choose(0) if self.composing else self._insert(" ")
+        elif key == SHIFT:
+            self.shift = not self.shift
+        elif key == SWITCH:
+            self.commit_letters()
+            self.mode = "latin" if self.mode == "pinyin" else "pinyin"
+        else:
+            self.type_text(key)
+            return
+        self._refresh()
+
+    def type_text(self, text: str) -> None:
+        """Characters from a key, a physical keyboard or a scanner."""
+        for char in text:
+            if self.mode == "pinyin" and char.isascii() and (char.isalpha() or (char == "'" and self.composing)):
+                self.ime.type(char.lower())
+            else:
+                self.commit_letters()
+                self._insert(char.upper() if self.shift and char.isalpha() else char)
+                self.shift = False
+        self._refresh()
+
+    def commit_letters(self) -> None:
+        """Put composing letters into the field as they are (Enter, or leaving pinyin)."""
+        if self.composing:
+            letters = self.composing.replace("'", "")
+            self.ime.clear()
+            self._insert(letters)
+            self._refresh()
+
+    def choose(self, index: int) -> None:
+        position = self.page * PAGE + index
+        if position < len(self.ime.candidates()):
+            self._insert(self.ime.choose(position))
+        self.page = 0
+        self._refresh()
+
+    def turn_page(self, step: int) -> None:
+        last = max(0, (len(self.ime.candidates()) - 1) // PAGE)
+        self.page = min(max(0, self.page + step), last)
+        self._refresh()
+
+    def _insert(self, text: str) -> None:
+        if self.target is not None:
+            self.target.insert(text)
+
+    def _refresh(self) -> None:
+        self.composing = self.ime.buffer
+        found = self.ime.candidates() if self.composing else []
+        self.page = min(self.page, max(0, (len(found) - 1) // PAGE))
+        self.candidates = found[self.page * PAGE:(self.page + 1) * PAGE]
+        self.has_more = len(found) > (self.page + 1) * PAGE
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        rows = self.ids.rows
+        rows.clear_widgets()
+        for row in _LAYOUTS[self.mode]:
+            line = BoxLayout(spacing=rows.spacing)
+            for key in row:
+                button = Key(key=key, text=self._label(key))
+                button.bind(on_release=lambda b: self.press(b.key))
+                if key == SPACE:
+                    button.size_hint_x = 4
+                elif key in (BACKSPACE, SWITCH, SHIFT) and self.mode != "digits":
+                    button.size_hint_x = 1.5
+                line.add_widget(button)
+            rows.add_widget(line)
+
+    def _label(self, key: str) -> str:
+        if key == SPACE:
+            return "空格  space" if self.mode == "pinyin" else "space"
+        if key == SWITCH:
+            return "中 / EN"
+        return key

@@ -1,0 +1,51 @@
+"""Starting the touchscreen app: Kivy's environment and window configuration must be set
+before Kivy is first imported, so this module does that and only then loads the app."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from kiosk.settings import Settings
+
+
+def configure_kivy(data_dir: Path, *, lockdown: bool) -> None:
+    """Kivy settings for a kiosk: its config and logs in the data directory, no command-line
+    parsing of our arguments, full screen without decorations when locked down."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_HOME", str(data_dir / "kivy"))
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    from kivy.config import Config
+
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("kivy", "keyboard_mode", "system")
+    Config.set("input", "mouse", "mouse,multitouch_on_demand")  # no red dots on right clicks
+    Config.set("graphics", "fullscreen", "auto" if lockdown else "0")
+    Config.set("graphics", "borderless", "1" if lockdown else "0")
+    if not lockdown:
+        Config.set("graphics", "width", "1280")
+        Config.set("graphics", "height", "800")
+
+
+def run(settings: Settings, kiosk, *, lockdown: bool) -> None:
+    """Run the app until staff quit it (or the process is stopped)."""
+    configure_kivy(settings.data_path, lockdown=lockdown)
+    from kiosk.ui.app import KioskApp
+    from kiosk.ui.screens.staff import staff_pin
+
+    pin, new = staff_pin(settings.staff_pin, settings.data_path)
+    if new:
+        print(f"kiosk: staff PIN {pin} (kept in {settings.data_path}; set KIOSK_STAFF_PIN to choose one). "
+              "Tap the top-left corner five times to reach the staff menu.", file=sys.stderr)
+    KioskApp(kiosk, pin=pin, lockdown=lockdown, syncer=_syncer(kiosk)).run()
+
+
+def _syncer(kiosk):
+    """The background sync worker, when this device has a server to talk to."""
+    if not (kiosk.settings.server and kiosk.settings.token):
+        return None
+    from sync.client import SyncClient
+    from sync.worker import Syncer
+
+    return Syncer(kiosk, SyncClient(kiosk.settings.server, kiosk.settings.token))

@@ -1,0 +1,1 @@
+"""The screens of the visitor kiosk, one module and one ``.kv`` each."""

@@ -1,0 +1,74 @@
+"""What every screen shares: the flow it reports to, and keys from a physical keyboard or a
+keyboard-wedge scanner, routed to the screen's on-screen keyboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.lang import Builder
+from kivy.properties import ObjectProperty, StringProperty
+from kivy.uix.screenmanager import Screen
+
+from kiosk.errors import ValidationError
+from kiosk.ui.i18n import tr
+from kiosk.ui.keyboard import BACKSPACE
+
+
+def load_kv(module_file: str) -> None:
+    """Load the .kv file beside a screen module."""
+    Builder.load_file(str(Path(module_file).with_suffix(".kv")))
+
+
+def N_(text: str) -> str:
+    """Marks a string for the translation catalogs; it is translated where it is shown."""
+    return text
+
+
+_MESSAGES = {
+    "required": N_("Please fill this in."),
+    "too_long": N_("That is too long; please shorten it."),
+    "invalid_phone": N_("Please enter a phone number of 5 to 15 digits."),
+    "control_character": N_("Please use only letters, digits and common punctuation."),
+    "symbol_character": N_("Please use only letters, digits and common punctuation."),
+    "unprintable": N_("Some characters cannot be printed on the badge; please use others."),
+}
+
+
+def say(error: Exception) -> str:
+    """A visitor-facing sentence for what went wrong, in the current language."""
+    if isinstance(error, ValidationError):
+        return tr(_MESSAGES.get(error.code, N_("Please check what you entered.")))
+    return tr("Something went wrong. Please see reception.")
+
+
+class KioskScreen(Screen):
+    flow = ObjectProperty(None)
+    message = StringProperty("")  # a hint or what went wrong, in the visitor's language
+
+    @property
+    def keyboard(self):
+        return self.ids.get("keyboard")
+
+    def key_text(self, text: str) -> None:
+        if self.keyboard is not None:
+            self.keyboard.type_text(text)
+
+    def key_backspace(self) -> None:
+        if self.keyboard is not None:
+            self.keyboard.press(BACKSPACE)
+
+    def key_enter(self) -> None:
+        if self.keyboard is not None:
+            self.keyboard.commit_letters()
+        submit = getattr(self, "submit", None)
+        if submit is not None:
+            submit()
+
+    def wipe(self) -> None:
+        """Forget whatever this screen shows of the visitor."""
+        self.message = ""
+        field = self.ids.get("field")
+        if field is not None:
+            field.clear()
+        if self.keyboard is not None:
+            self.keyboard.reset()

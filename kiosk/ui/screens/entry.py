@@ -1,0 +1,73 @@
+"""One typed answer per screen: phone, name, company, or a purpose of one's own. The phone
+comes first, so a returning visitor is recognised before typing anything else."""
+
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+
+from kiosk.core.validation import MAX_COMPANY, MAX_NAME, MAX_PURPOSE, clean_name, clean_phone, clean_text
+from kiosk.errors import KioskError
+from kiosk.ui.screens.base import N_, KioskScreen, load_kv, say
+
+load_kv(__file__)
+
+# field -> (question, hint, keyboard, longest answer, check that cleans it or raises ValidationError)
+FIELDS = {
+    "phone": (N_("What is your mobile number?"), N_("We use it to recognise you next time."), "digits", 20,
+              lambda text: clean_phone(text) or clean_text("", "phone", 0, required=True)),
+    "name": (N_("What is your name?"), N_("As on your ID, please."), "pinyin", MAX_NAME, clean_name),
+    "company": (N_("Which company are you from?"), N_("Leave empty if you are visiting privately."), "pinyin",
+                MAX_COMPANY, lambda text: clean_text(text, "company", MAX_COMPANY)),
+    "purpose": (N_("What brings you here today?"), N_("A few words are enough."), "pinyin", MAX_PURPOSE,
+                lambda text: clean_text(text, "purpose", MAX_PURPOSE, required=True)),
+}
+
+
+class EntryScreen(KioskScreen):
+    field_name = StringProperty("name")
+    question = StringProperty("")
+    hint = StringProperty("")
+    max_length = NumericProperty(64)
+    looking_up = BooleanProperty(False)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.question, self.hint, mode, self.max_length, self._check = FIELDS[self.field_name]
+        self.ids.keyboard.mode = mode
+        self._mode = mode
+
+    def on_pre_enter(self, *_):
+        self.message = ""
+        self.ids.field.text = getattr(self.flow.form, self.field_name)
+        if self._mode != "digits":  # a Chinese visitor starts in pinyin, others in Latin letters
+            self.ids.keyboard.mode = "latin" if self.flow.form.lang == "en" else "pinyin"
+        self.ids.keyboard.script = self.flow.form.lang
+        self.ids.keyboard.reset()
+
+    def submit(self) -> None:
+        if self.looking_up:
+            return
+        self.ids.keyboard.commit_letters()
+        try:
+            value = self._check(self.ids.field.text)
+        except KioskError as exc:
+            self.message = say(exc)
+            return
+        setattr(self.flow.form, self.field_name, value)
+        if self.field_name == "phone":
+            self._recognise(value)
+        else:
+            self.flow.next(self.name)
+
+    def _recognise(self, phone: str) -> None:
+        self.looking_up = True
+
+        def found(known):
+            self.looking_up = False
+            self.flow.offer_returning(known)
+
+        def failed(exc):  # the log could not be read: carry on as a new visitor
+            self.looking_up = False
+            self.flow.offer_returning(None)
+
+        self.flow.run_io(lambda: self.flow.kiosk.returning_visitor(phone), found, failed)

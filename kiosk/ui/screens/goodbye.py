@@ -1,0 +1,82 @@
+"""The answer to a sign-out: goodbye with the time on site and a 1-5 rating, or why the badge
+cannot sign anyone out (the same verdicts as the exit post)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+
+from kiosk.core import tokens
+from kiosk.services import UNKNOWN_BADGE
+from kiosk.ui.i18n import tr
+from kiosk.ui.screens.base import N_, KioskScreen, load_kv
+
+load_kv(__file__)
+
+SHOWN_SECONDS = 12
+REFUSALS = {
+    tokens.MALFORMED: N_("This is not a visitor badge, or it could not be read."),
+    tokens.UNKNOWN_KEY: N_("This badge was issued by a device this kiosk does not know yet."),
+    tokens.BAD_SIGNATURE: N_("This badge is not valid."),
+    tokens.EXPIRED: N_("This badge has expired."),
+    tokens.REVOKED: N_("This badge is no longer valid (reported lost or replaced)."),
+    tokens.OTHER_SITE: N_("This badge belongs to another site."),
+    tokens.ALREADY_SIGNED_OUT: N_("This badge was already signed out at {time}."),
+    UNKNOWN_BADGE: N_("This badge number is not known here."),
+}
+
+
+def duration_text(minutes: int) -> str:
+    if minutes < 60:
+        return tr("{m} min").format(m=max(minutes, 1))
+    return tr("{h} h {m} min").format(h=minutes // 60, m=minutes % 60)
+
+
+class GoodbyeScreen(KioskScreen):
+    ok = BooleanProperty(False)
+    name_text = StringProperty("")
+    stay = StringProperty("")  # "1 h 25 min"
+    reason = StringProperty("")  # msgid of why not
+    time_text = StringProperty("")
+    rated = NumericProperty(0)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._leave = None
+
+    def on_pre_enter(self, *_):
+        result = self.flow.last_check_out
+        visit = result.visit
+        self.ok = result.ok
+        self.rated = 0
+        self.name_text = visit.visitor.get("name", "") if visit is not None else ""
+        self.stay = ""
+        if result.ok and visit is not None and visit.signed_in_at:
+            self.stay = duration_text(round((result.signed_out_at - visit.signed_in_at) / 60_000))
+        self.reason = "" if result.ok else REFUSALS.get(result.reason, REFUSALS[tokens.MALFORMED])
+        self.time_text = _clock(result.signed_out_at)
+        self._leave = Clock.schedule_once(lambda dt: self.finish(), SHOWN_SECONDS)
+
+    def rate(self, stars: int) -> None:
+        if not self.rated:
+            self.rated = stars
+            self.flow.rate(stars)
+            self._leave.cancel()
+            self._leave = Clock.schedule_once(lambda dt: self.finish(), 3)
+
+    def on_leave(self, *_):
+        if self._leave is not None:
+            self._leave.cancel()
+
+    def finish(self) -> None:
+        self.flow.cancel()
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.name_text = self.stay = self.time_text = ""
+
+
+def _clock(ms: int | None) -> str:
+    return datetime.fromtimestamp(ms / 1000).strftime("%H:%M") if ms else ""

@@ -1,0 +1,93 @@
+"""Whom the visitor has come to see: type a few letters, pinyin or its initials (``zs`` finds
+张三), see name and department, tap one. With no directory loaded (a stand-alone kiosk), the
+typed name is taken as it is."""
+
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, ListProperty
+
+from kiosk.core.hosts import HostIndex
+from kiosk.errors import KioskError
+from kiosk.ui.screens.base import KioskScreen, load_kv, say
+from kiosk.ui.widgets import KButton
+
+load_kv(__file__)
+
+SHOWN = 4  # results on screen at once
+
+
+class HostResult(KButton):
+    pass
+
+
+class HostScreen(KioskScreen):
+    results = ListProperty([])
+    directory = BooleanProperty(True)  # False when no host directory is loaded
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._index: HostIndex | None = None
+        for position in range(SHOWN):
+            result = HostResult(opacity=0, disabled=True)
+            result.bind(on_release=lambda _b, p=position: self.pick(p))
+            self.ids.result_grid.add_widget(result)
+        self.ids.field.bind(text=lambda *_: self.search())
+        self.ids.keyboard.bind(composing=lambda *_: self.search())
+
+    def on_pre_enter(self, *_):
+        self.message = ""
+        self.ids.keyboard.mode = "latin" if self.flow.form.lang == "en" else "pinyin"
+        self.ids.keyboard.script = self.flow.form.lang
+        if self._index is None:  # built once, off the UI thread (20,000 hosts take a second)
+            self.flow.run_io(self.flow.kiosk.host_index, self._indexed, lambda exc: self._indexed(HostIndex([])))
+        self.search()
+
+    def on_results(self, *_):
+        for position, button in enumerate(reversed(self.ids.result_grid.children)):
+            shown = position < len(self.results)
+            host = self.results[position] if shown else None
+            button.text = f"{host.name}   {host.department}".strip() if host else ""
+            button.opacity, button.disabled = (1, False) if shown else (0, True)
+
+    def _indexed(self, index: HostIndex) -> None:
+        self._index = index
+        self.directory = len(index) > 0
+        self.search()
+
+    def forget_directory(self) -> None:
+        """The directory changed (sync): search the new one next time."""
+        self._index = None
+
+    def search(self) -> None:
+        # Letters still being composed in pinyin count: typing "zs" shows 张三 at once.
+        query = self.ids.field.text + self.ids.keyboard.composing
+        if self._index is None or not query.strip():
+            self.results = []
+            return
+        self.results = self._index.search(query, limit=SHOWN)
+        self.message = "" if self.results or not self.directory else "no match"
+
+    def pick(self, position: int) -> None:
+        if position < len(self.results):
+            self.flow.form.host = self.results[position]
+            self.flow.next(self.name)
+
+    def submit(self) -> None:
+        """Next without tapping a result: the single match, or the typed name when stand-alone."""
+        self.ids.keyboard.commit_letters()
+        if self.directory and len(self.results) != 1:
+            self.message = "pick one" if self.results else "no match"
+            return
+        if self.directory:
+            self.pick(0)
+            return
+        try:
+            self.flow.form.host = self.flow.kiosk.find_host(self.ids.field.text)
+        except KioskError as exc:
+            self.message = say(exc)
+            return
+        self.flow.next(self.name)
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.results = []

@@ -1,0 +1,33 @@
+"""Signing out: the visitor holds the badge's QR to the scanner (a keyboard-wedge scanner
+types it, then Enter) or types the badge number printed under the QR."""
+
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty
+
+from kiosk.ui.screens.base import KioskScreen, load_kv, say
+
+load_kv(__file__)
+
+
+class SignOutScreen(KioskScreen):
+    checking = BooleanProperty(False)
+
+    def on_pre_enter(self, *_):
+        self.wipe()
+        self.checking = False
+
+    def submit(self) -> None:
+        text = self.ids.field.text.strip()
+        if self.checking or not text:
+            return
+        self.checking = True
+        self.flow.sign_out(text)
+
+    def on_leave(self, *_):
+        self.checking = False
+
+    def failed(self, error: Exception) -> None:
+        """The log could not be read or written: nothing changed; say so and let them retry."""
+        self.checking = False
+        self.message = say(error)

@@ -1,0 +1,84 @@
+"""Staff only, behind the hidden corner and a PIN: leave the kiosk, or print a test page.
+Five wrong PINs lock the pad for a minute."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+
+from kivy.properties import BooleanProperty
+
+from kiosk.ui.i18n import tr
+from kiosk.ui.screens.base import KioskScreen, load_kv
+
+load_kv(__file__)
+
+PIN_FILE = "staff-pin"
+MAX_TRIES = 5
+LOCKED_SECONDS = 60
+
+
+def staff_pin(configured: str, data_dir: Path) -> tuple[str, bool]:
+    """The staff PIN and whether it was just made up: the configured one, else one chosen at
+    first start and kept (readable by the kiosk's user only) in the data directory."""
+    if configured:
+        return configured, False
+    path = data_dir / PIN_FILE
+    if path.is_file():
+        return path.read_text().strip(), False
+    pin = f"{secrets.randbelow(10**6):06d}"
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(pin + "\n")
+    return pin, True
+
+
+class StaffScreen(KioskScreen):
+    unlocked = BooleanProperty(False)
+
+    def __init__(self, pin: str = "", quit_app=lambda: None, **kwargs):
+        super().__init__(**kwargs)
+        self._pin = pin
+        self._quit = quit_app
+        self._wrong = 0
+        self._locked_until = 0.0
+
+    def on_pre_enter(self, *_):
+        self.wipe()
+
+    def submit(self) -> None:
+        if time.monotonic() < self._locked_until:
+            self.message = tr("Too many wrong PINs. Try again in a minute.")
+            return
+        entered = self.ids.field.text
+        self.ids.field.clear()
+        if secrets.compare_digest(entered, self._pin):
+            self._wrong = 0
+            self.unlocked = True
+            self.message = ""
+            return
+        self._wrong += 1
+        if self._wrong >= MAX_TRIES:
+            self._wrong = 0
+            self._locked_until = time.monotonic() + LOCKED_SECONDS
+        self.message = tr("Wrong PIN.")
+
+    def test_page(self) -> None:
+        def printed(_):
+            self.message = tr("Test page printed.")
+
+        def failed(exc):
+            self.message = tr("The printer says: {error}").format(error=exc)
+
+        self.message = tr("Printing a test page…")
+        self.flow.run_io(self.flow.print_test_page, printed, failed)
+
+    def quit(self) -> None:
+        self._quit()
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.unlocked = False

@@ -1,0 +1,56 @@
+"""The attract screen: who we are, the time, the language, and the two big actions. Five
+quick taps in the top-left corner open the staff PIN pad."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from kivy.clock import Clock
+from kivy.properties import StringProperty
+
+from kiosk.ui.i18n import tr
+from kiosk.ui.screens.base import KioskScreen, load_kv
+
+load_kv(__file__)
+
+STAFF_TAPS = 5
+STAFF_WINDOW = 4.0  # seconds for the taps
+_WEEKDAYS = {"zh_CN": "一二三四五六日", "zh_TW": "一二三四五六日"}
+_EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_clock(now: datetime, lang: str) -> str:
+    """The date and time as a lobby clock shows them in each language."""
+    if lang in _WEEKDAYS:
+        return f"{now.month}月{now.day}日 星期{_WEEKDAYS[lang][now.weekday()]}   {now:%H:%M}"
+    return f"{_EN_WEEKDAYS[now.weekday()]} {now.day} {_EN_MONTHS[now.month - 1]}   {now:%H:%M}"
+
+
+class WelcomeScreen(KioskScreen):
+    organisation = StringProperty("")
+    clock_text = StringProperty("")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._taps: list[float] = []
+        self._ticker = None
+
+    def on_pre_enter(self, *_):
+        self.tick()
+        self._ticker = Clock.schedule_interval(self.tick, 1.0)
+
+    def on_leave(self, *_):
+        if self._ticker is not None:
+            self._ticker.cancel()
+
+    def tick(self, *_):
+        self.clock_text = format_clock(datetime.now(), tr.lang)
+
+    def staff_tap(self) -> None:
+        now = time.monotonic()
+        self._taps = [t for t in self._taps if now - t < STAFF_WINDOW] + [now]
+        if len(self._taps) >= STAFF_TAPS:
+            self._taps.clear()
+            self.flow.go("staff")

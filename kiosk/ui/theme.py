@@ -1,0 +1,35 @@
+"""Look and feel shared by every screen: colours that read from a metre away (white on deep
+navy, contrast above 12:1), the large-text scale and the font of the current language."""
+
+from __future__ import annotations
+
+from kivy.event import EventDispatcher
+from kivy.properties import NumericProperty, StringProperty
+
+from kiosk.ui.fonts import FAMILIES
+
+BACKGROUND = (0.059, 0.106, 0.176, 1)  # #0F1B2D
+SURFACE = (0.102, 0.169, 0.263, 1)  # #1A2B43, cards and keys
+SURFACE_PRESSED = (0.180, 0.267, 0.392, 1)
+TEXT = (1, 1, 1, 1)
+MUTED = (0.741, 0.788, 0.851, 1)  # #BDC9D9, still 9:1 on the background
+PRIMARY = (0.071, 0.529, 0.396, 1)  # #128765, white text 4.9:1 at 30 px and up
+DANGER = (0.753, 0.224, 0.169, 1)
+WARNING = (0.949, 0.643, 0.114, 1)
+LARGE_TEXT = 1.3
+
+
+class Theme(EventDispatcher):
+    scale = NumericProperty(1.0)  # LARGE_TEXT in large-text mode
+    lang = StringProperty("zh_CN")
+    font = StringProperty(FAMILIES["zh_CN"])
+
+    def use_language(self, lang: str) -> None:
+        self.lang = lang
+        self.font = FAMILIES[lang]
+
+    def toggle_large_text(self) -> None:
+        self.scale = 1.0 if self.scale > 1.0 else LARGE_TEXT
+
+
+theme = Theme()

@@ -1,0 +1,92 @@
+"""The touchscreen under test: a real X server (Xvfb, started here), a real Kivy window, a
+real kiosk on a fresh data directory printing to a virtual network printer.
+
+Kivy reads its environment once, at first import, so the X server is started and the
+environment set when this file is imported, before any test module imports Kivy."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from kiosk.settings import Settings
+from printer.device import open_printer
+from printer.virtual import VirtualPrinter
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
+WIDTH, HEIGHT = 1280, 800
+
+
+def _start_xvfb() -> subprocess.Popen | None:
+    if shutil.which("Xvfb") is None:
+        return None
+    read, write = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", f"{WIDTH}x{HEIGHT}x24",
+                               "-nolisten", "tcp"], pass_fds=(write,), stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as fh:
+        display = fh.readline().strip()
+    os.environ["DISPLAY"] = f":{display}"
+    return server
+
+
+_XVFB = _start_xvfb()
+os.environ.update({"KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1", "KIVY_NO_FILELOG": "1",
+                   "KIVY_HOME": tempfile.mkdtemp(prefix="kivy-home-")})
+if _XVFB is None:
+    pytest.skip("Xvfb is not installed (apt-get install xvfb)", allow_module_level=True)
+
+from kivy.config import Config  # noqa: E402 - after the environment above
+
+Config.set("graphics", "width", str(WIDTH))
+Config.set("graphics", "height", str(HEIGHT))
+Config.set("kivy", "exit_on_escape", "0")
+Config.set("input", "mouse", "mouse,disable_multitouch")
+
+from kiosk.services import Kiosk  # noqa: E402
+from kiosk.ui.app import KioskApp  # noqa: E402
+from tests.ui.driver import Driver  # noqa: E402
+
+PIN = "2468"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _XVFB is not None:
+        _XVFB.terminate()
+
+
+@pytest.fixture
+def virtual_printer(tmp_path):
+    with VirtualPrinter(tmp_path / "paper") as printer:
+        yield printer
+
+
+@pytest.fixture
+def make_kiosk(tmp_path, virtual_printer):
+    def make(**overrides) -> Kiosk:
+        url = f"network://127.0.0.1:{virtual_printer.port}?profile=TM-T20II&timeout=10"
+        settings = Settings(**{"data_dir": str(tmp_path / "data"), "site": "hq", "device": "lobby-1",
+                               "printer": url, "organisation": "星河科技 Galaxy Tech", **overrides})
+        return Kiosk.open(settings, lambda: open_printer(settings.printer_url))
+
+    return make
+
+
+@pytest.fixture
+def drive(make_kiosk):
+    """Start the app on a kiosk (made with ``make_kiosk`` settings overrides) and drive it."""
+    started: list[Driver] = []
+
+    def start(kiosk: Kiosk | None = None, **overrides) -> Driver:
+        driver = Driver(KioskApp(kiosk or make_kiosk(**overrides), pin=PIN)).start()
+        started.append(driver)
+        return driver
+
+    yield start
+    for driver in started:
+        driver.stop()

@@ -1,0 +1,129 @@
+"""Driving the real touchscreen app in this process, on a real Kivy window under Xvfb:
+simulated touches on widgets, typed keys, the Kivy clock pumped, screenshots saved.
+
+Kivy has one window per process; each test gets a fresh app and data directory on it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from kivy.base import EventLoop, runTouchApp
+from kivy.core.window import Window
+from kivy.tests.common import UnitTestTouch
+
+
+class Driver:
+    def __init__(self, app):
+        self.app = app
+
+    def start(self) -> "Driver":
+        self.app._run_prepare()
+        runTouchApp(embedded=True)
+        self.pump(0.3)
+        return self
+
+    def stop(self) -> None:
+        self.app.dispatch("on_stop")
+        for child in list(Window.children):
+            Window.remove_widget(child)
+        type(self.app)._running_app = None
+
+    # -- time -------------------------------------------------------------------------------
+
+    def pump(self, seconds: float = 0.1) -> None:
+        end = time.monotonic() + seconds
+        while True:
+            EventLoop.idle()
+            if time.monotonic() >= end:
+                return
+
+    def wait_for(self, condition, timeout: float = 15.0, what: str = "") -> None:
+        end = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > end:
+                raise AssertionError(f"timed out waiting for {what or condition}; on screen: {self.screen}")
+            EventLoop.idle()
+        self.pump(0.05)
+
+    # -- what is shown ----------------------------------------------------------------------
+
+    @property
+    def screen(self) -> str:
+        return self.app.manager.current
+
+    def current(self):
+        return self.app.manager.current_screen
+
+    def find(self, text: str, root=None):
+        """The visible button or label whose text is ``text`` (exactly), on the current screen."""
+        found = [w for w in (root or self.app.root).walk() if getattr(w, "text", None) == text and _shown(w)]
+        if not found:
+            raise AssertionError(f"no visible widget says {text!r} on {self.screen}")
+        return found[0]
+
+    def texts(self) -> list[str]:
+        return [w.text for w in self.app.root.walk() if isinstance(getattr(w, "text", None), str) and w.text and _shown(w)]
+
+    # -- input ------------------------------------------------------------------------------
+
+    def tap(self, target, *, pump: float = 0.05) -> None:
+        widget = self.find(target) if isinstance(target, str) else target
+        x, y = widget.to_window(*widget.center)
+        self.tap_at(x, y, pump=pump)
+
+    def tap_at(self, x: float, y: float, *, pump: float = 0.05) -> None:
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        self.pump(0.02)
+        touch.touch_up()
+        self.pump(pump)
+
+    def drag(self, widget, points: list[tuple[float, float]]) -> None:
+        """A finger drawn across ``widget`` through points given as fractions of its size."""
+        def at(fx, fy):
+            return widget.to_window(widget.x + fx * widget.width, widget.y + fy * widget.height)
+
+        touch = UnitTestTouch(*at(*points[0]))
+        touch.touch_down()
+        for point in points[1:]:
+            touch.touch_move(*at(*point))
+            EventLoop.idle()
+        touch.touch_up()
+        self.pump(0.05)
+
+    def type_keys(self, keys: str) -> None:
+        """Tap each key of the on-screen keyboard in turn."""
+        keyboard = self.current().ids.keyboard
+        for key in keys:
+            button = next(w for w in keyboard.ids.rows.walk() if getattr(w, "key", None) == key)
+            self.tap(button, pump=0.01)
+
+    def physical_keys(self, text: str, *, enter: bool = False) -> None:
+        """Characters from a physical keyboard or a keyboard-wedge scanner, then Enter."""
+        for char in text:
+            Window.dispatch("on_textinput", char)
+        if enter:
+            Window.dispatch("on_keyboard", 13, 36, "\r", [])
+        self.pump(0.05)
+
+    def escape(self) -> bool:
+        """Press Escape; True when the app kept running (the key was refused)."""
+        return bool(Window.dispatch("on_keyboard", 27, 41, None, []))
+
+    def screenshot(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.pump(0.1)
+        self.app.root.export_to_png(str(path))
+        return path
+
+
+def _shown(widget) -> bool:
+    """On screen: visible, and inside the window (panels are swapped by moving them away)."""
+    node = widget
+    while node is not None and node is not node.parent:
+        if getattr(node, "opacity", 1) == 0:
+            return False
+        node = node.parent
+    x, y = widget.to_window(*widget.center)
+    return 0 <= x <= Window.width and 0 <= y <= Window.height
