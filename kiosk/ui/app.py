@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Callable
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -55,14 +56,16 @@ class KioskRoot(FloatLayout):
 class KioskApp(App):
     title = "Visitor kiosk"
 
-    def __init__(self, kiosk: Kiosk, *, pin: str, lockdown: bool = True, syncer=None, **kwargs):
+    def __init__(self, kiosk: Kiosk, *, pin: str, lockdown: bool = True, syncer=None,
+                 monotonic: Callable[[], float] = time.monotonic, **kwargs):
         super().__init__(**kwargs)
+        self.monotonic = monotonic
         self.kiosk = kiosk
         self.pin = pin
         self.lockdown = lockdown
         self.syncer = syncer
         self.flow: Flow | None = None
-        self.last_touch = time.monotonic()
+        self.last_touch = self.monotonic()
         self._idle_check = None
 
     def build(self):
@@ -139,15 +142,15 @@ class KioskApp(App):
     # -- idle -------------------------------------------------------------------------------
 
     def touched(self) -> None:
-        self.last_touch = time.monotonic()
+        self.last_touch = self.monotonic()
         self.root.idle_left = 0
 
     def _check_idle(self, dt) -> None:
         if self.manager.current in _NO_IDLE or self.flow.busy:
-            self.last_touch = time.monotonic()
+            self.last_touch = self.monotonic()
             self.root.idle_left = 0
             return
-        left = self.kiosk.settings.idle_seconds - (time.monotonic() - self.last_touch)
+        left = self.kiosk.settings.idle_seconds - (self.monotonic() - self.last_touch)
         if left <= 0:
             self.root.idle_left = 0
             self.flow.cancel()

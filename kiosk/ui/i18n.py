@@ -5,7 +5,7 @@ every screen at once.
 kv files use it as ``#:import _ kiosk.ui.i18n.tr`` and ``text: _("Sign in")``: Kivy's kv
 compiler binds expressions that call ``_`` to the translator, which calls its observers back
 when the language changes (the pattern of Kivy's own i18n example). Python code formats after
-translating: ``tr("Welcome back, {name}").format(name=...)``.
+translating: ``tr("Goodbye, {name}!").format(name=...)``.
 """
 
 from __future__ import annotations

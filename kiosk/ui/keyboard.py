@@ -18,6 +18,7 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 BACKSPACE, SPACE, SHIFT, SWITCH = "←", "space", "⇧", "中/EN"  # glyphs Noto Sans CJK has
 PAGE = 7  # candidates shown at once
+MAX_COMPOSING = 24  # pinyin letters held at once: beyond that it is not pinyin; type it as it is
 
 _LETTER_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
 _LAYOUTS = {
@@ -97,11 +98,14 @@ class OnScreenKeyboard(BoxLayout):
     def type_text(self, text: str) -> None:
         """Characters from a key, a physical keyboard or a scanner."""
         for char in text:
-            if self.mode == "pinyin" and char.isascii() and (char.isalpha() or (char == "'" and self.composing)):
+            # Pinyin takes lowercase letters; a capital (Shift) is typed as it is, as IMEs do.
+            if self.mode == "pinyin" and char.isascii() and (char.islower() or (char == "'" and self.composing)):
+                if len(self.ime.buffer) >= MAX_COMPOSING:
+                    self.commit_letters()
                 self.ime.type(char.lower())
             else:
                 self.commit_letters()
-                self._insert(char.upper() if self.shift and char.isalpha() else char)
+                self._insert(char.upper() if self.shift else char)
                 self.shift = False
         self._refresh()
 

@@ -1,0 +1,172 @@
+"""What a kiosk in a public lobby must do besides the happy path: stay locked down, wipe a
+half-filled form when the visitor walks away, recognise a returning visitor without showing
+their details to anyone else, survive a printer that fails and hostile input, and refuse
+badges that must not let anyone out."""
+
+from __future__ import annotations
+
+from kivy.core.window import Window
+
+from kiosk.core.hosts import Host
+from kiosk.ui.i18n import tr
+from tests.ui.conftest import PIN, SCREENSHOTS
+from tests.ui.test_visitor_flow import HOSTS, next_button, sign_in_to_review
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_escape_and_close_requests_leave_the_kiosk_running(drive):
+    d = drive()
+    d.tap(tr("Sign in"))
+    assert d.escape() is True
+    assert Window.dispatch("on_request_close") is True  # True: the close was refused
+    d.pump(0.2)
+    assert d.screen == "phone" and d.app.root in Window.children
+
+
+def test_idle_visitor_is_asked_then_the_half_filled_form_is_wiped(drive, make_kiosk):
+    from kiosk.ui.app import KioskApp
+    from tests.ui.driver import Driver
+
+    clock = FakeClock()
+    d = Driver(KioskApp(make_kiosk(idle_seconds=45), pin=PIN, monotonic=clock)).start()
+    try:
+        d.tap(tr("Sign in"))
+        d.type_keys("13800000000")
+        d.tap(next_button(d))
+        d.wait_for(lambda: d.screen == "name")
+        d.tap("中 / EN")
+        d.physical_keys("Zhang Wei")
+        assert d.current().ids.field.text == "Zhang Wei"
+
+        clock.now += 31  # 14 s left: the prompt shows
+        d.pump(0.7)
+        assert d.app.root.idle_left > 0 and tr("Are you still there?") in d.texts()
+        d.screenshot(SCREENSHOTS / "idle-prompt-zh_CN.png")
+        d.tap(tr("Yes, I am still here"))
+        assert d.app.root.idle_left == 0 and d.screen == "name"
+
+        clock.now += 46  # nobody touched it: wiped
+        d.pump(0.7)
+        assert d.screen == "welcome"
+        assert d.app.flow.form.name == "" and d.app.flow.form.phone == ""
+        for name in ("phone", "name"):
+            assert d.app.manager.get_screen(name).ids.field.text == ""
+        d.tap(tr("Sign in"))
+        assert d.current().ids.field.text == ""
+    finally:
+        d.stop()
+
+
+def test_a_returning_visitor_confirms_masked_details_and_skips_typing(drive, make_kiosk):
+    kiosk = make_kiosk()
+    kiosk.import_hosts(HOSTS)
+    kiosk.check_in(name="王小明", company="华为技术有限公司", phone="13912345678", host=HOSTS[0])
+    d = drive(kiosk)
+    d.tap(tr("Sign in"))
+    d.type_keys("13912345678")
+    d.tap(next_button(d))
+    d.wait_for(lambda: d.screen == "returning")
+    shown = " ".join(d.texts())
+    assert "王**" in shown and "华为****" in shown and "139****5678" in shown
+    assert "王小明" not in shown and "华为技术有限公司" not in shown
+    d.tap(tr("Yes, this is me"))
+    assert d.screen == "host"
+    assert (d.app.flow.form.name, d.app.flow.form.company) == ("王小明", "华为技术有限公司")
+
+
+def test_a_stranger_declining_the_match_types_their_own_name(drive, make_kiosk):
+    kiosk = make_kiosk()
+    kiosk.check_in(name="王小明", phone="13912345678", host=HOSTS[0])
+    d = drive(kiosk)
+    d.tap(tr("Sign in"))
+    d.type_keys("13912345678")
+    d.tap(next_button(d))
+    d.wait_for(lambda: d.screen == "returning")
+    d.tap(tr("No, this is not me"))
+    assert d.screen == "name" and d.current().ids.field.text == "" and d.app.flow.form.name == ""
+
+
+def test_a_printer_out_of_paper_keeps_the_visit_and_sends_the_visitor_to_reception(drive, make_kiosk,
+                                                                                   virtual_printer):
+    kiosk = make_kiosk()
+    kiosk.import_hosts(HOSTS)
+    virtual_printer.mode = "paper-out"
+    d = drive(kiosk)
+    sign_in_to_review(d)
+    d.tap(tr("Confirm and print my badge"))
+    d.wait_for(lambda: d.current().state == "not_printed", what="the print to fail")
+    assert tr("Your visit is recorded. Please see reception for your badge.") in d.texts()
+    [visit] = kiosk.on_site()
+    assert visit.visitor["name"] == "张三" and not visit.current_badge.printed
+    assert "paper" in visit.current_badge.print_error
+    d.tap(tr("OK"))
+    assert d.screen == "welcome" and d.app.flow.form.name == ""
+
+
+def test_hostile_typing_is_refused_or_cut_and_never_crashes(drive):
+    d = drive()
+    d.tap(tr("Sign in"))
+    d.physical_keys("138\x00\x1b0000😀0000abc")  # only digits reach a phone field
+    assert d.current().ids.field.text == "13800000000"
+    d.tap(next_button(d))
+    d.wait_for(lambda: d.screen == "name")
+    field = d.current().ids.field
+    d.physical_keys("张\u202e三\x07😀𠀀")  # bidi override, bell, emoji, CJK Ext. B the font lacks
+    assert field.text == "张三" and field.refused
+    assert tr("Some characters cannot be used and were left out.") in d.texts()
+    d.physical_keys("x" * 10_000)
+    assert len(field.text) == 64
+    d.tap(next_button(d))
+    assert d.screen == "company"  # 64 characters is a valid (long) name
+
+
+def test_scanning_a_signed_out_forged_or_foreign_badge_says_why_not(drive, make_kiosk):
+    kiosk = make_kiosk()
+    badge = kiosk.check_in(name="李雷", host=HOSTS[0]).badge
+    assert kiosk.check_out(badge).ok
+    d = drive(kiosk)
+    for scan, expected in [(badge, "This badge was already signed out at {time}."),
+                           (badge[:-3] + ("A" if badge[-3] != "A" else "B") + badge[-2:], "This badge is not valid."),
+                           ("hello", "This is not a visitor badge, or it could not be read.")]:
+        d.tap(tr("Sign out"))
+        d.physical_keys(scan, enter=True)
+        d.wait_for(lambda: d.screen == "goodbye")
+        assert not d.current().ok
+        assert any(tr(expected).split("{")[0] in text for text in d.texts()), (scan, d.texts())
+        d.tap(tr("Done"))
+        assert d.screen == "welcome"
+
+
+def test_a_typed_badge_number_signs_out_once(drive, make_kiosk):
+    from kiosk.core.tokens import badge_number
+
+    kiosk = make_kiosk()
+    result = kiosk.check_in(name="Alice", host=HOSTS[2])
+    d = drive(kiosk)
+    d.tap(tr("Sign out"))
+    d.type_keys(badge_number(result.badge_id).replace("-", ""))
+    d.tap(d.find(tr("Sign out") + "  ›"))
+    d.wait_for(lambda: d.screen == "goodbye")
+    assert d.current().ok and kiosk.log.visit(result.visit.visit_id).signed_out_by == "number"
+
+
+def test_staff_reach_their_menu_only_with_the_corner_taps_and_the_pin(drive):
+    d = drive()
+    for _ in range(5):
+        d.tap_at(20, Window.height - 20, pump=0.02)
+    assert d.screen == "staff" and not d.current().unlocked
+    d.type_keys("1111")
+    d.tap(tr("OK"))
+    assert not d.current().unlocked and tr("Wrong PIN.") in d.texts()
+    d.type_keys(PIN)
+    d.tap(tr("OK"))
+    assert d.current().unlocked and tr("Quit the kiosk") in d.texts()
+    d.tap(tr("Back to the kiosk"))
+    assert d.screen == "welcome"
