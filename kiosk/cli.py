@@ -18,7 +18,6 @@ from typing import Any
 from kiosk.core import tokens
 from kiosk.core.visits import Visit
 from kiosk.errors import KioskError
-from kiosk.hostcsv import read_hosts_csv
 from kiosk.services import CheckIn, CheckOut, Kiosk, end_of_day_cutoff, print_test_page
 from kiosk.settings import load_settings
 from printer.device import open_printer
@@ -156,6 +155,8 @@ def cmd_run(args) -> int:
 
 
 def cmd_hosts_import(args) -> int:
+    from kiosk.hostcsv import read_hosts_csv
+
     hosts = read_hosts_csv(args.file)
     count = _kiosk(args).import_hosts(hosts)
     print(f"imported {count} hosts from {args.file}")

@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Iterable
 
-from pypinyin import Style, pinyin
-
 
 @dataclass(frozen=True)
 class Host:
@@ -82,6 +80,9 @@ def _han_readings(ch: str) -> tuple[str, ...]:
     """Toneless pinyin readings of one character, commonest first; () when it is not Han."""
     if ch < "\u2e80":  # below the CJK blocks: spare pypinyin the call
         return ()
+    # Imported here: pypinyin costs ~0.2 s and 55 MB, and only building a host index needs it.
+    from pypinyin import Style, pinyin
+
     found = pinyin(ch, style=Style.NORMAL, heteronym=True, errors=lambda _: [])
     readings = [r for r in (found[0] if found else []) if r.isascii() and r.isalpha()]
     # NORMAL style writes ü as v (吕 lv); people type u as well (lu).

@@ -5,6 +5,7 @@ screens and the flow; this class only puts them together."""
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -20,6 +21,7 @@ from kiosk.services import Kiosk
 from kiosk.ui import theme as T
 from kiosk.ui.flow import Flow
 from kiosk.ui.fonts import register_fonts
+from kiosk.ui.keyboard import OnScreenKeyboard  # noqa: F401 - in app.kv
 from kiosk.ui.screens.agreement import AgreementScreen
 from kiosk.ui.screens.done import DoneScreen
 from kiosk.ui.screens.entry import EntryScreen
@@ -52,6 +54,13 @@ class KioskRoot(FloatLayout):
     def on_activity(self):
         pass
 
+    def show_keyboard(self, shown: bool) -> None:
+        keyboard, body = self.ids.keyboard, self.ids.body
+        if shown and keyboard.parent is None:
+            body.add_widget(keyboard)
+        elif not shown and keyboard.parent is not None:
+            body.remove_widget(keyboard)
+
 
 class KioskApp(App):
     title = "Visitor kiosk"
@@ -75,31 +84,34 @@ class KioskApp(App):
         root = KioskRoot()
         root.bind(on_activity=lambda _root: self.touched())
         manager = ScreenManager(transition=NoTransition())
-        self.flow = Flow(self.kiosk, manager, settings.language)
-        self.flow.set_language(settings.language)
-        for screen in self._screens():
-            manager.add_widget(screen)
-        root.add_widget(manager, index=1)
+        root.ids.body.add_widget(manager, index=len(root.ids.body.children))  # above the keyboard
         self.manager = manager
+        self.flow = Flow(self.kiosk, manager, root.ids.keyboard.__self__, root.show_keyboard, self._screens(),
+                         settings.language)
+        self.flow.set_language(settings.language)
+        self.flow.go("welcome")
         return root
 
-    def _screens(self):
-        flow = self.flow
-        return [WelcomeScreen(name="welcome", flow=flow, organisation=self.kiosk.settings.organisation),
-                EntryScreen(name="phone", field_name="phone", flow=flow),
-                ReturningScreen(name="returning", flow=flow),
-                EntryScreen(name="name", field_name="name", flow=flow),
-                EntryScreen(name="company", field_name="company", flow=flow),
-                HostScreen(name="host", flow=flow),
-                PurposeScreen(name="purpose", flow=flow),
-                EntryScreen(name="purpose_other", field_name="purpose", flow=flow),
-                AgreementScreen(name="agreement", flow=flow),
-                ReviewScreen(name="review", flow=flow),
-                PrintingScreen(name="printing", flow=flow),
-                DoneScreen(name="done", flow=flow),
-                SignOutScreen(name="signout", flow=flow),
-                GoodbyeScreen(name="goodbye", flow=flow),
-                StaffScreen(name="staff", flow=flow, pin=self.pin, quit_app=self.stop)]
+    def _screens(self) -> dict:
+        """How to build each screen, on its first visit."""
+        settings = self.kiosk.settings
+        screens = {"welcome": partial(WelcomeScreen, organisation=settings.organisation),
+                   "phone": partial(EntryScreen, field_name="phone"),
+                   "returning": ReturningScreen,
+                   "name": partial(EntryScreen, field_name="name"),
+                   "company": partial(EntryScreen, field_name="company"),
+                   "host": HostScreen,
+                   "purpose": PurposeScreen,
+                   "purpose_other": partial(EntryScreen, field_name="purpose"),
+                   "agreement": AgreementScreen,
+                   "review": ReviewScreen,
+                   "printing": PrintingScreen,
+                   "done": DoneScreen,
+                   "signout": SignOutScreen,
+                   "goodbye": GoodbyeScreen,
+                   "staff": partial(StaffScreen, pin=self.pin, quit_app=self.stop)}
+        # Called on first visits, when self.flow exists.
+        return {name: (lambda make=make, name=name: make(name=name, flow=self.flow)) for name, make in screens.items()}
 
     def on_start(self):
         Window.bind(on_request_close=self._on_request_close, on_keyboard=self._on_keyboard,
@@ -115,6 +127,7 @@ class KioskApp(App):
             self._idle_check.cancel()
         if self.syncer is not None:
             self.syncer.stop()
+        self.flow.go("welcome")  # leaving the current screen stops its timers
         self.flow.shutdown()
 
     # -- lockdown ---------------------------------------------------------------------------

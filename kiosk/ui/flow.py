@@ -38,9 +38,13 @@ def load_agreement(lang: str, folder: Path = AGREEMENT_DIR) -> Agreement:
 
 
 class Flow:
-    def __init__(self, kiosk: Kiosk, manager, default_lang: str):
+    def __init__(self, kiosk: Kiosk, manager, keyboard, show_keyboard: Callable[[bool], None],
+                 screens: dict[str, Callable[[], Any]], default_lang: str):
         self.kiosk = kiosk
         self.manager = manager  # the ScreenManager
+        self.keyboard = keyboard  # the one on-screen keyboard, shared by every screen that types
+        self._show_keyboard = show_keyboard
+        self._factories = screens  # screen name -> builds it; each is built on its first visit
         self.default_lang = default_lang
         self.form = VisitForm(lang=default_lang)
         self.last_check_in: CheckIn | None = None
@@ -52,7 +56,30 @@ class Flow:
     # -- navigation -------------------------------------------------------------------------
 
     def go(self, name: str) -> None:
+        self.screen(name)
         self.manager.current = name
+
+    def screen(self, name: str):
+        """The screen called ``name``, built now if this is its first use (which keeps the
+        kiosk's start as quick as a bare Kivy app's)."""
+        if not self.manager.has_screen(name):
+            self.manager.add_widget(self._factories[name]())
+        return self.manager.get_screen(name)
+
+    def use_keyboard(self, screen) -> None:
+        """Point the keyboard at ``screen``'s field in the screen's layout, or hide it."""
+        mode = screen.keyboard_mode if screen is not None else ""
+        if mode:
+            self.keyboard.target = screen.ids.field
+            self.keyboard.digits = screen.keyboard_digits
+            self.keyboard.mode = mode
+            self.keyboard.script = self.form.lang
+            self.keyboard.reset()
+        self._show_keyboard(bool(mode))
+
+    def text_keyboard(self) -> str:
+        """A Chinese visitor types pinyin first, others Latin letters."""
+        return "latin" if self.form.lang == "en" else "pinyin"
 
     def start_sign_in(self) -> None:
         self.wipe()
@@ -94,13 +121,15 @@ class Flow:
     def wipe(self) -> None:
         self.form = VisitForm(lang=tr.lang)
         self.known_visitor = None
+        self.keyboard.reset()
         for screen in self.manager.screens:
-            getattr(screen, "wipe", lambda: None)()
+            screen.wipe()
 
     def set_language(self, lang: str) -> None:
         tr.switch(lang)
         theme.use_language(lang)
         self.form.lang = lang
+        self.keyboard.script = lang
 
     @property
     def busy(self) -> bool:
@@ -130,23 +159,23 @@ class Flow:
         """Sign the visitor in and print the badge: the printing screen shows progress."""
         form = self.form
         self.go("printing")
-        self.manager.get_screen("printing").start()
+        self.screen("printing").start()
         self.run_io(lambda: self.kiosk.check_in(name=form.name, host=form.host, company=form.company,
                                                 phone=form.phone, purpose=form.purpose, lang=form.lang,
                                                 agreement=form.agreement()),
-                    self._signed_in, self.manager.get_screen("printing").failed)
+                    self._signed_in, self.screen("printing").failed)
 
     def _signed_in(self, result: CheckIn) -> None:
         self.last_check_in = result
         if result.printed:
             self.go("done")
         else:
-            self.manager.get_screen("printing").not_printed(result)
+            self.screen("printing").not_printed(result)
 
     def sign_out(self, text: str) -> None:
         scanned = text.strip()
         check = self.kiosk.check_out if scanned.upper().startswith("VB1") else self.kiosk.check_out_by_number
-        self.run_io(lambda: check(scanned), self._signed_out, self.manager.get_screen("signout").failed)
+        self.run_io(lambda: check(scanned), self._signed_out, self.screen("signout").failed)
 
     def _signed_out(self, result: CheckOut) -> None:
         self.last_check_out = result

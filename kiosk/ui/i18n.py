@@ -43,22 +43,25 @@ class Translator(Observable):
             raise ValueError(f"unknown language {lang!r}")
         if lang != self.lang:
             self.lang = lang
-            for func, args, kwargs in list(self._observers):
-                func(args, None, None)
+            for observer in list(self._observers):
+                func, largs, _kwargs = observer
+                try:
+                    func(largs, None, None)
+                except ReferenceError:  # the widget is gone (a closed app's screens)
+                    self._observers.remove(observer)
 
-    # Kivy's kv compiler binds to "_" through these two.
-    def fbind(self, name, func, *args, **kwargs):
+    # Kivy's kv compiler binds to "_" through these two, with one argument tuple.
+    def fbind(self, name, func, largs=(), **kwargs):
         if name != "_":
-            return super().fbind(name, func, *args, **kwargs)
-        self._observers.append((func, args, kwargs))
+            return super().fbind(name, func, largs, **kwargs)
+        self._observers.append((func, largs, kwargs))
         return True
 
-    def funbind(self, name, func, *args, **kwargs):
+    def funbind(self, name, func, largs=(), **kwargs):
         if name != "_":
-            return super().funbind(name, func, *args, **kwargs)
-        key = (func, args, kwargs)
-        if key in self._observers:
-            self._observers.remove(key)
+            return super().funbind(name, func, largs, **kwargs)
+        if (func, largs, kwargs) in self._observers:
+            self._observers.remove((func, largs, kwargs))
 
 
 tr = Translator()

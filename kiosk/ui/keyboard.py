@@ -44,6 +44,7 @@ class OnScreenKeyboard(BoxLayout):
     shift = BooleanProperty(False)
     script = StringProperty("zh_CN")
     has_more = BooleanProperty(False)
+    digits = BooleanProperty(True)  # the row of digits above the letters (names never need it)
 
     def __init__(self, **kwargs):
         self.ime = PinyinInput()
@@ -62,6 +63,9 @@ class OnScreenKeyboard(BoxLayout):
         for index, choice in enumerate(reversed(self.ids.choices.children)):
             choice.text = self.candidates[index] if index < len(self.candidates) else ""
             choice.disabled = index >= len(self.candidates)
+
+    def on_digits(self, *_):
+        self._build()
 
     def on_mode(self, *_):
         self.reset()
@@ -145,7 +149,10 @@ class OnScreenKeyboard(BoxLayout):
     def _build(self) -> None:
         rows = self.ids.rows
         rows.clear_widgets()
-        for row in _LAYOUTS[self.mode]:
+        layout = _LAYOUTS[self.mode]
+        if not self.digits and self.mode in ("pinyin", "latin"):
+            layout = layout[1:]
+        for row in layout:
             line = BoxLayout(spacing=rows.spacing)
             for key in row:
                 button = Key(key=key, text=self._label(key))

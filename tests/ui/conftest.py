@@ -6,19 +6,17 @@ environment set when this file is imported, before any test module imports Kivy.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
 import tempfile
-from pathlib import Path
-
 import pytest
 
 from kiosk.settings import Settings
 from printer.device import open_printer
 from printer.virtual import VirtualPrinter
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
 WIDTH, HEIGHT = 1280, 800
 
 
@@ -36,6 +34,8 @@ def _start_xvfb() -> subprocess.Popen | None:
 
 
 _XVFB = _start_xvfb()
+if _XVFB is not None:
+    atexit.register(_XVFB.terminate)
 os.environ.update({"KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1", "KIVY_NO_FILELOG": "1",
                    "KIVY_HOME": tempfile.mkdtemp(prefix="kivy-home-")})
 if _XVFB is None:
@@ -50,14 +50,8 @@ Config.set("input", "mouse", "mouse,disable_multitouch")
 
 from kiosk.services import Kiosk  # noqa: E402
 from kiosk.ui.app import KioskApp  # noqa: E402
-from tests.ui.driver import Driver  # noqa: E402
+from tests.ui.driver import PIN, Driver  # noqa: E402
 
-PIN = "2468"
-
-
-def pytest_sessionfinish(session, exitstatus):
-    if _XVFB is not None:
-        _XVFB.terminate()
 
 
 @pytest.fixture

@@ -12,6 +12,9 @@ from kivy.base import EventLoop, runTouchApp
 from kivy.core.window import Window
 from kivy.tests.common import UnitTestTouch
 
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
+PIN = "2468"
+
 
 class Driver:
     def __init__(self, app):
@@ -94,7 +97,7 @@ class Driver:
 
     def type_keys(self, keys: str) -> None:
         """Tap each key of the on-screen keyboard in turn."""
-        keyboard = self.current().ids.keyboard
+        keyboard = self.app.flow.keyboard
         for key in keys:
             button = next(w for w in keyboard.ids.rows.walk() if getattr(w, "key", None) == key)
             self.tap(button, pump=0.01)

@@ -9,7 +9,7 @@ from kivy.core.window import Window
 
 from kiosk.core.hosts import Host
 from kiosk.ui.i18n import tr
-from tests.ui.conftest import PIN, SCREENSHOTS
+from tests.ui.driver import PIN, SCREENSHOTS
 from tests.ui.test_visitor_flow import HOSTS, next_button, sign_in_to_review
 
 
@@ -57,7 +57,7 @@ def test_idle_visitor_is_asked_then_the_half_filled_form_is_wiped(drive, make_ki
         assert d.screen == "welcome"
         assert d.app.flow.form.name == "" and d.app.flow.form.phone == ""
         for name in ("phone", "name"):
-            assert d.app.manager.get_screen(name).ids.field.text == ""
+            assert d.app.flow.screen(name).ids.field.text == ""
         d.tap(tr("Sign in"))
         assert d.current().ids.field.text == ""
     finally:

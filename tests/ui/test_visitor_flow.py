@@ -12,7 +12,7 @@ import zxingcpp
 from kiosk.core import events as ev
 from kiosk.core.hosts import Host
 from kiosk.ui.i18n import tr
-from tests.ui.conftest import SCREENSHOTS
+from tests.ui.driver import SCREENSHOTS
 
 HOSTS = [Host("h-lisi", "李四", "研发部", "lisi@example.com"), Host("h-zw", "张伟", "行政部", "zw@example.com"),
          Host("h-alice", "Alice Smith", "Sales", "alice@example.com")]
@@ -24,7 +24,7 @@ def next_button(d):
 
 
 def pick_candidate(d, text):
-    keyboard = d.current().ids.keyboard
+    keyboard = d.app.flow.keyboard
     assert text in keyboard.candidates, keyboard.candidates
     d.tap(next(w for w in keyboard.ids.choices.children if w.text == text))
 

@@ -28,6 +28,7 @@ class AgreementScreen(KioskScreen):
         self._leave = None
 
     def on_pre_enter(self, *_):
+        super().on_pre_enter()
         self.show_language(self.flow.form.lang)
 
     def show_language(self, lang: str) -> None:

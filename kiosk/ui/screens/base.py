@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kivy.lang import Builder
-from kivy.properties import ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk.errors import ValidationError
@@ -44,10 +44,17 @@ def say(error: Exception) -> str:
 class KioskScreen(Screen):
     flow = ObjectProperty(None)
     message = StringProperty("")  # a hint or what went wrong, in the visitor's language
+    # The shared on-screen keyboard: its layout on this screen ("" for none), typing into the
+    # screen's ``field``.
+    keyboard_mode = StringProperty("")
+    keyboard_digits = BooleanProperty(True)
+
+    def on_pre_enter(self, *_):
+        self.flow.use_keyboard(self)
 
     @property
     def keyboard(self):
-        return self.ids.get("keyboard")
+        return self.flow.keyboard if self.keyboard_mode else None
 
     def key_text(self, text: str) -> None:
         if self.keyboard is not None:
@@ -70,5 +77,3 @@ class KioskScreen(Screen):
         field = self.ids.get("field")
         if field is not None:
             field.clear()
-        if self.keyboard is not None:
-            self.keyboard.reset()

@@ -23,6 +23,7 @@ class DoneScreen(KioskScreen):
         self._countdown = None
 
     def on_pre_enter(self, *_):
+        super().on_pre_enter()
         visit = self.flow.last_check_in.visit
         self.name_text = visit.visitor.get("name", "")
         self.host = f"{visit.host.get('name', '')}   {visit.host.get('department', '')}".strip()

@@ -32,22 +32,19 @@ class EntryScreen(KioskScreen):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.question, self.hint, mode, self.max_length, self._check = FIELDS[self.field_name]
-        self.ids.keyboard.mode = mode
-        self._mode = mode
+        self.question, self.hint, self._mode, self.max_length, self._check = FIELDS[self.field_name]
+        self.keyboard_digits = self.field_name != "name"
 
     def on_pre_enter(self, *_):
         self.message = ""
         self.ids.field.text = getattr(self.flow.form, self.field_name)
-        if self._mode != "digits":  # a Chinese visitor starts in pinyin, others in Latin letters
-            self.ids.keyboard.mode = "latin" if self.flow.form.lang == "en" else "pinyin"
-        self.ids.keyboard.script = self.flow.form.lang
-        self.ids.keyboard.reset()
+        self.keyboard_mode = self._mode if self._mode == "digits" else self.flow.text_keyboard()
+        super().on_pre_enter()
 
     def submit(self) -> None:
         if self.looking_up:
             return
-        self.ids.keyboard.commit_letters()
+        self.keyboard.commit_letters()
         try:
             value = self._check(self.ids.field.text)
         except KioskError as exc:

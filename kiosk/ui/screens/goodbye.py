@@ -47,6 +47,7 @@ class GoodbyeScreen(KioskScreen):
         self._leave = None
 
     def on_pre_enter(self, *_):
+        super().on_pre_enter()
         result = self.flow.last_check_out
         visit = result.visit
         self.ok = result.ok

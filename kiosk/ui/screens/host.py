@@ -13,7 +13,7 @@ from kiosk.ui.widgets import KButton
 
 load_kv(__file__)
 
-SHOWN = 4  # results on screen at once
+SHOWN = 3  # results on screen at once
 
 
 class HostResult(KButton):
@@ -31,13 +31,14 @@ class HostScreen(KioskScreen):
             result = HostResult(opacity=0, disabled=True)
             result.bind(on_release=lambda _b, p=position: self.pick(p))
             self.ids.result_grid.add_widget(result)
+        self.keyboard_digits = False
         self.ids.field.bind(text=lambda *_: self.search())
-        self.ids.keyboard.bind(composing=lambda *_: self.search())
 
     def on_pre_enter(self, *_):
         self.message = ""
-        self.ids.keyboard.mode = "latin" if self.flow.form.lang == "en" else "pinyin"
-        self.ids.keyboard.script = self.flow.form.lang
+        self.keyboard_mode = self.flow.text_keyboard()
+        super().on_pre_enter()
+        self.keyboard.bind(composing=self._composing)
         if self._index is None:  # built once, off the UI thread (20,000 hosts take a second)
             self.flow.run_io(self.flow.kiosk.host_index, self._indexed, lambda exc: self._indexed(HostIndex([])))
         self.search()
@@ -48,6 +49,12 @@ class HostScreen(KioskScreen):
             host = self.results[position] if shown else None
             button.text = f"{host.name}   {host.department}".strip() if host else ""
             button.opacity, button.disabled = (1, False) if shown else (0, True)
+
+    def on_leave(self, *_):
+        self.flow.keyboard.unbind(composing=self._composing)
+
+    def _composing(self, *_):
+        self.search()
 
     def _indexed(self, index: HostIndex) -> None:
         self._index = index
@@ -60,7 +67,7 @@ class HostScreen(KioskScreen):
 
     def search(self) -> None:
         # Letters still being composed in pinyin count: typing "zs" shows 张三 at once.
-        query = self.ids.field.text + self.ids.keyboard.composing
+        query = self.ids.field.text + self.flow.keyboard.composing
         if self._index is None or not query.strip():
             self.results = []
             return
@@ -74,7 +81,7 @@ class HostScreen(KioskScreen):
 
     def submit(self) -> None:
         """Next without tapping a result: the single match, or the typed name when stand-alone."""
-        self.ids.keyboard.commit_letters()
+        self.keyboard.commit_letters()
         if self.directory and len(self.results) != 1:
             self.message = "pick one" if self.results else "no match"
             return

@@ -4,7 +4,7 @@ If the badge does not print, the visit is kept and the visitor is sent to recept
 
 from __future__ import annotations
 
-from kivy.animation import Animation
+from kivy.clock import Clock
 from kivy.properties import NumericProperty, OptionProperty, StringProperty
 
 from kiosk.ui.screens.base import N_, KioskScreen, load_kv, say
@@ -22,19 +22,26 @@ class PrintingScreen(KioskScreen):
     angle = NumericProperty(0)
     detail = StringProperty("")
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._spin = None
+
     def start(self) -> None:
         self.state = "printing"
         self.detail = ""
-        self.angle = 0
-        self._spin = Animation(angle=360, duration=1.2)
-        self._spin.repeat = True
-        self._spin.start(self)
+        self._stop_spinning()
+        self._spin = Clock.schedule_interval(self._turn, 0)  # every frame, as long as it prints
+
+    def _turn(self, dt) -> None:
+        self.angle = (self.angle + 300 * dt) % 360
 
     def on_leave(self, *_):
         self._stop_spinning()
 
     def _stop_spinning(self) -> None:
-        Animation.cancel_all(self, "angle")
+        if self._spin is not None:
+            self._spin.cancel()
+            self._spin = None
 
     def not_printed(self, result) -> None:
         """Signed in, badge not printed: the visit stands; reception will hand over a badge."""

@@ -17,6 +17,7 @@ class ReturningScreen(KioskScreen):
     masked_phone = StringProperty("")
 
     def on_pre_enter(self, *_):
+        super().on_pre_enter()
         known = self.flow.known_visitor or {}
         self.masked_name = mask_text(known.get("name", ""))
         self.masked_company = mask_text(known.get("company", ""), keep=2)

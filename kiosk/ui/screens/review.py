@@ -14,6 +14,7 @@ class ReviewScreen(KioskScreen):
     rows = ListProperty([])  # (label msgid, value)
 
     def on_pre_enter(self, *_):
+        super().on_pre_enter()
         form = self.flow.form
         host = form.host
         self.rows = [(N_("Name"), form.name), (N_("Company"), form.company or "—"),

@@ -12,10 +12,12 @@ load_kv(__file__)
 
 class SignOutScreen(KioskScreen):
     checking = BooleanProperty(False)
+    keyboard_mode = "badge"
 
     def on_pre_enter(self, *_):
         self.wipe()
         self.checking = False
+        super().on_pre_enter()
 
     def submit(self) -> None:
         text = self.ids.field.text.strip()

@@ -38,6 +38,7 @@ def staff_pin(configured: str, data_dir: Path) -> tuple[str, bool]:
 
 class StaffScreen(KioskScreen):
     unlocked = BooleanProperty(False)
+    keyboard_mode = "digits"
 
     def __init__(self, pin: str = "", quit_app=lambda: None, **kwargs):
         super().__init__(**kwargs)
@@ -48,6 +49,7 @@ class StaffScreen(KioskScreen):
 
     def on_pre_enter(self, *_):
         self.wipe()
+        super().on_pre_enter()
 
     def submit(self) -> None:
         if time.monotonic() < self._locked_until:
@@ -59,6 +61,7 @@ class StaffScreen(KioskScreen):
             self._wrong = 0
             self.unlocked = True
             self.message = ""
+            self.flow.use_keyboard(None)
             return
         self._wrong += 1
         if self._wrong >= MAX_TRIES:

@@ -38,6 +38,7 @@ class WelcomeScreen(KioskScreen):
         self._ticker = None
 
     def on_pre_enter(self, *_):
+        super().on_pre_enter()
         self.tick()
         self._ticker = Clock.schedule_interval(self.tick, 1.0)
 

@@ -1,0 +1,154 @@
+"""Every screen, in every language and in large-text mode, saved as PNG under
+artifacts/screens/ for people to look at, and checked for what people would see wrong: text
+the font cannot draw (tofu), and text cut off by the widget that holds it."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.services import CheckOut
+from kiosk.ui.i18n import LANGUAGES, load_catalog
+from kiosk.ui.theme import theme
+from printer.fonts import unsupported_chars
+from tests.ui.driver import SCREENSHOTS
+from tests.ui.test_visitor_flow import HOSTS, SIGNATURE
+
+from kivy.uix.label import Label  # noqa: E402 - Kivy after the conftest's environment
+from kivy.uix.scrollview import ScrollView  # noqa: E402
+
+
+def shown_labels(root):
+    from tests.ui.driver import _shown
+
+    return [w for w in root.walk() if isinstance(w, Label) and w.text and _shown(w)]
+
+
+def problems(root, lang: str) -> list[str]:
+    found = []
+    labels = shown_labels(root)
+    boxes = [(label, _box(label)) for label in labels]
+    for i, (a, box_a) in enumerate(boxes):  # a layout that overflows pushes texts onto each other
+        for b, box_b in boxes[i + 1:]:
+            if _overlap(box_a, box_b):
+                found.append(f"{a.text!r} overlaps {b.text!r}")
+    for label in labels:
+        label.texture_update()
+        missing = unsupported_chars(label.text, lang=lang)
+        if missing:
+            found.append(f"tofu {missing} in {label.text!r}")
+        if label.shorten:  # fields show the end of long input on purpose
+            continue
+        width, height = label.texture_size
+        if width > label.width + 2 or height > label.height + 2:
+            found.append(f"cut off: {label.text!r} needs {width:.0f}x{height:.0f}, has {label.width:.0f}x{label.height:.0f}")
+    return found
+
+
+def _box(widget):
+    """The widget's rectangle in the window, clipped to any scroll view it is inside."""
+    x, y = widget.to_window(widget.x, widget.y)
+    box = [x + 1, y + 1, x + widget.width - 1, y + widget.height - 1]
+    node = widget.parent
+    while node is not None and node is not node.parent:
+        if isinstance(node, ScrollView):
+            sx, sy = node.to_window(node.x, node.y)
+            box = [max(box[0], sx), max(box[1], sy), min(box[2], sx + node.width), min(box[3], sy + node.height)]
+        node = node.parent
+    return box
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def visit_every_screen(d, kiosk):
+    """(name, how to show it) for every screen, with a realistic visitor's details in place."""
+    flow = d.app.flow
+    form = flow.form
+    result = kiosk.check_in(name="欧阳娜娜 Nana Ouyang", company="华为技术有限公司", phone="13812345678",
+                            host=HOSTS[0], purpose="季度业务评审会议")
+    out = kiosk.check_out(result.badge)
+
+    def fill():
+        form.phone, form.name, form.company = "13812345678", "欧阳娜娜 Nana Ouyang", "华为技术有限公司"
+        form.host, form.purpose = HOSTS[0], "季度业务评审会议"
+
+    def show(name, before=lambda: None, after=lambda: None):
+        def go():
+            fill()
+            before()
+            flow.go(name)
+            after()
+        return go
+
+    def typed(name, text):
+        return show(name, lambda: setattr(d.app.flow.screen(name).ids.field, "text", text))
+
+    def host_search():
+        d.app.flow.keyboard.type_text("l")
+
+    def returning():
+        flow.known_visitor = {"name": "欧阳娜娜", "company": "华为技术有限公司"}
+
+    def signed():
+        d.drag(d.app.flow.screen("agreement").ids.pad, SIGNATURE)
+
+    def printing():
+        flow.screen("printing").start()
+
+    def goodbye(check):
+        def set_result():
+            flow.last_check_out = check
+        return set_result
+
+    flow.last_check_in = result
+    return [
+        ("welcome", show("welcome")),
+        ("phone", typed("phone", "138123")),
+        ("returning", show("returning", returning)),
+        ("name", typed("name", "欧阳")),
+        ("company", typed("company", "华为技术有限公司")),
+        ("host", show("host", after=host_search)),
+        ("purpose", show("purpose")),
+        ("purpose_other", typed("purpose_other", "季度业务评审")),
+        ("agreement", show("agreement", after=signed)),
+        ("review", show("review")),
+        ("printing", show("printing", after=printing)),
+        ("done", show("done")),
+        ("signout", show("signout")),
+        ("goodbye", show("goodbye", goodbye(out))),
+        ("goodbye-refused", show("goodbye", goodbye(CheckOut("revoked")))),
+        ("staff", show("staff")),
+    ]
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["normal", "large-text"])
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_screen_renders_whole_in_every_language(drive, make_kiosk, lang, large):
+    kiosk = make_kiosk()
+    kiosk.import_hosts(HOSTS)
+    d = drive(kiosk)
+    try:
+        if large:
+            theme.toggle_large_text()
+        d.app.flow.set_language(lang)
+        found = []
+        for name, show in visit_every_screen(d, kiosk):
+            show()
+            d.pump(0.15)
+            d.screenshot(SCREENSHOTS / f"{name}-{lang}{'-large' if large else ''}.png")
+            found += [f"{name}: {p}" for p in problems(d.app.root, lang)]
+        assert not found, "\n".join(found)
+    finally:
+        theme.scale = 1.0
+        d.app.flow.set_language("zh_CN")
+
+
+def test_the_languages_switch_every_text_at_once(drive):
+    d = drive()
+    d.tap("English")
+    assert "Sign in" in d.texts() and "Welcome" in d.texts()
+    d.tap("繁體中文")
+    catalog = load_catalog("zh_TW")
+    assert catalog["Sign in"] in d.texts() and catalog["Welcome"] in d.texts()
+    d.app.flow.set_language("zh_CN")
