@@ -159,7 +159,10 @@ class EscposPrinter(Printer):
                 device.cut(mode=self.cut)
             if self.can_read:
                 # Real-time status is answered even while printing: a paper-out or an open
-                # cover now means the badge came out short, so the job failed.
+                # cover now means the badge came out short, so the job failed. The printer
+                # reads this question only after the image queued ahead of it, seconds later
+                # on a slow printer: wait for the answer as long as the job may take.
+                device.patient = True
                 after = self._status(device)
                 if after not in (Status.READY, Status.PAPER_LOW):
                     raise PrintInterrupted(f"not printed whole: {MESSAGES[after]}")
@@ -244,6 +247,7 @@ def _network_class():
         """python-escpos's Network, but its timeout bounds the whole job, not each send."""
 
         deadline = float("inf")
+        patient = False  # wait for a status answer until the deadline, not STATUS_TIMEOUT
 
         def _remaining(self) -> float:
             left = self.deadline - time.monotonic()
@@ -263,7 +267,8 @@ def _network_class():
             self.device.sendall(msg)
 
         def _read(self) -> bytes:
-            self.device.settimeout(min(STATUS_TIMEOUT, self._remaining()))
+            wait = self._remaining()
+            self.device.settimeout(wait if self.patient else min(STATUS_TIMEOUT, wait))
             return self.device.recv(16)
 
         def drain(self) -> None:

@@ -52,6 +52,16 @@ def test_badge_prints_and_its_qr_verifies(virtual, tmp_path, profile, width, cut
     assert result.visit.current_badge.printed
 
 
+def test_a_slow_printer_that_prints_for_longer_than_a_status_wait_still_counts_as_printed(tmp_path):
+    # 74 kB of badge at 25 kB/s: the printer answers the final status question after ~3 s.
+    with VirtualPrinter(tmp_path / "paper", bytes_per_second=25_000) as slow:
+        kiosk = kiosk_on(slow, tmp_path, timeout=20)
+        result = kiosk.check_in(name="张三", host=HOST)
+        assert result.printed, result.print_error
+        [job] = slow.wait_for_jobs(1)
+        assert decode(job.image) == result.badge
+
+
 @pytest.mark.parametrize("mode,reason", [("offline", "offline"), ("paper-out", "out of paper"),
                                          ("cover-open", "cover is open"), ("silent", "does not answer")])
 def test_a_printer_that_cannot_print_is_told_apart_and_the_visit_kept(virtual, tmp_path, mode, reason):

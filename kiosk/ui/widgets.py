@@ -20,6 +20,7 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 class KButton(Button):
     fill = ColorProperty(T.SURFACE)
+    shown = BooleanProperty(True)  # hidden buttons keep their place in the layout
 
 
 class PrimaryButton(KButton):

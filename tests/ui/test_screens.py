@@ -77,6 +77,8 @@ def visit_every_screen(d, kiosk):
         def go():
             fill()
             before()
+            if flow.manager.current == name:  # entering again is what shows a new state
+                flow.go("welcome")
             flow.go(name)
             after()
         return go

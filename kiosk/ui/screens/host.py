@@ -28,7 +28,7 @@ class HostScreen(KioskScreen):
         super().__init__(**kwargs)
         self._index: HostIndex | None = None
         for position in range(SHOWN):
-            result = HostResult(opacity=0, disabled=True)
+            result = HostResult(shown=False, disabled=True)
             result.bind(on_release=lambda _b, p=position: self.pick(p))
             self.ids.result_grid.add_widget(result)
         self.keyboard_digits = False
@@ -48,7 +48,7 @@ class HostScreen(KioskScreen):
             shown = position < len(self.results)
             host = self.results[position] if shown else None
             button.text = f"{host.name}   {host.department}".strip() if host else ""
-            button.opacity, button.disabled = (1, False) if shown else (0, True)
+            button.shown, button.disabled = shown, not shown
 
     def on_leave(self, *_):
         self.flow.keyboard.unbind(composing=self._composing)
