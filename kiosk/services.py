@@ -24,11 +24,9 @@ from kiosk.store.db import Database
 from kiosk.store.directory import DirectoryTable
 from kiosk.store.keys import KeyTable, load_or_create_signer
 from kiosk.store.log import EventLog, wall_clock_ms
-from printer.badge import BadgeContent, render_badge
 from printer.device import Printer
 from printer.errors import PrinterError
 from printer.fonts import unsupported_chars
-from printer.lists import RollCallEntry, render_roll_call, render_test_page
 from printer.status import MESSAGES, Status
 
 DB_FILE = "kiosk.sqlite3"
@@ -204,6 +202,10 @@ class Kiosk:
         return badge_id, token, issued
 
     def _print(self, visit_id: str, badge_id: str, token: str) -> CheckIn:
+        # Badge layout (qrcode, Pillow drawing) is imported when first printed: the touchscreen
+        # shows its welcome screen sooner without it.
+        from printer.badge import render_badge
+
         visit = self.log.visit(visit_id)
         try:
             self.printer.print_image(render_badge(self._badge_content(visit, badge_id, token), self.printer.width),
@@ -224,7 +226,9 @@ class Kiosk:
         except StoreError:
             pass
 
-    def _badge_content(self, visit: Visit, badge_id: str, token: str) -> BadgeContent:
+    def _badge_content(self, visit: Visit, badge_id: str, token: str):
+        from printer.badge import BadgeContent
+
         badge = visit.badge(badge_id)
         tz = datetime.now().astimezone().tzinfo
         return BadgeContent(
@@ -325,6 +329,8 @@ class Kiosk:
     def print_roll_call(self, visits: list[Visit]) -> None:
         """Print the evacuation list from this device's own log, so it works with the network
         down; the caller shows the same list on screen whether or not the printer works."""
+        from printer.lists import RollCallEntry, render_roll_call
+
         tz = datetime.now().astimezone().tzinfo
         entries = [RollCallEntry(name=v.visitor.get("name") or v.visit_id, company=v.visitor.get("company", ""),
                                  host_name=v.host.get("name", ""), host_department=v.host.get("department", ""),
@@ -359,6 +365,8 @@ def end_of_day_cutoff(at: str, now_ms: int) -> int | None:
 
 def print_test_page(printer: Printer) -> Status:
     """A test page with the printer's own status on it; returns that status."""
+    from printer.lists import render_test_page
+
     status = printer.status()
     page = render_test_page(width=printer.width, profile=printer.profile, status=MESSAGES[status],
                             printed_at=datetime.now().astimezone(), url=printer.url)

@@ -5,7 +5,7 @@ screens and the flow; this class only puts them together."""
 from __future__ import annotations
 
 import time
-from functools import partial
+from importlib import import_module
 from pathlib import Path
 from typing import Callable
 
@@ -21,19 +21,7 @@ from kiosk.services import Kiosk
 from kiosk.ui import theme as T
 from kiosk.ui.flow import Flow
 from kiosk.ui.fonts import register_fonts
-from kiosk.ui.keyboard import OnScreenKeyboard  # noqa: F401 - in app.kv
-from kiosk.ui.screens.agreement import AgreementScreen
-from kiosk.ui.screens.done import DoneScreen
-from kiosk.ui.screens.entry import EntryScreen
-from kiosk.ui.screens.goodbye import GoodbyeScreen
-from kiosk.ui.screens.host import HostScreen
-from kiosk.ui.screens.printing import PrintingScreen
-from kiosk.ui.screens.purpose import PurposeScreen
-from kiosk.ui.screens.returning import ReturningScreen
-from kiosk.ui.screens.review import ReviewScreen
-from kiosk.ui.screens.signout import SignOutScreen
-from kiosk.ui.screens.staff import StaffScreen
-from kiosk.ui.screens.welcome import WelcomeScreen
+from kiosk.ui.keyboard import OnScreenKeyboard
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -54,8 +42,20 @@ class KioskRoot(FloatLayout):
     def on_activity(self):
         pass
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.keyboard: OnScreenKeyboard | None = None
+
+    def make_keyboard(self) -> OnScreenKeyboard:
+        """The shared keyboard, built when a screen first needs it (not for the welcome screen)."""
+        if self.keyboard is None:
+            self.keyboard = OnScreenKeyboard()
+        return self.keyboard
+
     def show_keyboard(self, shown: bool) -> None:
-        keyboard, body = self.ids.keyboard, self.ids.body
+        if not shown and self.keyboard is None:
+            return
+        keyboard, body = self.make_keyboard(), self.ids.body
         if shown and keyboard.parent is None:
             body.add_widget(keyboard)
         elif not shown and keyboard.parent is not None:
@@ -86,32 +86,39 @@ class KioskApp(App):
         manager = ScreenManager(transition=NoTransition())
         root.ids.body.add_widget(manager, index=len(root.ids.body.children))  # above the keyboard
         self.manager = manager
-        self.flow = Flow(self.kiosk, manager, root.ids.keyboard.__self__, root.show_keyboard, self._screens(),
+        self.flow = Flow(self.kiosk, manager, root.make_keyboard, root.show_keyboard, self._screens(),
                          settings.language)
         self.flow.set_language(settings.language)
         self.flow.go("welcome")
         return root
 
     def _screens(self) -> dict:
-        """How to build each screen, on its first visit."""
+        """How to build each screen on its first visit: (module, class, arguments). A screen's
+        module and .kv are loaded then too, so the welcome screen shows sooner."""
         settings = self.kiosk.settings
-        screens = {"welcome": partial(WelcomeScreen, organisation=settings.organisation),
-                   "phone": partial(EntryScreen, field_name="phone"),
-                   "returning": ReturningScreen,
-                   "name": partial(EntryScreen, field_name="name"),
-                   "company": partial(EntryScreen, field_name="company"),
-                   "host": HostScreen,
-                   "purpose": PurposeScreen,
-                   "purpose_other": partial(EntryScreen, field_name="purpose"),
-                   "agreement": AgreementScreen,
-                   "review": ReviewScreen,
-                   "printing": PrintingScreen,
-                   "done": DoneScreen,
-                   "signout": SignOutScreen,
-                   "goodbye": GoodbyeScreen,
-                   "staff": partial(StaffScreen, pin=self.pin, quit_app=self.stop)}
-        # Called on first visits, when self.flow exists.
-        return {name: (lambda make=make, name=name: make(name=name, flow=self.flow)) for name, make in screens.items()}
+        screens = {"welcome": ("welcome", "WelcomeScreen", {"organisation": settings.organisation}),
+                   "phone": ("entry", "EntryScreen", {"field_name": "phone"}),
+                   "returning": ("returning", "ReturningScreen", {}),
+                   "name": ("entry", "EntryScreen", {"field_name": "name"}),
+                   "company": ("entry", "EntryScreen", {"field_name": "company"}),
+                   "host": ("host", "HostScreen", {}),
+                   "purpose": ("purpose", "PurposeScreen", {}),
+                   "purpose_other": ("entry", "EntryScreen", {"field_name": "purpose"}),
+                   "agreement": ("agreement", "AgreementScreen", {}),
+                   "review": ("review", "ReviewScreen", {}),
+                   "printing": ("printing", "PrintingScreen", {}),
+                   "done": ("done", "DoneScreen", {}),
+                   "signout": ("signout", "SignOutScreen", {}),
+                   "goodbye": ("goodbye", "GoodbyeScreen", {}),
+                   "staff": ("staff", "StaffScreen", {"pin": self.pin, "quit_app": self.stop})}
+
+        def factory(name, module, cls, kwargs):
+            def build():
+                screen_class = getattr(import_module(f"kiosk.ui.screens.{module}"), cls)
+                return screen_class(name=name, flow=self.flow, **kwargs)
+            return build
+
+        return {name: factory(name, *spec) for name, spec in screens.items()}
 
     def on_start(self):
         Window.bind(on_request_close=self._on_request_close, on_keyboard=self._on_keyboard,

@@ -38,11 +38,11 @@ def load_agreement(lang: str, folder: Path = AGREEMENT_DIR) -> Agreement:
 
 
 class Flow:
-    def __init__(self, kiosk: Kiosk, manager, keyboard, show_keyboard: Callable[[bool], None],
+    def __init__(self, kiosk: Kiosk, manager, keyboard: Callable[[], Any], show_keyboard: Callable[[bool], None],
                  screens: dict[str, Callable[[], Any]], default_lang: str):
         self.kiosk = kiosk
         self.manager = manager  # the ScreenManager
-        self.keyboard = keyboard  # the one on-screen keyboard, shared by every screen that types
+        self._keyboard = keyboard
         self._show_keyboard = show_keyboard
         self._factories = screens  # screen name -> builds it; each is built on its first visit
         self.default_lang = default_lang
@@ -65,6 +65,11 @@ class Flow:
         if not self.manager.has_screen(name):
             self.manager.add_widget(self._factories[name]())
         return self.manager.get_screen(name)
+
+    @property
+    def keyboard(self):
+        """The one on-screen keyboard, shared by every screen that types."""
+        return self._keyboard()
 
     def use_keyboard(self, screen) -> None:
         """Point the keyboard at ``screen``'s field in the screen's layout, or hide it."""
@@ -121,7 +126,6 @@ class Flow:
     def wipe(self) -> None:
         self.form = VisitForm(lang=tr.lang)
         self.known_visitor = None
-        self.keyboard.reset()
         for screen in self.manager.screens:
             screen.wipe()
 
@@ -129,7 +133,8 @@ class Flow:
         tr.switch(lang)
         theme.use_language(lang)
         self.form.lang = lang
-        self.keyboard.script = lang
+        if self.manager.current_screen is not None and self.manager.current_screen.keyboard_mode:
+            self.keyboard.script = lang
 
     @property
     def busy(self) -> bool:
