@@ -20,7 +20,7 @@ import requests
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.core.events import new_id
+from kiosk.core.events import Event, encode_data, new_id
 from kiosk.core.tokens import key_id_of, new_visit_id
 from sync import protocol
 from sync.server import auth
@@ -118,6 +118,38 @@ def test_a_known_id_with_other_content_is_a_conflict(server, kiosk):
     refused(kiosk.post("/events", json={"events": [{**first, "seq": 9}]}), 409, first["event_id"])
     refused(kiosk.post("/events", json={"events": [event(), first, {**first, "seq": 9}]}), 422, "events[2]")
     assert stored(server) == 1
+
+
+def test_an_id_stored_by_another_site_is_a_conflict(server, kiosk):
+    first = event()
+    kiosk.ok("post", "/events", json={"events": [first]})
+    branch = Api(server, server.device("branch", "kiosk-a"))
+    refused(branch.post("/events", json={"events": [{**first, "site": "branch"}]}), 409, first["event_id"])
+    assert branch.ok("get", "/events")["events"] == [] and stored(server) == 1
+
+
+def test_visits_are_folded_from_every_stored_event_across_batches_and_retries(server, kiosk, admin):
+    visit, other = new_visit_id(), new_visit_id()
+    signed_in = event(seq=1, visit_id=visit)
+    kiosk.ok("post", "/events", json={"events": [signed_in]})
+    # A retry repeating the sign-in, with a new event of its visit and one of another visit.
+    met, second = event(seq=2, kind="host_met", visit_id=visit, data={}), event(seq=3, visit_id=other)
+    assert kiosk.ok("post", "/events", json={"events": [signed_in, met, second]}) == {
+        "accepted": [met["event_id"], second["event_id"]], "known": [signed_in["event_id"]]}
+    signed_out = event(seq=4, kind="signed_out", visit_id=visit, data={"by": "scan"})
+    kiosk.ok("post", "/events", json={"events": [signed_out]})
+    visits = {v["visit_id"]: v for v in admin.ok("get", "/visits")["visits"]}
+    assert {v: visits[v]["state"] for v in visits} == {visit: "signed_out", other: "waiting"}
+    assert visits[visit]["name"] == "张三" and visits[visit]["signed_out_at"]
+    exported = {v["visit_id"]: v for v in admin.ok("get", "/export", params={"format": "json"})}
+    assert exported[visit]["host_met_at"] and exported[visit]["signed_out_by"] == "scan"
+
+
+def test_the_protocol_hands_the_server_each_payload_as_stored():
+    raw = event(data={"b": 1, "a": {"y": "张三", "x": [2, None]}})
+    checked, text = protocol.checked_event(raw, now())
+    assert checked == Event.from_dict(raw) == protocol.check_event(raw, None)
+    assert text == encode_data(raw["data"]) and json.loads(text) == raw["data"]
 
 
 def test_one_bad_event_stores_none_of_its_batch(server, kiosk):

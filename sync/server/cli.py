@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import os
 import sys
 from contextlib import closing
@@ -81,6 +82,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_serve(args) -> int:
     app = create_app(args.db)
+    # What start-up made (modules, the app, its models) lives as long as the process. Frozen,
+    # the collector no longer walks it on every full collection, which otherwise cost the
+    # request that triggers one tens of milliseconds. Start-up's garbage goes first.
+    gc.collect()
+    gc.freeze()
     # The access log shows method, path and status; tokens travel only in the Authorization
     # header, which it never prints.
     uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True)

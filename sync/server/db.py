@@ -10,9 +10,10 @@ PostgreSQL a writer names what it serialises on (a site) with a transaction-scop
 from __future__ import annotations
 
 import hashlib
+import json
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
@@ -24,6 +25,7 @@ from sync.server.errors import Conflict, DatabaseError, Invalid
 # A writer waits this long for SQLite's write lock before giving up with "database is locked".
 BUSY_TIMEOUT_S = 60
 _WRITE = "kiosk_write"  # execution option: this transaction writes
+Statement = TypeVar("Statement", bound=sa.Executable)
 
 metadata = sa.MetaData()
 # Millisecond timestamps (as in events) are BIGINT; SQLite needs INTEGER for its rowid alias.
@@ -133,6 +135,16 @@ def lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
+class _JsonList(sa.TypeDecorator):
+    """A list bound as JSON text, for SQLite's json_each."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str:
+        return json.dumps(list(value))
+
+
 class Database:
     """The engine, migrated; ``read()`` and ``write()`` hand out transactions."""
 
@@ -145,6 +157,7 @@ class Database:
             raise DatabaseError("PostgreSQL needs the psycopg package: pip install 'psycopg[binary]'") from None
         self.kind = self.engine.dialect.name  # "sqlite" or "postgresql"
         self.shown_url = self.engine.url.render_as_string(hide_password=True)
+        self._prepared: dict[Callable[[Database], Any], Any] = {}
         self._migrate()
 
     def close(self) -> None:
@@ -154,12 +167,23 @@ class Database:
         """The dialect's INSERT, which has ``on_conflict_do_nothing`` / ``on_conflict_do_update``."""
         return (postgresql.insert if self.kind == "postgresql" else sqlite.insert)(table)
 
-    def one_of(self, column: sa.Column, values: Iterable[Any]) -> sa.ColumnElement[bool]:
-        """``column IN (values)``; on PostgreSQL one array parameter (``= ANY``) instead, since
-        psycopg parses a long query text afresh on every call, and 500 placeholders make one."""
+    def one_of(self, column: sa.Column, name: str) -> sa.ColumnElement[bool]:
+        """``column IN (...)`` where the values come as one parameter ``name``, a list however
+        long, since a placeholder per value costs more than the query: psycopg parses a long
+        query text afresh on every call, and SQLAlchemy makes and binds each placeholder anew.
+        PostgreSQL takes an array (``= ANY``), SQLite a JSON array (``IN (SELECT value FROM
+        json_each(?))``)."""
         if self.kind == "postgresql":
-            return column == sa.any_(sa.literal(list(values), postgresql.ARRAY(column.type)))
-        return column.in_(list(values))
+            return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(column.type)))
+        values = sa.func.json_each(sa.bindparam(name, type_=_JsonList)).table_valued("value")
+        return column.in_(sa.select(values.c.value))
+
+    def prepared(self, build: Callable[[Database], Statement]) -> Statement:
+        """``build(self)``, built once: a statement that a busy path runs again and again, so that
+        SQLAlchemy does not construct it and compute its cache key on every call."""
+        if build not in self._prepared:
+            self._prepared[build] = build(self)
+        return self._prepared[build]
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -28,7 +28,7 @@ from kiosk.core.validation import MAX_COMPANY, clean_name, clean_text
 from kiosk.core.visits import ON_SITE_STATES, Visit, fold
 from kiosk.errors import ValidationError
 from kiosk.store.log import visit_from_json
-from sync.protocol import ProtocolError, check_event
+from sync.protocol import ProtocolError, checked_event
 from sync.server.auth import Device
 from sync.server.db import Database, devices, events, hosts, keys, visits
 from sync.server.errors import Conflict, Forbidden, Invalid
@@ -37,6 +37,8 @@ from sync.server.models import local_time
 _EVENT_COLUMNS = [events.c[f] for f in ("event_id", "site", "device", "seq", "ts", "kind", "visit_id", "data")]
 # What fold raises on a payload that does not fit its kind (a missing badge_id, a rating "abc").
 _FOLD_ERRORS = (LookupError, TypeError, ValueError, OverflowError)
+# kiosk.store.log.visit_to_json's form; one encoder, made once rather than per visit.
+_encode_doc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 # -- events ------------------------------------------------------------------------------------
@@ -45,24 +47,25 @@ def push(db: Database, device: Device, batch: list[Any], now: int) -> tuple[list
     """Store a device's batch whole or not at all: (ids stored now, ids already stored)."""
     checked = _checked(batch, device, now)
     with db.write(serialise_on=f"site {device.site}") as conn:
-        # Pushes to one site run one at a time, so no other push can store one of these ids
-        # between this look-up and the insert. (An id stored by another site, which only a
+        # Pushes to one site run one at a time, so nothing else of this site is stored between
+        # this read and the insert. (An id stored meanwhile by another site, which only a
         # forged event can reuse, fails the insert: a 409.) A plain executemany is also much
         # faster than INSERT ... ON CONFLICT ... RETURNING, which psycopg re-parses per batch.
-        known = set(conn.execute(sa.select(events.c.event_id).where(db.one_of(events.c.event_id, checked.events)))
-                    .scalars())
-        rows = [row for row in checked.rows if row["event_id"] not in known]
-        if rows:
-            conn.execute(events.insert(), rows)
-        _same_as_stored(db, conn, [checked.events[i] for i in known])
-        _refold(db, conn, device.site, checked, {row["visit_id"] for row in rows})
-    return [i for i in checked.events if i not in known], [i for i in checked.events if i in known]
+        stored = _stored_before(db, conn, device.site, checked)
+        known = _known(checked, stored)
+        new = [event for event_id, event in checked.events.items() if event_id not in known]
+        if new:
+            conn.execute(events.insert(), [checked.rows[e.event_id] for e in new])
+            touched = {e.visit_id for e in new}
+            earlier = [e for e in stored if e.site == device.site and e.visit_id in touched]
+            conn.execute(db.prepared(_upsert_visits), _refolded(earlier + new, checked))
+    return [e.event_id for e in new], [event_id for event_id in checked.events if event_id in known]
 
 
 @dataclass
 class _Batch:
     events: dict[str, Event] = field(default_factory=dict)  # by id, in batch order
-    rows: list[dict[str, Any]] = field(default_factory=list)  # to insert, one per id
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id: the row to insert
     index: dict[str, int] = field(default_factory=dict)  # where each id is in the batch, for messages
 
 
@@ -70,36 +73,25 @@ def _checked(batch: list[Any], device: Device, now: int) -> _Batch:
     """Every event of the batch checked before any is stored."""
     checked = _Batch()
     for index, raw in enumerate(batch):
-        where = f"events[{index}]"
-        event = _event_from(raw, where, now)
+        event, data = _event_from(raw, index, now)
         if (event.site, event.device) != (device.site, device.name):
-            raise Forbidden(f"{where}: a device may only push its own events "
+            raise Forbidden(f"events[{index}]: a device may only push its own events "
                             f"(site {device.site}, device {device.name})")
         first = checked.events.setdefault(event.event_id, event)
-        if first != event:
-            raise Invalid(f"{where}: repeats event_id {event.event_id} with different content")
         if first is event:
             checked.index[event.event_id] = index
-            checked.rows.append(_event_row(event, _data_text(event, where), now))
+            checked.rows[event.event_id] = _event_row(event, data, now)
+        elif first != event:
+            raise Invalid(f"events[{index}]: repeats event_id {event.event_id} with different content")
     return checked
 
 
-def _event_from(raw: Any, where: str, now: int) -> Event:
+def _event_from(raw: Any, index: int, now: int) -> tuple[Event, str]:
+    """The checked event and its payload as stored (compact JSON, sorted keys)."""
     try:
-        return check_event(raw, now)
+        return checked_event(raw, now)
     except ProtocolError as e:
-        raise Invalid(f"{where}: {e}") from None
-    except UnicodeError:  # a lone surrogate ("\ud800") in the payload: not storable text
-        raise Invalid(f"{where}: data holds text that is not valid Unicode") from None
-
-
-def _data_text(event: Event, where: str) -> str:
-    """The payload as stored: encode_data's form, refusing NaN and Infinity, which the protocol
-    lets through but JSON cannot carry back to the devices that pull them."""
-    try:
-        return json.dumps(event.data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    except ValueError:
-        raise Invalid(f"{where}: data holds NaN or Infinity, which JSON does not allow") from None
+        raise Invalid(f"events[{index}]: {e}") from None
 
 
 def _event_row(e: Event, data: str, now: int) -> dict[str, Any]:
@@ -111,32 +103,43 @@ def _event(row: sa.Row) -> Event:
     return Event(row.event_id, row.site, row.device, row.seq, row.ts, row.kind, row.visit_id, decode_data(row.data))
 
 
-def _same_as_stored(db: Database, conn: sa.Connection, known: list[Event]) -> None:
-    """An id already stored must carry the same event: a device reusing ids is a bug that
-    would otherwise lose its event silently."""
-    if not known:
-        return
-    stored = {row.event_id: _event(row) for row in
-              conn.execute(sa.select(*_EVENT_COLUMNS).where(db.one_of(events.c.event_id, [e.event_id for e in known])))}
-    for event in known:
-        if stored[event.event_id] != event:
-            raise Conflict(f"event {event.event_id} is already stored with different content")
+def _stored_before(db: Database, conn: sa.Connection, site: str, checked: _Batch) -> list[Event]:
+    """In one query, before the batch is inserted: the stored events that carry one of its ids,
+    and those of the visits it touches, which the re-fold needs besides the batch's own."""
+    params = {"ids": list(checked.events), "site": site,
+              "visit_ids": list({e.visit_id for e in checked.events.values()})}
+    return [_event(row) for row in conn.execute(db.prepared(_stored_query), params)]
 
 
-def _refold(db: Database, conn: sa.Connection, site: str, checked: _Batch, visit_ids: set[str]) -> None:
-    """Fold again, from all their stored events, the visits that gained events."""
-    if not visit_ids:
-        return
+def _stored_query(db: Database) -> sa.Select:
+    return sa.select(*_EVENT_COLUMNS).where(sa.or_(
+        db.one_of(events.c.event_id, "ids"),
+        sa.and_(events.c.site == sa.bindparam("site"), db.one_of(events.c.visit_id, "visit_ids"))))
+
+
+def _known(checked: _Batch, stored: list[Event]) -> set[str]:
+    """The ids of the batch already stored. Each must carry the same event: a device reusing
+    ids is a bug that would otherwise lose its event silently."""
+    known = {e.event_id: e for e in stored if e.event_id in checked.events}
+    for event_id, event in checked.events.items():
+        if event_id in known and known[event_id] != event:
+            raise Conflict(f"event {event_id} is already stored with different content")
+    return set(known)
+
+
+def _refolded(visit_events: list[Event], checked: _Batch) -> list[dict[str, Any]]:
+    """The visits rows of the visits these events belong to, each folded from all its events:
+    those stored before this push and the batch's new ones."""
     by_visit: dict[str, list[Event]] = defaultdict(list)
-    for row in conn.execute(sa.select(*_EVENT_COLUMNS).where(events.c.site == site,
-                                                             db.one_of(events.c.visit_id, sorted(visit_ids)))):
-        # The batch's own events are decoded already.
-        by_visit[row.visit_id].append(checked.events.get(row.event_id) or _event(row))
-    rows = [_visit_row(_fold(evs, checked)) for _, evs in sorted(by_visit.items())]
+    for event in visit_events:
+        by_visit[event.visit_id].append(event)
+    return [_visit_row(_fold(evs, checked)) for _, evs in sorted(by_visit.items())]
+
+
+def _upsert_visits(db: Database) -> sa.Insert:
     stmt = db.insert(visits)
-    stmt = stmt.on_conflict_do_update(index_elements=["site", "visit_id"],
+    return stmt.on_conflict_do_update(index_elements=["site", "visit_id"],
                                       set_={c.name: stmt.excluded[c.name] for c in visits.c if not c.primary_key})
-    conn.execute(stmt, rows)
 
 
 def _fold(visit_events: list[Event], checked: _Batch) -> Visit:
@@ -174,7 +177,7 @@ def _visit_doc(visit: Visit) -> str:
     """kiosk.store.log's visit_to_json document (visit_from_json reads it), built without
     dataclasses.asdict's deep copies, which were the slowest step of a push."""
     doc = {**vars(visit), "badges": [vars(b) for b in visit.badges]}
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    return _encode_doc(doc)
 
 
 def _text(payload: Mapping[str, Any], key: str) -> str:
