@@ -126,6 +126,8 @@ class KioskApp(App):
         self._idle_check = Clock.schedule_interval(self._check_idle, 0.5)
         if self.syncer is not None:
             self.syncer.start()
+        # A printer that cannot be opened only means no warm-up; printing will say what is wrong.
+        self.flow.run_io(self.kiosk.warm_up, lambda _: None, lambda _: None)
 
     def on_stop(self):
         Window.unbind(on_request_close=self._on_request_close, on_keyboard=self._on_keyboard,

@@ -16,9 +16,13 @@ def configure_kivy(data_dir: Path, *, lockdown: bool) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_HOME", str(data_dir / "kivy"))
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    # Printing and syncing run on threads; hand the interpreter back to the UI thread more
+    # often than the default 5 ms so that frames keep coming while they work.
+    sys.setswitchinterval(0.001)
     from kivy.config import Config
 
     Config.set("kivy", "exit_on_escape", "0")
+    Config.set("graphics", "multisamples", "0")
     Config.set("kivy", "keyboard_mode", "system")
     Config.set("input", "mouse", "mouse,multitouch_on_demand")  # no red dots on right clicks
     Config.set("graphics", "fullscreen", "auto" if lockdown else "0")
@@ -38,10 +42,10 @@ def run(settings: Settings, kiosk, *, lockdown: bool) -> None:
     if new:
         print(f"kiosk: staff PIN {pin} (kept in {settings.data_path}; set KIOSK_STAFF_PIN to choose one). "
               "Tap the top-left corner five times to reach the staff menu.", file=sys.stderr)
-    KioskApp(kiosk, pin=pin, lockdown=lockdown, syncer=_syncer(kiosk)).run()
+    KioskApp(kiosk, pin=pin, lockdown=lockdown, syncer=syncer_for(kiosk)).run()
 
 
-def _syncer(kiosk):
+def syncer_for(kiosk):
     """The background sync worker, when this device has a server to talk to."""
     if not (kiosk.settings.server and kiosk.settings.token):
         return None

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from pathlib import Path
 import pytest
 
 from kiosk.settings import Settings
@@ -41,12 +42,9 @@ os.environ.update({"KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1", "KIVY_NO_FILE
 if _XVFB is None:
     pytest.skip("Xvfb is not installed (apt-get install xvfb)", allow_module_level=True)
 
-from kivy.config import Config  # noqa: E402 - after the environment above
+from kiosk.ui.launch import configure_kivy  # noqa: E402 - after the environment above
 
-Config.set("graphics", "width", str(WIDTH))
-Config.set("graphics", "height", str(HEIGHT))
-Config.set("kivy", "exit_on_escape", "0")
-Config.set("input", "mouse", "mouse,disable_multitouch")
+configure_kivy(Path(os.environ["KIVY_HOME"]), lockdown=False)  # as `kiosk run --windowed` does
 
 from kiosk.services import Kiosk  # noqa: E402
 from kiosk.ui.app import KioskApp  # noqa: E402

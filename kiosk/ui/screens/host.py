@@ -39,8 +39,9 @@ class HostScreen(KioskScreen):
         self.keyboard_mode = self.flow.text_keyboard()
         super().on_pre_enter()
         self.keyboard.bind(composing=self._composing)
-        if self._index is None:  # built once, off the UI thread (20,000 hosts take a second)
-            self.flow.run_io(self.flow.kiosk.host_index, self._indexed, lambda exc: self._indexed(HostIndex([])))
+        # Asked on every visit, off the UI thread: the kiosk keeps its index until sync brings
+        # a new directory, which then takes a second to index (20,000 hosts).
+        self.flow.run_io(self.flow.kiosk.host_index, self._indexed, lambda exc: self._indexed(HostIndex([])))
         self.search()
 
     def on_results(self, *_):
@@ -60,10 +61,6 @@ class HostScreen(KioskScreen):
         self._index = index
         self.directory = len(index) > 0
         self.search()
-
-    def forget_directory(self) -> None:
-        """The directory changed (sync): search the new one next time."""
-        self._index = None
 
     def search(self) -> None:
         # Letters still being composed in pinyin count: typing "zs" shows 张三 at once.
