@@ -17,7 +17,7 @@ from kiosk.core import tokens
 from kiosk.core.hosts import Host, HostIndex, host_id_for
 from kiosk.core.tokens import Claims, KeyRing, PublicKey, Signer, Verdict
 from kiosk.core.validation import clean_name, clean_phone, clean_text, validate_visitor
-from kiosk.core.visits import AWAITING_APPROVAL, ON_SITE_STATES, SIGNED_OUT, WITH_HOST, Visit
+from kiosk.core.visits import AWAITING_APPROVAL, ON_SITE_STATES, SIGNED_OUT, WAITING, WITH_HOST, Visit
 from kiosk.errors import HostNotFound, KioskError, StoreError, ValidationError
 from kiosk.settings import Settings
 from kiosk.store.db import Database
@@ -55,6 +55,21 @@ class CheckOut:
     @property
     def ok(self) -> bool:
         return self.reason == tokens.OK
+
+
+@dataclass(frozen=True)
+class Queue:
+    """What reception watches: who waits for whom (longest first), who waits for approval, who
+    is with their host, and who left today."""
+
+    waiting: list[Visit]
+    awaiting_approval: list[Visit]
+    with_host: list[Visit]
+    signed_out_today: list[Visit]
+
+    @property
+    def in_building(self) -> int:
+        return len(self.waiting) + len(self.awaiting_approval) + len(self.with_host)
 
 
 @dataclass
@@ -317,6 +332,44 @@ class Kiosk:
         self._visit_on_site(visit_id)
         self.log.record((ev.SIGNED_OUT, visit_id, {"by": "manual", "note": note}))
         return self.log.visit(visit_id)
+
+    # -- reception --------------------------------------------------------------------------
+
+    def queue(self, day_start_ms: int) -> Queue:
+        present = self.log.visits_in(ON_SITE_STATES | {AWAITING_APPROVAL})  # oldest first
+        return Queue(waiting=[v for v in present if v.state == WAITING],
+                     awaiting_approval=[v for v in present if v.state == AWAITING_APPROVAL],
+                     with_host=[v for v in present if v.state == WITH_HOST],
+                     signed_out_today=self.log.signed_out_since(day_start_ms))
+
+    def host_met(self, visit_id: str) -> Visit:
+        self._visit_on_site(visit_id)
+        self.log.record((ev.HOST_MET, visit_id, {}), unless=lambda visit: visit is not None and
+                        visit.host_met_at is not None)
+        return self.log.visit(visit_id)
+
+    def decide(self, visit_id: str, approve: bool, by: str, note: str = "") -> Visit:
+        """Reception's answer to a visit waiting for approval."""
+        visit = self.log.visit(visit_id)
+        if visit is None or visit.state != AWAITING_APPROVAL:
+            raise KioskError(f"visit {visit_id} is not waiting for approval")
+        data = {"by": clean_text(by, "by", 40), "note": clean_text(note, "note", 200)}
+        self.log.record((ev.APPROVED if approve else ev.DENIED, visit_id, data))
+        return self.log.visit(visit_id)
+
+    def complain(self, visit_id: str, text: str) -> Visit:
+        """A complaint about (or from) a visit, kept with it: the front-desk rules record them."""
+        text = clean_text(text, "complaint", 500, required=True)
+        if self.log.visit(visit_id) is None:
+            raise KioskError(f"visit {visit_id} is not in this kiosk's log")
+        self.log.record((ev.COMPLAINT, visit_id, {"text": text}))
+        return self.log.visit(visit_id)
+
+    def search(self, text: str, since_ms: int | None = None, until_ms: int | None = None,
+               limit: int = 200) -> list[Visit]:
+        """The log by name, company, host, or the last digits of a phone number (3 or more)."""
+        text = " ".join(clean_text(text, "search", 64).split())
+        return self.log.search(text, since_ms, until_ms, limit) if text else []
 
     def keyring(self) -> KeyRing:
         if self._keyring is None:  # read once: the exit post checks it on every scan

@@ -25,9 +25,10 @@ BADGE_LOST = "badge_lost"
 HOST_MET = "host_met"
 SIGNED_OUT = "signed_out"
 RATED = "rated"
+COMPLAINT = "complaint"
 
 KINDS = frozenset({SIGNED_IN, EXPECTED, APPROVAL_REQUESTED, APPROVED, DENIED, BADGE_ISSUED,
-                   BADGE_PRINTED, PRINT_FAILED, BADGE_LOST, HOST_MET, SIGNED_OUT, RATED})
+                   BADGE_PRINTED, PRINT_FAILED, BADGE_LOST, HOST_MET, SIGNED_OUT, RATED, COMPLAINT})
 
 
 def new_id() -> str:

@@ -16,7 +16,8 @@ Payloads the fold reads:
 - ``badge_lost``: ``badge_id``;
 - ``host_met``; ``signed_out``: ``by`` (scan, manual, auto), optional ``badge_id``, ``note``;
   the first sign-out wins;
-- ``rated``: ``rating`` 1-5.
+- ``rated``: ``rating`` 1-5;
+- ``complaint``: ``text``, recorded by reception; every one is kept, in order.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class Visit:
     signed_out_device: str = ""
     badges: tuple[Badge, ...] = ()
     rating: int | None = None
+    complaints: tuple[str, ...] = ()
 
     @property
     def on_site(self) -> bool:
@@ -175,6 +177,9 @@ class _Folder:
 
     def _rated(self, e: Event) -> None:
         self.fields["rating"] = int(e.data["rating"])
+
+    def _complaint(self, e: Event) -> None:
+        self.fields["complaints"] = self.fields.get("complaints", ()) + (str(e.data["text"]),)
 
     def result(self) -> Visit:
         issued = sorted(self.badges.values(), key=lambda b: (b.issued_at, b.badge_id))

@@ -37,6 +37,7 @@ def visit_to_json(visit: Visit) -> str:
 def visit_from_json(text: str) -> Visit:
     raw = json.loads(text)
     raw["badges"] = tuple(Badge(**b) for b in raw["badges"])
+    raw["complaints"] = tuple(raw.get("complaints", ()))
     return Visit(**raw)
 
 
@@ -124,6 +125,23 @@ class EventLog:
         rows = self.db.read("SELECT doc FROM visits WHERE json_extract(doc, '$.visitor.phone') = ?"
                             " ORDER BY signed_in_at DESC LIMIT 1", (phone,))
         return visit_from_json(rows[0][0]) if rows else None
+
+    def signed_out_since(self, since_ms: int) -> list[Visit]:
+        rows = self.db.read("SELECT doc FROM visits WHERE state = 'signed_out' AND signed_out_at >= ?"
+                            " ORDER BY signed_out_at DESC", (since_ms,))
+        return [visit_from_json(doc) for (doc,) in rows]
+
+    def search(self, text: str, since_ms: int | None, until_ms: int | None, limit: int) -> list[Visit]:
+        """Visits whose visitor name, company or host name holds ``text``, or whose phone ends
+        with it; newest first, optionally within a time range of signing in."""
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self.db.read(
+            "SELECT doc FROM visits WHERE (name LIKE :like ESCAPE '\\' OR company LIKE :like ESCAPE '\\'"
+            " OR json_extract(doc, '$.host.name') LIKE :like ESCAPE '\\'"
+            " OR (:digits != '' AND json_extract(doc, '$.visitor.phone') LIKE '%' || :digits))"
+            " AND signed_in_at >= :since AND signed_in_at < :until ORDER BY signed_in_at DESC LIMIT :limit",
+            {"like": like, "digits": text if text.isdigit() and len(text) >= 3 else "", "since": since_ms or 0, "until": until_ms or 2**62, "limit": limit})
+        return [visit_from_json(doc) for (doc,) in rows]
 
     def on_site(self) -> list[Visit]:
         return self.visits_in(ON_SITE_STATES)
