@@ -22,12 +22,14 @@ from kiosk.ui import theme as T
 from kiosk.ui.flow import Flow
 from kiosk.ui.fonts import register_fonts
 from kiosk.ui.keyboard import OnScreenKeyboard
+from kiosk.ui.sounds import Sounds
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 PROMPT_SECONDS = 15  # the "still there?" prompt shows this long before the form is wiped
 # Screens that wipe themselves or hold nothing of a visitor.
-_NO_IDLE = {"welcome", "printing", "done", "goodbye"}
+_NO_IDLE = {"welcome", "printing", "done", "goodbye", "exit", "console"}
+HOMES = {"visitor": "welcome", "exit": "exit", "reception": "staff"}  # reception starts locked
 _ESCAPE = 27
 
 
@@ -87,9 +89,10 @@ class KioskApp(App):
         root.ids.body.add_widget(manager, index=len(root.ids.body.children))  # above the keyboard
         self.manager = manager
         self.flow = Flow(self.kiosk, manager, root.make_keyboard, root.show_keyboard, self._screens(),
-                         settings.language)
+                         settings.language, home=HOMES[settings.role],
+                         verdicts="exit" if settings.role == "exit" else "goodbye")
         self.flow.set_language(settings.language)
-        self.flow.go("welcome")
+        self.flow.go(self.flow.home)
         return root
 
     def _screens(self) -> dict:
@@ -110,7 +113,12 @@ class KioskApp(App):
                    "done": ("done", "DoneScreen", {}),
                    "signout": ("signout", "SignOutScreen", {}),
                    "goodbye": ("goodbye", "GoodbyeScreen", {}),
-                   "staff": ("staff", "StaffScreen", {"pin": self.pin, "quit_app": self.stop})}
+                   "staff": ("staff", "StaffScreen", {"pin": self.pin, "quit_app": self.stop,
+                                                      "lookup": settings.role == "exit",
+                                                      "unlock_to": "console" if settings.role == "reception" else ""}),
+                   "exit": ("exit", "ExitScreen", {"organisation": settings.organisation,
+                                                   "sounds": Sounds(settings.data_path / "sounds")}),
+                   "console": ("console", "ConsoleScreen", {"syncer": self.syncer})}
 
         def factory(name, module, cls, kwargs):
             def build():
@@ -136,7 +144,7 @@ class KioskApp(App):
             self._idle_check.cancel()
         if self.syncer is not None:
             self.syncer.stop()
-        self.flow.go("welcome")  # leaving the current screen stops its timers
+        self.manager.current_screen.dispatch("on_leave")  # which stops the screen's timers
         self.flow.shutdown()
 
     # -- lockdown ---------------------------------------------------------------------------

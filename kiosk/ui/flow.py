@@ -39,12 +39,15 @@ def load_agreement(lang: str, folder: Path = AGREEMENT_DIR) -> Agreement:
 
 class Flow:
     def __init__(self, kiosk: Kiosk, manager, keyboard: Callable[[], Any], show_keyboard: Callable[[bool], None],
-                 screens: dict[str, Callable[[], Any]], default_lang: str):
+                 screens: dict[str, Callable[[], Any]], default_lang: str, home: str = "welcome",
+                 verdicts: str = "goodbye"):
         self.kiosk = kiosk
         self.manager = manager  # the ScreenManager
         self._keyboard = keyboard
         self._show_keyboard = show_keyboard
         self._factories = screens  # screen name -> builds it; each is built on its first visit
+        self.home = home  # where every visit starts and ends: welcome, the exit post, reception
+        self.verdicts = verdicts  # the screen that shows what a sign-out scan did
         self.default_lang = default_lang
         self.form = VisitForm(lang=default_lang)
         self.last_check_in: CheckIn | None = None
@@ -52,6 +55,7 @@ class Flow:
         self.known_visitor: dict | None = None  # a returning visitor, until confirmed or declined
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
         self._busy = threading.Event()
+        self._closed = False
 
     # -- navigation -------------------------------------------------------------------------
 
@@ -121,7 +125,7 @@ class Flow:
         """Back to welcome with everything entered forgotten (cancel, idle, next visitor)."""
         self.wipe()
         self.set_language(self.default_lang)
-        self.go("welcome")
+        self.go(self.home)
 
     def wipe(self) -> None:
         self.form = VisitForm(lang=tr.lang)
@@ -153,6 +157,8 @@ class Flow:
             else:
                 Clock.schedule_once(lambda dt: self._finish(done, result))
 
+        if self._closed:  # the app is stopping: nothing new is started
+            return
         self._busy.set()
         self._io.submit(job)
 
@@ -177,14 +183,17 @@ class Flow:
         else:
             self.screen("printing").not_printed(result)
 
-    def sign_out(self, text: str) -> None:
+    def sign_out(self, text: str, done: Callable[[CheckOut], None] | None = None,
+                 failed: Callable[[Exception], None] | None = None) -> None:
+        """A badge scan (or a typed badge number) signs its visitor out; by default the
+        verdict screen shows what happened."""
         scanned = text.strip()
         check = self.kiosk.check_out if scanned.upper().startswith("VB1") else self.kiosk.check_out_by_number
-        self.run_io(lambda: check(scanned), self._signed_out, self.screen("signout").failed)
+        self.run_io(lambda: check(scanned), done or self._signed_out, failed or self.screen("signout").failed)
 
     def _signed_out(self, result: CheckOut) -> None:
         self.last_check_out = result
-        self.go("goodbye")
+        self.go(self.verdicts)
 
     def rate(self, rating: int) -> None:
         visit = self.last_check_out.visit if self.last_check_out else None
@@ -195,4 +204,5 @@ class Flow:
         print_test_page(self.kiosk.printer)
 
     def shutdown(self) -> None:
+        self._closed = True
         self._io.shutdown(wait=True)

@@ -26,6 +26,11 @@ def load_catalog(lang: str) -> dict[str, str]:
     return {e.msgid: e.msgstr for e in po if e.msgstr and not e.obsolete and "fuzzy" not in e.flags}
 
 
+def N_(text: str) -> str:
+    """Marks a string for the translation catalogs; it is translated where it is shown."""
+    return text
+
+
 class Translator(Observable):
     def __init__(self, lang: str = "zh_CN"):
         super().__init__()

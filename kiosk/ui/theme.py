@@ -16,6 +16,9 @@ MUTED = (0.741, 0.788, 0.851, 1)  # #BDC9D9, still 9:1 on the background
 PRIMARY = (0.071, 0.529, 0.396, 1)  # #128765, white text 4.9:1 at 30 px and up
 DANGER = (0.753, 0.224, 0.169, 1)
 WARNING = (0.949, 0.643, 0.114, 1)
+VERDICT_GREEN = (0.043, 0.42, 0.227, 1)  # #0B6B3A: the exit post's "signed out"
+VERDICT_AMBER = (0.604, 0.404, 0.0, 1)  # #9A6700: signed out, not yet seen here
+VERDICT_RED = (0.608, 0.11, 0.11, 1)  # #9B1C1C: not signed out
 LARGE_TEXT = 1.3
 
 

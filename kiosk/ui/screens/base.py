@@ -3,6 +3,7 @@ keyboard-wedge scanner, routed to the screen's on-screen keyboard."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from kivy.lang import Builder
@@ -10,7 +11,7 @@ from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk.errors import ValidationError
-from kiosk.ui.i18n import tr
+from kiosk.ui.i18n import N_, tr
 from kiosk.ui.keyboard import BACKSPACE
 
 
@@ -19,10 +20,8 @@ def load_kv(module_file: str) -> None:
     Builder.load_file(str(Path(module_file).with_suffix(".kv")))
 
 
-def N_(text: str) -> str:
-    """Marks a string for the translation catalogs; it is translated where it is shown."""
-    return text
-
+STAFF_TAPS = 5
+STAFF_WINDOW = 4.0  # seconds for the taps
 
 _MESSAGES = {
     "required": N_("Please fill this in."),
@@ -51,6 +50,14 @@ class KioskScreen(Screen):
 
     def on_pre_enter(self, *_):
         self.flow.use_keyboard(self)
+
+    def staff_tap(self) -> None:
+        """Five quick taps on the hidden corner open the staff PIN pad."""
+        now = time.monotonic()
+        self._taps = [t for t in getattr(self, "_taps", []) if now - t < STAFF_WINDOW] + [now]
+        if len(self._taps) >= STAFF_TAPS:
+            self._taps = []
+            self.flow.go("staff")
 
     @property
     def keyboard(self):

@@ -7,7 +7,8 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.core.validation import MAX_COMPANY, MAX_NAME, MAX_PURPOSE, clean_name, clean_phone, clean_text
 from kiosk.errors import KioskError
-from kiosk.ui.screens.base import N_, KioskScreen, load_kv, say
+from kiosk.ui.i18n import N_
+from kiosk.ui.screens.base import KioskScreen, load_kv, say
 
 load_kv(__file__)
 

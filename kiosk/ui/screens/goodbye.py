@@ -3,37 +3,16 @@ cannot sign anyone out (the same verdicts as the exit post)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.core import tokens
-from kiosk.services import UNKNOWN_BADGE
-from kiosk.ui.i18n import tr
-from kiosk.ui.screens.base import N_, KioskScreen, load_kv
+from kiosk.ui.screens.base import KioskScreen, load_kv
+from kiosk.ui.verdicts import REFUSALS, clock_text, duration_text
 
 load_kv(__file__)
 
 SHOWN_SECONDS = 12
-REFUSALS = {
-    tokens.MALFORMED: N_("This is not a visitor badge, or it could not be read."),
-    tokens.UNKNOWN_KEY: N_("This badge was issued by a device this kiosk does not know yet."),
-    tokens.BAD_SIGNATURE: N_("This badge is not valid."),
-    tokens.EXPIRED: N_("This badge has expired."),
-    tokens.REVOKED: N_("This badge is no longer valid (reported lost or replaced)."),
-    tokens.OTHER_SITE: N_("This badge belongs to another site."),
-    tokens.ALREADY_SIGNED_OUT: N_("This badge was already signed out at {time}."),
-    UNKNOWN_BADGE: N_("This badge number is not known here."),
-}
-
-
-def duration_text(minutes: int) -> str:
-    if minutes < 60:
-        return tr("{m} min").format(m=max(minutes, 1))
-    return tr("{h} h {m} min").format(h=minutes // 60, m=minutes % 60)
-
-
 class GoodbyeScreen(KioskScreen):
     ok = BooleanProperty(False)
     name_text = StringProperty("")
@@ -57,7 +36,7 @@ class GoodbyeScreen(KioskScreen):
         if result.ok and visit is not None and visit.signed_in_at:
             self.stay = duration_text(round((result.signed_out_at - visit.signed_in_at) / 60_000))
         self.reason = "" if result.ok else REFUSALS.get(result.reason, REFUSALS[tokens.MALFORMED])
-        self.time_text = _clock(result.signed_out_at)
+        self.time_text = clock_text(result.signed_out_at)
         self._leave = Clock.schedule_once(lambda dt: self.finish(), SHOWN_SECONDS)
 
     def rate(self, stars: int) -> None:
@@ -78,6 +57,3 @@ class GoodbyeScreen(KioskScreen):
         super().wipe()
         self.name_text = self.stay = self.time_text = ""
 
-
-def _clock(ms: int | None) -> str:
-    return datetime.fromtimestamp(ms / 1000).strftime("%H:%M") if ms else ""

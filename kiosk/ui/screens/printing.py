@@ -7,7 +7,8 @@ from __future__ import annotations
 from kivy.clock import Clock
 from kivy.properties import NumericProperty, OptionProperty, StringProperty
 
-from kiosk.ui.screens.base import N_, KioskScreen, load_kv, say
+from kiosk.ui.i18n import N_
+from kiosk.ui.screens.base import KioskScreen, load_kv, say
 
 HEADLINES = {"printing": N_("Printing your badge…"),
              "not_printed": N_("You are signed in, but your badge could not be printed"),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from kiosk.ui.i18n import tr
-from kiosk.ui.screens.base import N_, KioskScreen, load_kv
+from kiosk.ui.i18n import N_
+from kiosk.ui.screens.base import KioskScreen, load_kv
 
 load_kv(__file__)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from kivy.properties import ListProperty
 
 from kiosk.core.validation import mask_phone
-from kiosk.ui.screens.base import N_, KioskScreen, load_kv
+from kiosk.ui.i18n import N_
+from kiosk.ui.screens.base import KioskScreen, load_kv
 
 load_kv(__file__)
 

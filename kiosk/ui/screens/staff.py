@@ -40,9 +40,12 @@ class StaffScreen(KioskScreen):
     unlocked = BooleanProperty(False)
     keyboard_mode = "digits"
 
-    def __init__(self, pin: str = "", quit_app=lambda: None, **kwargs):
+    lookup = BooleanProperty(False)  # the exit post's manual look-up of an unreadable badge
+
+    def __init__(self, pin: str = "", quit_app=lambda: None, unlock_to: str = "", **kwargs):
         super().__init__(**kwargs)
         self._pin = pin
+        self._unlock_to = unlock_to  # reception: the console, straight after the PIN
         self._quit = quit_app
         self._wrong = 0
         self._locked_until = 0.0
@@ -59,8 +62,11 @@ class StaffScreen(KioskScreen):
         self.ids.field.clear()
         if secrets.compare_digest(entered, self._pin):
             self._wrong = 0
-            self.unlocked = True
             self.message = ""
+            if self._unlock_to:
+                self.flow.go(self._unlock_to)
+                return
+            self.unlocked = True
             self.flow.use_keyboard(None)
             return
         self._wrong += 1

@@ -3,7 +3,6 @@ quick taps in the top-left corner open the staff PIN pad."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
 from kivy.clock import Clock
@@ -14,8 +13,6 @@ from kiosk.ui.screens.base import KioskScreen, load_kv
 
 load_kv(__file__)
 
-STAFF_TAPS = 5
-STAFF_WINDOW = 4.0  # seconds for the taps
 _WEEKDAYS = {"zh_CN": "一二三四五六日", "zh_TW": "一二三四五六日"}
 _EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -34,7 +31,6 @@ class WelcomeScreen(KioskScreen):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._taps: list[float] = []
         self._ticker = None
 
     def on_pre_enter(self, *_):
@@ -48,10 +44,3 @@ class WelcomeScreen(KioskScreen):
 
     def tick(self, *_):
         self.clock_text = format_clock(datetime.now(), tr.lang)
-
-    def staff_tap(self) -> None:
-        now = time.monotonic()
-        self._taps = [t for t in self._taps if now - t < STAFF_WINDOW] + [now]
-        if len(self._taps) >= STAFF_TAPS:
-            self._taps.clear()
-            self.flow.go("staff")

@@ -1,0 +1,291 @@
+"""The reception console: the live queue (who waits for whom and how long, approvals, who is
+with their host, who left today), what reception does about one visit, the log search, the
+roll call, the end-of-day sign-out, and the health of the printer and of sync. Every read
+and write goes through the kiosk's services off the UI thread; the list is a RecycleView, so
+500 people on site cost no more to show than a screenful."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, DictProperty, ListProperty, ObjectProperty, OptionProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.core.tokens import badge_number
+from kiosk.core.visits import AWAITING_APPROVAL, ON_SITE_STATES, WAITING
+from kiosk.services import end_of_day_cutoff
+from kiosk.ui.i18n import N_, tr
+from kiosk.ui.screens.base import KioskScreen, load_kv, say
+from kiosk.ui.verdicts import clock_text, duration_text
+from printer.status import Status
+
+REFRESH_EVERY = 2  # seconds: the queue as the log (and sync) has it
+HEALTH_EVERY = 30  # seconds between printer status questions
+SYNC_LATE = 60  # seconds without contact before sync needs a person to look
+TABS = ("waiting", "approval", "with_host", "left", "search", "roll_call")
+PRINTER_STATES = {Status.READY: N_("ready"), Status.PAPER_LOW: N_("paper is running low"),
+                  Status.PAPER_OUT: N_("OUT OF PAPER"), Status.COVER_OPEN: N_("cover open"),
+                  Status.OFFLINE: N_("offline"), Status.NO_ANSWER: N_("does not answer"),
+                  Status.UNKNOWN: N_("status unknown")}
+ENTRY_PROMPTS = {"signout": N_("Why is this visitor signed out by hand?"),
+                 "complaint": N_("What is the complaint?"),
+                 "search": N_("Search by name, company, host or the last digits of a phone")}
+
+
+load_kv(__file__)
+
+
+class ConsoleRow(ButtonBehavior, BoxLayout):
+    visit_id = StringProperty("")
+    title = StringProperty("")
+    detail = StringProperty("")
+    since = StringProperty("")
+    flag = StringProperty("")
+    selected = BooleanProperty(False)
+    console = ObjectProperty(None, allownone=True)
+
+    def on_release(self):
+        self.console.select(self.visit_id)
+
+
+class ConsoleScreen(KioskScreen):
+    ENTRY_PROMPTS = ENTRY_PROMPTS
+    tab = OptionProperty("waiting", options=list(TABS))
+    counts = DictProperty({tab: 0 for tab in TABS})
+    rows = ListProperty([])
+    selected = ObjectProperty(None, allownone=True)  # the Visit reception is looking at
+    entry = OptionProperty("", options=["", "signout", "complaint", "search"])
+    notice = StringProperty("")
+    printer_text = StringProperty("")
+    printer_alert = BooleanProperty(False)
+    sync_text = StringProperty("")
+    sync_alert = BooleanProperty(False)
+
+    def __init__(self, syncer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.syncer = syncer
+        self.queue = None
+        self.found: list = []
+        self.roll_call: list = []
+        self._timers = []
+        self._eod_done = 0
+
+    # -- life -------------------------------------------------------------------------------
+
+    def on_pre_enter(self, *_):
+        self.keyboard_mode = self.flow.text_keyboard() if self.entry else ""
+        super().on_pre_enter()
+        self.refresh()
+        self.check_health()
+        self._timers = [Clock.schedule_interval(lambda dt: self.refresh(), REFRESH_EVERY),
+                        Clock.schedule_interval(lambda dt: self.check_health(), HEALTH_EVERY),
+                        Clock.schedule_interval(lambda dt: self.end_of_day(), 60)]
+
+    def on_leave(self, *_):
+        for timer in self._timers:
+            timer.cancel()
+        self._timers = []
+
+    def refresh(self) -> None:
+        day_start = int(datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
+        self.flow.run_io(lambda: self.flow.kiosk.queue(day_start), self.show_queue, self._failed)
+
+    def show_queue(self, queue) -> None:
+        self.queue = queue
+        self.counts = {"waiting": len(queue.waiting), "approval": len(queue.awaiting_approval),
+                       "with_host": len(queue.with_host), "left": len(queue.signed_out_today),
+                       "search": len(self.found), "roll_call": len(self.roll_call)}
+        self.show_rows()
+
+    def show_tab(self, tab: str) -> None:
+        self.tab = tab
+        self.selected = None
+        self.show_rows()
+
+    # -- the list ---------------------------------------------------------------------------
+
+    def visits(self) -> list:
+        if self.tab == "search":
+            return self.found
+        if self.tab == "roll_call":
+            return self.roll_call
+        if self.queue is None:
+            return []
+        return {"waiting": self.queue.waiting, "approval": self.queue.awaiting_approval,
+                "with_host": self.queue.with_host, "left": self.queue.signed_out_today}[self.tab]
+
+    def show_rows(self) -> None:
+        now = self.flow.kiosk.clock()
+        chosen = self.selected.visit_id if self.selected is not None else ""
+        self.rows = [self._row(v, now, chosen) for v in self.visits()]
+        if chosen:
+            self.selected = next((v for v in self.visits() if v.visit_id == chosen), None)
+
+    def _row(self, visit, now: int, chosen: str) -> dict:
+        host = " ".join(filter(None, [visit.host.get("name", ""), visit.host.get("department", "")]))
+        return {"visit_id": visit.visit_id, "console": self, "selected": visit.visit_id == chosen,
+                "title": "   ".join(filter(None, [visit.visitor.get("name", "") or visit.visit_id,
+                                                  visit.visitor.get("company", "")])),
+                "detail": "→ " + host if host else "", "since": self.since(visit, now), "flag": self.flag(visit)}
+
+    @staticmethod
+    def since(visit, now: int) -> str:
+        if visit.signed_out_at is not None:
+            return tr("left {time}").format(time=clock_text(visit.signed_out_at))
+        minutes = round((now - (visit.signed_in_at or now)) / 60_000)
+        what = tr("waiting {time}") if visit.state in (WAITING, AWAITING_APPROVAL) else tr("on site {time}")
+        return what.format(time=duration_text(minutes))
+
+    @staticmethod
+    def flag(visit) -> str:
+        badge = visit.current_badge
+        if visit.complaints:
+            return tr("complaint")
+        if visit.state in ON_SITE_STATES and (badge is None or not badge.printed):
+            return tr("badge not printed")
+        return ""
+
+    def select(self, visit_id: str) -> None:
+        self.selected = next((v for v in self.visits() if v.visit_id == visit_id), None)
+        self.entry = ""
+        self.show_rows()
+
+    # -- what reception does ----------------------------------------------------------------
+
+    def act(self, action: str) -> None:
+        visit = self.selected
+        if visit is None:
+            return
+        kiosk = self.flow.kiosk
+        work = {"host_met": lambda: kiosk.host_met(visit.visit_id),
+                "approve": lambda: kiosk.decide(visit.visit_id, approve=True, by="reception"),
+                "deny": lambda: kiosk.decide(visit.visit_id, approve=False, by="reception"),
+                "reprint": lambda: kiosk.reprint(visit.visit_id),
+                "lost": lambda: kiosk.mark_lost(visit.current_badge.badge_id)}[action]
+        self.flow.run_io(work, lambda result: self._done(action, result), self._failed)
+
+    def _done(self, action: str, result) -> None:
+        messages = {"host_met": N_("Noted: the host has met the visitor."), "approve": N_("Approved."),
+                    "deny": N_("Denied."), "lost": N_("Badge {number} is revoked."),
+                    "signout": N_("Signed out by hand."), "complaint": N_("Complaint recorded.")}
+        if action == "reprint":
+            number = badge_number(result.badge_id)
+            self.notice = (tr("New badge {number} printed; the old one is revoked.").format(number=number)
+                           if result.printed else tr("New badge {number} is valid but did not print: {error}")
+                           .format(number=number, error=result.print_error))
+        else:
+            badge = self.selected.current_badge if self.selected is not None else None
+            self.notice = tr(messages[action]).format(number=badge_number(badge.badge_id) if badge else "")
+        self.entry = ""
+        self.flow.use_keyboard(self)
+        self.refresh()
+
+    def _failed(self, error: Exception) -> None:
+        self.notice = str(error) if not hasattr(error, "code") else say(error)
+
+    # -- typed answers: a reason, a complaint, a search --------------------------------------
+
+    def start_entry(self, entry: str) -> None:
+        self.entry = entry
+        self.ids.field.clear()
+        self.keyboard_mode = self.flow.text_keyboard()
+        self.flow.use_keyboard(self)
+
+    def cancel_entry(self) -> None:
+        self.entry = ""
+        self.keyboard_mode = ""
+        self.flow.use_keyboard(self)
+
+    def submit(self) -> None:
+        text, entry, visit = self.ids.field.text, self.entry, self.selected
+        kiosk = self.flow.kiosk
+        if entry == "search":
+            self.flow.run_io(lambda: kiosk.search(text), self._found, self._failed)
+        elif entry in ("signout", "complaint") and visit is not None:
+            work = (lambda: kiosk.sign_out_by_hand(visit.visit_id, text)) if entry == "signout" else \
+                (lambda: kiosk.complain(visit.visit_id, text))
+            self.flow.run_io(work, lambda result: self._done(entry, result), self._failed)
+        self.keyboard_mode = ""
+
+    def _found(self, visits) -> None:
+        self.found = visits
+        self.entry = ""
+        self.flow.use_keyboard(self)
+        self.notice = tr("{n} found").format(n=len(visits))
+        self.show_tab("search")
+        self.counts = {**self.counts, "search": len(visits)}
+
+    # -- roll call, end of day, health ------------------------------------------------------
+
+    def call_roll(self) -> None:
+        """Everyone in the building, on screen at once and on paper if the printer can: from
+        this device's own log, so it works with the network down."""
+        kiosk = self.flow.kiosk
+
+        def work():
+            visits = kiosk.in_building()
+            try:
+                kiosk.print_roll_call(visits)
+                return visits, ""
+            except Exception as exc:  # noqa: BLE001 - the list is shown whatever the printer does
+                return visits, str(exc)
+
+        self.flow.run_io(work, self._called, self._failed)
+
+    def _called(self, outcome) -> None:
+        visits, error = outcome
+        self.roll_call = visits
+        self.counts = {**self.counts, "roll_call": len(visits)}
+        self.notice = (tr("Roll call: {n} in the building; list printed.").format(n=len(visits)) if not error else
+                       tr("Roll call: {n} in the building; NOT printed: {error}").format(n=len(visits), error=error))
+        self.show_tab("roll_call")
+
+    def end_of_day(self) -> None:
+        settings, kiosk = self.flow.kiosk.settings, self.flow.kiosk
+        cutoff = end_of_day_cutoff(settings.auto_signout_at, kiosk.clock())
+        if cutoff is None or cutoff <= self._eod_done:
+            return
+        self._eod_done = cutoff
+        self.flow.run_io(lambda: kiosk.auto_sign_out(cutoff), self._day_ended, self._failed)
+
+    def _day_ended(self, visits) -> None:
+        if visits:
+            names = ", ".join(v.visitor.get("name", "") for v in visits[:10])
+            self.notice = tr("End of day: {n} still on site were signed out ({names}).").format(n=len(visits), names=names)
+        self.refresh()
+
+    def check_health(self) -> None:
+        self.flow.run_io(lambda: self.flow.kiosk.printer.status(), self._printer_is, self._printer_unknown)
+        self.sync_health()
+
+    def _printer_is(self, status) -> None:
+        self.printer_text = tr("Printer: {state}").format(state=tr(PRINTER_STATES[status]))
+        self.printer_alert = not status.can_print
+
+    def _printer_unknown(self, error: Exception) -> None:
+        self.printer_text = tr("Printer: {state}").format(state=str(error))
+        self.printer_alert = True
+
+    def sync_health(self) -> None:
+        if self.syncer is None:
+            self.sync_text, self.sync_alert = tr("Stand-alone: no server configured"), False
+            return
+        status = self.syncer.status
+        if status.last_success is None:
+            self.sync_text = tr("Not yet in contact with the server: {error}").format(error=status.last_error or "…")
+            self.sync_alert = bool(status.last_error)
+            return
+        seconds = int(datetime.now().timestamp() - status.last_success)
+        self.sync_text = tr("Synced {n} s ago").format(n=seconds) if seconds < 120 else \
+            tr("Last synced {time}").format(time=clock_text(int(status.last_success * 1000)))
+        self.sync_alert = status.needs_attention or seconds > SYNC_LATE
+        if status.last_error and self.sync_alert:
+            self.sync_text += " — " + status.last_error
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.selected = None
+        self.entry = ""
+        self.found = []

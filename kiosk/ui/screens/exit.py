@@ -1,0 +1,99 @@
+"""The exit post: one scan, one verdict, full screen, readable from two metres. Green: signed
+out, with name, company and time on site; amber: a valid badge this post has not seen yet,
+signed out all the same (the logs reconcile when they meet); red: not signed out, and why.
+A sound for each, and back to ready by itself."""
+
+from __future__ import annotations
+
+from kivy.clock import Clock
+from kivy.properties import NumericProperty, OptionProperty, StringProperty
+
+from kiosk.ui.scanner import ScanDetector
+from kiosk.ui.screens.base import KioskScreen, load_kv, say
+from kiosk.ui.verdicts import colour, duration_text, refusal
+
+load_kv(__file__)
+
+VERDICT_SECONDS = 5
+COUNT_EVERY = 10  # seconds between counts of the people in the building
+
+
+class ExitScreen(KioskScreen):
+    state = OptionProperty("ready", options=["ready", "checking", "green", "amber", "red"])
+    detail = StringProperty("")
+    count = NumericProperty(-1)  # -1 until first counted
+    organisation = StringProperty("")
+
+    def __init__(self, sounds=None, **kwargs):
+        super().__init__(**kwargs)
+        self.scanner = ScanDetector()
+        self.sounds = sounds
+        self._ready = None
+        self._counter = None
+
+    def on_pre_enter(self, *_):
+        super().on_pre_enter()
+        self.count_people()
+        self._counter = Clock.schedule_interval(lambda dt: self.count_people(), COUNT_EVERY)
+        pending, self.flow.last_check_out = self.flow.last_check_out, None
+        if pending is not None:  # a badge number looked up from the staff menu
+            self.show(pending)
+
+    def on_leave(self, *_):
+        for event in (self._ready, self._counter):
+            if event is not None:
+                event.cancel()
+
+    def count_people(self) -> None:
+        self.flow.run_io(lambda: len(self.flow.kiosk.in_building()), lambda n: setattr(self, "count", n),
+                         lambda exc: None)
+
+    # -- the scanner ------------------------------------------------------------------------
+
+    def key_text(self, text: str) -> None:
+        self.scanner.key(text)
+
+    def key_backspace(self) -> None:
+        pass
+
+    def key_enter(self) -> None:
+        scan = self.scanner.enter()
+        if scan is None:  # typed by hand: only a scanner's burst signs anyone out here
+            self.message = "typed"
+            return
+        self.message = ""
+        self.state = "checking"
+        self.flow.sign_out(scan, done=self.show, failed=self.failed)
+
+    def show(self, result) -> None:
+        self.state = colour(result)
+        visit = result.visit
+        if result.ok and visit is not None and visit.known:
+            parts = [visit.visitor.get("name", ""), visit.visitor.get("company", "")]
+            if visit.signed_in_at and result.signed_out_at:
+                parts.append(duration_text(round((result.signed_out_at - visit.signed_in_at) / 60_000)))
+            self.detail = "   ·   ".join(p for p in parts if p)
+        else:
+            self.detail = "" if result.ok else refusal(result)
+        if self.sounds is not None:
+            self.sounds.play({"green": "ok", "amber": "amber", "red": "refused"}[self.state])
+        self.count_people()
+        self._back_to_ready_later()
+
+    def failed(self, error: Exception) -> None:
+        self.state = "red"
+        self.detail = say(error)
+        self._back_to_ready_later()
+
+    def _back_to_ready_later(self) -> None:
+        if self._ready is not None:
+            self._ready.cancel()
+        self._ready = Clock.schedule_once(lambda dt: self.ready(), VERDICT_SECONDS)
+
+    def ready(self) -> None:
+        self.state = "ready"
+        self.detail = ""
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.ready()
