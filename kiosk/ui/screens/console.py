@@ -56,6 +56,7 @@ class ConsoleScreen(KioskScreen):
     counts = DictProperty({tab: 0 for tab in TABS})
     rows = ListProperty([])
     selected = ObjectProperty(None, allownone=True)  # the Visit reception is looking at
+    selected_text = StringProperty("")
     entry = OptionProperty("", options=["", "signout", "complaint", "search"])
     notice = StringProperty("")
     printer_text = StringProperty("")
@@ -146,6 +147,16 @@ class ConsoleScreen(KioskScreen):
         if visit.state in ON_SITE_STATES and (badge is None or not badge.printed):
             return tr("badge not printed")
         return ""
+
+    def on_selected(self, *_):
+        visit = self.selected
+        if visit is None:
+            self.selected_text = ""
+            return
+        host = " ".join(filter(None, [visit.host.get("name", ""), visit.host.get("department", "")]))
+        lines = [visit.visitor.get("company", ""), "→ " + host if host else "", visit.visitor.get("purpose", ""),
+                 self.since(visit, self.flow.kiosk.clock()), self.flag(visit), *visit.complaints]
+        self.selected_text = "\n".join(filter(None, lines))
 
     def select(self, visit_id: str) -> None:
         self.selected = next((v for v in self.visits() if v.visit_id == visit_id), None)

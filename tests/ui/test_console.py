@@ -1,0 +1,162 @@
+"""The reception console under Xvfb: the PIN in front of it, a realistic day on screen (50
+visitors, mixed languages) in every language, a visitor signed in at another kiosk appearing
+after sync, each action on a visit, the log search, the roll call reaching the printer, and
+the printer's and sync's health shown plainly."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import pytest
+
+from kiosk.core import events as ev
+from kiosk.core.hosts import Host
+from kiosk.services import Kiosk
+from kiosk.settings import Settings
+from kiosk.ui.i18n import LANGUAGES, tr
+from kiosk.ui.launch import syncer_for
+from printer.device import PreviewPrinter
+from sync.client import SyncClient
+from sync.worker import Syncer
+from tests.server_fixtures import start_server
+from tests.ui.driver import PIN, SCREENSHOTS
+
+HOSTS = [Host("h1", "李四", "研发部"), Host("h2", "Alice Smith", "Sales"), Host("h3", "陳大文", "財務部"),
+         Host("h4", "王芳", "行政部")]
+NAMES = ["张伟", "王秀英", "Maria García", "李娜", "Tanaka Hiroshi", "刘洋", "陳志明", "John O'Brien", "赵敏",
+         "黃美玲", "Nguyễn Văn An", "孙丽", "周杰", "Émilie Dubois", "吴磊", "林淑芬", "Kim Min-jun", "郑爽"]
+COMPANIES = ["华为技术有限公司", "ACME Logistics", "", "台積電", "顺丰速运", "Siemens AG", "腾讯科技", "自由职业"]
+
+
+@pytest.fixture
+def reception(make_kiosk):
+    return make_kiosk(role="reception", device="desk-1")
+
+
+def unlock(d):
+    assert d.screen == "staff"
+    d.type_keys(PIN)
+    d.tap(tr("OK"))
+    d.wait_for(lambda: d.screen == "console" and d.current().queue is not None, what="the console")
+
+
+def a_busy_day(kiosk: Kiosk, count: int = 50, seed: int = 7) -> None:
+    rnd = random.Random(seed)
+    for n in range(count):
+        name = NAMES[n % len(NAMES)] + ("" if n < len(NAMES) else f" {n}")
+        visit = kiosk.check_in(name=name, company=rnd.choice(COMPANIES), host=rnd.choice(HOSTS),
+                               phone=f"1380000{n:04d}", purpose=rnd.choice(["会议", "面试", "Delivery", "維修"])).visit
+        fate = rnd.random()
+        if fate < 0.3:
+            kiosk.host_met(visit.visit_id)
+        elif fate < 0.4:
+            kiosk.log.record((ev.APPROVAL_REQUESTED, visit.visit_id, {"why": "contractor"}))
+        elif fate < 0.6:
+            kiosk.sign_out_by_hand(visit.visit_id, "left")
+
+
+def test_a_visitor_signed_in_at_another_kiosk_appears_after_sync(make_kiosk, drive, tmp_path):
+    server = start_server(f"sqlite:///{tmp_path / 'server.sqlite3'}")
+    try:
+        desk = make_kiosk(role="reception", device="desk-1")
+        desk = Kiosk.open(dataclasses.replace(desk.settings, server=server.url,
+                                              token=server.device("hq", "desk-1", "reception")), desk.printer_factory)
+        lobby = Kiosk.open(Settings(data_dir=str(tmp_path / "lobby"), site="hq", device="lobby-2"),
+                           PreviewPrinter(tmp_path / "lobby-paper"))
+        lobby_sync = Syncer(lobby, SyncClient(server.url, server.device("hq", "lobby-2")))
+        syncer = syncer_for(desk)
+        from kiosk.ui.app import KioskApp
+        from tests.ui.driver import Driver
+
+        d = Driver(KioskApp(desk, pin=PIN, syncer=syncer)).start()
+        try:
+            unlock(d)
+            assert d.current().counts["waiting"] == 0
+            lobby.check_in(name="远方来客", company="异地分公司", host=HOSTS[0])
+            lobby_sync.sync_once()
+            d.wait_for(lambda: d.current().counts["waiting"] == 1, timeout=30, what="the synced visitor")
+            d.pump(0.3)
+            assert any("远方来客" in text for text in d.texts())
+            d.current().sync_health()
+            assert d.current().sync_text == tr("Synced {n} s ago").format(
+                n=int(__import__("time").time() - syncer.status.last_success)), d.current().sync_text
+            assert not d.current().sync_alert
+        finally:
+            d.stop()
+    finally:
+        server.stop()
+
+
+def test_reception_acts_on_a_visit(drive, reception, virtual_printer):
+    visit = reception.check_in(name="张三", company="华为", host=HOSTS[0]).visit
+    virtual_printer.wait_for_jobs(1)
+    d = drive(reception)
+    unlock(d)
+    console = d.current()
+
+    def select():
+        d.wait_for(lambda: console.rows, what="rows")
+        d.tap(next(w for w in console.ids.list.walk() if getattr(w, "visit_id", "") == visit.visit_id))
+        assert console.selected is not None and console.selected.visit_id == visit.visit_id
+
+    select()
+    d.tap(tr("Reprint badge"))
+    d.wait_for(lambda: len(virtual_printer.jobs) == 2, what="the reprint")
+    d.wait_for(lambda: reception.log.visit(visit.visit_id).badges[0].revoked == "reprinted", what="the old badge revoked")
+    d.tap(tr("Host has met them"))
+    d.wait_for(lambda: reception.log.visit(visit.visit_id).state == "with_host", what="host met")
+    console.show_tab("with_host")
+    select()
+    d.tap(tr("Record a complaint"))
+    d.physical_keys("等候太久")
+    d.tap(tr("OK"))
+    d.wait_for(lambda: reception.log.visit(visit.visit_id).complaints == ("等候太久",), what="the complaint")
+    select()
+    d.tap(tr("Sign out by hand"))
+    d.app.flow.keyboard.mode = "latin"
+    d.physical_keys("left by the side door")
+    d.tap(tr("OK"))
+    d.wait_for(lambda: reception.log.visit(visit.visit_id).state == "signed_out", what="the sign-out")
+    signed_out = [e for e in reception.log.events(visit.visit_id) if e.kind == ev.SIGNED_OUT]
+    assert signed_out[0].data == {"by": "manual", "note": "left by the side door"}
+    d.wait_for(lambda: console.counts["left"] == 1, what="the queue to refresh")
+
+
+def test_search_roll_call_and_printer_health(drive, reception, virtual_printer):
+    a_busy_day(reception, 12)
+    jobs = len(virtual_printer.wait_for_jobs(12))
+    virtual_printer.mode = "paper-out"
+    d = drive(reception)
+    unlock(d)
+    console = d.current()
+    d.wait_for(lambda: console.printer_alert, what="the paper-out alert")
+    assert tr("OUT OF PAPER") in console.printer_text
+    virtual_printer.mode = "ready"
+    d.tap(tr("Search"))
+    d.physical_keys("0003")
+    d.tap(tr("OK"))
+    d.wait_for(lambda: console.tab == "search", what="search results")
+    assert [r["title"].split()[0] for r in console.rows] == [NAMES[3]]
+    d.tap(tr("Roll call"))
+    d.wait_for(lambda: console.tab == "roll_call", what="the roll call")
+    assert console.counts["roll_call"] == len(reception.in_building())
+    assert len(virtual_printer.wait_for_jobs(jobs + 1)) > jobs  # the list reached the printer
+    assert tr("Roll call: {n} in the building; list printed.").format(n=console.counts["roll_call"]) == console.notice
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_screenshots_of_a_realistic_day(drive, reception, lang):
+    a_busy_day(reception, 50)
+    d = drive(reception)
+    d.app.flow.set_language(lang)
+    unlock(d)
+    console = d.current()
+    for tab in ("waiting", "approval", "with_host", "left"):
+        console.show_tab(tab)
+        if console.rows:
+            console.select(console.rows[0]["visit_id"])
+        d.pump(0.2)
+        d.screenshot(SCREENSHOTS / f"console-{tab}-{lang}.png")
+    assert sum(console.counts[t] for t in ("waiting", "approval", "with_host", "left")) == 50
+    d.app.flow.set_language("zh_CN")
