@@ -90,6 +90,12 @@ def _pin(value: str) -> str:
     return value
 
 
+def _device_path(value: str) -> str:
+    if value and not value.startswith("/dev/"):
+        raise ValueError("a device under /dev/input (e.g. /dev/input/by-id/...-event-kbd), or empty")
+    return value
+
+
 def _url_or_empty(value: str) -> str:
     if value and not re.match(r"^https?://[^\s/]+", value):
         raise ValueError("an http:// or https:// URL, or empty for stand-alone")
@@ -125,6 +131,8 @@ class Settings:
     badge_valid_hours: int = _setting(12, _hours, "how long a badge stays valid")
     auto_signout_at: str = _setting("", _time_of_day, "HH:MM when visitors still on site are signed out")
     idle_seconds: int = _setting(45, _idle_seconds, "touchscreen: seconds without a touch before the form is wiped")
+    scanner: str = _setting("", _device_path, "touchscreen: a USB scanner read exclusively through evdev "
+                            "(empty: scanners type into the window like a keyboard)")
     staff_pin: str = _setting("", _pin, "touchscreen: the staff PIN (empty: chosen at first start, kept in DATA_DIR)")
 
     def __post_init__(self):

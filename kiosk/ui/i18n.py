@@ -15,8 +15,9 @@ from pathlib import Path
 import polib
 from kivy.event import Observable
 
+from kiosk.settings import LANGUAGES
+
 LOCALE_DIR = Path(__file__).with_name("locale")
-LANGUAGES = ("zh_CN", "zh_TW", "en")
 
 
 def load_catalog(lang: str) -> dict[str, str]:

@@ -170,3 +170,16 @@ def test_staff_reach_their_menu_only_with_the_corner_taps_and_the_pin(drive):
     assert d.current().unlocked and tr("Quit the kiosk") in d.texts()
     d.tap(tr("Back to the kiosk"))
     assert d.screen == "welcome"
+
+
+def test_a_badge_from_the_evdev_scanner_at_the_welcome_screen_signs_out(drive, make_kiosk):
+    from kiosk.ui.evdev_scanner import decode
+    from tests.test_evdev_scanner import typed
+
+    kiosk = make_kiosk()
+    badge = kiosk.check_in(name="张三", host=HOSTS[0]).badge
+    d = drive(kiosk)
+    assert d.screen == "welcome"
+    decode(typed(badge), d.current().scanned)  # what the reader thread hands over, via Clock
+    d.wait_for(lambda: d.screen == "goodbye", what="the verdict")
+    assert d.current().ok

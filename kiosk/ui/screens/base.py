@@ -78,6 +78,9 @@ class KioskScreen(Screen):
         if submit is not None:
             submit()
 
+    def scanned(self, text: str) -> None:
+        """A scan from a scanner read through evdev: ignored where nothing is scanned."""
+
     def wipe(self) -> None:
         """Forget whatever this screen shows of the visitor."""
         self.message = ""

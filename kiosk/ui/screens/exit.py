@@ -61,6 +61,9 @@ class ExitScreen(KioskScreen):
         if scan is None:  # typed by hand: only a scanner's burst signs anyone out here
             self.message = "typed"
             return
+        self.scanned(scan)
+
+    def scanned(self, scan: str) -> None:
         self.message = ""
         self.state = "checking"
         self.flow.sign_out(scan, done=self.show, failed=self.failed)

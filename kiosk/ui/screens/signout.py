@@ -26,6 +26,10 @@ class SignOutScreen(KioskScreen):
         self.checking = True
         self.flow.sign_out(text)
 
+    def scanned(self, text: str) -> None:
+        self.ids.field.text = text
+        self.submit()
+
     def on_leave(self, *_):
         self.checking = False
 

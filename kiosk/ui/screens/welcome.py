@@ -42,5 +42,10 @@ class WelcomeScreen(KioskScreen):
         if self._ticker is not None:
             self._ticker.cancel()
 
+    def scanned(self, text: str) -> None:
+        """A badge held to the scanner at the welcome screen: the visitor is leaving."""
+        self.flow.go("signout")
+        self.flow.screen("signout").scanned(text)
+
     def tick(self, *_):
         self.clock_text = format_clock(datetime.now(), tr.lang)
