@@ -31,12 +31,16 @@ PROMPT_SECONDS = 15  # the "still there?" prompt shows this long before the form
 # Screens that wipe themselves or hold nothing of a visitor.
 _NO_IDLE = {"welcome", "printing", "done", "goodbye", "exit", "console"}
 HOMES = {"visitor": "welcome", "exit": "exit", "reception": "staff"}  # reception starts locked
-_ESCAPE = 27
+_ESCAPE, _BACKSPACE, _ENTER, _KEYPAD_ENTER = 27, 8, 13, 271
 
 
 class KioskRoot(FloatLayout):
     idle_left = NumericProperty(0)  # seconds until the wipe, while the prompt shows
     __events__ = ("on_activity",)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.keyboard: OnScreenKeyboard | None = None
 
     def on_touch_down(self, touch):
         self.dispatch("on_activity")  # the root is the one widget that sees every touch
@@ -44,10 +48,6 @@ class KioskRoot(FloatLayout):
 
     def on_activity(self):
         pass
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.keyboard: OnScreenKeyboard | None = None
 
     def make_keyboard(self) -> OnScreenKeyboard:
         """The shared keyboard, built when a screen first needs it (not for the welcome screen)."""
@@ -161,10 +161,10 @@ class KioskApp(App):
         screen = self.manager.current_screen
         if key == _ESCAPE:
             return self.lockdown
-        if key == 8:
+        if key == _BACKSPACE:
             screen.key_backspace()
             return True
-        if key in (13, 271):  # Enter, keypad Enter: a scanner ends every scan with one
+        if key in (_ENTER, _KEYPAD_ENTER):  # a keyboard-wedge scanner ends every scan with one
             screen.key_enter()
             return True
         return False
