@@ -96,6 +96,13 @@ def _device_path(value: str) -> str:
     return value
 
 
+def _camera_index(value: Any) -> str:
+    text = str(value)
+    if text and not text.isdigit():
+        raise ValueError("a camera index (0 for the first camera), or empty")
+    return text
+
+
 def _url_or_empty(value: str) -> str:
     if value and not re.match(r"^https?://[^\s/]+", value):
         raise ValueError("an http:// or https:// URL, or empty for stand-alone")
@@ -133,6 +140,8 @@ class Settings:
     idle_seconds: int = _setting(45, _idle_seconds, "touchscreen: seconds without a touch before the form is wiped")
     scanner: str = _setting("", _device_path, "touchscreen: a USB scanner read exclusively through evdev "
                             "(empty: scanners type into the window like a keyboard)")
+    camera: str = _setting("", _camera_index, "touchscreen: scan badges with this camera (0 is the first), "
+                           "or empty for none")
     staff_pin: str = _setting("", _pin, "touchscreen: the staff PIN (empty: chosen at first start, kept in DATA_DIR)")
 
     def __post_init__(self):

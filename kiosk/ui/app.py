@@ -21,6 +21,7 @@ from kiosk.services import Kiosk
 from kiosk.ui import theme as T
 from kiosk.ui.flow import Flow
 from kiosk.ui.fonts import register_fonts
+from kiosk.ui.camera_scanner import start_camera
 from kiosk.ui.evdev_scanner import start_reader
 from kiosk.ui.keyboard import OnScreenKeyboard
 from kiosk.ui.sounds import Sounds
@@ -135,9 +136,11 @@ class KioskApp(App):
         self._idle_check = Clock.schedule_interval(self._check_idle, 0.5)
         if self.syncer is not None:
             self.syncer.start()
-        if self.kiosk.settings.scanner:
-            start_reader(self.kiosk.settings.scanner,
-                         lambda scan: Clock.schedule_once(lambda dt: self.manager.current_screen.scanned(scan)))
+        settings = self.kiosk.settings
+        if settings.scanner:
+            start_reader(settings.scanner, self._scanned_elsewhere)
+        if settings.camera:
+            start_camera(int(settings.camera), self._scanned_elsewhere)
         # A printer that cannot be opened only means no warm-up; printing will say what is wrong.
         self.flow.run_io(self.kiosk.warm_up, lambda _: None, lambda _: None)
 
@@ -168,6 +171,10 @@ class KioskApp(App):
             screen.key_enter()
             return True
         return False
+
+    def _scanned_elsewhere(self, scan: str) -> None:
+        """A scan from the evdev scanner's or the camera's thread, handed to the screen."""
+        Clock.schedule_once(lambda dt: self.manager.current_screen.scanned(scan))
 
     def _on_textinput(self, window, text):
         self.touched()
