@@ -367,9 +367,12 @@ class Kiosk:
 
     def search(self, text: str, since_ms: int | None = None, until_ms: int | None = None,
                limit: int = 200) -> list[Visit]:
-        """The log by name, company, host, or the last digits of a phone number (3 or more)."""
+        """The log by name, company, host, or the last digits of a phone number (3 or more),
+        newest first; with a time range and no text, every visit signed in within it."""
         text = " ".join(clean_text(text, "search", 64).split())
-        return self.log.search(text, since_ms, until_ms, limit) if text else []
+        if not text and since_ms is None and until_ms is None:
+            return []
+        return self.log.search(text, since_ms, until_ms, limit)
 
     def keyring(self) -> KeyRing:
         if self._keyring is None:  # read once: the exit post checks it on every scan

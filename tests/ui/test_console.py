@@ -160,3 +160,33 @@ def test_screenshots_of_a_realistic_day(drive, reception, lang):
         d.screenshot(SCREENSHOTS / f"console-{tab}-{lang}.png")
     assert sum(console.counts[t] for t in ("waiting", "approval", "with_host", "left")) == 50
     d.app.flow.set_language("zh_CN")
+
+
+def test_search_text_names_a_day_in_any_common_form():
+    from datetime import datetime
+
+    from kiosk.ui.screens.console import search_terms
+
+    now = datetime(2026, 12, 1, 15, 0).astimezone()
+    day = int(datetime(2026, 11, 30).astimezone().timestamp() * 1000)
+    assert search_terms("张 2026-11-30", now) == ("张", day, day + 86_400_000)
+    assert search_terms("11/30 华为", now) == ("华为", day, day + 86_400_000)
+    assert search_terms("13-45", now) == ("13-45", None, None)  # no 13th month: just text
+    assert search_terms("5678", now) == ("5678", None, None)
+
+
+def test_the_end_of_day_signs_out_who_is_left_and_tells_reception(drive, make_kiosk):
+    from datetime import datetime, timedelta
+
+    cutoff = (datetime.now() - timedelta(minutes=1)).strftime("%H:%M")
+    settings = make_kiosk(role="reception", device="desk-1", auto_signout_at=cutoff).settings
+    earlier = Kiosk.open(settings, PreviewPrinter(settings.data_path / "paper"),
+                         clock=lambda: int(datetime.now().timestamp() * 1000) - 2 * 3_600_000)
+    stayed = earlier.check_in(name="加班的访客", host=HOSTS[0]).visit  # two hours ago, before the cut-off
+    desk = Kiosk.open(settings, PreviewPrinter(settings.data_path / "paper"))
+    d = drive(desk)
+    unlock(d)
+    d.current().end_of_day()
+    d.wait_for(lambda: desk.log.visit(stayed.visit_id).state == "signed_out", what="the automatic sign-out")
+    d.wait_for(lambda: "加班的访客" in d.current().notice, what="the summary for reception")
+    assert desk.log.visit(stayed.visit_id).signed_out_by == "auto"

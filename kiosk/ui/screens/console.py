@@ -6,7 +6,7 @@ and write goes through the kiosk's services off the UI thread; the list is a Rec
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, DictProperty, ListProperty, ObjectProperty, OptionProperty, StringProperty
@@ -31,10 +31,30 @@ PRINTER_STATES = {Status.READY: N_("ready"), Status.PAPER_LOW: N_("paper is runn
                   Status.UNKNOWN: N_("status unknown")}
 ENTRY_PROMPTS = {"signout": N_("Why is this visitor signed out by hand?"),
                  "complaint": N_("What is the complaint?"),
-                 "search": N_("Search by name, company, host or the last digits of a phone")}
+                 "search": N_("Search by name, company, host, last digits of a phone, or a date (12-01)")}
 
 
 load_kv(__file__)
+
+
+def search_terms(text: str, now: datetime) -> tuple[str, int | None, int | None]:
+    """Reception's search text split into words and a day: "张 2026-11-30", "11-30 华为" or just
+    "12-01" searches that day (this year's, when the year is left out)."""
+    words, since, until = [], None, None
+    for word in text.split():
+        parts = word.replace("/", "-").split("-")
+        if len(parts) in (2, 3) and all(p.isdigit() for p in parts):
+            year, month, day = ([now.year] + [int(p) for p in parts])[-3:]
+            try:
+                start = now.replace(year=year, month=month, day=day, hour=0, minute=0, second=0, microsecond=0)
+            except ValueError:
+                words.append(word)
+                continue
+            since = int(start.timestamp() * 1000)
+            until = int((start + timedelta(days=1)).timestamp() * 1000)
+        else:
+            words.append(word)
+    return " ".join(words), since, until
 
 
 class ConsoleRow(ButtonBehavior, BoxLayout):
@@ -213,7 +233,8 @@ class ConsoleScreen(KioskScreen):
         text, entry, visit = self.ids.field.text, self.entry, self.selected
         kiosk = self.flow.kiosk
         if entry == "search":
-            self.flow.run_io(lambda: kiosk.search(text), self._found, self._failed)
+            words, since, until = search_terms(text, datetime.now().astimezone())
+            self.flow.run_io(lambda: kiosk.search(words, since, until), self._found, self._failed)
         elif entry in ("signout", "complaint") and visit is not None:
             work = (lambda: kiosk.sign_out_by_hand(visit.visit_id, text)) if entry == "signout" else \
                 (lambda: kiosk.complain(visit.visit_id, text))
