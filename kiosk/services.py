@@ -393,6 +393,9 @@ class Kiosk:
         """Everyone physically here: on site, and those still waiting in the lobby for approval."""
         return self.log.visits_in(ON_SITE_STATES | {AWAITING_APPROVAL})
 
+    def count_in_building(self) -> int:
+        return self.log.count_in(ON_SITE_STATES | {AWAITING_APPROVAL})
+
     def print_roll_call(self, visits: list[Visit]) -> None:
         """Print the evacuation list from this device's own log, so it works with the network
         down; the caller shows the same list on screen whether or not the printer works."""

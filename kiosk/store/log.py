@@ -143,6 +143,10 @@ class EventLog:
             {"like": like, "digits": text if text.isdigit() and len(text) >= 3 else "", "since": since_ms or 0, "until": until_ms or 2**62, "limit": limit})
         return [visit_from_json(doc) for (doc,) in rows]
 
+    def count_in(self, states: Iterable[str]) -> int:
+        states = sorted(states)
+        return self.db.read(f"SELECT COUNT(*) FROM visits WHERE state IN ({','.join('?' * len(states))})", states)[0][0]
+
     def on_site(self) -> list[Visit]:
         return self.visits_in(ON_SITE_STATES)
 

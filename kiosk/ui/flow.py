@@ -4,7 +4,6 @@ through ``Clock``, so the screen never waits on the disk, the printer or the net
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +53,7 @@ class Flow:
         self.last_check_out: CheckOut | None = None
         self.known_visitor: dict | None = None  # a returning visitor, until confirmed or declined
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
-        self._busy = threading.Event()
+        self._pending = 0  # service calls not yet answered (counted on the UI thread only)
         self._closed = False
 
     # -- navigation -------------------------------------------------------------------------
@@ -143,7 +142,7 @@ class Flow:
     @property
     def busy(self) -> bool:
         """True while a service call is running: the idle timer must not wipe a half-done print."""
-        return self._busy.is_set()
+        return self._pending > 0
 
     # -- services, off the UI thread --------------------------------------------------------
 
@@ -159,11 +158,11 @@ class Flow:
 
         if self._closed:  # the app is stopping: nothing new is started
             return
-        self._busy.set()
+        self._pending += 1
         self._io.submit(job)
 
     def _finish(self, callback: Callable[[Any], None], value: Any) -> None:
-        self._busy.clear()
+        self._pending -= 1
         callback(value)
 
     def submit(self) -> None:

@@ -53,7 +53,7 @@ def post(make_kiosk):
 
 def scan(d, text):
     d.physical_keys(text, enter=True)
-    d.wait_for(lambda: d.current().state not in ("ready", "checking"), what="a verdict")
+    d.wait_for(lambda: d.current().state != "ready" and not d.app.flow.busy, what="a verdict, recorded")
 
 
 def test_every_verdict_by_scanner_with_its_colour_sound_and_log_entry(drive, post, tmp_path):
