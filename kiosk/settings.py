@@ -135,6 +135,7 @@ class Settings:
     role: str = _setting("visitor", _choice(ROLES), "visitor, reception or exit")
     language: str = _setting("zh_CN", _choice(LANGUAGES), "default language: zh_CN, zh_TW or en")
     organisation: str = _setting("", _text, "the company shown on badges")
+    logo: str = _setting("", _text, "touchscreen: the company logo (PNG or JPEG) on the welcome screen")
     badge_valid_hours: int = _setting(12, _hours, "how long a badge stays valid")
     auto_signout_at: str = _setting("", _time_of_day, "HH:MM when visitors still on site are signed out")
     idle_seconds: int = _setting(45, _idle_seconds, "touchscreen: seconds without a touch before the form is wiped")

@@ -101,7 +101,8 @@ class KioskApp(App):
         """How to build each screen on its first visit: (module, class, arguments). A screen's
         module and .kv are loaded then too, so the welcome screen shows sooner."""
         settings = self.kiosk.settings
-        screens = {"welcome": ("welcome", "WelcomeScreen", {"organisation": settings.organisation}),
+        screens = {"welcome": ("welcome", "WelcomeScreen", {"organisation": settings.organisation,
+                                                            "logo": settings.logo}),
                    "phone": ("entry", "EntryScreen", {"field_name": "phone"}),
                    "returning": ("returning", "ReturningScreen", {}),
                    "name": ("entry", "EntryScreen", {"field_name": "name"}),

@@ -63,7 +63,8 @@ def make_kiosk(tmp_path, virtual_printer):
     def make(**overrides) -> Kiosk:
         url = f"network://127.0.0.1:{virtual_printer.port}?profile=TM-T20II&timeout=10"
         settings = Settings(**{"data_dir": str(tmp_path / "data"), "site": "hq", "device": "lobby-1",
-                               "printer": url, "organisation": "星河科技 Galaxy Tech", **overrides})
+                               "printer": url, "organisation": "星河科技 Galaxy Tech",
+                               "logo": str(Path(__file__).with_name("logo.png")), **overrides})
         return Kiosk.open(settings, lambda: open_printer(settings.printer_url))
 
     return make

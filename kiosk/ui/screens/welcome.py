@@ -27,6 +27,7 @@ def format_clock(now: datetime, lang: str) -> str:
 
 class WelcomeScreen(KioskScreen):
     organisation = StringProperty("")
+    logo = StringProperty("")  # a file; a missing or unreadable one shows nothing
     clock_text = StringProperty("")
 
     def __init__(self, **kwargs):
