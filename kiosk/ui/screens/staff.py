@@ -3,10 +3,8 @@ Five wrong PINs lock the pad for a minute."""
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
-from pathlib import Path
 
 from kivy.properties import BooleanProperty
 
@@ -15,25 +13,8 @@ from kiosk.ui.screens.base import KioskScreen, load_kv
 
 load_kv(__file__)
 
-PIN_FILE = "staff-pin"
 MAX_TRIES = 5
 LOCKED_SECONDS = 60
-
-
-def staff_pin(configured: str, data_dir: Path) -> tuple[str, bool]:
-    """The staff PIN and whether it was just made up: the configured one, else one chosen at
-    first start and kept (readable by the kiosk's user only) in the data directory."""
-    if configured:
-        return configured, False
-    path = data_dir / PIN_FILE
-    if path.is_file():
-        return path.read_text().strip(), False
-    pin = f"{secrets.randbelow(10**6):06d}"
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(pin + "\n")
-    return pin, True
 
 
 class StaffScreen(KioskScreen):
