@@ -72,9 +72,9 @@ class ExitScreen(KioskScreen):
         except Exception as exc:  # noqa: BLE001 - the log could not be read: say so, in red
             self.failed(exc)
             return
-        self.show(decision)
-        if decision.ok:
+        if decision.ok:  # queued first: the head count that show() asks for can wait
             self.flow.sign_out(scan, done=self._recorded, failed=self.failed)
+        self.show(decision)
 
     def _recorded(self, result) -> None:
         """The sign-out is on disk and the time on site known; or another post was first, and
