@@ -29,8 +29,9 @@ from kiosk.ui.sounds import Sounds
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 PROMPT_SECONDS = 15  # the "still there?" prompt shows this long before the form is wiped
-# Screens that wipe themselves or hold nothing of a visitor.
-_NO_IDLE = {"welcome", "printing", "done", "goodbye", "exit", "console"}
+CONSOLE_LOCK_SECONDS = 300  # an unattended reception console locks itself
+# Screens that wipe themselves or hold nothing of a visitor (printing is covered while busy).
+_NO_IDLE = {"welcome", "done", "goodbye", "exit"}
 HOMES = {"visitor": "welcome", "exit": "exit", "reception": "staff"}  # reception starts locked
 _ESCAPE, _BACKSPACE, _ENTER, _KEYPAD_ENTER = 27, 8, 13, 271
 
@@ -44,7 +45,10 @@ class KioskRoot(FloatLayout):
         self.keyboard: OnScreenKeyboard | None = None
 
     def on_touch_down(self, touch):
+        prompting = bool(self.idle_left)
         self.dispatch("on_activity")  # the root is the one widget that sees every touch
+        if prompting:  # a tap on "still there?" answers it and presses nothing underneath
+            return True
         return super().on_touch_down(touch)
 
     def on_activity(self):
@@ -68,6 +72,7 @@ class KioskRoot(FloatLayout):
 
 class KioskApp(App):
     title = "Visitor kiosk"
+    use_kivy_settings = False
 
     def __init__(self, kiosk: Kiosk, *, pin: str, lockdown: bool = True, syncer=None,
                  monotonic: Callable[[], float] = time.monotonic, **kwargs):
@@ -157,6 +162,9 @@ class KioskApp(App):
 
     # -- lockdown ---------------------------------------------------------------------------
 
+    def open_settings(self, *largs):
+        return False  # Kivy opens its settings panel on F1: not on a kiosk
+
     def _on_request_close(self, *args, **kwargs):
         return self.lockdown  # True refuses: only the staff menu quits a locked-down kiosk
 
@@ -188,6 +196,10 @@ class KioskApp(App):
         self.root.idle_left = 0
 
     def _check_idle(self, dt) -> None:
+        if self.manager.current == "console":
+            if self.monotonic() - self.last_touch > CONSOLE_LOCK_SECONDS:
+                self.flow.go("staff")
+            return
         if self.manager.current in _NO_IDLE or self.flow.busy:
             self.last_touch = self.monotonic()
             self.root.idle_left = 0

@@ -9,6 +9,7 @@ Python, driven in the tests by the same events a device delivers."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Callable, Iterable
 
 # Linux input event codes (linux/input-event-codes.h): a stable kernel ABI.
@@ -49,13 +50,24 @@ def decode(events: Iterable[tuple[int, int, int]], on_scan: Callable[[str], None
             on_scan(scan)
 
 
-def start_reader(path: str, on_scan: Callable[[str], None]) -> threading.Thread:
-    """Read the scanner at ``path`` on a thread of its own, grabbed so no one else sees it."""
-    import evdev  # Linux only: pip install 'visitor-kiosk[scanner]'
+def start_reader(path: str, on_scan: Callable[[str], None], retry: float = 2.0) -> threading.Thread:
+    """Read the scanner at ``path`` on a thread of its own, grabbed so no one else sees it. A
+    scanner that is missing or unplugged is looked for again every ``retry`` seconds: the
+    kiosk keeps running, and scans work again as soon as it is back."""
+    def read_forever() -> None:
+        import logging
 
-    device = evdev.InputDevice(path)
-    device.grab()
-    events = ((e.type, e.code, e.value) for e in device.read_loop())
-    thread = threading.Thread(target=decode, args=(events, on_scan), name="scanner", daemon=True)
+        while True:
+            try:
+                import evdev  # Linux only: pip install 'visitor-kiosk[scanner]'
+
+                device = evdev.InputDevice(path)
+                device.grab()
+                decode(((e.type, e.code, e.value) for e in device.read_loop()), on_scan)
+            except Exception as exc:  # noqa: BLE001 - unplugged, missing, no permission, no evdev
+                logging.getLogger("kiosk").warning("scanner %s: %s; trying again", path, exc)
+            time.sleep(retry)
+
+    thread = threading.Thread(target=read_forever, name="scanner", daemon=True)
     thread.start()
     return thread

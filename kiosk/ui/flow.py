@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kivy.clock import Clock
+from kivy.logger import Logger
 
 from kiosk.services import CheckIn, CheckOut, Kiosk, print_test_page
 from kiosk.ui.form import VisitForm
@@ -54,6 +55,7 @@ class Flow:
         self.known_visitor: dict | None = None  # a returning visitor, until confirmed or declined
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
         self._pending = 0  # service calls not yet answered (counted on the UI thread only)
+        self.generation = 0  # one more at every wipe: answers for an earlier visit are dropped
         self._closed = False
 
     # -- navigation -------------------------------------------------------------------------
@@ -127,6 +129,7 @@ class Flow:
         self.go(self.home)
 
     def wipe(self) -> None:
+        self.generation += 1
         self.form = VisitForm(lang=tr.lang)
         self.known_visitor = None
         for screen in self.manager.screens:
@@ -148,22 +151,30 @@ class Flow:
 
     def run_io(self, work: Callable[[], Any], done: Callable[[Any], None],
                failed: Callable[[Exception], None]) -> None:
+        """Run ``work`` on the worker; ``done`` or ``failed`` gets its outcome on the UI thread,
+        unless the visit it was for has been wiped since (cancel, idle, next visitor): an answer
+        must never bring a previous visitor's details back on screen."""
         def job():
             try:
-                result = work()
+                outcome, callback = work(), done
             except Exception as exc:  # noqa: BLE001 - handed to the screen, which says what happened
-                Clock.schedule_once(lambda dt: self._finish(failed, exc))
-            else:
-                Clock.schedule_once(lambda dt: self._finish(done, result))
+                outcome, callback = exc, failed
+            Clock.schedule_once(lambda dt: self._finish(callback, outcome, generation))
 
         if self._closed:  # the app is stopping: nothing new is started
             return
+        generation = self.generation
         self._pending += 1
         self._io.submit(job)
 
-    def _finish(self, callback: Callable[[Any], None], value: Any) -> None:
+    def _finish(self, callback: Callable[[Any], None], value: Any, generation: int) -> None:
         self._pending -= 1
-        callback(value)
+        if generation != self.generation:
+            return
+        try:
+            callback(value)
+        except Exception:  # noqa: BLE001 - a screen's mistake must not take the kiosk down
+            Logger.exception("kiosk: a screen failed to take a result")
 
     def submit(self) -> None:
         """Sign the visitor in and print the badge: the printing screen shows progress."""

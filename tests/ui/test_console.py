@@ -190,3 +190,25 @@ def test_the_end_of_day_signs_out_who_is_left_and_tells_reception(drive, make_ki
     d.wait_for(lambda: desk.log.visit(stayed.visit_id).state == "signed_out", what="the automatic sign-out")
     d.wait_for(lambda: "加班的访客" in d.current().notice, what="the summary for reception")
     assert desk.log.visit(stayed.visit_id).signed_out_by == "auto"
+
+
+def test_an_unattended_console_locks_itself_and_bad_input_is_said(make_kiosk):
+    from kiosk.ui.app import CONSOLE_LOCK_SECONDS, KioskApp
+    from tests.ui.driver import Driver
+
+    now = [1000.0]
+    desk = make_kiosk(role="reception", device="desk-1")
+    desk.check_in(name="张三", host=HOSTS[0])
+    d = Driver(KioskApp(desk, pin=PIN, monotonic=lambda: now[0])).start()
+    try:
+        unlock(d)
+        console = d.current()
+        console.select(console.rows[0]["visit_id"])
+        d.tap(tr("Record a complaint"))
+        d.tap(tr("OK"))  # nothing typed: a complaint needs words
+        d.wait_for(lambda: console.notice == tr("Please fill this in."), what="the refusal")
+        now[0] += CONSOLE_LOCK_SECONDS + 1
+        d.pump(0.7)
+        assert d.screen == "staff" and not d.current().unlocked
+    finally:
+        d.stop()

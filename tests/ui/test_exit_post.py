@@ -145,3 +145,24 @@ def test_staff_look_up_an_unreadable_badge_by_number_behind_the_pin(drive, post,
     d.tap(tr("Sign out") + "  ›")
     d.wait_for(lambda: d.screen == "exit" and d.current().state == "green", what="the verdict")
     assert post.log.visit(result.visit.visit_id).signed_out_by == "number"
+
+
+def test_a_late_write_never_puts_the_previous_visitor_back_on_screen(drive, post, tmp_path):
+    import time
+
+    kiosk = lobby(tmp_path, "lobby-1")
+    trust(post, kiosk)
+    first = kiosk.check_in(name="甲先生", host=LISI)
+    second = kiosk.check_in(name="乙女士", host=LISI)
+    for result in (first, second):
+        sync(post, kiosk, result.visit.visit_id)
+    d = drive(post)
+    d.app.flow.run_io(lambda: time.sleep(0.5), lambda _: None, lambda _: None)  # writes queue up
+    d.physical_keys(first.badge, enter=True)
+    d.physical_keys(first.badge, enter=True)  # the scanner read it twice
+    d.physical_keys(second.badge, enter=True)
+    d.wait_for(lambda: not d.app.flow.busy, what="the writes")
+    screen = d.current()
+    assert screen.state == "green" and "乙女士" in screen.detail and "甲先生" not in screen.detail
+    assert post.log.visit(first.visit.visit_id).state == "signed_out"
+    assert post.log.visit(second.visit.visit_id).state == "signed_out"

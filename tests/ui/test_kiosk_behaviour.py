@@ -183,3 +183,59 @@ def test_a_badge_from_the_evdev_scanner_at_the_welcome_screen_signs_out(drive, m
     decode(typed(badge), d.current().scanned)  # what the reader thread hands over, via Clock
     d.wait_for(lambda: d.screen == "goodbye", what="the verdict")
     assert d.current().ok
+
+
+def test_an_answer_that_arrives_after_cancel_brings_nothing_back(drive, make_kiosk):
+    import time
+
+    kiosk = make_kiosk()
+    kiosk.check_in(name="王秘密", company="机密公司", phone="13912345678", host=HOSTS[0])
+    d = drive(kiosk)
+    d.tap(tr("Sign in"))
+    d.type_keys("13912345678")
+    d.app.flow.run_io(lambda: time.sleep(0.8), lambda _: None, lambda _: None)  # the worker is busy
+    d.tap(next_button(d))
+    d.tap(tr("Cancel"))
+    d.pump(1.5)
+    assert d.screen == "welcome" and d.app.flow.known_visitor is None
+    assert not any("王" in text for text in d.texts())
+
+
+def test_a_failed_service_call_is_said_and_the_kiosk_keeps_running(drive, make_kiosk):
+    kiosk = make_kiosk()
+    kiosk.import_hosts([Host("h-x", "李四", "研发部")])
+    d = drive(kiosk)
+    form = d.app.flow.form
+    form.name, form.phone, form.host = "张三", "13800000000", Host("h-bad", "𠀀", "")  # a host the badge cannot print
+    d.app.flow.go("review")
+    d.pump(0.2)
+    d.tap(tr("Confirm and print my badge"))
+    d.wait_for(lambda: d.screen == "printing" and d.current().state == "not_signed_in", what="the refusal")
+    assert tr("Some characters cannot be printed on the badge; please use others.") in d.texts()
+    assert kiosk.on_site() == [] and not d.app.flow.busy
+
+
+def test_a_tap_on_the_still_there_prompt_presses_nothing_under_it(drive, make_kiosk):
+    from kiosk.ui.app import KioskApp
+    from tests.ui.driver import Driver
+
+    clock = FakeClock()
+    d = Driver(KioskApp(make_kiosk(), pin=PIN, monotonic=clock)).start()
+    try:
+        d.tap(tr("Sign in"))
+        d.type_keys("13800000000")
+        button = next_button(d)
+        clock.now += 35
+        d.pump(0.7)
+        assert d.app.root.idle_left > 0
+        d.tap(button)  # where "Next" is, under the prompt
+        assert d.screen == "phone" and d.app.root.idle_left == 0
+    finally:
+        d.stop()
+
+
+def test_f1_does_not_open_kivys_settings_on_a_locked_kiosk(drive):
+    d = drive()
+    Window.dispatch("on_keyboard", 282, 58, None, [])  # F1
+    d.pump(0.3)
+    assert [type(w).__name__ for w in Window.children] == ["KioskRoot"]

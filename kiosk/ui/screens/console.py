@@ -15,6 +15,7 @@ from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.core.tokens import badge_number
 from kiosk.core.visits import AWAITING_APPROVAL, ON_SITE_STATES, WAITING
+from kiosk.errors import ValidationError
 from kiosk.services import end_of_day_cutoff
 from kiosk.ui.i18n import N_, tr
 from kiosk.ui.screens.base import KioskScreen, load_kv, say
@@ -141,7 +142,7 @@ class ConsoleScreen(KioskScreen):
         now = self.flow.kiosk.clock()
         chosen = self.selected.visit_id if self.selected is not None else ""
         self.rows = [self._row(v, now, chosen) for v in self.visits()]
-        if chosen:
+        if chosen and not self.entry:  # a reason being typed keeps its visit, wherever it moved
             self.selected = next((v for v in self.visits() if v.visit_id == chosen), None)
 
     def _row(self, visit, now: int, chosen: str) -> dict:
@@ -214,7 +215,7 @@ class ConsoleScreen(KioskScreen):
         self.refresh()
 
     def _failed(self, error: Exception) -> None:
-        self.notice = str(error) if not hasattr(error, "code") else say(error)
+        self.notice = say(error) if isinstance(error, ValidationError) else str(error)
 
     # -- typed answers: a reason, a complaint, a search --------------------------------------
 

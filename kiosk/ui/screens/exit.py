@@ -28,6 +28,8 @@ class ExitScreen(KioskScreen):
         super().__init__(**kwargs)
         self.scanner = ScanDetector()
         self.sounds = sounds
+        self._writing: set[str] = set()  # visits whose sign-out is being written
+        self._shown = ""  # the visit whose verdict is on screen
         self._ready = None
         self._counter = None
 
@@ -72,14 +74,21 @@ class ExitScreen(KioskScreen):
         except Exception as exc:  # noqa: BLE001 - the log could not be read: say so, in red
             self.failed(exc)
             return
+        visit_id = decision.claims.visit_id if decision.claims else ""
+        if decision.ok and visit_id in self._writing:  # the same badge read twice in a moment
+            return
         if decision.ok:  # queued first: the head count that show() asks for can wait
-            self.flow.sign_out(scan, done=self._recorded, failed=self.failed)
+            self._writing.add(visit_id)
+            self.flow.sign_out(scan, done=self._recorded, failed=lambda exc: self._not_recorded(visit_id, exc))
+        self._shown = visit_id
         self.show(decision)
 
     def _recorded(self, result) -> None:
-        """The sign-out is on disk and the time on site known; or another post was first, and
-        the screen turns red with a sound."""
-        self.show(result, sound=not result.ok)
+        """The sign-out is on disk and the time on site known (shown if that visitor is still
+        on screen); or another post was first, and the screen turns red with a sound."""
+        self._writing.discard(result.claims.visit_id)
+        if result.claims.visit_id == self._shown and self.state != "ready":
+            self.show(result, sound=not result.ok)
 
     def show(self, result, sound: bool = True) -> None:
         self.state = colour(result)
@@ -96,6 +105,10 @@ class ExitScreen(KioskScreen):
         self.count_people()
         self._back_to_ready_later()
 
+    def _not_recorded(self, visit_id: str, error: Exception) -> None:
+        self._writing.discard(visit_id)
+        self.failed(error)
+
     def failed(self, error: Exception) -> None:
         self.state = "red"
         self.detail = say(error)
@@ -109,7 +122,9 @@ class ExitScreen(KioskScreen):
     def ready(self) -> None:
         self.state = "ready"
         self.detail = ""
+        self._shown = ""
 
     def wipe(self) -> None:
         super().wipe()
+        self._writing.clear()
         self.ready()

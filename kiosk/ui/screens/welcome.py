@@ -9,6 +9,7 @@ from kivy.clock import Clock
 from kivy.properties import StringProperty
 
 from kiosk.ui.i18n import tr
+from kiosk.ui.scanner import ScanDetector
 from kiosk.ui.screens.base import KioskScreen, load_kv
 
 load_kv(__file__)
@@ -33,6 +34,15 @@ class WelcomeScreen(KioskScreen):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._ticker = None
+        self.scanner = ScanDetector()
+
+    def key_text(self, text: str) -> None:
+        self.scanner.key(text)
+
+    def key_enter(self) -> None:
+        scan = self.scanner.enter()
+        if scan is not None:
+            self.scanned(scan)
 
     def on_pre_enter(self, *_):
         super().on_pre_enter()
