@@ -139,6 +139,8 @@ class Flow:
         tr.switch(lang)
         theme.use_language(lang)
         self.form.lang = lang
+        for screen in self.manager.screens:
+            screen.retell()
         if self.manager.current_screen is not None and self.manager.current_screen.keyboard_mode:
             self.keyboard.script = lang
 

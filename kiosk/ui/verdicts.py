@@ -39,6 +39,6 @@ def colour(result: CheckOut) -> str:
     return "green" if result.visit is not None and result.visit.known else "amber"
 
 
-def refusal(result: CheckOut) -> str:
-    """Why a scan signs nobody out, in the current language."""
-    return tr(REFUSALS.get(result.reason, REFUSALS[tokens.MALFORMED])).format(time=clock_text(result.signed_out_at))
+def refusal(result: CheckOut) -> tuple[str, dict]:
+    """Why a scan signs nobody out: the sentence's msgid and its values."""
+    return REFUSALS.get(result.reason, REFUSALS[tokens.MALFORMED]), {"time": clock_text(result.signed_out_at)}

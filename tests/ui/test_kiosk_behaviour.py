@@ -239,3 +239,12 @@ def test_f1_does_not_open_kivys_settings_on_a_locked_kiosk(drive):
     Window.dispatch("on_keyboard", 282, 58, None, [])  # F1
     d.pump(0.3)
     assert [type(w).__name__ for w in Window.children] == ["KioskRoot"]
+
+
+def test_a_message_follows_the_language_switch(drive):
+    d = drive()
+    d.tap(tr("Sign in"))
+    d.tap(next_button(d))  # no phone typed
+    assert d.current().message == "请填写此项。"
+    d.tap("EN")
+    assert d.current().message == "Please fill this in."

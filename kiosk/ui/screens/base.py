@@ -33,11 +33,11 @@ _MESSAGES = {
 }
 
 
-def say(error: Exception) -> str:
-    """A visitor-facing sentence for what went wrong, in the current language."""
+def reason_for(error: Exception) -> str:
+    """The visitor-facing sentence (a msgid) for what went wrong."""
     if isinstance(error, ValidationError):
-        return tr(_MESSAGES.get(error.code, N_("Please check what you entered.")))
-    return tr("Something went wrong. Please see reception.")
+        return _MESSAGES.get(error.code, N_("Please check what you entered."))
+    return N_("Something went wrong. Please see reception.")
 
 
 class KioskScreen(Screen):
@@ -50,6 +50,18 @@ class KioskScreen(Screen):
 
     def on_pre_enter(self, *_):
         self.flow.use_keyboard(self)
+
+    def tell(self, prop: str, msgid: str, **values) -> None:
+        """Set a text property to a translated sentence, remembered so that switching language
+        translates it again (a message set once in Chinese must not stay Chinese in English)."""
+        text = tr(msgid).format(**values)
+        self._told = {**getattr(self, "_told", {}), prop: (msgid, values, text)}
+        setattr(self, prop, text)
+
+    def retell(self) -> None:
+        for prop, (msgid, values, text) in getattr(self, "_told", {}).items():
+            if getattr(self, prop) == text:  # still showing what was told, not something newer
+                self.tell(prop, msgid, **values)
 
     def staff_tap(self) -> None:
         """Five quick taps on the hidden corner open the staff PIN pad."""

@@ -18,7 +18,7 @@ from kiosk.core.visits import AWAITING_APPROVAL, ON_SITE_STATES, WAITING
 from kiosk.errors import ValidationError
 from kiosk.services import end_of_day_cutoff
 from kiosk.ui.i18n import N_, tr
-from kiosk.ui.screens.base import KioskScreen, load_kv, say
+from kiosk.ui.screens.base import KioskScreen, load_kv, reason_for
 from kiosk.ui.verdicts import clock_text, duration_text
 from printer.status import Status
 
@@ -215,7 +215,10 @@ class ConsoleScreen(KioskScreen):
         self.refresh()
 
     def _failed(self, error: Exception) -> None:
-        self.notice = say(error) if isinstance(error, ValidationError) else str(error)
+        if isinstance(error, ValidationError):
+            self.tell("notice", reason_for(error))
+        else:
+            self.notice = str(error)
 
     # -- typed answers: a reason, a complaint, a search --------------------------------------
 

@@ -8,7 +8,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kiosk.core.validation import MAX_COMPANY, MAX_NAME, MAX_PURPOSE, clean_name, clean_phone, clean_text
 from kiosk.errors import KioskError
 from kiosk.ui.i18n import N_
-from kiosk.ui.screens.base import KioskScreen, load_kv, say
+from kiosk.ui.screens.base import KioskScreen, load_kv, reason_for
 
 load_kv(__file__)
 
@@ -49,7 +49,7 @@ class EntryScreen(KioskScreen):
         try:
             value = self._check(self.ids.field.text)
         except KioskError as exc:
-            self.message = say(exc)
+            self.tell("message", reason_for(exc))
             return
         setattr(self.flow.form, self.field_name, value)
         if self.field_name == "phone":

@@ -9,7 +9,7 @@ from kivy.clock import Clock
 from kivy.properties import NumericProperty, OptionProperty, StringProperty
 
 from kiosk.ui.scanner import ScanDetector
-from kiosk.ui.screens.base import KioskScreen, load_kv, say
+from kiosk.ui.screens.base import KioskScreen, load_kv, reason_for
 from kiosk.ui.verdicts import colour, duration_text, refusal
 
 load_kv(__file__)
@@ -99,7 +99,10 @@ class ExitScreen(KioskScreen):
                 parts.append(duration_text(round((result.signed_out_at - visit.signed_in_at) / 60_000)))
             self.detail = "   ·   ".join(p for p in parts if p)
         else:
-            self.detail = "" if result.ok else refusal(result)
+            self.detail = ""
+            if not result.ok:
+                msgid, values = refusal(result)
+                self.tell("detail", msgid, **values)
         if sound and self.sounds is not None:
             self.sounds.play({"green": "ok", "amber": "amber", "red": "refused"}[self.state])
         self.count_people()
@@ -111,7 +114,7 @@ class ExitScreen(KioskScreen):
 
     def failed(self, error: Exception) -> None:
         self.state = "red"
-        self.detail = say(error)
+        self.tell("detail", reason_for(error))
         self._back_to_ready_later()
 
     def _back_to_ready_later(self) -> None:

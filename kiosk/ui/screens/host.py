@@ -8,7 +8,7 @@ from kivy.properties import BooleanProperty, ListProperty
 
 from kiosk.core.hosts import HostIndex
 from kiosk.errors import KioskError
-from kiosk.ui.screens.base import KioskScreen, load_kv, say
+from kiosk.ui.screens.base import KioskScreen, load_kv, reason_for
 from kiosk.ui.widgets import KButton
 
 load_kv(__file__)
@@ -88,7 +88,7 @@ class HostScreen(KioskScreen):
         try:
             self.flow.form.host = self.flow.kiosk.find_host(self.ids.field.text)
         except KioskError as exc:
-            self.message = say(exc)
+            self.tell("message", reason_for(exc))
             return
         self.flow.next(self.name)
 

@@ -8,7 +8,7 @@ from kivy.clock import Clock
 from kivy.properties import NumericProperty, OptionProperty, StringProperty
 
 from kiosk.ui.i18n import N_
-from kiosk.ui.screens.base import KioskScreen, load_kv, say
+from kiosk.ui.screens.base import KioskScreen, load_kv, reason_for
 
 HEADLINES = {"printing": N_("Printing your badge…"),
              "not_printed": N_("You are signed in, but your badge could not be printed"),
@@ -54,7 +54,7 @@ class PrintingScreen(KioskScreen):
         """Nothing was recorded (a name the badge cannot print, a full disk): say so plainly."""
         self._stop_spinning()
         self.state = "not_signed_in"
-        self.detail = say(error)
+        self.tell("detail", reason_for(error))
 
     def finish(self) -> None:
         if self.state == "not_signed_in":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty
 
-from kiosk.ui.screens.base import KioskScreen, load_kv, say
+from kiosk.ui.screens.base import KioskScreen, load_kv, reason_for
 
 load_kv(__file__)
 
@@ -36,4 +36,4 @@ class SignOutScreen(KioskScreen):
     def failed(self, error: Exception) -> None:
         """The log could not be read or written: nothing changed; say so and let them retry."""
         self.checking = False
-        self.message = say(error)
+        self.tell("message", reason_for(error))

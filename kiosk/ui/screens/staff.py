@@ -8,7 +8,7 @@ import time
 
 from kivy.properties import BooleanProperty
 
-from kiosk.ui.i18n import tr
+from kiosk.ui.i18n import N_
 from kiosk.ui.screens.base import KioskScreen, load_kv
 
 load_kv(__file__)
@@ -37,7 +37,7 @@ class StaffScreen(KioskScreen):
 
     def submit(self) -> None:
         if time.monotonic() < self._locked_until:
-            self.message = tr("Too many wrong PINs. Try again in a minute.")
+            self.tell("message", N_("Too many wrong PINs. Try again in a minute."))
             return
         entered = self.ids.field.text
         self.ids.field.clear()
@@ -54,16 +54,16 @@ class StaffScreen(KioskScreen):
         if self._wrong >= MAX_TRIES:
             self._wrong = 0
             self._locked_until = time.monotonic() + LOCKED_SECONDS
-        self.message = tr("Wrong PIN.")
+        self.tell("message", N_("Wrong PIN."))
 
     def test_page(self) -> None:
         def printed(_):
-            self.message = tr("Test page printed.")
+            self.tell("message", N_("Test page printed."))
 
         def failed(exc):
-            self.message = tr("The printer says: {error}").format(error=exc)
+            self.tell("message", N_("The printer says: {error}"), error=exc)
 
-        self.message = tr("Printing a test page…")
+        self.tell("message", N_("Printing a test page…"))
         self.flow.run_io(self.flow.print_test_page, printed, failed)
 
     def quit(self) -> None:
