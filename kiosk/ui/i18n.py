@@ -47,16 +47,22 @@ class Translator(Observable):
     def switch(self, lang: str) -> None:
         if lang not in LANGUAGES:
             raise ValueError(f"unknown language {lang!r}")
-        if lang != self.lang:
-            self.lang = lang
-            for observer in list(self._observers):
-                func, largs, _kwargs = observer
-                try:
-                    func(largs, None, None)
-                except ReferenceError:  # the widget is gone (a closed app's screens)
-                    self._observers.remove(observer)
+        if lang == self.lang:
+            return
+        self.lang = lang
+        observers, self._observers = self._observers, []
+        alive = []
+        for observer in observers:
+            func, largs, _kwargs = observer
+            try:
+                func(largs, None, None)
+            except ReferenceError:  # the widget is gone (a closed app's screens): forget it
+                continue
+            alive.append(observer)
+        self._observers = alive + self._observers  # and any bound while re-translating
 
-    # Kivy's kv compiler binds to "_" through these two, with one argument tuple.
+    # Kivy's kv compiler binds to "_" through these two, with one argument tuple. Observers are
+    # compared by identity: their arguments hold weak proxies that may be dead by then.
     def fbind(self, name, func, largs=(), **kwargs):
         if name != "_":
             return super().fbind(name, func, largs, **kwargs)
@@ -66,8 +72,7 @@ class Translator(Observable):
     def funbind(self, name, func, largs=(), **kwargs):
         if name != "_":
             return super().funbind(name, func, largs, **kwargs)
-        if (func, largs, kwargs) in self._observers:
-            self._observers.remove((func, largs, kwargs))
+        self._observers = [o for o in self._observers if not (o[0] is func and o[1] is largs)]
 
 
 tr = Translator()

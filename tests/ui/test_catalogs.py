@@ -45,3 +45,24 @@ def test_every_string_is_translated_with_its_placeholders(lang):
         assert entry.msgstr and "fuzzy" not in entry.flags, f"{lang}: {msgid!r} is not translated"
         assert placeholders(entry.msgstr) == placeholders(msgid), f"{lang}: {msgid!r} -> {entry.msgstr!r}"
         assert not unsupported_chars(entry.msgstr, lang=lang), f"{lang}: {entry.msgstr!r} would show tofu"
+
+
+def test_a_language_switch_forgets_widgets_that_are_gone():
+    import gc
+
+    from kivy.weakproxy import WeakProxy
+
+    from kiosk.ui.i18n import Translator
+
+    class Widget:
+        text = "alive"
+
+    translator, calls, kept = Translator("zh_CN"), [], Widget()
+    show = lambda largs, *rest: calls.append(largs[0].text)  # noqa: E731 - what kv's binding does
+    translator.fbind("_", show, (WeakProxy(Widget()),))  # that widget is collected at once
+    translator.fbind("_", show, (WeakProxy(kept),))
+    gc.collect()
+    translator.switch("en")
+    assert calls == ["alive"] and len(translator._observers) == 1
+    translator.funbind("_", show, translator._observers[0][1])
+    assert translator._observers == []
