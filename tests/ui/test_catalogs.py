@@ -59,8 +59,8 @@ def test_a_language_switch_forgets_widgets_that_are_gone():
 
     translator, calls, kept = Translator("zh_CN"), [], Widget()
     show = lambda largs, *rest: calls.append(largs[0].text)  # noqa: E731 - what kv's binding does
-    translator.fbind("_", show, (WeakProxy(Widget()),))  # that widget is collected at once
     translator.fbind("_", show, (WeakProxy(kept),))
+    translator.fbind("_", show, (WeakProxy(Widget()),))  # that widget is collected at once
     gc.collect()
     translator.switch("en")
     assert calls == ["alive"] and len(translator._observers) == 1
