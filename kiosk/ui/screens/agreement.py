@@ -4,7 +4,6 @@ and the signature with the visit."""
 
 from __future__ import annotations
 
-from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.ui.flow import load_agreement
@@ -25,7 +24,6 @@ class AgreementScreen(KioskScreen):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.ids.pad.bind(ink=lambda pad, _ink: setattr(self, "signed", pad.signed))
-        self._leave = None
 
     def on_pre_enter(self, *_):
         super().on_pre_enter()
@@ -47,16 +45,13 @@ class AgreementScreen(KioskScreen):
 
     def decline(self) -> None:
         self.declined = True
-        self._leave = Clock.schedule_once(lambda dt: self.flow.cancel(), DECLINED_SECONDS)
+        self.later("leave", DECLINED_SECONDS, self.flow.cancel)
 
     def finish_declined(self) -> None:
-        if self._leave is not None:
-            self._leave.cancel()
         self.flow.cancel()
 
     def wipe(self) -> None:
         super().wipe()
         self.ids.pad.clear()
         self.declined = False
-        if self._leave is not None:
-            self._leave.cancel()
+        self.stop_timer("leave")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
@@ -47,6 +48,29 @@ class KioskScreen(Screen):
     # screen's ``field``.
     keyboard_mode = StringProperty("")
     keyboard_digits = BooleanProperty(True)
+
+    def __init__(self, **kwargs):
+        self._timers: dict[str, object] = {}
+        super().__init__(**kwargs)
+
+    def later(self, name: str, seconds: float, action) -> None:
+        """``action()`` in ``seconds``, while this screen shows; one timer per name."""
+        self.stop_timer(name)
+        self._timers[name] = Clock.schedule_once(lambda dt: action(), seconds)
+
+    def every(self, name: str, seconds: float, action) -> None:
+        """``action()`` every ``seconds`` (0: every frame), while this screen shows."""
+        self.stop_timer(name)
+        self._timers[name] = Clock.schedule_interval(lambda dt: action(), seconds)
+
+    def stop_timer(self, name: str) -> None:
+        timer = self._timers.pop(name, None)
+        if timer is not None:
+            timer.cancel()
+
+    def on_leave(self, *_):
+        for name in list(self._timers):
+            self.stop_timer(name)
 
     def on_pre_enter(self, *_):
         self.flow.use_keyboard(self)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from kivy.clock import Clock
 from kivy.properties import BooleanProperty, DictProperty, ListProperty, ObjectProperty, OptionProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
@@ -91,7 +90,6 @@ class ConsoleScreen(KioskScreen):
         self.queue = None
         self.found: list = []
         self.roll_call: list = []
-        self._timers = []
         self._eod_done = 0
 
     # -- life -------------------------------------------------------------------------------
@@ -101,14 +99,9 @@ class ConsoleScreen(KioskScreen):
         super().on_pre_enter()
         self.refresh()
         self.check_health()
-        self._timers = [Clock.schedule_interval(lambda dt: self.refresh(), REFRESH_EVERY),
-                        Clock.schedule_interval(lambda dt: self.check_health(), HEALTH_EVERY),
-                        Clock.schedule_interval(lambda dt: self.end_of_day(), 60)]
-
-    def on_leave(self, *_):
-        for timer in self._timers:
-            timer.cancel()
-        self._timers = []
+        self.every("refresh", REFRESH_EVERY, self.refresh)
+        self.every("health", HEALTH_EVERY, self.check_health)
+        self.every("end_of_day", 60, self.end_of_day)
 
     def refresh(self) -> None:
         day_start = int(datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)

@@ -3,7 +3,6 @@ itself so the next visitor finds a fresh screen."""
 
 from __future__ import annotations
 
-from kivy.clock import Clock
 from kivy.properties import NumericProperty, StringProperty
 
 from kiosk.ui.screens.base import KioskScreen, load_kv
@@ -18,26 +17,18 @@ class DoneScreen(KioskScreen):
     name_text = StringProperty("")
     seconds_left = NumericProperty(SHOWN_SECONDS)
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self._countdown = None
-
     def on_pre_enter(self, *_):
         super().on_pre_enter()
         visit = self.flow.last_check_in.visit
         self.name_text = visit.visitor.get("name", "")
         self.host = f"{visit.host.get('name', '')}   {visit.host.get('department', '')}".strip()
         self.seconds_left = SHOWN_SECONDS
-        self._countdown = Clock.schedule_interval(self._tick, 1.0)
+        self.every("countdown", 1.0, self._tick)
 
-    def _tick(self, dt):
+    def _tick(self) -> None:
         self.seconds_left -= 1
         if self.seconds_left <= 0:
             self.finish()
-
-    def on_leave(self, *_):
-        if self._countdown is not None:
-            self._countdown.cancel()
 
     def finish(self) -> None:
         self.flow.cancel()

@@ -5,7 +5,6 @@ A sound for each, and back to ready by itself."""
 
 from __future__ import annotations
 
-from kivy.clock import Clock
 from kivy.properties import NumericProperty, OptionProperty, StringProperty
 
 from kiosk.ui.scanner import ScanDetector
@@ -30,21 +29,14 @@ class ExitScreen(KioskScreen):
         self.sounds = sounds
         self._writing: set[str] = set()  # visits whose sign-out is being written
         self._shown = ""  # the visit whose verdict is on screen
-        self._ready = None
-        self._counter = None
 
     def on_pre_enter(self, *_):
         super().on_pre_enter()
         self.count_people()
-        self._counter = Clock.schedule_interval(lambda dt: self.count_people(), COUNT_EVERY)
+        self.every("count", COUNT_EVERY, self.count_people)
         pending, self.flow.last_check_out = self.flow.last_check_out, None
         if pending is not None:  # a badge number looked up from the staff menu
             self.show(pending)
-
-    def on_leave(self, *_):
-        for event in (self._ready, self._counter):
-            if event is not None:
-                event.cancel()
 
     def count_people(self) -> None:
         self.flow.run_io(self.flow.kiosk.count_in_building, lambda n: setattr(self, "count", n), lambda exc: None)
@@ -106,7 +98,7 @@ class ExitScreen(KioskScreen):
         if sound and self.sounds is not None:
             self.sounds.play({"green": "ok", "amber": "amber", "red": "refused"}[self.state])
         self.count_people()
-        self._back_to_ready_later()
+        self.later("ready", VERDICT_SECONDS, self.ready)
 
     def _not_recorded(self, visit_id: str, error: Exception) -> None:
         self._writing.discard(visit_id)
@@ -115,12 +107,7 @@ class ExitScreen(KioskScreen):
     def failed(self, error: Exception) -> None:
         self.state = "red"
         self.tell("detail", reason_for(error))
-        self._back_to_ready_later()
-
-    def _back_to_ready_later(self) -> None:
-        if self._ready is not None:
-            self._ready.cancel()
-        self._ready = Clock.schedule_once(lambda dt: self.ready(), VERDICT_SECONDS)
+        self.later("ready", VERDICT_SECONDS, self.ready)
 
     def ready(self) -> None:
         self.state = "ready"

@@ -3,7 +3,6 @@ cannot sign anyone out (the same verdicts as the exit post)."""
 
 from __future__ import annotations
 
-from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.core import tokens
@@ -21,10 +20,6 @@ class GoodbyeScreen(KioskScreen):
     time_text = StringProperty("")
     rated = NumericProperty(0)
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self._leave = None
-
     def on_pre_enter(self, *_):
         super().on_pre_enter()
         result = self.flow.last_check_out
@@ -37,18 +32,13 @@ class GoodbyeScreen(KioskScreen):
             self.stay = duration_text(round((result.signed_out_at - visit.signed_in_at) / 60_000))
         self.reason = "" if result.ok else REFUSALS.get(result.reason, REFUSALS[tokens.MALFORMED])
         self.time_text = clock_text(result.signed_out_at)
-        self._leave = Clock.schedule_once(lambda dt: self.finish(), SHOWN_SECONDS)
+        self.later("leave", SHOWN_SECONDS, self.finish)
 
     def rate(self, stars: int) -> None:
         if not self.rated:
             self.rated = stars
             self.flow.rate(stars)
-            self._leave.cancel()
-            self._leave = Clock.schedule_once(lambda dt: self.finish(), 3)
-
-    def on_leave(self, *_):
-        if self._leave is not None:
-            self._leave.cancel()
+            self.later("leave", 3, self.finish)
 
     def finish(self) -> None:
         self.flow.cancel()

@@ -52,6 +52,7 @@ class HostScreen(KioskScreen):
             button.shown, button.disabled = shown, not shown
 
     def on_leave(self, *_):
+        super().on_leave()
         self.flow.keyboard.unbind(composing=self._composing)
 
     def _composing(self, *_):

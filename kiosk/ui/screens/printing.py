@@ -23,36 +23,23 @@ class PrintingScreen(KioskScreen):
     angle = NumericProperty(0)
     detail = StringProperty("")
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self._spin = None
-
     def start(self) -> None:
         self.state = "printing"
         self.detail = ""
-        self._stop_spinning()
-        self._spin = Clock.schedule_interval(self._turn, 0)  # every frame, as long as it prints
+        self.every("spin", 0, self._turn)  # every frame, as long as it prints
 
-    def _turn(self, dt) -> None:
-        self.angle = (self.angle + 300 * dt) % 360
-
-    def on_leave(self, *_):
-        self._stop_spinning()
-
-    def _stop_spinning(self) -> None:
-        if self._spin is not None:
-            self._spin.cancel()
-            self._spin = None
+    def _turn(self) -> None:
+        self.angle = (self.angle + 300 * Clock.frametime) % 360
 
     def not_printed(self, result) -> None:
         """Signed in, badge not printed: the visit stands; reception will hand over a badge."""
-        self._stop_spinning()
+        self.stop_timer("spin")
         self.state = "not_printed"
         self.detail = ""
 
     def failed(self, error: Exception) -> None:
         """Nothing was recorded (a name the badge cannot print, a full disk): say so plainly."""
-        self._stop_spinning()
+        self.stop_timer("spin")
         self.state = "not_signed_in"
         self.tell("detail", reason_for(error))
 

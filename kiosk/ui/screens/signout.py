@@ -31,6 +31,7 @@ class SignOutScreen(KioskScreen):
         self.submit()
 
     def on_leave(self, *_):
+        super().on_leave()
         self.checking = False
 
     def failed(self, error: Exception) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from kivy.clock import Clock
 from kivy.properties import StringProperty
 
 from kiosk.ui.i18n import tr
@@ -33,7 +32,6 @@ class WelcomeScreen(KioskScreen):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._ticker = None
         self.scanner = ScanDetector()
 
     def key_text(self, text: str) -> None:
@@ -47,11 +45,7 @@ class WelcomeScreen(KioskScreen):
     def on_pre_enter(self, *_):
         super().on_pre_enter()
         self.tick()
-        self._ticker = Clock.schedule_interval(self.tick, 1.0)
-
-    def on_leave(self, *_):
-        if self._ticker is not None:
-            self._ticker.cancel()
+        self.every("clock", 1.0, self.tick)
 
     def scanned(self, text: str) -> None:
         """A badge held to the scanner at the welcome screen: the visitor is leaving."""
