@@ -26,7 +26,6 @@ from kiosk.errors import SettingsError
 ROLES = ("visitor", "reception", "exit")
 LANGUAGES = ("zh_CN", "zh_TW", "en")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,19}$")
-_TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 def _default_data_dir(env: Mapping[str, str]) -> str:
@@ -54,66 +53,41 @@ def _short_name(value: str) -> str:
     return value
 
 
-def _time_of_day(value: str) -> str:
-    if value and not _TIME_RE.match(value):
-        raise ValueError("a time of day HH:MM (24-hour), or empty to switch it off")
-    return value
+def _empty_or(pattern: str, wanted: str) -> Callable[[str], str]:
+    """A text setting that is empty (off, or a default chosen elsewhere) or matches ``pattern``."""
+    compiled = re.compile(pattern)
+
+    def parse(value: str) -> str:
+        if value and not compiled.match(value):
+            raise ValueError(wanted)
+        return value
+
+    return parse
 
 
-def _hours(value: Any) -> int:
-    wanted = "a whole number of hours from 1 to 168"
-    if isinstance(value, bool):
-        raise ValueError(wanted)
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValueError(wanted) from None
-    if not 1 <= number <= 168:
-        raise ValueError(wanted)
-    return number
+def _whole_number(low: int, high: int, unit: str) -> Callable[[Any], int]:
+    wanted = f"a whole number of {unit} from {low} to {high}"
+
+    def parse(value: Any) -> int:
+        try:
+            number = None if isinstance(value, bool) else int(value)
+        except (TypeError, ValueError):
+            number = None
+        if number is None or not low <= number <= high:
+            raise ValueError(wanted)
+        return number
+
+    return parse
 
 
-def _idle_seconds(value: Any) -> int:
-    wanted = "a whole number of seconds from 15 to 600"
-    try:
-        number = int(value) if not isinstance(value, bool) else None
-    except (TypeError, ValueError):
-        number = None
-    if number is None or not 15 <= number <= 600:
-        raise ValueError(wanted)
-    return number
-
-
-def _pin(value: str) -> str:
-    if value and not re.match(r"^[0-9]{4,12}$", value):
-        raise ValueError("4-12 digits, or empty to have the kiosk choose one at first start")
-    return value
-
-
-def _device_path(value: str) -> str:
-    if value and not value.startswith("/dev/"):
-        raise ValueError("a device under /dev/input (e.g. /dev/input/by-id/...-event-kbd), or empty")
-    return value
-
-
-def _camera_index(value: Any) -> str:
-    text = str(value)
-    if text and not text.isdigit():
-        raise ValueError("a camera index (0 for the first camera), or empty")
-    return text
-
-
-def _url_or_empty(value: str) -> str:
-    if value and not re.match(r"^https?://[^\s/]+", value):
-        raise ValueError("an http:// or https:// URL, or empty for stand-alone")
-    return value
-
-
-def _printer_url(value: str) -> str:
-    if value and not re.match(r"^(network|usb|serial|file|cups|preview)://", value):
-        raise ValueError("a URL such as network://HOST:9100, usb://VID:PID, serial:///dev/ttyUSB0, "
+_time_of_day = _empty_or(r"^([01]\d|2[0-3]):([0-5]\d)$", "a time of day HH:MM (24-hour), or empty to switch it off")
+_pin = _empty_or(r"^[0-9]{4,12}$", "4-12 digits, or empty to have the kiosk choose one at first start")
+_device_path = _empty_or(r"^/dev/", "a device under /dev/input (e.g. /dev/input/by-id/...-event-kbd), or empty")
+_camera_index = _empty_or(r"^[0-9]+$", "a camera index (0 for the first camera), or empty")
+_url_or_empty = _empty_or(r"^https?://[^\s/]+", "an http:// or https:// URL, or empty for stand-alone")
+_printer_url = _empty_or(r"^(network|usb|serial|file|cups|preview)://",
+                         "a URL such as network://HOST:9100, usb://VID:PID, serial:///dev/ttyUSB0, "
                          "file:///dev/usb/lp0, cups://QUEUE or preview://DIR")
-    return value
 
 
 def _text(value: str) -> str:
@@ -136,9 +110,9 @@ class Settings:
     language: str = _setting("zh_CN", _choice(LANGUAGES), "default language: zh_CN, zh_TW or en")
     organisation: str = _setting("", _text, "the company shown on badges")
     logo: str = _setting("", _text, "touchscreen: the company logo (PNG or JPEG) on the welcome screen")
-    badge_valid_hours: int = _setting(12, _hours, "how long a badge stays valid")
+    badge_valid_hours: int = _setting(12, _whole_number(1, 168, "hours"), "how long a badge stays valid")
     auto_signout_at: str = _setting("", _time_of_day, "HH:MM when visitors still on site are signed out")
-    idle_seconds: int = _setting(45, _idle_seconds, "touchscreen: seconds without a touch before the form is wiped")
+    idle_seconds: int = _setting(45, _whole_number(15, 600, "seconds"), "touchscreen: seconds without a touch before the form is wiped")
     scanner: str = _setting("", _device_path, "touchscreen: a USB scanner read exclusively through evdev "
                             "(empty: scanners type into the window like a keyboard)")
     camera: str = _setting("", _camera_index, "touchscreen: scan badges with this camera (0 is the first), "
