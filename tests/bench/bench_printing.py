@@ -25,7 +25,8 @@ from pathlib import Path
 
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout, uninstalled
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # run from a checkout, uninstalled
 
 from kiosk.core.hosts import Host  # noqa: E402
 from kiosk.services import Kiosk  # noqa: E402
@@ -38,12 +39,14 @@ HOST = Host("h1", "李四", "研发部")
 
 
 @contextmanager
-def virtual_printer(out: Path):
+def virtual_printer(out: Path, *extra: str):
+    """``kiosk printer serve`` in its own process, as a real printer is: it does not share our
+    interpreter's lock. Yields its port once it accepts connections."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen([sys.executable, "-m", "kiosk", "printer", "serve", "--port", str(port),
-                               "--out", str(out)], stdout=subprocess.DEVNULL)
+                               "--out", str(out), *extra], cwd=ROOT, stdout=subprocess.DEVNULL)
     try:
         for _ in range(100):
             try:

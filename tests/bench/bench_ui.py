@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run from a checkout, uninstalled
 
 from kiosk.core.hosts import Host  # noqa: E402 - pure core: no Kivy before it is configured
+from tests.bench.bench_printing import virtual_printer  # noqa: E402
 from tests.bench.stats import p99  # noqa: E402
 
 WIDTH, HEIGHT = 1280, 800
@@ -123,23 +123,8 @@ def start_xvfb() -> subprocess.Popen:
 
 @contextmanager
 def printer_process(out: Path, *extra: str):
-    """``kiosk printer serve`` in its own process, so that it does not share the app's GIL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "kiosk", "printer", "serve", "--port", str(port),
-                               "--out", str(out), *extra], cwd=ROOT, stdout=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+    with virtual_printer(out, *extra) as port:
         yield f"network://127.0.0.1:{port}?profile={PROFILE}&timeout=10"
-    finally:
-        server.terminate()
-        server.wait()
 
 
 # -- 1 and 2: cold start and memory -------------------------------------------------------------

@@ -7,12 +7,25 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.core import tokens
 from kiosk.ui.screens.base import KioskScreen, load_kv
+from kiosk.ui.widgets import KButton
 from kiosk.ui.verdicts import REFUSALS, clock_text, duration_text
 
 load_kv(__file__)
 
 SHOWN_SECONDS = 12
+class Star(KButton):
+    stars = NumericProperty(1)
+    rated = NumericProperty(0)
+
+
 class GoodbyeScreen(KioskScreen):
+    def on_kv_post(self, base_widget):
+        for stars in range(1, 6):
+            star = Star(stars=stars)
+            star.bind(on_release=lambda button: self.rate(button.stars))
+            self.bind(rated=star.setter("rated"))
+            self.ids.stars.add_widget(star)
+
     ok = BooleanProperty(False)
     name_text = StringProperty("")
     stay = StringProperty("")  # "1 h 25 min"
