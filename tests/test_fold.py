@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from kiosk.core import events as ev
 from kiosk.core.events import Event
-from kiosk.core.visits import (AWAITING_APPROVAL, DENIED, EXPECTED, SIGNED_OUT, WAITING, WITH_HOST, fold)
+from kiosk.core.visits import (AWAITING_APPROVAL, DENIED, EXPECTED, SIGNED_OUT, WAITING, WITH_HOST, fold,
+                                payload_error)
 
 VISIT = "V" * 16
 
@@ -148,3 +149,32 @@ def test_any_history_folds_the_same_in_any_order_with_any_repeats(history, rnd, 
         assert (visit.state, visit.signed_out_at, visit.signed_out_device) == (SIGNED_OUT, first.ts, first.device)
     lost = {e.data["badge_id"] for e in history if e.kind == ev.BADGE_LOST}
     assert all(visit.badge(b).revoked == "lost" for b in lost)
+
+
+# Anything JSON can hold, and values of the types the fold reads, under every key it reads.
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+                     max_leaves=5)
+_value = st.one_of(_json, st.sampled_from(["AAAAAAAA", "BBBBBBBB"]), st.integers(0, 2**40), st.integers(1, 5),
+                   st.dictionaries(st.sampled_from(["name", "company"]), _json, max_size=2))
+_payload = st.dictionaries(st.sampled_from(["visitor", "host", "badge_id", "issued_at", "expires_at", "key_id",
+                                            "replaces", "rating", "text", "by", "reason", "lang",
+                                            "needs_approval"]), _value, max_size=6)
+
+
+@settings(max_examples=500)
+@given(st.lists(st.tuples(st.sampled_from(sorted(ev.KINDS)), _payload, st.integers(0, 10_000)), min_size=1,
+                max_size=8))
+def test_events_whose_payloads_pass_the_check_always_fold(specs):
+    """What a server stores, it has checked with payload_error: the fold must then never fail on
+    any mix of such events, or one visit would break on every device that pulls it."""
+    events = [make(kind, ts, **data) for kind, data, ts in specs if not payload_error(kind, data)]
+    if events:
+        fold(events)
+
+
+def test_payload_error_names_the_field():
+    assert payload_error(ev.BADGE_ISSUED, {"issued_at": 1, "expires_at": 2}) == "badge_issued needs badge_id"
+    assert "rating" in payload_error(ev.RATED, {"rating": "3"})
+    assert "visitor" in payload_error(ev.SIGNED_IN, {"visitor": [["name", "x"]]})
+    assert payload_error(ev.SIGNED_IN, {}) == payload_error("from_newer_software", {"x": [1]}) == ""

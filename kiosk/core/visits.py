@@ -22,8 +22,8 @@ Payloads the fold reads:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
 
 from kiosk.core import events as ev
 from kiosk.core.events import Event
@@ -86,6 +86,51 @@ class Visit:
         return next((b for b in self.badges if b.badge_id == badge_id), None)
 
 
+def payload_error(kind: str, data: Mapping[str, Any]) -> str:
+    """What is wrong with an event's payload for the fold ("" when nothing is): a server checks
+    every event it is pushed, since one it stored that the fold cannot read would break that
+    visit on every device. Kinds the fold does not read carry any payload."""
+    for key, wanted, required in _PAYLOADS.get(kind, ()):
+        value = data.get(key)
+        if value is None:
+            if required:
+                return f"{kind} needs {key}"
+        elif not wanted(value):
+            return f"{key} of {kind} must be {wanted.__doc__}"
+    return ""
+
+
+def _text(value: Any) -> bool:
+    """text"""
+    return isinstance(value, str)
+
+
+def _whole(value: Any) -> bool:
+    """a whole number"""
+    return type(value) is int
+
+
+def _object(value: Any) -> bool:
+    """an object"""
+    return isinstance(value, Mapping)
+
+
+def _rating(value: Any) -> bool:
+    """a whole number from 1 to 5"""
+    return type(value) is int and 1 <= value <= 5
+
+
+_PERSON = (("visitor", _object, False), ("host", _object, False))
+_BADGE = (("badge_id", _text, True),)
+_PAYLOADS: dict[str, tuple[tuple[str, Callable[[Any], bool], bool], ...]] = {
+    ev.SIGNED_IN: _PERSON, ev.EXPECTED: _PERSON,
+    ev.BADGE_ISSUED: _BADGE + (("issued_at", _whole, True), ("expires_at", _whole, True), ("key_id", _text, False),
+                               ("replaces", _text, False)),
+    ev.BADGE_LOST: _BADGE, ev.BADGE_PRINTED: _BADGE, ev.PRINT_FAILED: _BADGE,
+    ev.RATED: (("rating", _rating, True),), ev.COMPLAINT: (("text", _text, True),),
+}
+
+
 def fold(events: Iterable[Event]) -> Visit:
     """The state of the one visit these events belong to."""
     unique = {e.event_id: e for e in sorted(events, key=Event.order_key, reverse=True)}
@@ -99,11 +144,12 @@ def fold(events: Iterable[Event]) -> Visit:
 
 
 class _Folder:
-    # The visit's fields are gathered in a dict and made into a Visit once, at the end: a
-    # dataclasses.replace per event was most of the fold's cost (the server folds every push).
+    # The visit's and its badges' fields are gathered in dicts and made into a Visit and Badges
+    # once, at the end: a dataclasses.replace per event was most of the fold's cost (the server
+    # folds every push).
     def __init__(self, visit_id: str, site: str):
         self.fields: dict[str, Any] = {"visit_id": visit_id, "site": site}
-        self.badges: dict[str, Badge] = {}
+        self.badges: dict[str, dict[str, Any]] = {}  # each badge's fields, made a Badge at the end
         self.expected = False
         self.signed_in = False
         self.needs_approval = False
@@ -139,11 +185,12 @@ class _Folder:
     def _denied(self, e: Event) -> None:
         self.decision = ev.DENIED
 
+    def _badge(self, badge_id: str) -> dict[str, Any]:
+        return self.badges.setdefault(badge_id, {"badge_id": badge_id, "issued_at": 0, "expires_at": 0})
+
     def _badge_issued(self, e: Event) -> None:
-        badge_id = e.data["badge_id"]
-        badge = self.badges.get(badge_id) or Badge(badge_id, 0, 0)
-        self.badges[badge_id] = replace(badge, issued_at=int(e.data["issued_at"]),
-                                        expires_at=int(e.data["expires_at"]), key_id=e.data.get("key_id", ""))
+        self._badge(e.data["badge_id"]).update(issued_at=int(e.data["issued_at"]),
+                                               expires_at=int(e.data["expires_at"]), key_id=e.data.get("key_id", ""))
         replaced = e.data.get("replaces")
         if replaced:
             self._revoke(replaced, "reprinted")
@@ -152,10 +199,10 @@ class _Folder:
         self._revoke(e.data["badge_id"], "lost")
 
     def _revoke(self, badge_id: str, why: str) -> None:
-        badge = self.badges.get(badge_id) or Badge(badge_id, 0, 0)
+        badge = self._badge(badge_id)
         # "lost" outranks "reprinted": whichever order they arrive in, the answer is the same.
-        if badge.revoked != "lost":
-            self.badges[badge_id] = replace(badge, revoked=why)
+        if badge.get("revoked") != "lost":
+            badge["revoked"] = why
 
     def _badge_printed(self, e: Event) -> None:
         self._print_outcome(e.data["badge_id"], printed=True, print_error="")
@@ -164,9 +211,9 @@ class _Folder:
         self._print_outcome(e.data["badge_id"], printed=False, print_error=e.data.get("reason", "unknown"))
 
     def _print_outcome(self, badge_id: str, **outcome) -> None:
-        badge = self.badges.get(badge_id) or Badge(badge_id, 0, 0)
-        if not badge.printed:  # once printed, a later failed retry changes nothing
-            self.badges[badge_id] = replace(badge, **outcome)
+        badge = self._badge(badge_id)
+        if not badge.get("printed"):  # once printed, a later failed retry changes nothing
+            badge.update(outcome)
 
     def _host_met(self, e: Event) -> None:
         self.fields.setdefault("host_met_at", e.ts)
@@ -182,8 +229,8 @@ class _Folder:
         self.fields["complaints"] = self.fields.get("complaints", ()) + (str(e.data["text"]),)
 
     def result(self) -> Visit:
-        issued = sorted(self.badges.values(), key=lambda b: (b.issued_at, b.badge_id))
-        return Visit(state=self._state(), badges=tuple(issued), **self.fields)
+        issued = sorted(self.badges.values(), key=lambda b: (b["issued_at"], b["badge_id"]))
+        return Visit(state=self._state(), badges=tuple(Badge(**b) for b in issued), **self.fields)
 
     def _state(self) -> str:
         if "signed_out_at" in self.fields:
