@@ -23,9 +23,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kiosk.core.events import Event, encode_data, new_id
 from kiosk.core.tokens import key_id_of, new_visit_id
 from sync import protocol
-from sync.server import auth
+from sync.server import auth, projector, store
 from sync.server.cli import main
-from sync.server.db import Database, normalise_url
+from sync.server.db import Database, normalise_url, projections, visits
 from sync.server.errors import DatabaseError, Unauthorized
 from tests.server_fixtures import ServerProcess, db_url, pg_url, server, start_server  # noqa: F401
 
@@ -441,6 +441,43 @@ def test_overlapping_batches_pushed_at_once_are_stored_exactly_once(server):
     on_site = admin.ok("get", "/visits", params={"on_site": "true"})["visits"]
     assert sorted(v["visit_id"] for v in on_site) == sorted(visits)
     assert {v["state"] for v in on_site} == {"with_host"}  # every visit folded from all its events
+
+
+def test_the_projector_folds_pushed_events_into_visits_without_a_read(server, kiosk):
+    """A push only stores events; the visits table catches up off the request path, even when
+    nobody asks for visits (the reads that bring it up to date themselves are tested above)."""
+    visit = new_visit_id()
+    kiosk.ok("post", "/events", json={"events": [event(seq=1, visit_id=visit),
+                                                 event(seq=2, kind="host_met", visit_id=visit)]})
+    deadline = time.monotonic() + 10 * projector.MAX_LAG_S
+    while (state := _visit_state(server.app.state.db, visit)) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert state == "with_host"
+
+
+def _visit_state(db: Database, visit_id: str) -> str | None:
+    with db.read() as conn:  # the table itself: a read through the API would project first
+        return conn.execute(sa.select(visits.c.state).where(visits.c.visit_id == visit_id)).scalar()
+
+
+def test_a_database_folded_by_pushes_migrates_to_the_projection(server, kiosk, db_url):
+    """Version 1 folded visits inside each push: its events are all in its visits already."""
+    visit = new_visit_id()
+    kiosk.ok("post", "/events", json={"events": [event(seq=1, visit_id=visit)]})
+    server.stop()
+    db = Database(db_url)
+    assert store.project(db, "hq") is True
+    with db.write() as conn:  # back to version 1, as the old server left it
+        conn.execute(sa.text("DROP TABLE projections"))
+        conn.execute(sa.text("UPDATE schema_version SET version = 1"))
+    db.close()
+    db = Database(db_url)
+    try:
+        with db.read() as conn:
+            assert conn.execute(sa.select(projections.c.site, projections.c.server_seq)).all() == [("hq", 1)]
+        assert _visit_state(db, visit) == "waiting"
+    finally:
+        db.close()
 
 
 def test_a_restarted_server_keeps_its_data_and_tokens(server, db_url):

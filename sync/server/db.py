@@ -81,6 +81,11 @@ visits = sa.Table(
     sa.Index("visits_site_state", "site", "state"),
     sa.Index("visits_site_signed_in", "site", "signed_in_at"),
 )
+projections = sa.Table(  # how far each site's visits are folded from its events
+    "projections", metadata,
+    sa.Column("site", sa.String(20), primary_key=True),
+    sa.Column("server_seq", _serial, nullable=False),  # every event up to this one is in visits
+)
 keys = sa.Table(
     "keys", metadata,
     sa.Column("key_id", sa.String(8), primary_key=True),
@@ -107,11 +112,18 @@ schema_version = sa.Table("schema_version", _versions, sa.Column("version", sa.I
 def _v1(conn: Connection) -> None:
     # Step 1 creates the tables above because they are still version 1. When a later step alters
     # one, copy its version-1 definition here, so that this step keeps creating exactly version 1.
-    metadata.create_all(conn)
+    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t is not projections])
+
+
+def _v2(conn: Connection) -> None:
+    # Visits were folded in each push's transaction until now: every stored event is in them.
+    projections.create(conn)
+    conn.execute(projections.insert().from_select(
+        ["site", "server_seq"], sa.select(events.c.site, sa.func.max(events.c.server_seq)).group_by(events.c.site)))
 
 
 # Forward only, in order; each runs inside the start-up transaction that records its number.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
 
 
 def normalise_url(url: str) -> str:

@@ -31,6 +31,12 @@ class Conflict(ServerError):
     status = 409
 
 
+class UnsupportedMedia(ServerError):
+    """A body that is not sent as JSON."""
+
+    status = 415
+
+
 class Invalid(ServerError):
     """A well-formed request whose content we refuse; the message names the field."""
 

@@ -1,11 +1,13 @@
 """What the server keeps and answers: the event log of every site, the visits folded from it,
 the sites' signing keys and the host directory.
 
-As on the device (kiosk.store.log), the visits a push touches are re-folded with
-kiosk.core.visits.fold in the push's own transaction, so reads never fold and the two never
-disagree. Pushes to one site are serialised (db.write(serialise_on=...)): the visits they
-re-fold see each other's events, and server_seq follows commit order, so a device that pulled
-up to cursor N can never miss an event that commits later with a smaller number.
+A push checks its events (every payload must fit the fold: kiosk.core.visits.payload_error) and
+stores them, nothing more. The visits table is a projection of the log, brought up to date by
+``project``: off the request path by a Projector, and by every read before it answers, so
+answers never lag the log and a push does not pay for folding. Pushes to one site are
+serialised (db.write(serialise_on=...)), and so is projecting it: server_seq follows commit
+order within a site, so neither a device that pulled up to cursor N nor the projection can
+miss an event that commits later with a smaller number.
 """
 
 from __future__ import annotations
@@ -25,18 +27,17 @@ from kiosk.core.events import Event, decode_data
 from kiosk.core.hosts import Host, host_id_for
 from kiosk.core.tokens import key_id_of
 from kiosk.core.validation import MAX_COMPANY, clean_name, clean_text
-from kiosk.core.visits import ON_SITE_STATES, Visit, fold
+from kiosk.core.visits import ON_SITE_STATES, Visit, fold, payload_error
 from kiosk.errors import ValidationError
 from kiosk.store.log import visit_from_json
 from sync.protocol import ProtocolError, checked_event
 from sync.server.auth import Device
-from sync.server.db import Database, devices, events, hosts, keys, visits
+from sync.server.db import Database, devices, events, hosts, keys, projections, visits
 from sync.server.errors import Conflict, Forbidden, Invalid
 from sync.server.models import local_time
 
 _EVENT_COLUMNS = [events.c[f] for f in ("event_id", "site", "device", "seq", "ts", "kind", "visit_id", "data")]
-# What fold raises on a payload that does not fit its kind (a missing badge_id, a rating "abc").
-_FOLD_ERRORS = (LookupError, TypeError, ValueError, OverflowError)
+PROJECT_CHUNK = 5000  # events folded into visits per transaction: big enough to share the commit
 # kiosk.store.log.visit_to_json's form; one encoder, made once rather than per visit.
 _encode_doc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -51,22 +52,17 @@ def push(db: Database, device: Device, batch: list[Any], now: int) -> tuple[list
         # this read and the insert. (An id stored meanwhile by another site, which only a
         # forged event can reuse, fails the insert: a 409.) A plain executemany is also much
         # faster than INSERT ... ON CONFLICT ... RETURNING, which psycopg re-parses per batch.
-        stored = _stored_before(db, conn, device.site, checked)
-        known = _known(checked, stored)
-        new = [event for event_id, event in checked.events.items() if event_id not in known]
+        known = _known(checked, conn.execute(db.prepared(_stored_query), {"ids": list(checked.events)}))
+        new = [event_id for event_id in checked.events if event_id not in known]
         if new:
-            conn.execute(events.insert(), [checked.rows[e.event_id] for e in new])
-            touched = {e.visit_id for e in new}
-            earlier = [e for e in stored if e.site == device.site and e.visit_id in touched]
-            conn.execute(db.prepared(_upsert_visits), _refolded(earlier + new, checked))
-    return [e.event_id for e in new], [event_id for event_id in checked.events if event_id in known]
+            conn.execute(events.insert(), [checked.rows[event_id] for event_id in new])
+    return new, [event_id for event_id in checked.events if event_id in known]
 
 
 @dataclass
 class _Batch:
     events: dict[str, Event] = field(default_factory=dict)  # by id, in batch order
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id: the row to insert
-    index: dict[str, int] = field(default_factory=dict)  # where each id is in the batch, for messages
 
 
 def _checked(batch: list[Any], device: Device, now: int) -> _Batch:
@@ -79,7 +75,6 @@ def _checked(batch: list[Any], device: Device, now: int) -> _Batch:
                             f"(site {device.site}, device {device.name})")
         first = checked.events.setdefault(event.event_id, event)
         if first is event:
-            checked.index[event.event_id] = index
             checked.rows[event.event_id] = _event_row(event, data, now)
         elif first != event:
             raise Invalid(f"events[{index}]: repeats event_id {event.event_id} with different content")
@@ -89,9 +84,13 @@ def _checked(batch: list[Any], device: Device, now: int) -> _Batch:
 def _event_from(raw: Any, index: int, now: int) -> tuple[Event, str]:
     """The checked event and its payload as stored (compact JSON, sorted keys)."""
     try:
-        return checked_event(raw, now)
+        event, data = checked_event(raw, now)
     except ProtocolError as e:
         raise Invalid(f"events[{index}]: {e}") from None
+    problem = payload_error(event.kind, event.data)
+    if problem:
+        raise Invalid(f"events[{index}]: its data does not fit its kind: {problem}")
+    return event, data
 
 
 def _event_row(e: Event, data: str, now: int) -> dict[str, Any]:
@@ -99,71 +98,87 @@ def _event_row(e: Event, data: str, now: int) -> dict[str, Any]:
             "visit_id": e.visit_id, "data": data, "received_at": now}
 
 
-def _event(row: sa.Row) -> Event:
-    return Event(row.event_id, row.site, row.device, row.seq, row.ts, row.kind, row.visit_id, decode_data(row.data))
-
-
-def _stored_before(db: Database, conn: sa.Connection, site: str, checked: _Batch) -> list[Event]:
-    """In one query, before the batch is inserted: the stored events that carry one of its ids,
-    and those of the visits it touches, which the re-fold needs besides the batch's own."""
-    params = {"ids": list(checked.events), "site": site,
-              "visit_ids": list({e.visit_id for e in checked.events.values()})}
-    return [_event(row) for row in conn.execute(db.prepared(_stored_query), params)]
+def _event(row: sa.Row) -> Event:  # a row of _EVENT_COLUMNS
+    event_id, site, device, seq, ts, kind, visit_id, data = row
+    return Event(event_id, site, device, seq, ts, kind, visit_id, decode_data(data))
 
 
 def _stored_query(db: Database) -> sa.Select:
-    return sa.select(*_EVENT_COLUMNS).where(sa.or_(
-        db.one_of(events.c.event_id, "ids"),
-        sa.and_(events.c.site == sa.bindparam("site"), db.one_of(events.c.visit_id, "visit_ids"))))
+    return sa.select(*_EVENT_COLUMNS).where(db.one_of(events.c.event_id, "ids"))
 
 
-def _known(checked: _Batch, stored: list[Event]) -> set[str]:
+def _known(checked: _Batch, stored: Iterable[sa.Row]) -> set[str]:
     """The ids of the batch already stored. Each must carry the same event: a device reusing
     ids is a bug that would otherwise lose its event silently."""
-    known = {e.event_id: e for e in stored if e.event_id in checked.events}
-    for event_id, event in checked.events.items():
-        if event_id in known and known[event_id] != event:
-            raise Conflict(f"event {event_id} is already stored with different content")
-    return set(known)
+    known = set()
+    for row in stored:
+        if _event(row) != checked.events[row.event_id]:
+            raise Conflict(f"event {row.event_id} is already stored with different content")
+        known.add(row.event_id)
+    return known
 
 
-def _refolded(visit_events: list[Event], checked: _Batch) -> list[dict[str, Any]]:
-    """The visits rows of the visits these events belong to, each folded from all its events:
-    those stored before this push and the batch's new ones."""
-    by_visit: dict[str, list[Event]] = defaultdict(list)
-    for event in visit_events:
-        by_visit[event.visit_id].append(event)
-    return [_visit_row(_fold(evs, checked)) for _, evs in sorted(by_visit.items())]
+# -- the visits projection ---------------------------------------------------------------------
+
+def project(db: Database, site: str, limit: int = PROJECT_CHUNK) -> bool:
+    """Bring the site's visits up to date with its events, ``limit`` events at a time: fold
+    again every visit that events stored since the last time touched. True when it is up to
+    date. Reads call this first, so they never answer from behind the log; a Projector calls it
+    off the request path, so that a push only stores events."""
+    with db.read() as conn:  # the common case, up to date, without taking the site's write lock
+        if _projected(conn, site) >= (_latest(conn, site) or 0):
+            return True
+    with db.write(serialise_on=f"site {site}") as conn:  # pushes to the site wait: nothing stored meanwhile
+        done = _projected(conn, site)
+        pending = conn.execute(db.prepared(_pending_query), {"site": site, "after": done, "limit": limit}).all()
+        if not pending:
+            return True
+        touched = sorted({row.visit_id for row in pending})
+        stored = conn.execute(db.prepared(_visit_events_query), {"site": site, "visit_ids": touched})
+        by_visit: dict[str, list[Event]] = defaultdict(list)
+        for row in stored:
+            by_visit[row.visit_id].append(_event(row))
+        conn.execute(db.prepared(_upsert_visits), [_visit_row(fold(by_visit[v])) for v in touched])
+        upto = {"site": site, "server_seq": pending[-1].server_seq}
+        conn.execute(db.insert(projections).on_conflict_do_update(index_elements=["site"], set_=upto), upto)
+    return len(pending) < limit
+
+
+def _projected(conn: sa.Connection, site: str) -> int:
+    return conn.execute(sa.select(projections.c.server_seq).where(projections.c.site == site)).scalar() or 0
+
+
+def _latest(conn: sa.Connection, site: str) -> int | None:
+    return conn.execute(sa.select(sa.func.max(events.c.server_seq)).where(events.c.site == site)).scalar()
+
+
+def project_all(db: Database, site: str | None = None) -> None:
+    """Bring the visits of one site, or of every site, up to date (see project)."""
+    for each in [site] if site is not None else sites(db):
+        while not project(db, each):
+            pass
+
+
+def sites(db: Database) -> list[str]:
+    with db.read() as conn:
+        return list(conn.execute(sa.select(events.c.site).distinct().order_by(events.c.site)).scalars())
+
+
+def _pending_query(db: Database) -> sa.Select:
+    return (sa.select(events.c.server_seq, events.c.visit_id)
+            .where(events.c.site == sa.bindparam("site"), events.c.server_seq > sa.bindparam("after"))
+            .order_by(events.c.server_seq).limit(sa.bindparam("limit")))
+
+
+def _visit_events_query(db: Database) -> sa.Select:
+    return sa.select(*_EVENT_COLUMNS).where(events.c.site == sa.bindparam("site"),
+                                            db.one_of(events.c.visit_id, "visit_ids"))
 
 
 def _upsert_visits(db: Database) -> sa.Insert:
     stmt = db.insert(visits)
     return stmt.on_conflict_do_update(index_elements=["site", "visit_id"],
                                       set_={c.name: stmt.excluded[c.name] for c in visits.c if not c.primary_key})
-
-
-def _fold(visit_events: list[Event], checked: _Batch) -> Visit:
-    """The visit, or Invalid when a payload does not fit its kind (a badge_issued without
-    badge_id, a rating "abc"): stored, it would break this visit on every device that pulls it."""
-    try:
-        return fold(visit_events)
-    except _FOLD_ERRORS as e:
-        raise Invalid(_unfoldable(visit_events, checked, e)) from None
-
-
-def _unfoldable(visit_events: list[Event], checked: _Batch, error: Exception) -> str:
-    """Name the first event of the batch that cannot be folded even alone, else the visit."""
-    ours = sorted((e for e in visit_events if e.event_id in checked.index), key=lambda e: checked.index[e.event_id])
-    for event in ours:
-        try:
-            fold([event])
-        except _FOLD_ERRORS as alone:
-            return f"events[{checked.index[event.event_id]}]: its data does not fit its kind ({_said(alone)})"
-    return f"visit {visit_events[0].visit_id}: its events do not fold together ({_said(error)})"
-
-
-def _said(error: Exception) -> str:
-    return f"{type(error).__name__}: {error}"
 
 
 def _visit_row(visit: Visit) -> dict[str, Any]:
@@ -198,7 +213,7 @@ def pull(db: Database, site: str, after: int, limit: int) -> tuple[list[dict[str
                             .order_by(events.c.server_seq).limit(limit + 1)).all()
     page = rows[:limit]
     cursor = page[-1].server_seq if page else after
-    return [_event(row).to_dict() for row in page], cursor, len(rows) > limit
+    return [_event(row[1:]).to_dict() for row in page], cursor, len(rows) > limit
 
 
 def count_events(db: Database) -> int:
@@ -220,6 +235,7 @@ def find_visits(db: Database, site: str | None, on_site: bool, since_ms: int | N
         query = query.where(visits.c.signed_in_at >= since_ms)
     if until_ms is not None:
         query = query.where(visits.c.signed_in_at < until_ms)
+    project_all(db, site)
     with db.read() as conn:
         return [{"site": r.site, "visit_id": r.visit_id, "state": r.state, "name": r.name, "company": r.company,
                  "host": r.host_name, "department": r.host_department, "signed_in_at": local_time(r.signed_in_at),
@@ -231,6 +247,7 @@ def export_rows(db: Database, site: str | None) -> list[dict[str, Any]]:
     query = sa.select(visits.c.doc).order_by(visits.c.site, visits.c.signed_in_at.nulls_last(), visits.c.visit_id)
     if site is not None:
         query = query.where(visits.c.site == site)
+    project_all(db, site)
     with db.read() as conn:
         return [_export_row(visit_from_json(doc)) for doc in conn.execute(query).scalars()]
 
