@@ -21,9 +21,11 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.core.events import Event, encode_data, new_id
+from kiosk.core.hosts import Host
 from kiosk.core.tokens import key_id_of, new_visit_id
 from sync import protocol
 from sync.server import auth, projector, store
+from sync.server import db as server_db
 from sync.server.cli import main
 from sync.server.db import Database, normalise_url, projections, visits
 from sync.server.errors import DatabaseError, Unauthorized
@@ -460,8 +462,9 @@ def _visit_state(db: Database, visit_id: str) -> str | None:
         return conn.execute(sa.select(visits.c.state).where(visits.c.visit_id == visit_id)).scalar()
 
 
-def test_a_database_folded_by_pushes_migrates_to_the_projection(server, kiosk, db_url):
-    """Version 1 folded visits inside each push: its events are all in its visits already."""
+def test_a_version_1_database_migrates(server, kiosk, db_url):
+    """Version 1 folded visits inside each push (its events are all in its visits already) and
+    knew hosts by name, department, email and phone only."""
     visit = new_visit_id()
     kiosk.ok("post", "/events", json={"events": [event(seq=1, visit_id=visit)]})
     server.stop()
@@ -469,6 +472,8 @@ def test_a_database_folded_by_pushes_migrates_to_the_projection(server, kiosk, d
     assert store.project(db, "hq") is True
     with db.write() as conn:  # back to version 1, as the old server left it
         conn.execute(sa.text("DROP TABLE projections"))
+        conn.execute(sa.text("DROP TABLE hosts"))
+        server_db._hosts_v1.create(conn)
         conn.execute(sa.text("UPDATE schema_version SET version = 1"))
     db.close()
     db = Database(db_url)
@@ -476,6 +481,8 @@ def test_a_database_folded_by_pushes_migrates_to_the_projection(server, kiosk, d
         with db.read() as conn:
             assert conn.execute(sa.select(projections.c.site, projections.c.server_seq)).all() == [("hq", 1)]
         assert _visit_state(db, visit) == "waiting"
+        store.replace_hosts(db, [Host("a1", "李四", aliases=("小李",), language="zh_CN")])
+        assert store.all_hosts(db)[0].aliases == ("小李",)
     finally:
         db.close()
 

@@ -26,9 +26,14 @@ HOST_MET = "host_met"
 SIGNED_OUT = "signed_out"
 RATED = "rated"
 COMPLAINT = "complaint"
+HOST_NOTIFIED = "host_notified"
+NOTIFY_FAILED = "notify_failed"
+MESSAGE_LEFT = "message_left"
+BLOCKED = "blocked"
 
 KINDS = frozenset({SIGNED_IN, EXPECTED, APPROVAL_REQUESTED, APPROVED, DENIED, BADGE_ISSUED,
-                   BADGE_PRINTED, PRINT_FAILED, BADGE_LOST, HOST_MET, SIGNED_OUT, RATED, COMPLAINT})
+                   BADGE_PRINTED, PRINT_FAILED, BADGE_LOST, HOST_MET, SIGNED_OUT, RATED, COMPLAINT,
+                   HOST_NOTIFIED, NOTIFY_FAILED, MESSAGE_LEFT, BLOCKED})
 
 
 def new_id() -> str:

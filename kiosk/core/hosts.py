@@ -17,13 +17,15 @@ the keys its pinyin spelling (zhangs) selects.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import hashlib
 import heapq
 import itertools
+import json
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,25 @@ class Host:
     department: str = ""
     email: str = ""
     phone: str = ""
+    english_name: str = ""  # "Li Si" beside 李四; searched, shown beside the name
+    aliases: tuple[str, ...] = ()  # other names people ask for (小李, Lisa); searched
+    language: str = ""  # the language notices are written in: zh_CN, zh_TW, en ("" = the site's)
+    channels: tuple[str, ...] = ()  # this host's own notification channels (kiosk.notify URLs)
+
+
+_LISTS = ("aliases", "channels")
+
+
+def host_row(host: Host) -> dict[str, Any]:
+    """A host as a database row: its lists as JSON arrays (the device's and the server's tables)."""
+    row = dataclasses.asdict(host)
+    for key in _LISTS:
+        row[key] = json.dumps(list(row[key]), ensure_ascii=False)
+    return row
+
+
+def host_from_row(row: Mapping[str, Any]) -> Host:
+    return Host(**{**row, **{key: tuple(json.loads(row[key] or "[]")) for key in _LISTS}})
 
 
 def host_id_for(name: str, department: str = "", email: str = "", phone: str = "") -> str:

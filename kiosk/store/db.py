@@ -98,6 +98,25 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX visits_phone ON visits (json_extract(doc, '$.visitor.phone'));
     """,
+    # 4: hosts' English names, aliases, language and own channels (JSON arrays); the outbox of
+    # notices to hosts, each kept until delivered or given up on (kiosk.store.outbox).
+    """
+    ALTER TABLE hosts ADD COLUMN english_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE hosts ADD COLUMN aliases TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE hosts ADD COLUMN language TEXT NOT NULL DEFAULT '';
+    ALTER TABLE hosts ADD COLUMN channels TEXT NOT NULL DEFAULT '[]';
+    CREATE TABLE outbox (
+        notice_id TEXT PRIMARY KEY,
+        visit_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        notice TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        due_at INTEGER NOT NULL,
+        last_error TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL DEFAULT 'waiting'
+    );
+    CREATE INDEX outbox_due ON outbox (state, due_at);
+    """,
 ]
 
 _DISK_FULL = ("disk is full", "database or disk is full")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from kiosk.core.hosts import Host
+import dataclasses
+
+from kiosk.core.hosts import Host, host_from_row, host_row
 from kiosk.store.db import Database
+
+_COLUMNS = [f.name for f in dataclasses.fields(Host)]
 
 
 class DirectoryTable:
@@ -13,10 +17,9 @@ class DirectoryTable:
     def replace_all(self, hosts: list[Host]) -> None:
         with self.db.write() as conn:
             conn.execute("DELETE FROM hosts")
-            conn.executemany("INSERT OR REPLACE INTO hosts (host_id, name, department, email, phone)"
-                             " VALUES (?, ?, ?, ?, ?)",
-                             [(h.host_id, h.name, h.department, h.email, h.phone) for h in hosts])
+            conn.executemany(f"INSERT OR REPLACE INTO hosts ({', '.join(_COLUMNS)})"
+                             f" VALUES ({', '.join(':' + c for c in _COLUMNS)})", [host_row(h) for h in hosts])
 
     def all(self) -> list[Host]:
-        rows = self.db.read("SELECT host_id, name, department, email, phone FROM hosts ORDER BY name, host_id")
-        return [Host(*row) for row in rows]
+        rows = self.db.read(f"SELECT {', '.join(_COLUMNS)} FROM hosts ORDER BY name, host_id")
+        return [host_from_row(dict(zip(_COLUMNS, row))) for row in rows]

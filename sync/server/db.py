@@ -103,16 +103,31 @@ hosts = sa.Table(
     sa.Column("department", sa.Text, nullable=False),
     sa.Column("email", sa.Text, nullable=False),
     sa.Column("phone", sa.Text, nullable=False),
+    sa.Column("english_name", sa.Text, nullable=False, server_default=""),
+    sa.Column("aliases", sa.Text, nullable=False, server_default="[]"),  # JSON array of text
+    sa.Column("language", sa.String(8), nullable=False, server_default=""),
+    sa.Column("channels", sa.Text, nullable=False, server_default="[]"),  # JSON array of channel URLs
 )
 
 _versions = sa.MetaData()
 schema_version = sa.Table("schema_version", _versions, sa.Column("version", sa.Integer, nullable=False))
 
 
+_hosts_v1 = sa.Table(
+    "hosts", sa.MetaData(),
+    sa.Column("host_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("phone", sa.Text, nullable=False),
+)
+
+
 def _v1(conn: Connection) -> None:
-    # Step 1 creates the tables above because they are still version 1. When a later step alters
-    # one, copy its version-1 definition here, so that this step keeps creating exactly version 1.
-    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t is not projections])
+    # Step 1 creates the tables above that are still version 1, and the version-1 definitions of
+    # those a later step changed, so that it keeps creating exactly version 1.
+    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t not in (projections, hosts)])
+    _hosts_v1.create(conn)
 
 
 def _v2(conn: Connection) -> None:
@@ -122,8 +137,17 @@ def _v2(conn: Connection) -> None:
         ["site", "server_seq"], sa.select(events.c.site, sa.func.max(events.c.server_seq)).group_by(events.c.site)))
 
 
+def _v3(conn: Connection) -> None:
+    # Hosts' English names, aliases, language and own notification channels.
+    for column in ("english_name", "aliases", "language", "channels"):
+        definition = hosts.c[column]
+        kind = definition.type.compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE hosts ADD COLUMN {column} {kind} NOT NULL "
+                             f"DEFAULT '{definition.server_default.arg}'"))
+
+
 # Forward only, in order; each runs inside the start-up transaction that records its number.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3]
 
 
 def normalise_url(url: str) -> str:

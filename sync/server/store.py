@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from kiosk.core.events import Event, decode_data
-from kiosk.core.hosts import Host, host_id_for
+from kiosk.core.hosts import Host, host_from_row, host_id_for, host_row
 from kiosk.core.tokens import key_id_of
 from kiosk.core.validation import MAX_COMPANY, clean_name, clean_text
 from kiosk.core.visits import ON_SITE_STATES, Visit, fold, payload_error
@@ -323,10 +323,10 @@ def replace_hosts(db: Database, directory: list[Host]) -> None:
     with db.write(serialise_on="hosts") as conn:  # two uploads at once: the last one wins whole
         conn.execute(hosts.delete())
         if directory:
-            conn.execute(hosts.insert(), [dataclasses.asdict(h) for h in directory])
+            conn.execute(hosts.insert(), [host_row(h) for h in directory])
 
 
 def all_hosts(db: Database) -> list[Host]:
     with db.read() as conn:
-        return [Host(**r._mapping) for r in conn.execute(sa.select(hosts).order_by(hosts.c.name, hosts.c.host_id))]
+        return [host_from_row(r._mapping) for r in conn.execute(sa.select(hosts).order_by(hosts.c.name, hosts.c.host_id))]
 
