@@ -91,6 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     lost.add_argument("badge", help="badge number as printed (K7QF-2M9X) or the scanned text")
     lost.set_defaults(handler=cmd_lost)
 
+    notify = commands.add_parser("notify", help="deliver the notices to hosts that are waiting (also done by kiosk run)")
+    notify.add_argument("--once", action="store_true",
+                        help="try what is due once, then exit (status 0 when nothing failed or waits)")
+    notify.set_defaults(handler=cmd_notify)
     sync = commands.add_parser("sync", help="push this device's events to the server and pull the site's")
     sync.add_argument("--once", action="store_true", help="one round, then exit (status 0 if it reached the server)")
     sync.set_defaults(handler=cmd_sync)
@@ -280,6 +284,22 @@ def cmd_sync(args) -> int:
         return 0
     try:
         syncer.run(report=lambda line: print(line, flush=True))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_notify(args) -> int:
+    from kiosk.notifier import Notifier
+
+    notifier = Notifier(_kiosk(args))
+    if args.once:
+        done = notifier.deliver_due()
+        counts = notifier.outbox.counts()
+        print(f"notices: {done}; {counts['waiting']} waiting, {counts['failed']} failed in all")
+        return 0 if not (done.retrying or done.failed) else 1
+    try:
+        notifier.run(report=lambda line: print(line, flush=True))
     except KeyboardInterrupt:
         pass
     return 0

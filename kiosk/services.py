@@ -18,12 +18,15 @@ from kiosk.core.hosts import Host, HostIndex, host_id_for
 from kiosk.core.tokens import Claims, KeyRing, PublicKey, Signer, Verdict
 from kiosk.core.validation import clean_name, clean_phone, clean_text, validate_visitor
 from kiosk.core.visits import AWAITING_APPROVAL, ON_SITE_STATES, SIGNED_OUT, WAITING, WITH_HOST, Visit
+from kiosk import notifier
 from kiosk.errors import HostNotFound, KioskError, StoreError, ValidationError
+from kiosk.notify import notice
 from kiosk.settings import Settings
 from kiosk.store.db import Database
 from kiosk.store.directory import DirectoryTable
 from kiosk.store.keys import KeyTable, load_or_create_signer
 from kiosk.store.log import EventLog, wall_clock_ms
+from kiosk.store.outbox import OutboxTable
 from printer.device import Printer
 from printer.errors import PrinterError
 from printer.fonts import unsupported_chars
@@ -81,6 +84,7 @@ class Kiosk:
     directory: DirectoryTable
     printer_factory: Callable[[], Printer]
     clock: Callable[[], int] = wall_clock_ms
+    notices_queued: Callable[[], None] = lambda: None  # the Notifier's poke, when one runs
     _index: HostIndex | None = field(default=None, repr=False)
     _keyring: KeyRing | None = field(default=None, repr=False)
     _printer: Printer | None = field(default=None, repr=False)
@@ -159,11 +163,44 @@ class Kiosk:
         if agreement:
             signed_in["agreement"] = dict(agreement)
         badge_id, token, issued = self._new_badge(visit_id)
+        queue = self._notices(host, visit_id, visitor_name=visitor.name, company=visitor.company,
+                              purpose=visitor.purpose, at=self.clock())
         try:
-            self.log.record((ev.SIGNED_IN, visit_id, signed_in), (ev.BADGE_ISSUED, visit_id, issued))
+            self.log.record((ev.SIGNED_IN, visit_id, signed_in), (ev.BADGE_ISSUED, visit_id, issued), also=queue)
         except StoreError as exc:
             raise StoreError(f"the visit was NOT recorded and no badge was printed: {exc}") from exc
+        self.notices_queued()
         return self._print(visit_id, badge_id, token)
+
+    def _notices(self, host: Host, visit_id: str, kind: str = notice.ARRIVED, key: str = "", **about):
+        """What queues the host's notices in the transaction that records the visit's event."""
+        entries = notifier.notices(self.settings, host, visit_id, kind, key=key, **about)
+        return lambda conn, _events: OutboxTable.add(conn, entries, self.clock())
+
+    def leave_message(self, visit_id: str, text: str) -> Visit:
+        """A note from a visitor whose host is away: kept with the visit (reception sees it) and
+        sent to the host on every channel that reaches them."""
+        text = clean_text(text, "message", 500, required=True)
+        visit = self.log.visit(visit_id)
+        if visit is None:
+            raise KioskError(f"visit {visit_id} is not in this kiosk's log")
+        host = self._host_of(visit)
+        queue = self._notices(host, visit_id, notice.MESSAGE, key=f"m{len(visit.messages) + 1}",
+                              visitor_name=visit.visitor.get("name", ""), company=visit.visitor.get("company", ""),
+                              at=visit.signed_in_at or self.clock(), message=text)
+        self.log.record((ev.MESSAGE_LEFT, visit_id, {"text": text}), also=queue)
+        self.notices_queued()
+        return self.log.visit(visit_id)
+
+    def _host_of(self, visit: Visit) -> Host:
+        """The visit's host as the directory knows them now (their channels), else as recorded."""
+        host_id = visit.host.get("host_id", "")
+        found = [h for h in self.directory.all() if h.host_id == host_id] if host_id else []
+        return found[0] if found else Host(host_id, visit.host.get("name", ""), visit.host.get("department", ""))
+
+    def notice_counts(self) -> dict[str, int]:
+        """Notices to hosts waiting, delivered and failed (kiosk.store.outbox)."""
+        return OutboxTable(self.log.db).counts()
 
     def returning_visitor(self, phone: str) -> dict[str, str] | None:
         """Name and company from this phone number's latest visit, for a returning visitor to

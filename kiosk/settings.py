@@ -94,6 +94,24 @@ def _text(value: str) -> str:
     return value
 
 
+def _channels(kinds: str) -> Callable[[str], str]:
+    """Notification channel URLs (kiosk.notify.channels), separated by spaces; each checked
+    now, so that a typo stops the start rather than every notice later."""
+    def parse(value: str) -> str:
+        from kiosk.notify import BadChannel, channel_from_url
+
+        for url in value.split():
+            try:
+                channel = channel_from_url(url)
+            except BadChannel as exc:
+                raise ValueError(str(exc)) from None
+            if kinds and channel.kind not in kinds.split():
+                raise ValueError(f"a {' or '.join(kinds.split())} URL, or empty")
+        return value
+
+    return parse
+
+
 def _setting(default, parse: Callable[[Any], Any], help: str):
     return field(default=default, metadata={"parse": parse, "help": help})
 
@@ -117,6 +135,12 @@ class Settings:
                             "(empty: scanners type into the window like a keyboard)")
     camera: str = _setting("", _camera_index, "touchscreen: scan badges with this camera (0 is the first), "
                            "or empty for none")
+    smtp: str = _setting("", _channels("email"), "notices by email: smtp://USER:PASSWORD@HOST:587?from=ADDRESS "
+                         "(STARTTLS), smtps://... (TLS); empty: no email")
+    webhook: str = _setting("", _channels("webhook"), "notices as signed JSON: webhook+https://HOST/PATH#secret=S")
+    notify: str = _setting("", _channels(""), "more notice channels for every host, space-separated: WeCom, "
+                           "DingTalk, Feishu, Slack or Teams webhook URLs (see kiosk/notify/channels.py)")
+    meet_at: str = _setting("", _text, "where hosts meet their visitors, told in every notice (e.g. 1F 前台)")
     staff_pin: str = _setting("", _pin, "touchscreen: the staff PIN (empty: chosen at first start, kept in DATA_DIR)")
 
     def __post_init__(self):

@@ -17,7 +17,9 @@ Payloads the fold reads:
 - ``host_met``; ``signed_out``: ``by`` (scan, manual, auto), optional ``badge_id``, ``note``;
   the first sign-out wins;
 - ``rated``: ``rating`` 1-5;
-- ``complaint``: ``text``, recorded by reception; every one is kept, in order.
+- ``complaint``: ``text``, recorded by reception; every one is kept, in order;
+- ``host_notified``: ``channel`` (kind and host, no secrets), ``notice_id``, ``kind``;
+  ``notify_failed``: the same and ``error``; ``message_left``: ``text``, for a host away.
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ class Visit:
     badges: tuple[Badge, ...] = ()
     rating: int | None = None
     complaints: tuple[str, ...] = ()
+    notified: tuple[str, ...] = ()  # the channels that told the host (e.g. "email smtp.example.com")
+    notify_failed: tuple[str, ...] = ()  # "channel: why" for each notice given up on
+    messages: tuple[str, ...] = ()  # what the visitor left for a host who was away
 
     @property
     def on_site(self) -> bool:
@@ -128,6 +133,9 @@ _PAYLOADS: dict[str, tuple[tuple[str, Callable[[Any], bool], bool], ...]] = {
                                ("replaces", _text, False)),
     ev.BADGE_LOST: _BADGE, ev.BADGE_PRINTED: _BADGE, ev.PRINT_FAILED: _BADGE,
     ev.RATED: (("rating", _rating, True),), ev.COMPLAINT: (("text", _text, True),),
+    ev.HOST_NOTIFIED: (("channel", _text, True),),
+    ev.NOTIFY_FAILED: (("channel", _text, True), ("error", _text, True)),
+    ev.MESSAGE_LEFT: (("text", _text, True),),
 }
 
 
@@ -226,7 +234,19 @@ class _Folder:
         self.fields["rating"] = int(e.data["rating"])
 
     def _complaint(self, e: Event) -> None:
-        self.fields["complaints"] = self.fields.get("complaints", ()) + (str(e.data["text"]),)
+        self._add("complaints", e.data["text"])
+
+    def _host_notified(self, e: Event) -> None:
+        self._add("notified", e.data["channel"])
+
+    def _notify_failed(self, e: Event) -> None:
+        self._add("notify_failed", f"{e.data['channel']}: {e.data['error']}")
+
+    def _message_left(self, e: Event) -> None:
+        self._add("messages", e.data["text"])
+
+    def _add(self, key: str, text: str) -> None:
+        self.fields[key] = self.fields.get(key, ()) + (text,)
 
     def result(self) -> Visit:
         issued = sorted(self.badges.values(), key=lambda b: (b["issued_at"], b["badge_id"]))

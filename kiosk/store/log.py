@@ -37,7 +37,8 @@ def visit_to_json(visit: Visit) -> str:
 def visit_from_json(text: str) -> Visit:
     raw = json.loads(text)
     raw["badges"] = tuple(Badge(**b) for b in raw["badges"])
-    raw["complaints"] = tuple(raw.get("complaints", ()))
+    for key in ("complaints", "notified", "notify_failed", "messages"):
+        raw[key] = tuple(raw.get(key, ()))
     return Visit(**raw)
 
 
@@ -59,11 +60,13 @@ class EventLog:
             return self._last_ts
 
     def record(self, *specs: tuple[str, str, Mapping[str, Any]],
-               unless: Callable[[Visit | None], bool] | None = None) -> list[Event]:
+               unless: Callable[[Visit | None], bool] | None = None,
+               also: Callable[[sqlite3.Connection, list[Event]], None] | None = None) -> list[Event]:
         """Append this device's events, given as (kind, visit_id, data), in one durable
         transaction; returns them once they are on disk. With ``unless``, nothing is written
         (and [] returned) if it holds for the first spec's visit as it stands inside the
-        transaction: a check no other writer can slip in front of."""
+        transaction: a check no other writer can slip in front of. ``also`` writes what must
+        stand or fall with the events (the outbox's notices) in the same transaction."""
         with self.db.write() as conn:
             if unless is not None:
                 row = conn.execute("SELECT doc FROM visits WHERE visit_id = ?", (specs[0][1],)).fetchone()
@@ -76,6 +79,8 @@ class EventLog:
                       for i, (kind, visit_id, data) in enumerate(specs, start=1)]
             self._insert(conn, events)
             self._materialise(conn, {e.visit_id for e in events})
+            if also is not None:
+                also(conn, events)
         return events
 
     def ingest(self, events: Iterable[Event]) -> list[Event]:
