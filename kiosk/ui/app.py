@@ -74,7 +74,7 @@ class KioskApp(App):
     title = "Visitor kiosk"
     use_kivy_settings = False
 
-    def __init__(self, kiosk: Kiosk, *, pin: str, lockdown: bool = True, syncer=None,
+    def __init__(self, kiosk: Kiosk, *, pin: str, lockdown: bool = True, syncer=None, notifier=None,
                  monotonic: Callable[[], float] = time.monotonic, **kwargs):
         super().__init__(**kwargs)
         self.monotonic = monotonic
@@ -82,6 +82,8 @@ class KioskApp(App):
         self.pin = pin
         self.lockdown = lockdown
         self.syncer = syncer
+        # Threads that talk to the outside (server, hosts' channels), started and stopped with the app.
+        self.workers = [w for w in (syncer, notifier) if w is not None]
         self.flow: Flow | None = None
         self.last_touch = self.monotonic()
         self._idle_check = None
@@ -119,6 +121,7 @@ class KioskApp(App):
                    "review": ("review", "ReviewScreen", {}),
                    "printing": ("printing", "PrintingScreen", {}),
                    "done": ("done", "DoneScreen", {}),
+                   "message": ("entry", "EntryScreen", {"field_name": "message"}),
                    "signout": ("signout", "SignOutScreen", {}),
                    "goodbye": ("goodbye", "GoodbyeScreen", {}),
                    "staff": ("staff", "StaffScreen", {"pin": self.pin, "quit_app": self.stop,
@@ -140,8 +143,8 @@ class KioskApp(App):
         Window.bind(on_request_close=self._on_request_close, on_keyboard=self._on_keyboard,
                     on_textinput=self._on_textinput)
         self._idle_check = Clock.schedule_interval(self._check_idle, 0.5)
-        if self.syncer is not None:
-            self.syncer.start()
+        for worker in self.workers:
+            worker.start()
         settings = self.kiosk.settings
         if settings.scanner:
             start_reader(settings.scanner, self._scanned_elsewhere)
@@ -155,8 +158,8 @@ class KioskApp(App):
                       on_textinput=self._on_textinput)
         if self._idle_check is not None:
             self._idle_check.cancel()
-        if self.syncer is not None:
-            self.syncer.stop()
+        for worker in self.workers:
+            worker.stop()
         self.manager.current_screen.dispatch("on_leave")  # which stops the screen's timers
         self.flow.shutdown()
 

@@ -20,7 +20,7 @@ from kiosk.ui.theme import theme
 AGREEMENT_DIR = Path(__file__).resolve().parents[2] / "assets" / "agreement"
 SIGN_IN_STEPS = ("phone", "name", "company", "host", "purpose", "agreement", "review")
 # Screens off the main path: where each belongs (for "next" and "back").
-_ASIDES = {"returning": "phone", "purpose_other": "purpose"}
+_ASIDES = {"returning": "phone", "purpose_other": "purpose", "message": "done"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class Flow:
         self.default_lang = default_lang
         self.form = VisitForm(lang=default_lang)
         self.last_check_in: CheckIn | None = None
+        self.message_left = False  # the visitor of last_check_in left a note for their host
         self.last_check_out: CheckOut | None = None
         self.known_visitor: dict | None = None  # a returning visitor, until confirmed or declined
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
@@ -188,8 +189,19 @@ class Flow:
                                                 agreement=form.agreement()),
                     self._signed_in, self.screen("printing").failed)
 
+    def leave_message(self, text: str, failed: Callable[[Exception], None]) -> None:
+        """The signed-in visitor's note for a host who is away; back to the done screen."""
+        visit_id = self.last_check_in.visit.visit_id
+
+        def left(_visit) -> None:
+            self.message_left = True
+            self.go("done")
+
+        self.run_io(lambda: self.kiosk.leave_message(visit_id, text), left, failed)
+
     def _signed_in(self, result: CheckIn) -> None:
         self.last_check_in = result
+        self.message_left = False
         if result.printed:
             self.go("done")
         else:

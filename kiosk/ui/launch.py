@@ -44,7 +44,7 @@ def run(settings: Settings, kiosk, *, lockdown: bool) -> None:
     configure_kivy(settings.data_path, lockdown=lockdown)
     from kiosk.ui.app import KioskApp
 
-    KioskApp(kiosk, pin=pin, lockdown=lockdown, syncer=syncer_for(kiosk)).run()
+    KioskApp(kiosk, pin=pin, lockdown=lockdown, syncer=syncer_for(kiosk), notifier=notifier_for(kiosk)).run()
 
 
 def staff_pin(configured: str, data_dir: Path) -> tuple[str, bool]:
@@ -61,6 +61,17 @@ def staff_pin(configured: str, data_dir: Path) -> tuple[str, bool]:
     with os.fdopen(fd, "w") as fh:
         fh.write(pin + "\n")
     return pin, True
+
+
+def notifier_for(kiosk):
+    """The background worker that tells hosts, on devices where visitors sign in or leave notes."""
+    if kiosk.settings.role == "exit":
+        return None
+    from kiosk.notifier import Notifier
+
+    notifier = Notifier(kiosk)
+    kiosk.notices_queued = notifier.poke
+    return notifier
 
 
 def syncer_for(kiosk):

@@ -160,6 +160,10 @@ class ConsoleScreen(KioskScreen):
             return tr("complaint")
         if visit.state in ON_SITE_STATES and (badge is None or not badge.printed):
             return tr("badge not printed")
+        if visit.notify_failed:
+            return tr("host not told")
+        if visit.messages:
+            return tr("message for host")
         return ""
 
     def on_selected(self, *_):
@@ -169,7 +173,10 @@ class ConsoleScreen(KioskScreen):
             return
         host = " ".join(filter(None, [visit.host.get("name", ""), visit.host.get("department", "")]))
         lines = [visit.visitor.get("company", ""), "→ " + host if host else "", visit.visitor.get("purpose", ""),
-                 self.since(visit, self.flow.kiosk.clock()), self.flag(visit), *visit.complaints]
+                 self.since(visit, self.flow.kiosk.clock()), self.flag(visit), *visit.complaints,
+                 *(tr("Message: {text}").format(text=text) for text in visit.messages),
+                 *(tr("Not delivered: {what}").format(what=what) for what in visit.notify_failed),
+                 tr("Host told by: {channels}").format(channels=", ".join(visit.notified)) if visit.notified else ""]
         self.selected_text = "\n".join(filter(None, lines))
 
     def select(self, visit_id: str) -> None:

@@ -12,6 +12,8 @@ from kiosk.ui.screens.base import KioskScreen, load_kv, reason_for
 
 load_kv(__file__)
 
+MAX_MESSAGE = 200  # a note, not a letter: it goes to a chat group as it is
+
 # field -> (question, hint, keyboard, longest answer, check that cleans it or raises ValidationError)
 FIELDS = {
     "phone": (N_("What is your mobile number?"), N_("We use it to recognise you next time."), "digits", 20,
@@ -21,6 +23,9 @@ FIELDS = {
                 MAX_COMPANY, lambda text: clean_text(text, "company", MAX_COMPANY)),
     "purpose": (N_("What brings you here today?"), N_("A few words are enough."), "pinyin", MAX_PURPOSE,
                 lambda text: clean_text(text, "purpose", MAX_PURPOSE, required=True)),
+    "message": (N_("What would you like to tell your host?"),
+                N_("Your host and reception see it."), "pinyin", MAX_MESSAGE,
+                lambda text: clean_text(text, "message", MAX_MESSAGE, required=True)),
 }
 
 
@@ -38,7 +43,7 @@ class EntryScreen(KioskScreen):
 
     def on_pre_enter(self, *_):
         self.message = ""
-        self.ids.field.text = getattr(self.flow.form, self.field_name)
+        self.ids.field.text = getattr(self.flow.form, self.field_name, "")
         self.keyboard_mode = self._mode if self._mode == "digits" else self.flow.text_keyboard()
         super().on_pre_enter()
 
@@ -50,6 +55,9 @@ class EntryScreen(KioskScreen):
             value = self._check(self.ids.field.text)
         except KioskError as exc:
             self.tell("message", reason_for(exc))
+            return
+        if self.field_name == "message":
+            self.flow.leave_message(value, lambda exc: self.tell("message", reason_for(exc)))
             return
         setattr(self.flow.form, self.field_name, value)
         if self.field_name == "phone":
