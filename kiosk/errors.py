@@ -46,3 +46,10 @@ class HostNotFound(KioskError):
     def __init__(self, message: str, candidates=()):
         super().__init__(message)
         self.candidates = list(candidates)
+
+
+class VisitorBlocked(KioskError):
+    """The entry policy refused this visitor (a watchlist match): they see only "please see
+    reception"; reception and security get the details."""
+
+    code = "blocked"

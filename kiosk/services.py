@@ -19,7 +19,9 @@ from kiosk.core.tokens import Claims, KeyRing, PublicKey, Signer, Verdict
 from kiosk.core.validation import clean_name, clean_phone, clean_text, validate_visitor
 from kiosk.core.visits import AWAITING_APPROVAL, ON_SITE_STATES, SIGNED_OUT, WAITING, WITH_HOST, Visit
 from kiosk import notifier
-from kiosk.errors import HostNotFound, KioskError, StoreError, ValidationError
+from kiosk.core.policy import APPROVE, BLOCK, clean_answers
+from kiosk.entry import EntryRules, load_policy, matches_for_reception
+from kiosk.errors import HostNotFound, KioskError, StoreError, ValidationError, VisitorBlocked
 from kiosk.notify import notice
 from kiosk.settings import Settings
 from kiosk.store.db import Database
@@ -33,6 +35,7 @@ from printer.fonts import unsupported_chars
 from printer.status import MESSAGES, Status
 
 DB_FILE = "kiosk.sqlite3"
+RECEPTION = {"zh_CN": "前台", "zh_TW": "櫃檯", "en": "Reception"}  # whom an alert greets
 UNKNOWN_BADGE = "unknown_badge"  # a typed badge number this device's log has never issued
 
 
@@ -83,6 +86,7 @@ class Kiosk:
     keys: KeyTable
     directory: DirectoryTable
     printer_factory: Callable[[], Printer]
+    entry: EntryRules
     clock: Callable[[], int] = wall_clock_ms
     notices_queued: Callable[[], None] = lambda: None  # the Notifier's poke, when one runs
     _index: HostIndex | None = field(default=None, repr=False)
@@ -102,7 +106,8 @@ class Kiosk:
             keys.add(PublicKey(signer.key_id, signer.public_key.public_bytes_raw(), settings.site, settings.device))
         log = EventLog(db, settings.site, settings.device, clock)
         factory = printer if callable(printer) else (lambda: printer)
-        return cls(settings, log, signer, keys, DirectoryTable(db), factory, clock)
+        return cls(settings, log, signer, keys, DirectoryTable(db), factory, EntryRules(db, load_policy(settings.policy)),
+                   clock)
 
     @property
     def printer(self) -> Printer:
@@ -147,9 +152,13 @@ class Kiosk:
     # -- sign in ----------------------------------------------------------------------------
 
     def check_in(self, *, name: str, host: Host, company: str = "", phone: str = "", purpose: str = "",
-                 lang: str | None = None, agreement: Mapping[str, Any] | None = None) -> CheckIn:
+                 lang: str | None = None, agreement: Mapping[str, Any] | None = None, visitor_type: str = "guest",
+                 answers: Mapping[str, str] | None = None) -> CheckIn:
         """Record the visit and its badge, then print it. ``agreement`` is what the visitor
-        accepted on the touchscreen (version, language, signature strokes), kept with the visit."""
+        accepted on the touchscreen (version, language, signature strokes), kept with the visit.
+        The entry policy decides first: a visit that needs approval is recorded without a badge
+        (``issue_badge`` prints it once approved) and the host asked; a blocked visitor is
+        recorded, reception and security alerted, and VisitorBlocked raised."""
         visitor = validate_visitor(name, company, phone, purpose)
         for field_name, text in (("name", visitor.name), ("company", visitor.company), ("host", host.name),
                                  ("department", host.department)):
@@ -157,20 +166,64 @@ class Kiosk:
             if missing:
                 raise ValidationError(field_name, "unprintable",
                                       f"{field_name} has characters the badge cannot print: {''.join(missing)}")
+        vtype = self.entry.policy.visitor_type(visitor_type)
+        answers = clean_answers(vtype, answers or {}) if vtype else {}
+        decision = self.entry.decide(visitor_type=visitor_type, name=visitor.name, company=visitor.company,
+                                     phone=visitor.phone, answers=answers, when_ms=self.clock())
         visit_id = tokens.new_visit_id()
         signed_in = {"visitor": visitor.as_dict(), "lang": lang or self.settings.language,
-                     "host": {"host_id": host.host_id, "name": host.name, "department": host.department}}
+                     "host": {"host_id": host.host_id, "name": host.name, "department": host.department},
+                     "visitor_type": visitor_type, "answers": answers}
+        judged = {"reasons": list(decision.reasons), "watchlist": matches_for_reception(decision)}
+        about = {"visitor_name": visitor.name, "company": visitor.company, "purpose": visitor.purpose,
+                 "at": self.clock()}
+        if decision.outcome == BLOCK:
+            self._record_blocked(visit_id, {**signed_in, **judged}, about)
         if agreement:
             signed_in["agreement"] = dict(agreement)
-        badge_id, token, issued = self._new_badge(visit_id)
-        queue = self._notices(host, visit_id, visitor_name=visitor.name, company=visitor.company,
-                              purpose=visitor.purpose, at=self.clock())
+        if decision.outcome == APPROVE:
+            signed_in["needs_approval"] = True
+            self._record_or_explain((ev.SIGNED_IN, visit_id, signed_in), (ev.APPROVAL_REQUESTED, visit_id, judged),
+                                    also=self._notices(host, visit_id, notice.APPROVAL, link=self._approval_link(),
+                                                       **about))
+            return CheckIn(self.log.visit(visit_id), "", "", printed=False)
+        badge_id, token, issued = self._new_badge(visit_id, decision.badge_valid_ms)
+        self._record_or_explain((ev.SIGNED_IN, visit_id, signed_in), (ev.BADGE_ISSUED, visit_id, issued),
+                                also=self._notices(host, visit_id, **about))
+        return self._print(visit_id, badge_id, token)
+
+    def _record_or_explain(self, *specs, also) -> None:
         try:
-            self.log.record((ev.SIGNED_IN, visit_id, signed_in), (ev.BADGE_ISSUED, visit_id, issued), also=queue)
+            self.log.record(*specs, also=also)
         except StoreError as exc:
             raise StoreError(f"the visit was NOT recorded and no badge was printed: {exc}") from exc
         self.notices_queued()
+
+    def _record_blocked(self, visit_id: str, data: dict, about: dict) -> None:
+        """Keep the refused registration for reception and alert the site's channels (security's
+        group); the visitor learns nothing but "please see reception"."""
+        desk = Host("reception", RECEPTION.get(self.settings.language, RECEPTION["en"]))
+        self._record_or_explain((ev.BLOCKED, visit_id, data), also=self._notices(desk, visit_id, notice.ALERT, **about))
+        raise VisitorBlocked("please see reception")
+
+    def _approval_link(self) -> str:
+        """Where a host approves or denies: the server's page, once it serves one; until then
+        reception decides (the notice says so by carrying no link)."""
+        return ""
+
+    def issue_badge(self, visit_id: str) -> CheckIn:
+        """The badge of an approved visit that has none yet (it waited for approval)."""
+        visit = self._visit_on_site(visit_id)
+        if visit.current_badge is not None:
+            raise KioskError(f"visit {visit_id} already has a badge: reprint it instead")
+        badge_id, token, issued = self._new_badge(visit_id, self._badge_ms(visit))
+        self.log.record((ev.BADGE_ISSUED, visit_id, issued))
         return self._print(visit_id, badge_id, token)
+
+    def _badge_ms(self, visit: Visit) -> int:
+        """How long a badge of this visit lasts: its visitor type's hours (see _new_badge)."""
+        vtype = self.entry.policy.visitor_type(visit.visitor_type)
+        return round((vtype.badge_hours if vtype else self.settings.badge_valid_hours) * 3_600_000)
 
     def _notices(self, host: Host, visit_id: str, kind: str = notice.ARRIVED, key: str = "", **about):
         """What queues the host's notices in the transaction that records the visit's event."""
@@ -215,7 +268,7 @@ class Kiosk:
         """A new badge for a visitor on site; the old one stops working."""
         visit = self._visit_on_site(visit_id)
         old = visit.current_badge
-        badge_id, token, issued = self._new_badge(visit_id)
+        badge_id, token, issued = self._new_badge(visit_id, self._badge_ms(visit))
         if old is not None:
             issued["replaces"] = old.badge_id
         self.log.record((ev.BADGE_ISSUED, visit_id, issued))
@@ -239,14 +292,15 @@ class Kiosk:
             raise KioskError(f"visit {visit_id} is not on site")
         return visit
 
-    def _new_badge(self, visit_id: str) -> tuple[str, str, dict]:
+    def _new_badge(self, visit_id: str, valid_ms: int) -> tuple[str, str, dict]:
         if self.signer is None:
             raise KioskError("this device is an exit post: it signs visitors out, never in")
         badge_id = tokens.new_badge_id()
         while self.log.visits_of_badge(badge_id):  # keep typed badge numbers unambiguous here
             badge_id = tokens.new_badge_id()
         issued_s = self.clock() // 1000
-        expires_s = issued_s + self.settings.badge_valid_hours * 3600
+        # The visitor type's hours, never longer than the operator's badge_valid_hours.
+        expires_s = issued_s + min(self.settings.badge_valid_hours * 3600, valid_ms // 1000)
         token = self.signer.sign(badge_id=badge_id, visit_id=visit_id, site=self.settings.site,
                                  issued_at=issued_s, expires_at=expires_s)
         issued = {"badge_id": badge_id, "issued_at": issued_s * 1000, "expires_at": expires_s * 1000,

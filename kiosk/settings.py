@@ -141,6 +141,8 @@ class Settings:
     notify: str = _setting("", _channels(""), "more notice channels for every host, space-separated: WeCom, "
                            "DingTalk, Feishu, Slack or Teams webhook URLs (see kiosk/notify/channels.py)")
     meet_at: str = _setting("", _text, "where hosts meet their visitors, told in every notice (e.g. 1F 前台)")
+    policy: str = _setting("", _text, "the entry policy, a TOML or JSON file (visitor types, their questions and "
+                           "badge hours, opening hours); empty: four built-in types, open at all hours")
     staff_pin: str = _setting("", _pin, "touchscreen: the staff PIN (empty: chosen at first start, kept in DATA_DIR)")
 
     def __post_init__(self):

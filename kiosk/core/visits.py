@@ -36,6 +36,7 @@ WAITING = "waiting"  # on site, waiting for the host
 WITH_HOST = "with_host"  # on site, the host has met them
 SIGNED_OUT = "signed_out"
 DENIED = "denied"
+BLOCKED = "blocked"  # the entry policy refused them at sign-in: never on site
 
 ON_SITE_STATES = frozenset({WAITING, WITH_HOST})
 
@@ -71,6 +72,10 @@ class Visit:
     notified: tuple[str, ...] = ()  # the channels that told the host (e.g. "email smtp.example.com")
     notify_failed: tuple[str, ...] = ()  # "channel: why" for each notice given up on
     messages: tuple[str, ...] = ()  # what the visitor left for a host who was away
+    visitor_type: str = ""  # guest, contractor, ... (kiosk.core.policy)
+    answers: Mapping[str, Any] = field(default_factory=dict)  # to the visitor type's questions
+    reasons: tuple[str, ...] = ()  # why the entry policy asked for approval or blocked them
+    watchlist: tuple[Mapping[str, Any], ...] = ()  # the watchlist entries they matched, for reception
 
     @property
     def on_site(self) -> bool:
@@ -125,10 +130,21 @@ def _rating(value: Any) -> bool:
     return type(value) is int and 1 <= value <= 5
 
 
-_PERSON = (("visitor", _object, False), ("host", _object, False))
+def _list(value: Any) -> bool:
+    """a list"""
+    return isinstance(value, list)
+
+
+def _objects(value: Any) -> bool:
+    """a list of objects"""
+    return isinstance(value, list) and all(isinstance(item, Mapping) for item in value)
+
+
+_PERSON = (("visitor", _object, False), ("host", _object, False), ("answers", _object, False))
+_JUDGED = (("reasons", _list, False), ("watchlist", _objects, False))
 _BADGE = (("badge_id", _text, True),)
 _PAYLOADS: dict[str, tuple[tuple[str, Callable[[Any], bool], bool], ...]] = {
-    ev.SIGNED_IN: _PERSON, ev.EXPECTED: _PERSON,
+    ev.SIGNED_IN: _PERSON, ev.EXPECTED: _PERSON, ev.BLOCKED: _PERSON + _JUDGED, ev.APPROVAL_REQUESTED: _JUDGED,
     ev.BADGE_ISSUED: _BADGE + (("issued_at", _whole, True), ("expires_at", _whole, True), ("key_id", _text, False),
                                ("replaces", _text, False)),
     ev.BADGE_LOST: _BADGE, ev.BADGE_PRINTED: _BADGE, ev.PRINT_FAILED: _BADGE,
@@ -161,6 +177,7 @@ class _Folder:
         self.expected = False
         self.signed_in = False
         self.needs_approval = False
+        self.blocked = False
         self.decision = ""
 
     def apply(self, e: Event) -> None:
@@ -170,7 +187,19 @@ class _Folder:
 
     def _describe(self, e: Event, **extra) -> None:
         self.fields.update(site=e.site, visitor=dict(e.data.get("visitor") or {}),
-                           host=dict(e.data.get("host") or {}), lang=e.data.get("lang", ""), **extra)
+                           host=dict(e.data.get("host") or {}), lang=e.data.get("lang", ""),
+                           visitor_type=e.data.get("visitor_type", ""), answers=dict(e.data.get("answers") or {}),
+                           **extra)
+
+    def _blocked(self, e: Event) -> None:
+        self.blocked = True
+        if not self.signed_in:
+            self._describe(e)
+        self._judged(e)
+
+    def _judged(self, e: Event) -> None:
+        self.fields.update(reasons=tuple(e.data.get("reasons") or ()),
+                           watchlist=tuple(dict(m) for m in e.data.get("watchlist") or ()))
 
     def _expected(self, e: Event) -> None:
         self.expected = True
@@ -186,6 +215,7 @@ class _Folder:
 
     def _approval_requested(self, e: Event) -> None:
         self.needs_approval = True
+        self._judged(e)
 
     def _approved(self, e: Event) -> None:
         self.decision = ev.APPROVED
@@ -257,6 +287,8 @@ class _Folder:
             return SIGNED_OUT
         if self.decision == ev.DENIED:
             return DENIED
+        if self.blocked:
+            return BLOCKED
         if not self.signed_in:
             return EXPECTED
         if self.needs_approval and self.decision != ev.APPROVED:

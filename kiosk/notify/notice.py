@@ -17,7 +17,8 @@ from datetime import datetime
 ARRIVED = "arrived"    # the visitor signed in
 MESSAGE = "message"    # the visitor left a note: the host is away
 APPROVAL = "approval"  # the visit needs the host's approval at ``link``
-KINDS = (ARRIVED, MESSAGE, APPROVAL)
+ALERT = "alert"        # the entry policy stopped a visitor: reception and security, not a host
+KINDS = (ARRIVED, MESSAGE, APPROVAL, ALERT)
 
 # Longest texts we pass on, in characters; the cut ones end with "…".
 CAPS = {"visitor_name": 100, "company": 200, "purpose": 200, "message": 500}
@@ -100,33 +101,39 @@ class _Words:
 
 
 _ZH_CN = _Words(
-    subject={ARRIVED: "访客到访：{who}", MESSAGE: "访客留言：{who}", APPROVAL: "访客来访待审批：{who}"},
+    subject={ARRIVED: "访客到访：{who}", MESSAGE: "访客留言：{who}", APPROVAL: "访客来访待审批：{who}",
+             ALERT: "访客登记被拦截：{who}"},
     with_company="{name}（{company}）",
     greeting="{host}，您好：",
     lead={ARRIVED: "您的访客已到达{site}，请前往接待。", MESSAGE: "您的访客来到{site}时您不在，对方给您留了言。",
-          APPROVAL: "有一位访客来到{site}，需要您审批：请打开下面的链接批准或拒绝。"},
+          APPROVAL: "有一位访客来到{site}，需要您审批：请打开下面的链接批准或拒绝。",
+          ALERT: "{site}的访客机按访客名单拦截了一位访客，已请其到前台：请前台和安保处理。"},
     labels={"visitor_name": "访客", "company": "单位", "purpose": "事由", "at": "到访时间",
             "meet_at": "接待地点", "message": "留言", "link": "审批链接"},
     colon="：",
 )
 _ZH_TW = _Words(
-    subject={ARRIVED: "訪客到訪：{who}", MESSAGE: "訪客留言：{who}", APPROVAL: "訪客來訪待審批：{who}"},
+    subject={ARRIVED: "訪客到訪：{who}", MESSAGE: "訪客留言：{who}", APPROVAL: "訪客來訪待審批：{who}",
+             ALERT: "訪客登記被攔截：{who}"},
     with_company="{name}（{company}）",
     greeting="{host}，您好：",
     lead={ARRIVED: "您的訪客已到達{site}，請前往接待。", MESSAGE: "您的訪客來到{site}時您不在，對方給您留了言。",
-          APPROVAL: "有一位訪客來到{site}，需要您審批：請打開下面的連結核准或拒絕。"},
+          APPROVAL: "有一位訪客來到{site}，需要您審批：請打開下面的連結核准或拒絕。",
+          ALERT: "{site}的訪客機依訪客名單攔截了一位訪客，已請其到櫃檯：請櫃檯與保全處理。"},
     labels={"visitor_name": "訪客", "company": "單位", "purpose": "事由", "at": "到訪時間",
             "meet_at": "接待地點", "message": "留言", "link": "審批連結"},
     colon="：",
 )
 _EN = _Words(
     subject={ARRIVED: "Visitor arrived: {who}", MESSAGE: "Message from a visitor: {who}",
-             APPROVAL: "Visitor awaiting your approval: {who}"},
+             APPROVAL: "Visitor awaiting your approval: {who}", ALERT: "Visitor stopped at sign-in: {who}"},
     with_company="{name} ({company})",
     greeting="Hello {host},",
     lead={ARRIVED: "Your visitor has arrived at {site}; please come to meet them.",
           MESSAGE: "Your visitor came to {site} while you were away and left you a message.",
-          APPROVAL: "A visitor at {site} needs your approval: open the link below to approve or deny."},
+          APPROVAL: "A visitor at {site} needs your approval: open the link below to approve or deny.",
+          ALERT: "The kiosk at {site} stopped a visitor on the watchlist and sent them to reception: "
+                 "reception and security, please deal with it."},
     labels={"visitor_name": "Visitor", "company": "Company", "purpose": "Purpose", "at": "Arrived",
             "meet_at": "Meet at", "message": "Message", "link": "Approve or deny"},
     colon=": ",

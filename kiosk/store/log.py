@@ -37,7 +37,7 @@ def visit_to_json(visit: Visit) -> str:
 def visit_from_json(text: str) -> Visit:
     raw = json.loads(text)
     raw["badges"] = tuple(Badge(**b) for b in raw["badges"])
-    for key in ("complaints", "notified", "notify_failed", "messages"):
+    for key in ("complaints", "notified", "notify_failed", "messages", "reasons", "watchlist"):
         raw[key] = tuple(raw.get(key, ()))
     return Visit(**raw)
 
