@@ -17,7 +17,7 @@ from kiosk.core import tokens
 from kiosk.core.hosts import Host, HostIndex, host_id_for
 from kiosk.core.tokens import Claims, KeyRing, PublicKey, Signer, Verdict
 from kiosk.core.validation import clean_name, clean_phone, clean_text, validate_visitor
-from kiosk.core.visits import AWAITING_APPROVAL, ON_SITE_STATES, SIGNED_OUT, WAITING, WITH_HOST, Visit
+from kiosk.core.visits import AWAITING_APPROVAL, BLOCKED, ON_SITE_STATES, SIGNED_OUT, WAITING, WITH_HOST, Visit
 from kiosk import notifier
 from kiosk.core.policy import APPROVE, BLOCK, clean_answers
 from kiosk.entry import EntryRules, load_policy, matches_for_reception
@@ -427,9 +427,12 @@ class Kiosk:
     # -- reception --------------------------------------------------------------------------
 
     def queue(self, day_start_ms: int) -> Queue:
-        present = self.log.visits_in(ON_SITE_STATES | {AWAITING_APPROVAL})  # oldest first
+        present = self.log.visits_in(ON_SITE_STATES | {AWAITING_APPROVAL, BLOCKED})  # oldest first
         return Queue(waiting=[v for v in present if v.state == WAITING],
-                     awaiting_approval=[v for v in present if v.state == AWAITING_APPROVAL],
+                     # Those the policy stopped today stand beside those it asked about: reception
+                     # must go and speak to both.
+                     awaiting_approval=[v for v in present if v.state == AWAITING_APPROVAL or
+                                        (v.state == BLOCKED and (v.blocked_at or 0) >= day_start_ms)],
                      with_host=[v for v in present if v.state == WITH_HOST],
                      signed_out_today=self.log.signed_out_since(day_start_ms))
 

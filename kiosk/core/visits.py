@@ -76,6 +76,7 @@ class Visit:
     answers: Mapping[str, Any] = field(default_factory=dict)  # to the visitor type's questions
     reasons: tuple[str, ...] = ()  # why the entry policy asked for approval or blocked them
     watchlist: tuple[Mapping[str, Any], ...] = ()  # the watchlist entries they matched, for reception
+    blocked_at: int | None = None
 
     @property
     def on_site(self) -> bool:
@@ -193,6 +194,7 @@ class _Folder:
 
     def _blocked(self, e: Event) -> None:
         self.blocked = True
+        self.fields.setdefault("blocked_at", e.ts)
         if not self.signed_in:
             self._describe(e)
         self._judged(e)

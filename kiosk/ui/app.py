@@ -114,6 +114,8 @@ class KioskApp(App):
                    "returning": ("returning", "ReturningScreen", {}),
                    "name": ("entry", "EntryScreen", {"field_name": "name"}),
                    "company": ("entry", "EntryScreen", {"field_name": "company"}),
+                   "type": ("visitor_type", "TypeScreen", {}),
+                   "question": ("visitor_type", "QuestionScreen", {}),
                    "host": ("host", "HostScreen", {}),
                    "purpose": ("purpose", "PurposeScreen", {}),
                    "purpose_other": ("entry", "EntryScreen", {"field_name": "purpose"}),
@@ -203,7 +205,7 @@ class KioskApp(App):
             if self.monotonic() - self.last_touch > CONSOLE_LOCK_SECONDS:
                 self.flow.go("staff")
             return
-        if self.manager.current in _NO_IDLE or self.flow.busy:
+        if self.manager.current in _NO_IDLE or self.flow.busy or getattr(self.manager.current_screen, "keeps_awake", False):
             self.last_touch = self.monotonic()
             self.root.idle_left = 0
             return

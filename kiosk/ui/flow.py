@@ -18,7 +18,7 @@ from kiosk.ui.i18n import tr
 from kiosk.ui.theme import theme
 
 AGREEMENT_DIR = Path(__file__).resolve().parents[2] / "assets" / "agreement"
-SIGN_IN_STEPS = ("phone", "name", "company", "host", "purpose", "agreement", "review")
+SIGN_IN_STEPS = ("phone", "name", "company", "type", "question", "host", "purpose", "agreement", "review")
 # Screens off the main path: where each belongs (for "next" and "back").
 _ASIDES = {"returning": "phone", "purpose_other": "purpose", "message": "done"}
 
@@ -98,14 +98,58 @@ class Flow:
 
     def next(self, current: str) -> None:
         current = _ASIDES.get(current, current)
-        self.go(SIGN_IN_STEPS[SIGN_IN_STEPS.index(current) + 1])
+        if current == "question" and self.form.question + 1 < len(self.questions()):
+            self._ask(self.form.question + 1)
+            return
+        self._step(SIGN_IN_STEPS.index(current) + 1, +1)
 
     def back(self, current: str) -> None:
         if current in _ASIDES:
             self.go(_ASIDES[current])
             return
+        if current == "question" and self.form.question > 0:
+            self._ask(self.form.question - 1)
+            return
         index = SIGN_IN_STEPS.index(current) if current in SIGN_IN_STEPS else 0
-        self.go(SIGN_IN_STEPS[index - 1] if index > 0 else "welcome")
+        self._step(index - 1, -1)
+
+    def _ask(self, question: int) -> None:
+        """Another question of the same screen: shown afresh, since it is not entered again."""
+        self.form.question = question
+        screen = self.screen("question")
+        screen.show()
+        self.use_keyboard(screen)
+
+    def _step(self, index: int, direction: int) -> None:
+        """Go to step ``index``, passing over steps with nothing to ask: the choice of visitor
+        type when the policy knows one, questions when the chosen type has none."""
+        while 0 <= index < len(SIGN_IN_STEPS):
+            step = SIGN_IN_STEPS[index]
+            if step == "type" and len(self.kiosk.entry.policy.types) < 2:
+                self.form.visitor_type = self.kiosk.entry.policy.types[0].key
+            elif step == "question" and not self.questions():
+                pass
+            else:
+                if step == "question":
+                    self.form.question = 0 if direction > 0 else len(self.questions()) - 1
+                self.go(step)
+                return
+            index += direction
+        self.go("welcome")
+
+    def agreement_folder(self) -> Path:
+        """The chosen visitor type's agreement: assets/agreement/ for "default", else the
+        folder of that name in it (a contractor signs the safety rules too)."""
+        vtype = self.visitor_type()
+        name = vtype.agreement if vtype else "default"
+        return AGREEMENT_DIR if name == "default" else AGREEMENT_DIR / name
+
+    def visitor_type(self):
+        return self.kiosk.entry.policy.visitor_type(self.form.visitor_type)
+
+    def questions(self) -> tuple:
+        vtype = self.visitor_type()
+        return vtype.questions if vtype else ()
 
     def offer_returning(self, known: dict | None) -> None:
         """After the phone step: a returning visitor confirms who they are, others type."""
@@ -117,7 +161,7 @@ class Flow:
         self.form.company = self.known_visitor["company"]
         self.form.returning = True
         self.known_visitor = None
-        self.go("host")
+        self.next("company")
 
     def decline_returning(self) -> None:
         self.known_visitor = None
@@ -186,8 +230,14 @@ class Flow:
         self.screen("printing").start()
         self.run_io(lambda: self.kiosk.check_in(name=form.name, host=form.host, company=form.company,
                                                 phone=form.phone, purpose=form.purpose, lang=form.lang,
-                                                agreement=form.agreement()),
+                                                agreement=form.agreement(), visitor_type=form.visitor_type,
+                                                answers=form.answers),
                     self._signed_in, self.screen("printing").failed)
+
+    def print_approved(self, visit_id: str) -> None:
+        """The badge of a visit approved while its visitor waited at the kiosk."""
+        self.screen("printing").start()
+        self.run_io(lambda: self.kiosk.issue_badge(visit_id), self._signed_in, self.screen("printing").failed)
 
     def leave_message(self, text: str, failed: Callable[[Exception], None]) -> None:
         """The signed-in visitor's note for a host who is away; back to the done screen."""
@@ -204,6 +254,8 @@ class Flow:
         self.message_left = False
         if result.printed:
             self.go("done")
+        elif not result.badge:
+            self.screen("printing").awaiting(result)
         else:
             self.screen("printing").not_printed(result)
 

@@ -19,6 +19,9 @@ class VisitForm:
     agreement_version: str = ""
     signature: list[str] = field(default_factory=list)  # strokes, see SignaturePad.encoded
     returning: bool = False  # name and company came from an earlier visit, confirmed by the visitor
+    visitor_type: str = "guest"  # a key of the entry policy's visitor types
+    answers: dict[str, str] = field(default_factory=dict)  # to the visitor type's questions
+    question: int = 0  # which of them the question screen asks
 
     def agreement(self) -> dict:
         return {"version": self.agreement_version, "lang": self.lang, "signature": self.signature}

@@ -12,6 +12,8 @@ import pytest
 
 from kiosk.core import events as ev
 from kiosk.core.hosts import Host
+from kiosk.core.watchlist import BLOCK, WatchEntry
+from kiosk.errors import VisitorBlocked
 from kiosk.services import Kiosk
 from kiosk.settings import Settings
 from kiosk.ui.i18n import LANGUAGES, tr
@@ -54,6 +56,11 @@ def a_busy_day(kiosk: Kiosk, count: int = 50, seed: int = 7) -> None:
             kiosk.log.record((ev.APPROVAL_REQUESTED, visit.visit_id, {"why": "contractor"}))
         elif fate < 0.6:
             kiosk.sign_out_by_hand(visit.visit_id, "left")
+    kiosk.entry.replace_watchlist([WatchEntry("w1", "张伟", company="某某贸易", action=BLOCK, note="2024 年盗窃，禁止入内")])
+    with pytest.raises(VisitorBlocked):
+        kiosk.check_in(name="張偉", company="某某贸易", host=HOSTS[0])
+    kiosk.check_in(name="赵六", company="安装工程公司", host=HOSTS[0], visitor_type="contractor",
+                   answers={"work_area": "3F 机房", "permit": "2026-118", "tools": "yes"})
 
 
 def test_a_visitor_signed_in_at_another_kiosk_appears_after_sync(make_kiosk, drive, tmp_path):
@@ -154,11 +161,12 @@ def test_screenshots_of_a_realistic_day(drive, reception, lang):
     console = d.current()
     for tab in ("waiting", "approval", "with_host", "left"):
         console.show_tab(tab)
-        if console.rows:
-            console.select(console.rows[0]["visit_id"])
+        if console.rows:  # the first, or the visitor the watchlist stopped
+            stopped = [r for r in console.rows if r["flag"] == tr("blocked (watchlist)")]
+            console.select((stopped or console.rows)[0]["visit_id"])
         d.pump(0.2)
         d.screenshot(SCREENSHOTS / f"console-{tab}-{lang}.png")
-    assert sum(console.counts[t] for t in ("waiting", "approval", "with_host", "left")) == 50
+    assert sum(console.counts[t] for t in ("waiting", "approval", "with_host", "left")) == 52
     d.app.flow.set_language("zh_CN")
 
 

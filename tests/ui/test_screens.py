@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from kiosk.errors import VisitorBlocked
 from kiosk.services import CheckOut
 from kiosk.ui.i18n import LANGUAGES, load_catalog
 from kiosk.ui.theme import theme
@@ -72,6 +73,7 @@ def visit_every_screen(d, kiosk):
     def fill():
         form.phone, form.name, form.company = "13812345678", "欧阳娜娜 Nana Ouyang", "华为技术有限公司"
         form.host, form.purpose = HOSTS[0], "季度业务评审会议"
+        form.visitor_type, form.answers = "guest", {}
 
     def show(name, before=lambda: None, after=lambda: None):
         def go():
@@ -98,6 +100,10 @@ def visit_every_screen(d, kiosk):
     def printing():
         flow.screen("printing").start()
 
+    def awaiting():
+        flow.screen("printing").start()
+        flow.screen("printing").awaiting(result)
+
     def goodbye(check):
         def set_result():
             flow.last_check_out = check
@@ -110,12 +116,24 @@ def visit_every_screen(d, kiosk):
         ("returning", show("returning", returning)),
         ("name", typed("name", "欧阳")),
         ("company", typed("company", "华为技术有限公司")),
+        ("type", show("type")),
+        ("question", show("question", lambda: (setattr(form, "visitor_type", "contractor"),
+                                               setattr(form, "question", 0)))),
+        ("question-yesno", show("question", lambda: (setattr(form, "visitor_type", "contractor"),
+                                                     setattr(form, "question", 2)))),
+        ("question-choice", show("question", lambda: (setattr(form, "visitor_type", "delivery"),
+                                                      setattr(form, "question", 1)))),
+        ("agreement-contractor", show("agreement", lambda: setattr(form, "visitor_type", "contractor"),
+                                      signed)),
         ("host", show("host", after=host_search)),
         ("purpose", show("purpose")),
         ("purpose_other", typed("purpose_other", "季度业务评审")),
         ("agreement", show("agreement", after=signed)),
         ("review", show("review")),
         ("printing", show("printing", after=printing)),
+        ("awaiting-approval", show("printing", after=awaiting)),
+        ("see-reception", show("printing", after=lambda: flow.screen("printing").failed(VisitorBlocked("x")))),
+        ("not-approved", show("printing", after=lambda: flow.screen("printing")._stop_waiting("denied"))),
         ("done", show("done")),
         ("message", typed("message", "我在一楼咖啡厅等您，请下来时打电话")),
         ("done-message-left", show("done", lambda: setattr(flow, "message_left", True),

@@ -45,6 +45,8 @@ def sign_in_to_review(d, *, phone="13812345678"):
     d.type_keys("keji")
     pick_candidate(d, "科技")
     d.tap(next_button(d))
+    assert d.screen == "type"
+    d.tap("访客")  # a guest: no questions of their own
     d.wait_for(lambda: d.screen == "host" and d.current().directory, what="the host directory")
     d.type_keys("ls")
     d.wait_for(lambda: d.current().results, what="host results")

@@ -30,7 +30,7 @@ class AgreementScreen(KioskScreen):
         self.show_language(self.flow.form.lang)
 
     def show_language(self, lang: str) -> None:
-        agreement = load_agreement(lang)
+        agreement = load_agreement(lang, self.flow.agreement_folder())
         self.text, self.version = agreement.text, agreement.version
 
     def clear_signature(self) -> None:

@@ -13,7 +13,8 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.core.tokens import badge_number
-from kiosk.core.visits import AWAITING_APPROVAL, ON_SITE_STATES, WAITING
+from kiosk.core import policy
+from kiosk.core.visits import AWAITING_APPROVAL, BLOCKED, ON_SITE_STATES, WAITING
 from kiosk.errors import ValidationError
 from kiosk.services import end_of_day_cutoff
 from kiosk.ui.i18n import N_, tr
@@ -29,6 +30,13 @@ PRINTER_STATES = {Status.READY: N_("ready"), Status.PAPER_LOW: N_("paper is runn
                   Status.PAPER_OUT: N_("OUT OF PAPER"), Status.COVER_OPEN: N_("cover open"),
                   Status.OFFLINE: N_("offline"), Status.NO_ANSWER: N_("does not answer"),
                   Status.UNKNOWN: N_("status unknown")}
+# Why the entry policy asked about or stopped a visitor (kiosk.core.policy's reason codes).
+REASONS = {policy.WATCHLIST_BLOCK: N_("On the watchlist: not to be let in"),
+           policy.WATCHLIST_APPROVE: N_("On the watchlist: needs approval"),
+           policy.WATCHLIST_NEAR: N_("Name close to one on the watchlist"),
+           policy.TYPE_NEEDS_APPROVAL: N_("This visitor type needs approval"),
+           policy.AFTER_HOURS: N_("Outside opening hours"), policy.CLOSED_DAY: N_("The site is closed today"),
+           policy.UNKNOWN_TYPE: N_("Unknown visitor type")}
 ENTRY_PROMPTS = {"signout": N_("Why is this visitor signed out by hand?"),
                  "complaint": N_("What is the complaint?"),
                  "search": N_("Search by name, company, host, last digits of a phone, or a date (12-01)")}
@@ -147,6 +155,8 @@ class ConsoleScreen(KioskScreen):
 
     @staticmethod
     def since(visit, now: int) -> str:
+        if visit.state == BLOCKED:
+            return tr("stopped {time}").format(time=clock_text(visit.blocked_at or now))
         if visit.signed_out_at is not None:
             return tr("left {time}").format(time=clock_text(visit.signed_out_at))
         minutes = round((now - (visit.signed_in_at or now)) / 60_000)
@@ -156,6 +166,8 @@ class ConsoleScreen(KioskScreen):
     @staticmethod
     def flag(visit) -> str:
         badge = visit.current_badge
+        if visit.state == BLOCKED:
+            return tr("blocked (watchlist)")
         if visit.complaints:
             return tr("complaint")
         if visit.state in ON_SITE_STATES and (badge is None or not badge.printed):
@@ -174,6 +186,9 @@ class ConsoleScreen(KioskScreen):
         host = " ".join(filter(None, [visit.host.get("name", ""), visit.host.get("department", "")]))
         lines = [visit.visitor.get("company", ""), "→ " + host if host else "", visit.visitor.get("purpose", ""),
                  self.since(visit, self.flow.kiosk.clock()), self.flag(visit), *visit.complaints,
+                 *(tr(REASONS.get(str(reason), str(reason))) for reason in visit.reasons),
+                 *(tr("Watchlist: {name} {company} — {note}").format(**{k: m.get(k, "") for k in ("name", "company", "note")})
+                   for m in visit.watchlist),
                  *(tr("Message: {text}").format(text=text) for text in visit.messages),
                  *(tr("Not delivered: {what}").format(what=what) for what in visit.notify_failed),
                  tr("Host told by: {channels}").format(channels=", ".join(visit.notified)) if visit.notified else ""]

@@ -5,28 +5,47 @@ If the badge does not print, the visit is kept and the visitor is sent to recept
 from __future__ import annotations
 
 from kivy.clock import Clock
-from kivy.properties import NumericProperty, OptionProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
+
+from kiosk.core.visits import DENIED, ON_SITE_STATES
+from kiosk.errors import VisitorBlocked
 
 from kiosk.ui.i18n import N_
 from kiosk.ui.screens.base import KioskScreen, load_kv, reason_for
 
 HEADLINES = {"printing": N_("Printing your badge…"),
              "not_printed": N_("You are signed in, but your badge could not be printed"),
-             "not_signed_in": N_("Sorry, we could not sign you in")}
+             "not_signed_in": N_("Sorry, we could not sign you in"),
+             "awaiting": N_("Your visit needs approval"),
+             "denied": N_("Sorry, your visit was not approved"),
+             "see_reception": N_("Please see reception")}
+# The texts under the headline; {host} is the visitor's host. A blocked visitor sees the same
+# neutral words as one whose approval takes too long: nothing tells them why.
+BODIES = {"printing": N_("This takes a few seconds. Your badge will come out of the printer below the screen."),
+          "not_printed": N_("Your visit is recorded. Please see reception for your badge."),
+          "awaiting": N_("We have asked {host}; reception can approve it too. Please wait here for your badge."),
+          "denied": N_("Please see reception if you have any questions."),
+          "see_reception": N_("Reception will help you complete your registration.")}
+APPROVAL_WAIT_S = 180  # then the visitor is sent to reception, who can approve and print the badge
+POLL_S = 2.0
 
 load_kv(__file__)
 
 
 class PrintingScreen(KioskScreen):
     HEADLINES = HEADLINES
-    state = OptionProperty("printing", options=["printing", "not_printed", "not_signed_in"])
+    BODIES = BODIES
+    state = OptionProperty("printing", options=[*HEADLINES])
     angle = NumericProperty(0)
     detail = StringProperty("")
+    host = StringProperty("")
+    keeps_awake = BooleanProperty(False)  # the idle timer leaves a visitor waiting for approval alone
 
     def start(self) -> None:
         self.state = "printing"
         self.detail = ""
-        self.every("spin", 0, self._turn)  # every frame, as long as it prints
+        self.keeps_awake = False
+        self.every("spin", 0, self._turn)  # every frame, as long as it prints or waits
 
     def _turn(self) -> None:
         self.angle = (self.angle + 300 * Clock.frametime) % 360
@@ -38,10 +57,40 @@ class PrintingScreen(KioskScreen):
         self.detail = ""
 
     def failed(self, error: Exception) -> None:
-        """Nothing was recorded (a name the badge cannot print, a full disk): say so plainly."""
+        """Nothing was recorded (a name the badge cannot print, a full disk): say so plainly.
+        A visitor the entry policy stopped is only sent to reception."""
         self.stop_timer("spin")
+        if isinstance(error, VisitorBlocked):
+            self.state = "see_reception"
+            return
         self.state = "not_signed_in"
         self.tell("detail", reason_for(error))
+
+    def awaiting(self, result) -> None:
+        """Signed in, waiting for reception or the host to approve: the badge prints here as
+        soon as they do, if the visitor is still waiting."""
+        self.state = "awaiting"
+        self.host = result.visit.host.get("name", "")
+        self.keeps_awake = True
+        visit_id = result.visit.visit_id
+        self.every("poll", POLL_S, lambda: self.flow.run_io(lambda: self.flow.kiosk.log.visit(visit_id),
+                                                            self._decided, lambda _error: None))
+        self.later("give_up", APPROVAL_WAIT_S, lambda: self._stop_waiting("see_reception"))
+
+    def _decided(self, visit) -> None:
+        if self.state != "awaiting" or visit is None:
+            return
+        if visit.state in ON_SITE_STATES:
+            self._stop_waiting("printing")
+            self.flow.print_approved(visit.visit_id)
+        elif visit.state == DENIED:
+            self._stop_waiting("denied")
+
+    def _stop_waiting(self, state: str) -> None:
+        for timer in ("poll", "give_up", "spin"):
+            self.stop_timer(timer)
+        self.keeps_awake = False
+        self.state = state
 
     def finish(self) -> None:
         if self.state == "not_signed_in":
