@@ -53,3 +53,14 @@ class VisitorBlocked(KioskError):
     reception"; reception and security get the details."""
 
     code = "blocked"
+
+
+class InvitationRefused(KioskError):
+    """A scanned invitation that cannot be used; ``reason`` is kiosk.core.invites' code
+    (malformed, bad_signature, expired, not_yet_valid, other_site, used, ...)."""
+
+    code = "invitation"
+
+    def __init__(self, reason: str):
+        super().__init__(f"invitation refused: {reason}")
+        self.reason = reason

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
 
 from kiosk.core import events as ev
-from kiosk.core import tokens
+from kiosk.core import invites, tokens
+from kiosk.core.invites import Invitation
 from kiosk.core.hosts import Host, HostIndex, host_id_for
 from kiosk.core.tokens import Claims, KeyRing, PublicKey, Signer, Verdict
 from kiosk.core.validation import clean_name, clean_phone, clean_text, validate_visitor
@@ -21,7 +22,7 @@ from kiosk.core.visits import AWAITING_APPROVAL, BLOCKED, ON_SITE_STATES, SIGNED
 from kiosk import notifier
 from kiosk.core.policy import APPROVE, BLOCK, clean_answers
 from kiosk.entry import EntryRules, load_policy, matches_for_reception
-from kiosk.errors import HostNotFound, KioskError, StoreError, ValidationError, VisitorBlocked
+from kiosk.errors import HostNotFound, InvitationRefused, KioskError, StoreError, ValidationError, VisitorBlocked
 from kiosk.notify import notice
 from kiosk.settings import Settings
 from kiosk.store.db import Database
@@ -151,14 +152,30 @@ class Kiosk:
 
     # -- sign in ----------------------------------------------------------------------------
 
+    def read_invitation(self, text: str) -> Invitation:
+        """A scanned invitation, checked offline (signature, site, validity) and against this
+        log (used already), or InvitationRefused saying why."""
+        verdict = invites.read(text, self.keyring(), now=self.clock() // 1000, site=self.settings.site)
+        if not verdict.ok:
+            raise InvitationRefused(verdict.reason)
+        if _used(self.log.visit(verdict.invitation.invite_id)):
+            raise InvitationRefused(invites.USED)
+        return verdict.invitation
+
+    def invited_host(self, invitation: Invitation) -> Host:
+        """The host an invitation names, as the directory knows them (for their channels)."""
+        found = [h for h in self.directory.all() if h.host_id == invitation.host_id] if invitation.host_id else []
+        return found[0] if found else Host(invitation.host_id or host_id_for(invitation.host), invitation.host)
+
     def check_in(self, *, name: str, host: Host, company: str = "", phone: str = "", purpose: str = "",
                  lang: str | None = None, agreement: Mapping[str, Any] | None = None, visitor_type: str = "guest",
-                 answers: Mapping[str, str] | None = None) -> CheckIn:
+                 answers: Mapping[str, str] | None = None, invitation: Invitation | None = None) -> CheckIn:
         """Record the visit and its badge, then print it. ``agreement`` is what the visitor
         accepted on the touchscreen (version, language, signature strokes), kept with the visit.
         The entry policy decides first: a visit that needs approval is recorded without a badge
         (``issue_badge`` prints it once approved) and the host asked; a blocked visitor is
-        recorded, reception and security alerted, and VisitorBlocked raised."""
+        recorded, reception and security alerted, and VisitorBlocked raised. With ``invitation``
+        the visit is the invitation's (its id is the visit's), once."""
         visitor = validate_visitor(name, company, phone, purpose)
         for field_name, text in (("name", visitor.name), ("company", visitor.company), ("host", host.name),
                                  ("department", host.department)):
@@ -170,10 +187,12 @@ class Kiosk:
         answers = clean_answers(vtype, answers or {}) if vtype else {}
         decision = self.entry.decide(visitor_type=visitor_type, name=visitor.name, company=visitor.company,
                                      phone=visitor.phone, answers=answers, when_ms=self.clock())
-        visit_id = tokens.new_visit_id()
+        visit_id = invitation.invite_id if invitation else tokens.new_visit_id()
         signed_in = {"visitor": visitor.as_dict(), "lang": lang or self.settings.language,
                      "host": {"host_id": host.host_id, "name": host.name, "department": host.department},
                      "visitor_type": visitor_type, "answers": answers}
+        if invitation:
+            signed_in["invite_id"] = invitation.invite_id
         judged = {"reasons": list(decision.reasons), "watchlist": matches_for_reception(decision)}
         about = {"visitor_name": visitor.name, "company": visitor.company, "purpose": visitor.purpose,
                  "at": self.clock()}
@@ -194,9 +213,13 @@ class Kiosk:
 
     def _record_or_explain(self, *specs, also) -> None:
         try:
-            self.log.record(*specs, also=also)
+            # An invitation's visit is signed in once: checked again here, where no other
+            # sign-in can slip in between (two kiosks apart can still both take it offline).
+            recorded = self.log.record(*specs, also=also, unless=_used)
         except StoreError as exc:
             raise StoreError(f"the visit was NOT recorded and no badge was printed: {exc}") from exc
+        if not recorded:
+            raise InvitationRefused(invites.USED)
         self.notices_queued()
 
     def _record_blocked(self, visit_id: str, data: dict, about: dict) -> None:
@@ -525,6 +548,11 @@ def end_of_day_cutoff(at: str, now_ms: int) -> int | None:
     if cutoff > now:
         cutoff -= timedelta(days=1)
     return int(cutoff.timestamp() * 1000)
+
+
+def _used(visit: Visit | None) -> bool:
+    """Whether a visit (an invitation's) was signed in, or stopped, already."""
+    return visit is not None and (visit.signed_in_at is not None or visit.state == BLOCKED)
 
 
 def print_test_page(printer: Printer) -> Status:

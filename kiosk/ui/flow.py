@@ -231,13 +231,25 @@ class Flow:
         self.run_io(lambda: self.kiosk.check_in(name=form.name, host=form.host, company=form.company,
                                                 phone=form.phone, purpose=form.purpose, lang=form.lang,
                                                 agreement=form.agreement(), visitor_type=form.visitor_type,
-                                                answers=form.answers),
+                                                answers=form.answers, invitation=form.invitation),
                     self._signed_in, self.screen("printing").failed)
 
     def print_approved(self, visit_id: str) -> None:
         """The badge of a visit approved while its visitor waited at the kiosk."""
         self.screen("printing").start()
         self.run_io(lambda: self.kiosk.issue_badge(visit_id), self._signed_in, self.screen("printing").failed)
+
+    def start_invitation(self, text: str, refused: Callable[[Exception], None]) -> None:
+        """A scanned invitation fills the form in and goes straight to the agreement."""
+        def accepted(invitation) -> None:
+            self.wipe()
+            form = self.form
+            form.name, form.company, form.phone = invitation.name, invitation.company, invitation.phone
+            form.purpose, form.visitor_type, form.invitation = invitation.purpose, invitation.visitor_type, invitation
+            form.host = self.kiosk.invited_host(invitation)
+            self.go("agreement")
+
+        self.run_io(lambda: self.kiosk.read_invitation(text), accepted, refused)
 
     def leave_message(self, text: str, failed: Callable[[Exception], None]) -> None:
         """The signed-in visitor's note for a host who is away; back to the done screen."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kiosk.core.hosts import Host
+from kiosk.core.invites import Invitation
 
 
 @dataclass
@@ -22,6 +23,7 @@ class VisitForm:
     visitor_type: str = "guest"  # a key of the entry policy's visitor types
     answers: dict[str, str] = field(default_factory=dict)  # to the visitor type's questions
     question: int = 0  # which of them the question screen asks
+    invitation: Invitation | None = None  # the scanned invitation that filled this in
 
     def agreement(self) -> dict:
         return {"version": self.agreement_version, "lang": self.lang, "signature": self.signature}

@@ -7,11 +7,25 @@ from datetime import datetime
 
 from kivy.properties import StringProperty
 
-from kiosk.ui.i18n import tr
+from kiosk.core import invites
+from kiosk.core.invites import is_invite
+from kiosk.errors import InvitationRefused
+from kiosk.ui.i18n import N_, tr
 from kiosk.ui.scanner import ScanDetector
 from kiosk.ui.screens.base import KioskScreen, load_kv
 
 load_kv(__file__)
+
+MESSAGE_SECONDS = 10
+# Why a scanned invitation cannot be used, in words for the visitor; anything forged or
+# unreadable is just "not valid".
+INVITATION_REFUSED = {
+    "": N_("This invitation is not valid. Please see reception."),
+    invites.EXPIRED: N_("This invitation has expired. Please see reception."),
+    invites.NOT_YET_VALID: N_("This invitation is not valid yet. Please see reception."),
+    invites.OTHER_SITE: N_("This invitation is for another site. Please see reception."),
+    invites.USED: N_("This invitation has already been used. Please see reception."),
+}
 
 _WEEKDAYS = {"zh_CN": "一二三四五六日", "zh_TW": "一二三四五六日"}
 _EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -48,9 +62,18 @@ class WelcomeScreen(KioskScreen):
         self.every("clock", 1.0, self.tick)
 
     def scanned(self, text: str) -> None:
-        """A badge held to the scanner at the welcome screen: the visitor is leaving."""
+        """An invitation held to the scanner: the visitor is expected, their details come with
+        it. A badge: the visitor is leaving."""
+        if is_invite(text):
+            self.flow.start_invitation(text, self.refused)
+            return
         self.flow.go("signout")
         self.flow.screen("signout").scanned(text)
+
+    def refused(self, error: Exception) -> None:
+        reason = error.reason if isinstance(error, InvitationRefused) else ""
+        self.tell("message", INVITATION_REFUSED.get(reason, INVITATION_REFUSED[""]))
+        self.later("message", MESSAGE_SECONDS, lambda: setattr(self, "message", ""))
 
     def tick(self, *_):
         self.clock_text = format_clock(datetime.now(), tr.lang)
