@@ -4,7 +4,9 @@ real HTTP receiver for the alerts; the clock is the test's."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,7 @@ from kiosk.core import events as ev
 from kiosk.core.hosts import Host
 from kiosk.core.visits import AWAITING_APPROVAL, BLOCKED, DENIED, WAITING
 from kiosk.core.watchlist import APPROVE, BLOCK, WatchEntry
+from kiosk.entry import load_policy
 from kiosk.errors import KioskError, SettingsError, ValidationError, VisitorBlocked
 from kiosk.notifier import Notifier
 from kiosk.services import Kiosk
@@ -130,3 +133,11 @@ def test_a_bad_policy_file_stops_the_start(tmp_path):
     policy.write_text('[[types]]\nkey = "Guest!"\n', encoding="utf-8")
     with pytest.raises(SettingsError, match="policy"):
         open_kiosk(tmp_path, policy=str(policy))
+
+
+def test_the_policy_example_in_the_readme_loads(tmp_path):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"A policy file .*?```toml\n(.*?)```", readme, re.S).group(1)
+    (tmp_path / "policy.toml").write_text(example, encoding="utf-8")
+    policy = load_policy(str(tmp_path / "policy.toml"))
+    assert [t.key for t in policy.types] == ["guest", "contractor"] and policy.types[1].needs_approval
