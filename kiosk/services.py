@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping
 
 from kiosk.core import events as ev
 from kiosk.core import invites, tokens
+from kiosk.core.approvals import approval_token
 from kiosk.core.invites import Invitation
 from kiosk.core.hosts import Host, HostIndex, host_id_for
 from kiosk.core.tokens import Claims, KeyRing, PublicKey, Signer, Verdict
@@ -36,6 +37,7 @@ from printer.fonts import unsupported_chars
 from printer.status import MESSAGES, Status
 
 DB_FILE = "kiosk.sqlite3"
+APPROVAL_PATH = "/v1/approvals"  # the server's page for an approval link (sync.server)
 RECEPTION = {"zh_CN": "前台", "zh_TW": "櫃檯", "en": "Reception"}  # whom an alert greets
 UNKNOWN_BADGE = "unknown_badge"  # a typed badge number this device's log has never issued
 
@@ -203,7 +205,7 @@ class Kiosk:
         if decision.outcome == APPROVE:
             signed_in["needs_approval"] = True
             self._record_or_explain((ev.SIGNED_IN, visit_id, signed_in), (ev.APPROVAL_REQUESTED, visit_id, judged),
-                                    also=self._notices(host, visit_id, notice.APPROVAL, link=self._approval_link(),
+                                    also=self._notices(host, visit_id, notice.APPROVAL, link=self._approval_link(visit_id),
                                                        **about))
             return CheckIn(self.log.visit(visit_id), "", "", printed=False)
         badge_id, token, issued = self._new_badge(visit_id, decision.badge_valid_ms)
@@ -229,10 +231,13 @@ class Kiosk:
         self._record_or_explain((ev.BLOCKED, visit_id, data), also=self._notices(desk, visit_id, notice.ALERT, **about))
         raise VisitorBlocked("please see reception")
 
-    def _approval_link(self) -> str:
-        """Where a host approves or denies: the server's page, once it serves one; until then
-        reception decides (the notice says so by carrying no link)."""
-        return ""
+    def _approval_link(self, visit_id: str) -> str:
+        """Where the host approves or denies: the server's page for a link this kiosk signed.
+        Stand-alone there is none, and reception decides."""
+        if not self.settings.server or self.signer is None:
+            return ""
+        token = approval_token(self.signer, visit_id=visit_id, site=self.settings.site, now=self.clock() // 1000)
+        return f"{self.settings.server.rstrip('/')}{APPROVAL_PATH}/{token}"
 
     def issue_badge(self, visit_id: str) -> CheckIn:
         """The badge of an approved visit that has none yet (it waited for approval)."""

@@ -126,6 +126,10 @@ class Signer:
         self.public_key = private_key.public_key()
         self.key_id = key_id_of(self.public_key)
 
+    def signature(self, message: bytes) -> bytes:
+        """This device's signature of other signed texts (approval links): the key stays here."""
+        return self._key.sign(message)
+
     def sign(self, *, badge_id: str, visit_id: str, site: str, issued_at: int, expires_at: int) -> str:
         site_raw = site.encode("ascii")
         if not 0 < len(site_raw) <= MAX_SITE_LEN:
