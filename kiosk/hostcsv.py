@@ -4,6 +4,9 @@ The file is usually an HR export saved from Excel: in China that is GB18030 (GBK
 Chinese headers, elsewhere UTF-8 with or without a byte-order mark. A file that cannot be
 imported whole is refused with one line naming the file (and the bad lines), so a half-read
 directory never replaces a good one.
+
+The rules for what a host may hold (:func:`host_fields`) live here too, and the server applies
+them to what its admin API is sent, so a directory is held to one standard however it arrives.
 """
 
 from __future__ import annotations
@@ -13,13 +16,23 @@ import io
 import os
 import re
 from pathlib import Path
+from typing import Any, Iterable, Mapping
 
 from kiosk.core.hosts import Host, host_id_for
 from kiosk.core.validation import MAX_COMPANY, clean_name, clean_text
 from kiosk.errors import HostFileError, ValidationError
+from kiosk.notify import BadChannel, channel_from_url
 
 # How many bad lines a message lists before it says "and N more".
 SHOWN_BAD_LINES = 5
+
+MAX_ENGLISH_NAME = 100
+MAX_ALIASES, MAX_ALIAS = 10, 40
+MAX_CHANNELS, MAX_CHANNEL_URL = 5, 2000
+LANGUAGES = ("zh_CN", "zh_TW", "en")
+# How operators write a language, casefolded, and the code it means.
+_LANGUAGE_NAMES = {"zh_cn": "zh_CN", "zh-cn": "zh_CN", "简体": "zh_CN", "zh_tw": "zh_TW", "zh-tw": "zh_TW",
+                   "繁體": "zh_TW", "繁体": "zh_TW", "en": "en", "english": "en"}
 
 # Header names, trimmed and casefolded, and the Host field each one gives.
 _HEADERS = {
@@ -27,8 +40,15 @@ _HEADERS = {
     "department": "department", "部门": "department",
     "email": "email", "邮箱": "email",
     "phone": "phone", "电话": "phone",
+    "english_name": "english_name", "english name": "english_name", "英文名": "english_name",
+    "aliases": "aliases", "alias": "aliases", "别名": "aliases",
+    "language": "language", "语言": "language",
+    "channels": "channels", "notify": "channels", "通知渠道": "channels",
 }
 _EXPECTED = "name,department,email,phone (or 姓名,部门,邮箱,电话)"
+# How a cell lists several values: aliases as people write lists in Chinese or English, channel
+# URLs (which hold none of these) by whitespace or ";".
+_SPLIT = {"aliases": re.compile(r"[;；、|]"), "channels": re.compile(r"[\s;]")}
 
 
 def read_hosts_csv(path: str | os.PathLike) -> list[Host]:
@@ -41,14 +61,13 @@ def read_hosts_csv(path: str | os.PathLike) -> list[Host]:
     hosts: dict[str, Host] = {}
     bad: list[tuple[int, str]] = []
     for line, cells in rows:
-        fields = {field: cells[at] if at < len(cells) else "" for field, at in columns.items()}
-        problem = _problem(fields)
-        if problem:
-            bad.append((line, problem))
+        given = {field: cells[at] if at < len(cells) else "" for field, at in columns.items()}
+        try:
+            fields = host_fields({f: _SPLIT[f].split(v) if f in _SPLIT else v for f, v in given.items()})
+        except ValidationError as exc:
+            bad.append((line, str(exc)))
             continue
-        host_id = host_id_for(fields["name"], fields.get("department", ""), fields.get("email", ""),
-                              fields.get("phone", ""))
-        host = Host(host_id, **fields)
+        host = Host(host_id_for(fields["name"], fields["department"], fields["email"], fields["phone"]), **fields)
         hosts.pop(host.host_id, None)  # so the row kept also keeps its place in the file
         hosts[host.host_id] = host
     if bad:
@@ -132,16 +151,49 @@ def _columns(path: Path, line: int, header: list[str]) -> dict[str, int]:
     return columns
 
 
-def _problem(fields: dict[str, str]) -> str | None:
-    """Why a row cannot be imported: the directory is shown on screen and printed on badges,
-    so it gets the same checks as what visitors type."""
+def host_fields(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """Every field of a host but its id, cleaned, from an operator's entry (a CSV row, an API
+    body) whose aliases and channels are lists. The directory is shown on screen and printed on
+    badges, so it gets the same checks as what visitors type; channels must be usable. Raises
+    ValidationError naming the field, never quoting a channel URL (it holds secrets)."""
+    fields = {"name": clean_name(entry["name"])}
+    for field, limit in (("department", MAX_COMPANY), ("email", 254), ("phone", 40),
+                         ("english_name", MAX_ENGLISH_NAME)):
+        fields[field] = clean_text(entry.get(field), field, limit)
+    aliases = _listed_values(entry.get("aliases"), "aliases", MAX_ALIASES, MAX_ALIAS)
+    fields["aliases"] = tuple(clean_name(alias, "aliases") for alias in aliases)
+    fields["language"] = _language(entry.get("language") or "")
+    channels = _listed_values(entry.get("channels"), "channels", MAX_CHANNELS, MAX_CHANNEL_URL)
+    fields["channels"] = tuple(_channel(url, number) for number, url in enumerate(channels, 1))
+    return fields
+
+
+def _listed_values(values: Iterable[str] | None, field: str, most: int, longest: int) -> list[str]:
+    """The non-blank values of a list, trimmed, each once, at most ``most`` of ``longest``."""
+    kept = list(dict.fromkeys(clean_text(v, field, longest) for v in values or ()))
+    kept = [v for v in kept if v]
+    if len(kept) > most:
+        raise ValidationError(field, "too_many", f"{field}: {len(kept)} given, at most {most}")
+    return kept
+
+
+def _language(text: str) -> str:
+    if not text.strip():
+        return ""
+    code = _LANGUAGE_NAMES.get(text.strip().casefold())
+    if code is None:
+        shown = text if len(text) <= 20 else text[:20] + "..."
+        raise ValidationError("language", "invalid", f"language {shown!r} is not one of {', '.join(LANGUAGES)} "
+                                                     "(or 简体, 繁體, English)")
+    return code
+
+
+def _channel(url: str, number: int) -> str:
     try:
-        clean_name(fields["name"])
-        for field, limit in (("department", MAX_COMPANY), ("email", 254), ("phone", 40)):
-            clean_text(fields.get(field, ""), field, limit)
-    except ValidationError as exc:
-        return str(exc)
-    return None
+        channel_from_url(url)
+    except BadChannel as exc:  # its message names the kind and host, never a secret
+        raise ValidationError("channels", "bad_channel", f"channels: channel {number} cannot be used: {exc}") from None
+    return url
 
 
 def _listed(bad: list[tuple[int, str]]) -> str:

@@ -82,8 +82,9 @@ class SyncClient:
 
     def hosts(self) -> list[Host]:
         body = self._call("GET", "/hosts")
-        return [Host(h["host_id"], h["name"], h.get("department", ""), h.get("email", ""), h.get("phone", ""))
-                for h in body["hosts"]]
+        return [Host(h["host_id"], h["name"], h.get("department", ""), h.get("email", ""), h.get("phone", ""),
+                     h.get("english_name", ""), tuple(h.get("aliases", ())), h.get("language", ""),
+                     tuple(h.get("channels", ()))) for h in body["hosts"]]
 
     def _call(self, method: str, path: str, **kwargs) -> Any:
         try:

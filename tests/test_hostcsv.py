@@ -193,3 +193,63 @@ def test_latin1_files_are_refused_rather_than_read_as_chinese(tmp_path):
     path = tmp_path / "hosts.csv"
     path.write_bytes("name,department\nJürgen Müller,Einkauf\n".encode("latin-1"))
     assert "Latin-1" in refusal(path)
+
+
+# -- English names, aliases, language and channels ----------------------------------------------
+
+SMTP = "smtp://kiosk:hunter2@mail.example.com:587?from=kiosk@example.com"
+DINGTALK = "dingtalk+https://oapi.dingtalk.com/robot/send?access_token=TOKEN42#secret=SECabc"
+
+
+def test_chinese_headers_for_every_field_in_gb18030(tmp_path):
+    text = ("姓名,部门,邮箱,电话,英文名,别名,语言,通知渠道\n"
+            f"李四,研发部,lisi@example.com,13800000001,Li Si,小李；老李、Lisa|四哥;小李,简体,{SMTP} {DINGTALK}\n"
+            "王芳,财务部,,,,,,\n")
+    lisi, wangfang = read_hosts_csv(write(tmp_path, text, "gb18030"))
+    assert lisi == Host(host_id_for("李四", "研发部", "lisi@example.com"), "李四", "研发部", "lisi@example.com",
+                        "13800000001", "Li Si", ("小李", "老李", "Lisa", "四哥"), "zh_CN", (SMTP, DINGTALK))
+    assert (wangfang.english_name, wangfang.aliases, wangfang.language, wangfang.channels) == ("", (), "", ())
+
+
+@pytest.mark.parametrize("written, code", [("zh_CN", "zh_CN"), ("zh-cn", "zh_CN"), ("简体", "zh_CN"),
+                                           ("ZH_TW", "zh_TW"), ("zh-TW", "zh_TW"), ("繁體", "zh_TW"),
+                                           ("繁体", "zh_TW"), ("en", "en"), ("English", "en"), (" ", "")])
+def test_languages_as_operators_write_them(tmp_path, written, code):
+    [host] = read_hosts_csv(write(tmp_path, f"name,language\n李四,{written}\n"))
+    assert host.language == code
+
+
+def test_english_headers_and_channels_split_by_semicolons(tmp_path):
+    path = write(tmp_path, f"name,english_name,aliases,notify\nJohn Smith,John,JS,{SMTP};{DINGTALK}\n")
+    [host] = read_hosts_csv(path)
+    assert (host.english_name, host.aliases, host.channels) == ("John", ("JS",), (SMTP, DINGTALK))
+
+
+def test_an_unknown_language_is_refused_naming_the_line(tmp_path):
+    message = refusal(write(tmp_path, "name,language\n李四,zh_CN\n王芳,法语\n"))
+    assert "1 bad row(s): line 3: language '法语' is not one of zh_CN, zh_TW, en" in message
+
+
+@pytest.mark.parametrize("bad", [
+    "ftp://kiosk:hunter2@files.example.com/TOKEN42",             # a kind we do not know
+    "dingtalk+https://oapi.dingtalk.com/robot/send?access_token=TOKEN42#SECabc",  # secret without secret=
+    "smtp://kiosk:hunter2@mail.example.com:587?token=TOKEN42",   # a parameter SMTP does not take
+    "smtp://kiosk:hunter2@mail.example.com:99999",               # no such port
+])
+def test_an_unusable_channel_is_refused_naming_the_line_never_its_secret(tmp_path, bad):
+    message = refusal(write(tmp_path, f"name,channels\n李四,{SMTP}\n王芳,{DINGTALK} {bad}\n"))
+    assert "line 3: channels: channel 2 cannot be used" in message
+    for secret in ("hunter2", "TOKEN42", "SECabc"):
+        assert secret not in message
+
+
+def test_lists_are_limited(tmp_path):
+    aliases = ";".join(f"别名{i}" for i in range(11))
+    channels = " ".join([SMTP.replace("kiosk:", f"k{i}:") for i in range(6)])
+    text = f"name,aliases,channels\n甲,{aliases},\n乙,{'长' * 41},\n丙,,{channels}\n丁,小丁😀,\n"
+    message = refusal(write(tmp_path, text))
+    assert "line 2: aliases: 11 given, at most 10" in message
+    assert "line 3: aliases is too long (41 characters, at most 40)" in message
+    assert "line 4: channels: 6 given, at most 5" in message
+    assert "line 5: aliases contains a character that is not allowed" in message
+    assert "hunter2" not in message

@@ -316,3 +316,44 @@ def test_search_never_raises(index, query, limit):
     found = index.search(query, limit)
     assert len(found) <= max(limit, 0)
     assert len({h.host_id for h in found}) == len(found)
+
+
+# -- English names and aliases ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def named():
+    return HostIndex([
+        Host("a1", "李四", "研发部", english_name="Li Si", aliases=("小李", "Lisa")),
+        Host("a2", "李思"), Host("a3", "Lisa Wong"), Host("a4", "张三", aliases=("章三",)),
+        Host("a5", "王芳", english_name="Fiona Wang"),
+    ])
+
+
+@pytest.mark.parametrize("query", ["li si", "lisi", "Li S", "LISA", "小李", "xiaoli", "xl", "小l", "xiao李"])
+def test_an_english_name_or_an_alias_finds_its_host_first(named, query):
+    assert names(named.search(query))[0] == "李四"
+
+
+def test_an_english_name_is_found_by_each_of_its_words(named):
+    assert names(named.search("fiona")) == ["王芳"]
+    assert names(named.search("wang")) == ["王芳"]
+    assert names(named.search("fw")) == ["王芳"]
+
+
+def test_an_exact_alias_ranks_with_the_exact_name(named):
+    assert names(named.search("lisa")) == ["李四", "Lisa Wong", "李思"]  # 思 also reads sai
+
+
+def test_a_mixed_query_is_checked_in_the_name_its_key_came_from(named):
+    # 李四 and Li Si both give the key lisi; the 李 of 李s is in the first only.
+    assert names(named.search("李s")) == ["李四", "李思"]
+    # An alias that sounds like the name: each is checked on its own characters.
+    assert names(named.search("章s")) == ["张三"]
+    assert names(named.search("张s")) == ["张三"]
+    # The Han characters must be in that name, not in another: 章伞 spells zsan, its alias holds 三.
+    assert names(HostIndex([Host("b1", "章伞", aliases=("三",))]).search("z三")) == []
+
+
+def test_aliases_never_repeat_a_host(named):
+    found = named.search("li", limit=20)
+    assert len({h.host_id for h in found}) == len(found)

@@ -3,7 +3,9 @@
 A visitor types a few keys on the touchscreen and expects the person they came to see at the top
 of the list, whichever way they type the name: Chinese characters (三 finds 张三), full pinyin
 without tones (zhangsan, zhangs, san), pinyin initials (zs, zsf), a mix of both (张s), the words
-of a Latin name (smi, john s, js), the email, or the department.
+of a Latin name (smi, john s, js), the email, or the department. A host's English name (Li Si,
+Lisa) and aliases (小李) are names too: found every way the name is, and an exact one ranks
+first like the name itself.
 
 Search runs on every keystroke over directories of tens of thousands of people on a slow lobby
 device, so no matcher ever runs over the hosts at query time. Building the index spells every
@@ -25,7 +27,7 @@ import json
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -199,15 +201,39 @@ def _spelled(units: list[Unit]) -> Iterable[tuple[int, int, str, str]]:
 _FIRST_UNIT_KIND = {"chars": PREFIX, "full": FULL, "short": INITIALS}
 
 
-def _name_keys(name: str) -> list[tuple[int, str, int]]:
-    """(kind, key, start) for every key that should find this name, each under its best kind
-    only (the same key under a worse kind could never add a host)."""
-    best: dict[str, tuple[int, int]] = {}
-    for i, start, key, form in _spelled(_name_units(name)):
-        kind = _FIRST_UNIT_KIND[form] if i == 0 else LATER
-        if key not in best or kind < best[key][0]:
-            best[key] = (kind, start)
-    return [(kind, key, start) for key, (kind, start) in best.items()]
+def _name_keys(names: Mapping[str, str]) -> list[tuple[int, str, int]]:
+    """(kind, key, start) for every key that should find a host by one of its names (:func:`_names`);
+    ``start`` is in the names' joined text. Within a name each key is kept under its best kind
+    only (the same key under a worse kind could never add a host). Across names each keeps its
+    own: a mixed query (李s) checks its Han characters in the name the key was made from, so
+    李四's pinyin key lisi must stay beside the same key from Li Si."""
+    keys = []
+    offset = 0
+    for folded, name in names.items():
+        best: dict[str, tuple[int, int]] = {}
+        for i, start, key, form in _spelled(_name_units(name)):
+            kind = _FIRST_UNIT_KIND[form] if i == 0 else LATER
+            if key not in best or kind < best[key][0]:
+                best[key] = (kind, offset + start)
+        keys += [(kind, key, start) for key, (kind, start) in best.items()]
+        offset += len(folded) + len(_SEP)
+    return keys
+
+
+# Between a host's names in the text a mixed query is checked against (_SEP.join of the folded
+# names): not a letter or digit, so it is in no key and no query.
+_SEP = "\x1f"
+
+
+def _names(host: Host) -> dict[str, str]:
+    """The names a host is found by, by their folded form: the name, the English name, the
+    aliases; each once, and none that holds nothing to search for."""
+    found: dict[str, str] = {}
+    for name in (host.name, host.english_name, *host.aliases):
+        folded = fold(name)
+        if folded:
+            found.setdefault(folded, name)
+    return found
 
 
 def _department_keys(department: str) -> list[tuple[str, int]]:
@@ -247,18 +273,30 @@ def _mixed_spellings(q: str) -> list[Mixed]:
     return [("".join(combo), runs, is_han[0]) for combo in _combos([u[1] for u in units])]
 
 
-def _checker(texts: list[str], runs: list[str], anchored: bool) -> Accept:
+class _Texts(NamedTuple):
+    """What a mixed query's Han characters are checked against: each item's text, and the items
+    whose text joins several names (see _SEP)."""
+
+    texts: list[str]
+    several: frozenset[int] = frozenset()
+
+
+def _checker(texts: _Texts, runs: list[str], anchored: bool) -> Accept:
     """Does the matched text hold the query's Han runs, in order, from where the key starts
-    (right there, when the query starts with one)?"""
+    (right there, when the query starts with one) to the end of that name?"""
+    items, several = texts
 
     def accept(ordinal: int, start: int) -> bool:
-        text, at = texts[ordinal], start
+        text, at = items[ordinal], start
         for n, run in enumerate(runs):
             found = text.find(run, at)
             if found < 0 or (anchored and n == 0 and found != start):
                 return False
             at = found + len(run)
-        return True
+        # Every run within the name the key was made from, not a later one: find() gives each run's
+        # first occurrence, so one found past that name's end has none in it. (Most hosts have one
+        # name, and skip the search: this runs for every key a mixed query selects.)
+        return ordinal not in several or text.find(_SEP, start, at) < 0
 
     return accept
 
@@ -315,7 +353,7 @@ class _PrefixTable:
                 return picked
         return sorted(set(self._ords[lo:hi]) - skip)[:need]
 
-    def matching(self, q: str, mixed: list[Mixed], texts: list[str] | None, need: int, skip: set[int]) -> list[int]:
+    def matching(self, q: str, mixed: list[Mixed], texts: _Texts | None, need: int, skip: set[int]) -> list[int]:
         """`best` for the query as typed and for each pinyin spelling of a mixed query, checked
         against `texts` (None: Han characters cannot occur there, so skip the spellings)."""
         found = set(self.best(q, need, skip))
@@ -334,18 +372,24 @@ class HostIndex:
         self._by_id = {h.host_id: h for h in self._hosts}
         self._exact: dict[str, list[int]] = {}
         entries: list[list[Entry]] = [[] for _ in range(EMAIL + 1)]
+        names: list[str] = []  # each host's names, joined
+        several: set[int] = set()
         for ordinal, host in enumerate(self._hosts):
+            host_names = _names(host)
+            names.append(_SEP.join(host_names))
+            if len(host_names) > 1:
+                several.add(ordinal)
             # The id too: the CLI's --host takes one, and it should find its host first.
-            for exact in dict.fromkeys((fold(host.name), fold(host.host_id))):
+            for exact in dict.fromkeys([*host_names, fold(host.host_id)]):
                 self._exact.setdefault(exact, []).append(ordinal)
-            for kind, key, start in _name_keys(host.name):
+            for kind, key, start in _name_keys(host_names):
                 entries[kind].append((key, ordinal, start))
             for key, start in _email_keys(host.email):
                 entries[EMAIL].append((key, ordinal, start))
         self._tables = [_PrefixTable(kind) for kind in entries]
-        names = [fold(h.name) for h in self._hosts]
         # What a mixed query's Han characters are checked against; an email holds none.
-        self._texts: list[list[str] | None] = [names, names, names, names, None]
+        texts = _Texts(names, frozenset(several))
+        self._texts: list[_Texts | None] = [texts, texts, texts, texts, None]
         self._index_departments()
         self._longest = max(t.longest for t in self._tables + [self._departments])
 
@@ -359,7 +403,7 @@ class HostIndex:
                 numbers[host.department] = len(self._members)
                 self._members.append([])
             self._members[numbers[host.department]].append(ordinal)
-        self._department_texts = [fold(d) for d in numbers]
+        self._department_texts = _Texts([fold(d) for d in numbers])
         self._departments = _PrefixTable(
             [(key, number, start) for department, number in numbers.items()
              for key, start in _department_keys(department)])
