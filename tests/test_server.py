@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.core.events import Event, encode_data, new_id
-from kiosk.core.hosts import Host
+from kiosk.core.hosts import Host, host_id_for
 from kiosk.core.tokens import key_id_of, new_visit_id
 from sync import protocol
 from sync.server import auth, projector, store
@@ -372,6 +372,40 @@ def test_hosts_are_replaced_whole_and_checked(server, kiosk, admin):
     assert [h["host_id"] for h in admin.ok("get", "/hosts")["hosts"]] == ["emp-0042"]
 
 
+SMTP_CHANNEL = "smtp://kiosk:hunter2@mail.example.com:587?from=kiosk@example.com"
+DINGTALK_CHANNEL = "dingtalk+https://oapi.dingtalk.com/robot/send?access_token=TOKEN42#secret=SECabc"
+
+
+def test_hosts_carry_english_names_aliases_language_and_channels(server, kiosk, admin):
+    lisi = {"name": "李四", "department": "研发部", "email": "lisi@example.com", "english_name": " Li  Si ",
+            "aliases": ["小李", " Lisa ", "", "小李"], "language": "zh_TW", "channels": [SMTP_CHANNEL, DINGTALK_CHANNEL]}
+    [put] = admin.ok("put", "/hosts", json={"hosts": [lisi]})["hosts"]
+    assert (put["english_name"], put["aliases"], put["language"]) == ("Li Si", ["小李", "Lisa"], "zh_TW")
+    # Devices read the channels: they deliver the notices.
+    [got] = kiosk.ok("get", "/hosts")["hosts"]
+    assert got == {**put, "phone": ""} and got["channels"] == [SMTP_CHANNEL, DINGTALK_CHANNEL]
+    assert [h["english_name"] for h in admin.ok("get", "/hosts")["hosts"]] == ["Li Si"]
+
+
+@pytest.mark.parametrize("change, fragments", [
+    ({"aliases": [f"别名{i}" for i in range(11)]}, ["aliases"]),
+    ({"aliases": ["长" * 41]}, ["aliases is too long"]),
+    ({"aliases": ["小李\n"]}, ["aliases contains"]),
+    ({"aliases": "小李"}, ["aliases"]),
+    ({"english_name": "L" * 101}, ["english_name is too long"]),
+    ({"language": "fr"}, ["language"]),
+    ({"language": "简体"}, ["language"]),  # the CSV's spellings are for people; the API takes the codes
+    ({"channels": [SMTP_CHANNEL] * 6}, ["channels"]),
+    ({"channels": [SMTP_CHANNEL, "ftp://kiosk:hunter2@files.example.com/TOKEN42"]}, ["hosts[0]", "channel 2"]),
+    ({"channels": ["dingtalk+https://oapi.dingtalk.com/robot/send?access_token=TOKEN42#SECabc"]}, ["channel 1"]),
+])
+def test_host_fields_are_checked(server, admin, change, fragments):
+    response = admin.put("/hosts", json={"hosts": [{"name": "李四", **change}]})
+    refused(response, 422, *fragments)
+    assert not [secret for secret in ("hunter2", "TOKEN42", "SECabc") if secret in response.text]
+    assert admin.ok("get", "/hosts")["hosts"] == []
+
+
 def test_visits_on_site_follow_sign_in_and_sign_out(server, kiosk, admin):
     first, second = new_visit_id(), new_visit_id()
     kiosk.ok("post", "/events", json={"events": [event(seq=1, visit_id=first), event(seq=2, visit_id=second)]})
@@ -463,8 +497,8 @@ def _visit_state(db: Database, visit_id: str) -> str | None:
 
 
 def test_a_version_1_database_migrates(server, kiosk, db_url):
-    """Version 1 folded visits inside each push (its events are all in its visits already) and
-    knew hosts by name, department, email and phone only."""
+    """Version 1 folded visits inside each push (its events are all in its visits already),
+    knew hosts by name, department, email and phone only, and had no keys of the server's own."""
     visit = new_visit_id()
     kiosk.ok("post", "/events", json={"events": [event(seq=1, visit_id=visit)]})
     server.stop()
@@ -473,6 +507,7 @@ def test_a_version_1_database_migrates(server, kiosk, db_url):
     with db.write() as conn:  # back to version 1, as the old server left it
         conn.execute(sa.text("DROP TABLE projections"))
         conn.execute(sa.text("DROP TABLE hosts"))
+        conn.execute(sa.text("DROP TABLE signers"))
         server_db._hosts_v1.create(conn)
         conn.execute(sa.text("UPDATE schema_version SET version = 1"))
     db.close()
@@ -483,6 +518,9 @@ def test_a_version_1_database_migrates(server, kiosk, db_url):
         assert _visit_state(db, visit) == "waiting"
         store.replace_hosts(db, [Host("a1", "李四", aliases=("小李",), language="zh_CN")])
         assert store.all_hosts(db)[0].aliases == ("小李",)
+        key = store.signer(db, "hq", now()).private_bytes_raw()  # version 4: the server's own keys, made once
+        assert [k["device"] for k in store.site_keys(db, "hq")] == ["server"]
+        assert store.signer(db, "hq", now()).private_bytes_raw() == key
     finally:
         db.close()
 
@@ -542,6 +580,34 @@ def test_cli_manages_devices_hosts_and_exports(db_url, tmp_path, capsys, monkeyp
     with pytest.raises(Unauthorized, match="revoked"):
         auth.authenticate(db, token.strip())
     db.close()
+
+
+def test_cli_imports_and_lists_hosts_without_secrets_or_phones(db_url, tmp_path, capsys):
+    hosts = tmp_path / "hosts.csv"
+    hosts.write_text("姓名,部门,邮箱,电话,英文名,别名,语言,通知渠道\n"
+                     f"李四,研发部,lisi@example.com,13800000001,Li Si,小李、Lisa,繁體,{SMTP_CHANNEL} {DINGTALK_CHANNEL}\n"
+                     "王芳,财务部,,,,,,\n", encoding="gb18030")
+    assert main(["--db", db_url, "hosts", "import", str(hosts)]) == 0
+    assert capsys.readouterr().out == "2 hosts imported\n"
+    db = Database(db_url)
+    try:
+        lisi = next(h for h in store.all_hosts(db) if h.name == "李四")
+    finally:
+        db.close()
+    assert (lisi.english_name, lisi.aliases, lisi.language, lisi.channels) == (
+        "Li Si", ("小李", "Lisa"), "zh_TW", (SMTP_CHANNEL, DINGTALK_CHANNEL))
+    assert main(["--db", db_url, "hosts", "list"]) == 0
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header.split("\t") == ["host_id", "name", "english_name", "department", "email", "language", "aliases",
+                                   "channels"]
+    assert sorted(rows) == sorted([
+        f"{lisi.host_id}\t李四\tLi Si\t研发部\tlisi@example.com\tzh_TW\t小李; Lisa\t"
+        "email mail.example.com:587; dingtalk oapi.dingtalk.com",
+        f"{host_id_for('王芳', '财务部', '', '')}\t王芳\t\t财务部\t\t\t\t"])
+    # A second import replaces the directory whole.
+    hosts.write_text("name\n赵六\n", encoding="utf-8")
+    assert main(["--db", db_url, "hosts", "import", str(hosts)]) == 0 and main(["--db", db_url, "hosts", "list"]) == 0
+    assert [line.split("\t")[1] for line in capsys.readouterr().out.splitlines()[2:]] == ["赵六"]
 
 
 def test_cli_errors_are_one_line_and_exit_1(db_url, tmp_path, capsys):

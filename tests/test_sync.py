@@ -154,3 +154,24 @@ def test_the_server_killed_mid_batch_loses_and_doubles_nothing(tmp_path):
         assert stored_count(server_process.url) == 3000 == device.kiosk.log.count_events()
     finally:
         server_process.stop()
+
+
+def test_the_directory_reaches_devices_with_every_field(server, tmp_path):
+    channel = "dingtalk+https://oapi.dingtalk.com/robot/send?access_token=TOKEN42#secret=SECabc"
+    lisi = {"host_id": "emp-0042", "name": "李四", "department": "研发部", "email": "lisi@example.com",
+            "phone": "13800000001", "english_name": "Li Si", "aliases": ["小李", "Lisa"], "language": "en",
+            "channels": [channel]}
+    admin = server.headers(server.admin)
+    put = requests.put(server.url + "/v1/hosts", json={"hosts": [lisi]}, headers=admin, timeout=10)
+    assert put.status_code == 200, put.text
+    desk = Device(tmp_path, "reception", "reception", server.device("hq", "reception", "reception"), server.url)
+    assert desk.syncer.sync_once().hosts == 1
+    expected = Host("emp-0042", "李四", "研发部", "lisi@example.com", "13800000001", "Li Si", ("小李", "Lisa"), "en",
+                    (channel,))
+    assert desk.kiosk.directory.all() == [expected]
+    assert desk.kiosk.host_index().search("xiaoli") == [expected]
+    assert desk.syncer.sync_once().hosts is None  # unchanged: not imported again
+    lisi["aliases"] = ["四哥"]  # a change in any field reaches the device
+    requests.put(server.url + "/v1/hosts", json={"hosts": [lisi]}, headers=admin, timeout=10)
+    assert desk.syncer.sync_once().hosts == 1
+    assert desk.kiosk.host_index().search("四哥")[0].aliases == ("四哥",)

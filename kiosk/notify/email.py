@@ -30,6 +30,11 @@ _ATOM = r"[^@\s<>()\[\],;:\"\\\x00-\x1f\x7f-\x9f\ud800-\udfff]+"
 _ADDRESS = re.compile(f"{_ATOM}@{_ATOM}")
 
 
+def is_address(text: str) -> bool:
+    """Whether ``text`` is one bare email address, safe to put in a header and an envelope."""
+    return len(text) <= 254 and _ADDRESS.fullmatch(text) is not None
+
+
 class SmtpChannel(Channel):
     kind = "email"
 
@@ -46,18 +51,22 @@ class SmtpChannel(Channel):
         except OSError:
             raise BadChannel(f"{self.description}: cannot read the CA file {cafile}") from None
         self._host, self._port, self._security = host, port, security
-        self._sender, self._username, self._password = sender, username, password
+        self.sender, self._username, self._password = sender, username, password
         self._timeout = timeout
 
     def deliver(self, notice: Notice) -> None:
-        message = self._message(notice)
+        self.send(self._message(notice), notice.host_email)
+
+    def send(self, message: EmailMessage, to: str) -> None:
+        """Send a message composed elsewhere (an invitation) to one address that
+        :func:`is_address` accepts, from :attr:`sender`, or raise :class:`DeliveryFailed`."""
         try:
             smtp = self._connect()
             try:
                 self._secure(smtp)
                 if self._username:
                     smtp.login(self._username, self._password)
-                smtp.send_message(message, from_addr=parseaddr(self._sender)[1], to_addrs=[notice.host_email])
+                smtp.send_message(message, from_addr=parseaddr(self.sender)[1], to_addrs=[to])
             finally:
                 # No QUIT: the server took the message at the end of DATA, and a failed goodbye
                 # must not make the outbox send it again.
@@ -83,7 +92,7 @@ class SmtpChannel(Channel):
     def _message(self, notice: Notice) -> EmailMessage:
         if not notice.host_email:
             raise DeliveryFailed(f"{self.description}: the host has no email address", retry=False)
-        if not _ADDRESS.fullmatch(notice.host_email):
+        if not is_address(notice.host_email):
             raise DeliveryFailed(f"{self.description}: the host's email {notice.host_email!r} is not an address",
                                  retry=False)
         clean = notice.cleaned()
@@ -92,7 +101,7 @@ class SmtpChannel(Channel):
         # Python's header folder can drop a space where it splits two encoded words (CPython
         # gh-144156); the older encoder splits inside the Base64 text and keeps every space.
         message.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode(linesep=SMTP.linesep))
-        message["From"] = self._sender
+        message["From"] = self.sender
         message["To"] = Address(display_name=clean.host_name, addr_spec=notice.host_email)
         message["Date"] = formatdate(localtime=True)
         message["Message-ID"] = f"<{notice.notice_id}@kiosk>"

@@ -2,7 +2,7 @@
 ``{"error": "..."}`` with a 4xx status naming what is wrong, whatever the input.
 
 ``create_app(db_url)`` opens (and migrates) the database and returns the ASGI app; the routes
-find the database and the clock on ``app.state``, so tests can pass their own clock.
+find the database, the clock and the mailer on ``app.state``, so tests can pass their own.
 """
 
 from __future__ import annotations
@@ -25,13 +25,14 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sync import protocol
-from sync.server import auth, export, store
+from sync.server import auth, export, invitations, store
 from sync.server.auth import Admin, Device, Principal
 from sync.server.db import Database
 from sync.server.projector import Projector
 from sync.server.errors import Forbidden, Invalid, ServerError, UnsupportedMedia
 from sync.server.models import (MAX_CURSOR, NAME_PATTERN, DeviceIn, DeviceOut, ErrorBody, ExportRow, Health, HostsIn,
-                                HostsOut, IsoTime, KeyIn, KeyOut, KeysOut, PullOut, PushIn, PushOut, VisitsOut)
+                                HostsOut, InvitationIn, InvitationOut, IsoTime, KeyIn, KeyOut, KeysOut, PullOut, PushIn,
+                                PushOut, VisitsOut)
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,9 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def create_app(db_url: str, *, clock: Callable[[], int] = now_ms) -> FastAPI:
+def create_app(db_url: str, *, clock: Callable[[], int] = now_ms, smtp: str = "") -> FastAPI:
+    """``smtp``: the URL invitations are emailed through (invitations.mailer); empty: none are."""
+    mailer = invitations.mailer(smtp) if smtp else None
     db = Database(db_url)
 
     @asynccontextmanager
@@ -51,10 +54,11 @@ def create_app(db_url: str, *, clock: Callable[[], int] = now_ms) -> FastAPI:
         projector.stop()
         db.close()
 
-    app = FastAPI(title="Visitor kiosk server", version="1", lifespan=lifespan, summary="The event log, keys and "
-                  "host directory shared by the kiosks, reception desks and exit posts of every site.")
+    app = FastAPI(title="Visitor kiosk server", version="1", lifespan=lifespan, summary="The event log, keys, "
+                  "host directory and invitations shared by the kiosks, reception desks and exit posts of every site.")
     app.state.db = db
     app.state.clock = clock
+    app.state.mailer = mailer
     app.include_router(router, prefix=protocol.API)
     app.add_middleware(BodyLimit, limit=protocol.MAX_BODY_BYTES)
     app.add_exception_handler(ServerError, _server_error)
@@ -282,7 +286,8 @@ def register_key(body: KeyIn, who: Annotated[Device, Depends(device)], db: DB, n
 
 @router.get("/keys", response_model=KeysOut, responses=_errors(401, 403))
 def site_keys(who: Annotated[Device, Depends(device)], db: DB) -> dict[str, Any]:
-    """The public keys of the device's site, revoked ones marked."""
+    """The public keys of the device's site, revoked ones marked; the server's own (device
+    "server", which signs invitations) among them once it has invited anyone there."""
     return {"keys": store.site_keys(db, who.site)}
 
 
@@ -298,6 +303,30 @@ def put_hosts(body: HostsIn, _who: Annotated[Admin, Depends(admin)], db: DB) -> 
     directory = store.checked_hosts(h.model_dump() for h in body.hosts)
     store.replace_hosts(db, directory)
     return {"hosts": directory}
+
+
+@router.post("/invitations", response_model=InvitationOut, status_code=201, responses=_errors(401, 403))
+def create_invitation(body: InvitationIn, who: Annotated[Principal, Depends(principal)], request: Request, db: DB,
+                      now: Now) -> dict[str, Any]:
+    """Register a visitor ahead: a signed invitation (the QR's text), an expected visit in the
+    site's log, and, when the server has SMTP and an email is given, the QR sent to the visitor.
+    Admins name the site; reception devices invite to their own."""
+    site = _inviting_site(who, body.site)
+    made = invitations.invite(db, site, now, request.app.state.mailer, **body.model_dump(exclude={"site"}))
+    request.app.state.projector.poke(site)
+    return made.answer()
+
+
+def _inviting_site(who: Principal, site: str | None) -> str:
+    if isinstance(who, Admin):
+        if site is None:
+            raise Invalid('name the site: "site": S')
+        return site
+    if who.role != "reception":
+        raise Forbidden("only reception devices and admins may invite visitors")
+    if site not in (None, who.site):
+        raise Forbidden("a device may only invite visitors to its own site")
+    return who.site
 
 
 @router.get("/visits", response_model=VisitsOut, responses=_errors(401, 403))

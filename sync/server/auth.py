@@ -25,6 +25,9 @@ from sync.server.db import Database, admins, devices
 from sync.server.errors import Conflict, Invalid, NotFound, Unauthorized
 
 MAX_ADMIN_NAME = 64
+# The server's own name in a site's log (the events it writes) and key ring (the key it signs
+# invitations with); no device may take it, or its events and keys would pass for the server's.
+SERVER_DEVICE = "server"
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,8 @@ def add_device(db: Database, site: str, name: str, role: str, now: int) -> str:
             raise Invalid(f"{what} must be 1-20 letters, digits, '.', '_' or '-', starting with a letter or digit")
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}")
+    if name.casefold() == SERVER_DEVICE:
+        raise Invalid(f"the device name {name!r} is the server's own; choose another")
     token = new_token()
     with db.write() as conn:
         found = conn.execute(sa.select(devices.c.revoked_at)

@@ -13,19 +13,26 @@ import gc
 import os
 import sys
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 
 import uvicorn
 
 from kiosk.errors import KioskError
 from kiosk.hostcsv import read_hosts_csv
+from kiosk.notify import BadChannel, channel_from_url
 from kiosk.settings import ROLES
-from sync.server import auth, export, store
+from printer.errors import PrinterError
+from printer.invitation import card_png, window
+from sync.server import auth, export, invitations, store
 from sync.server.app import create_app, now_ms
 from sync.server.db import Database
 from sync.server.errors import ServerError
+from sync.server.models import DEFAULT_HOURS, MAX_HOURS
 
 DB_ENV = "KIOSK_SERVER_DB"
+SMTP_HELP = ("email invitations through smtp://USER:PASSWORD@HOST:587?from=ADDRESS (STARTTLS), smtps://... (TLS) "
+             f"or smtp+plain://localhost (default: ${invitations.SMTP_ENV}; none: no email)")
 
 
 def default_db() -> str:
@@ -60,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = command("serve", cmd_serve, "run the HTTP API (behind nginx or Caddy for TLS)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--smtp", help=SMTP_HELP)
     add = command("add-device", cmd_add_device, "register a device and print its token")
     add.add_argument("--site", required=True)
     add.add_argument("--name", required=True)
@@ -73,15 +81,47 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--format", choices=export.FORMATS, default="csv")
     out.add_argument("--site", help="only this site")
     out.add_argument("--output", help="write to this file (default: standard output)")
+    inv = command("invite", cmd_invite, "register a visitor ahead: print the signed invitation, email its QR")
+    inv.add_argument("--site", required=True)
+    inv.add_argument("--name", required=True, help="the visitor's name")
+    host = inv.add_mutually_exclusive_group(required=True)
+    host.add_argument("--host-id", help="the host, from the directory (kiosk-server hosts list)")
+    host.add_argument("--host", help="the host's name, when there is no directory")
+    inv.add_argument("--company", default="")
+    inv.add_argument("--phone", default="")
+    inv.add_argument("--purpose", default="")
+    inv.add_argument("--type", dest="visitor_type", default="guest", help="guest, contractor, interview, ...")
+    inv.add_argument("--from", dest="valid_from", type=_aware_time, metavar="ISO",
+                     help="when it becomes valid, with its UTC offset: 2024-05-01T09:00+08:00 (default: now)")
+    inv.add_argument("--hours", type=int, default=DEFAULT_HOURS, help=f"how long it is valid, 1 to {MAX_HOURS}")
+    inv.add_argument("--email", default="", help="the visitor's address: the QR is sent there")
+    inv.add_argument("--qr", metavar="FILE.png", help="also save the invitation card (the QR) as a PNG file")
+    inv.add_argument("--smtp", help=SMTP_HELP)
     hosts = commands.add_parser("hosts", help="the host directory").add_subparsers(dest="hosts_command", required=True)
     imp = command("import", cmd_hosts_import, "replace the directory with a CSV file (name,department,email,phone)",
                   parent=hosts)
     imp.add_argument("file")
+    command("list", cmd_hosts_list, "print the directory, one host a line (channels by kind and host only)",
+            parent=hosts)
     return parser
 
 
+def _aware_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise argparse.ArgumentTypeError("must be an ISO 8601 time with its UTC offset, e.g. 2024-05-01T09:00+08:00")
+    return moment
+
+
+def _smtp(args) -> str:
+    return args.smtp or os.environ.get(invitations.SMTP_ENV, "")
+
+
 def cmd_serve(args) -> int:
-    app = create_app(args.db)
+    app = create_app(args.db, smtp=_smtp(args))
     # What start-up made (modules, the app, its models) lives as long as the process. Frozen,
     # the collector no longer walks it on every full collection, which otherwise cost the
     # request that triggers one tens of milliseconds. Start-up's garbage goes first.
@@ -131,12 +171,58 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_invite(args) -> int:
+    """As POST /v1/invitations does; the card is saved after the invitation is made, so a card
+    that cannot be saved says so and leaves the invitation (printed above) valid."""
+    mail = invitations.mailer(_smtp(args)) if _smtp(args) else None
+    fields = {k: getattr(args, k) for k in ("name", "company", "phone", "host_id", "host", "purpose", "visitor_type",
+                                            "valid_from", "hours", "email")}
+    with _database(args) as db:
+        made = invitations.invite(db, args.site, now_ms(), mail, **fields)
+    answer = made.answer()
+    print(f"invite id  {answer['invite_id']}")
+    print(f"valid      {window(answer['valid_from'], answer['expires'])}")
+    print(f"emailed    {'yes' if made.emailed else 'no: ' + made.reason}")
+    print(f"text       {made.text}")
+    if args.qr:
+        try:
+            Path(args.qr).write_bytes(card_png(made.card()))
+        except OSError as e:
+            raise ServerError(f"the invitation was made, but {args.qr} cannot be written: {e.strerror}") from None
+        except PrinterError as e:
+            raise ServerError(f"the invitation was made, but its card cannot be drawn: {e}") from None
+    return 0
+
+
 def cmd_hosts_import(args) -> int:
     hosts = store.checked_hosts(dataclasses.asdict(h) for h in read_hosts_csv(args.file))
     with _database(args) as db:
         store.replace_hosts(db, hosts)
     print(f"{len(hosts)} hosts imported")
     return 0
+
+
+_LISTED = ("host_id", "name", "english_name", "department", "email", "language", "aliases", "channels")
+
+
+def cmd_hosts_list(args) -> int:
+    """Tab-separated, a header line first. No phone numbers (confidential) and no channel URLs:
+    they hold passwords and keys, and a terminal's scrollback is no place for them."""
+    with _database(args) as db:
+        directory = store.all_hosts(db)
+    print("\t".join(_LISTED))
+    for host in directory:
+        shown = {**dataclasses.asdict(host), "aliases": "; ".join(host.aliases),
+                 "channels": "; ".join(map(_described, host.channels))}
+        print("\t".join(shown[column] for column in _LISTED))
+    return 0
+
+
+def _described(url: str) -> str:
+    try:
+        return channel_from_url(url).description
+    except BadChannel as e:  # usable where it was imported, not here (a CA file the server lacks)
+        return f"unusable here: {e}"
 
 
 def _database(args) -> closing[Database]:

@@ -108,6 +108,19 @@ hosts = sa.Table(
     sa.Column("language", sa.String(8), nullable=False, server_default=""),
     sa.Column("channels", sa.Text, nullable=False, server_default="[]"),  # JSON array of channel URLs
 )
+# The server's own identity at each site, created on its first invitation there: the Ed25519 key
+# it signs invitations with, and the count of the events it writes into the site's log (as device
+# "server", which no device may be named). The private key is stored here because this database
+# is the server's secret store: it already holds every visit and every host's channel secrets, so
+# whoever can read it is trusted with the key too, and it is backed up with what the key signs for.
+signers = sa.Table(
+    "signers", metadata,
+    sa.Column("site", sa.String(20), primary_key=True),
+    sa.Column("key_id", sa.String(8), nullable=False, unique=True),
+    sa.Column("private_key", sa.LargeBinary(32), nullable=False),  # raw Ed25519 private key
+    sa.Column("created_at", _ms, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),  # of the last event the server wrote at this site
+)
 
 _versions = sa.MetaData()
 schema_version = sa.Table("schema_version", _versions, sa.Column("version", sa.Integer, nullable=False))
@@ -126,7 +139,7 @@ _hosts_v1 = sa.Table(
 def _v1(conn: Connection) -> None:
     # Step 1 creates the tables above that are still version 1, and the version-1 definitions of
     # those a later step changed, so that it keeps creating exactly version 1.
-    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t not in (projections, hosts)])
+    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t not in (projections, hosts, signers)])
     _hosts_v1.create(conn)
 
 
@@ -146,8 +159,13 @@ def _v3(conn: Connection) -> None:
                              f"DEFAULT '{definition.server_default.arg}'"))
 
 
+def _v4(conn: Connection) -> None:
+    # The server signs invitations (sync.server.invitations).
+    signers.create(conn)
+
+
 # Forward only, in order; each runs inside the start-up transaction that records its number.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4]
 
 
 def normalise_url(url: str) -> str:

@@ -14,10 +14,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from kiosk.hostcsv import LANGUAGES, MAX_ALIASES, MAX_CHANNELS
 from kiosk.settings import ROLES
 from sync import protocol
 
 Role = Literal[ROLES]  # type: ignore[valid-type]  (a tuple subscript is the same as listing them)
+Language = Literal[(*LANGUAGES, "")]  # type: ignore[valid-type]
 # Sites and device names travel in every event, so they follow the protocol's rule for them.
 NAME_PATTERN = protocol.NAME.pattern
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
@@ -118,6 +120,13 @@ class HostIn(_In):
     department: str = Field(default="", max_length=1000)
     email: str = Field(default="", max_length=1000)
     phone: str = Field(default="", max_length=1000)
+    english_name: str = Field(default="", max_length=1000, description="at most 100 characters")
+    aliases: list[Annotated[str, Field(max_length=1000)]] = Field(
+        default=[], max_length=MAX_ALIASES, description="other names people ask for, each at most 40 characters")
+    language: Language = Field(default="", description="the language of the host's notices; \"\": the site's")
+    channels: list[Annotated[str, Field(max_length=2000)]] = Field(
+        default=[], max_length=MAX_CHANNELS, description="the host's own notification channel URLs "
+                                                         "(kiosk.notify.channels); they hold secrets")
 
 
 class HostsIn(_In):
@@ -130,6 +139,10 @@ class HostOut(BaseModel):
     department: str
     email: str
     phone: str
+    english_name: str
+    aliases: list[str]
+    language: str
+    channels: list[str] = Field(description="only registered devices and admins read these: they deliver notices")
 
 
 class HostsOut(BaseModel):
@@ -168,6 +181,34 @@ class ExportRow(BaseModel):
     signed_out_at: datetime | None
     signed_out_by: str
     rating: int | None
+
+
+DEFAULT_HOURS, MAX_HOURS = 12, 30 * 24  # how long an invitation is valid
+
+
+class InvitationIn(_In):
+    site: Name | None = Field(default=None, description="admins name the site; reception devices invite to their own")
+    name: str = Field(max_length=1000, description="the visitor's, at most 30 characters")
+    company: str = Field(default="", max_length=1000, description="at most 60 characters")
+    phone: str = Field(default="", max_length=1000)
+    host_id: HostId | None = Field(default=None, description="the host, from the directory (GET /v1/hosts)")
+    host: str | None = Field(default=None, max_length=1000,
+                             description="the host's name, when the server has no directory")
+    purpose: str = Field(default="", max_length=1000, description="at most 60 characters")
+    visitor_type: str = Field(default="guest", max_length=1000, description="guest, contractor, interview, ...")
+    # Strict mode takes only datetime objects; from JSON, the ISO text is what there is.
+    valid_from: IsoTime | None = Field(default=None, strict=False, description="default: now")
+    hours: int = Field(default=DEFAULT_HOURS, ge=1, le=MAX_HOURS, description="how long it is valid")
+    email: str = Field(default="", max_length=1000, description="the visitor's: the QR is sent there")
+
+
+class InvitationOut(BaseModel):
+    invite_id: str = Field(description="also the visit id the kiosk signs the visitor in under")
+    text: str = Field(description="the signed invitation (kiosk.core.invites), the QR's content")
+    valid_from: datetime
+    expires: datetime
+    emailed: bool
+    reason: str = Field(description="why it was not emailed; empty when it was")
 
 
 class DeviceIn(_In):

@@ -1,5 +1,5 @@
 """What the server keeps and answers: the event log of every site, the visits folded from it,
-the sites' signing keys and the host directory.
+the sites' signing keys (the devices' and the server's own) and the host directory.
 
 A push checks its events (every payload must fit the fold: kiosk.core.visits.payload_error) and
 stores them, nothing more. The visits table is a projection of the log, brought up to date by
@@ -14,25 +14,24 @@ from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 import sqlalchemy as sa
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from kiosk.core.events import Event, decode_data
+from kiosk.core.events import Event, decode_data, encode_data, new_id
 from kiosk.core.hosts import Host, host_from_row, host_id_for, host_row
 from kiosk.core.tokens import key_id_of
-from kiosk.core.validation import MAX_COMPANY, clean_name, clean_text
 from kiosk.core.visits import ON_SITE_STATES, Visit, fold, payload_error
 from kiosk.errors import ValidationError
+from kiosk.hostcsv import host_fields
 from kiosk.store.log import visit_from_json
 from sync.protocol import ProtocolError, checked_event
-from sync.server.auth import Device
-from sync.server.db import Database, devices, events, hosts, keys, projections, visits
+from sync.server.auth import SERVER_DEVICE, Device
+from sync.server.db import Database, devices, events, hosts, keys, projections, signers, visits
 from sync.server.errors import Conflict, Forbidden, Invalid
 from sync.server.models import local_time
 
@@ -216,6 +215,17 @@ def pull(db: Database, site: str, after: int, limit: int) -> tuple[list[dict[str
     return [_event(row[1:]).to_dict() for row in page], cursor, len(rows) > limit
 
 
+def append(db: Database, site: str, kind: str, visit_id: str, data: Mapping[str, Any], now: int) -> Event:
+    """Write an event of the server's own (device SERVER_DEVICE, its count at the site) into the
+    site's log, where the site's devices pull it like any other. The site's signer must exist."""
+    with db.write(serialise_on=f"site {site}") as conn:  # one writer per site, as for pushes
+        seq = conn.execute(sa.select(signers.c.seq).where(signers.c.site == site)).scalar_one() + 1
+        conn.execute(signers.update().where(signers.c.site == site).values(seq=seq))
+        event = Event(new_id(), site, SERVER_DEVICE, seq, now, kind, visit_id, dict(data))
+        conn.execute(events.insert(), _event_row(event, encode_data(event.data), now))
+    return event
+
+
 def count_events(db: Database) -> int:
     with db.read() as conn:
         return conn.execute(sa.select(sa.func.count()).select_from(events)).scalar_one()
@@ -293,8 +303,34 @@ def site_keys(db: Database, site: str) -> list[dict[str, Any]]:
     query = (sa.select(keys, devices.c.revoked_at).select_from(joined)
              .where(keys.c.site == site).order_by(keys.c.device, keys.c.key_id))
     with db.read() as conn:
-        return [{"key_id": r.key_id, "public_key": base64.b64encode(r.public_key).decode(), "site": r.site,
-                 "device": r.device, "revoked": r.revoked_at is not None} for r in conn.execute(query)]
+        found = [_key(r.key_id, r.public_key, r.site, r.device, r.revoked_at is not None) for r in conn.execute(query)]
+        server = conn.execute(sa.select(signers.c.key_id, signers.c.private_key).where(signers.c.site == site)).first()
+    if server is not None:  # the server's own key, so that the site's kiosks trust its invitations
+        public = Ed25519PrivateKey.from_private_bytes(server.private_key).public_key().public_bytes_raw()
+        found.append(_key(server.key_id, public, site, SERVER_DEVICE, False))
+    return found
+
+
+def _key(key_id: str, public_key: bytes, site: str, device: str, revoked: bool) -> dict[str, Any]:
+    return {"key_id": key_id, "public_key": base64.b64encode(public_key).decode(), "site": site, "device": device,
+            "revoked": revoked}
+
+
+def signer(db: Database, site: str, now: int) -> Ed25519PrivateKey:
+    """The server's signing key for a site, made on first use (db.signers says where it is kept)."""
+    with db.write() as conn:
+        made = Ed25519PrivateKey.generate()
+        conn.execute(db.insert(signers).on_conflict_do_nothing(index_elements=["site"]),
+                     {"site": site, "key_id": key_id_of(made.public_key()), "private_key": made.private_bytes_raw(),
+                      "created_at": now, "seq": 0})
+        stored = conn.execute(sa.select(signers.c.private_key).where(signers.c.site == site)).scalar_one()
+    return Ed25519PrivateKey.from_private_bytes(stored)  # ours, or the one a concurrent first use made
+
+
+def known_site(db: Database, site: str) -> bool:
+    """Whether any device was ever registered at the site."""
+    with db.read() as conn:
+        return conn.execute(sa.select(devices.c.name).where(devices.c.site == site).limit(1)).first() is not None
 
 
 # -- hosts -------------------------------------------------------------------------------------
@@ -306,12 +342,11 @@ def checked_hosts(entries: Iterable[Mapping[str, Any]]) -> list[Host]:
     cleaned = []
     for index, entry in enumerate(entries):
         try:
-            name = clean_name(entry["name"])
-            extra = {key: clean_text(entry.get(key) or "", key, limit)
-                     for key, limit in (("department", MAX_COMPANY), ("email", 254), ("phone", 40))}
+            fields = host_fields(entry)
         except ValidationError as e:
             raise Invalid(f"hosts[{index}]: {e}") from None
-        host = Host(entry.get("host_id") or host_id_for(name, extra["department"], extra["email"]), name, **extra)
+        host = Host(entry.get("host_id") or host_id_for(fields["name"], fields["department"], fields["email"]),
+                    **fields)
         if host.host_id in found:
             raise Invalid(f"hosts[{index}]: host_id {host.host_id} is also hosts[{found[host.host_id]}]")
         found[host.host_id] = index
@@ -324,6 +359,17 @@ def replace_hosts(db: Database, directory: list[Host]) -> None:
         conn.execute(hosts.delete())
         if directory:
             conn.execute(hosts.insert(), [host_row(h) for h in directory])
+
+
+def get_host(db: Database, host_id: str) -> Host | None:
+    with db.read() as conn:
+        row = conn.execute(sa.select(hosts).where(hosts.c.host_id == host_id)).first()
+    return None if row is None else host_from_row(row._mapping)
+
+
+def has_hosts(db: Database) -> bool:
+    with db.read() as conn:
+        return conn.execute(sa.select(hosts.c.host_id).limit(1)).first() is not None
 
 
 def all_hosts(db: Database) -> list[Host]:
