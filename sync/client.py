@@ -80,6 +80,12 @@ class SyncClient:
         return [PublicKey(k["key_id"], base64.b64decode(k["public_key"]), k["site"], k["device"], bool(k["revoked"]))
                 for k in body["keys"]]
 
+    def invite(self, **fields) -> dict:
+        """Pre-register a visitor (a reception device, for its site): the server signs the
+        invitation, logs the expected visit and emails the QR; its answer, as POST
+        /v1/invitations documents it (invite_id, text, emailed, reason)."""
+        return self._call("POST", "/invitations", json=fields)
+
     def hosts(self) -> list[Host]:
         body = self._call("GET", "/hosts")
         return [Host(h["host_id"], h["name"], h.get("department", ""), h.get("email", ""), h.get("phone", ""),
