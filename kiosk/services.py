@@ -18,7 +18,7 @@ from kiosk.core.approvals import approval_token
 from kiosk.core.invites import Invitation
 from kiosk.core.hosts import Host, HostIndex, host_id_for
 from kiosk.core.tokens import Claims, KeyRing, PublicKey, Signer, Verdict
-from kiosk.core.validation import clean_name, clean_phone, clean_text, validate_visitor
+from kiosk.core.validation import MAX_COMPANY, MAX_PURPOSE, clean_name, clean_phone, clean_text, validate_visitor
 from kiosk.core.visits import AWAITING_APPROVAL, BLOCKED, ON_SITE_STATES, SIGNED_OUT, WAITING, WITH_HOST, Visit
 from kiosk import notifier
 from kiosk.core.policy import APPROVE, BLOCK, clean_answers
@@ -163,6 +163,26 @@ class Kiosk:
         if _used(self.log.visit(verdict.invitation.invite_id)):
             raise InvitationRefused(invites.USED)
         return verdict.invitation
+
+    def invite(self, *, name: str, host: Host, email: str, company: str = "", phone: str = "", purpose: str = "",
+               hours: int = 12) -> dict:
+        """Pre-register a visitor through the central server, which signs the invitation, logs
+        the expected visit for every device of the site and emails the visitor the QR code;
+        its answer (invite_id, text, emailed, reason). Needs the server: invitations are made
+        ahead, and the kiosk that will scan one must learn the server's key anyway."""
+        from sync.client import SyncClient, SyncError
+
+        if not (self.settings.server and self.settings.token):
+            raise KioskError("inviting needs the central server (settings server and token)")
+        listed = any(h.host_id == host.host_id for h in self.directory.all())
+        fields = {"name": clean_name(name), "company": clean_text(company, "company", MAX_COMPANY),
+                  "phone": clean_phone(phone), "purpose": clean_text(purpose, "purpose", MAX_PURPOSE),
+                  "email": clean_text(email, "email", 254), "hours": hours,
+                  **({"host_id": host.host_id} if listed else {"host": host.name})}
+        try:
+            return SyncClient(self.settings.server, self.settings.token).invite(**fields)
+        except SyncError as exc:
+            raise KioskError(f"the invitation was not made: {exc}") from None
 
     def invited_host(self, invitation: Invitation) -> Host:
         """The host an invitation names, as the directory knows them (for their channels)."""

@@ -160,9 +160,11 @@ class RunningServer:
             logging.getLogger(name).removeHandler(self._log)
 
 
-def start_server(db_url: str, clock: Callable[[], int] = now_ms, admin_name: str | None = "admin") -> RunningServer:
-    """Start the server on ``db_url``; with ``admin_name``, also make an admin and keep its token."""
-    running = RunningServer(db_url, create_app(db_url, clock=clock))
+def start_server(db_url: str, clock: Callable[[], int] = now_ms, admin_name: str | None = "admin",
+                 smtp: str = "") -> RunningServer:
+    """Start the server on ``db_url``; with ``admin_name``, also make an admin and keep its token;
+    with ``smtp``, it emails invitations through that URL."""
+    running = RunningServer(db_url, create_app(db_url, clock=clock, smtp=smtp))
     if admin_name:
         running.admin = auth.add_admin(running.app.state.db, admin_name, now_ms())
     for name in _LOGGERS:

@@ -15,7 +15,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kiosk.core.tokens import badge_number
 from kiosk.core import policy
 from kiosk.core.visits import AWAITING_APPROVAL, BLOCKED, ON_SITE_STATES, WAITING
-from kiosk.errors import ValidationError
+from kiosk.errors import KioskError, ValidationError
 from kiosk.services import end_of_day_cutoff
 from kiosk.ui.i18n import N_, tr
 from kiosk.ui.screens.base import KioskScreen, load_kv, reason_for
@@ -37,8 +37,15 @@ REASONS = {policy.WATCHLIST_BLOCK: N_("On the watchlist: not to be let in"),
            policy.TYPE_NEEDS_APPROVAL: N_("This visitor type needs approval"),
            policy.AFTER_HOURS: N_("Outside opening hours"), policy.CLOSED_DAY: N_("The site is closed today"),
            policy.UNKNOWN_TYPE: N_("Unknown visitor type")}
+# Inviting a visitor: one answer after another in the entry bar (the server does the rest).
+INVITE_STEPS = ("invite_name", "invite_company", "invite_phone", "invite_host", "invite_email")
 ENTRY_PROMPTS = {"signout": N_("Why is this visitor signed out by hand?"),
                  "complaint": N_("What is the complaint?"),
+                 "invite_name": N_("Invite a visitor: their name"),
+                 "invite_company": N_("Invite: their company (may be left empty)"),
+                 "invite_phone": N_("Invite: their mobile number (may be left empty)"),
+                 "invite_host": N_("Invite: whom they visit"),
+                 "invite_email": N_("Invite: their email address, for the QR code"),
                  "search": N_("Search by name, company, host, last digits of a phone, or a date (12-01)")}
 
 
@@ -85,7 +92,7 @@ class ConsoleScreen(KioskScreen):
     rows = ListProperty([])
     selected = ObjectProperty(None, allownone=True)  # the Visit reception is looking at
     selected_text = StringProperty("")
-    entry = OptionProperty("", options=["", "signout", "complaint", "search"])
+    entry = OptionProperty("", options=["", "signout", "complaint", "search", *INVITE_STEPS])
     notice = StringProperty("")
     printer_text = StringProperty("")
     printer_alert = BooleanProperty(False)
@@ -94,6 +101,7 @@ class ConsoleScreen(KioskScreen):
 
     def __init__(self, syncer=None, **kwargs):
         super().__init__(**kwargs)
+        self.inviting: dict = {}  # the answers so far while reception invites a visitor
         self.syncer = syncer
         self.queue = None
         self.found: list = []
@@ -251,6 +259,9 @@ class ConsoleScreen(KioskScreen):
     def submit(self) -> None:
         text, entry, visit = self.ids.field.text, self.entry, self.selected
         kiosk = self.flow.kiosk
+        if entry in INVITE_STEPS:
+            self._invite_step(entry, text)
+            return
         if entry == "search":
             words, since, until = search_terms(text, datetime.now().astimezone())
             self.flow.run_io(lambda: kiosk.search(words, since, until), self._found, self._failed)
@@ -259,6 +270,38 @@ class ConsoleScreen(KioskScreen):
                 (lambda: kiosk.complain(visit.visit_id, text))
             self.flow.run_io(work, lambda result: self._done(entry, result), self._failed)
         self.keyboard_mode = ""
+
+    def start_invite(self) -> None:
+        self.inviting = {}
+        self.start_entry(INVITE_STEPS[0])
+
+    def _invite_step(self, entry: str, text: str) -> None:
+        """Keep one answer and ask the next; after the last, ask the server to invite."""
+        kiosk = self.flow.kiosk
+        key = entry.removeprefix("invite_")
+        if key == "host":
+            try:
+                self.inviting["host"] = kiosk.find_host(text)
+            except KioskError as exc:
+                self.notice = str(exc)
+                return
+        else:
+            self.inviting[key] = text
+        if entry != INVITE_STEPS[-1]:
+            self.start_entry(INVITE_STEPS[INVITE_STEPS.index(entry) + 1])
+            return
+        fields = self.inviting
+        self.flow.run_io(lambda: kiosk.invite(**fields), self._invited, self._failed)
+        self.cancel_entry()
+
+    def _invited(self, answer: dict) -> None:
+        name = self.inviting.get("name", "")
+        if answer.get("emailed"):
+            self.tell("notice", N_("Invitation for {name} sent to {email}."), name=name, email=self.inviting["email"])
+        else:
+            self.tell("notice", N_("Invitation for {name} made, but not emailed: {reason}"), name=name,
+                      reason=answer.get("reason", ""))
+        self.refresh()
 
     def _found(self, visits) -> None:
         self.found = visits
