@@ -109,8 +109,8 @@ class Kiosk:
             keys.add(PublicKey(signer.key_id, signer.public_key.public_bytes_raw(), settings.site, settings.device))
         log = EventLog(db, settings.site, settings.device, clock)
         factory = printer if callable(printer) else (lambda: printer)
-        return cls(settings, log, signer, keys, DirectoryTable(db), factory, EntryRules(db, load_policy(settings.policy)),
-                   clock)
+        entry = EntryRules(db, load_policy(settings.policy))
+        return cls(settings, log, signer, keys, DirectoryTable(db), factory, entry, clock)
 
     @property
     def printer(self) -> Printer:
@@ -224,9 +224,9 @@ class Kiosk:
             signed_in["agreement"] = dict(agreement)
         if decision.outcome == APPROVE:
             signed_in["needs_approval"] = True
+            ask_host = self._notices(host, visit_id, notice.APPROVAL, link=self._approval_link(visit_id), **about)
             self._record_or_explain((ev.SIGNED_IN, visit_id, signed_in), (ev.APPROVAL_REQUESTED, visit_id, judged),
-                                    also=self._notices(host, visit_id, notice.APPROVAL, link=self._approval_link(visit_id),
-                                                       **about))
+                                    also=ask_host)
             return CheckIn(self.log.visit(visit_id), "", "", printed=False)
         badge_id, token, issued = self._new_badge(visit_id, decision.badge_valid_ms)
         self._record_or_explain((ev.SIGNED_IN, visit_id, signed_in), (ev.BADGE_ISSUED, visit_id, issued),

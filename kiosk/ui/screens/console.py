@@ -195,8 +195,8 @@ class ConsoleScreen(KioskScreen):
         lines = [visit.visitor.get("company", ""), "→ " + host if host else "", visit.visitor.get("purpose", ""),
                  self.since(visit, self.flow.kiosk.clock()), self.flag(visit), *visit.complaints,
                  *(tr(REASONS.get(str(reason), str(reason))) for reason in visit.reasons),
-                 *(tr("Watchlist: {name} {company} — {note}").format(**{k: m.get(k, "") for k in ("name", "company", "note")})
-                   for m in visit.watchlist),
+                 *(tr("Watchlist: {name} {company} — {note}").format(
+                     name=m.get("name", ""), company=m.get("company", ""), note=m.get("note", "")) for m in visit.watchlist),
                  *(tr("Message: {text}").format(text=text) for text in visit.messages),
                  *(tr("Not delivered: {what}").format(what=what) for what in visit.notify_failed),
                  tr("Host told by: {channels}").format(channels=", ".join(visit.notified)) if visit.notified else ""]
