@@ -58,6 +58,16 @@ def _parser() -> argparse.ArgumentParser:
     find.add_argument("--json", action="store_true")
     find.set_defaults(handler=cmd_hosts_search)
 
+    watch = commands.add_parser("watchlist", help="the watchlist the entry policy checks visitors against")
+    watch = watch.add_subparsers(dest="watchlist_command", required=True)
+    imp = watch.add_parser("import", help="replace the watchlist with a CSV file (name,aliases,company,phone,action,"
+                                          "note); a synced device takes the server's when it changes")
+    imp.add_argument("file")
+    imp.set_defaults(handler=cmd_watchlist_import)
+    listed = watch.add_parser("list", help="print the watchlist (phones masked)")
+    listed.add_argument("--json", action="store_true")
+    listed.set_defaults(handler=cmd_watchlist_list)
+
     checkin = commands.add_parser("checkin", help="sign a visitor in and print the badge")
     checkin.add_argument("--name", required=True)
     checkin.add_argument("--host", required=True, help="host name, email or search text naming one host")
@@ -168,6 +178,24 @@ def cmd_hosts_search(args) -> int:
     found = _kiosk(args).host_index().search(args.query)
     rows = [{"host_id": h.host_id, "name": h.name, "department": h.department, "email": h.email} for h in found]
     _emit(args, {"hosts": rows}, "\n".join(f"{h.name}\t{h.department}\t{h.email}" for h in found) or "no match")
+    return 0
+
+
+def cmd_watchlist_import(args) -> int:
+    from kiosk.watchcsv import read_watchlist_csv
+
+    entries = read_watchlist_csv(args.file)
+    count = _kiosk(args).entry.replace_watchlist(entries)
+    print(f"imported {count} watchlist entries from {args.file}")
+    return 0
+
+
+def cmd_watchlist_list(args) -> int:
+    from kiosk.watchcsv import COLUMNS, shown
+
+    rows = [shown(entry) for entry in _kiosk(args).entry.watchlist().entries]
+    lines = ["\t".join(COLUMNS)] + ["\t".join(row.values()) for row in rows]
+    _emit(args, {"count": len(rows), "entries": rows}, "\n".join(lines))
     return 0
 
 

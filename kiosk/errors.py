@@ -64,3 +64,9 @@ class InvitationRefused(KioskError):
     def __init__(self, reason: str):
         super().__init__(f"invitation refused: {reason}")
         self.reason = reason
+
+
+class WatchlistFileError(KioskError):
+    """A watchlist file that cannot be imported (encoding, header, rows)."""
+
+    code = "watchlist_file"

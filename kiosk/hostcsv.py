@@ -1,4 +1,5 @@
-"""Reading the host directory from the CSV file an operator imports (`kiosk hosts import`).
+"""Reading the host directory from the CSV file an operator imports (`kiosk hosts import`), and
+the CSV reading itself (:func:`read_csv_table`), which the watchlist's file shares.
 
 The file is usually an HR export saved from Excel: in China that is GB18030 (GBK) text with
 Chinese headers, elsewhere UTF-8 with or without a byte-order mark. A file that cannot be
@@ -15,12 +16,13 @@ import csv
 import io
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, TypeVar
 
 from kiosk.core.hosts import Host, host_id_for
 from kiosk.core.validation import MAX_COMPANY, clean_name, clean_text
-from kiosk.errors import HostFileError, ValidationError
+from kiosk.errors import HostFileError, KioskError, ValidationError
 from kiosk.notify import BadChannel, channel_from_url
 
 # How many bad lines a message lists before it says "and N more".
@@ -48,44 +50,51 @@ _HEADERS = {
 _EXPECTED = "name,department,email,phone (or 姓名,部门,邮箱,电话)"
 # How a cell lists several values: aliases as people write lists in Chinese or English, channel
 # URLs (which hold none of these) by whitespace or ";".
-_SPLIT = {"aliases": re.compile(r"[;；、|]"), "channels": re.compile(r"[\s;]")}
+ALIAS_SEPARATORS = re.compile(r"[;；、|]")
+_SPLIT = {"aliases": ALIAS_SEPARATORS, "channels": re.compile(r"[\s;]")}
+
+Item = TypeVar("Item")
 
 
 def read_hosts_csv(path: str | os.PathLike) -> list[Host]:
     """The hosts in a CSV file with a header row; a host listed twice (same id) is kept as last
     listed. Raises HostFileError when the file cannot be imported whole."""
-    path = Path(path)
-    rows = _rows(path, _decode(path, _read(path)))
+    return read_csv_table(path, _HEADERS, _EXPECTED, _host, lambda host: host.host_id, what="hosts")
+
+
+def _host(given: dict[str, str]) -> Host:
+    fields = host_fields({f: _SPLIT[f].split(v) if f in _SPLIT else v for f, v in given.items()})
+    return Host(host_id_for(fields["name"], fields["department"], fields["email"], fields["phone"]), **fields)
+
+
+def read_csv_table(path: str | os.PathLike, headers: Mapping[str, str], expected: str,
+                   parse: Callable[[dict[str, str]], Item], key: Callable[[Item], str], *, what: str,
+                   error: type[KioskError] = HostFileError) -> list[Item]:
+    """The items of an operator's CSV file: a header row, then one item a row. ``headers`` maps
+    header names (trimmed, casefolded) to fields, and a name column is required; ``parse`` makes
+    an item from a row's {field: trimmed cell} (a short row's missing cells are ""), or raises
+    ValidationError. An item listed twice (same ``key``) is kept as last listed. Raises ``error``
+    naming the file (and its bad lines) when the file cannot be imported whole, ``expected``
+    saying which header row it wants, ``what`` what the rows are."""
+    file = _CsvFile(Path(path), expected, error)
+    rows = file.rows(file.decode(file.read()))
     header_line, header = next(rows, (0, []))
-    columns = _columns(path, header_line, header)
-    hosts: dict[str, Host] = {}
+    columns = file.columns(header_line, header, headers)
+    items: dict[str, Item] = {}
     bad: list[tuple[int, str]] = []
     for line, cells in rows:
-        given = {field: cells[at] if at < len(cells) else "" for field, at in columns.items()}
         try:
-            fields = host_fields({f: _SPLIT[f].split(v) if f in _SPLIT else v for f, v in given.items()})
+            item = parse({field: cells[at] if at < len(cells) else "" for field, at in columns.items()})
         except ValidationError as exc:
             bad.append((line, str(exc)))
             continue
-        host = Host(host_id_for(fields["name"], fields["department"], fields["email"], fields["phone"]), **fields)
-        hosts.pop(host.host_id, None)  # so the row kept also keeps its place in the file
-        hosts[host.host_id] = host
+        items.pop(key(item), None)  # so the row kept also keeps its place in the file
+        items[key(item)] = item
     if bad:
-        raise HostFileError(f"{path}: {len(bad)} bad row(s): {_listed(bad)}")
-    if not hosts:
-        raise HostFileError(f"{path}: no hosts below the header row; the directory was left as it was")
-    return list(hosts.values())
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise HostFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise HostFileError(f"{path}: is a directory, not a CSV file") from None
-    except OSError as e:
-        raise HostFileError(f"{path}: cannot read it: {e.strerror or e}") from None
+        raise file.refused(f"{len(bad)} bad row(s): {_listed(bad)}")
+    if not items:
+        raise file.refused(f"no {what} below the header row; nothing was changed")
+    return list(items.values())
 
 
 # A Han character wedged inside a Latin word: what an accented Latin-1 letter and the byte
@@ -93,62 +102,79 @@ def _read(path: Path) -> bytes:
 _LATIN1_AS_GB18030 = re.compile(r"[A-Za-z][\u3400-\u9fff\uf900-\ufaff]+[a-z]")
 
 
-def _decode(path: Path, data: bytes) -> str:
-    """UTF-8 (with or without BOM) tried strictly first, since GB18030 would also decode many
-    UTF-8 files, into nonsense."""
-    if data.startswith(b"PK\x03\x04"):
-        raise HostFileError(f"{path}: is an Excel workbook (or another zip file), not CSV; save it as 'CSV UTF-8'")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise HostFileError(f"{path}: is UTF-16 text (Excel's 'Unicode Text'); save it as 'CSV UTF-8' instead")
-    if b"\x00" in data:  # no CSV text in an encoding we accept holds a NUL byte
-        raise HostFileError(f"{path}: is not a CSV text file (it holds binary data)")
-    for encoding in ("utf-8-sig", "gb18030"):
+@dataclass(frozen=True)
+class _CsvFile:
+    path: Path
+    expected: str  # the header row wanted, for the messages
+    error: type[KioskError]
+
+    def refused(self, problem: str) -> KioskError:
+        return self.error(f"{self.path}: {problem}")
+
+    def read(self) -> bytes:
         try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise HostFileError(f"{path}: is not text in UTF-8 or GB18030 (is it a CSV file?)")
-    if encoding == "gb18030" and _LATIN1_AS_GB18030.search(text):
-        # Latin-1 (Western Excel) also decodes as GB18030: Müller turns into M黮ler.
-        raise HostFileError(f"{path}: looks like Latin-1 text, not UTF-8 or GB18030 "
-                            f"({_LATIN1_AS_GB18030.search(text).group()!r}); save it as 'CSV UTF-8'")
-    if not text.strip():
-        raise HostFileError(f"{path}: is empty; expected a header row {_EXPECTED}")
-    return text
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            raise self.refused("no such file") from None
+        except IsADirectoryError:
+            raise self.refused("is a directory, not a CSV file") from None
+        except OSError as e:
+            raise self.refused(f"cannot read it: {e.strerror or e}") from None
 
+    def decode(self, data: bytes) -> str:
+        """UTF-8 (with or without BOM) tried strictly first, since GB18030 would also decode many
+        UTF-8 files, into nonsense."""
+        if data.startswith(b"PK\x03\x04"):
+            raise self.refused("is an Excel workbook (or another zip file), not CSV; save it as 'CSV UTF-8'")
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise self.refused("is UTF-16 text (Excel's 'Unicode Text'); save it as 'CSV UTF-8' instead")
+        if b"\x00" in data:  # no CSV text in an encoding we accept holds a NUL byte
+            raise self.refused("is not a CSV text file (it holds binary data)")
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise self.refused("is not text in UTF-8 or GB18030 (is it a CSV file?)")
+        if encoding == "gb18030" and _LATIN1_AS_GB18030.search(text):
+            # Latin-1 (Western Excel) also decodes as GB18030: Müller turns into M黮ler.
+            raise self.refused(f"looks like Latin-1 text, not UTF-8 or GB18030 "
+                               f"({_LATIN1_AS_GB18030.search(text).group()!r}); save it as 'CSV UTF-8'")
+        if not text.strip():
+            raise self.refused(f"is empty; expected a header row {self.expected}")
+        return text
 
-def _rows(path: Path, text: str):
-    """(line number where the row starts, trimmed cells) for every row that is not blank."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    while True:
-        line = reader.line_num + 1
-        try:
-            cells = [c.strip() for c in next(reader)]
-        except StopIteration:
-            return
-        except csv.Error as e:
-            raise HostFileError(f"{path}: line {line}: not valid CSV: {e}") from None
-        if any(cells):
-            yield line, cells
+    def rows(self, text: str) -> Iterator[tuple[int, list[str]]]:
+        """(line number where the row starts, trimmed cells) for every row that is not blank."""
+        reader = csv.reader(io.StringIO(text, newline=""))
+        while True:
+            line = reader.line_num + 1
+            try:
+                cells = [c.strip() for c in next(reader)]
+            except StopIteration:
+                return
+            except csv.Error as e:
+                raise self.refused(f"line {line}: not valid CSV: {e}") from None
+            if any(cells):
+                yield line, cells
 
-
-def _columns(path: Path, line: int, header: list[str]) -> dict[str, int]:
-    """Which column gives which field; extra columns are left out, a field named twice is refused."""
-    columns: dict[str, int] = {}
-    for at, title in enumerate(header):
-        field = _HEADERS.get(title.casefold())
-        if field in columns:
-            raise HostFileError(f"{path}: line {line}: two columns give the {field}: "
-                                f"{header[columns[field]]!r} and {title!r}")
-        if field:
-            columns[field] = at
-    if "name" not in columns:
-        found = ",".join(header)
-        found = found if len(found) <= 80 else found[:77] + "..."
-        raise HostFileError(f"{path}: no name column; expected a header row {_EXPECTED}, found {found!r}")
-    return columns
+    def columns(self, line: int, header: list[str], headers: Mapping[str, str]) -> dict[str, int]:
+        """Which column gives which field; extra columns are left out, a field named twice is refused."""
+        columns: dict[str, int] = {}
+        for at, title in enumerate(header):
+            field = headers.get(title.casefold())
+            if field in columns:
+                raise self.refused(f"line {line}: two columns give the {field}: "
+                                   f"{header[columns[field]]!r} and {title!r}")
+            if field:
+                columns[field] = at
+        if "name" not in columns:
+            found = ",".join(header)
+            found = found if len(found) <= 80 else found[:77] + "..."
+            raise self.refused(f"no name column; expected a header row {self.expected}, found {found!r}")
+        return columns
 
 
 def host_fields(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -160,15 +186,15 @@ def host_fields(entry: Mapping[str, Any]) -> dict[str, Any]:
     for field, limit in (("department", MAX_COMPANY), ("email", 254), ("phone", 40),
                          ("english_name", MAX_ENGLISH_NAME)):
         fields[field] = clean_text(entry.get(field), field, limit)
-    aliases = _listed_values(entry.get("aliases"), "aliases", MAX_ALIASES, MAX_ALIAS)
+    aliases = listed_values(entry.get("aliases"), "aliases", MAX_ALIASES, MAX_ALIAS)
     fields["aliases"] = tuple(clean_name(alias, "aliases") for alias in aliases)
     fields["language"] = _language(entry.get("language") or "")
-    channels = _listed_values(entry.get("channels"), "channels", MAX_CHANNELS, MAX_CHANNEL_URL)
+    channels = listed_values(entry.get("channels"), "channels", MAX_CHANNELS, MAX_CHANNEL_URL)
     fields["channels"] = tuple(_channel(url, number) for number, url in enumerate(channels, 1))
     return fields
 
 
-def _listed_values(values: Iterable[str] | None, field: str, most: int, longest: int) -> list[str]:
+def listed_values(values: Iterable[str] | None, field: str, most: int, longest: int) -> list[str]:
     """The non-blank values of a list, trimmed, each once, at most ``most`` of ``longest``."""
     kept = list(dict.fromkeys(clean_text(v, field, longest) for v in values or ()))
     kept = [v for v in kept if v]

@@ -17,6 +17,8 @@ import requests
 from kiosk.core.events import Event
 from kiosk.core.hosts import Host
 from kiosk.core.tokens import PublicKey
+from kiosk.core.watchlist import WatchEntry
+from kiosk.errors import ValidationError
 from sync.protocol import API, PULL_LIMIT, ProtocolError, check_event
 
 TIMEOUT = (3.05, 15)  # seconds: connect, read
@@ -91,6 +93,16 @@ class SyncClient:
         return [Host(h["host_id"], h["name"], h.get("department", ""), h.get("email", ""), h.get("phone", ""),
                      h.get("english_name", ""), tuple(h.get("aliases", ())), h.get("language", ""),
                      tuple(h.get("channels", ()))) for h in body["hosts"]]
+
+    def watchlist(self) -> list[WatchEntry] | None:
+        """The organisation's watchlist; None when none was ever uploaded to the server."""
+        body = self._call("GET", "/watchlist")
+        if body.get("replaced_at") is None:
+            return None
+        try:
+            return [WatchEntry.from_dict(raw) for raw in body["entries"]]
+        except ValidationError as exc:
+            raise Rejected(f"the server sent an invalid watchlist entry: {exc}") from None
 
     def _call(self, method: str, path: str, **kwargs) -> Any:
         try:

@@ -2,9 +2,10 @@
 
 One round: register this device's key, push its own events not yet acknowledged (in order,
 in batches), pull the site's events after the saved cursor into the local log, then refresh
-the key ring and the host directory. Both cursors live in the local SQLite file and move only
-after the server has answered, so a crash, a dropped connection or a retried batch can repeat
-work but never skip or double an event (the server and the log both deduplicate by event id).
+the key ring, the host directory and the watchlist. Both cursors live in the local SQLite file
+and move only after the server has answered, so a crash, a dropped connection or a retried
+batch can repeat work but never skip or double an event (the server and the log both
+deduplicate by event id).
 
 Between rounds the worker waits; after a failure it backs off exponentially with full jitter,
 so a site's devices do not all hammer a server that has just come back.
@@ -29,6 +30,7 @@ PUSHED = "sync.pushed_rowid"
 PULLED = "sync.pulled_cursor"
 KEY_REGISTERED = "sync.key_registered"
 DIRECTORY_HASH = "sync.directory_hash"
+WATCHLIST_HASH = "sync.watchlist_hash"
 INTERVAL = 5.0  # seconds between rounds when all is well
 BACKOFF_MAX = 120.0
 
@@ -39,11 +41,14 @@ class Round:
     pulled: int = 0
     keys: int = 0
     hosts: int | None = None  # set when the directory changed
+    watchlist: int | None = None  # set when the watchlist changed
 
     def __str__(self) -> str:
         parts = [f"pushed {self.pushed}", f"pulled {self.pulled}", f"{self.keys} keys"]
         if self.hosts is not None:
             parts.append(f"directory now {self.hosts} hosts")
+        if self.watchlist is not None:
+            parts.append(f"watchlist now {self.watchlist} entries")
         return ", ".join(parts)
 
 
@@ -76,6 +81,7 @@ class Syncer:
         done.pulled = self._pull()
         done.keys = self._refresh_keys()
         done.hosts = self._refresh_directory()
+        done.watchlist = self._refresh_watchlist()
         self.status.pending = self._pending()
         return done
 
@@ -115,12 +121,27 @@ class Syncer:
         hosts = self.client.hosts()
         if not hosts:  # no directory on the server: keep what was imported here
             return None
-        digest = hashlib.sha256(json.dumps([asdict(h) for h in hosts], ensure_ascii=False).encode()).hexdigest()
-        if digest == self.kiosk.log.db.get_meta(DIRECTORY_HASH):
+        return self._store_if_changed(DIRECTORY_HASH, [asdict(h) for h in hosts],
+                                      lambda: self.kiosk.import_hosts(hosts))
+
+    def _refresh_watchlist(self) -> int | None:
+        if self.kiosk.settings.role == "exit":  # it signs nobody in, and the server keeps the list from it
             return None
-        self.kiosk.import_hosts(hosts)
-        self.kiosk.log.db.set_meta(DIRECTORY_HASH, digest)
-        return len(hosts)
+        entries = self.client.watchlist()
+        if entries is None:  # none was ever uploaded: keep what was imported here
+            return None
+        return self._store_if_changed(WATCHLIST_HASH, [e.to_dict() for e in entries],
+                                      lambda: self.kiosk.entry.replace_watchlist(entries))
+
+    def _store_if_changed(self, meta: str, listed: list[dict], store: Callable[[], int]) -> int | None:
+        """``store()``'s count when ``listed`` differs from what it stored last time, by digest
+        (kept under ``meta``), so an unchanged list is neither stored nor indexed again."""
+        digest = hashlib.sha256(json.dumps(listed, ensure_ascii=False).encode()).hexdigest()
+        if digest == self.kiosk.log.db.get_meta(meta):
+            return None
+        count = store()
+        self.kiosk.log.db.set_meta(meta, digest)
+        return count
 
     def _pending(self) -> int:
         return self.kiosk.log.count_own_events_after(int(self.kiosk.log.db.get_meta(PUSHED, "0")))
@@ -144,7 +165,7 @@ class Syncer:
                 failures = 0
                 self.status.last_success, self.status.last_error = time.time(), ""
                 self.status.needs_attention = False
-                if done.pushed or done.pulled or done.hosts is not None:
+                if done.pushed or done.pulled or done.hosts is not None or done.watchlist is not None:
                     report(f"synced: {done}")
             delay = self._delay(failures)
             if failures:

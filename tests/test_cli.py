@@ -102,3 +102,22 @@ def test_bad_settings_and_files(kiosk_cmd, tmp_path):
 def test_end_of_day_needs_a_cutoff(kiosk_cmd):
     checkin(kiosk_cmd)
     assert "automatic sign-out is off" in kiosk_cmd("end-of-day", check=1).stderr
+
+
+def test_a_stand_alone_kiosk_imports_its_watchlist_and_lists_it_without_phones(kiosk_cmd, hosts_csv, tmp_path):
+    watchlist = tmp_path / "watchlist.csv"
+    watchlist.write_text("姓名,别名,单位,电话,处理,备注\n张伟,Zhang Wei,,13800138000,拦截,2024 年盗窃\n"
+                         "王芳,,竞品科技,,审批,竞争对手\n", encoding="gb18030")
+    imported = kiosk_cmd("watchlist", "import", str(watchlist), check=0)
+    assert imported.stdout == f"imported 2 watchlist entries from {watchlist}\n"
+    listed = kiosk_cmd("watchlist", "list", check=0).stdout
+    assert listed.splitlines()[1].split("\t") == ["张伟", "Zhang Wei", "", "138****8000", "block", "2024 年盗窃"]
+    assert kiosk_cmd.json("watchlist", "list")["entries"][1] == {
+        "name": "王芳", "aliases": "", "company": "竞品科技", "phone": "", "action": "approve", "note": "竞争对手"}
+    assert "13800138000" not in listed
+    kiosk_cmd("hosts", "import", str(hosts_csv), check=0)
+    assert "please see reception" in kiosk_cmd("checkin", "--name", "Zhang Wei", "--host", "李四", check=1).stderr
+    watchlist.write_text("name,action\n张伟,ban\n", encoding="utf-8")
+    refused = kiosk_cmd("watchlist", "import", str(watchlist), check=1).stderr
+    assert "line 2: action 'ban'" in refused and refused.count("\n") == 1
+    assert kiosk_cmd.json("watchlist", "list")["count"] == 2  # the refused file changed nothing

@@ -498,7 +498,8 @@ def _visit_state(db: Database, visit_id: str) -> str | None:
 
 def test_a_version_1_database_migrates(server, kiosk, db_url):
     """Version 1 folded visits inside each push (its events are all in its visits already),
-    knew hosts by name, department, email and phone only, and had no keys of the server's own."""
+    knew hosts by name, department, email and phone only, and had no keys of the server's own
+    and no watchlist."""
     visit = new_visit_id()
     kiosk.ok("post", "/events", json={"events": [event(seq=1, visit_id=visit)]})
     server.stop()
@@ -508,6 +509,7 @@ def test_a_version_1_database_migrates(server, kiosk, db_url):
         conn.execute(sa.text("DROP TABLE projections"))
         conn.execute(sa.text("DROP TABLE hosts"))
         conn.execute(sa.text("DROP TABLE signers"))
+        conn.execute(sa.text("DROP TABLE watchlist"))
         server_db._hosts_v1.create(conn)
         conn.execute(sa.text("UPDATE schema_version SET version = 1"))
     db.close()
@@ -521,6 +523,7 @@ def test_a_version_1_database_migrates(server, kiosk, db_url):
         key = store.signer(db, "hq", now()).private_bytes_raw()  # version 4: the server's own keys, made once
         assert [k["device"] for k in store.site_keys(db, "hq")] == ["server"]
         assert store.signer(db, "hq", now()).private_bytes_raw() == key
+        assert store.get_watchlist(db) is None  # version 5: a watchlist, none uploaded yet
     finally:
         db.close()
 

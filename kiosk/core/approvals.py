@@ -66,6 +66,13 @@ def read_approval(text: str, keyring: KeyRing, *, now: int, site: str) -> Approv
     return ApprovalVerdict(OK, b32(visit), claimed_site)
 
 
+def claimed_site(text: str) -> str:
+    """The site a link names, unchecked ("" if it is no link): the server needs it to choose
+    the key ring that read_approval then checks the link with."""
+    raw = _raw(text)
+    return "" if raw is None else raw[_HEAD.size:-_SIG_LEN].decode("ascii", "replace")
+
+
 def _raw(text: str) -> bytes | None:
     if not text.startswith(PREFIX) or len(text) > 200:
         return None

@@ -1,5 +1,7 @@
 """The HTTP API (FastAPI): routes, who may call them, and the rule that every error is JSON
-``{"error": "..."}`` with a 4xx status naming what is wrong, whatever the input.
+``{"error": "..."}`` with a 4xx status naming what is wrong, whatever the input. The one
+exception is the host's approval page (sync.server.approvals), which a person's browser opens:
+it answers HTML, its refusals too.
 
 ``create_app(db_url)`` opens (and migrates) the database and returns the ASGI app; the routes
 find the database, the clock and the mailer on ``app.state``, so tests can pass their own.
@@ -16,7 +18,7 @@ from typing import Annotated, Any, AsyncIterator, Callable, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
@@ -25,14 +27,14 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sync import protocol
-from sync.server import auth, export, invitations, store
+from sync.server import approvals, auth, export, invitations, store
 from sync.server.auth import Admin, Device, Principal
 from sync.server.db import Database
 from sync.server.projector import Projector
 from sync.server.errors import Forbidden, Invalid, ServerError, UnsupportedMedia
 from sync.server.models import (MAX_CURSOR, NAME_PATTERN, DeviceIn, DeviceOut, ErrorBody, ExportRow, Health, HostsIn,
                                 HostsOut, InvitationIn, InvitationOut, IsoTime, KeyIn, KeyOut, KeysOut, PullOut, PushIn,
-                                PushOut, VisitsOut)
+                                PushOut, VisitsOut, WatchlistIn, WatchlistOut, local_time)
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,7 @@ def create_app(db_url: str, *, clock: Callable[[], int] = now_ms, smtp: str = ""
     app.state.clock = clock
     app.state.mailer = mailer
     app.include_router(router, prefix=protocol.API)
+    app.include_router(pages, prefix=protocol.API)
     app.add_middleware(BodyLimit, limit=protocol.MAX_BODY_BYTES)
     app.add_exception_handler(ServerError, _server_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
@@ -216,6 +219,9 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 router = APIRouter(dependencies=[Depends(_known_query)])
+# The approval page takes any query: messaging apps add their own to the links they open
+# (WeChat's ?from=singlemessage), and a host must not be refused for that.
+pages = APIRouter(tags=["approval page"])
 
 
 # -- routes ------------------------------------------------------------------------------------
@@ -329,6 +335,24 @@ def _inviting_site(who: Principal, site: str | None) -> str:
     return who.site
 
 
+@router.get("/watchlist", response_model=WatchlistOut, responses=_errors(401, 403))
+def get_watchlist(who: Annotated[Principal, Depends(principal)], db: DB) -> dict[str, Any]:
+    """The organisation's watchlist, for admins and the devices that sign visitors in (visitor
+    and reception; exit posts have no use for it)."""
+    if isinstance(who, Device) and who.role not in ("visitor", "reception"):
+        raise Forbidden("only visitor and reception devices may read the watchlist")
+    entries, replaced_at = store.get_watchlist(db) or ([], None)
+    return {"entries": [e.to_dict() for e in entries], "replaced_at": local_time(replaced_at)}
+
+
+@router.put("/watchlist", response_model=WatchlistOut, responses=_errors(401, 403))
+def put_watchlist(body: WatchlistIn, _who: Annotated[Admin, Depends(admin)], db: DB, now: Now) -> dict[str, Any]:
+    """Replace the watchlist whole, for every site; the devices take it on their next sync."""
+    entries = store.checked_watchlist(e.model_dump() for e in body.entries)
+    store.replace_watchlist(db, entries, now)
+    return {"entries": [e.to_dict() for e in entries], "replaced_at": local_time(now)}
+
+
 @router.get("/visits", response_model=VisitsOut, responses=_errors(401, 403))
 def get_visits(who: Annotated[Principal, Depends(principal)], db: DB, site: SiteQuery = None,
                on_site: Annotated[bool, Query(description="only visitors on site now")] = False,
@@ -369,3 +393,35 @@ def revoke_device(site: NamePath, name: NamePath, _who: Annotated[Admin, Depends
     """Revoke a device: its token stops working at once and its keys are reported revoked."""
     auth.revoke_device(db, site, name, now)
     return Response(status_code=204)
+
+
+# -- the approval page -------------------------------------------------------------------------
+
+_PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}}
+_PAGE_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {**_PAGE, "description": "the visit, with approve and deny buttons while it awaits approval"},
+    403: {**_PAGE, "description": "the link expired, its kiosk was revoked, or it names another site"},
+    404: {**_PAGE, "description": "not a link a kiosk of its site signed, or the visit has not reached the server"}}
+
+
+@pages.get("/approvals/{token}", response_class=HTMLResponse, responses=_PAGE_ANSWERS)
+def approval_page(token: str, db: DB, now: Now) -> HTMLResponse:
+    """The page an approval notice links to, for the host's browser: no bearer token, since the
+    link, signed by the kiosk that asks, is the credential (kiosk.core.approvals)."""
+    return approvals.answer(lambda: approvals.show(db, token, now))
+
+
+@pages.post("/approvals/{token}", response_class=HTMLResponse, responses={
+    **_PAGE_ANSWERS, 200: {**_PAGE, "description": "the decision, stored"},
+    409: {**_PAGE, "description": "the visit was already decided: nothing is stored"},
+    415: {**_PAGE, "description": "not the page's form"}, 422: {**_PAGE, "description": "no decision, or a bad note"}},
+    openapi_extra={"requestBody": {"required": True, "content": {approvals.FORM_MEDIA_TYPE: {"schema": {
+        "type": "object", "required": ["decision"], "properties": {
+            "decision": {"type": "string", "enum": ["approve", "deny"]},
+            "note": {"type": "string", "maxLength": approvals.MAX_NOTE}}}}}}})
+async def approval_decision(token: str, request: Request, db: DB, now: Now) -> HTMLResponse:
+    """The host's answer from the page: an approved or denied event in the site's log (device
+    "server"), which the kiosk pulls; once per visit."""
+    body = await request.body()
+    content_type = request.headers.get("content-type", "")
+    return await run_in_threadpool(approvals.answer, lambda: approvals.decide(db, token, now, body, content_type))

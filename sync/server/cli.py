@@ -22,6 +22,7 @@ from kiosk.errors import KioskError
 from kiosk.hostcsv import read_hosts_csv
 from kiosk.notify import BadChannel, channel_from_url
 from kiosk.settings import ROLES
+from kiosk.watchcsv import COLUMNS, read_watchlist_csv, shown
 from printer.errors import PrinterError
 from printer.invitation import card_png, window
 from sync.server import auth, export, invitations, store
@@ -103,6 +104,11 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     command("list", cmd_hosts_list, "print the directory, one host a line (channels by kind and host only)",
             parent=hosts)
+    watch = commands.add_parser("watchlist", help="the watchlist, for every site").add_subparsers(
+        dest="watchlist_command", required=True)
+    command("import", cmd_watchlist_import, "replace the watchlist with a CSV file "
+            "(name,aliases,company,phone,action,note)", parent=watch).add_argument("file")
+    command("list", cmd_watchlist_list, "print the watchlist, one entry a line (phones masked)", parent=watch)
     return parser
 
 
@@ -215,6 +221,24 @@ def cmd_hosts_list(args) -> int:
         shown = {**dataclasses.asdict(host), "aliases": "; ".join(host.aliases),
                  "channels": "; ".join(map(_described, host.channels))}
         print("\t".join(shown[column] for column in _LISTED))
+    return 0
+
+
+def cmd_watchlist_import(args) -> int:
+    entries = read_watchlist_csv(args.file)
+    with _database(args) as db:
+        store.replace_watchlist(db, entries, now_ms())
+    print(f"{len(entries)} watchlist entries imported")
+    return 0
+
+
+def cmd_watchlist_list(args) -> int:
+    """Tab-separated, a header line first, as kiosk.watchcsv shows entries (phones masked)."""
+    with _database(args) as db:
+        entries, _ = store.get_watchlist(db) or ([], None)
+    print("\t".join(("entry_id", *COLUMNS)))
+    for entry in entries:
+        print("\t".join((entry.entry_id, *shown(entry).values())))
     return 0
 
 

@@ -108,11 +108,12 @@ hosts = sa.Table(
     sa.Column("language", sa.String(8), nullable=False, server_default=""),
     sa.Column("channels", sa.Text, nullable=False, server_default="[]"),  # JSON array of channel URLs
 )
-# The server's own identity at each site, created on its first invitation there: the Ed25519 key
-# it signs invitations with, and the count of the events it writes into the site's log (as device
-# "server", which no device may be named). The private key is stored here because this database
-# is the server's secret store: it already holds every visit and every host's channel secrets, so
-# whoever can read it is trusted with the key too, and it is backed up with what the key signs for.
+# The server's own identity at each site, created when it first invites or writes there: the
+# Ed25519 key it signs invitations with, and the count of the events it writes into the site's
+# log (as device "server", which no device may be named). The private key is stored here because
+# this database is the server's secret store: it already holds every visit and every host's
+# channel secrets, so whoever can read it is trusted with the key too, and it is backed up with
+# what the key signs for.
 signers = sa.Table(
     "signers", metadata,
     sa.Column("site", sa.String(20), primary_key=True),
@@ -120,6 +121,15 @@ signers = sa.Table(
     sa.Column("private_key", sa.LargeBinary(32), nullable=False),  # raw Ed25519 private key
     sa.Column("created_at", _ms, nullable=False),
     sa.Column("seq", sa.BigInteger, nullable=False),  # of the last event the server wrote at this site
+)
+
+# The watchlist, one for the whole organisation, kept whole as uploaded: it is only ever replaced
+# and handed out whole. No row: none was ever uploaded, so devices keep one imported locally.
+watchlist = sa.Table(
+    "watchlist", metadata,
+    sa.Column("list_id", sa.Integer, primary_key=True, autoincrement=False),  # always 1
+    sa.Column("entries", sa.Text, nullable=False),  # JSON array of kiosk.core.watchlist.WatchEntry.to_dict
+    sa.Column("replaced_at", _ms, nullable=False),
 )
 
 _versions = sa.MetaData()
@@ -139,7 +149,8 @@ _hosts_v1 = sa.Table(
 def _v1(conn: Connection) -> None:
     # Step 1 creates the tables above that are still version 1, and the version-1 definitions of
     # those a later step changed, so that it keeps creating exactly version 1.
-    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t not in (projections, hosts, signers)])
+    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables
+                                      if t not in (projections, hosts, signers, watchlist)])
     _hosts_v1.create(conn)
 
 
@@ -164,8 +175,13 @@ def _v4(conn: Connection) -> None:
     signers.create(conn)
 
 
+def _v5(conn: Connection) -> None:
+    # The watchlist, distributed to the kiosks (sync.server.store.replace_watchlist).
+    watchlist.create(conn)
+
+
 # Forward only, in order; each runs inside the start-up transaction that records its number.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
 
 
 def normalise_url(url: str) -> str:

@@ -14,11 +14,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from kiosk.core.watchlist import ACTIONS
 from kiosk.hostcsv import LANGUAGES, MAX_ALIASES, MAX_CHANNELS
 from kiosk.settings import ROLES
 from sync import protocol
 
 Role = Literal[ROLES]  # type: ignore[valid-type]  (a tuple subscript is the same as listing them)
+Action = Literal[ACTIONS]  # type: ignore[valid-type]
 Language = Literal[(*LANGUAGES, "")]  # type: ignore[valid-type]
 # Sites and device names travel in every event, so they follow the protocol's rule for them.
 NAME_PATTERN = protocol.NAME.pattern
@@ -147,6 +149,38 @@ class HostOut(BaseModel):
 
 class HostsOut(BaseModel):
     hosts: list[HostOut]
+
+
+class WatchEntryIn(_In):
+    entry_id: HostId | None = Field(default=None, description="default: derived from name, company and phone")
+    name: str = Field(default="", max_length=1000, description="at most 64 characters")
+    aliases: list[Annotated[str, Field(max_length=1000)]] = Field(
+        default=[], max_length=MAX_ALIASES, description="other names or spellings, each at most 40 characters")
+    company: str = Field(default="", max_length=1000, description="alone (no name, aliases or phone): everyone from it")
+    phone: str = Field(default="", max_length=1000)
+    action: Action = Field(default="block", description="block: not let in, security alerted; approve: the host or "
+                                                        "reception must approve")
+    note: str = Field(default="", max_length=1000, description="for reception's eyes, at most 200 characters")
+
+
+class WatchlistIn(_In):
+    entries: list[WatchEntryIn]
+
+
+class WatchEntryOut(BaseModel):
+    entry_id: str
+    name: str
+    aliases: list[str]
+    company: str
+    phone: str
+    action: Action
+    note: str
+
+
+class WatchlistOut(BaseModel):
+    entries: list[WatchEntryOut]
+    replaced_at: datetime | None = Field(description="when it was last uploaded; null: never, and devices keep "
+                                                     "a watchlist imported on them")
 
 
 class VisitOut(BaseModel):

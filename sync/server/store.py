@@ -1,5 +1,6 @@
 """What the server keeps and answers: the event log of every site, the visits folded from it,
-the sites' signing keys (the devices' and the server's own) and the host directory.
+the sites' signing keys (the devices' and the server's own), the host directory and the
+watchlist.
 
 A push checks its events (every payload must fit the fold: kiosk.core.visits.payload_error) and
 stores them, nothing more. The visits table is a projection of the log, brought up to date by
@@ -17,21 +18,23 @@ import binascii
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from kiosk.core.events import Event, decode_data, encode_data, new_id
 from kiosk.core.hosts import Host, host_from_row, host_id_for, host_row
-from kiosk.core.tokens import key_id_of
+from kiosk.core.tokens import PublicKey, key_id_of
 from kiosk.core.visits import ON_SITE_STATES, Visit, fold, payload_error
+from kiosk.core.watchlist import WatchEntry
 from kiosk.errors import ValidationError
 from kiosk.hostcsv import host_fields
 from kiosk.store.log import visit_from_json
+from kiosk.watchcsv import watch_entry
 from sync.protocol import ProtocolError, checked_event
 from sync.server.auth import SERVER_DEVICE, Device
-from sync.server.db import Database, devices, events, hosts, keys, projections, signers, visits
+from sync.server.db import Database, devices, events, hosts, keys, projections, signers, visits, watchlist
 from sync.server.errors import Conflict, Forbidden, Invalid
 from sync.server.models import local_time
 
@@ -215,15 +218,28 @@ def pull(db: Database, site: str, after: int, limit: int) -> tuple[list[dict[str
     return [_event(row[1:]).to_dict() for row in page], cursor, len(rows) > limit
 
 
-def append(db: Database, site: str, kind: str, visit_id: str, data: Mapping[str, Any], now: int) -> Event:
+def append(db: Database, site: str, kind: str, visit_id: str, data: Mapping[str, Any], now: int, *,
+           unless: Callable[[Visit | None], bool] | None = None) -> Event | None:
     """Write an event of the server's own (device SERVER_DEVICE, its count at the site) into the
-    site's log, where the site's devices pull it like any other. The site's signer must exist."""
+    site's log, where the site's devices pull it like any other; or nothing, returning None, when
+    ``unless`` says so of the visit as its stored events fold (None: it has none). That is decided
+    in the transaction that writes: no push to the site can come in between."""
     with db.write(serialise_on=f"site {site}") as conn:  # one writer per site, as for pushes
+        if unless is not None and unless(_stored_visit(db, conn, site, visit_id)):
+            return None
+        _add_signer(db, conn, site, now)
         seq = conn.execute(sa.select(signers.c.seq).where(signers.c.site == site)).scalar_one() + 1
         conn.execute(signers.update().where(signers.c.site == site).values(seq=seq))
         event = Event(new_id(), site, SERVER_DEVICE, seq, now, kind, visit_id, dict(data))
         conn.execute(events.insert(), _event_row(event, encode_data(event.data), now))
     return event
+
+
+def _stored_visit(db: Database, conn: sa.Connection, site: str, visit_id: str) -> Visit | None:
+    """The visit as its stored events fold now (the projection may lag them)."""
+    stored = [_event(row) for row in conn.execute(db.prepared(_visit_events_query),
+                                                  {"site": site, "visit_ids": [visit_id]})]
+    return fold(stored) if stored else None
 
 
 def count_events(db: Database) -> int:
@@ -232,6 +248,14 @@ def count_events(db: Database) -> int:
 
 
 # -- visits ------------------------------------------------------------------------------------
+
+def get_visit(db: Database, site: str, visit_id: str) -> Visit | None:
+    """One visit of the site, from the visits projection (brought up to date first)."""
+    project_all(db, site)
+    with db.read() as conn:
+        doc = conn.execute(sa.select(visits.c.doc).where(visits.c.site == site, visits.c.visit_id == visit_id)).scalar()
+    return None if doc is None else visit_from_json(doc)
+
 
 def find_visits(db: Database, site: str | None, on_site: bool, since_ms: int | None,
                 until_ms: int | None) -> list[dict[str, Any]]:
@@ -297,34 +321,43 @@ def _public_key(key_id: str, text: str) -> bytes:
     return raw
 
 
-def site_keys(db: Database, site: str) -> list[dict[str, Any]]:
-    """The site's public keys; those of revoked devices come back revoked."""
+def device_keys(db: Database, site: str) -> list[PublicKey]:
+    """The public keys the site's devices registered; those of revoked devices come back revoked."""
     joined = keys.join(devices, sa.and_(keys.c.site == devices.c.site, keys.c.device == devices.c.name))
     query = (sa.select(keys, devices.c.revoked_at).select_from(joined)
              .where(keys.c.site == site).order_by(keys.c.device, keys.c.key_id))
     with db.read() as conn:
-        found = [_key(r.key_id, r.public_key, r.site, r.device, r.revoked_at is not None) for r in conn.execute(query)]
+        return [PublicKey(r.key_id, bytes(r.public_key), r.site, r.device, r.revoked_at is not None)
+                for r in conn.execute(query)]
+
+
+def site_keys(db: Database, site: str) -> list[dict[str, Any]]:
+    """The site's public keys (device_keys), and the server's own there, so that the site's
+    kiosks trust its invitations."""
+    found = device_keys(db, site)
+    with db.read() as conn:
         server = conn.execute(sa.select(signers.c.key_id, signers.c.private_key).where(signers.c.site == site)).first()
-    if server is not None:  # the server's own key, so that the site's kiosks trust its invitations
+    if server is not None:
         public = Ed25519PrivateKey.from_private_bytes(server.private_key).public_key().public_bytes_raw()
-        found.append(_key(server.key_id, public, site, SERVER_DEVICE, False))
-    return found
-
-
-def _key(key_id: str, public_key: bytes, site: str, device: str, revoked: bool) -> dict[str, Any]:
-    return {"key_id": key_id, "public_key": base64.b64encode(public_key).decode(), "site": site, "device": device,
-            "revoked": revoked}
+        found.append(PublicKey(server.key_id, public, site, SERVER_DEVICE))
+    return [{"key_id": k.key_id, "public_key": base64.b64encode(k.public_key).decode(), "site": k.site,
+             "device": k.device, "revoked": k.revoked} for k in found]
 
 
 def signer(db: Database, site: str, now: int) -> Ed25519PrivateKey:
     """The server's signing key for a site, made on first use (db.signers says where it is kept)."""
     with db.write() as conn:
-        made = Ed25519PrivateKey.generate()
-        conn.execute(db.insert(signers).on_conflict_do_nothing(index_elements=["site"]),
-                     {"site": site, "key_id": key_id_of(made.public_key()), "private_key": made.private_bytes_raw(),
-                      "created_at": now, "seq": 0})
+        _add_signer(db, conn, site, now)
         stored = conn.execute(sa.select(signers.c.private_key).where(signers.c.site == site)).scalar_one()
     return Ed25519PrivateKey.from_private_bytes(stored)  # ours, or the one a concurrent first use made
+
+
+def _add_signer(db: Database, conn: sa.Connection, site: str, now: int) -> None:
+    """The server's identity at the site, made unless it exists."""
+    made = Ed25519PrivateKey.generate()
+    conn.execute(db.insert(signers).on_conflict_do_nothing(index_elements=["site"]),
+                 {"site": site, "key_id": key_id_of(made.public_key()), "private_key": made.private_bytes_raw(),
+                  "created_at": now, "seq": 0})
 
 
 def known_site(db: Database, site: str) -> bool:
@@ -376,3 +409,36 @@ def all_hosts(db: Database) -> list[Host]:
     with db.read() as conn:
         return [host_from_row(r._mapping) for r in conn.execute(sa.select(hosts).order_by(hosts.c.name, hosts.c.host_id))]
 
+
+
+# -- the watchlist -----------------------------------------------------------------------------
+
+def checked_watchlist(entries: Iterable[Mapping[str, Any]]) -> list[WatchEntry]:
+    """Entries cleaned and checked as kiosk.watchcsv checks an imported file; refused whole,
+    naming the entry, if any is wrong."""
+    found: dict[str, int] = {}
+    checked = []
+    for index, raw in enumerate(entries):
+        try:
+            entry = watch_entry(raw)
+        except ValidationError as e:
+            raise Invalid(f"entries[{index}]: {e}") from None
+        if entry.entry_id in found:
+            raise Invalid(f"entries[{index}]: entry_id {entry.entry_id} is also entries[{found[entry.entry_id]}]")
+        found[entry.entry_id] = index
+        checked.append(entry)
+    return checked
+
+
+def replace_watchlist(db: Database, entries: list[WatchEntry], now: int) -> None:
+    row = {"list_id": 1, "entries": json.dumps([e.to_dict() for e in entries], ensure_ascii=False),
+           "replaced_at": now}
+    with db.write() as conn:
+        conn.execute(db.insert(watchlist).on_conflict_do_update(index_elements=["list_id"], set_=row), row)
+
+
+def get_watchlist(db: Database) -> tuple[list[WatchEntry], int] | None:
+    """The watchlist and when it was last replaced (ms), or None when none was ever uploaded."""
+    with db.read() as conn:
+        row = conn.execute(sa.select(watchlist.c.entries, watchlist.c.replaced_at)).first()
+    return None if row is None else ([WatchEntry.from_dict(e) for e in json.loads(row.entries)], row.replaced_at)
