@@ -27,6 +27,7 @@ from printer.virtual import MODES, serve
 
 EXIT_REFUSED = 1
 EXIT_NOT_PRINTED = 4
+EXIT_AWAITING_APPROVAL = 5  # recorded; the badge waits for reception's (or the host's) approval
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,6 +213,12 @@ def cmd_reprint(args) -> int:
 
 def _report_badge(args, result: CheckIn, what: str) -> int:
     visit = result.visit
+    if not result.badge:  # the entry policy asks for approval first: no badge yet
+        payload = {"visit_id": visit.visit_id, "badge": None, "printed": False, "awaiting_approval": True,
+                   "reasons": list(visit.reasons), "name": visit.visitor.get("name"), "host": visit.host.get("name")}
+        _emit(args, payload, f"{what} {payload['name']} (visit {visit.visit_id}): awaiting approval "
+                             f"({', '.join(visit.reasons)}); after approval: kiosk reprint {visit.visit_id}")
+        return EXIT_AWAITING_APPROVAL
     payload = {"visit_id": visit.visit_id, "badge": result.badge, "badge_number": tokens.badge_number(result.badge_id),
                "printed": result.printed, "print_error": result.print_error or None,
                "name": visit.visitor.get("name"), "host": visit.host.get("name"),

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Callable
 from kiosk.core import events as ev
 from kiosk.core.hosts import Host
 from kiosk.notify import BadChannel, Channel, DeliveryFailed, Notice
-from kiosk.notify.notice import ARRIVED
+from kiosk.notify.notice import APPROVAL, ARRIVED
 from kiosk.settings import Settings
 from kiosk.store.outbox import DELIVERED, FAILED, OutboxTable, Pending
 
@@ -41,11 +41,14 @@ IDLE_S = 30.0  # with nothing due, look again this often (another process may ha
 TIMEOUT_S = 10.0
 
 
-def channels_for(settings: Settings, host: Host) -> list[str]:
+def channels_for(settings: Settings, host: Host, kind: str = ARRIVED) -> list[str]:
     """The channel URLs that tell this host: email when the host has an address, the site's
-    webhook and bots (which name the host), and the host's own."""
+    webhook and bots (which name the host), and the host's own. An approval request carries a
+    link that decides, so it goes to the host's own channels only, never a group."""
     urls = [settings.smtp] if settings.smtp and host.email else []
-    urls += settings.webhook.split() + settings.notify.split() + list(host.channels)
+    if kind != APPROVAL:
+        urls += settings.webhook.split() + settings.notify.split()
+    urls += host.channels
     return list(dict.fromkeys(urls))  # a URL listed twice notifies once
 
 
@@ -55,7 +58,7 @@ def notices(settings: Settings, host: Host, visit_id: str, kind: str = ARRIVED, 
     ``key`` tells apart several notices of one kind for one visit (messages); ``about`` holds
     the Notice fields (visitor_name, company, purpose, at, message, link)."""
     entries = []
-    for url in channels_for(settings, host):
+    for url in channels_for(settings, host, kind):
         channel_key = hashlib.sha256(url.encode()).hexdigest()[:8]  # stable, and reveals nothing
         notice_id = ".".join(filter(None, (visit_id, kind, key, channel_key)))
         notice = Notice(notice_id=notice_id, kind=kind, language=host.language or settings.language,
@@ -94,13 +97,16 @@ class Notifier:
         for pending in self.outbox.due(self._now()):
             try:
                 self._channel(pending.channel).deliver(pending.notice)
-            except (DeliveryFailed, BadChannel) as exc:
+            except Exception as exc:  # noqa: BLE001 - one bad notice must not hold up the others
+                error = str(exc)
+                if not isinstance(exc, (DeliveryFailed, BadChannel)):  # our mistake: say what it was
+                    log.exception("notice %s could not be sent", pending.notice.notice_id)
+                    error = f"{type(exc).__name__}: {exc}"
                 if getattr(exc, "retry", False) and pending.attempts + 1 < MAX_ATTEMPTS:
-                    self.outbox.retry_at(pending.notice.notice_id, self._now() + self._delay_ms(pending.attempts),
-                                         str(exc))
+                    self.outbox.retry_at(pending.notice.notice_id, self._now() + self._delay_ms(pending.attempts), error)
                     done.retrying += 1
                 else:
-                    self._settle(pending, ev.NOTIFY_FAILED, FAILED, error=str(exc))
+                    self._settle(pending, ev.NOTIFY_FAILED, FAILED, error=error)
                     done.failed += 1
             else:
                 self._settle(pending, ev.HOST_NOTIFIED, DELIVERED)

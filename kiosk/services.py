@@ -37,6 +37,8 @@ from printer.fonts import unsupported_chars
 from printer.status import MESSAGES, Status
 
 DB_FILE = "kiosk.sqlite3"
+# Who counts as in the building: also those still waiting for approval (roll call, end of day).
+IN_BUILDING = ON_SITE_STATES | {AWAITING_APPROVAL}
 APPROVAL_PATH = "/v1/approvals"  # the server's page for an approval link (sync.server)
 RECEPTION = {"zh_CN": "前台", "zh_TW": "櫃檯", "en": "Reception"}  # whom an alert greets
 UNKNOWN_BADGE = "unknown_badge"  # a typed badge number this device's log has never issued
@@ -78,7 +80,8 @@ class Queue:
 
     @property
     def in_building(self) -> int:
-        return len(self.waiting) + len(self.awaiting_approval) + len(self.with_host)
+        waiting_for_approval = [v for v in self.awaiting_approval if v.state == AWAITING_APPROVAL]  # not blocked
+        return len(self.waiting) + len(waiting_for_approval) + len(self.with_host)
 
 
 @dataclass
@@ -219,12 +222,14 @@ class Kiosk:
         about = {"visitor_name": visitor.name, "company": visitor.company, "purpose": visitor.purpose,
                  "at": self.clock()}
         if decision.outcome == BLOCK:
-            self._record_blocked(visit_id, {**signed_in, **judged}, about)
+            self._record_blocked(visit_id, {**signed_in, **judged}, about, alert=bool(decision.matches))
         if agreement:
             signed_in["agreement"] = dict(agreement)
         if decision.outcome == APPROVE:
             signed_in["needs_approval"] = True
-            ask_host = self._notices(host, visit_id, notice.APPROVAL, link=self._approval_link(visit_id), **about)
+            # A watchlist match is reception's to judge, face to face: the host gets no link.
+            ask_host = None if decision.matches else \
+                self._notices(host, visit_id, notice.APPROVAL, link=self._approval_link(visit_id), **about)
             self._record_or_explain((ev.SIGNED_IN, visit_id, signed_in), (ev.APPROVAL_REQUESTED, visit_id, judged),
                                     also=ask_host)
             return CheckIn(self.log.visit(visit_id), "", "", printed=False)
@@ -244,11 +249,13 @@ class Kiosk:
             raise InvitationRefused(invites.USED)
         self.notices_queued()
 
-    def _record_blocked(self, visit_id: str, data: dict, about: dict) -> None:
-        """Keep the refused registration for reception and alert the site's channels (security's
-        group); the visitor learns nothing but "please see reception"."""
+    def _record_blocked(self, visit_id: str, data: dict, about: dict, *, alert: bool) -> None:
+        """Keep the refused registration for reception and, for a watchlist match, alert the
+        site's channels (security's group); the visitor learns nothing but "please see
+        reception". (A visit refused for the hours alone alarms nobody.)"""
         desk = Host("reception", RECEPTION.get(self.settings.language, RECEPTION["en"]))
-        self._record_or_explain((ev.BLOCKED, visit_id, data), also=self._notices(desk, visit_id, notice.ALERT, **about))
+        alerts = self._notices(desk, visit_id, notice.ALERT, **about) if alert else None
+        self._record_or_explain((ev.BLOCKED, visit_id, data), also=alerts)
         raise VisitorBlocked("please see reception")
 
     def _approval_link(self, visit_id: str) -> str:
@@ -468,7 +475,9 @@ class Kiosk:
     def sign_out_by_hand(self, visit_id: str, note: str) -> Visit:
         """Reception signs out a visitor who cannot scan (badge expired, lost, taken home)."""
         note = clean_text(note, "reason", 200, required=True)
-        self._visit_on_site(visit_id)
+        visit = self.log.visit(visit_id)
+        if visit is None or visit.state not in IN_BUILDING:  # one who waited for approval and left, too
+            raise KioskError(f"visit {visit_id} is not on site (nor waiting for approval)")
         self.log.record((ev.SIGNED_OUT, visit_id, {"by": "manual", "note": note}))
         return self.log.visit(visit_id)
 
@@ -533,10 +542,10 @@ class Kiosk:
 
     def in_building(self) -> list[Visit]:
         """Everyone physically here: on site, and those still waiting in the lobby for approval."""
-        return self.log.visits_in(ON_SITE_STATES | {AWAITING_APPROVAL})
+        return self.log.visits_in(IN_BUILDING)
 
     def count_in_building(self) -> int:
-        return self.log.count_in(ON_SITE_STATES | {AWAITING_APPROVAL})
+        return self.log.count_in(IN_BUILDING)
 
     def print_roll_call(self, visits: list[Visit]) -> None:
         """Print the evacuation list from this device's own log, so it works with the network
@@ -556,7 +565,7 @@ class Kiosk:
 
     def auto_sign_out(self, before_ms: int) -> list[Visit]:
         """End of day: sign out everyone still on site who signed in before ``before_ms``."""
-        stale = [v for v in self.log.visits_in(ON_SITE_STATES) if (v.signed_in_at or 0) < before_ms]
+        stale = [v for v in self.log.visits_in(IN_BUILDING) if (v.signed_in_at or 0) < before_ms]
         if stale:
             self.log.record(*[(ev.SIGNED_OUT, v.visit_id, {"by": "auto"}) for v in stale])
         return [self.log.visit(v.visit_id) for v in stale]

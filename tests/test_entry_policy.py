@@ -5,6 +5,7 @@ real HTTP receiver for the alerts; the clock is the test's."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from kiosk.notifier import Notifier
 from kiosk.services import Kiosk
 from kiosk.settings import Settings
 from printer.device import PreviewPrinter
-from tests.notify_fixtures import http_receiver  # noqa: F401
+from tests.notify_fixtures import Reply, http_receiver  # noqa: F401
 
 LISI = Host("a1b2c3d4e5f6", "李四", "研发部", "lisi@example.com", "13800000001")
 WATCHLIST = [WatchEntry("w1", "张伟", aliases=("Zhang Wei",), action=BLOCK, note="2024 年盗窃"),
@@ -93,13 +94,16 @@ def test_a_denied_visit_never_gets_a_badge(tmp_path):
         kiosk.issue_badge(visit.visit_id)
 
 
-def test_the_host_is_asked_to_approve(tmp_path, http_receiver):
-    kiosk = open_kiosk(tmp_path, notify=f"slack+{http_receiver.url}/s")
-    http_receiver.default = http_receiver.default.__class__(200, b"ok")
-    kiosk.check_in(name="王芳", company="竞品科技", host=LISI)
+def test_the_host_is_asked_to_approve_on_their_own_channels_only(tmp_path, http_receiver):
+    http_receiver.default = Reply(200, b"ok")
+    kiosk = open_kiosk(tmp_path, notify=f"slack+{http_receiver.url}/group")
+    host = replace(LISI, channels=(f"slack+{http_receiver.url}/lisi",))
+    kiosk.check_in(name="赵六", host=host, visitor_type="contractor",
+                   answers={"work_area": "3F", "permit": "1", "tools": "no"})
+    kiosk.check_in(name="王芳", company="竞品科技", host=host)  # the watchlist: reception's to judge, no link
     Notifier(kiosk, clock=lambda: kiosk.clock() / 1000).deliver_due()
-    [hit] = http_receiver.hits
-    assert "王芳" in hit.json()["text"] and "审批" in hit.json()["text"]
+    asked = [h for h in http_receiver.hits if "审批" in h.json()["text"]]
+    assert [h.path for h in asked] == ["/lisi"] and "赵六" in asked[0].json()["text"]  # never the group
 
 
 def test_visitor_types_bring_their_questions_and_badge_hours(tmp_path):
@@ -141,3 +145,34 @@ def test_the_policy_example_in_the_readme_loads(tmp_path):
     (tmp_path / "policy.toml").write_text(example, encoding="utf-8")
     policy = load_policy(str(tmp_path / "policy.toml"))
     assert [t.key for t in policy.types] == ["guest", "contractor"] and policy.types[1].needs_approval
+
+
+def test_the_cli_says_a_visit_awaits_approval(kiosk_cmd, tmp_path):
+    listed = tmp_path / "watchlist.csv"
+    listed.write_text("name,action,note\n王芳,approve,竞争对手\n张伟,block,\n", encoding="utf-8")
+    kiosk_cmd("watchlist", "import", str(listed), check=0)
+    waiting = kiosk_cmd.json("checkin", "--name", "王芳", "--host", "李四", check=5)
+    assert waiting["awaiting_approval"] and waiting["badge"] is None and waiting["reasons"] == ["watchlist_approve"]
+    refused = kiosk_cmd("checkin", "--name", "Zhang Wei", "--host", "李四", check=1)
+    assert "please see reception" in refused.stderr and "张伟" not in refused.stderr + refused.stdout
+
+
+def test_a_visitor_who_left_while_waiting_for_approval_can_be_signed_out(tmp_path):
+    kiosk = open_kiosk(tmp_path)
+    waited = kiosk.check_in(name="王芳", company="竞品科技", host=LISI).visit
+    gone = kiosk.check_in(name="王芳", company="竞品科技", host=LISI).visit
+    assert kiosk.count_in_building() == 2
+    kiosk.sign_out_by_hand(waited.visit_id, "left without waiting")
+    assert [v.visit_id for v in kiosk.auto_sign_out(kiosk.clock() + 1)] == [gone.visit_id]
+    assert kiosk.count_in_building() == 0
+
+
+def test_a_visit_blocked_for_the_hours_alone_alarms_nobody(tmp_path, http_receiver):
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[[types]]\nkey = "guest"\nlabels = { zh_CN = "访客", zh_TW = "訪客", en = "Guest" }\n\n'
+                      '[hours]\nafter_hours = "block"\n', encoding="utf-8")
+    kiosk = open_kiosk(tmp_path, policy=str(policy), webhook=f"webhook+{http_receiver.url}/security")
+    with pytest.raises(VisitorBlocked):
+        kiosk.check_in(name="李雷", host=LISI)
+    Notifier(kiosk, clock=lambda: kiosk.clock() / 1000).deliver_due()
+    assert not http_receiver.hits

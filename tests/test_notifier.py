@@ -142,6 +142,18 @@ def test_a_refusal_that_retrying_cannot_fix_fails_at_once(tmp_path, clock, http_
     assert "93000" in failed and "WRONG" not in failed  # the key is the channel's secret
 
 
+def test_a_host_address_the_email_package_refuses_fails_alone(tmp_path, clock, smtp_server, http_receiver):
+    """One bad address in the directory must not hold up every other notice behind it."""
+    kiosk = open_kiosk(tmp_path, clock, smtp=smtp_server.url(), notify=f"slack+{http_receiver.url}/s")
+    http_receiver.default = Reply(200, b"ok")
+    odd = Host("h2", "王五", email="wangwu.@example.com")
+    first = kiosk.check_in(name="访客甲", host=odd).visit
+    kiosk.check_in(name="访客乙", host=LISI)
+    done = notifier_of(kiosk, clock).deliver_due()
+    assert (done.delivered, done.failed) == (3, 1) and len(smtp_server.mails) == 1
+    assert kiosk.log.visit(first.visit_id).notify_failed[0].startswith("email ")
+
+
 def test_notices_survive_a_restart(tmp_path, clock, smtp_server):
     kiosk = open_kiosk(tmp_path, clock, smtp=smtp_server.url())
     kiosk.check_in(name="王小明", host=LISI)

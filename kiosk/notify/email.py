@@ -13,6 +13,7 @@ import re
 import smtplib
 import ssl
 from email.header import Header
+from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -31,8 +32,15 @@ _ADDRESS = re.compile(f"{_ATOM}@{_ATOM}")
 
 
 def is_address(text: str) -> bool:
-    """Whether ``text`` is one bare email address, safe to put in a header and an envelope."""
-    return len(text) <= 254 and _ADDRESS.fullmatch(text) is not None
+    """Whether ``text`` is one bare email address, safe to put in a header and an envelope,
+    and one the email package will write (it refuses john.@corp.com, a..b@x.com)."""
+    if len(text) > 254 or _ADDRESS.fullmatch(text) is None:
+        return False
+    try:
+        Address(addr_spec=text)
+    except (ValueError, MessageError):  # the header defects are ValueErrors
+        return False
+    return True
 
 
 class SmtpChannel(Channel):

@@ -129,6 +129,8 @@ class Flow:
                 self.form.visitor_type = self.kiosk.entry.policy.types[0].key
             elif step == "question" and not self.questions():
                 pass
+            elif step in ("host", "purpose") and self.form.invitation is not None:
+                pass  # the invitation said whom and why
             else:
                 if step == "question":
                     self.form.question = 0 if direction > 0 else len(self.questions()) - 1
@@ -236,20 +238,32 @@ class Flow:
 
     def print_approved(self, visit_id: str) -> None:
         """The badge of a visit approved while its visitor waited at the kiosk."""
-        self.screen("printing").start()
-        self.run_io(lambda: self.kiosk.issue_badge(visit_id), self._signed_in, self.screen("printing").failed)
+        printing = self.screen("printing")
+        printing.start()
+        # Signed in already: whatever goes wrong, the visitor is sent to reception, never back
+        # to the form (which would sign them in a second time).
+        self.run_io(lambda: self.kiosk.issue_badge(visit_id), self._signed_in,
+                    lambda _error: printing.not_printed(None))
 
     def start_invitation(self, text: str, refused: Callable[[Exception], None]) -> None:
         """A scanned invitation fills the form in and goes straight to the agreement."""
-        def accepted(invitation) -> None:
+        def read():
+            invitation = self.kiosk.read_invitation(text)
+            return invitation, self.kiosk.invited_host(invitation)
+
+        def accepted(found) -> None:
+            invitation, host = found
             self.wipe()
             form = self.form
             form.name, form.company, form.phone = invitation.name, invitation.company, invitation.phone
             form.purpose, form.visitor_type, form.invitation = invitation.purpose, invitation.visitor_type, invitation
-            form.host = self.kiosk.invited_host(invitation)
-            self.go("agreement")
+            form.host = host
+            if self.questions():  # the visitor type's own questions: only the visitor can answer them
+                self._step(SIGN_IN_STEPS.index("question"), +1)
+            else:
+                self.go("agreement")
 
-        self.run_io(lambda: self.kiosk.read_invitation(text), accepted, refused)
+        self.run_io(read, accepted, refused)
 
     def leave_message(self, text: str, failed: Callable[[Exception], None]) -> None:
         """The signed-in visitor's note for a host who is away; back to the done screen."""

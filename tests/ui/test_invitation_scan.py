@@ -67,3 +67,17 @@ def test_a_forged_invitation_is_refused_at_the_welcome_screen(drive, make_kiosk,
     d.wait_for(lambda: d.current().message, what="the refusal")
     assert tr("This invitation is not valid. Please see reception.") in d.texts()
     assert d.screen == "welcome" and not virtual_printer.jobs and kiosk.log.count_events() == 0
+
+
+def test_an_invited_contractor_answers_their_questions_then_signs(drive, make_kiosk, virtual_printer):
+    kiosk = trusting_kiosk(make_kiosk)
+    d = drive(kiosk)
+    scan_invitation(d, invitation(kiosk, host_id="", visitor_type="contractor"))
+    d.wait_for(lambda: d.screen == "question", what="the contractor's first question")
+    assert "施工区域" in d.texts()
+    for answer in ("3F", "2026"):
+        d.current().ids.field.text = answer
+        d.tap(tr("Next") + "  ›")
+    d.tap(tr("No"))
+    assert d.screen == "agreement"  # whom and why came with the invitation
+    assert "施工人员入场安全须知" in d.current().text

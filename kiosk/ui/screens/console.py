@@ -15,7 +15,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kiosk.core.tokens import badge_number
 from kiosk.core import policy
 from kiosk.core.visits import AWAITING_APPROVAL, BLOCKED, ON_SITE_STATES, WAITING
-from kiosk.errors import KioskError, ValidationError
+from kiosk.errors import ValidationError
 from kiosk.services import end_of_day_cutoff
 from kiosk.ui.i18n import N_, tr
 from kiosk.ui.screens.base import KioskScreen, load_kv, reason_for
@@ -175,7 +175,7 @@ class ConsoleScreen(KioskScreen):
     def flag(visit) -> str:
         badge = visit.current_badge
         if visit.state == BLOCKED:
-            return tr("blocked (watchlist)")
+            return tr("blocked (watchlist)") if visit.watchlist else tr("blocked")
         if visit.complaints:
             return tr("complaint")
         if visit.state in ON_SITE_STATES and (badge is None or not badge.printed):
@@ -278,15 +278,15 @@ class ConsoleScreen(KioskScreen):
     def _invite_step(self, entry: str, text: str) -> None:
         """Keep one answer and ask the next; after the last, ask the server to invite."""
         kiosk = self.flow.kiosk
-        key = entry.removeprefix("invite_")
-        if key == "host":
-            try:
-                self.inviting["host"] = kiosk.find_host(text)
-            except KioskError as exc:
-                self.notice = str(exc)
-                return
-        else:
-            self.inviting[key] = text
+        if entry == "invite_host":  # the directory's search may have to be built: not on the UI thread
+            self.flow.run_io(lambda: kiosk.find_host(text), lambda host: self._invite_answered(entry, host),
+                             lambda exc: setattr(self, "notice", str(exc)))
+            return
+        self._invite_answered(entry, text)
+
+    def _invite_answered(self, entry: str, answer) -> None:
+        kiosk = self.flow.kiosk
+        self.inviting[entry.removeprefix("invite_")] = answer
         if entry != INVITE_STEPS[-1]:
             self.start_entry(INVITE_STEPS[INVITE_STEPS.index(entry) + 1])
             return

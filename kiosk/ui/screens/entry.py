@@ -43,6 +43,7 @@ class EntryScreen(KioskScreen):
 
     def on_pre_enter(self, *_):
         self.message = ""
+        self.looking_up = False
         self.ids.field.text = getattr(self.flow.form, self.field_name, "")
         self.keyboard_mode = self._mode if self._mode == "digits" else self.flow.text_keyboard()
         super().on_pre_enter()
@@ -57,7 +58,13 @@ class EntryScreen(KioskScreen):
             self.tell("message", reason_for(exc))
             return
         if self.field_name == "message":
-            self.flow.leave_message(value, lambda exc: self.tell("message", reason_for(exc)))
+            self.looking_up = True  # one message per tap, however often Send is pressed meanwhile
+
+            def failed(exc: Exception) -> None:
+                self.looking_up = False
+                self.tell("message", reason_for(exc))
+
+            self.flow.leave_message(value, failed)
             return
         setattr(self.flow.form, self.field_name, value)
         if self.field_name == "phone":
