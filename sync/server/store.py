@@ -371,20 +371,29 @@ def known_site(db: Database, site: str) -> bool:
 def checked_hosts(entries: Iterable[Mapping[str, Any]]) -> list[Host]:
     """Hosts cleaned as kiosk.hostcsv checks an imported file (what the directory holds is shown
     on screens and printed on badges); refused whole, naming the entry, if any is wrong."""
-    found: dict[str, int] = {}
-    cleaned = []
-    for index, entry in enumerate(entries):
-        try:
-            fields = host_fields(entry)
-        except ValidationError as e:
-            raise Invalid(f"hosts[{index}]: {e}") from None
-        host = Host(entry.get("host_id") or host_id_for(fields["name"], fields["department"], fields["email"]),
+    def host(entry: Mapping[str, Any]) -> Host:
+        fields = host_fields(entry)
+        return Host(entry.get("host_id") or host_id_for(fields["name"], fields["department"], fields["email"]),
                     **fields)
-        if host.host_id in found:
-            raise Invalid(f"hosts[{index}]: host_id {host.host_id} is also hosts[{found[host.host_id]}]")
-        found[host.host_id] = index
-        cleaned.append(host)
-    return cleaned
+
+    return _each_checked(entries, "hosts", host, "host_id")
+
+
+def _each_checked(entries: Iterable[Any], listed: str, check: Callable[[Any], Any], id_field: str) -> list:
+    """Every entry through ``check`` (its ValidationError a 422 naming the entry), and no id twice."""
+    found: dict[str, int] = {}
+    checked = []
+    for index, raw in enumerate(entries):
+        try:
+            item = check(raw)
+        except ValidationError as e:
+            raise Invalid(f"{listed}[{index}]: {e}") from None
+        key = getattr(item, id_field)
+        if key in found:
+            raise Invalid(f"{listed}[{index}]: {id_field} {key} is also {listed}[{found[key]}]")
+        found[key] = index
+        checked.append(item)
+    return checked
 
 
 def replace_hosts(db: Database, directory: list[Host]) -> None:
@@ -416,18 +425,7 @@ def all_hosts(db: Database) -> list[Host]:
 def checked_watchlist(entries: Iterable[Mapping[str, Any]]) -> list[WatchEntry]:
     """Entries cleaned and checked as kiosk.watchcsv checks an imported file; refused whole,
     naming the entry, if any is wrong."""
-    found: dict[str, int] = {}
-    checked = []
-    for index, raw in enumerate(entries):
-        try:
-            entry = watch_entry(raw)
-        except ValidationError as e:
-            raise Invalid(f"entries[{index}]: {e}") from None
-        if entry.entry_id in found:
-            raise Invalid(f"entries[{index}]: entry_id {entry.entry_id} is also entries[{found[entry.entry_id]}]")
-        found[entry.entry_id] = index
-        checked.append(entry)
-    return checked
+    return _each_checked(entries, "entries", watch_entry, "entry_id")
 
 
 def replace_watchlist(db: Database, entries: list[WatchEntry], now: int) -> None:

@@ -12,7 +12,6 @@ import zxingcpp
 from kiosk.core import events as ev
 from kiosk.core.hosts import Host
 from kiosk.ui.i18n import tr
-from tests.ui.driver import SCREENSHOTS
 
 HOSTS = [Host("h-lisi", "李四", "研发部", "lisi@example.com"), Host("h-zw", "张伟", "行政部", "zw@example.com"),
          Host("h-alice", "Alice Smith", "Sales", "alice@example.com")]
