@@ -1,5 +1,5 @@
 """The host's approval page over real HTTP on 127.0.0.1 (SQLite and PostgreSQL): a real kiosk
-whose watchlist asks for approval signs a visitor in, syncs, and the link in its notice to the
+whose policy asks for approval (a contractor) signs a visitor in, syncs, and the link in its notice to the
 host opens the page; the host's answer reaches the kiosk by sync. Decided once, whatever is
 posted after or at the same time; forged, expired, revoked and other sites' links refused with
 a page; what a device sent shown escaped."""
@@ -21,7 +21,6 @@ from kiosk.core.events import new_id
 from kiosk.core.hosts import Host
 from kiosk.core.tokens import Signer, new_visit_id
 from kiosk.core.visits import AWAITING_APPROVAL, DENIED, WAITING
-from kiosk.core.watchlist import APPROVE, WatchEntry
 from kiosk.services import APPROVAL_PATH, Kiosk
 from kiosk.settings import Settings
 from kiosk.store.outbox import OutboxTable
@@ -31,25 +30,26 @@ from sync.server.approvals import BY
 from sync.worker import Syncer
 from tests.server_fixtures import db_url, pg_url, server  # noqa: F401
 
-LISI = Host("a1b2c3d4e5f6", "李四", "研发部", "lisi@example.com")
-WATCHLIST = [WatchEntry("w2", "王芳", action=APPROVE, note="竞争对手")]
+# Approval requests go to the host's own channels only: this one's is a bot nobody listens to.
+LISI = Host("a1b2c3d4e5f6", "李四", "研发部", "lisi@example.com", channels=("slack+http://127.0.0.1:9/hook",))
+CONTRACTOR = {"visitor_type": "contractor", "answers": {"work_area": "3F 机房", "permit": "P-1", "tools": "no"}}
 
 
 class Device:
-    """A real kiosk of site hq with the server set (so its notices carry the link) and a
-    watchlist entry that asks for approval."""
+    """A real kiosk of site hq with the server set (so its notices carry the link); its policy
+    asks for approval of contractors."""
 
     def __init__(self, tmp_path, server, name: str = "kiosk-a"):
         self.token = server.device("hq", name)
         settings = Settings(data_dir=str(tmp_path / name), site="hq", device=name, server=server.url,
-                            token=self.token, notify="slack+http://127.0.0.1:9/hook")
+                            token=self.token)
         self.kiosk = Kiosk.open(settings, PreviewPrinter(tmp_path / name / "paper"))
-        self.kiosk.entry.replace_watchlist(WATCHLIST)
         self.syncer = Syncer(self.kiosk, SyncClient(server.url, self.token))
 
     def sign_in(self) -> tuple[str, str]:
-        """王芳 signs in and waits for approval: (her visit id, the link the host is sent)."""
-        visit = self.kiosk.check_in(name="王芳", company="竞品科技", purpose="商务洽谈", host=LISI).visit
+        """王芳, a contractor, signs in and waits for approval: (her visit id, the link the host
+        is sent)."""
+        visit = self.kiosk.check_in(name="王芳", company="竞品科技", purpose="商务洽谈", host=LISI, **CONTRACTOR).visit
         assert visit.state == AWAITING_APPROVAL
         [pending] = OutboxTable(self.kiosk.log.db).due(self.kiosk.clock())
         return visit.visit_id, pending.notice.link
