@@ -77,11 +77,11 @@ class Queue:
     awaiting_approval: list[Visit]
     with_host: list[Visit]
     signed_out_today: list[Visit]
+    blocked_today: list[Visit]  # stopped by the entry policy: never in the building
 
     @property
     def in_building(self) -> int:
-        waiting_for_approval = [v for v in self.awaiting_approval if v.state == AWAITING_APPROVAL]  # not blocked
-        return len(self.waiting) + len(waiting_for_approval) + len(self.with_host)
+        return len(self.waiting) + len(self.awaiting_approval) + len(self.with_host)
 
 
 @dataclass
@@ -177,7 +177,7 @@ class Kiosk:
 
         if not (self.settings.server and self.settings.token):
             raise KioskError("inviting needs the central server (settings server and token)")
-        listed = any(h.host_id == host.host_id for h in self.directory.all())
+        listed = self.directory.get(host.host_id) is not None
         fields = {"name": clean_name(name), "company": clean_text(company, "company", MAX_COMPANY),
                   "phone": clean_phone(phone), "purpose": clean_text(purpose, "purpose", MAX_PURPOSE),
                   "email": clean_text(email, "email", 254), "hours": hours,
@@ -189,8 +189,8 @@ class Kiosk:
 
     def invited_host(self, invitation: Invitation) -> Host:
         """The host an invitation names, as the directory knows them (for their channels)."""
-        found = [h for h in self.directory.all() if h.host_id == invitation.host_id] if invitation.host_id else []
-        return found[0] if found else Host(invitation.host_id or host_id_for(invitation.host), invitation.host)
+        return self._listed(invitation.host_id) or Host(invitation.host_id or host_id_for(invitation.host),
+                                                        invitation.host)
 
     def check_in(self, *, name: str, host: Host, company: str = "", phone: str = "", purpose: str = "",
                  lang: str | None = None, agreement: Mapping[str, Any] | None = None, visitor_type: str = "guest",
@@ -303,8 +303,10 @@ class Kiosk:
     def _host_of(self, visit: Visit) -> Host:
         """The visit's host as the directory knows them now (their channels), else as recorded."""
         host_id = visit.host.get("host_id", "")
-        found = [h for h in self.directory.all() if h.host_id == host_id] if host_id else []
-        return found[0] if found else Host(host_id, visit.host.get("name", ""), visit.host.get("department", ""))
+        return self._listed(host_id) or Host(host_id, visit.host.get("name", ""), visit.host.get("department", ""))
+
+    def _listed(self, host_id: str) -> Host | None:
+        return self.directory.get(host_id) if host_id else None
 
     def notice_counts(self) -> dict[str, int]:
         """Notices to hosts waiting, delivered and failed (kiosk.store.outbox)."""
@@ -486,12 +488,10 @@ class Kiosk:
     def queue(self, day_start_ms: int) -> Queue:
         present = self.log.visits_in(ON_SITE_STATES | {AWAITING_APPROVAL, BLOCKED})  # oldest first
         return Queue(waiting=[v for v in present if v.state == WAITING],
-                     # Those the policy stopped today stand beside those it asked about: reception
-                     # must go and speak to both.
-                     awaiting_approval=[v for v in present if v.state == AWAITING_APPROVAL or
-                                        (v.state == BLOCKED and (v.blocked_at or 0) >= day_start_ms)],
+                     awaiting_approval=[v for v in present if v.state == AWAITING_APPROVAL],
                      with_host=[v for v in present if v.state == WITH_HOST],
-                     signed_out_today=self.log.signed_out_since(day_start_ms))
+                     signed_out_today=self.log.signed_out_since(day_start_ms),
+                     blocked_today=[v for v in present if v.state == BLOCKED and (v.blocked_at or 0) >= day_start_ms])
 
     def host_met(self, visit_id: str) -> Visit:
         self._visit_on_site(visit_id)

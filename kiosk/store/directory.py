@@ -20,6 +20,10 @@ class DirectoryTable:
             conn.executemany(f"INSERT OR REPLACE INTO hosts ({', '.join(_COLUMNS)})"
                              f" VALUES ({', '.join(':' + c for c in _COLUMNS)})", [host_row(h) for h in hosts])
 
+    def get(self, host_id: str) -> Host | None:
+        rows = self.db.read(f"SELECT {', '.join(_COLUMNS)} FROM hosts WHERE host_id = ?", (host_id,))
+        return host_from_row(dict(zip(_COLUMNS, rows[0]))) if rows else None
+
     def all(self) -> list[Host]:
         rows = self.db.read(f"SELECT {', '.join(_COLUMNS)} FROM hosts ORDER BY name, host_id")
         return [host_from_row(dict(zip(_COLUMNS, row))) for row in rows]

@@ -125,7 +125,7 @@ class ConsoleScreen(KioskScreen):
 
     def show_queue(self, queue) -> None:
         self.queue = queue
-        self.counts = {"waiting": len(queue.waiting), "approval": len(queue.awaiting_approval),
+        self.counts = {"waiting": len(queue.waiting), "approval": len(self._to_judge()),
                        "with_host": len(queue.with_host), "left": len(queue.signed_out_today),
                        "search": len(self.found), "roll_call": len(self.roll_call)}
         self.show_rows()
@@ -137,6 +137,11 @@ class ConsoleScreen(KioskScreen):
 
     # -- the list ---------------------------------------------------------------------------
 
+    def _to_judge(self) -> list:
+        """The approvals tab: those the policy asked about, and those it stopped today, whom
+        reception must also go and speak to."""
+        return self.queue.awaiting_approval + self.queue.blocked_today
+
     def visits(self) -> list:
         if self.tab == "search":
             return self.found
@@ -144,7 +149,7 @@ class ConsoleScreen(KioskScreen):
             return self.roll_call
         if self.queue is None:
             return []
-        return {"waiting": self.queue.waiting, "approval": self.queue.awaiting_approval,
+        return {"waiting": self.queue.waiting, "approval": self._to_judge(),
                 "with_host": self.queue.with_host, "left": self.queue.signed_out_today}[self.tab]
 
     def show_rows(self) -> None:
