@@ -308,10 +308,6 @@ class Kiosk:
     def _listed(self, host_id: str) -> Host | None:
         return self.directory.get(host_id) if host_id else None
 
-    def notice_counts(self) -> dict[str, int]:
-        """Notices to hosts waiting, delivered and failed (kiosk.store.outbox)."""
-        return OutboxTable(self.log.db).counts()
-
     def returning_visitor(self, phone: str) -> dict[str, str] | None:
         """Name and company from this phone number's latest visit, for a returning visitor to
         confirm (the screen shows them masked), or None."""

@@ -14,6 +14,7 @@ from kiosk.core.hosts import Host
 from kiosk.notifier import MAX_ATTEMPTS, Notifier
 from kiosk.services import Kiosk
 from kiosk.settings import Settings, load_settings
+from kiosk.store.outbox import OutboxTable
 from printer.device import PreviewPrinter
 from tests.notify_fixtures import HttpReceiver, Reply, http_receiver, smtp_server, start_smtp, tls_cert  # noqa: F401
 
@@ -47,6 +48,10 @@ def notifier_of(kiosk: Kiosk, clock: Clock) -> Notifier:
     return Notifier(kiosk, clock=clock.seconds, timeout=2)
 
 
+def counts(kiosk: Kiosk) -> dict[str, int]:
+    return OutboxTable(kiosk.log.db).counts()
+
+
 def kinds(channels) -> list[str]:
     return sorted(described.split()[0] for described in channels)
 
@@ -65,7 +70,7 @@ def test_a_sign_in_tells_the_host_on_every_channel(tmp_path, clock, smtp_server,
                        webhook=f"webhook+{http_receiver.url}/hook#secret=s3cret",
                        notify=f"wecom+{http_receiver.url}/wecom?key=K dingtalk+{http_receiver.url}/ding?access_token=T")
     visit = kiosk.check_in(name="王小明", company="华为", purpose="面试", host=LISI).visit
-    assert kiosk.notice_counts() == {"waiting": 4, "delivered": 0, "failed": 0}
+    assert counts(kiosk) == {"waiting": 4, "delivered": 0, "failed": 0}
     assert not smtp_server.mails and not http_receiver.hits  # the visitor never waits on a channel
 
     done = notifier_of(kiosk, clock).deliver_due()
@@ -84,7 +89,7 @@ def test_a_sign_in_tells_the_host_on_every_channel(tmp_path, clock, smtp_server,
     assert hook.json()["visitor"]["name"] == "王小明" and hook.json()["host"]["name"] == "李四"
     assert by_path["/wecom"].json()["text"]["mentioned_mobile_list"] == ["13800000001"]
     assert kinds(kiosk.log.visit(visit.visit_id).notified) == ["dingtalk", "email", "webhook", "wecom"]
-    assert kiosk.notice_counts() == {"waiting": 0, "delivered": 4, "failed": 0}
+    assert counts(kiosk) == {"waiting": 0, "delivered": 4, "failed": 0}
     assert later(clock, notifier_of(kiosk, clock))[0].delivered == 0  # nothing goes twice
 
 
@@ -100,11 +105,11 @@ def test_an_outage_then_recovery_delivers_every_notice_exactly_once(tmp_path, cl
 
         first = notifier.deliver_due()
         assert (first.delivered, first.retrying, first.failed) == (0, 6, 0)
-        assert kiosk.notice_counts()["waiting"] == 6
+        assert counts(kiosk)["waiting"] == 6
         smtp.answers.clear()  # both are back
         later(clock, notifier, rounds=3)
 
-        assert kiosk.notice_counts() == {"waiting": 0, "delivered": 6, "failed": 0}
+        assert counts(kiosk) == {"waiting": 0, "delivered": 6, "failed": 0}
         assert len(smtp.mails) == 3 and len({m.message()["Message-ID"] for m in smtp.mails}) == 3
         refused, accepted = hook.hits[:3], hook.hits[3:]
         assert sorted(h.headers["Idempotency-Key"] for h in accepted) == sorted(
@@ -126,7 +131,7 @@ def test_a_channel_that_keeps_failing_is_given_up_and_shown(tmp_path, clock, htt
     later(clock, notifier, rounds=MAX_ATTEMPTS)
 
     assert len(http_receiver.hits) == MAX_ATTEMPTS
-    assert kiosk.notice_counts() == {"waiting": 0, "delivered": 0, "failed": 1}
+    assert counts(kiosk) == {"waiting": 0, "delivered": 0, "failed": 1}
     [failed] = kiosk.log.visit(visit.visit_id).notify_failed
     assert failed.startswith(f"slack 127.0.0.1:{http_receiver.url.rsplit(':', 1)[1]}: ") and "503" in failed
     assert [e.kind for e in kiosk.log.events(visit.visit_id)][-1] == ev.NOTIFY_FAILED
