@@ -205,8 +205,7 @@ class KioskApp(App):
             if self.monotonic() - self.last_touch > CONSOLE_LOCK_SECONDS:
                 self.flow.go("staff")
             return
-        awake = getattr(self.manager.current_screen, "keeps_awake", False)  # waiting for approval
-        if self.manager.current in _NO_IDLE or self.flow.busy or awake:
+        if self.manager.current in _NO_IDLE or self.flow.busy or self.manager.current_screen.keeps_awake:
             self.last_touch = self.monotonic()
             self.root.idle_left = 0
             return

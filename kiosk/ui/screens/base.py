@@ -48,6 +48,7 @@ class KioskScreen(Screen):
     # screen's ``field``.
     keyboard_mode = StringProperty("")
     keyboard_digits = BooleanProperty(True)
+    keeps_awake = BooleanProperty(False)  # the idle timer leaves the screen alone (a wait for approval)
 
     def __init__(self, **kwargs):
         self._timers: dict[str, object] = {}

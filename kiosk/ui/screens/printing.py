@@ -5,7 +5,7 @@ If the badge does not print, the visit is kept and the visitor is sent to recept
 from __future__ import annotations
 
 from kivy.clock import Clock
-from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
+from kivy.properties import NumericProperty, OptionProperty, StringProperty
 
 from kiosk.core.visits import DENIED, ON_SITE_STATES
 from kiosk.errors import VisitorBlocked
@@ -39,7 +39,6 @@ class PrintingScreen(KioskScreen):
     angle = NumericProperty(0)
     detail = StringProperty("")
     host = StringProperty("")
-    keeps_awake = BooleanProperty(False)  # the idle timer leaves a visitor waiting for approval alone
 
     def start(self) -> None:
         self.state = "printing"
