@@ -14,7 +14,8 @@ from printer.fonts import unsupported_chars
 from tests.ui.driver import SCREENSHOTS
 from tests.ui.test_visitor_flow import HOSTS, SIGNATURE
 
-from kivy.uix.label import Label  # noqa: E402 - Kivy after the conftest's environment
+from kivy.core.window import Window  # noqa: E402 - Kivy after the conftest's environment
+from kivy.uix.label import Label  # noqa: E402
 from kivy.uix.scrollview import ScrollView  # noqa: E402
 
 
@@ -32,6 +33,9 @@ def problems(root, lang: str) -> list[str]:
         for b, box_b in boxes[i + 1:]:
             if _overlap(box_a, box_b):
                 found.append(f"{a.text!r} overlaps {b.text!r}")
+    for label, box in boxes:  # a layout taller than the window pushes its top text off it
+        if box[3] > Window.height + 2 or box[1] < -2:
+            found.append(f"off the window: {label.text!r}")
     for label in labels:
         label.texture_update()
         missing = unsupported_chars(label.text, lang=lang)
