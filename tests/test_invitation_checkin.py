@@ -58,7 +58,10 @@ def test_an_invitation_signs_its_visitor_in_once(kiosk):
     invited = kiosk.read_invitation(text)
     assert (invited.name, invited.company, kiosk.invited_host(invited)) == ("王小明", "华为", LISI)
     result = sign_in(kiosk, invited)
-    assert result.printed and result.visit.visit_id == invited.invite_id
+    # A visit of its own, linked to the invitation's visit as its use.
+    assert result.printed and result.visit.visit_id != invited.invite_id
+    assert result.visit.invite_id == invited.invite_id
+    assert kiosk.log.visit(invited.invite_id).invitation_uses == (result.visit.visit_id,)
     assert result.visit.visitor["purpose"] == "商务洽谈"
     with pytest.raises(InvitationRefused) as again:
         kiosk.read_invitation(text)

@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Any, Callable, Iterable, Mapping
 
+from kiosk.core import reuse
 from kiosk.core.events import Event, decode_data, encode_data, new_id
 from kiosk.core.visits import ON_SITE_STATES, Badge, Visit, fold
 from kiosk.store.db import Database
@@ -37,9 +38,15 @@ def visit_to_json(visit: Visit) -> str:
 def visit_from_json(text: str) -> Visit:
     raw = json.loads(text)
     raw["badges"] = tuple(Badge(**b) for b in raw["badges"])
-    for key in ("complaints", "notified", "notify_failed", "messages", "reasons", "watchlist"):
+    for key in ("complaints", "notified", "notify_failed", "messages", "reasons", "watchlist", "invitation_uses",
+                "invitation_shared_with"):
         raw[key] = tuple(raw.get(key, ()))
     return Visit(**raw)
+
+
+def _stored_visit(conn: sqlite3.Connection, visit_id: str) -> Visit | None:
+    row = conn.execute("SELECT doc FROM visits WHERE visit_id = ?", (visit_id,)).fetchone()
+    return visit_from_json(row[0]) if row else None
 
 
 class EventLog:
@@ -98,6 +105,7 @@ class EventLog:
         return cursor.rowcount > 0
 
     def _materialise(self, conn: sqlite3.Connection, visit_ids: Iterable[str]) -> None:
+        folded = []
         for visit_id in visit_ids:
             rows = conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE visit_id = ?", (visit_id,)).fetchall()
             visit = fold(map(_row_to_event, rows))
@@ -108,6 +116,27 @@ class EventLog:
                  visit.visitor.get("company", ""), visit.signed_in_at, visit.signed_out_at, visit_to_json(visit)))
             conn.executemany("INSERT OR REPLACE INTO badges (badge_id, visit_id, revoked) VALUES (?, ?, ?)",
                              [(b.badge_id, visit_id, b.revoked) for b in visit.badges])
+            folded.append(visit)
+        self._mark_shared_invitations(conn, folded)
+
+    @staticmethod
+    def _mark_shared_invitations(conn: sqlite3.Connection, touched: list[Visit]) -> None:
+        """Write into each visit of an invitation used more than once which other visits used it
+        (kiosk.core.reuse). That needs the invitation's visit and the others, so it follows the
+        fold, for every invitation whose visit or uses the events just written touched."""
+        invitations = {v.invite_id for v in touched if v.invite_id}
+        invitations |= {v.visit_id for v in touched if len(v.invitation_uses) > 1}
+        for invite_id in sorted(invitations):
+            invitation = _stored_visit(conn, invite_id)
+            if invitation is None or len(invitation.invitation_uses) < 2:
+                continue
+            visits = {visit_id: visit for visit_id in {invite_id, *invitation.invitation_uses}
+                      if (visit := _stored_visit(conn, visit_id)) is not None}
+            for visit_id, others in reuse.shared(invitation, visits).items():
+                visit = visits.get(visit_id)
+                if visit is not None and visit.invitation_shared_with != others:
+                    conn.execute("UPDATE visits SET doc = ? WHERE visit_id = ?",
+                                 (visit_to_json(dataclasses.replace(visit, invitation_shared_with=others)), visit_id))
 
     def visit(self, visit_id: str) -> Visit | None:
         rows = self.db.read("SELECT doc FROM visits WHERE visit_id = ?", (visit_id,))
