@@ -215,6 +215,11 @@ class ExportRow(BaseModel):
     signed_out_at: datetime | None
     signed_out_by: str
     rating: int | None
+    invite_id: str = Field(default="", description="the invitation the visit came by (an invitation's visit: its own id)")
+    invitation_used_more_than_once: bool = Field(
+        default=False, description="two kiosks cut off from each other both accepted its invitation: see reception")
+    invitation_also_used_by: list[str] = Field(
+        default_factory=list, description="the other visits its invitation became (CSV: separated by spaces)")
 
 
 DEFAULT_HOURS, MAX_HOURS = 12, 30 * 24  # how long an invitation is valid
