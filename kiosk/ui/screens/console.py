@@ -202,8 +202,8 @@ class ConsoleScreen(KioskScreen):
             return []
         others = visit.invitation_shared_with
         number = use_number(visit)
-        lines = [tr("Invitation used more than once: this is use {n} of {total}").format(n=number, total=len(others) + 1)
-                 if number else tr("Invitation used more than once")]
+        lines = [tr("This is use {n} of {total} of the invitation").format(n=number, total=len(others) + 1)
+                 if number else ""]
         for other in others:
             if not other["name"]:
                 lines.append(tr("Also used: visit {visit}, not yet synced here").format(visit=other["visit_id"]))
@@ -219,8 +219,10 @@ class ConsoleScreen(KioskScreen):
             self.selected_text = ""
             return
         host = " ".join(filter(None, [visit.host.get("name", ""), visit.host.get("department", "")]))
-        lines = [visit.visitor.get("company", ""), "→ " + host if host else "", visit.visitor.get("purpose", ""),
-                 self.since(visit, self.flow.kiosk.clock()), self.flag(visit), *self.shared_invitation(visit),
+        # Another person with the same invitation first: reception must go and look, and the
+        # panel shows its first lines without scrolling.
+        lines = [*self.shared_invitation(visit), visit.visitor.get("company", ""), "→ " + host if host else "",
+                 visit.visitor.get("purpose", ""), self.since(visit, self.flow.kiosk.clock()), self.flag(visit),
                  *visit.complaints,
                  *(tr(REASONS.get(str(reason), str(reason))) for reason in visit.reasons),
                  *(tr("Watchlist: {name} {company} — {note}").format(
