@@ -242,7 +242,8 @@ class InvitationIn(_In):
 
 
 class InvitationOut(BaseModel):
-    invite_id: str = Field(description="also the visit id the kiosk signs the visitor in under")
+    invite_id: str = Field(description="the invitation's visit id: each sign-in with it is a visit of its own, "
+                                       "recorded as an invitation_used event under this id")
     text: str = Field(description="the signed invitation (kiosk.core.invites), the QR's content")
     valid_from: datetime
     expires: datetime
