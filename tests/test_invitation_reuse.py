@@ -16,7 +16,6 @@ import requests
 from PIL import Image, ImageChops
 
 from kiosk.core import invites
-from kiosk.core.reuse import use_number
 from kiosk.errors import InvitationRefused
 from kiosk.services import Kiosk
 from kiosk.settings import Settings
@@ -113,7 +112,7 @@ def test_an_invitation_taken_at_two_kiosks_cut_off_from_each_other_keeps_both_pe
         assert {v.visit_id for v in here} == set(both), device.name
         for visit in here:  # each marked, naming the other; the later one is the second use
             assert [o["visit_id"] for o in visit.invitation_shared_with] == [both[visit.visit_id]]
-            assert use_number(visit) == (1 if visit.visit_id == first.visit_id else 2)
+            assert visit.invitation_use == (1 if visit.visit_id == first.visit_id else 2)
         [other] = kiosk.log.visit(second.visit_id).invitation_shared_with
         assert (other["name"], other["device"], other["signed_in_at"]) == ("张三", "lobby-a", start + MINUTE)
         assert other["badge_id"] == first.current_badge.badge_id  # the number reception can ask to see

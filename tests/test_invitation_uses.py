@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from kiosk.core import events as ev
 from kiosk.core.events import Event
-from kiosk.core.reuse import shared, use_number
+from kiosk.core.reuse import MAX_LISTED, shared
 from kiosk.core.visits import EXPECTED, USED, fold
 from kiosk.store.db import Database
 from kiosk.store.log import EventLog
@@ -84,11 +84,12 @@ def test_every_visit_of_an_invitation_used_twice_names_all_the_others(history):
     if len(invitation.invitation_uses) < 2:
         assert marks == {}
         return
-    for visit_id in {INVITE, *invitation.invitation_uses}:
-        others = [o["visit_id"] for o in marks[visit_id]]
-        assert others == [u for u in invitation.invitation_uses if u != visit_id]
-        assert [o["use"] for o in marks[visit_id]] == [n for n, u in enumerate(invitation.invitation_uses, 1)
-                                                       if u != visit_id]
+    uses = invitation.invitation_uses
+    for visit_id in {INVITE, *uses}:
+        use, others = marks[visit_id]
+        assert use == (uses.index(visit_id) + 1 if visit_id in uses else 0)
+        assert [(o["visit_id"], o["use"]) for o in others] == [
+            (u, n) for n, u in enumerate(uses, 1) if u != visit_id][:MAX_LISTED]
 
 
 def test_a_use_that_came_by_another_invitation_is_not_this_ones():
@@ -125,7 +126,7 @@ def marks_after_ingesting(batches: list[list[Event]]) -> dict[str, tuple]:
             log.ingest(batch)
         found = {visit_id: log.visit(visit_id) for visit_id in [INVITE, *USES]}
         db.close()
-    return {visit_id: (v.invitation_uses, v.invitation_shared_with, use_number(v)) for visit_id, v in found.items()}
+    return {visit_id: (v.invitation_uses, v.invitation_shared_with, v.invitation_use) for visit_id, v in found.items()}
 
 
 WHOLE = marks_after_ingesting([ALL])
@@ -145,3 +146,17 @@ def test_the_marks_of_the_whole_log():
     assert [o["visit_id"] for o in third[1]] == USES[:2] and third[2] == 3
     assert second[1][0] == {"visit_id": USES[0], "use": 1, "name": "张三", "signed_in_at": 1000,
                             "device": "lobby-a", "badge_id": USES[0][:8]}
+
+
+def test_many_uses_name_the_first_few_and_a_new_use_changes_no_earlier_mark():
+    """An invitation copied around (an attack, or a leak): every use is marked with its number,
+    each names at most MAX_LISTED others, and the marks of the uses before a new one stay as
+    they were, so a device rewrites one visit per new use."""
+    many = [f"{n:016d}" for n in range(1, MAX_LISTED + 4)]
+    used = [Event(f"m{n}", "hq", "lobby-a", n, n * 1000, ev.INVITATION_USED, INVITE, {"visit_id": v})
+            for n, v in enumerate(many, start=1)]
+    before, after = shared(fold(used[:-1]), {}), shared(fold(used), {})
+    assert [after[v].use for v in many] == list(range(1, len(many) + 1))
+    assert all(len(mark.others) == MAX_LISTED for mark in after.values())
+    assert [o["visit_id"] for o in after[many[-1]].others] == many[:MAX_LISTED]
+    assert all(after[v] == before[v] for v in many[:-1])

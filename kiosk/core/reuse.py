@@ -3,29 +3,42 @@
 Two kiosks cut off from each other can both accept one invitation (each checks it offline).
 Each use is a visit of its own (``invitation_used`` links it to the invitation's visit, whose
 fold lists the uses in the fold's order), so nobody disappears from the roll call; this says,
-for the invitation's visit and every visit that used it, which other visits used it too, so
-that reception sees the mark on each of them and can find the other person. Pure: the callers
-(the device's log, the server's export) fetch the visits.
+for the invitation's visit and every visit that used it, which use it was and which other
+visits used it too, so that reception sees the mark on each of them and can find the other
+person. Pure: the callers (the device's log, the server's export) fetch the visits.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from kiosk.core.visits import Visit
 
+# The other uses a visit names. More than a few uses of one invitation is an attack or a leak,
+# and reception needs only the first to act: capped, so that each new use changes no other
+# visit's mark and the work per use stays bounded.
+MAX_LISTED = 5
 
-def shared(invitation: Visit, uses: Mapping[str, Visit]) -> dict[str, tuple[dict[str, Any], ...]]:
-    """For the invitation's visit and each visit that used it (by id), the other uses, first
-    first; {} while the invitation was used once or not at all. ``uses`` holds the visits of
+
+class Mark(NamedTuple):
+    use: int  # which use this visit was, 1 the first; 0 for an invitation's visit that is not one
+    others: tuple[dict[str, Any], ...]  # the first MAX_LISTED other uses, first first
+
+
+def shared(invitation: Visit, uses: Mapping[str, Visit]) -> dict[str, Mark]:
+    """The marks of the invitation's visit and of each visit that used it (by id); {} while the
+    invitation was used once or not at all. ``uses`` holds the visits of
     ``invitation.invitation_uses`` that are known (one not yet synced is described by id alone)."""
     # A use that is known to have come by another invitation is a forged link: not this one's.
     genuine = [visit_id for visit_id in invitation.invitation_uses
                if visit_id not in uses or uses[visit_id].invite_id == invitation.visit_id]
     if len(genuine) < 2:
         return {}
-    described = [_about(number, visit_id, uses.get(visit_id)) for number, visit_id in enumerate(genuine, start=1)]
-    return {visit_id: tuple(d for d in described if d["visit_id"] != visit_id)
+    listed = [_about(number, visit_id, uses.get(visit_id))
+              for number, visit_id in enumerate(genuine[:MAX_LISTED + 1], start=1)]
+    number = {visit_id: n for n, visit_id in enumerate(genuine, start=1)}
+    return {visit_id: Mark(number.get(visit_id, 0),
+                           tuple(d for d in listed if d["visit_id"] != visit_id)[:MAX_LISTED])
             for visit_id in (invitation.visit_id, *genuine)}
 
 
@@ -39,13 +52,3 @@ def _about(number: int, visit_id: str, visit: Visit | None) -> dict[str, Any]:
     return {"visit_id": visit_id, "use": number, "name": name if isinstance(name, str) else "",
             "signed_in_at": visit.signed_in_at, "device": visit.signed_in_device,
             "badge_id": badge.badge_id if badge else ""}
-
-
-def use_number(visit: Visit) -> int:
-    """Which use of its invitation this visit was (1 the first) when it was used more than once;
-    0 otherwise, and for an invitation's visit that is not itself a use."""
-    others = {other["use"] for other in visit.invitation_shared_with}
-    is_use = visit.visit_id != visit.invite_id or visit.visit_id in visit.invitation_uses
-    if not others or not is_use:
-        return 0
-    return next(n for n in range(1, len(others) + 2) if n not in others)

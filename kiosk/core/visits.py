@@ -84,8 +84,10 @@ class Visit:
     blocked_at: int | None = None
     invite_id: str = ""  # the invitation this visit came by (the invitation's own visit: its id)
     invitation_uses: tuple[str, ...] = ()  # an invitation's visit: the visits that used it, in fold order
-    # Not the fold's (it needs the other visits): when this visit's invitation was used more than
-    # once, the other visits that used it, as kiosk.core.reuse describes them; filled in by the log.
+    # Not the fold's (they need the other visits), filled in by the log: when this visit's
+    # invitation was used more than once, which use this was (1 the first) and the other visits
+    # that used it, as kiosk.core.reuse describes them.
+    invitation_use: int = 0
     invitation_shared_with: tuple[Mapping[str, Any], ...] = ()
 
     @property

@@ -132,11 +132,11 @@ class EventLog:
                 continue
             visits = {visit_id: visit for visit_id in {invite_id, *invitation.invitation_uses}
                       if (visit := _stored_visit(conn, visit_id)) is not None}
-            for visit_id, others in reuse.shared(invitation, visits).items():
+            for visit_id, mark in reuse.shared(invitation, visits).items():
                 visit = visits.get(visit_id)
-                if visit is not None and visit.invitation_shared_with != others:
-                    conn.execute("UPDATE visits SET doc = ? WHERE visit_id = ?",
-                                 (visit_to_json(dataclasses.replace(visit, invitation_shared_with=others)), visit_id))
+                if visit is not None and (visit.invitation_use, visit.invitation_shared_with) != mark:
+                    marked = dataclasses.replace(visit, invitation_use=mark.use, invitation_shared_with=mark.others)
+                    conn.execute("UPDATE visits SET doc = ? WHERE visit_id = ?", (visit_to_json(marked), visit_id))
 
     def visit(self, visit_id: str) -> Visit | None:
         rows = self.db.read("SELECT doc FROM visits WHERE visit_id = ?", (visit_id,))

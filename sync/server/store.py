@@ -297,8 +297,8 @@ def _shared_invitations(found: list[Visit]) -> dict[tuple[str, str], tuple[Mappi
     for invitation in found:
         if len(invitation.invitation_uses) > 1:
             uses = {u: by_id[(invitation.site, u)] for u in invitation.invitation_uses if (invitation.site, u) in by_id}
-            for visit_id, others in reuse.shared(invitation, uses).items():
-                marks[(invitation.site, visit_id)] = others
+            for visit_id, mark in reuse.shared(invitation, uses).items():
+                marks[(invitation.site, visit_id)] = mark.others
     return marks
 
 

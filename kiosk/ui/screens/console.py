@@ -12,7 +12,6 @@ from kivy.properties import BooleanProperty, DictProperty, ListProperty, ObjectP
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.core.reuse import use_number
 from kiosk.core.tokens import badge_number
 from kiosk.core import policy
 from kiosk.core.visits import AWAITING_APPROVAL, BLOCKED, ON_SITE_STATES, WAITING
@@ -200,11 +199,8 @@ class ConsoleScreen(KioskScreen):
         (by name, badge number, time and kiosk: with one invitation, they share the name)."""
         if not visit.invitation_shared_with:
             return []
-        others = visit.invitation_shared_with
-        number = use_number(visit)
-        lines = [tr("This is use {n} of {total} of the invitation").format(n=number, total=len(others) + 1)
-                 if number else ""]
-        for other in others:
+        lines = [tr("This is use {n} of the invitation").format(n=visit.invitation_use) if visit.invitation_use else ""]
+        for other in visit.invitation_shared_with:
             if not other["name"]:
                 lines.append(tr("Also used: visit {visit}, not yet synced here").format(visit=other["visit_id"]))
                 continue
