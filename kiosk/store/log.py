@@ -124,18 +124,23 @@ class EventLog:
         """Write into each visit of an invitation used more than once which other visits used it
         (kiosk.core.reuse). That needs the invitation's visit and the others, so it follows the
         fold, for every invitation whose visit or uses the events just written touched."""
+        folded = {v.visit_id: v for v in touched}  # as just written: unmarked
+
+        def visit(visit_id: str) -> Visit | None:
+            return folded[visit_id] if visit_id in folded else _stored_visit(conn, visit_id)
+
         invitations = {v.invite_id for v in touched if v.invite_id}
         invitations |= {v.visit_id for v in touched if len(v.invitation_uses) > 1}
         for invite_id in sorted(invitations):
-            invitation = _stored_visit(conn, invite_id)
+            invitation = visit(invite_id)
             if invitation is None or len(invitation.invitation_uses) < 2:
                 continue
-            visits = {visit_id: visit for visit_id in {invite_id, *invitation.invitation_uses}
-                      if (visit := _stored_visit(conn, visit_id)) is not None}
+            visits = {visit_id: found for visit_id in {invite_id, *invitation.invitation_uses}
+                      if (found := visit(visit_id)) is not None}
             for visit_id, mark in reuse.shared(invitation, visits).items():
-                visit = visits.get(visit_id)
-                if visit is not None and (visit.invitation_use, visit.invitation_shared_with) != mark:
-                    marked = dataclasses.replace(visit, invitation_use=mark.use, invitation_shared_with=mark.others)
+                found = visits.get(visit_id)
+                if found is not None and (found.invitation_use, found.invitation_shared_with) != mark:
+                    marked = dataclasses.replace(found, invitation_use=mark.use, invitation_shared_with=mark.others)
                     conn.execute("UPDATE visits SET doc = ? WHERE visit_id = ?", (visit_to_json(marked), visit_id))
 
     def visit(self, visit_id: str) -> Visit | None:
