@@ -21,7 +21,8 @@ import uvicorn
 
 from kiosk.errors import KioskError
 from kiosk.hostcsv import read_hosts_csv
-from kiosk.notify import BadChannel, channel_from_url
+from kiosk.notify import BadChannel, channel_from_url, plainhttp
+from kiosk.notify.plainhttp import PlainHttp
 from kiosk.settings import ROLES
 from kiosk.watchcsv import COLUMNS, read_watchlist_csv, shown
 from printer.errors import PrinterError
@@ -134,8 +135,21 @@ def _smtp(args) -> str:
     return passwords.setting("--smtp", args.smtp, args.smtp_file, invitations.SMTP_ENV)
 
 
+def _allow_plain_http() -> str:
+    """The hosts a directory's channels may reach over http:// ($KIOSK_ALLOW_PLAIN_HTTP, as on devices)."""
+    return os.environ.get(plainhttp.ENV, "")
+
+
+def _plain_http() -> PlainHttp:
+    try:
+        return PlainHttp.parse(_allow_plain_http())
+    except ValueError as e:
+        raise ServerError(f"{plainhttp.ENV}: expected {e}") from None
+
+
 def cmd_serve(args) -> int:
-    app = create_app(args.db, smtp=_smtp(args))
+    _plain_http()  # a bad value stops the start with one line
+    app = create_app(args.db, smtp=_smtp(args), allow_plain_http=_allow_plain_http())
     # What start-up made (modules, the app, its models) lives as long as the process. Frozen,
     # the collector no longer walks it on every full collection, which otherwise cost the
     # request that triggers one tens of milliseconds. Start-up's garbage goes first.
@@ -209,7 +223,8 @@ def cmd_invite(args) -> int:
 
 
 def cmd_hosts_import(args) -> int:
-    hosts = store.checked_hosts(dataclasses.asdict(h) for h in read_hosts_csv(args.file))
+    plain_http = _plain_http()
+    hosts = store.checked_hosts((dataclasses.asdict(h) for h in read_hosts_csv(args.file, plain_http)), plain_http)
     with _database(args) as db:
         store.replace_hosts(db, hosts)
     print(f"{len(hosts)} hosts imported")
@@ -252,7 +267,7 @@ def cmd_watchlist_list(args) -> int:
 
 def _described(url: str) -> str:
     try:
-        return channel_from_url(url).description
+        return channel_from_url(url, plain_http=None).description
     except BadChannel as e:  # usable where it was imported, not here (a CA file the server lacks)
         return f"unusable here: {e}"
 
