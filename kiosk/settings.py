@@ -199,7 +199,7 @@ def load_settings(config: str | os.PathLike | None = None, env: Mapping[str, str
 
 
 def _check_plain_http(settings: Settings, where: Mapping[str, str]) -> None:
-    """The site's own channels (smtp, webhook, notify) use http:// only to hosts allow_plain_http lists."""
+    """The site's own channels (webhook, notify) use http:// only to hosts allow_plain_http lists."""
     from kiosk.notify.channels import plain_http_refusal
 
     allowed = settings.plain_http
