@@ -46,9 +46,11 @@ class RedactSecrets(logging.Filter):
 
 
 def log_config() -> dict:
-    """uvicorn's own logging configuration with :class:`RedactSecrets` on its access log
-    handler (a filter on the handler sees every record it writes, whoever logged it)."""
+    """uvicorn's own logging configuration with :class:`RedactSecrets` on its handlers, the
+    access log's and the error log's (a filter on a handler sees every record it writes,
+    whoever logged it)."""
     config = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["redact_secrets"] = {"()": RedactSecrets}
-    config["handlers"]["access"].setdefault("filters", []).append("redact_secrets")
+    for handler in config["handlers"].values():
+        handler.setdefault("filters", []).append("redact_secrets")
     return config
