@@ -10,8 +10,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from kiosk.core.confusables_build import latin_table, read_mappings
-from kiosk.core.watchlist import (LATIN_LOOKALIKES, ALIAS, APPROVE, COMPANY, MAX_KEY, NAME, NEAR_NAME, PHONE, Match, WatchEntry,
-                                  Watchlist, _distance, _reach, company_key, name_keys, phone_key)
+from kiosk.core.watchlist import (ALIAS, APPROVE, COMPANY, LATIN_LOOKALIKES, MAX_KEY, NAME, NEAR_NAME, PHONE, Match,
+                                  WatchEntry, Watchlist, _distance, _reach, company_key, name_keys, phone_key)
 from kiosk.errors import ValidationError
 
 name_keys("张")  # import pypinyin now, not inside a hypothesis deadline

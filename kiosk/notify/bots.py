@@ -215,7 +215,8 @@ class Feishu(_Robot):
         # <at user_id="all"> is not read in a text element; a full-width < keeps it inert anyway.
         paragraphs = [[{"tag": "text", "text": line.replace("<", "＜")}] for line in body.split("\n")]
         post = {"title": subject.replace("<", "＜"), "content": paragraphs}
-        payload: dict = {"msg_type": "post", "content": {"post": {_FEISHU_LANGUAGES.get(notice.language, "zh_cn"): post}}}
+        language = _FEISHU_LANGUAGES.get(notice.language, "zh_cn")
+        payload: dict = {"msg_type": "post", "content": {"post": {language: post}}}
         if self._secret:
             timestamp = str(int(time.time()))
             payload["timestamp"] = timestamp

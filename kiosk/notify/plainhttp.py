@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 SETTING = "allow_plain_http"
 ENV = "KIOSK_ALLOW_PLAIN_HTTP"
-_HOST_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$")
+_LABEL = r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?"
+_HOST_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
