@@ -308,6 +308,11 @@ def test_a_name_typed_with_cyrillic_look_alikes_matches(typed):
     assert whys(Watchlist([WatchEntry("ip", "Ivan Petrov")]), typed) == [("ip", NAME)]
 
 
+def test_a_watched_company_typed_with_look_alikes_matches():
+    watched = Watchlist([WatchEntry("ac", company="Acme Co., Ltd.")])
+    assert whys(watched, "王五", company="Асmе Со., Ltd.") == [("ac", COMPANY)]  # Cyrillic А с е С о
+
+
 def test_a_name_typed_with_greek_look_alikes_matches():
     assert whys(Watchlist([WatchEntry("tk", "Tim Kohn")]), "ΤΙΜ ΚΟΗΝ") == [("tk", NAME)]  # Greek capitals
     assert whys(Watchlist([WatchEntry("nv", "Nino Vino")]), "Νιnο νιnο") == [("nv", NAME)]

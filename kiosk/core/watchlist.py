@@ -102,10 +102,11 @@ def phone_key(phone: str) -> str:
 
 
 def company_key(company: str) -> str:
-    """Letters and digits, casefolded, without the legal form (有限公司, Co., Ltd., Inc.), so
-    华为技术有限公司 is 华为技术 and "Acme Co., Ltd." is acme."""
-    text = " ".join("".join(ch if ch.isalnum() else " " for ch in
-                            unicodedata.normalize("NFKC", company[:_MAX_INPUT]).casefold()).split())
+    """Letters and digits, look-alikes of Latin letters folded as in names, casefolded, without
+    the legal form (有限公司, Co., Ltd., Inc.), so 华为技术有限公司 is 华为技术 and "Acme Co., Ltd."
+    (or "Асmе" with Cyrillic А с е) is acme."""
+    folded = unicodedata.normalize("NFKC", company[:_MAX_INPUT]).translate(LATIN_LOOKALIKES).casefold()
+    text = " ".join("".join(ch if ch.isalnum() else " " for ch in folded).split())
     stem = _COMPANY_SUFFIXES.sub("", text) or text  # a company called "Limited" is still one
     return stem.replace(" ", "")[:MAX_KEY]
 
