@@ -105,7 +105,7 @@ def test_the_chosen_pin_is_printed_to_a_terminal_only(tmp_path):
     announce_pin("918273", REPLACED, path, journal)
     said = journal.getvalue()
     assert "918273" not in said
-    assert said.count(str(path)) == 3 and "staff_pin" in said and "fewer than 6 digits" in said
+    assert said.count(str(path)) == 3 and "staff_pin" in said and "not 6-12 digits" in said
 
     quiet = io.StringIO()
     announce_pin("918273", "", path, quiet)

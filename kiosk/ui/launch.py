@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from kiosk.core.pinlock import MIN_DIGITS
+from kiosk.core.pinlock import MAX_DIGITS, MIN_DIGITS
 from kiosk.settings import Settings
 from kiosk.store.staffpin import NEW, PIN_FILE, load_pin
 
@@ -52,7 +52,8 @@ def announce_pin(pin: str, news: str, path: Path, stream: TextIO) -> None:
     if not news:
         return
     what = ("a staff PIN was chosen" if news == NEW
-            else f"the staff PIN in {path} had fewer than {MIN_DIGITS} digits and was replaced")
+            else f"the staff PIN in {path} was not {MIN_DIGITS}-{MAX_DIGITS} digits (older versions chose 4) "
+                 "and was replaced")
     if stream.isatty():
         told = f"{what}: {pin} (kept in {path})"
     else:
