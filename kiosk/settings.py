@@ -21,6 +21,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+from kiosk.core.pinlock import MAX_DIGITS, MIN_DIGITS, PIN_RE
 from kiosk.errors import SettingsError
 
 ROLES = ("visitor", "reception", "exit")
@@ -81,7 +82,7 @@ def _whole_number(low: int, high: int, unit: str) -> Callable[[Any], int]:
 
 
 _time_of_day = _empty_or(r"^([01]\d|2[0-3]):([0-5]\d)$", "a time of day HH:MM (24-hour), or empty to switch it off")
-_pin = _empty_or(r"^[0-9]{4,12}$", "4-12 digits, or empty to have the kiosk choose one at first start")
+_pin = _empty_or(PIN_RE.pattern, f"{MIN_DIGITS}-{MAX_DIGITS} digits, or empty to have the kiosk choose one at first start")
 _device_path = _empty_or(r"^/dev/", "a device under /dev/input (e.g. /dev/input/by-id/...-event-kbd), or empty")
 _camera_index = _empty_or(r"^[0-9]+$", "a camera index (0 for the first camera), or empty")
 _url_or_empty = _empty_or(r"^https?://[^\s/]+", "an http:// or https:// URL, or empty for stand-alone")
@@ -119,8 +120,9 @@ def _plain_http_hosts(value: str) -> str:
     return value
 
 
-def _setting(default, parse: Callable[[Any], Any], help: str):
-    return field(default=default, metadata={"parse": parse, "help": help})
+def _setting(default, parse: Callable[[Any], Any], help: str, *, secret: bool = False):
+    """``secret``: a refused value is not repeated in the error (which lands in logs)."""
+    return field(default=default, metadata={"parse": parse, "help": help, "secret": secret})
 
 
 @dataclass(frozen=True)
@@ -150,9 +152,10 @@ class Settings:
     meet_at: str = _setting("", _text, "where hosts meet their visitors, told in every notice (e.g. 1F 前台)")
     policy: str = _setting("", _text, "the entry policy, a TOML or JSON file (visitor types, their questions and "
                            "badge hours, opening hours); empty: four built-in types, open at all hours")
-    staff_pin: str = _setting("", _pin, "touchscreen: the staff PIN (empty: chosen at first start, kept in DATA_DIR)")
     allow_plain_http: str = _setting("", _plain_http_hosts, "hosts, IP addresses or networks (CIDR) that notice "
                                      "channels may reach over plain http:// (empty: https:// only)")
+    staff_pin: str = _setting("", _pin, "touchscreen: the staff PIN (empty: chosen at first start, kept in DATA_DIR)",
+                              secret=True)
 
     def __post_init__(self):
         if not self.data_dir:
@@ -232,4 +235,5 @@ def _parse(name: str, value: Any, where: str) -> Any:
             raise ValueError("text in quotes")
         return f.metadata["parse"](value)
     except ValueError as exc:
-        raise SettingsError(f"{where}: expected {exc} (got {value!r})") from None
+        got = f"{len(str(value))} characters" if f.metadata["secret"] else repr(value)
+        raise SettingsError(f"{where}: expected {exc} (got {got})") from None
