@@ -28,6 +28,7 @@ from kiosk.settings import Settings
 from kiosk.store.outbox import OutboxTable
 from printer.device import PreviewPrinter
 from sync.client import AuthError, SyncClient
+from sync.server import store
 from sync.server.app import now_ms
 from sync.server.db import keys as server_keys
 from sync.worker import Syncer
@@ -182,6 +183,23 @@ def test_an_approval_link_signed_by_an_exit_posts_key_decides_nothing(server, si
     assert requests.get(server.url + "/v1/health", timeout=10).json()["events"] == before
     kiosk.sync()
     assert kiosk.kiosk.log.visit(visit.visit_id).state == AWAITING_APPROVAL
+
+
+def test_the_servers_own_key_signs_invitations_and_nothing_else(server, site):
+    kiosk, exit_post = site["visitor"], site["exit"]
+    own = store.signer(server.app.state.db, "hq", now_ms())  # as the server signs invitations
+    for device in site.values():
+        device.sync()
+    assert kiosk.kiosk.read_invitation(invitation(own)).name == "冒名者"  # (what it signs, it means)
+    for device in (kiosk, exit_post):
+        result = device.kiosk.check_out(badge(Signer(own)))
+        assert result.reason == tokens.WRONG_SIGNER and "the server's own key" in result.detail
+    visit = kiosk.kiosk.check_in(name="王芳", host=Host(LISI["host_id"], "李四"), visitor_type="contractor",
+                                 answers={"work_area": "3F", "permit": "P-1", "tools": "no"}).visit
+    kiosk.sync()
+    link = server.url + "/v1/approvals/" + approval_token(Signer(own), visit_id=visit.visit_id, site="hq",
+                                                          now=int(time.time()))
+    assert requests.post(link, data={"decision": "approve"}, timeout=30).status_code == 404
 
 
 # -- the honest paths -------------------------------------------------------------------------

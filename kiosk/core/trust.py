@@ -51,5 +51,10 @@ def signs_invitations(role: str) -> bool:
 
 def wrong_signer_detail(role: str, what: str, signers: frozenset[str]) -> str:
     """Why a key's signature does not count, for a person reading a refusal."""
-    holder = f"the {role} device" if role in (VISITOR, RECEPTION, EXIT) else f"the {role or 'unknown'} key"
-    return f"signed by a key of {holder}; {what} are signed only by {' or '.join(sorted(signers))} keys"
+    if role == SERVER:
+        holder = "the server's own key"
+    elif role in (VISITOR, RECEPTION, EXIT):
+        holder = f"a key of the {role} device"
+    else:
+        holder = f"a key of a device of role {role!r}" if role else "a key of unknown role"
+    return f"signed by {holder}; {what} are signed only by {' or '.join(sorted(signers))} keys"
