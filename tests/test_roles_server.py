@@ -283,6 +283,27 @@ def test_an_exit_post_pulls_no_phone_number_and_no_secret(server, site):
     assert desk.kiosk.log.visit(visit.visit_id).visitor["phone"] == PHONE
 
 
+def test_an_exit_post_keeps_no_phone_number_it_pulled_before(server, site):
+    """What an exit post pulled before the server redacted its pulls (or from a server that does
+    not) is brought down to the exit view on its next sync; its own events are left as written."""
+    kiosk, exit_post = site["visitor"], site["exit"]
+    visit = kiosk.kiosk.check_in(name="张三", company="华为", host=Host(LISI["host_id"], "李四"), phone=PHONE)
+    kiosk.sync()
+    exit_post.kiosk.log.ingest(kiosk.kiosk.log.events(visit.visit.visit_id))  # as an older server handed it
+    assert exit_post.kiosk.log.visit(visit.visit.visit_id).visitor["phone"] == PHONE
+    assert exit_post.kiosk.check_out(visit.badge).ok
+    own = [e for e in exit_post.kiosk.log.events(visit.visit.visit_id) if e.device == "exit-1"]
+    exit_post.sync()
+    held = exit_post.kiosk.log.visit(visit.visit.visit_id)
+    assert (held.visitor["name"], held.visitor["phone"], held.state) == ("张三", "", SIGNED_OUT)
+    assert [e for e in exit_post.kiosk.log.events(visit.visit.visit_id) if e.device == "exit-1"] == own
+    conn = exit_post.kiosk.log.db.connection()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert PHONE.encode() not in exit_post.file.read_bytes()
+    kiosk.sync()
+    assert kiosk.kiosk.log.visit(visit.visit.visit_id).state == SIGNED_OUT
+
+
 def test_reads_refused_by_role(server, site):
     assert call(server, "GET", "/watchlist", site["exit"].token).status_code == 403
     assert call(server, "GET", "/visits", site["visitor"].token).status_code == 403

@@ -12,7 +12,9 @@ Events are immutable; this is a view of one, not another event. It keeps the eve
 every field the fold reads, in the same shape (a text emptied, a list or object emptied, a key
 removed only where it was optional), so an exit post folds the same states, badges and times
 as every other device. It never travels back: a device pushes only its own events, and stores
-another's by id once (kiosk.store.log.ingest), never comparing it with what arrives later.
+another's by id once (kiosk.store.log.ingest), never comparing it with what arrives later. The
+exit post applies the same view to what it already holds (sync.worker), so that copies pulled
+before the server redacted them, or from a server that does not, go too.
 """
 
 from __future__ import annotations
