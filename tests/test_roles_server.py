@@ -31,7 +31,7 @@ from sync.client import AuthError, SyncClient
 from sync.server import store
 from sync.server.app import now_ms
 from sync.server.db import keys as server_keys
-from sync.worker import Syncer
+from sync.worker import DIRECTORY_HASH, Syncer
 from tests.server_fixtures import db_url, pg_url, server  # noqa: F401
 
 PHONE = "13912345678"
@@ -285,7 +285,8 @@ def test_an_exit_post_pulls_no_phone_number_and_no_secret(server, site):
 
 def test_an_exit_post_keeps_no_phone_number_it_pulled_before(server, site):
     """What an exit post pulled before the server redacted its pulls (or from a server that does
-    not) is brought down to the exit view on its next sync; its own events are left as written."""
+    not) is brought down to the exit view on its next sync, and its directory to names; its own
+    events are left as written."""
     kiosk, exit_post = site["visitor"], site["exit"]
     visit = kiosk.kiosk.check_in(name="张三", company="华为", host=Host(LISI["host_id"], "李四"), phone=PHONE)
     kiosk.sync()
@@ -293,13 +294,17 @@ def test_an_exit_post_keeps_no_phone_number_it_pulled_before(server, site):
     assert exit_post.kiosk.log.visit(visit.visit.visit_id).visitor["phone"] == PHONE
     assert exit_post.kiosk.check_out(visit.badge).ok
     own = [e for e in exit_post.kiosk.log.events(visit.visit.visit_id) if e.device == "exit-1"]
+    exit_post.kiosk.import_hosts([Host(**{**LISI, "channels": tuple(LISI["channels"])})])  # the directory too,
+    exit_post.kiosk.log.db.set_meta(DIRECTORY_HASH, "digest of the whole directory")  # as its sync noted it
     exit_post.sync()
+    assert exit_post.kiosk.directory.get(LISI["host_id"]) == Host(LISI["host_id"], "李四", "研发部")
     held = exit_post.kiosk.log.visit(visit.visit.visit_id)
     assert (held.visitor["name"], held.visitor["phone"], held.state) == ("张三", "", SIGNED_OUT)
     assert [e for e in exit_post.kiosk.log.events(visit.visit.visit_id) if e.device == "exit-1"] == own
     conn = exit_post.kiosk.log.db.connection()
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    assert PHONE.encode() not in exit_post.file.read_bytes()
+    for secret in (PHONE, LISI["phone"], LISI["email"], *SECRETS):
+        assert secret.encode() not in exit_post.file.read_bytes(), secret
     kiosk.sync()
     assert kiosk.kiosk.log.visit(visit.visit.visit_id).state == SIGNED_OUT
 
