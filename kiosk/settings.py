@@ -102,7 +102,7 @@ def _channels(kinds: str) -> Callable[[str], str]:
 
         for url in value.split():
             try:
-                channel = channel_from_url(url)
+                channel = channel_from_url(url, plain_http=None)  # http:// is judged once all are read
             except BadChannel as exc:
                 raise ValueError(str(exc)) from None
             if kinds and channel.kind not in kinds.split():
@@ -110,6 +110,13 @@ def _channels(kinds: str) -> Callable[[str], str]:
         return value
 
     return parse
+
+
+def _plain_http_hosts(value: str) -> str:
+    from kiosk.notify.plainhttp import PlainHttp
+
+    PlainHttp.parse(value)
+    return value
 
 
 def _setting(default, parse: Callable[[Any], Any], help: str):
@@ -144,6 +151,8 @@ class Settings:
     policy: str = _setting("", _text, "the entry policy, a TOML or JSON file (visitor types, their questions and "
                            "badge hours, opening hours); empty: four built-in types, open at all hours")
     staff_pin: str = _setting("", _pin, "touchscreen: the staff PIN (empty: chosen at first start, kept in DATA_DIR)")
+    allow_plain_http: str = _setting("", _plain_http_hosts, "hosts, IP addresses or networks (CIDR) that notice "
+                                     "channels may reach over plain http:// (empty: https:// only)")
 
     def __post_init__(self):
         if not self.data_dir:
@@ -154,6 +163,13 @@ class Settings:
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir).expanduser()
+
+    @property
+    def plain_http(self):
+        """allow_plain_http, parsed (kiosk.notify.plainhttp.PlainHttp)."""
+        from kiosk.notify.plainhttp import PlainHttp
+
+        return PlainHttp.parse(self.allow_plain_http)
 
     @property
     def printer_url(self) -> str:
@@ -177,7 +193,21 @@ def load_settings(config: str | os.PathLike | None = None, env: Mapping[str, str
             values[f.name] = (env[env_name(f.name)], env_name(f.name))
     parsed = {name: _parse(name, value, where) for name, (value, where) in values.items()}
     parsed["data_dir"] = parsed.get("data_dir") or _default_data_dir(env)
-    return Settings(**parsed)
+    settings = Settings(**parsed)
+    _check_plain_http(settings, {name: where for name, (_, where) in values.items()})
+    return settings
+
+
+def _check_plain_http(settings: Settings, where: Mapping[str, str]) -> None:
+    """The site's own channels (webhook, notify) use http:// only to hosts allow_plain_http lists."""
+    from kiosk.notify.channels import plain_http_refusal
+
+    allowed = settings.plain_http
+    for name in ("webhook", "notify"):
+        for url in getattr(settings, name).split():
+            refused = plain_http_refusal(url, allowed)
+            if refused:
+                raise SettingsError(f"{where.get(name, name)}: {refused}")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
