@@ -42,11 +42,12 @@ def exit_view(kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _redact_person(view: dict[str, Any]) -> None:
-    visitor = view.get("visitor")
-    if isinstance(visitor, Mapping):
+    # Whatever a device pushed in these places, of whatever type, none of its content gets through.
+    if "visitor" in view:
+        visitor = view["visitor"] if isinstance(view["visitor"], Mapping) else {}
         view["visitor"] = {key: (value if key in SHOWN_VISITOR_FIELDS else "") for key, value in visitor.items()}
-    if isinstance(view.get("answers"), Mapping):
+    if "answers" in view:
         view["answers"] = {}
-    agreement = view.get("agreement")
-    if isinstance(agreement, Mapping):
+    if "agreement" in view:
+        agreement = view["agreement"] if isinstance(view["agreement"], Mapping) else {}
         view["agreement"] = {key: agreement[key] for key in _KEPT_AGREEMENT_FIELDS if key in agreement}
