@@ -239,6 +239,7 @@ _REASON_TEXT = {
     tokens.MALFORMED: "not a visitor badge, or unreadable",
     tokens.UNKNOWN_KEY: "issued by a device this kiosk does not know",
     tokens.BAD_SIGNATURE: "forged or altered badge",
+    tokens.WRONG_SIGNER: "signed by a device that issues no badges (forged)",
     tokens.EXPIRED: "badge expired",
     tokens.REVOKED: "badge revoked",
     tokens.OTHER_SITE: "badge of another site",

@@ -47,13 +47,16 @@ class KeyTable:
 
     def add(self, key: PublicKey) -> None:
         with self.db.write() as conn:
-            conn.execute("INSERT INTO keys (key_id, public_key, site, device, revoked) VALUES (?, ?, ?, ?, ?)"
+            conn.execute("INSERT INTO keys (key_id, public_key, site, device, revoked, role)"
+                         " VALUES (?, ?, ?, ?, ?, ?)"
                          # The site and name follow the device's settings (a site renamed after the
-                         # first start); a revocation is never undone.
+                         # first start); a revocation is never undone; a role, once known, is
+                         # forgotten only for another one (an older server names none).
                          " ON CONFLICT (key_id) DO UPDATE SET site = excluded.site, device = excluded.device,"
-                         " revoked = MAX(revoked, excluded.revoked)",
-                         (key.key_id, key.public_key, key.site, key.device, int(key.revoked)))
+                         " revoked = MAX(revoked, excluded.revoked),"
+                         " role = CASE WHEN excluded.role = '' THEN role ELSE excluded.role END",
+                         (key.key_id, key.public_key, key.site, key.device, int(key.revoked), key.role))
 
     def keyring(self) -> KeyRing:
-        rows = self.db.read("SELECT key_id, public_key, site, device, revoked FROM keys")
-        return KeyRing(PublicKey(k, bytes(pk), s, d, bool(r)) for k, pk, s, d, r in rows)
+        rows = self.db.read("SELECT key_id, public_key, site, device, revoked, role FROM keys")
+        return KeyRing(PublicKey(k, bytes(pk), s, d, bool(r), role) for k, pk, s, d, r, role in rows)
