@@ -169,8 +169,9 @@ def cmd_run(args) -> int:
 def cmd_hosts_import(args) -> int:
     from kiosk.hostcsv import read_hosts_csv
 
-    hosts = read_hosts_csv(args.file)
-    count = _kiosk(args).import_hosts(hosts)
+    kiosk = _kiosk(args)
+    hosts = read_hosts_csv(args.file, kiosk.settings.plain_http)
+    count = kiosk.import_hosts(hosts)
     print(f"imported {count} hosts from {args.file}")
     return 0
 
@@ -238,6 +239,7 @@ _REASON_TEXT = {
     tokens.MALFORMED: "not a visitor badge, or unreadable",
     tokens.UNKNOWN_KEY: "issued by a device this kiosk does not know",
     tokens.BAD_SIGNATURE: "forged or altered badge",
+    tokens.WRONG_SIGNER: "signed by a device that issues no badges (forged)",
     tokens.EXPIRED: "badge expired",
     tokens.REVOKED: "badge revoked",
     tokens.OTHER_SITE: "badge of another site",

@@ -14,6 +14,7 @@ from typing import Any, Iterable
 
 import requests
 
+from kiosk.core import trust
 from kiosk.core.events import Event
 from kiosk.core.hosts import Host
 from kiosk.core.tokens import PublicKey
@@ -79,8 +80,8 @@ class SyncClient:
 
     def keys(self) -> list[PublicKey]:
         body = self._call("GET", "/keys")
-        return [PublicKey(k["key_id"], base64.b64decode(k["public_key"]), k["site"], k["device"], bool(k["revoked"]))
-                for k in body["keys"]]
+        return [PublicKey(k["key_id"], base64.b64decode(k["public_key"]), k["site"], k["device"], bool(k["revoked"]),
+                          _role(k)) for k in body["keys"]]
 
     def invite(self, **fields) -> dict:
         """Pre-register a visitor (a reception device, for its site): the server signs the
@@ -122,6 +123,15 @@ class SyncClient:
         except ValueError:
             # A 200 that is not JSON is a captive portal or a broken proxy: not the server.
             raise Unreachable(f"{self.base}{path}: the answer was not JSON") from None
+
+
+def _role(key: dict) -> str:
+    """The role of a key's device (kiosk.core.trust); a server older than roles names none,
+    and its own key is then known by its device name, which no device may take."""
+    role = key.get("role")
+    if isinstance(role, str) and role:
+        return role  # one this version does not know is trusted for nothing
+    return trust.SERVER if key["device"] == trust.SERVER else trust.UNKNOWN
 
 
 def _error(response: requests.Response) -> str:

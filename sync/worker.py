@@ -21,6 +21,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Callable
 
+from kiosk.core.exit_view import exit_view
 from kiosk.errors import KioskError
 from kiosk.services import Kiosk
 from sync.client import AuthError, SyncClient, SyncError
@@ -31,6 +32,7 @@ PULLED = "sync.pulled_cursor"
 KEY_REGISTERED = "sync.key_registered"
 DIRECTORY_HASH = "sync.directory_hash"
 WATCHLIST_HASH = "sync.watchlist_hash"
+EXIT_VIEW = "sync.exit_view_rowid"  # an exit post's log holds only the exit view up to here
 INTERVAL = 5.0  # seconds between rounds when all is well
 BACKOFF_MAX = 120.0
 
@@ -79,6 +81,7 @@ class Syncer:
         self._register_key()
         done.pushed = self._push()
         done.pulled = self._pull()
+        self._hold_exit_view()
         done.keys = self._refresh_keys()
         done.hosts = self._refresh_directory()
         done.watchlist = self._refresh_watchlist()
@@ -110,6 +113,18 @@ class Syncer:
             db.set_meta(PULLED, str(page.cursor))  # after the events are on disk
             if not page.more:
                 return total
+
+    def _hold_exit_view(self) -> None:
+        """On an exit post, keep of what it pulled only what it shows (kiosk.core.exit_view):
+        the server hands it no more, but its log may hold copies from before."""
+        if self.kiosk.settings.role != "exit":
+            return
+        db = self.kiosk.log.db
+        while True:
+            last = self.kiosk.log.rewrite_others(exit_view, int(db.get_meta(EXIT_VIEW, "0")), MAX_BATCH)
+            if last is None:
+                return
+            db.set_meta(EXIT_VIEW, str(last))
 
     def _refresh_keys(self) -> int:
         keys = [k for k in self.client.keys() if k.site == self.kiosk.settings.site]

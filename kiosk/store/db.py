@@ -117,6 +117,13 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX outbox_due ON outbox (state, due_at);
     """,
+    # 5: the role of the device holding each key (kiosk.core.trust): what its signature counts
+    # for. The server's key is known by its device name; a device's key learnt before now has
+    # role '' (unknown) until the next sync names it.
+    """
+    ALTER TABLE keys ADD COLUMN role TEXT NOT NULL DEFAULT '';
+    UPDATE keys SET role = 'server' WHERE device = 'server';
+    """,
 ]
 
 _DISK_FULL = ("disk is full", "database or disk is full")

@@ -205,3 +205,27 @@ class EventLog:
 
     def count_events(self) -> int:
         return self.db.read("SELECT COUNT(*) FROM events")[0][0]
+
+    def rewrite_others(self, view: Callable[[str, Mapping[str, Any]], Mapping[str, Any]], after_rowid: int,
+                       limit: int) -> int | None:
+        """Hold other devices' events after local position ``after_rowid`` (up to ``limit``) as
+        ``view`` shows them, re-folding the visits that changed, in one transaction: an exit
+        post keeps only its redacted view (kiosk.core.exit_view) of what it pulled, also from
+        before it was redacted or from a server that does not. The last position looked at, or
+        None when there was none. This device's own events are never touched: only they are pushed."""
+        # What is taken out is overwritten on disk too, not left in the pages' free space.
+        self.db.connection().execute("PRAGMA secure_delete = ON")
+        with self.db.write() as conn:
+            rows = conn.execute(f"SELECT rowid, {_EVENT_COLUMNS} FROM events WHERE rowid > ?"
+                                " AND NOT (site = ? AND device = ?) ORDER BY rowid LIMIT ?",
+                                (after_rowid, self.site, self.device, limit)).fetchall()
+            changed = {}
+            for rowid, *columns in rows:
+                event = _row_to_event(columns)
+                held = encode_data(view(event.kind, event.data))
+                if held != columns[-1]:
+                    changed[rowid] = (held, event.visit_id)
+            conn.executemany("UPDATE events SET data = ? WHERE rowid = ?",
+                             [(held, rowid) for rowid, (held, _) in changed.items()])
+            self._materialise(conn, {visit_id for _, visit_id in changed.values()})
+        return rows[-1][0] if rows else None

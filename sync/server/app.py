@@ -26,8 +26,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kiosk.notify.plainhttp import PlainHttp
 from sync import protocol
-from sync.server import approvals, auth, export, invitations, store
+from sync.server import approvals, auth, export, invitations, store, views
 from sync.server.auth import Admin, Device, Principal
 from sync.server.db import Database
 from sync.server.projector import Projector
@@ -44,8 +45,12 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def create_app(db_url: str, *, clock: Callable[[], int] = now_ms, smtp: str = "") -> FastAPI:
-    """``smtp``: the URL invitations are emailed through (invitations.mailer); empty: none are."""
+def create_app(db_url: str, *, clock: Callable[[], int] = now_ms, smtp: str = "",
+               allow_plain_http: str = "") -> FastAPI:
+    """``smtp``: the URL invitations are emailed through (invitations.mailer); empty: none are.
+    ``allow_plain_http``: the hosts an uploaded directory's channels may reach over http://
+    (kiosk.notify.plainhttp; empty: https:// only)."""
+    plain_http = PlainHttp.parse(allow_plain_http)
     mailer = invitations.mailer(smtp) if smtp else None
     db = Database(db_url)
 
@@ -61,6 +66,7 @@ def create_app(db_url: str, *, clock: Callable[[], int] = now_ms, smtp: str = ""
     app.state.db = db
     app.state.clock = clock
     app.state.mailer = mailer
+    app.state.plain_http = plain_http
     app.include_router(router, prefix=protocol.API)
     app.include_router(pages, prefix=protocol.API)
     app.add_middleware(BodyLimit, limit=protocol.MAX_BODY_BYTES)
@@ -276,17 +282,18 @@ def _push(db: Database, projector: Projector, token: str | None, body: bytes, js
 def pull_events(who: Annotated[Principal, Depends(principal)], db: DB, site: SiteQuery = None,
                 after: Annotated[int, Query(ge=0, le=MAX_CURSOR, description="the cursor of the last pull")] = 0,
                 limit: Annotated[int, Query(ge=1, le=protocol.PULL_LIMIT)] = protocol.PULL_LIMIT) -> dict[str, Any]:
-    """The site's events after a cursor, in the server's order (admins name the site)."""
+    """The site's events after a cursor, in the server's order (admins name the site); an exit
+    post's copy leaves out what it never shows (kiosk.core.exit_view)."""
     site = _site(who, site)
     if site is None:
         raise Invalid("name the site: ?site=S")
     found, cursor, more = store.pull(db, site, after, limit)
-    return {"events": found, "cursor": cursor, "more": more}
+    return {"events": views.events_for(who, found), "cursor": cursor, "more": more}
 
 
 @router.put("/keys", response_model=KeyOut, responses=_errors(401, 403, 409))
 def register_key(body: KeyIn, who: Annotated[Device, Depends(device)], db: DB, now: Now) -> dict[str, Any]:
-    """Register this device's badge-signing public key."""
+    """Register this device's badge-signing public key; exit posts hold none (403)."""
     return store.register_key(db, who, body.key_id, body.public_key, now)
 
 
@@ -298,15 +305,16 @@ def site_keys(who: Annotated[Device, Depends(device)], db: DB) -> dict[str, Any]
 
 
 @router.get("/hosts", response_model=HostsOut, responses=_errors(401))
-def get_hosts(_who: Annotated[Principal, Depends(principal)], db: DB) -> dict[str, Any]:
-    """The host directory, for the kiosks' search."""
-    return {"hosts": store.all_hosts(db)}
+def get_hosts(who: Annotated[Principal, Depends(principal)], db: DB) -> dict[str, Any]:
+    """The host directory, for the kiosks' search; contact details and notice channels only to
+    the devices that tell hosts (visitor, reception) and admins (sync.server.views)."""
+    return {"hosts": views.hosts_for(who, store.all_hosts(db))}
 
 
 @router.put("/hosts", response_model=HostsOut, responses=_errors(401, 403))
-def put_hosts(body: HostsIn, _who: Annotated[Admin, Depends(admin)], db: DB) -> dict[str, Any]:
+def put_hosts(body: HostsIn, _who: Annotated[Admin, Depends(admin)], db: DB, request: Request) -> dict[str, Any]:
     """Replace the host directory whole."""
-    directory = store.checked_hosts(h.model_dump() for h in body.hosts)
+    directory = store.checked_hosts((h.model_dump() for h in body.hosts), request.app.state.plain_http)
     store.replace_hosts(db, directory)
     return {"hosts": directory}
 

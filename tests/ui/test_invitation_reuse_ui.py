@@ -30,7 +30,7 @@ def lobby(tmp_path, name: str, minutes: int) -> Kiosk:
     kiosk = Kiosk.open(Settings(data_dir=str(tmp_path / name), site="hq", device=name),
                        PreviewPrinter(tmp_path / name / "paper"), clock=lambda: int(time() * 1000) - minutes * 60_000)
     kiosk.trust(PublicKey(key_id_of(SERVER_KEY.public_key()), SERVER_KEY.public_key().public_bytes_raw(), "hq",
-                          "server"))
+                          "server", role="server"))
     return kiosk
 
 
