@@ -20,6 +20,7 @@ from kiosk.core.visits import Visit
 from kiosk.errors import KioskError
 from kiosk.services import CheckIn, CheckOut, Kiosk, end_of_day_cutoff, print_test_page
 from kiosk.settings import load_settings
+from kiosk.store import quarantine
 from printer.device import open_printer
 from printer.errors import PrinterError
 from printer.status import MESSAGES
@@ -278,9 +279,11 @@ def _visit_row(visit: Visit) -> dict[str, Any]:
 
 
 def cmd_onsite(args) -> int:
-    rows = [_visit_row(v) for v in _kiosk(args).on_site()]
+    kiosk = _kiosk(args)
+    rows = [_visit_row(v) for v in kiosk.on_site()]
     lines = [f"{r['since']}  {r['name']}  {r['company'] or '-'}  → {r['host']}" for r in rows]
     _emit(args, {"count": len(rows), "visits": rows}, "\n".join(lines + [f"{len(rows)} on site"]))
+    _warn_quarantine(kiosk)  # someone may be missing from the list
     return 0
 
 
@@ -304,7 +307,7 @@ def cmd_lost(args) -> int:
 
 
 def cmd_sync(args) -> int:
-    from sync.client import SyncClient, SyncError
+    from sync.client import SyncClient
     from sync.worker import Syncer
 
     kiosk = _kiosk(args)
@@ -312,16 +315,25 @@ def cmd_sync(args) -> int:
         raise KioskError("stand-alone device: set server and token (KIOSK_SERVER, KIOSK_TOKEN) to sync")
     syncer = Syncer(kiosk, SyncClient(kiosk.settings.server, kiosk.settings.token))
     if args.once:
-        try:
-            print(f"synced with {kiosk.settings.server}: {syncer.sync_once()}")
-        except SyncError as exc:
-            raise KioskError(f"sync failed: {exc}") from None
-        return 0
+        done = syncer.sync_round()
+        print(f"synced with {kiosk.settings.server}: {done}")
+        _warn_quarantine(kiosk)
+        for part, exc in done.failed.items():
+            print(f"kiosk: sync failed ({part}): {exc}", file=sys.stderr)
+        return EXIT_REFUSED if done.failed else 0
     try:
-        syncer.run(report=lambda line: print(line, flush=True))
+        syncer.run(report=lambda line: print(line, flush=True),
+                   alert=lambda line: print(f"kiosk: {line}", file=sys.stderr, flush=True))
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _warn_quarantine(kiosk: Kiosk) -> None:
+    """Pulled events this device set aside, said on stderr (they are not in any list)."""
+    said = quarantine.describe(quarantine.summary(kiosk.log.db))
+    if said:
+        print(f"kiosk: {said}", file=sys.stderr)
 
 
 def cmd_notify(args) -> int:
