@@ -131,6 +131,9 @@ class SyncClient:
         if response.status_code in (401, 403):
             raise AuthError(f"{self.base}{path}: {_error(response)}")
         if response.status_code >= 500 or response.status_code in (408, 429):
+            # A server that failed has likely closed the connection too: the next call of the
+            # round (keys after a failed pull) must not be sent down it and fail in its turn.
+            self.session.close()
             raise Unreachable(f"{self.base}{path}: HTTP {response.status_code}")
         if response.status_code >= 400:
             raise Rejected(f"{self.base}{path}: {_error(response)}")
