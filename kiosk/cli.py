@@ -110,6 +110,9 @@ def _parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync", help="push this device's events to the server and pull the site's")
     sync.add_argument("--once", action="store_true", help="one round, then exit (status 0 if it reached the server)")
     sync.set_defaults(handler=cmd_sync)
+    aside = commands.add_parser("quarantine", help="the synced events this device set aside: it could not ingest them")
+    aside.add_argument("--json", action="store_true", help="also each event as received")
+    aside.set_defaults(handler=cmd_quarantine)
 
     roll = commands.add_parser("roll-call", help="print the evacuation list of everyone on site")
     roll.add_argument("--json", action="store_true")
@@ -326,6 +329,14 @@ def cmd_sync(args) -> int:
                    alert=lambda line: print(f"kiosk: {line}", file=sys.stderr, flush=True))
     except KeyboardInterrupt:
         pass
+    return 0
+
+
+def cmd_quarantine(args) -> int:
+    rows = quarantine.listed(_kiosk(args).log.db)
+    lines = [f"{_time(r['received_at'])}  {r['event_id'] or '-'}  {r['kind'] or '-'}  visit {r['visit_id'] or '-'}: "
+             f"{r['reason']}" for r in rows]
+    _emit(args, {"count": len(rows), "events": rows}, "\n".join(lines + [f"{len(rows)} events set aside"]))
     return 0
 
 

@@ -103,10 +103,17 @@ def test_a_fresh_device_sets_the_poison_aside_and_lists_everyone_else(server, tm
     # Not an empty promise: these fail today's checks whatever else they are made to catch.
     assert {e["event_id"] for e in hostile[3:]} <= set_aside
 
-    desk = device(tmp_path, server, "desk", "reception")
-    done = syncer(desk).sync_round()
-    assert not done.failed and done.quarantined == len(set_aside)
-    assert {row["event_id"] for row in quarantine.listed(desk.log.db)} == set_aside
+    # The operator's commands, run as an operator would, on a fresh reception device.
+    command = KioskCommand(tmp_path / "desk", KIOSK_DEVICE="desk", KIOSK_ROLE="reception", KIOSK_SERVER=server.url,
+                           KIOSK_TOKEN=server.device("hq", "desk", "reception"))
+    synced = command("sync", "--once", check=0)
+    assert f"{len(set_aside)} pulled events could not be ingested and are set aside" in synced.stderr
+    listed = json.loads(command("quarantine", "--json", check=0).stdout)
+    assert {row["event_id"] for row in listed["events"]} == set_aside
+    assert all(row["reason"] and row["raw"] for row in listed["events"])
+    desk = Kiosk.open(Settings(data_dir=str(tmp_path / "desk"), site="hq", device="desk", role="reception",
+                               server=server.url, token=command.env["KIOSK_TOKEN"]),
+                      PreviewPrinter(tmp_path / "desk" / "previews"))
     kept = {row[0] for row in desk.log.db.read("SELECT event_id FROM events")}
     assert kept == {row[0] for row in kiosk.log.db.read("SELECT event_id FROM events")} | (
         {e["event_id"] for e in hostile} - set_aside)  # everything else, not one event lost
@@ -123,8 +130,6 @@ def test_a_fresh_device_sets_the_poison_aside_and_lists_everyone_else(server, tm
     if name_a_number["event_id"] not in set_aside:
         assert waiting[name_a_number["visit_id"]].visitor["name"] == "12345"
 
-    # The operator's commands, run as an operator would.
-    command = KioskCommand(tmp_path / "desk", KIOSK_DEVICE="desk", KIOSK_ROLE="reception")
     onsite = command("onsite", "--json", check=0)
     listed = json.loads(onsite.stdout)["visits"]
     assert [r["name"] for r in listed if r["visit_id"] in good] == GOOD

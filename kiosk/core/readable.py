@@ -47,7 +47,8 @@ def _texts(values: Any) -> tuple[str, ...]:
 
 
 def _all_text(mapping: Any) -> bool:
-    return isinstance(mapping, Mapping) and all(type(v) is str for v in mapping.values())
+    # type(...) is, not isinstance against the Mapping ABC: this runs on every visit read.
+    return type(mapping) is dict and all(type(v) is str for v in mapping.values())
 
 
 def _badge(badge: Badge) -> Badge:
@@ -58,25 +59,25 @@ def _badge(badge: Badge) -> Badge:
 
 def readable(visit: Visit) -> Visit:
     """``visit`` with every text field text (see the module's docstring); the same object
-    when it already was, which is nearly always."""
+    when it already was, which is nearly always (and then cheaply: every read pays for it)."""
+    fields = visit.__dict__
     changes: dict[str, Any] = {}
     for name in ("visitor", "host"):
-        value = getattr(visit, name)
-        if not _all_text(value):
-            changes[name] = text_mapping(value)
-    if not isinstance(visit.answers, Mapping):
+        if not _all_text(fields[name]):
+            changes[name] = text_mapping(fields[name])
+    if type(visit.answers) is not dict and not isinstance(visit.answers, Mapping):
         changes["answers"] = {}
     for name in _TEXT_FIELDS:
-        value = getattr(visit, name)
-        if type(value) is not str:
-            changes[name] = text(value)
+        if type(fields[name]) is not str:
+            changes[name] = text(fields[name])
     for name in _TEXT_TUPLES:
-        values = getattr(visit, name)
-        if not (isinstance(values, tuple) and all(type(v) is str for v in values)):
+        values = fields[name]
+        if values and not (type(values) is tuple and all(type(v) is str for v in values)):
             changes[name] = _texts(values)
-    if not all(_all_text(match) for match in visit.watchlist):
+    if visit.watchlist and not all(_all_text(match) for match in visit.watchlist):
         changes["watchlist"] = tuple(text_mapping(match) for match in visit.watchlist)
-    badges = tuple(_badge(b) for b in visit.badges)
-    if any(new is not old for new, old in zip(badges, visit.badges)):
-        changes["badges"] = badges
+    if visit.badges:
+        badges = tuple(_badge(b) for b in visit.badges)
+        if any(new is not old for new, old in zip(badges, visit.badges)):
+            changes["badges"] = badges
     return replace(visit, **changes) if changes else visit
