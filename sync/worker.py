@@ -4,10 +4,10 @@ One round: register this device's key, push its own events not yet acknowledged 
 in batches), pull the site's events after the saved cursor into the local log, then refresh
 the key ring, the host directory and the watchlist. Each part is tried whatever became of the
 others (a failing pull must not keep a revoked key in the ring), and a pulled event this device
-cannot ingest is set aside (kiosk.store.quarantine) rather than stopping the pull. Both cursors live in the local SQLite file
-and move only after the server has answered, so a crash, a dropped connection or a retried
-batch can repeat work but never skip or double an event (the server and the log both
-deduplicate by event id).
+cannot ingest is set aside (kiosk.store.quarantine) rather than stopping the pull. Both cursors
+live in the local SQLite file and move only after the server has answered, so a crash, a
+dropped connection or a retried batch can repeat work but never skip or double an event (the
+server and the log both deduplicate by event id).
 
 Between rounds the worker waits; after a failure it backs off exponentially with full jitter,
 so a site's devices do not all hammer a server that has just come back.
@@ -98,19 +98,19 @@ class Syncer:
         """One round in which every part is tried whatever happens to the others, so that a
         pull that fails (or a push the server refuses) never keeps a revoked key, a changed
         directory or watchlist from the device; each part's failure is in ``failed``."""
-        done = Round()
         before = self.status.quarantine.count
-        parts: list[tuple[str, Callable[[], object]]] = [
-            ("key", self._register_key), ("push", lambda: setattr(done, "pushed", self._push())),
-            ("pull", lambda: setattr(done, "pulled", self._pull())),
-            ("keys", lambda: setattr(done, "keys", self._refresh_keys())),
-            ("directory", lambda: setattr(done, "hosts", self._refresh_directory())),
-            ("watchlist", lambda: setattr(done, "watchlist", self._refresh_watchlist()))]
-        for part, run in parts:
+        parts: dict[str, Callable[[], object]] = {
+            "key": self._register_key, "push": self._push, "pull": self._pull, "keys": self._refresh_keys,
+            "directory": self._refresh_directory, "watchlist": self._refresh_watchlist}
+        results: dict[str, object] = {}
+        failed: dict[str, SyncError | KioskError] = {}
+        for part, run in parts.items():
             try:
-                run()
+                results[part] = run()
             except (SyncError, KioskError) as exc:  # network, server, or our own disk
-                done.failed[part] = exc
+                failed[part] = exc
+        done = Round(pushed=results.get("push") or 0, pulled=results.get("pull") or 0, keys=results.get("keys") or 0,
+                     hosts=results.get("directory"), watchlist=results.get("watchlist"), failed=failed)
         try:
             self.status.pending = self._pending()
             self.status.quarantine = quarantine.summary(self.kiosk.log.db)
