@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime
 
 import pytest
 import requests
 from PIL import ImageDraw
 
+from kiosk.cli import main
 from kiosk.core import events as ev
 from kiosk.core.events import encode_data, new_id
 from kiosk.core.hosts import Host
@@ -143,7 +143,6 @@ def test_a_fresh_device_sets_the_poison_aside_and_lists_everyone_else(server, tm
     for name, value in command.env.items():
         if name.startswith("KIOSK_"):
             monkeypatch.setenv(name, value)
-    from kiosk.cli import main
     assert main(["roll-call"]) == 0
     assert set(GOOD) <= set(drawn)
     assert f"在场人数 On site: {len(waiting)}" in drawn  # every one of them on the page
@@ -154,8 +153,13 @@ def test_keys_directory_and_watchlist_refresh_though_the_pull_fails(db_url, tmp_
     server = start_server(db_url)
     try:
         desk = device(tmp_path, server, "desk", "reception")
-        other = device(tmp_path, server, "kiosk-b")
-        syncer(other).sync_once()  # its signing key is on the server now
+        other, stolen = device(tmp_path, server, "kiosk-b"), device(tmp_path, server, "kiosk-c")
+        syncer(stolen).sync_once()
+        syncer(desk).sync_once()  # the desk trusts kiosk-c's badges
+        assert not desk.keyring().get(stolen.signer.key_id).revoked
+        syncer(other).sync_once()  # a new kiosk's signing key is on the server now
+        requests.delete(f"{server.url}/v1/devices/hq/kiosk-c", headers=server.headers(server.admin),
+                        timeout=30).raise_for_status()  # kiosk-c was stolen
         # One stored payload the server itself cannot read back: every pull of the site fails.
         with server.app.state.db.write() as conn:
             conn.execute(server_events.insert(), [{**poison(1, ev.SIGNED_IN, {}), "data": "[" * 100_000,
@@ -168,7 +172,8 @@ def test_keys_directory_and_watchlist_refresh_though_the_pull_fails(db_url, tmp_
 
         done = syncer(desk).sync_round()
         assert set(done.failed) == {"pull"} and isinstance(done.failed["pull"], Unreachable)
-        assert other.signer.key_id in desk.keyring()._keys
+        assert desk.keyring().get(other.signer.key_id) is not None
+        assert desk.keyring().get(stolen.signer.key_id).revoked  # its badges stop working at once
         assert [h.name for h in desk.directory.all()] == ["李四"]
         assert [e["name"] for e in json.loads(desk.log.db.get_meta("watchlist"))] == ["张伟"]
         with pytest.raises(Unreachable):  # as before for callers of sync_once, once all was tried
@@ -190,4 +195,4 @@ def test_a_push_the_server_refuses_does_not_stop_the_rest_of_the_round(server, t
     done = syncer(ahead).sync_round()
     assert set(done.failed) == {"push"} and "future" in str(done.failed["push"])
     assert done.pulled and "王芳" in {v.visitor["name"] for v in ahead.on_site()}
-    assert other.signer.key_id in ahead.keyring()._keys and [h.name for h in ahead.directory.all()] == ["李四"]
+    assert ahead.keyring().get(other.signer.key_id) is not None and [h.name for h in ahead.directory.all()] == ["李四"]
