@@ -126,21 +126,33 @@ class EventLog:
         event never holds up the others (kiosk.store.quarantine)."""
         events = list(events)
         now = self._clock()
-        by_visit: dict[str, list[Event]] = {}
         with self.db.write() as conn:
             for raw, reason in refused:
                 quarantine.add(conn, raw, reason, now)
+            fit = []
             for event in events:
                 problem = _payload_problem(event)
                 if problem:
                     quarantine.add(conn, event.to_dict(), problem, now)
                 else:
-                    by_visit.setdefault(event.visit_id, []).append(event)
-            added = {id(e) for visit_events in by_visit.values() for e in self._ingest_visit(conn, visit_events, now)}
+                    fit.append(event)
+            added = {id(e) for e in self._ingest_fit(conn, fit, now)}
         return list({id(e): e for e in events if id(e) in added}.values())  # in the order given, once each
 
-    def _ingest_visit(self, conn: sqlite3.Connection, events: list[Event], now: int) -> list[Event]:
-        """One visit's new events, stored and folded; those it cannot be folded with quarantined."""
+    def _ingest_fit(self, conn: sqlite3.Connection, events: list[Event], now: int) -> list[Event]:
+        """The new among ``events``, stored and folded. Should the fold fail, it is tried again
+        visit by visit and then event by event, to set aside only the events at fault; a page
+        without any pays for one savepoint, not one per visit."""
+        new = self._try_ingest(conn, events)
+        if new is not None:
+            return new
+        by_visit: dict[str, list[Event]] = {}
+        for event in events:
+            by_visit.setdefault(event.visit_id, []).append(event)
+        return [e for visit_events in by_visit.values() for e in self._ingest_visit(conn, visit_events, now)]
+
+    def _try_ingest(self, conn: sqlite3.Connection, events: list[Event]) -> list[Event] | None:
+        """The new among ``events``, stored and folded; None (and nothing stored) if that failed."""
         try:
             with _savepoint(conn):
                 new = [e for e in events if self._insert(conn, [e])]
@@ -149,6 +161,13 @@ class EventLog:
         except Exception as exc:  # noqa: BLE001 - whatever a payload makes the fold raise
             if _our_disk(exc):
                 raise
+            return None
+
+    def _ingest_visit(self, conn: sqlite3.Connection, events: list[Event], now: int) -> list[Event]:
+        """One visit's new events, stored and folded; those it cannot be folded with quarantined."""
+        new = self._try_ingest(conn, events)
+        if new is not None:
+            return new
         new = []  # one at a time, to find which of them the visit cannot take
         for event in events:
             try:
