@@ -376,6 +376,7 @@ def cmd_roll_call(args) -> int:
     lines = [f"{r['since']}  {r['name']}  {r['company'] or '-'}  → {r['host']}" for r in rows]
     _emit(args, {"count": len(rows), "visits": rows, "printed": printed, "print_error": error},
           "\n".join(lines + [f"{len(rows)} in the building; " + ("list printed" if printed else f"list {error}")]))
+    _warn_quarantine(kiosk)
     return 0 if printed else EXIT_NOT_PRINTED
 
 

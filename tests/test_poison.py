@@ -83,7 +83,7 @@ def refused_by_device_checks(raw: dict) -> bool:
     return bool(payload_error(event.kind, event.data))
 
 
-def test_a_fresh_device_sets_the_poison_aside_and_lists_everyone_else(server, tmp_path, monkeypatch):
+def test_a_fresh_device_sets_the_poison_aside_and_lists_everyone_else(server, tmp_path, monkeypatch, capsys):
     kiosk = device(tmp_path, server, "kiosk-a")
     good = [kiosk.check_in(name=name, host=HOST, company="Contoso").visit.visit_id for name in GOOD]
     syncer(kiosk).sync_once()
@@ -144,6 +144,7 @@ def test_a_fresh_device_sets_the_poison_aside_and_lists_everyone_else(server, tm
         if name.startswith("KIOSK_"):
             monkeypatch.setenv(name, value)
     assert main(["roll-call"]) == 0
+    assert f"{len(set_aside)} pulled events could not be ingested" in capsys.readouterr().err
     assert set(GOOD) <= set(drawn)
     assert f"在场人数 On site: {len(waiting)}" in drawn  # every one of them on the page
     assert list((tmp_path / "desk" / "previews").glob("*roll-call*.png"))
