@@ -72,7 +72,7 @@ class SyncStatus:
     last_error: str = ""
     needs_attention: bool = False  # a person must act (token refused)
     pending: int = 0
-    quarantine: quarantine.Summary = field(default_factory=quarantine.Summary)  # pulled events set aside
+    set_aside: quarantine.Summary = field(default_factory=quarantine.Summary)  # pulled events quarantined
 
 
 class Syncer:
@@ -80,7 +80,7 @@ class Syncer:
                  rnd: random.Random | None = None):
         self.kiosk = kiosk
         self.client = client
-        self.status = SyncStatus(quarantine=quarantine.summary(kiosk.log.db))
+        self.status = SyncStatus(set_aside=quarantine.summary(kiosk.log.db))
         self._stop = threading.Event()
         self._sleep = sleep or self._stop.wait
         self._rnd = rnd or random.Random()
@@ -98,7 +98,7 @@ class Syncer:
         """One round in which every part is tried whatever happens to the others, so that a
         pull that fails (or a push the server refuses) never keeps a revoked key, a changed
         directory or watchlist from the device; each part's failure is in ``failed``."""
-        before = self.status.quarantine.count
+        before = self.status.set_aside.count
         parts: dict[str, Callable[[], object]] = {
             "key": self._register_key, "push": self._push, "pull": self._pull, "keys": self._refresh_keys,
             "directory": self._refresh_directory, "watchlist": self._refresh_watchlist}
@@ -113,10 +113,10 @@ class Syncer:
                      hosts=results.get("directory"), watchlist=results.get("watchlist"), failed=failed)
         try:
             self.status.pending = self._pending()
-            self.status.quarantine = quarantine.summary(self.kiosk.log.db)
+            self.status.set_aside = quarantine.summary(self.kiosk.log.db)
         except KioskError as exc:
             done.failed["status"] = exc
-        done.quarantined = max(0, self.status.quarantine.count - before)
+        done.quarantined = max(0, self.status.set_aside.count - before)
         return done
 
     def _register_key(self) -> None:
@@ -199,7 +199,7 @@ class Syncer:
                 self.status.last_success, self.status.last_error = time.time(), ""
                 self.status.needs_attention = False
             if done.quarantined:
-                alert(f"sync: {quarantine.describe(self.status.quarantine)}")
+                alert(f"sync: {quarantine.describe(self.status.set_aside)}")
             if not done.failed and (done.pushed or done.pulled or done.hosts is not None or done.watchlist is not None):
                 report(f"synced: {done}")
             delay = self._delay(failures)

@@ -254,13 +254,13 @@ def test_events_set_aside_by_sync_are_shown_and_everyone_else_is_listed(make_kio
         d = Driver(KioskApp(desk, pin=PIN, syncer=syncer)).start()
         try:
             unlock(d)
-            d.wait_for(lambda: syncer.status.quarantine.count >= 1 and d.current().counts["waiting"] >= 1,
+            d.wait_for(lambda: syncer.status.set_aside.count >= 1 and d.current().counts["waiting"] >= 1,
                        timeout=30, what="the first sync")
             d.current().refresh()
             d.pump(0.5)
             assert any("远方来客" in said for said in d.texts())
             d.current().sync_health()
-            found = syncer.status.quarantine
+            found = syncer.status.set_aside
             shown = tr("{n} synced events set aside: {reasons}").format(n=found.count, reasons="; ".join(found.reasons))
             assert d.current().sync_text.endswith(" — " + shown) and d.current().sync_alert
             assert "larger than" in shown  # the reason, not just a count

@@ -383,7 +383,7 @@ class ConsoleScreen(KioskScreen):
             self.sync_alert = status.needs_attention or seconds > SYNC_LATE
             if status.last_error and self.sync_alert:
                 self.sync_text += " — " + status.last_error
-        self._set_aside(status.quarantine)
+        self._set_aside(status.set_aside)
 
     def _set_aside(self, found) -> None:
         """Pulled events this device could not ingest (kiosk.store.quarantine): someone may be
