@@ -83,7 +83,7 @@ def passes_checks(raw) -> bool:
     return not payload_error(event.kind, event.data)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(st.one_of(raw_event(False), raw_event(True), _broken), max_size=25))
 def test_any_page_is_ingested_whole_and_never_raises(page):
     with tempfile.TemporaryDirectory() as directory:
