@@ -173,8 +173,9 @@ def cmd_run(args) -> int:
 def cmd_hosts_import(args) -> int:
     from kiosk.hostcsv import read_hosts_csv
 
-    hosts = read_hosts_csv(args.file)
-    count = _kiosk(args).import_hosts(hosts)
+    kiosk = _kiosk(args)
+    hosts = read_hosts_csv(args.file, kiosk.settings.plain_http)
+    count = kiosk.import_hosts(hosts)
     print(f"imported {count} hosts from {args.file}")
     return 0
 

@@ -6,7 +6,6 @@ exists on disk, and never leaves the device. Public keys of other devices arrive
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -15,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kiosk.core.tokens import KeyRing, PublicKey, Signer
 from kiosk.errors import StoreError
 from kiosk.store.db import Database
+from kiosk.store.private import write_private
 
 KEY_FILE = "device-ed25519.pem"
 
@@ -36,16 +36,9 @@ def load_or_create_signer(data_dir: Path) -> Signer:
 
 
 def _create_key(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)  # atomic: a crash leaves either no key or a whole one
+    write_private(path, pem)  # atomic: a crash leaves either no key or a whole one
 
 
 class KeyTable:

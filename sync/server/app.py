@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kiosk.notify.plainhttp import PlainHttp
 from sync import protocol
 from sync.server import approvals, auth, export, invitations, store
 from sync.server.auth import Admin, Device, Principal
@@ -44,8 +45,12 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def create_app(db_url: str, *, clock: Callable[[], int] = now_ms, smtp: str = "") -> FastAPI:
-    """``smtp``: the URL invitations are emailed through (invitations.mailer); empty: none are."""
+def create_app(db_url: str, *, clock: Callable[[], int] = now_ms, smtp: str = "",
+               allow_plain_http: str = "") -> FastAPI:
+    """``smtp``: the URL invitations are emailed through (invitations.mailer); empty: none are.
+    ``allow_plain_http``: the hosts an uploaded directory's channels may reach over http://
+    (kiosk.notify.plainhttp; empty: https:// only)."""
+    plain_http = PlainHttp.parse(allow_plain_http)
     mailer = invitations.mailer(smtp) if smtp else None
     db = Database(db_url)
 
@@ -61,6 +66,7 @@ def create_app(db_url: str, *, clock: Callable[[], int] = now_ms, smtp: str = ""
     app.state.db = db
     app.state.clock = clock
     app.state.mailer = mailer
+    app.state.plain_http = plain_http
     app.include_router(router, prefix=protocol.API)
     app.include_router(pages, prefix=protocol.API)
     app.add_middleware(BodyLimit, limit=protocol.MAX_BODY_BYTES)
@@ -308,9 +314,9 @@ def get_hosts(_who: Annotated[Principal, Depends(principal)], db: DB) -> dict[st
 
 
 @router.put("/hosts", response_model=HostsOut, responses=_errors(401, 403))
-def put_hosts(body: HostsIn, _who: Annotated[Admin, Depends(admin)], db: DB) -> dict[str, Any]:
+def put_hosts(body: HostsIn, _who: Annotated[Admin, Depends(admin)], db: DB, request: Request) -> dict[str, Any]:
     """Replace the host directory whole."""
-    directory = store.checked_hosts(h.model_dump() for h in body.hosts)
+    directory = store.checked_hosts((h.model_dump() for h in body.hosts), request.app.state.plain_http)
     store.replace_hosts(db, directory)
     return {"hosts": directory}
 

@@ -30,6 +30,7 @@ from kiosk.core.visits import ON_SITE_STATES, Visit, fold, payload_error
 from kiosk.core.watchlist import WatchEntry
 from kiosk.errors import ValidationError
 from kiosk.hostcsv import host_fields
+from kiosk.notify.plainhttp import NOWHERE, PlainHttp
 from kiosk.store.log import visit_from_json
 from kiosk.watchcsv import watch_entry
 from sync.protocol import ProtocolError, checked_event
@@ -368,11 +369,12 @@ def known_site(db: Database, site: str) -> bool:
 
 # -- hosts -------------------------------------------------------------------------------------
 
-def checked_hosts(entries: Iterable[Mapping[str, Any]]) -> list[Host]:
+def checked_hosts(entries: Iterable[Mapping[str, Any]], plain_http: PlainHttp = NOWHERE) -> list[Host]:
     """Hosts cleaned as kiosk.hostcsv checks an imported file (what the directory holds is shown
-    on screens and printed on badges); refused whole, naming the entry, if any is wrong."""
+    on screens and printed on badges; channels use http:// only to hosts ``plain_http`` lists);
+    refused whole, naming the entry, if any is wrong."""
     def host(entry: Mapping[str, Any]) -> Host:
-        fields = host_fields(entry)
+        fields = host_fields(entry, plain_http)
         return Host(entry.get("host_id") or host_id_for(fields["name"], fields["department"], fields["email"]),
                     **fields)
 
