@@ -124,6 +124,21 @@ MIGRATIONS: list[str] = [
     ALTER TABLE keys ADD COLUMN role TEXT NOT NULL DEFAULT '';
     UPDATE keys SET role = 'server' WHERE device = 'server';
     """,
+    # 6: events pulled that this device cannot ingest, kept aside for reception and an admin
+    # (kiosk.store.quarantine) instead of blocking every later event. One row per distinct raw
+    # event (its digest), however often the page that brought it is pulled again.
+    """
+    CREATE TABLE quarantine (
+        digest TEXT PRIMARY KEY,
+        event_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        visit_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        raw TEXT NOT NULL,
+        received_at INTEGER NOT NULL
+    );
+    CREATE INDEX quarantine_received ON quarantine (received_at);
+    """,
 ]
 
 _DISK_FULL = ("disk is full", "database or disk is full")
