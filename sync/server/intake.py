@@ -14,15 +14,18 @@ this order:
   check), or the request is refused 408: a client that sends part of a body and stalls holds
   the partial body only that long.
 
-Every refusal closes the connection, so the rest of the body is never read. Limits that come
-before the body (concurrent connections, the backlog) are uvicorn's, set by ``kiosk-server
-serve``; slow headers are the reverse proxy's to time out (see README.md).
+Every refusal is answered at once and closes the connection; the rest of the body is never
+kept, though what comes of it within the time and size above is read and dropped first, so that
+the client can read its answer (``BodyGuard._linger``). Limits that come before the body
+(concurrent connections, the backlog) are uvicorn's, set by ``kiosk-server serve``; slow headers
+are the reverse proxy's to time out (README.md, "In front of the server").
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import mmap
 from typing import Callable
 
 from fastapi.security.utils import get_authorization_scheme_param
@@ -42,10 +45,13 @@ ErrorResponse = Callable[[int, str, dict[str, str]], Response]
 
 
 class _Refused(Exception):
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+    """``linger``: the client may still be sending the body (see ``BodyGuard._linger``)."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None, *, linger: bool = True):
         super().__init__(message)
         self.status = status
         self.headers = {**(headers or {}), "Connection": "close"}
+        self.linger = linger
 
 
 class _Gone(Exception):
@@ -77,7 +83,7 @@ class BodyGuard:
         try:
             body = await self._body(scope, headers, length, receive)
         except _Refused as refused:
-            await self.error(refused.status, str(refused), refused.headers)(scope, receive, send)
+            await self._refuse(refused, receive, send)
             return
         except _Gone:
             return
@@ -93,9 +99,35 @@ class BodyGuard:
             raise _Refused(413, f"the request body is larger than {limit} bytes")
         try:
             async with asyncio.timeout(self.timeout_s):
-                return await _read(receive, limit)
+                return await _read(receive, limit, length)
         except TimeoutError:
-            raise _Refused(408, f"the request body did not arrive whole within {self.timeout_s:g} seconds") from None
+            raise _Refused(408, f"the request body did not arrive whole within {self.timeout_s:g} seconds",
+                           linger=False) from None
+
+    async def _refuse(self, refused: _Refused, receive: Receive, send: Send) -> None:
+        response = self.error(refused.status, str(refused), refused.headers)
+        await send({"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers})
+        # The whole answer goes out now; the response ends (and the connection closes) after that.
+        await send({"type": "http.response.body", "body": response.body, "more_body": True})
+        if refused.linger:
+            await self._linger(receive)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _linger(self, receive: Receive) -> None:
+        """Read and drop what comes of a refused body, up to ``limit`` bytes or ``timeout_s``, as
+        HTTP servers do before they close ("lingering close"): a connection closed while its client
+        is still sending is reset by the kernel, and the client may never read the answer it has
+        been sent. Nothing read here is kept."""
+        dropped = 0
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                while dropped <= self.limit:
+                    message = await receive()
+                    if message["type"] != "http.request" or not message.get("more_body"):
+                        return
+                    dropped += len(message.get("body", b""))
+        except TimeoutError:
+            pass
 
     async def _authenticate(self, headers: dict[bytes, bytes]) -> None:
         scheme, token = get_authorization_scheme_param(headers.get(b"authorization", b"").decode("latin-1"))
@@ -116,22 +148,24 @@ def _announced_length(headers: dict[bytes, bytes]) -> int | None:
     return int(length) if length.isdigit() else None
 
 
-async def _read(receive: Receive, limit: int) -> bytes:
-    # Kept as uvicorn's chunks and joined once whole: a partial body is never copied into one
-    # growing buffer, whose reallocations would leave the allocator holding more than was sent.
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            raise _Gone()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise _Refused(413, f"the request body is larger than {limit} bytes")
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks)
+async def _read(receive: Receive, limit: int, length: int | None) -> bytes:
+    # The body is gathered in an anonymous memory map of its announced length (else the limit):
+    # its pages count only once written, and all of them go back to the system when it is closed.
+    # Gathered in the heap instead, the partial bodies of stalled clients stay in the process's
+    # memory after they are dropped, the allocator keeping the freed space for later.
+    with mmap.mmap(-1, length or limit) as buffer:
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                raise _Gone()
+            chunk = message.get("body", b"")
+            if buffer.tell() + len(chunk) > limit:
+                raise _Refused(413, f"the request body is larger than {limit} bytes")
+            if buffer.tell() + len(chunk) > len(buffer):  # more than Content-Length: uvicorn stops it first
+                raise _Refused(400, "the request body is longer than its Content-Length")
+            buffer.write(chunk)
+            if not message.get("more_body"):
+                return buffer[:buffer.tell()]
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
