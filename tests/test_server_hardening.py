@@ -30,7 +30,7 @@ from tests.server_fixtures import ROOT, ServerProcess, db_url, pg_url, server  #
 
 HANG_GUARD_S = 60  # a socket read that waits longer than this has hung: the test fails
 STALLED = 100
-BODY_TIMEOUT_S = 3
+READ_TIMEOUT_S = 3
 
 
 def mode(path: Path) -> int:
@@ -130,6 +130,14 @@ def test_a_stranger_is_refused_before_the_body_is_read(server):
         assert answer(sock)[:2] == (401, {"error": "device hq/old has been revoked"})
 
 
+def test_a_client_sending_a_whole_large_body_with_a_bad_token_reads_its_401(server):
+    """The refusal does not reset the connection under a client still sending (as requests
+    does, the whole body before it reads): the device hears that its token is refused."""
+    pushed = requests.post(server.url + "/v1/events", data=b"x" * protocol.MAX_BODY_BYTES, timeout=HANG_GUARD_S,
+                           headers={"Authorization": "Bearer not-a-token", "Content-Type": "application/json"})
+    assert pushed.status_code == 401 and pushed.json() == {"error": "unknown token"}
+
+
 def test_a_small_body_from_a_stranger_is_still_refused_401_before_422(server):
     pushed = requests.post(server.url + "/v1/events", data=b"{not json", timeout=HANG_GUARD_S,
                            headers={"Authorization": "Bearer not-a-token", "Content-Type": "application/json"})
@@ -160,7 +168,7 @@ def served_device(tmp_path):
     db = Database(url)
     token = auth.add_device(db, "hq", "kiosk-a", "visitor", now_ms())
     db.close()
-    served = ServerProcess(url, "--body-timeout", str(BODY_TIMEOUT_S))
+    served = ServerProcess(url, "--read-timeout", str(READ_TIMEOUT_S))
     try:
         yield served, token
     finally:
@@ -199,15 +207,33 @@ def test_stalled_bodies_are_dropped_and_their_memory_with_them(served_device):
     assert pushed.status_code == 200
 
 
-def test_connections_beyond_the_cap_are_answered_503(tmp_path):
-    served = ServerProcess(f"sqlite:///{tmp_path / 'server.sqlite3'}", "--max-connections", "5")
+def test_headers_are_bounded_in_size(served_device):
+    """64 MB of header lines: the server closes the connection after 16 KiB of them (the old
+    one read them all into memory); sending on then fails."""
+    served, _ = served_device
+    line = b"X-Pad: " + b"a" * 8000 + b"\r\n"
+    with connect(served.url) as sock:
+        sock.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n")
+        with pytest.raises(OSError):  # broken pipe or reset: the server closed the connection
+            for _ in range(8192):
+                sock.sendall(line)
+
+
+def test_connections_beyond_the_cap_are_answered_503_until_idle_ones_are_closed(tmp_path):
+    """Idle connections count against the cap, so a stranger could hold every slot with sockets
+    that send nothing, or half a request line: the server closes them after the read timeout."""
+    served = ServerProcess(f"sqlite:///{tmp_path / 'server.sqlite3'}", "--max-connections", "5",
+                           "--read-timeout", str(READ_TIMEOUT_S))
     idle: list[socket.socket] = []
     try:
         idle += [connect(served.url) for _ in range(2)]
         assert requests.get(served.url + "/v1/health", timeout=HANG_GUARD_S).status_code == 200
         idle += [connect(served.url) for _ in range(3)]
+        idle[-1].sendall(b"GET /v1/hea")
         refused = requests.get(served.url + "/v1/health", timeout=HANG_GUARD_S)
         assert refused.status_code == 503
+        assert [sock.recv(1) for sock in idle] == [b""] * len(idle)  # each closed by the server
+        assert requests.get(served.url + "/v1/health", timeout=HANG_GUARD_S).status_code == 200
     finally:
         for sock in idle:
             sock.close()

@@ -45,9 +45,9 @@ def now_ms() -> int:
 
 
 def create_app(db_url: str, *, clock: Callable[[], int] = now_ms, smtp: str = "",
-               body_timeout_s: float = DEFAULT_TIMEOUT_S) -> FastAPI:
+               read_timeout_s: float = DEFAULT_TIMEOUT_S) -> FastAPI:
     """``smtp``: the URL invitations are emailed through (invitations.mailer); empty: none are.
-    ``body_timeout_s``: how long a request body may take to arrive whole (sync.server.intake)."""
+    ``read_timeout_s``: how long a request body may take to arrive whole (sync.server.intake)."""
     mailer = invitations.mailer(smtp) if smtp else None
     db = Database(db_url)
 
@@ -65,7 +65,7 @@ def create_app(db_url: str, *, clock: Callable[[], int] = now_ms, smtp: str = ""
     app.state.mailer = mailer
     app.include_router(router, prefix=protocol.API)
     app.include_router(pages, prefix=protocol.API)
-    app.add_middleware(BodyGuard, db=db, limit=protocol.MAX_BODY_BYTES, timeout_s=body_timeout_s,
+    app.add_middleware(BodyGuard, db=db, limit=protocol.MAX_BODY_BYTES, timeout_s=read_timeout_s,
                        open_prefix=f"{protocol.API}/approvals/", error=_error)
     app.add_exception_handler(ServerError, _server_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)

@@ -26,7 +26,7 @@ from kiosk.settings import ROLES
 from kiosk.watchcsv import COLUMNS, read_watchlist_csv, shown
 from printer.errors import PrinterError
 from printer.invitation import card_png, window
-from sync.server import auth, export, invitations, store
+from sync.server import auth, connections, export, invitations, store
 from sync.server.app import create_app, now_ms
 from sync.server.db import Database
 from sync.server.errors import ServerError
@@ -34,7 +34,7 @@ from sync.server.intake import DEFAULT_TIMEOUT_S
 from sync.server.models import DEFAULT_HOURS, MAX_HOURS
 
 DB_ENV = "KIOSK_SERVER_DB"
-# Each may hold a body of up to 2 MB for up to --body-timeout: 200 connections, 400 MB at worst.
+# Each may hold a body of up to 2 MB for up to --read-timeout: 200 connections, 400 MB at worst.
 MAX_CONNECTIONS = 200
 SMTP_HELP = ("email invitations through smtp://USER:PASSWORD@HOST:587?from=ADDRESS (STARTTLS), smtps://... (TLS) "
              f"or smtp+plain://localhost (default: ${invitations.SMTP_ENV}; none: no email)")
@@ -76,9 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-connections", type=_positive(int), default=MAX_CONNECTIONS, metavar="N",
                        help="open connections served at once; a request beyond them is answered 503 "
                             f"(default: {MAX_CONNECTIONS})")
-    serve.add_argument("--body-timeout", type=_positive(float), default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
-                       help="a request body not whole this long after its headers is refused 408 "
-                            f"(default: {DEFAULT_TIMEOUT_S:g})")
+    serve.add_argument("--read-timeout", type=_positive(float), default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
+                       help="a connection must send a request's headers, then its body, each within this long: "
+                            f"else it is closed (a late body is answered 408) (default: {DEFAULT_TIMEOUT_S:g})")
     add = command("add-device", cmd_add_device, "register a device and print its token")
     add.add_argument("--site", required=True)
     add.add_argument("--name", required=True)
@@ -149,7 +149,7 @@ def _smtp(args) -> str:
 
 
 def cmd_serve(args) -> int:
-    app = create_app(args.db, smtp=_smtp(args), body_timeout_s=args.body_timeout)
+    app = create_app(args.db, smtp=_smtp(args), read_timeout_s=args.read_timeout)
     # What start-up made (modules, the app, its models) lives as long as the process. Frozen,
     # the collector no longer walks it on every full collection, which otherwise cost the
     # request that triggers one tens of milliseconds. Start-up's garbage goes first.
@@ -158,8 +158,10 @@ def cmd_serve(args) -> int:
     # The access log shows method, path and status; tokens travel only in the Authorization
     # header, which it never prints.
     # limit_concurrency counts open connections (stalled ones too) and requests in progress:
-    # together with the body limit and timeout it bounds the memory bodies can hold.
-    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True, limit_concurrency=args.max_connections)
+    # with the read timeout and the size limits of headers and bodies it bounds what clients can
+    # make the server hold, and for how long (sync.server.connections, sync.server.intake).
+    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True, limit_concurrency=args.max_connections,
+                http=connections.bounded(args.read_timeout))
     return 0
 
 
