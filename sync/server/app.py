@@ -170,8 +170,9 @@ NamePath = Annotated[str, Path(pattern=NAME_PATTERN)]
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The error answers an operation documents: its own, and those any request can get (400 is
-    FastAPI's for a body it cannot decode at all, such as bytes that are not UTF-8)."""
-    return {code: {"model": ErrorBody} for code in sorted({*codes, 400, 413, 422})}
+    FastAPI's for a body it cannot decode at all, such as bytes that are not UTF-8; 408 and 413
+    sync.server.intake's for a body too slow or too large)."""
+    return {code: {"model": ErrorBody} for code in sorted({*codes, 400, 408, 413, 422})}
 
 
 router = APIRouter(dependencies=[Depends(_known_query)])
