@@ -207,6 +207,15 @@ def test_stalled_bodies_are_dropped_and_their_memory_with_them(served_device):
     assert pushed.status_code == 200
 
 
+def test_a_stranger_that_stalls_after_its_401_is_closed_too(served_device):
+    """After its answer the server drops what comes of the refused body for a while (so that a
+    client still sending can read it), but not for ever."""
+    served, _ = served_device
+    with connect(served.url) as sock:
+        sock.sendall(push_head("not-a-token", protocol.MAX_BODY_BYTES) + b"x" * 1000)
+        assert answer(sock, until_closed=True)[:2] == (401, {"error": "unknown token"})
+
+
 def test_headers_are_bounded_in_size(served_device):
     """64 MB of header lines: the server closes the connection after 16 KiB of them (the old
     one read them all into memory); sending on then fails."""
