@@ -45,7 +45,7 @@ def kiosk_server(*args: str) -> subprocess.CompletedProcess:
 
 # -- files -------------------------------------------------------------------------------------
 
-def test_serve_makes_the_database_and_its_wal_and_shm_private(tmp_path):
+def test_serve_makes_the_database_its_wal_and_shm_and_exports_private(tmp_path):
     directory = tmp_path / "fresh"
     path = directory / "server.sqlite3"
     served = ServerProcess(f"sqlite:///{path}", umask=0o022)
@@ -54,11 +54,16 @@ def test_serve_makes_the_database_and_its_wal_and_shm_private(tmp_path):
         assert wal.exists() and shm.exists()  # the server holds the database open (WAL)
         assert {p: mode(p) for p in (directory, path, wal, shm)} == {
             directory: 0o700, path: 0o600, wal: 0o600, shm: 0o600}
+        exported = tmp_path / "visits.csv"
+        done = kiosk_server("--db", f"sqlite:///{path}", "export", "--output", str(exported))
+        assert done.returncode == 0, done.stderr
+        assert mode(exported) == 0o600
     finally:
         served.stop()
 
 
 def test_an_export_file_is_private_even_one_that_was_not(tmp_path):
+    """An export (or invitation card) written over an older file that others could read."""
     url = f"sqlite:///{tmp_path / 'db' / 'server.sqlite3'}"
     new, old = tmp_path / "visits.csv", tmp_path / "visits.json"
     old.write_text("an earlier export")
