@@ -63,7 +63,7 @@ def test_serve_makes_the_database_its_wal_and_shm_and_exports_private(tmp_path):
 
 
 def test_an_export_file_is_private_even_one_that_was_not(tmp_path):
-    """An export (or invitation card) written over an older file that others could read."""
+    """An export written over an older one that others could read is made private too."""
     url = f"sqlite:///{tmp_path / 'db' / 'server.sqlite3'}"
     new, old = tmp_path / "visits.csv", tmp_path / "visits.json"
     old.write_text("an earlier export")
