@@ -8,7 +8,6 @@ failing half-way.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from kiosk.errors import StoreError
+from kiosk.privatefiles import create_private
 
 MIGRATIONS: list[str] = [
     """
@@ -164,8 +164,7 @@ class Database:
         try:
             # The log holds visitors' phone numbers: readable by the kiosk's user only. SQLite
             # gives the -wal and -shm files the database file's permissions.
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+            create_private(self.path)
         except OSError as exc:
             raise StoreError(f"data directory {self.path.parent} cannot be created: {exc.strerror}") from None
         with self.write() as conn:
