@@ -1,5 +1,6 @@
 """Files only their owner may read: the device's log (visitors' phone numbers), the central
-server's database (every site's visits and private signing keys) and what is exported from them.
+server's database (every site's visits and private signing keys), what is exported from them,
+and the device's keys and staff PIN.
 
 They are created with mode 0600 (and their missing directory 0700) from the start, never
 created readable and tightened afterwards, so there is no moment at which another local user can
@@ -42,3 +43,21 @@ def write_private(path: Path, data: bytes) -> None:
         if stat.S_ISREG(os.fstat(fd).st_mode):  # not a terminal or a pipe the caller named
             os.fchmod(fd, FILE_MODE)
         out.write(data)
+
+
+def replace_private(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data``, mode 0600 in a 0700 directory, durably: a crash or a
+    power cut leaves either the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=DIRECTORY_MODE)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself survives a power cut
+    finally:
+        os.close(directory)
