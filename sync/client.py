@@ -9,7 +9,7 @@ later; :class:`AuthError` means a person must act (the token is wrong or the dev
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import requests
@@ -52,6 +52,24 @@ class Pulled:
     events: list[Event]
     cursor: int
     more: bool
+    refused: list[tuple[Any, str]] = field(default_factory=list)  # (raw event, why) for the quarantine
+
+
+def checked_page(raw_events: Any) -> tuple[list[Event], list[tuple[Any, str]]]:
+    """A pulled page's events that pass the protocol's checks, and the others with why: what
+    the server relays came from other devices, so it is checked as the server checks a push,
+    one event at a time (one bad event must not cost the page)."""
+    if not isinstance(raw_events, list):
+        raise Rejected("the server sent a page without a list of events")
+    events, refused = [], []
+    for raw in raw_events:
+        try:
+            events.append(check_event(raw, None))
+        except ProtocolError as exc:
+            refused.append((raw, f"not a valid event: {exc}"))
+        except RecursionError:
+            refused.append((raw, "not a valid event: nested too deep"))
+    return events, refused
 
 
 class SyncClient:
@@ -69,11 +87,10 @@ class SyncClient:
     def pull(self, after: int, limit: int = PULL_LIMIT) -> Pulled:
         body = self._call("GET", "/events", params={"after": after, "limit": limit})
         try:
-            # What the server relays came from other devices: check it as the server did.
-            events = [check_event(raw, None) for raw in body["events"]]
-        except ProtocolError as exc:
-            raise Rejected(f"the server sent an invalid event: {exc}") from None
-        return Pulled(events, int(body["cursor"]), bool(body["more"]))
+            events, refused = checked_page(body["events"])
+            return Pulled(events, int(body["cursor"]), bool(body["more"]), refused)
+        except (KeyError, TypeError, ValueError):
+            raise Rejected("the server's answer to a pull is not a page of events") from None
 
     def register_key(self, key_id: str, public_key: bytes) -> None:
         self._call("PUT", "/keys", json={"key_id": key_id, "public_key": base64.b64encode(public_key).decode()})
@@ -115,11 +132,16 @@ class SyncClient:
         if response.status_code in (401, 403):
             raise AuthError(f"{self.base}{path}: {_error(response)}")
         if response.status_code >= 500 or response.status_code in (408, 429):
+            # A server that failed has likely closed the connection too: the next call of the
+            # round (keys after a failed pull) must not be sent down it and fail in its turn.
+            self.session.close()
             raise Unreachable(f"{self.base}{path}: HTTP {response.status_code}")
         if response.status_code >= 400:
             raise Rejected(f"{self.base}{path}: {_error(response)}")
         try:
             return response.json()
+        except RecursionError:
+            raise Rejected(f"{self.base}{path}: the answer is nested too deep to read") from None
         except ValueError:
             # A 200 that is not JSON is a captive portal or a broken proxy: not the server.
             raise Unreachable(f"{self.base}{path}: the answer was not JSON") from None

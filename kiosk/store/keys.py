@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kiosk.core.tokens import KeyRing, PublicKey, Signer
 from kiosk.errors import StoreError
 from kiosk.store.db import Database
-from kiosk.store.private import write_private
+from kiosk.privatefiles import replace_private
 
 KEY_FILE = "device-ed25519.pem"
 
@@ -38,7 +38,7 @@ def load_or_create_signer(data_dir: Path) -> Signer:
 def _create_key(path: Path) -> None:
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    write_private(path, pem)  # atomic: a crash leaves either no key or a whole one
+    replace_private(path, pem)  # atomic: a crash leaves either no key or a whole one
 
 
 class KeyTable:

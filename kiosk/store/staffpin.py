@@ -15,7 +15,7 @@ from typing import Callable, NamedTuple
 from kiosk.core import pinlock
 from kiosk.core.pinlock import PinLock
 from kiosk.errors import SettingsError
-from kiosk.store.private import write_private
+from kiosk.privatefiles import replace_private
 
 PIN_FILE = "staff-pin"
 LOCK_FILE = "staff-pin-lock"
@@ -40,7 +40,7 @@ def load_pin(configured: str, data_dir: Path) -> tuple[str, str]:
     if kept is not None and pinlock.acceptable(kept):
         return kept, ""
     pin = f"{secrets.randbelow(10 ** pinlock.MIN_DIGITS):0{pinlock.MIN_DIGITS}d}"
-    write_private(path, (pin + "\n").encode())
+    replace_private(path, (pin + "\n").encode())
     return pin, NEW if kept is None else REPLACED
 
 
@@ -89,7 +89,7 @@ class PinGuard:
     def _save(self, lock: PinLock) -> None:
         self._lock = lock
         try:
-            write_private(self._path, json.dumps({"failures": lock.failures,
+            replace_private(self._path, json.dumps({"failures": lock.failures,
                                                   "locked_until_ms": lock.locked_until_ms}).encode())
         except OSError:
             pass  # a full or read-only disk: the count holds in memory until the app restarts

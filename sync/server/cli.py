@@ -23,17 +23,21 @@ from kiosk.errors import KioskError
 from kiosk.hostcsv import read_hosts_csv
 from kiosk.notify import BadChannel, channel_from_url, plainhttp
 from kiosk.notify.plainhttp import PlainHttp
+from kiosk.privatefiles import write_private
 from kiosk.settings import ROLES
 from kiosk.watchcsv import COLUMNS, read_watchlist_csv, shown
 from printer.errors import PrinterError
 from printer.invitation import card_png, window
-from sync.server import accesslog, auth, export, invitations, passwords, store
+from sync.server import accesslog, auth, connections, export, invitations, passwords, store
 from sync.server.app import create_app, now_ms
 from sync.server.db import Database
 from sync.server.errors import ServerError
+from sync.server.intake import DEFAULT_TIMEOUT_S
 from sync.server.models import DEFAULT_HOURS, MAX_HOURS
 
 DB_ENV = "KIOSK_SERVER_DB"
+# Each may hold a body of up to 2 MB for up to --read-timeout: 200 connections, 400 MB at worst.
+MAX_CONNECTIONS = 200
 SMTP_HELP = ("email invitations through smtp://USER:PASSWORD@HOST:587?from=ADDRESS (STARTTLS), smtps://... (TLS) "
              f"or smtp+plain://localhost (default: ${invitations.SMTP_ENV}; none: no email); "
              "with a password, use --smtp-file or the environment")
@@ -77,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--smtp", help=SMTP_HELP)
     serve.add_argument("--smtp-file", metavar="PATH", help=SMTP_FILE_HELP)
+    serve.add_argument("--max-connections", type=_positive(int), default=MAX_CONNECTIONS, metavar="N",
+                       help="open connections served at once; a request beyond them is answered 503 "
+                            f"(default: {MAX_CONNECTIONS})")
+    serve.add_argument("--read-timeout", type=_positive(float), default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
+                       help="a connection must send a request's headers, then its body, each within this long: "
+                            f"else it is closed (a late body is answered 408) (default: {DEFAULT_TIMEOUT_S:g})")
     add = command("add-device", cmd_add_device, "register a device and print its token")
     add.add_argument("--site", required=True)
     add.add_argument("--name", required=True)
@@ -121,6 +131,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(kind: type[int] | type[float]):
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be a positive {kind.__name__}")
+        return value
+    return parse
+
+
 def _aware_time(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
@@ -149,7 +171,8 @@ def _plain_http() -> PlainHttp:
 
 def cmd_serve(args) -> int:
     _plain_http()  # a bad value stops the start with one line
-    app = create_app(args.db, smtp=_smtp(args), allow_plain_http=_allow_plain_http())
+    app = create_app(args.db, smtp=_smtp(args), allow_plain_http=_allow_plain_http(),
+                     read_timeout_s=args.read_timeout)
     # What start-up made (modules, the app, its models) lives as long as the process. Frozen,
     # the collector no longer walks it on every full collection, which otherwise cost the
     # request that triggers one tens of milliseconds. Start-up's garbage goes first.
@@ -157,7 +180,11 @@ def cmd_serve(args) -> int:
     gc.freeze()
     # The access log shows method, path and status, approval links redacted (sync.server.accesslog);
     # tokens travel only in the Authorization header, which it never prints.
-    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True, log_config=accesslog.log_config())
+    # limit_concurrency counts open connections (stalled ones too) and requests in progress:
+    # with the read timeout and the size limits of headers and bodies it bounds what clients can
+    # make the server hold, and for how long (sync.server.connections, sync.server.intake).
+    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True, log_config=accesslog.log_config(),
+                limit_concurrency=args.max_connections, http=connections.bounded(args.read_timeout))
     return 0
 
 
@@ -193,7 +220,7 @@ def cmd_export(args) -> int:
         sys.stdout.flush()
         return 0
     try:
-        Path(args.output).write_bytes(data)
+        write_private(Path(args.output), data)  # visitors' names and companies: the operator's eyes only
     except OSError as e:
         raise ServerError(f"cannot write {args.output}: {e.strerror}") from None
     return 0
@@ -214,7 +241,7 @@ def cmd_invite(args) -> int:
     print(f"text       {made.text}")
     if args.qr:
         try:
-            Path(args.qr).write_bytes(card_png(made.card()))
+            write_private(Path(args.qr), card_png(made.card()))  # the card admits its visitor
         except OSError as e:
             raise ServerError(f"the invitation was made, but {args.qr} cannot be written: {e.strerror}") from None
         except PrinterError as e:
