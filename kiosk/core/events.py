@@ -30,10 +30,12 @@ HOST_NOTIFIED = "host_notified"
 NOTIFY_FAILED = "notify_failed"
 MESSAGE_LEFT = "message_left"
 BLOCKED = "blocked"
+# An invitation taken at a kiosk: recorded under the invitation's visit, naming the visit it became.
+INVITATION_USED = "invitation_used"
 
 KINDS = frozenset({SIGNED_IN, EXPECTED, APPROVAL_REQUESTED, APPROVED, DENIED, BADGE_ISSUED,
                    BADGE_PRINTED, PRINT_FAILED, BADGE_LOST, HOST_MET, SIGNED_OUT, RATED, COMPLAINT,
-                   HOST_NOTIFIED, NOTIFY_FAILED, MESSAGE_LEFT, BLOCKED})
+                   HOST_NOTIFIED, NOTIFY_FAILED, MESSAGE_LEFT, BLOCKED, INVITATION_USED})
 
 
 def new_id() -> str:
