@@ -153,7 +153,7 @@ class KioskApp(App):
                     on_textinput=self._on_textinput)
         self._idle_check = Clock.schedule_interval(self._check_idle, 0.5)
         self._threads = [worker.start() for worker in self.workers]
-        Clock.schedule_once(self._ready)  # the first frame: the main loop is running
+        Window.bind(on_flip=self._ready)  # the first frame drawn: the main loop is running
         settings = self.kiosk.settings
         if settings.scanner:
             start_reader(settings.scanner, self._scanned_elsewhere)
@@ -164,7 +164,7 @@ class KioskApp(App):
 
     def on_stop(self):
         Window.unbind(on_request_close=self._on_request_close, on_keyboard=self._on_keyboard,
-                      on_textinput=self._on_textinput)
+                      on_textinput=self._on_textinput, on_flip=self._ready)
         if self._idle_check is not None:
             self._idle_check.cancel()
         for worker in self.workers:
@@ -181,8 +181,9 @@ class KioskApp(App):
 
     # -- stopping on a signal ---------------------------------------------------------------
 
-    def _ready(self, _dt) -> None:
-        """On the first frame: stop on SIGTERM and SIGINT from now on, and say the app is up."""
+    def _ready(self, _window) -> None:
+        """At the first frame drawn: stop on SIGTERM and SIGINT from now on, say the app is up."""
+        Window.unbind(on_flip=self._ready)
         for signum in STOP_SIGNALS:
             previous = signal.getsignal(signum)
             if previous is not signal.SIG_IGN:  # a background job of a shell keeps ignoring Ctrl+C
