@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from kiosk.settings import Settings
-from kiosk.ui.display import display_bounds
 
 PIN_FILE = "staff-pin"
 
@@ -39,6 +38,8 @@ def configure_kivy(data_dir: Path, *, lockdown: bool) -> None:
         Config.set("graphics", "width", "1280")
         Config.set("graphics", "height", "800")
         return
+    from kiosk.ui.display import display_bounds
+
     bounds = display_bounds()
     if bounds is not None:  # the whole screen even where no window manager makes it full screen
         Config.set("graphics", "position", "custom")

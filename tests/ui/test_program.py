@@ -29,7 +29,7 @@ from PIL import ImageGrab
 
 from kiosk.core.visits import WAITING
 from kiosk.services import DB_FILE
-from tests.ui.driver import SCREENSHOTS
+from tests.ui.driver import PIN, SCREENSHOTS
 from tests.ui.xvfb import start_xvfb
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +50,7 @@ def screen(request):
 def kiosk_env(data_dir: Path, display: str) -> dict[str, str]:
     """The environment an operator's `kiosk run` has: none of the test session's Kivy settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KIVY_", "KIOSK_"))}
-    return {**env, "DISPLAY": display, "KIOSK_DATA_DIR": str(data_dir), "KIOSK_STAFF_PIN": "2468",
+    return {**env, "DISPLAY": display, "KIOSK_DATA_DIR": str(data_dir), "KIOSK_STAFF_PIN": PIN,
             "KIOSK_SITE": "hq", "KIOSK_DEVICE": "lobby-1"}
 
 
