@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,22 @@ from tests.ui.xvfb import start_xvfb
 ROOT = Path(__file__).resolve().parents[2]
 STOP_SECONDS = 5  # the issue's bound on stopping
 START_SECONDS = 120  # a cold start on a loaded machine is slow; only a hang should fail here
+
+
+@pytest.fixture
+def start():
+    """Starts `kiosk run ARGS`; whatever a failed test left running is killed at the end."""
+    started: list[Running] = []
+
+    def start_kiosk(env: dict[str, str], *args: str) -> Running:
+        started.append(Running(env, *args))
+        return started[-1]
+
+    yield start_kiosk
+    for app in started:
+        if app.process.poll() is None:
+            app.process.kill()
+            app.process.wait()
 
 
 @pytest.fixture
@@ -73,7 +90,8 @@ class Running:
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.lines: queue.Queue[str] = queue.Queue()
         self.said: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
     def _read(self) -> None:
         for line in self.process.stderr:
@@ -95,15 +113,11 @@ class Running:
 
     def stop(self, signum: int) -> int:
         self.process.send_signal(signum)
-        try:
-            return self.process.wait(STOP_SECONDS)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait()
+        return self.process.wait(STOP_SECONDS)
 
     def errors(self) -> str:
         self.process.wait()
+        self._reader.join()
         while not self.lines.empty():
             self.said.append(self.lines.get())
         return "".join(line for line in self.said if "Traceback" in line or "Error" in line)
@@ -111,7 +125,7 @@ class Running:
 
 def visits_in_log(data_dir: Path) -> dict[str, str]:
     """Opened afterwards as anyone would open the file: intact, and the visits in it."""
-    with sqlite3.connect(data_dir / DB_FILE) as db:
+    with closing(sqlite3.connect(data_dir / DB_FILE)) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         return dict(db.execute("SELECT visit_id, state FROM visits"))
 
@@ -119,11 +133,11 @@ def visits_in_log(data_dir: Path) -> dict[str, str]:
 @pytest.mark.parametrize(("role", "signum"), [("visitor", signal.SIGTERM), ("reception", signal.SIGTERM),
                                               ("exit", signal.SIGTERM), ("visitor", signal.SIGINT),
                                               ("exit", signal.SIGINT)])
-def test_a_signal_stops_the_locked_down_app_at_once_and_loses_nothing(tmp_path, screen, role, signum):
+def test_a_signal_stops_the_locked_down_app_at_once_and_loses_nothing(tmp_path, screen, start, role, signum):
     display, _, _ = screen
     env = kiosk_env(tmp_path / "data", display)
     before = check_in(env, "张三")
-    app = Running(env, "--role", role)
+    app = start(env, "--role", role)
     app.wait_on_screen()
     during = check_in(env, "王五")  # another process writes the log while the app has it open
 
@@ -150,9 +164,9 @@ def first_picture(display: str):
 
 
 @pytest.mark.parametrize("screen", [(1366, 768), (1920, 1080)], indirect=True, ids=["1366x768", "1920x1080"])
-def test_full_screen_covers_a_bare_x_server(tmp_path, screen):
+def test_full_screen_covers_a_bare_x_server(tmp_path, screen, start):
     display, width, height = screen
-    app = Running(kiosk_env(tmp_path / "data", display))
+    app = start(kiosk_env(tmp_path / "data", display))
     said = app.wait_on_screen()
 
     shot = first_picture(display)
