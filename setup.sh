@@ -21,10 +21,10 @@ fi
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
+apt="env DEBIAN_FRONTEND=noninteractive apt-get"  # through env: sudo drops the caller's environment
+$sudo $apt update -qq
 # shellcheck disable=SC2086 # one word per package
-$sudo apt-get install -y -qq --no-install-recommends $packages >/dev/null
+$sudo $apt install -y -qq --no-install-recommends $packages >/dev/null
 
 python3 -m venv .venv
 .venv/bin/pip install -q -e "$project"
