@@ -158,14 +158,56 @@ _PAYLOADS: dict[str, tuple[tuple[str, Callable[[Any], bool], bool], ...]] = {
 
 def fold(events: Iterable[Event]) -> Visit:
     """The state of the one visit these events belong to."""
-    unique = {e.event_id: e for e in sorted(events, key=Event.order_key, reverse=True)}
-    ordered = sorted(unique.values(), key=Event.order_key)
+    ordered = _replay_order(events)
     if not ordered:
         raise ValueError("fold needs at least one event")
     folder = _Folder(ordered[0].visit_id, ordered[0].site)
     for event in ordered:
         folder.apply(event)
     return folder.result()
+
+
+def _replay_order(events: Iterable[Event]) -> list[Event]:
+    """One event per id (the earliest in the total order), in the total order."""
+    unique = {e.event_id: e for e in sorted(events, key=Event.order_key, reverse=True)}
+    return sorted(unique.values(), key=Event.order_key)
+
+
+class OpenFold:
+    """``fold`` kept open for a log that grows: later events are applied to the state as it
+    stands, so that a visit pulled page by page is not replayed from its first event on every
+    page. ``visit()`` is always exactly ``fold`` of every event given so far, because ``extend``
+    only applies events that sort after all those applied; otherwise it changes nothing and
+    answers False, and the caller folds again from all the events."""
+
+    def __init__(self, events: Iterable[Event]):
+        ordered = _replay_order(events)
+        if not ordered:
+            raise ValueError("fold needs at least one event")
+        self._folder = _Folder(ordered[0].visit_id, ordered[0].site)
+        self._applied: set[str] = set()
+        self._last: tuple = ()
+        self._apply(ordered)
+
+    def extend(self, events: Iterable[Event]) -> bool:
+        """Apply these events, if every one sorts after the last applied and none repeats an
+        applied id (fold would keep the first of two with one id); else False, nothing applied."""
+        ordered = _replay_order(events)
+        if ordered and (ordered[0].order_key() <= self._last
+                        or not self._applied.isdisjoint(e.event_id for e in ordered)):
+            return False
+        self._apply(ordered)
+        return True
+
+    def _apply(self, ordered: list[Event]) -> None:
+        for event in ordered:
+            self._folder.apply(event)
+            self._applied.add(event.event_id)
+        if ordered:
+            self._last = ordered[-1].order_key()
+
+    def visit(self) -> Visit:
+        return self._folder.result()
 
 
 class _Folder:

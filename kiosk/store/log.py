@@ -3,6 +3,15 @@
 Events are appended, never changed. In the same transaction as each append, the visits those
 events touch are re-folded (kiosk.core.visits.fold) and their rows in ``visits`` and ``badges``
 rewritten, so queries never fold at read time and the two can never disagree.
+
+Re-folding a visit does not re-read it whole each time: the log keeps the fold of the visits it
+touched last (kiosk.core.visits.OpenFold, with the highest rowid it has folded) and applies only
+the visit's rows after that rowid, in the same transaction. A fresh device pulling a long visit
+page by page thus reads each event once; only events that sort before what was already applied
+(another device's clock behind) make it fold the visit again from all its events. A kept fold is
+put back only after its transaction commits, so a rolled-back one is never remembered; and as it
+reads the rows past its rowid, whatever else wrote to the file meanwhile (another thread or
+process) is folded in too. Events are never deleted: anything that did would have to forget().
 """
 
 from __future__ import annotations
@@ -12,13 +21,15 @@ import json
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from typing import Any, Callable, Iterable, Mapping
 
 from kiosk.core.events import Event, decode_data, encode_data, new_id
-from kiosk.core.visits import ON_SITE_STATES, Badge, Visit, fold
+from kiosk.core.visits import ON_SITE_STATES, Badge, OpenFold, Visit
 from kiosk.store.db import Database
 
 _EVENT_COLUMNS = "event_id, site, device, seq, ts, kind, visit_id, data"
+OPEN_FOLDS = 256  # visits whose fold is kept between transactions (the most recently touched)
 
 
 def wall_clock_ms() -> int:
@@ -49,6 +60,8 @@ class EventLog:
         self.device = device
         self._clock = clock
         self._lock = threading.Lock()
+        self._open: OrderedDict[str, tuple[OpenFold, int]] = OrderedDict()  # visit id: (fold, its last rowid)
+        self._open_lock = threading.Lock()
         last = db.read("SELECT MAX(ts) FROM events WHERE site = ? AND device = ?", (site, device))[0][0]
         self._last_ts = last or 0
 
@@ -78,16 +91,18 @@ class EventLog:
             events = [Event(new_id(), self.site, self.device, seq + i, ts, kind, visit_id, dict(data))
                       for i, (kind, visit_id, data) in enumerate(specs, start=1)]
             self._insert(conn, events)
-            self._materialise(conn, {e.visit_id for e in events})
+            folded = self._materialise(conn, {e.visit_id for e in events})
             if also is not None:
                 also(conn, events)
+        self._keep(folded)
         return events
 
     def ingest(self, events: Iterable[Event]) -> list[Event]:
         """Add events written elsewhere (sync); those already here are skipped. Returns the new ones."""
         with self.db.write() as conn:
             new = [e for e in events if self._insert(conn, [e])]
-            self._materialise(conn, {e.visit_id for e in new})
+            folded = self._materialise(conn, {e.visit_id for e in new})
+        self._keep(folded)
         return new
 
     @staticmethod
@@ -97,10 +112,14 @@ class EventLog:
             [(e.event_id, e.site, e.device, e.seq, e.ts, e.kind, e.visit_id, encode_data(e.data)) for e in events])
         return cursor.rowcount > 0
 
-    def _materialise(self, conn: sqlite3.Connection, visit_ids: Iterable[str]) -> None:
+    def _materialise(self, conn: sqlite3.Connection, visit_ids: Iterable[str]) -> dict[str, tuple[OpenFold, int]]:
+        """Rewrite these visits' rows from their events; returns their folds, to keep once committed."""
+        folded = {}
         for visit_id in visit_ids:
-            rows = conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE visit_id = ?", (visit_id,)).fetchall()
-            visit = fold(map(_row_to_event, rows))
+            with self._open_lock:
+                kept = self._open.pop(visit_id, None)  # back only if this transaction commits
+            folded[visit_id] = self._folded(conn, visit_id, kept)
+            visit = folded[visit_id][0].visit()
             conn.execute(
                 "INSERT OR REPLACE INTO visits (visit_id, state, site, name, company, signed_in_at, signed_out_at, doc)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -108,6 +127,33 @@ class EventLog:
                  visit.visitor.get("company", ""), visit.signed_in_at, visit.signed_out_at, visit_to_json(visit)))
             conn.executemany("INSERT OR REPLACE INTO badges (badge_id, visit_id, revoked) VALUES (?, ?, ?)",
                              [(b.badge_id, visit_id, b.revoked) for b in visit.badges])
+        return folded
+
+    @staticmethod
+    def _folded(conn: sqlite3.Connection, visit_id: str, kept: tuple[OpenFold, int] | None) -> tuple[OpenFold, int]:
+        """The visit's fold over all its events now in the log, and the last rowid it holds."""
+        if kept is not None:
+            state, upto = kept
+            rows = conn.execute(f"SELECT rowid, {_EVENT_COLUMNS} FROM events WHERE visit_id = ? AND rowid > ?"
+                                " ORDER BY rowid", (visit_id, upto)).fetchall()
+            if state.extend(_row_to_event(row[1:]) for row in rows):
+                return state, rows[-1][0] if rows else upto
+        rows = conn.execute(f"SELECT rowid, {_EVENT_COLUMNS} FROM events WHERE visit_id = ? ORDER BY rowid",
+                            (visit_id,)).fetchall()
+        return OpenFold(_row_to_event(row[1:]) for row in rows), rows[-1][0]
+
+    def _keep(self, folded: dict[str, tuple[OpenFold, int]]) -> None:
+        with self._open_lock:
+            for visit_id, kept in folded.items():
+                self._open[visit_id] = kept
+                self._open.move_to_end(visit_id)
+            while len(self._open) > OPEN_FOLDS:
+                self._open.popitem(last=False)
+
+    def forget(self) -> None:
+        """Drop every kept fold: the next write folds its visits from the log again."""
+        with self._open_lock:
+            self._open.clear()
 
     def visit(self, visit_id: str) -> Visit | None:
         rows = self.db.read("SELECT doc FROM visits WHERE visit_id = ?", (visit_id,))
