@@ -40,6 +40,7 @@ from sqlalchemy.engine import make_url
 
 from sync.server import auth
 from sync.server.app import create_app, now_ms
+from sync.server.ratelimit import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ENV = "KIOSK_TEST_PG_URL"
@@ -161,10 +162,12 @@ class RunningServer:
 
 
 def start_server(db_url: str, clock: Callable[[], int] = now_ms, admin_name: str | None = "admin",
-                 smtp: str = "") -> RunningServer:
+                 smtp: str = "", limits: Limits | None = None) -> RunningServer:
     """Start the server on ``db_url``; with ``admin_name``, also make an admin and keep its token;
-    with ``smtp``, it emails invitations through that URL."""
-    running = RunningServer(db_url, create_app(db_url, clock=clock, smtp=smtp))
+    with ``smtp``, it emails invitations through that URL. ``limits``: its rate limits; none by
+    default, since tests push from one token at will (tests/test_bounds_server.py sets them)."""
+    limits = limits or Limits(push=None, pull=None)
+    running = RunningServer(db_url, create_app(db_url, clock=clock, smtp=smtp, limits=limits))
     if admin_name:
         running.admin = auth.add_admin(running.app.state.db, admin_name, now_ms())
     for name in _LOGGERS:
@@ -188,13 +191,13 @@ class ServerProcess:
     """``kiosk-server serve`` as its own process (``python -m sync.server``), as deployed: for
     benchmarks that must not share the GIL with their client, and for tests that kill -9 it."""
 
-    def __init__(self, db_url: str):
+    def __init__(self, db_url: str, *serve_options: str):
         self.db_url = db_url
         self.url = f"http://127.0.0.1:{free_port()}"
         env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         self.log = tempfile.TemporaryFile("w+")  # a file, not a pipe: nobody must have to drain it
         self.proc = subprocess.Popen([sys.executable, "-m", "sync.server", "--db", db_url, "serve", "--port",
-                                      self.url.rsplit(":", 1)[1]], env=env, stdout=self.log, stderr=self.log)
+                                      self.url.rsplit(":", 1)[1], *serve_options], env=env, stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while not self._healthy():
             if self.proc.poll() is not None or time.monotonic() > deadline:

@@ -25,7 +25,7 @@ from kiosk.settings import ROLES
 from kiosk.watchcsv import COLUMNS, read_watchlist_csv, shown
 from printer.errors import PrinterError
 from printer.invitation import card_png, window
-from sync.server import auth, export, invitations, store
+from sync.server import auth, export, invitations, ratelimit, store
 from sync.server.app import create_app, now_ms
 from sync.server.db import Database
 from sync.server.errors import ServerError
@@ -69,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--smtp", help=SMTP_HELP)
+    for what, default in (("push", ratelimit.PUSH_RATE), ("pull", ratelimit.PULL_RATE)):
+        serve.add_argument(f"--{what}-rate", type=_rate, default=default, metavar="PER_SECOND/BURST",
+                           help=f"{what} requests a device may make (default {default.per_second:g}/{default.burst}; "
+                                "off: no limit)")
     add = command("add-device", cmd_add_device, "register a device and print its token")
     add.add_argument("--site", required=True)
     add.add_argument("--name", required=True)
@@ -126,8 +130,15 @@ def _smtp(args) -> str:
     return args.smtp or os.environ.get(invitations.SMTP_ENV, "")
 
 
+def _rate(text: str) -> ratelimit.Rate | None:
+    try:
+        return ratelimit.parse_rate(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def cmd_serve(args) -> int:
-    app = create_app(args.db, smtp=_smtp(args))
+    app = create_app(args.db, smtp=_smtp(args), limits=ratelimit.Limits(args.push_rate, args.pull_rate))
     # What start-up made (modules, the app, its models) lives as long as the process. Frozen,
     # the collector no longer walks it on every full collection, which otherwise cost the
     # request that triggers one tens of milliseconds. Start-up's garbage goes first.

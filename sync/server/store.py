@@ -33,6 +33,7 @@ from kiosk.hostcsv import host_fields
 from kiosk.store.log import visit_from_json
 from kiosk.watchcsv import watch_entry
 from sync.protocol import ProtocolError, checked_event
+from sync.server import bounds
 from sync.server.auth import SERVER_DEVICE, Device
 from sync.server.db import Database, devices, events, hosts, keys, projections, signers, visits, watchlist
 from sync.server.errors import Conflict, Forbidden, Invalid
@@ -56,6 +57,7 @@ def push(db: Database, device: Device, batch: list[Any], now: int) -> tuple[list
         # faster than INSERT ... ON CONFLICT ... RETURNING, which psycopg re-parses per batch.
         known = _known(checked, conn.execute(db.prepared(_stored_query), {"ids": list(checked.events)}))
         new = [event_id for event_id in checked.events if event_id not in known]
+        bounds.check(db, conn, device.site, (checked.events[event_id] for event_id in new))
         if new:
             conn.execute(events.insert(), [checked.rows[event_id] for event_id in new])
     return new, [event_id for event_id in checked.events if event_id in known]
