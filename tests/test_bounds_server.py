@@ -6,6 +6,7 @@ it out and sets aside refused events instead of failing or stalling."""
 from __future__ import annotations
 
 import time
+from contextlib import closing
 
 import pytest
 import requests
@@ -13,12 +14,15 @@ import requests
 from kiosk.core import events as ev
 from kiosk.core import tokens
 from kiosk.core.events import Event, new_id
+from kiosk.core.visits import fold
 from kiosk.services import Kiosk
 from kiosk.settings import Settings
 from printer.device import PreviewPrinter
 from sync.client import SyncClient
 from sync.protocol import MAX_VISIT_EVENTS
+from sync.server import auth, bounds, store
 from sync.server.app import create_app, now_ms
+from sync.server.db import Database
 from sync.server.ratelimit import PULL_RATE, PUSH_RATE, Limits, Rate
 from sync.worker import Syncer
 from tests.server_fixtures import db_url, pg_url, server, start_server  # noqa: F401
@@ -26,13 +30,11 @@ from tests.server_fixtures import db_url, pg_url, server, start_server  # noqa: 
 PERSON = {"visitor": {"name": "张三", "company": "华为"}, "host": {"name": "李四"}}
 
 
-class Pusher:
-    """One device token, speaking raw HTTP as an attacker (or a buggy device) would."""
+class Maker:
+    """A device's events, as raw JSON: its name and a running sequence number."""
 
-    def __init__(self, server, name: str = "lobby-1", role: str = "visitor"):
-        self.server, self.name = server, name
-        self.headers = server.headers(server.device("hq", name, role))
-        self.seq = 0
+    def __init__(self, name: str):
+        self.name, self.seq = name, 0
 
     def events(self, visit_id: str, count: int, kind: str = ev.MESSAGE_LEFT) -> list[dict]:
         made = []
@@ -41,6 +43,15 @@ class Pusher:
             data = PERSON if kind == ev.SIGNED_IN else {"text": f"message {self.seq}"}
             made.append(Event(new_id(), "hq", self.name, self.seq, now_ms(), kind, visit_id, data).to_dict())
         return made
+
+
+class Pusher(Maker):
+    """One device token, speaking raw HTTP as an attacker (or a buggy device) would."""
+
+    def __init__(self, server, name: str = "lobby-1", role: str = "visitor"):
+        super().__init__(name)
+        self.server = server
+        self.headers = server.headers(server.device("hq", name, role))
 
     def push(self, events: list[dict]) -> requests.Response:
         return requests.post(self.server.url + "/v1/events", json={"events": events}, headers=self.headers, timeout=30)
@@ -168,3 +179,25 @@ def test_the_worker_waits_as_long_as_the_server_asks_and_the_round_succeeds(limi
 def test_the_server_limits_devices_unless_told_otherwise(tmp_path):
     limits = create_app(f"sqlite:///{tmp_path / 'server.sqlite3'}").state.limits
     assert (limits.push, limits.pull) == (PUSH_RATE, PULL_RATE)
+
+
+def test_the_projection_folds_many_long_visits_a_bounded_share_per_transaction(db_url, monkeypatch):  # noqa: F811
+    """A push touching many long visits: each projection transaction (which holds the site's
+    write lock) folds again at most PROJECT_BUDGET stored events, and the visits end up right."""
+    monkeypatch.setattr(bounds, "PROJECT_BUDGET", 100)
+    with closing(Database(db_url)) as db:
+        device_ = auth.authenticate(db, auth.add_device(db, "hq", "lobby-1", "visitor", now_ms()))
+        pusher = Maker("lobby-1")
+        visits = [tokens.new_visit_id() for _ in range(6)]
+        first = [e for v in visits for e in pusher.events(v, 1, ev.SIGNED_IN) + pusher.events(v, 39)]
+        store.push(db, device_, first, now_ms())
+        store.project_all(db, "hq")
+        store.push(db, device_, [e for v in visits for e in pusher.events(v, 1)], now_ms())
+        rounds = 1
+        while not store.project(db, "hq"):
+            rounds += 1
+        assert rounds == 3  # 41 events a visit, 100 a transaction: two visits each
+        for visit in visits:
+            stored = [Event.from_dict(e) for e in store.pull(db, "hq", 0, 1000)[0] if e["visit_id"] == visit]
+            assert store.get_visit(db, "hq", visit) == fold(stored)
+            assert len(store.get_visit(db, "hq", visit).messages) == 40

@@ -5,13 +5,14 @@ sync.server.ratelimit.
 Every device folds every visit of its site, and the server folds the visits each push touches,
 so one device token pushing tens of thousands of events for one visit made every fresh device's
 sync and the server's projection re-read them all. A push that would take a visit past the cap
-is refused, naming the visit and the events; the rest of a site's sync is unaffected.
+is refused, naming the visit and the events; the rest of a site's sync is unaffected. And the
+projection takes at most PROJECT_BUDGET events to fold again per transaction (``projectable``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import sqlalchemy as sa
 
@@ -19,6 +20,10 @@ from kiosk.core.events import Event
 from sync.protocol import MAX_VISIT_EVENTS
 from sync.server.db import Database, events
 from sync.server.errors import Conflict
+
+# Stored events one projection transaction may fold again (sync.server.store.project): about
+# a normal chunk's worth, so a site catching up is not slowed, and a few hundred ms of the lock.
+PROJECT_BUDGET = 10_000
 
 
 class VisitFull(Conflict):
@@ -60,6 +65,27 @@ def check(db: Database, conn: sa.Connection, site: str, new: Iterable[Event]) ->
     refused = over_cap(db, conn, site, new)
     if refused:
         raise VisitFull(refused, {e.visit_id for e in new if e.event_id in refused})
+
+
+def projectable(db: Database, conn: sa.Connection, site: str, pending: Sequence[sa.Row],
+                budget: int | None = None) -> int:
+    """How many of ``pending`` (rows with a visit_id, in server order) one projection
+    transaction takes: those whose visits, folded again from all their events, hold at most
+    ``budget`` events together (the first visit whatever its size), so that a push touching many
+    full visits does not hold the site's write lock while all of them are read."""
+    budget = PROJECT_BUDGET if budget is None else budget
+    first_seen = list(dict.fromkeys(row.visit_id for row in pending))
+    taken: set[str] = set()
+    total = 0
+    for start in range(0, len(first_seen), 256):  # counted a group at a time: stop early
+        group = first_seen[start:start + 256]
+        counts = _stored_counts(db, conn, site, group)
+        for visit_id in group:
+            total += counts.get(visit_id, 0)
+            if total > budget and taken:
+                return next(i for i, row in enumerate(pending) if row.visit_id == visit_id)
+            taken.add(visit_id)
+    return len(pending)
 
 
 def _stored_counts(db: Database, conn: sa.Connection, site: str, visit_ids: list[str]) -> dict[str, int]:

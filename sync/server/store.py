@@ -137,6 +137,9 @@ def project(db: Database, site: str, limit: int = PROJECT_CHUNK) -> bool:
         pending = conn.execute(db.prepared(_pending_query), {"site": site, "after": done, "limit": limit}).all()
         if not pending:
             return True
+        take = bounds.projectable(db, conn, site, pending)  # the lock held for a bounded re-read
+        complete = len(pending) < limit and take == len(pending)
+        pending = pending[:take]
         touched = sorted({row.visit_id for row in pending})
         stored = conn.execute(db.prepared(_visit_events_query), {"site": site, "visit_ids": touched})
         by_visit: dict[str, list[Event]] = defaultdict(list)
@@ -145,7 +148,7 @@ def project(db: Database, site: str, limit: int = PROJECT_CHUNK) -> bool:
         conn.execute(db.prepared(_upsert_visits), [_visit_row(fold(by_visit[v])) for v in touched])
         upto = {"site": site, "server_seq": pending[-1].server_seq}
         conn.execute(db.insert(projections).on_conflict_do_update(index_elements=["site"], set_=upto), upto)
-    return len(pending) < limit
+    return complete
 
 
 def _projected(conn: sa.Connection, site: str) -> int:
