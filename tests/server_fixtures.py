@@ -197,7 +197,8 @@ class ServerProcess:
         env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         self.log = tempfile.TemporaryFile("w+")  # a file, not a pipe: nobody must have to drain it
         self.proc = subprocess.Popen([sys.executable, "-m", "sync.server", "--db", db_url, "serve", "--port",
-                                      self.url.rsplit(":", 1)[1], *serve_options], env=env, stdout=self.log, stderr=self.log)
+                                      self.url.rsplit(":", 1)[1], *serve_options],
+                                     env=env, stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while not self._healthy():
             if self.proc.poll() is not None or time.monotonic() > deadline:

@@ -38,7 +38,8 @@ def _payloads() -> st.SearchStrategy[tuple[str, dict]]:
         st.tuples(st.just(ev.PRINT_FAILED), st.builds(lambda b: {"badge_id": b, "reason": "paper out"}, badge)),
         st.tuples(st.just(ev.SIGNED_OUT), st.builds(lambda by: {"by": by}, st.sampled_from(["scan", "manual"]))),
         st.tuples(st.just(ev.RATED), st.builds(lambda r: {"rating": r}, st.integers(1, 5))),
-        st.tuples(st.sampled_from([ev.MESSAGE_LEFT, ev.COMPLAINT]), st.builds(lambda t: {"text": t}, st.text(max_size=3))),
+        st.tuples(st.sampled_from([ev.MESSAGE_LEFT, ev.COMPLAINT]),
+                  st.builds(lambda t: {"text": t}, st.text(max_size=3))),
     )
 
 
