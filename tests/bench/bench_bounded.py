@@ -1,7 +1,7 @@
 """Bounded work per device: what one long visit costs a fresh device and the server, and what
 the rate limit costs an honest device catching up.
 
-Run: python tests/bench/bench_bounded.py [--normal VISITS] [--long N ...] [--catch-up EVENTS]
+Run: python tests/bench/bench_bounded.py [--normal VISITS] [--long N ...] [--catch-up EVENTS] [--parts 1 2 3]
 
 1. A fresh device syncs a site of normal visits (8 events each) plus one visit of N events
    (N = 0, the cap, and past the cap as a visit stored before there was one), from
@@ -234,11 +234,15 @@ def main() -> None:
     parser.add_argument("--before-up-to", type=int, default=80_000, help="longest visit to time the old way too")
     parser.add_argument("--catch-up", type=int, default=50_000)
     parser.add_argument("--full-visits", type=int, default=200, help="visits at the cap touched by one push")
+    parser.add_argument("--parts", type=int, nargs="*", default=[1, 2, 3], help="which of the three to run")
     args = parser.parse_args()
-    device_sync(args.normal, args.long, args.before_up_to)
-    projection(args.long)
-    many_full_visits(args.full_visits)
-    catch_up(args.catch_up)
+    if 1 in args.parts:
+        device_sync(args.normal, args.long, args.before_up_to)
+    if 2 in args.parts:
+        projection(args.long)
+        many_full_visits(args.full_visits)
+    if 3 in args.parts:
+        catch_up(args.catch_up)
 
 
 if __name__ == "__main__":
