@@ -88,15 +88,17 @@ def site(normal: int, long: int) -> list[dict]:
     return out
 
 
-def stored(db_url: str, rows: list[dict]) -> None:
-    """Straight into the server's database: a visit past the cap can only be one stored before it."""
+def stored(db_url: str, rows: list[dict], project: bool = True) -> None:
+    """Straight into the server's database: a visit past the cap can only be one stored before it.
+    With ``project``, the visits folded as the server would (slow for a visit past the cap)."""
     with closing(Database(db_url)) as db:
         table = [{**e, "data": json.dumps(e["data"], ensure_ascii=False, sort_keys=True, separators=(",", ":")),
                   "received_at": now_ms()} for e in rows]
         for start in range(0, len(table), 5000):
             with db.write() as conn:
                 conn.execute(events.insert(), table[start:start + 5000])
-        store.project_all(db, "hq")
+        if project:
+            store.project_all(db, "hq")
 
 
 def fresh_device(tmp: Path, db_url: str, url: str, name: str) -> Syncer:
@@ -125,7 +127,7 @@ def device_sync(normal: int, longs: list[int], before_up_to: int) -> None:
         with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as tmp:
             db_url = f"sqlite:///{tmp}/server.sqlite3"
             rows = site(normal, n)
-            stored(db_url, rows)
+            stored(db_url, rows, project=False)  # a pull does not need the server's visits
             server = ServerProcess(db_url, "--pull-rate", "off")
             try:
                 runs = 3 if n <= 20_000 else 1  # alternating, medians
@@ -231,7 +233,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--normal", type=int, default=2500, help="normal visits on the site")
     parser.add_argument("--long", type=int, nargs="*", default=[MAX_VISIT_EVENTS, 20_000, 80_000])
-    parser.add_argument("--before-up-to", type=int, default=80_000, help="longest visit to time the old way too")
+    parser.add_argument("--before-up-to", type=int, default=20_000, help="longest visit to time the old way too")
+    parser.add_argument("--projected", type=int, nargs="*", default=[MAX_VISIT_EVENTS, 5_000],
+                        help="visit lengths for the projection (past the cap: stored before there was one)")
     parser.add_argument("--catch-up", type=int, default=50_000)
     parser.add_argument("--full-visits", type=int, default=200, help="visits at the cap touched by one push")
     parser.add_argument("--parts", type=int, nargs="*", default=[1, 2, 3], help="which of the three to run")
@@ -239,7 +243,7 @@ def main() -> None:
     if 1 in args.parts:
         device_sync(args.normal, args.long, args.before_up_to)
     if 2 in args.parts:
-        projection(args.long)
+        projection(args.projected)
         many_full_visits(args.full_visits)
     if 3 in args.parts:
         catch_up(args.catch_up)
