@@ -77,8 +77,8 @@ def projectable(db: Database, conn: sa.Connection, site: str, pending: Sequence[
     first_seen = list(dict.fromkeys(row.visit_id for row in pending))
     taken: set[str] = set()
     total = 0
-    for start in range(0, len(first_seen), 256):  # counted a group at a time: stop early
-        group = first_seen[start:start + 256]
+    for start in range(0, len(first_seen), 64):  # counted a group at a time: stop early
+        group = first_seen[start:start + 64]
         counts = _stored_counts(db, conn, site, group)
         for visit_id in group:
             total += counts.get(visit_id, 0)

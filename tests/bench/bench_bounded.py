@@ -199,7 +199,8 @@ def many_full_visits(visits: int) -> None:
             finally:
                 bounds.PROJECT_BUDGET = saved
         held[label] = max(samples)
-        print(f"{label:<24}{max(samples):>12.0f}{sum(samples):>10.0f}{len(samples):>14}")
+        each = " ".join(f"{ms:.0f}" for ms in samples) if len(samples) > 1 else ""
+        print(f"{label:<24}{max(samples):>12.0f}{sum(samples):>10.0f}{len(samples):>14}  {each}")
     print(f"ratio of the longest hold, before / after: {held['before (one transaction)'] / held['after (budget)']:.1f}")
 
 
