@@ -216,6 +216,7 @@ class _Folder:
     # folds every push).
     def __init__(self, visit_id: str, site: str):
         self.fields: dict[str, Any] = {"visit_id": visit_id, "site": site}
+        self.texts: dict[str, list[str]] = {}  # complaints, notices, messages: tuples in result()
         self.badges: dict[str, dict[str, Any]] = {}  # each badge's fields, made a Badge at the end
         self.expected = False
         self.signed_in = False
@@ -320,11 +321,13 @@ class _Folder:
         self._add("messages", e.data["text"])
 
     def _add(self, key: str, text: str) -> None:
-        self.fields[key] = self.fields.get(key, ()) + (text,)
+        # Appended to a list: a new tuple per event made a long visit's fold quadratic.
+        self.texts.setdefault(key, []).append(text)
 
     def result(self) -> Visit:
         issued = sorted(self.badges.values(), key=lambda b: (b["issued_at"], b["badge_id"]))
-        return Visit(state=self._state(), badges=tuple(Badge(**b) for b in issued), **self.fields)
+        return Visit(state=self._state(), badges=tuple(Badge(**b) for b in issued), **self.fields,
+                     **{key: tuple(texts) for key, texts in self.texts.items()})
 
     def _state(self) -> str:
         if "signed_out_at" in self.fields:
