@@ -37,8 +37,21 @@ class AuthError(SyncError):
     """The server does not accept this device's token (wrong, or the device was revoked)."""
 
 
+class RateLimited(Unreachable):
+    """The server asks this device to slow down (429); ``retry_after``: seconds it said to wait."""
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Rejected(SyncError):
-    """The server refused the request (4xx) and said why."""
+    """The server refused the request (4xx) and said why; ``refused``: the events of a push it
+    named as refused, by id, with the reason (a visit full: sync.server.bounds)."""
+
+    def __init__(self, message: str, refused: dict[str, str] | None = None):
+        super().__init__(message)
+        self.refused = refused or {}
 
 
 @dataclass(frozen=True)
@@ -131,13 +144,15 @@ class SyncClient:
             raise Unreachable(f"{self.base}: cannot reach the server (network down or server stopped)") from None
         if response.status_code in (401, 403):
             raise AuthError(f"{self.base}{path}: {_error(response)}")
-        if response.status_code >= 500 or response.status_code in (408, 429):
+        if response.status_code == 429:
+            raise RateLimited(f"{self.base}{path}: {_error(response)}", _retry_after(response))
+        if response.status_code >= 500 or response.status_code == 408:
             # A server that failed has likely closed the connection too: the next call of the
             # round (keys after a failed pull) must not be sent down it and fail in its turn.
             self.session.close()
             raise Unreachable(f"{self.base}{path}: HTTP {response.status_code}")
         if response.status_code >= 400:
-            raise Rejected(f"{self.base}{path}: {_error(response)}")
+            raise Rejected(f"{self.base}{path}: {_error(response)}", _refused(response))
         try:
             return response.json()
         except RecursionError:
@@ -154,6 +169,22 @@ def _role(key: dict) -> str:
     if isinstance(role, str) and role:
         return role  # one this version does not know is trusted for nothing
     return trust.SERVER if key["device"] == trust.SERVER else trust.UNKNOWN
+
+
+def _retry_after(response: requests.Response) -> float:
+    """Retry-After in seconds (a proxy may send an HTTP date instead, or none: then a second)."""
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "")))
+    except ValueError:
+        return 1.0
+
+
+def _refused(response: requests.Response) -> dict[str, str]:
+    try:
+        listed = response.json().get("refused") or []
+        return {str(item["event_id"]): str(item.get("reason", "")) for item in listed}
+    except (ValueError, AttributeError, TypeError, KeyError):
+        return {}
 
 
 def _error(response: requests.Response) -> str:

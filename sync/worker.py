@@ -10,7 +10,11 @@ dropped connection or a retried batch can repeat work but never skip or double a
 server and the log both deduplicate by event id).
 
 Between rounds the worker waits; after a failure it backs off exponentially with full jitter,
-so a site's devices do not all hammer a server that has just come back.
+so a site's devices do not all hammer a server that has just come back. A server that asks it to
+slow down (429, Retry-After: sync.server.ratelimit) is not a failure: the round waits as long
+as it says (at most BACKOFF_MAX) and goes on. Events the server refuses because their visit is
+full (sync.server.bounds) are set aside, kept in this device's log but never pushed again, and
+the rest of the batch is pushed: one runaway visit does not stop the device's sync.
 """
 
 from __future__ import annotations
@@ -21,13 +25,13 @@ import random
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable
+from typing import Callable, TypeVar
 
 from kiosk.core.exit_view import exit_view
 from kiosk.errors import KioskError
 from kiosk.services import Kiosk
 from kiosk.store import quarantine
-from sync.client import AuthError, SyncClient, SyncError
+from sync.client import AuthError, RateLimited, Rejected, SyncClient, SyncError
 from sync.protocol import MAX_BATCH
 
 PUSHED = "sync.pushed_rowid"
@@ -38,11 +42,13 @@ WATCHLIST_HASH = "sync.watchlist_hash"
 EXIT_VIEW = "sync.exit_view_rowid"  # an exit post's log holds only the exit view up to here
 INTERVAL = 5.0  # seconds between rounds when all is well
 BACKOFF_MAX = 120.0
+T = TypeVar("T")
 
 
 @dataclass
 class Round:
     pushed: int = 0
+    refused: int = 0  # events the server refused (their visit full), set aside
     pulled: int = 0
     keys: int = 0
     hosts: int | None = None  # set when the directory changed
@@ -52,6 +58,8 @@ class Round:
 
     def __str__(self) -> str:
         parts = [f"pushed {self.pushed}", f"pulled {self.pulled}", f"{self.keys} keys"]
+        if self.refused:
+            parts.append(f"{self.refused} events refused by the server (their visit is full) and set aside")
         if self.hosts is not None:
             parts.append(f"directory now {self.hosts} hosts")
         if self.watchlist is not None:
@@ -75,6 +83,7 @@ class SyncStatus:
     needs_attention: bool = False  # a person must act (token refused)
     pending: int = 0
     set_aside: quarantine.Summary = field(default_factory=quarantine.Summary)  # pulled events quarantined
+    rate_limited: int = 0  # times the server asked us to wait (429), since start
 
 
 class Syncer:
@@ -111,7 +120,8 @@ class Syncer:
                 results[part] = run()
             except (SyncError, KioskError) as exc:  # network, server, or our own disk
                 failed[part] = exc
-        done = Round(pushed=results.get("push") or 0, pulled=results.get("pull") or 0, keys=results.get("keys") or 0,
+        pushed, refused = results.get("push") or (0, 0)
+        done = Round(pushed=pushed, refused=refused, pulled=results.get("pull") or 0, keys=results.get("keys") or 0,
                      hosts=results.get("directory"), watchlist=results.get("watchlist"), failed=failed)
         try:
             self.status.pending = self._pending()
@@ -128,20 +138,46 @@ class Syncer:
             self.client.register_key(signer.key_id, signer.public_key.public_bytes_raw())
             db.set_meta(KEY_REGISTERED, signer.key_id)
 
-    def _push(self) -> int:
-        db, total = self.kiosk.log.db, 0
+    def _push(self) -> tuple[int, int]:
+        """(events the server took, events it refused and we set aside)."""
+        db, total, refused = self.kiosk.log.db, 0, 0
         while True:
             batch = self.kiosk.log.own_events_after(int(db.get_meta(PUSHED, "0")), MAX_BATCH)
             if not batch:
-                return total
-            result = self.client.push(event for _, event in batch)
-            db.set_meta(PUSHED, str(batch[-1][0]))  # only once the server has them
-            total += len(result.accepted)
+                return total, refused
+            accepted, set_aside = self._push_batch([event for _, event in batch])
+            db.set_meta(PUSHED, str(batch[-1][0]))  # only once the server has them (or refused them)
+            total, refused = total + accepted, refused + set_aside
+
+    def _push_batch(self, batch: list) -> tuple[int, int]:
+        """Push one batch, without the events the server names as refused: (accepted, refused)."""
+        refused = 0
+        while batch:
+            try:
+                return len(self._patiently(lambda: self.client.push(batch)).accepted), refused
+            except Rejected as exc:
+                named = set(exc.refused) & {event.event_id for event in batch}
+                if not named:  # refused whole: the round fails and is tried again later
+                    raise
+                batch = [event for event in batch if event.event_id not in named]
+                refused += len(named)
+        return 0, refused
+
+    def _patiently(self, call: Callable[[], T]) -> T:
+        """``call()``, waiting as long as the server asks each time it answers 429."""
+        while True:
+            try:
+                return call()
+            except RateLimited as exc:
+                if self._sleep(min(BACKOFF_MAX, max(exc.retry_after, 0.1))):
+                    raise  # stopping: the round ends here, to be resumed next time
+                self.status.rate_limited += 1
 
     def _pull(self) -> int:
         db, total = self.kiosk.log.db, 0
         while True:
-            page = self.client.pull(int(db.get_meta(PULLED, "0")))
+            after = int(db.get_meta(PULLED, "0"))
+            page = self._patiently(lambda: self.client.pull(after))
             total += len(self.kiosk.log.ingest(page.events, refused=page.refused))  # the bad set aside
             db.set_meta(PULLED, str(page.cursor))  # after the events are on disk
             if not page.more:
@@ -214,7 +250,7 @@ class Syncer:
                 self.status.needs_attention = False
             if done.quarantined:
                 alert(f"sync: {quarantine.describe(self.status.set_aside)}")
-            if not done.failed and (done.pushed or done.pulled or done.hosts is not None or done.watchlist is not None):
+            if not done.failed and (done.pushed or done.pulled or done.refused or done.hosts is not None or done.watchlist is not None):
                 report(f"synced: {done}")
             delay = self._delay(failures)
             if failures:

@@ -40,6 +40,7 @@ from sqlalchemy.engine import make_url
 
 from sync.server import auth
 from sync.server.app import create_app, now_ms
+from sync.server.ratelimit import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ENV = "KIOSK_TEST_PG_URL"
@@ -161,10 +162,12 @@ class RunningServer:
 
 
 def start_server(db_url: str, clock: Callable[[], int] = now_ms, admin_name: str | None = "admin",
-                 smtp: str = "") -> RunningServer:
+                 smtp: str = "", limits: Limits | None = None) -> RunningServer:
     """Start the server on ``db_url``; with ``admin_name``, also make an admin and keep its token;
-    with ``smtp``, it emails invitations through that URL."""
-    running = RunningServer(db_url, create_app(db_url, clock=clock, smtp=smtp))
+    with ``smtp``, it emails invitations through that URL. ``limits``: its rate limits; none by
+    default, since tests push from one token at will (tests/test_bounds_server.py sets them)."""
+    limits = limits or Limits(push=None, pull=None)
+    running = RunningServer(db_url, create_app(db_url, clock=clock, smtp=smtp, limits=limits))
     if admin_name:
         running.admin = auth.add_admin(running.app.state.db, admin_name, now_ms())
     for name in _LOGGERS:

@@ -176,8 +176,7 @@ _PAYLOADS: dict[str, tuple[tuple[str, Callable[[Any], bool], bool], ...]] = {
 
 def fold(events: Iterable[Event]) -> Visit:
     """The state of the one visit these events belong to."""
-    unique = {e.event_id: e for e in sorted(events, key=Event.order_key, reverse=True)}
-    ordered = sorted(unique.values(), key=Event.order_key)
+    ordered = _replay_order(events)
     if not ordered:
         raise ValueError("fold needs at least one event")
     folder = _Folder(ordered[0].visit_id, ordered[0].site)
@@ -186,12 +185,56 @@ def fold(events: Iterable[Event]) -> Visit:
     return folder.result()
 
 
+def _replay_order(events: Iterable[Event]) -> list[Event]:
+    """One event per id (the earliest in the total order), in the total order."""
+    unique = {e.event_id: e for e in sorted(events, key=Event.order_key, reverse=True)}
+    return sorted(unique.values(), key=Event.order_key)
+
+
+class OpenFold:
+    """``fold`` kept open for a log that grows: later events are applied to the state as it
+    stands, so that a visit pulled page by page is not replayed from its first event on every
+    page. ``visit()`` is always exactly ``fold`` of every event given so far, because ``extend``
+    only applies events that sort after all those applied; otherwise it changes nothing and
+    answers False, and the caller folds again from all the events."""
+
+    def __init__(self, events: Iterable[Event]):
+        ordered = _replay_order(events)
+        if not ordered:
+            raise ValueError("fold needs at least one event")
+        self._folder = _Folder(ordered[0].visit_id, ordered[0].site)
+        self._applied: set[str] = set()
+        self._last: tuple = ()
+        self._apply(ordered)
+
+    def extend(self, events: Iterable[Event]) -> bool:
+        """Apply these events, if every one sorts after the last applied and none repeats an
+        applied id (fold would keep the first of two with one id); else False, nothing applied."""
+        ordered = _replay_order(events)
+        if ordered and (ordered[0].order_key() <= self._last
+                        or not self._applied.isdisjoint(e.event_id for e in ordered)):
+            return False
+        self._apply(ordered)
+        return True
+
+    def _apply(self, ordered: list[Event]) -> None:
+        for event in ordered:
+            self._folder.apply(event)
+            self._applied.add(event.event_id)
+        if ordered:
+            self._last = ordered[-1].order_key()
+
+    def visit(self) -> Visit:
+        return self._folder.result()
+
+
 class _Folder:
     # The visit's and its badges' fields are gathered in dicts and made into a Visit and Badges
     # once, at the end: a dataclasses.replace per event was most of the fold's cost (the server
     # folds every push).
     def __init__(self, visit_id: str, site: str):
         self.fields: dict[str, Any] = {"visit_id": visit_id, "site": site}
+        self.texts: dict[str, list[str]] = {}  # complaints, notices, messages: tuples in result()
         self.badges: dict[str, dict[str, Any]] = {}  # each badge's fields, made a Badge at the end
         self.expected = False
         self.signed_in = False
@@ -316,12 +359,14 @@ class _Folder:
         self._add("messages", e.data["text"])
 
     def _add(self, key: str, text: str) -> None:
-        self.fields[key] = self.fields.get(key, ()) + (text,)
+        # Appended to a list: a new tuple per event made a long visit's fold quadratic.
+        self.texts.setdefault(key, []).append(text)
 
     def result(self) -> Visit:
         issued = sorted(self.badges.values(), key=lambda b: (b["issued_at"], b["badge_id"]))
         return Visit(state=self._state(), badges=tuple(Badge(**b) for b in issued),
-                     invitation_uses=tuple(self.uses), **self.fields)
+                     invitation_uses=tuple(self.uses), **self.fields,
+                     **{key: tuple(texts) for key, texts in self.texts.items()})
 
     def _state(self) -> str:
         if "signed_out_at" in self.fields:

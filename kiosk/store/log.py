@@ -3,6 +3,15 @@
 Events are appended, never changed. In the same transaction as each append, the visits those
 events touch are re-folded (kiosk.core.visits.fold) and their rows in ``visits`` and ``badges``
 rewritten, so queries never fold at read time and the two can never disagree.
+
+Re-folding a visit does not re-read it whole each time: the log keeps the fold of the visits it
+touched last (kiosk.core.visits.OpenFold, with the highest rowid it has folded) and applies only
+the visit's rows after that rowid, in the same transaction. A fresh device pulling a long visit
+page by page thus reads each event once; only events that sort before what was already applied
+(another device's clock behind) make it fold the visit again from all its events. A kept fold is
+put back only after its transaction commits, so a rolled-back one is never remembered; and as it
+reads the rows past its rowid, whatever else wrote to the file meanwhile (another thread or
+process) is folded in too. Events are never deleted: anything that did would have to forget().
 """
 
 from __future__ import annotations
@@ -12,17 +21,19 @@ import json
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from kiosk.core import reuse
 from kiosk.core.events import Event, decode_data, encode_data, new_id
 from kiosk.core.readable import readable
-from kiosk.core.visits import ON_SITE_STATES, Badge, Visit, fold, payload_error
+from kiosk.core.visits import ON_SITE_STATES, Badge, OpenFold, Visit, fold, payload_error
 from kiosk.store import quarantine
 from kiosk.store.db import Database
 
 _EVENT_COLUMNS = "event_id, site, device, seq, ts, kind, visit_id, data"
+OPEN_FOLDS = 256  # visits whose fold is kept between transactions (the most recently touched)
 
 
 def wall_clock_ms() -> int:
@@ -91,6 +102,8 @@ class EventLog:
         self.device = device
         self._clock = clock
         self._lock = threading.Lock()
+        self._open: OrderedDict[str, tuple[OpenFold, int]] = OrderedDict()  # visit id: (fold, its last rowid)
+        self._open_lock = threading.Lock()
         last = db.read("SELECT MAX(ts) FROM events WHERE site = ? AND device = ?", (site, device))[0][0]
         self._last_ts = last or 0
 
@@ -120,9 +133,10 @@ class EventLog:
             events = [Event(new_id(), self.site, self.device, seq + i, ts, kind, visit_id, dict(data))
                       for i, (kind, visit_id, data) in enumerate(specs, start=1)]
             self._insert(conn, events)
-            self._materialise(conn, {e.visit_id for e in events})
+            folded = self._materialise(conn, {e.visit_id for e in events})
             if also is not None:
                 also(conn, events)
+        self._keep(folded)
         return events
 
     def ingest(self, events: Iterable[Event], refused: Iterable[tuple[Any, str]] = ()) -> list[Event]:
@@ -143,45 +157,53 @@ class EventLog:
                     quarantine.add(conn, event.to_dict(), problem, now)
                 else:
                     fit.append(event)
-            added = {id(e) for e in self._ingest_fit(conn, fit, now)}
+            folds: dict[str, tuple[OpenFold, int]] = {}
+            added = {id(e) for e in self._ingest_fit(conn, fit, now, folds)}
+        self._keep(folds)  # committed: the folds may serve the next write
         return list({id(e): e for e in events if id(e) in added}.values())  # in the order given, once each
 
-    def _ingest_fit(self, conn: sqlite3.Connection, events: list[Event], now: int) -> list[Event]:
+    def _ingest_fit(self, conn: sqlite3.Connection, events: list[Event], now: int,
+                    folds: dict[str, tuple[OpenFold, int]]) -> list[Event]:
         """The new among ``events``, stored and folded. Should the fold fail, it is tried again
         visit by visit and then event by event, to set aside only the events at fault; a page
-        without any pays for one savepoint, not one per visit."""
-        new = self._try_ingest(conn, events)
+        without any pays for one savepoint, not one per visit. ``folds`` gathers the folds of
+        what was stored, to keep once the transaction commits."""
+        new = self._try_ingest(conn, events, folds)
         if new is not None:
             return new
         by_visit: dict[str, list[Event]] = {}
         for event in events:
             by_visit.setdefault(event.visit_id, []).append(event)
-        return [e for visit_events in by_visit.values() for e in self._ingest_visit(conn, visit_events, now)]
+        return [e for visit_events in by_visit.values() for e in self._ingest_visit(conn, visit_events, now, folds)]
 
-    def _try_ingest(self, conn: sqlite3.Connection, events: list[Event]) -> list[Event] | None:
+    def _try_ingest(self, conn: sqlite3.Connection, events: list[Event],
+                    folds: dict[str, tuple[OpenFold, int]]) -> list[Event] | None:
         """The new among ``events``, stored and folded; None (and nothing stored) if that failed."""
         try:
             with _savepoint(conn):
                 new = [e for e in events if self._insert(conn, [e])]
-                self._materialise(conn, {e.visit_id for e in new})
+                folded = self._materialise(conn, {e.visit_id for e in new})
+            folds.update(folded)  # only once the savepoint holds: a rolled-back fold is dropped
             return new
         except Exception as exc:  # noqa: BLE001 - whatever a payload makes the fold raise
             if _our_disk(exc):
                 raise
             return None
 
-    def _ingest_visit(self, conn: sqlite3.Connection, events: list[Event], now: int) -> list[Event]:
+    def _ingest_visit(self, conn: sqlite3.Connection, events: list[Event], now: int,
+                      folds: dict[str, tuple[OpenFold, int]]) -> list[Event]:
         """One visit's new events, stored and folded; those it cannot be folded with quarantined."""
-        new = self._try_ingest(conn, events)
+        new = self._try_ingest(conn, events, folds)
         if new is not None:
             return new
         new = []  # one at a time, to find which of them the visit cannot take
         for event in events:
             try:
                 with _savepoint(conn):
-                    if self._insert(conn, [event]):
-                        self._materialise(conn, {event.visit_id})
-                        new.append(event)
+                    folded = self._materialise(conn, {event.visit_id}) if self._insert(conn, [event]) else {}
+                folds.update(folded)
+                if folded:
+                    new.append(event)
             except Exception as exc:  # noqa: BLE001
                 if _our_disk(exc):
                     raise
@@ -196,11 +218,15 @@ class EventLog:
             [(e.event_id, e.site, e.device, e.seq, e.ts, e.kind, e.visit_id, encode_data(e.data)) for e in events])
         return cursor.rowcount > 0
 
-    def _materialise(self, conn: sqlite3.Connection, visit_ids: Iterable[str]) -> None:
-        folded = []
+    def _materialise(self, conn: sqlite3.Connection, visit_ids: Iterable[str]) -> dict[str, tuple[OpenFold, int]]:
+        """Rewrite these visits' rows from their events; returns their folds, to keep once committed."""
+        folded = {}
+        written = []
         for visit_id in visit_ids:
-            rows = conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE visit_id = ?", (visit_id,)).fetchall()
-            visit = readable(fold(map(_row_to_event, rows)))
+            with self._open_lock:
+                kept = self._open.pop(visit_id, None)  # back only if this transaction commits
+            folded[visit_id] = self._folded(conn, visit_id, kept)
+            visit = readable(folded[visit_id][0].visit())
             conn.execute(
                 "INSERT OR REPLACE INTO visits (visit_id, state, site, name, company, signed_in_at, signed_out_at, doc)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -208,8 +234,9 @@ class EventLog:
                  visit.visitor.get("company", ""), visit.signed_in_at, visit.signed_out_at, visit_to_json(visit)))
             conn.executemany("INSERT OR REPLACE INTO badges (badge_id, visit_id, revoked) VALUES (?, ?, ?)",
                              [(b.badge_id, visit_id, b.revoked) for b in visit.badges])
-            folded.append(visit)
-        self._mark_shared_invitations(conn, folded)
+            written.append(visit)
+        self._mark_shared_invitations(conn, written)
+        return folded
 
     @staticmethod
     def _mark_shared_invitations(conn: sqlite3.Connection, touched: list[Visit]) -> None:
@@ -234,6 +261,32 @@ class EventLog:
                 if found is not None and (found.invitation_use, found.invitation_shared_with) != mark:
                     marked = dataclasses.replace(found, invitation_use=mark.use, invitation_shared_with=mark.others)
                     conn.execute("UPDATE visits SET doc = ? WHERE visit_id = ?", (visit_to_json(marked), visit_id))
+
+    @staticmethod
+    def _folded(conn: sqlite3.Connection, visit_id: str, kept: tuple[OpenFold, int] | None) -> tuple[OpenFold, int]:
+        """The visit's fold over all its events now in the log, and the last rowid it holds."""
+        if kept is not None:
+            state, upto = kept
+            rows = conn.execute(f"SELECT rowid, {_EVENT_COLUMNS} FROM events WHERE visit_id = ? AND rowid > ?"
+                                " ORDER BY rowid", (visit_id, upto)).fetchall()
+            if state.extend(_row_to_event(row[1:]) for row in rows):
+                return state, rows[-1][0] if rows else upto
+        rows = conn.execute(f"SELECT rowid, {_EVENT_COLUMNS} FROM events WHERE visit_id = ? ORDER BY rowid",
+                            (visit_id,)).fetchall()
+        return OpenFold(_row_to_event(row[1:]) for row in rows), rows[-1][0]
+
+    def _keep(self, folded: dict[str, tuple[OpenFold, int]]) -> None:
+        with self._open_lock:
+            for visit_id, kept in folded.items():
+                self._open[visit_id] = kept
+                self._open.move_to_end(visit_id)
+            while len(self._open) > OPEN_FOLDS:
+                self._open.popitem(last=False)
+
+    def forget(self) -> None:
+        """Drop every kept fold: the next write folds its visits from the log again."""
+        with self._open_lock:
+            self._open.clear()
 
     def visit(self, visit_id: str) -> Visit | None:
         rows = self.db.read("SELECT doc FROM visits WHERE visit_id = ?", (visit_id,))
@@ -319,5 +372,6 @@ class EventLog:
                     changed[rowid] = (held, event.visit_id)
             conn.executemany("UPDATE events SET data = ? WHERE rowid = ?",
                              [(held, rowid) for rowid, (held, _) in changed.items()])
+            self.forget()  # payloads changed under the kept folds: fold these visits afresh
             self._materialise(conn, {visit_id for _, visit_id in changed.values()})
         return rows[-1][0] if rows else None

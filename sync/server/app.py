@@ -29,10 +29,12 @@ from kiosk.notify.plainhttp import PlainHttp
 from sync import protocol
 from sync.server import approvals, auth, export, invitations, store, views
 from sync.server.auth import Admin, Device, Principal
+from sync.server.bounds import VisitFull
 from sync.server.db import Database
 from sync.server.projector import Projector
-from sync.server.errors import Forbidden, Invalid, ServerError, UnsupportedMedia
+from sync.server.errors import Forbidden, Invalid, ServerError, TooManyRequests, UnsupportedMedia
 from sync.server.intake import DEFAULT_TIMEOUT_S, BodyGuard
+from sync.server.ratelimit import Limits
 from sync.server.models import (MAX_CURSOR, NAME_PATTERN, DeviceIn, DeviceOut, ErrorBody, ExportRow, Health, HostsIn,
                                 HostsOut, InvitationIn, InvitationOut, IsoTime, KeyIn, KeyOut, KeysOut, PullOut, PushIn,
                                 PushOut, VisitsOut, WatchlistIn, WatchlistOut, local_time)
@@ -46,11 +48,13 @@ def now_ms() -> int:
 
 
 def create_app(db_url: str, *, clock: Callable[[], int] = now_ms, smtp: str = "",
-               allow_plain_http: str = "", read_timeout_s: float = DEFAULT_TIMEOUT_S) -> FastAPI:
+               allow_plain_http: str = "", read_timeout_s: float = DEFAULT_TIMEOUT_S,
+               limits: Limits | None = None) -> FastAPI:
     """``smtp``: the URL invitations are emailed through (invitations.mailer); empty: none are.
     ``allow_plain_http``: the hosts an uploaded directory's channels may reach over http://
     (kiosk.notify.plainhttp; empty: https:// only). ``read_timeout_s``: how long a request body
-    may take to arrive whole (sync.server.intake)."""
+    may take to arrive whole (sync.server.intake). ``limits``: pushes and pulls per device
+    (sync.server.ratelimit; default its rates)."""
     plain_http = PlainHttp.parse(allow_plain_http)
     mailer = invitations.mailer(smtp) if smtp else None
     db = Database(db_url)
@@ -68,6 +72,7 @@ def create_app(db_url: str, *, clock: Callable[[], int] = now_ms, smtp: str = ""
     app.state.clock = clock
     app.state.mailer = mailer
     app.state.plain_http = plain_http
+    app.state.limits = limits or Limits()
     app.include_router(router, prefix=protocol.API)
     app.include_router(pages, prefix=protocol.API)
     app.add_middleware(BodyGuard, db=db, limit=protocol.MAX_BODY_BYTES, timeout_s=read_timeout_s,
@@ -81,17 +86,21 @@ def create_app(db_url: str, *, clock: Callable[[], int] = now_ms, smtp: str = ""
 
 # -- errors ------------------------------------------------------------------------------------
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def _error(status: int, message: str, headers: dict[str, str] | None = None,
+           more: dict[str, Any] | None = None) -> JSONResponse:
     # A message may quote what was sent; never let a lone surrogate in it make the error a 500.
     text = message.encode("utf-8", "backslashreplace").decode("utf-8")
-    return JSONResponse({"error": text}, status_code=status, headers=headers)
+    return JSONResponse({"error": text, **(more or {})}, status_code=status, headers=headers)
 
 
 def _server_error(_request: Request, exc: ServerError) -> JSONResponse:
     if exc.status >= 500:  # the database is down or busy: the operator must hear of it
         log.error("%s", exc)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return _error(exc.status, str(exc), headers)
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
+    # A push over a visit's cap also says which events, so that the device can set them aside.
+    return _error(exc.status, str(exc), headers, exc.body() if isinstance(exc, VisitFull) else None)
 
 
 def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -193,8 +202,8 @@ def health(db: DB) -> dict[str, Any]:
     return {"status": "ok", "db": db.kind, "events": store.count_events(db)}
 
 
-@router.post("/events", response_model=PushOut, responses=_errors(401, 403, 409, 415), openapi_extra={"requestBody": {
-    "required": True, "content": {"application/json": {"schema": PushIn.model_json_schema()}}}})
+@router.post("/events", response_model=PushOut, responses=_errors(401, 403, 409, 415, 429), openapi_extra={
+    "requestBody": {"required": True, "content": {"application/json": {"schema": PushIn.model_json_schema()}}}})
 async def push_events(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
                       now: Now) -> dict[str, Any]:
     """Store a batch of this device's events whole or not at all; idempotent by event id."""
@@ -204,7 +213,8 @@ async def push_events(request: Request, credentials: Annotated[HTTPAuthorization
     body = await request.body()
     json_body = _is_json(request.headers.get("content-type", ""))
     state = request.app.state
-    accepted, known = await run_in_threadpool(_push, state.db, state.projector, token, body, json_body, now)
+    accepted, known = await run_in_threadpool(_push, state.db, state.projector, state.limits, token, body, json_body,
+                                              now)
     return {"accepted": accepted, "known": known}
 
 
@@ -213,11 +223,12 @@ def _is_json(content_type: str) -> bool:
     return media_type == "application/json" or media_type.endswith("+json")
 
 
-def _push(db: Database, projector: Projector, token: str | None, body: bytes, json_body: bool,
+def _push(db: Database, projector: Projector, limits: Limits, token: str | None, body: bytes, json_body: bool,
           now: int) -> tuple[list[str], list[str]]:
     who = auth.authenticate(db, token)  # first: a stranger learns nothing from how the body is judged
     if not isinstance(who, Device):
         raise Forbidden("this needs a device token")
+    limits.check("push", who.site, who.name)
     if not json_body:
         raise UnsupportedMedia("the body must be JSON, sent with Content-Type: application/json")
     try:  # the standard parser, as FastAPI's: it reads a lone surrogate, which the checks then name
@@ -234,12 +245,14 @@ def _push(db: Database, projector: Projector, token: str | None, body: bytes, js
     return accepted, known
 
 
-@router.get("/events", response_model=PullOut, responses=_errors(401, 403))
-def pull_events(who: Annotated[Principal, Depends(principal)], db: DB, site: SiteQuery = None,
+@router.get("/events", response_model=PullOut, responses=_errors(401, 403, 429))
+def pull_events(who: Annotated[Principal, Depends(principal)], db: DB, request: Request, site: SiteQuery = None,
                 after: Annotated[int, Query(ge=0, le=MAX_CURSOR, description="the cursor of the last pull")] = 0,
                 limit: Annotated[int, Query(ge=1, le=protocol.PULL_LIMIT)] = protocol.PULL_LIMIT) -> Response:
     """The site's events after a cursor, in the server's order (admins name the site); an exit
     post's copy leaves out what it never shows (kiosk.core.exit_view)."""
+    if isinstance(who, Device):
+        request.app.state.limits.check("pull", who.site, who.name)
     site = _site(who, site)
     if site is None:
         raise Invalid("name the site: ?site=S")

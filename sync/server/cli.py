@@ -28,7 +28,7 @@ from kiosk.settings import ROLES
 from kiosk.watchcsv import COLUMNS, read_watchlist_csv, shown
 from printer.errors import PrinterError
 from printer.invitation import card_png, window
-from sync.server import accesslog, auth, connections, export, invitations, passwords, store
+from sync.server import accesslog, auth, connections, export, invitations, passwords, ratelimit, store
 from sync.server.app import create_app, now_ms
 from sync.server.db import Database
 from sync.server.errors import ServerError
@@ -87,6 +87,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--read-timeout", type=_positive(float), default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
                        help="a connection must send a request's headers, then its body, each within this long: "
                             f"else it is closed (a late body is answered 408) (default: {DEFAULT_TIMEOUT_S:g})")
+    for what, default in (("push", ratelimit.PUSH_RATE), ("pull", ratelimit.PULL_RATE)):
+        serve.add_argument(f"--{what}-rate", type=_rate, default=default, metavar="PER_SECOND/BURST",
+                           help=f"{what} requests a device may make (default {default.per_second:g}/{default.burst}; "
+                                "off: no limit)")
     add = command("add-device", cmd_add_device, "register a device and print its token")
     add.add_argument("--site", required=True)
     add.add_argument("--name", required=True)
@@ -169,10 +173,18 @@ def _plain_http() -> PlainHttp:
         raise ServerError(f"{plainhttp.ENV}: expected {e}") from None
 
 
+def _rate(text: str) -> ratelimit.Rate | None:
+    try:
+        return ratelimit.parse_rate(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def cmd_serve(args) -> int:
     _plain_http()  # a bad value stops the start with one line
     app = create_app(args.db, smtp=_smtp(args), allow_plain_http=_allow_plain_http(),
-                     read_timeout_s=args.read_timeout)
+                     read_timeout_s=args.read_timeout,
+                     limits=ratelimit.Limits(args.push_rate, args.pull_rate))
     # What start-up made (modules, the app, its models) lives as long as the process. Frozen,
     # the collector no longer walks it on every full collection, which otherwise cost the
     # request that triggers one tens of milliseconds. Start-up's garbage goes first.

@@ -47,3 +47,13 @@ class DatabaseError(ServerError):
     """The database cannot be opened, is busy, or was written by a newer server."""
 
     status = 503
+
+
+class TooManyRequests(ServerError):
+    """A device asking faster than its rate allows; ``retry_after`` says when it may again."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

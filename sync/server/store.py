@@ -35,6 +35,7 @@ from kiosk.notify.plainhttp import NOWHERE, PlainHttp
 from kiosk.store.log import visit_from_json
 from kiosk.watchcsv import watch_entry
 from sync.protocol import ProtocolError, checked_event
+from sync.server import bounds
 from sync.server.auth import SERVER_DEVICE, Device
 from sync.server.db import Database, devices, events, hosts, keys, projections, signers, visits, watchlist
 from sync.server.errors import Conflict, Forbidden, Invalid
@@ -58,6 +59,7 @@ def push(db: Database, device: Device, batch: list[Any], now: int) -> tuple[list
         # faster than INSERT ... ON CONFLICT ... RETURNING, which psycopg re-parses per batch.
         known = _known(checked, conn.execute(db.prepared(_stored_query), {"ids": list(checked.events)}))
         new = [event_id for event_id in checked.events if event_id not in known]
+        bounds.check(db, conn, device.site, (checked.events[event_id] for event_id in new))
         if new:
             conn.execute(events.insert(), [checked.rows[event_id] for event_id in new])
     return new, [event_id for event_id in checked.events if event_id in known]
@@ -137,6 +139,9 @@ def project(db: Database, site: str, limit: int = PROJECT_CHUNK) -> bool:
         pending = conn.execute(db.prepared(_pending_query), {"site": site, "after": done, "limit": limit}).all()
         if not pending:
             return True
+        take = bounds.projectable(db, conn, site, pending)  # the lock held for a bounded re-read
+        complete = len(pending) < limit and take == len(pending)
+        pending = pending[:take]
         touched = sorted({row.visit_id for row in pending})
         stored = conn.execute(db.prepared(_visit_events_query), {"site": site, "visit_ids": touched})
         by_visit: dict[str, list[Event]] = defaultdict(list)
@@ -145,7 +150,7 @@ def project(db: Database, site: str, limit: int = PROJECT_CHUNK) -> bool:
         conn.execute(db.prepared(_upsert_visits), [_visit_row(fold(by_visit[v])) for v in touched])
         upto = {"site": site, "server_seq": pending[-1].server_seq}
         conn.execute(db.insert(projections).on_conflict_do_update(index_elements=["site"], set_=upto), upto)
-    return len(pending) < limit
+    return complete
 
 
 def _projected(conn: sa.Connection, site: str) -> int:

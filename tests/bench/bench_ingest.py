@@ -68,7 +68,7 @@ def through_api(db_url: str, batch: list[dict]) -> tuple[float, float]:
     with closing(Database(db_url)) as db:  # as `kiosk-server add-device` / `add-admin` would
         token = add_device(db, "hq", "kiosk-a", "visitor", time.time_ns() // 1_000_000)
         admin = add_admin(db, "bench", time.time_ns() // 1_000_000)
-    server = ServerProcess(db_url)
+    server = ServerProcess(db_url, "--push-rate", "off")  # throughput, not the per-device limit
     try:
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {token}"
