@@ -10,7 +10,6 @@ scanners read it on the first try.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from functools import partial
 
 from PIL import Image, ImageDraw, ImageFont
 
+from printer import linebreak
 from printer.errors import BadgeLayoutError
 from printer.fonts import font
 from printer.raster import canvas, qr_code, rule, stack, to_1bit, when
@@ -141,8 +141,8 @@ def fit_text(text: str, width: int, *, max_size: int, min_size: int, max_lines: 
     The text is set on one line at the largest size up to ``max_size`` that fits.  Below
     ``wrap_below`` (default ``min_size``) a wrapped layout at a larger size is preferred, if
     one exists; failing both, the text is wrapped at ``min_size`` and what still does not fit
-    is cut with an ellipsis.  CJK breaks between any two characters, Latin at spaces and
-    after hyphens, and a word wider than the line is broken anywhere.
+    is cut with an ellipsis.  Lines break where :mod:`printer.linebreak` allows (UAX #14,
+    Chinese kinsoku, whole Chinese words), and a word wider than the line is broken anywhere.
     """
     face = partial(font, bold=bold, lang=lang)
     text = " ".join(unicodedata.normalize("NFC", text).split())
@@ -183,55 +183,20 @@ def _one_line_size(text, length, width, max_size, min_size, face) -> int:
     return size
 
 
-_CJK = (
-    "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
-    "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff"
-)
-_OPENING = "([{（《「『【〈〔“‘"
-_CLOSING = ")]}）》」』】〉〕”’，。、；：！？,.;:!?"
-# One unbreakable unit: a CJK character or a Latin word (split after hyphens), with opening
-# punctuation glued to its front and closing punctuation and spaces to its back, so no line
-# starts with "，" or ends with "（".
-_UNIT = re.compile(
-    rf"[{re.escape(_OPENING)}]*(?:[{_CJK}]|[^\s{_CJK}-]+-*|-+)[{re.escape(_CLOSING)}]*\s*"
-)
-
-
 def _units(text: str) -> list[str]:
-    return _UNIT.findall(text)
+    """The unbreakable pieces of ``text`` (UAX #14 with Chinese kinsoku and words)."""
+    return list(linebreak.units(text))
 
 
 def _wrap(units: list[str], f: ImageFont.FreeTypeFont, width: int, max_lines: int):
     """Greedy line filling; returns the lines, whether text was left over, and the text from
     the start of the last line to the end."""
-    units = list(units)  # _take_line may split an over-long word in place
-    lines, i, last = [], 0, 0
-    while i < len(units) and len(lines) < max_lines:
-        end = _take_line(units, i, f, width)
-        lines.append("".join(units[i:end]).rstrip())
-        last, i = i, end
-    return lines, i < len(units), "".join(units[last:])
-
-
-def _take_line(units: list[str], start: int, f: ImageFont.FreeTypeFont, width: int) -> int:
-    """The end index of the longest run of units from ``start`` that fits ``width``."""
-    def fits(n: int) -> bool:
-        return f.getlength("".join(units[start:start + n]).rstrip()) <= width
-
-    if not fits(1):
-        word = units[start]
-        keep = max(1, _longest_prefix(len(word), lambda k: f.getlength(word[:k]) <= width))
-        units[start:start + 1] = [word[:keep], word[keep:]]
-        return start + 1
-    # Gallop then bisect, so a 10,000-character name costs a few measurements, not thousands.
-    good, bad = 1, 2
-    while start + bad <= len(units) and fits(bad):
-        good, bad = bad, bad * 2
-    bad = min(bad, len(units) - start + 1)
-    while bad - good > 1:
-        mid = (good + bad) // 2
-        good, bad = (mid, bad) if fits(mid) else (good, mid)
-    return start + good
+    lines = linebreak.wrap("".join(units), width, f.getlength, max_lines)
+    tail = lines[-1] if lines else ""
+    overflow = f.getlength(tail.rstrip()) > width
+    if overflow:  # the last line as it would be without the limit; the caller shortens it
+        lines[-1] = linebreak.wrap(tail, width, f.getlength, 2)[0]
+    return [line.rstrip() for line in lines], overflow, tail
 
 
 def _ellipsize(line: str, f: ImageFont.FreeTypeFont, width: int) -> str:
