@@ -86,8 +86,11 @@ def breakables(text: str) -> list[int]:
     if not text:
         return []
     result = list(line_break_breakables(text))
+    last_seen = ""  # the last character before position i that is not a space
     for i in range(1, len(text)):
-        if text[i] in CLOSING or text[i - 1] in OPENING:
+        if text[i - 1] != " ":
+            last_seen = text[i - 1]
+        if text[i] in CLOSING or last_seen in OPENING:
             result[i] = 0
     for match in _HAN.finditer(text):
         i = match.start()
@@ -166,7 +169,7 @@ def _kinsoku_cut(piece: str, fitting: int) -> int:
     word if it must, but still never before closing or after opening punctuation, unless
     no such place fits (then at the width, and at least one character)."""
     for keep in range(fitting, 0, -1):
-        if piece[keep] not in CLOSING and piece[keep - 1] not in OPENING:
+        if piece[keep] not in CLOSING and piece[:keep].rstrip(" ")[-1:] not in OPENING:
             return keep
     return max(1, fitting)
 

@@ -34,7 +34,7 @@ def test_joining_the_lines_gives_the_text_back(text, width):
 
 def clusters(text):
     """Each character with the opening marks before it and the closing marks after it."""
-    return re.findall(f"[{re.escape(''.join(OPENING))}]*.[{re.escape(''.join(CLOSING))}]*", text, re.S)
+    return re.findall(f"(?:[{re.escape(''.join(OPENING))}] *)*.[{re.escape(''.join(CLOSING))}]*", text, re.S)
 
 
 # When every character fits a line with the punctuation attached to it, there is always a place
