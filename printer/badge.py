@@ -33,29 +33,47 @@ _ELLIPSIS = "…"
 # accented capitals ~0.95 em; descenders reach ~0.25 em below.
 _ASCENT, _DESCENT, _LINE_STEP = 0.98, 0.26, 1.24
 
+# Every badge speaks the visitor's language and, for the guard, Simplified Chinese and English:
+# each label is (the visitor's language, the guard's gloss).  The title is the visitor type,
+# always in Simplified Chinese and English, since it is the guard who reads it.
 _LABELS = {
     "zh_CN": {
-        "title": "访客 VISITOR",
         "host": ("被访人", "Host"),
         "visit": ("来访时间", "Visit"),
         "valid": ("有效至", "Valid until"),
         "footer": ("离开时请在出口扫码签退", "Scan at exit when leaving"),
     },
     "zh_TW": {
-        "title": "訪客 VISITOR",
-        "host": ("受訪人", "Host"),
-        "visit": ("來訪時間", "Visit"),
+        "host": ("受訪人", "被访人 Host"),
+        "visit": ("來訪時間", "来访时间 Visit"),
         "valid": ("有效至", "Valid until"),
         "footer": ("離開時請在出口掃碼簽退", "Scan at exit when leaving"),
     },
     "en": {
-        "title": "VISITOR",
-        "host": ("Host",),
-        "visit": ("Visit",),
-        "valid": ("Valid until",),
-        "footer": ("Scan at exit when leaving",),
+        "host": ("Host", "被访人"),
+        "visit": ("Visit", "来访时间"),
+        "valid": ("Valid until", "有效至"),
+        "footer": ("Scan at exit when leaving", "离开时请在出口扫码签退"),
     },
 }
+
+# The short names a guard reads at a glance, for the default policy's visitor types; a site's
+# own types print the labels its policy gives them (see type_labels).
+VISITOR_TYPES = {
+    "guest": ("访客", "Visitor"),
+    "contractor": ("施工", "Contractor"),
+    "interview": ("面试", "Interview"),
+    "delivery": ("送货", "Delivery"),
+}
+
+
+def type_labels(key: str, policy_labels=None) -> tuple[str, str]:
+    """(Chinese, English) for the badge's title: a default type's short name, else the
+    policy's own zh_CN and en labels, else those of a guest."""
+    if key in VISITOR_TYPES or not policy_labels:
+        return VISITOR_TYPES.get(key, VISITOR_TYPES["guest"])
+    return (policy_labels.get("zh_CN") or VISITOR_TYPES["guest"][0],
+            policy_labels.get("en") or VISITOR_TYPES["guest"][1])
 
 
 @dataclass(frozen=True)
@@ -72,6 +90,7 @@ class BadgeContent:
     qr_text: str
     organisation: str = ""
     lang: str = "zh_CN"
+    visitor_type: tuple[str, str] = VISITOR_TYPES["guest"]  # (Chinese, English): type_labels()
 
     def __post_init__(self):
         if self.lang not in _LABELS:
@@ -225,8 +244,8 @@ class _Scale:
 
 
 def _header(content: BadgeContent, s: _Scale) -> Image.Image:
-    labels = _LABELS[content.lang]
-    title = fit_text(labels["title"], s.inner, max_size=s.px(44, 30), min_size=s.px(28, 22),
+    chinese, english = content.visitor_type
+    title = fit_text(f"{chinese} {english.upper()}", s.inner, max_size=s.px(44, 30), min_size=s.px(28, 22),
                      max_lines=1, bold=True, lang=content.lang)
     org = fit_text(content.organisation, s.inner, max_size=s.px(22, 17), min_size=s.px(18, 15),
                    max_lines=1, lang=content.lang)
