@@ -181,3 +181,24 @@ def _longest_prefix(n: int, fits) -> int:
         mid = (good + bad) // 2
         good, bad = (mid, bad) if fits(mid) else (good, mid)
     return good
+
+
+def reflow(text: str) -> str:
+    """Text written in paragraphs separated by blank lines, each paragraph made one line (its
+    line breaks joined by a space, or by nothing between two Chinese characters), so that
+    the screen or the paper breaks it where its width says."""
+    paragraphs = re.split(r"\n[ \t]*\n\s*", text.strip().replace("\r\n", "\n"))
+    return "\n\n".join(_join_lines(p.split("\n")) for p in paragraphs if p.strip())
+
+
+def _join_lines(lines: list[str]) -> str:
+    joined = ""
+    for line in (line.strip() for line in lines):
+        if joined and line and not (_chinese(joined[-1]) and _chinese(line[0])):
+            joined += " "
+        joined += line
+    return joined
+
+
+def _chinese(char: str) -> bool:
+    return bool(_HAN.match(char)) or char in CLOSING or char in OPENING
