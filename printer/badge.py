@@ -173,7 +173,7 @@ def fit_text(text: str, width: int, *, max_size: int, min_size: int, max_lines: 
     single = _one_line_size(text, length, width, max_size, min_size, face)
     if single >= (wrap_below or min_size):
         return FittedText(face(single), (text,))
-    units = _units(text)
+    units = _units(_showable(text, face(min_size), width * max_lines))
     # Start where the text's length would just fill max_lines, then step down by ~8 %:
     # a handful of trial wraps, not one per size.
     size = min(max_size, int(max_size * width * max_lines / length))
@@ -200,6 +200,15 @@ def _one_line_size(text, length, width, max_size, min_size, face) -> int:
     while size >= min_size and face(size).getlength(text) > width:
         size -= 1
     return size
+
+
+def _showable(text: str, f: ImageFont.FreeTypeFont, room: int) -> str:
+    """The start of ``text`` that could ever be shown in lines of total width ``room`` at the
+    smallest size, with as much again to spare: finding line breaks costs time in proportion
+    to the text, and a 10,000-character name would otherwise pay for all of it."""
+    if f.getlength(text) <= 2 * room:
+        return text
+    return text[:_longest_prefix(len(text), lambda k: f.getlength(text[:k]) <= 2 * room) + 1]
 
 
 def _units(text: str) -> list[str]:

@@ -42,7 +42,7 @@ Measure = Callable[[str], float]
 
 
 class _Lexicon:
-    """The word list, read once on first use (about half a second; the kiosk warms it up)."""
+    """The word list, read once on first use (about 0.2 s; the kiosk's warm-up pays it)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -55,7 +55,9 @@ class _Lexicon:
                 return
             text = gzip.decompress(path.read_bytes()).decode("utf-8")
             sections = dict(block.split("\n", 1) for block in text.split("\n@")[1:])
-            words = set(re.findall(r"([^\s:]+):", sections.get("words", "")))
+            # A line is "initials<TAB>word:reading word:reading ..." (see assets/ime/README.md).
+            words = {entry.partition(":")[0] for line in sections.get("words", "").split("\n")
+                     for entry in line.partition("\t")[2].split(" ") if entry}
             words.update(_OWN_WORDS)
             for line in sections.get("traditional", "").splitlines():
                 simple, _, forms = line.partition("\t")
