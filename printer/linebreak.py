@@ -30,6 +30,7 @@ WORDS_PATH = Path(__file__).resolve().parents[1] / "assets" / "ime" / "pinyin.tx
 CLOSING = set("。，、；：？！）」』》】〉〕〗〙〛”’…‥・ー々〻ゝゞヽヾ〜～,.;:!?)]}％‰℃"
               "︒︐︑︓︔︕︖︶︸︺︼︾﹀﹂﹄ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ")
 OPENING = set("（「『《【〈〔〖〘〚“‘([{￥＄")
+_HARD_BREAKS = "\n\r\x0b\x0c\x85\u2028\u2029"
 MAX_WORD = 8  # the longest word in the list, in characters
 
 # Words of the kiosk's own texts that jieba's list lacks (it has 访客, not 访客卡).
@@ -90,6 +91,9 @@ def breakables(text: str) -> list[int]:
     result = list(line_break_breakables(text))
     last_seen = ""  # the last character before position i that is not a space
     for i in range(1, len(text)):
+        if text[i - 1] in _HARD_BREAKS:
+            last_seen = ""
+            continue  # a line break in the text is kept, whatever follows it
         if text[i - 1] != " ":
             last_seen = text[i - 1]
         if text[i] in CLOSING or last_seen in OPENING:
@@ -146,7 +150,7 @@ def _take_line(pieces: list[str], start: int, width: float, measure: Measure) ->
         return measure(_visible("".join(pieces[start:start + n]))) <= width
 
     hard = start
-    while hard < len(pieces) and not pieces[hard].endswith(("\n", "\r", "\u2028", "\u2029")):
+    while hard < len(pieces) and not pieces[hard].endswith(tuple(_HARD_BREAKS)):
         hard += 1
     limit = min(hard + 1, len(pieces)) - start  # pieces up to and including a hard break
     if not fits(1):

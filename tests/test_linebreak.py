@@ -81,3 +81,7 @@ def test_traditional_words_stay_whole_too():
 def test_english_breaks_at_spaces_only():
     assert wrap("Wear your visitor badge at all times.", 12, len) == [
         "Wear your ", "visitor ", "badge at all ", "times."]
+
+
+def test_a_line_break_in_the_text_is_kept_even_before_punctuation():
+    assert wrap("访客（\n，签退", 40, measure) == ["访客（\n", "，签退"]
