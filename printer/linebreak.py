@@ -1,7 +1,7 @@
 """Where a line may break, and text wrapped to a width: one rule for paper and screen.
 
-Break opportunities follow the Unicode line breaking algorithm (UAX #14, through the
-``uniseg`` package), tailored for Chinese as typesetters do (kinsoku, 禁则):
+Break opportunities follow the Unicode line breaking algorithm (UAX #14: printer/uax14.py,
+with the character data of the ``uniseg`` package), tailored for Chinese as typesetters do (kinsoku, 禁则):
 
 - no line starts with closing punctuation (。，、；：？！）」』》 …) and none ends with opening
   punctuation (（「『《 …), whatever class UAX #14 gives the mark;
@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
-from uniseg.linebreak import line_break_breakables
+from printer.uax14 import breakables as uax14_breakables
 
 WORDS_PATH = Path(__file__).resolve().parents[1] / "assets" / "ime" / "pinyin.txt.gz"
 
@@ -88,7 +88,7 @@ def breakables(text: str) -> list[int]:
     """For each position, 1 when a line may break before it (never before the first)."""
     if not text:
         return []
-    result = list(line_break_breakables(text))
+    result = uax14_breakables(text)
     last_seen = ""  # the last character before position i that is not a space
     for i in range(1, len(text)):
         if text[i - 1] in _HARD_BREAKS:

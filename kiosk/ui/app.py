@@ -20,13 +20,12 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.services import Kiosk
 from kiosk.store.staffpin import PinGuard
 from kiosk.ui import theme as T
-from kiosk.ui.flow import AGREEMENT_DIR, Flow, load_agreement
+from kiosk.ui.flow import Flow
 from kiosk.ui.fonts import register_fonts
 from kiosk.ui.camera_scanner import start_camera
 from kiosk.ui.evdev_scanner import start_reader
 from kiosk.ui.keyboard import OnScreenKeyboard
 from kiosk.ui.sounds import Sounds
-from printer.linebreak import units as line_break_units
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -156,7 +155,6 @@ class KioskApp(App):
             start_camera(int(settings.camera), self._scanned_elsewhere)
         # A printer that cannot be opened only means no warm-up; printing will say what is wrong.
         self.flow.run_io(self.kiosk.warm_up, lambda _: None, lambda _: None)
-        self.flow.run_io(_find_agreement_line_breaks, lambda _: None, lambda _: None)
 
     def on_stop(self):
         Window.unbind(on_request_close=self._on_request_close, on_keyboard=self._on_keyboard,
@@ -218,10 +216,3 @@ class KioskApp(App):
             self.flow.cancel()
         elif left <= PROMPT_SECONDS:
             self.root.idle_left = int(left) + 1
-
-
-def _find_agreement_line_breaks() -> None:
-    """Line breaks are found once per text (UAX #14 in pure Python: ~0.2 s for an English
-    agreement): find the agreements' ahead of the first visitor, off the UI thread."""
-    for path in AGREEMENT_DIR.rglob("*.txt"):
-        line_break_units(load_agreement(path.stem, path.parent).text)
