@@ -402,9 +402,10 @@ class Kiosk:
             pass
 
     def _badge_content(self, visit: Visit, badge_id: str, token: str):
-        from printer.badge import BadgeContent
+        from printer.badge import BadgeContent, type_labels
 
         badge = visit.badge(badge_id)
+        vtype = self.entry.policy.visitor_type(visit.visitor_type or "guest")
         tz = datetime.now().astimezone().tzinfo
         return BadgeContent(
             name=visit.visitor["name"], company=visit.visitor.get("company", ""),
@@ -412,7 +413,8 @@ class Kiosk:
             issued_at=datetime.fromtimestamp(badge.issued_at / 1000, tz),
             valid_until=datetime.fromtimestamp(badge.expires_at / 1000, tz),
             badge_number=tokens.badge_number(badge_id), qr_text=token,
-            organisation=self.settings.organisation, lang=visit.lang or self.settings.language)
+            organisation=self.settings.organisation, lang=visit.lang or self.settings.language,
+            visitor_type=type_labels(visit.visitor_type or "guest", vtype.labels if vtype else None))
 
     # -- sign out ---------------------------------------------------------------------------
 

@@ -10,7 +10,6 @@ scanners read it on the first try.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from functools import partial
 
 from PIL import Image, ImageDraw, ImageFont
 
+from printer import linebreak
 from printer.errors import BadgeLayoutError
 from printer.fonts import font
 from printer.raster import canvas, qr_code, rule, stack, to_1bit, when
@@ -33,29 +33,47 @@ _ELLIPSIS = "…"
 # accented capitals ~0.95 em; descenders reach ~0.25 em below.
 _ASCENT, _DESCENT, _LINE_STEP = 0.98, 0.26, 1.24
 
+# Every badge speaks the visitor's language and, for the guard, Simplified Chinese and English:
+# each label is (the visitor's language, the guard's gloss).  The title is the visitor type,
+# always in Simplified Chinese and English, since it is the guard who reads it.
 _LABELS = {
     "zh_CN": {
-        "title": "访客 VISITOR",
         "host": ("被访人", "Host"),
         "visit": ("来访时间", "Visit"),
         "valid": ("有效至", "Valid until"),
         "footer": ("离开时请在出口扫码签退", "Scan at exit when leaving"),
     },
     "zh_TW": {
-        "title": "訪客 VISITOR",
-        "host": ("受訪人", "Host"),
-        "visit": ("來訪時間", "Visit"),
+        "host": ("受訪人", "被访人 Host"),
+        "visit": ("來訪時間", "来访时间 Visit"),
         "valid": ("有效至", "Valid until"),
         "footer": ("離開時請在出口掃碼簽退", "Scan at exit when leaving"),
     },
     "en": {
-        "title": "VISITOR",
-        "host": ("Host",),
-        "visit": ("Visit",),
-        "valid": ("Valid until",),
-        "footer": ("Scan at exit when leaving",),
+        "host": ("Host", "被访人"),
+        "visit": ("Visit", "来访时间"),
+        "valid": ("Valid until", "有效至"),
+        "footer": ("Scan at exit when leaving", "离开时请在出口扫码签退"),
     },
 }
+
+# The short names a guard reads at a glance, for the default policy's visitor types; a site's
+# own types print the labels its policy gives them (see type_labels).
+VISITOR_TYPES = {
+    "guest": ("访客", "Visitor"),
+    "contractor": ("施工", "Contractor"),
+    "interview": ("面试", "Interview"),
+    "delivery": ("送货", "Delivery"),
+}
+
+
+def type_labels(key: str, policy_labels=None) -> tuple[str, str]:
+    """(Chinese, English) for the badge's title: a default type's short name, else the
+    policy's own zh_CN and en labels, else those of a guest."""
+    if key in VISITOR_TYPES or not policy_labels:
+        return VISITOR_TYPES.get(key, VISITOR_TYPES["guest"])
+    return (policy_labels.get("zh_CN") or VISITOR_TYPES["guest"][0],
+            policy_labels.get("en") or VISITOR_TYPES["guest"][1])
 
 
 @dataclass(frozen=True)
@@ -72,6 +90,7 @@ class BadgeContent:
     qr_text: str
     organisation: str = ""
     lang: str = "zh_CN"
+    visitor_type: tuple[str, str] = VISITOR_TYPES["guest"]  # (Chinese, English): type_labels()
 
     def __post_init__(self):
         if self.lang not in _LABELS:
@@ -141,8 +160,8 @@ def fit_text(text: str, width: int, *, max_size: int, min_size: int, max_lines: 
     The text is set on one line at the largest size up to ``max_size`` that fits.  Below
     ``wrap_below`` (default ``min_size``) a wrapped layout at a larger size is preferred, if
     one exists; failing both, the text is wrapped at ``min_size`` and what still does not fit
-    is cut with an ellipsis.  CJK breaks between any two characters, Latin at spaces and
-    after hyphens, and a word wider than the line is broken anywhere.
+    is cut with an ellipsis.  Lines break where :mod:`printer.linebreak` allows (UAX #14,
+    Chinese kinsoku, whole Chinese words), and a word wider than the line is broken anywhere.
     """
     face = partial(font, bold=bold, lang=lang)
     text = " ".join(unicodedata.normalize("NFC", text).split())
@@ -154,7 +173,7 @@ def fit_text(text: str, width: int, *, max_size: int, min_size: int, max_lines: 
     single = _one_line_size(text, length, width, max_size, min_size, face)
     if single >= (wrap_below or min_size):
         return FittedText(face(single), (text,))
-    units = _units(text)
+    units = _units(_showable(text, face(min_size), width * max_lines))
     # Start where the text's length would just fill max_lines, then step down by ~8 %:
     # a handful of trial wraps, not one per size.
     size = min(max_size, int(max_size * width * max_lines / length))
@@ -183,55 +202,29 @@ def _one_line_size(text, length, width, max_size, min_size, face) -> int:
     return size
 
 
-_CJK = (
-    "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
-    "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff"
-)
-_OPENING = "([{（《「『【〈〔“‘"
-_CLOSING = ")]}）》」』】〉〕”’，。、；：！？,.;:!?"
-# One unbreakable unit: a CJK character or a Latin word (split after hyphens), with opening
-# punctuation glued to its front and closing punctuation and spaces to its back, so no line
-# starts with "，" or ends with "（".
-_UNIT = re.compile(
-    rf"[{re.escape(_OPENING)}]*(?:[{_CJK}]|[^\s{_CJK}-]+-*|-+)[{re.escape(_CLOSING)}]*\s*"
-)
+def _showable(text: str, f: ImageFont.FreeTypeFont, room: int) -> str:
+    """The start of ``text`` that could ever be shown in lines of total width ``room`` at the
+    smallest size, with as much again to spare: finding line breaks costs time in proportion
+    to the text, and a 10,000-character name would otherwise pay for all of it."""
+    if f.getlength(text) <= 2 * room:
+        return text
+    return text[:_longest_prefix(len(text), lambda k: f.getlength(text[:k]) <= 2 * room) + 1]
 
 
 def _units(text: str) -> list[str]:
-    return _UNIT.findall(text)
+    """The unbreakable pieces of ``text`` (UAX #14 with Chinese kinsoku and words)."""
+    return list(linebreak.units(text))
 
 
 def _wrap(units: list[str], f: ImageFont.FreeTypeFont, width: int, max_lines: int):
     """Greedy line filling; returns the lines, whether text was left over, and the text from
     the start of the last line to the end."""
-    units = list(units)  # _take_line may split an over-long word in place
-    lines, i, last = [], 0, 0
-    while i < len(units) and len(lines) < max_lines:
-        end = _take_line(units, i, f, width)
-        lines.append("".join(units[i:end]).rstrip())
-        last, i = i, end
-    return lines, i < len(units), "".join(units[last:])
-
-
-def _take_line(units: list[str], start: int, f: ImageFont.FreeTypeFont, width: int) -> int:
-    """The end index of the longest run of units from ``start`` that fits ``width``."""
-    def fits(n: int) -> bool:
-        return f.getlength("".join(units[start:start + n]).rstrip()) <= width
-
-    if not fits(1):
-        word = units[start]
-        keep = max(1, _longest_prefix(len(word), lambda k: f.getlength(word[:k]) <= width))
-        units[start:start + 1] = [word[:keep], word[keep:]]
-        return start + 1
-    # Gallop then bisect, so a 10,000-character name costs a few measurements, not thousands.
-    good, bad = 1, 2
-    while start + bad <= len(units) and fits(bad):
-        good, bad = bad, bad * 2
-    bad = min(bad, len(units) - start + 1)
-    while bad - good > 1:
-        mid = (good + bad) // 2
-        good, bad = (mid, bad) if fits(mid) else (good, mid)
-    return start + good
+    lines = linebreak.wrap("".join(units), width, f.getlength, max_lines)
+    tail = lines[-1] if lines else ""
+    overflow = f.getlength(tail.rstrip()) > width
+    if overflow:  # the last line as it would be without the limit; the caller shortens it
+        lines[-1] = linebreak.wrap(tail, width, f.getlength, 2)[0]
+    return [line.rstrip() for line in lines], overflow, tail
 
 
 def _ellipsize(line: str, f: ImageFont.FreeTypeFont, width: int) -> str:
@@ -260,8 +253,8 @@ class _Scale:
 
 
 def _header(content: BadgeContent, s: _Scale) -> Image.Image:
-    labels = _LABELS[content.lang]
-    title = fit_text(labels["title"], s.inner, max_size=s.px(44, 30), min_size=s.px(28, 22),
+    chinese, english = content.visitor_type
+    title = fit_text(f"{chinese} {english.upper()}", s.inner, max_size=s.px(44, 30), min_size=s.px(28, 22),
                      max_lines=1, bold=True, lang=content.lang)
     org = fit_text(content.organisation, s.inner, max_size=s.px(22, 17), min_size=s.px(18, 15),
                    max_lines=1, lang=content.lang)

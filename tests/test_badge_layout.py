@@ -14,7 +14,7 @@ import zxingcpp
 from hypothesis import given, settings, strategies as st
 from PIL import Image, ImageDraw
 
-from printer.badge import BADGE_WIDTHS, BadgeContent, fit_text, render_badge
+from printer.badge import BADGE_WIDTHS, BadgeContent, fit_text, render_badge, type_labels
 from printer import fonts
 from printer.errors import BadgeLayoutError, FontMissing, PrinterError
 from printer.fonts import font, unsupported_chars
@@ -193,20 +193,33 @@ def test_unsupported_chars_agrees_with_what_the_font_draws():
 def test_traditional_chinese_badge_uses_tc_labels_and_face(drawn):
     render_badge(content(lang="zh_TW", name="陳大文", company="台灣積體電路製造"), 576)
     words = texts(drawn)
-    for label in ("訪客 VISITOR", "受訪人", "Host", "來訪時間", "有效至", "Valid until"):
+    for label in ("访客 VISITOR", "受訪人", "被访人 Host", "來訪時間", "有效至", "Valid until"):
         assert label in words
     assert any("離開時請在出口掃碼簽退" in w for w in words)
-    assert not {"访客 VISITOR", "被访人", "来访时间"} & set(words)
     assert {family for _t, family, _b in drawn} == {"Noto Sans CJK TC"}
 
 
-def test_english_badge_has_english_labels_only(drawn):
+def test_english_badge_still_speaks_chinese_to_the_guard(drawn):
     render_badge(content(lang="en", name="Alexandra Smith", company="Contoso Ltd",
                          host_name="Li Si", host_department="R&D", organisation="Example Corp"), 576)
     words = texts(drawn)
-    for label in ("VISITOR", "Host", "Visit", "Valid until", "Scan at exit when leaving"):
+    for label in ("访客 VISITOR", "Host", "被访人", "Visit", "Valid until", "有效至"):
         assert label in words
-    assert not any("\u4e00" <= char <= "\u9fff" for word in words for char in word)
+    assert any("Scan at exit when leaving" in w for w in words)
+    assert any("离开时请在出口扫码签退" in w for w in words)
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "zh_TW", "en"])
+@pytest.mark.parametrize("key, title", [("guest", "访客 VISITOR"), ("contractor", "施工 CONTRACTOR"),
+                                        ("interview", "面试 INTERVIEW"), ("delivery", "送货 DELIVERY")])
+def test_the_title_is_the_visitor_type_in_chinese_and_english(drawn, lang, key, title):
+    render_badge(content(lang=lang, visitor_type=type_labels(key)), 384)
+    assert title in texts(drawn)
+
+
+def test_a_sites_own_visitor_type_prints_its_policy_labels():
+    assert type_labels("auditor", {"zh_CN": "审计", "zh_TW": "審計", "en": "Auditor"}) == ("审计", "Auditor")
+    assert type_labels("guest", {"zh_CN": "访客", "en": "Guest"}) == ("访客", "Visitor")
 
 
 def test_simplified_chinese_labels_are_bilingual(drawn):
@@ -303,6 +316,19 @@ SAMPLES = {  # all with a token-sized QR, as real badges carry
     "zh_TW": content(lang="zh_TW", name="陳大文", company="台灣積體電路製造股份有限公司",
                      host_name="林志明", host_department="資訊安全處", organisation="範例科技",
                      qr_text=LONG_QR),
+    "zh_TW_contractor": content(lang="zh_TW", name="歐陽志明" * 3, company="台灣積體電路製造股份有限公司新竹科學園區分公司",
+                                host_name="林志明", host_department="資訊安全處", organisation="範例科技",
+                                visitor_type=type_labels("contractor"), qr_text=LONG_QR),
+    "en_contractor": content(name="Alexandra Montgomery-Fitzgerald Wolfeschlegelsteinhausen", lang="en",
+                             company="International Business Machines Corporation (China) Ltd.",
+                             host_name="Ouyang Zhiming", host_department="Facilities and Workplace Safety",
+                             visitor_type=type_labels("contractor"), organisation="Example Holdings",
+                             qr_text=LONG_QR),
+    "en_interview": content(name="Li Wei", company="", host_name="Wang Fang", host_department="HR", lang="en",
+                            visitor_type=type_labels("interview"), qr_text=LONG_QR),
+    "zh_delivery": content(name="王小明", company="顺丰速运", visitor_type=type_labels("delivery"), qr_text=LONG_QR),
+    "zh_interview_long": content(name="爱新觉罗·溥仪", company="北京市海淀区中关村科技园区管理委员会（人才服务中心）访客卡发放处",
+                                 visitor_type=type_labels("interview"), qr_text=LONG_QR),
 }
 
 

@@ -177,3 +177,18 @@ def test_a_visit_blocked_for_the_hours_alone_alarms_nobody(tmp_path, http_receiv
         kiosk.check_in(name="李雷", host=LISI)
     Notifier(kiosk, clock=lambda: kiosk.clock() / 1000).deliver_due()
     assert not http_receiver.hits
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_the_badge_names_the_visitor_type_for_the_guard(tmp_path, monkeypatch, lang):
+    from PIL import ImageDraw
+
+    drawn = []
+    original = ImageDraw.ImageDraw.text
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text",
+                        lambda self, xy, text, *a, **k: (drawn.append(text), original(self, xy, text, *a, **k)))
+    kiosk = open_kiosk(tmp_path)
+    kiosk.check_in(name="快递员", host=LISI, visitor_type="delivery", lang=lang,
+                   answers={"recipient": "李四", "parcels": "2"})
+    assert "送货 DELIVERY" in drawn and "访客 VISITOR" not in drawn
+    assert ("被访人" in drawn) and ("Host" in drawn)

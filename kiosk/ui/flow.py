@@ -17,6 +17,7 @@ from kiosk.services import CheckIn, CheckOut, Kiosk, print_test_page
 from kiosk.ui.form import VisitForm
 from kiosk.ui.i18n import tr
 from kiosk.ui.theme import theme
+from printer.linebreak import reflow
 
 AGREEMENT_DIR = Path(__file__).resolve().parents[2] / "assets" / "agreement"
 SIGN_IN_STEPS = ("phone", "name", "company", "type", "question", "host", "purpose", "agreement", "review")
@@ -31,11 +32,12 @@ class Agreement:
 
 
 def load_agreement(lang: str, folder: Path = AGREEMENT_DIR) -> Agreement:
-    """The visitor agreement in ``lang``: a first line ``version: V``, then the text."""
+    """The visitor agreement in ``lang``: a first line ``version: V``, then the text in
+    paragraphs separated by blank lines, each made one line for the screen to wrap."""
     head, _, text = (folder / f"{lang}.txt").read_text(encoding="utf-8").partition("\n")
     if not head.startswith("version:"):
         raise ValueError(f"{folder / (lang + '.txt')} must start with 'version: ...'")
-    return Agreement(head.partition(":")[2].strip(), text.strip())
+    return Agreement(head.partition(":")[2].strip(), reflow(text))
 
 
 class Flow:

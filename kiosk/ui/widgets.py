@@ -12,10 +12,11 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.floatlayout import FloatLayout
 
-from kiosk.ui import theme as T
+from kiosk.ui import linewrap, theme as T
 from printer.fonts import unsupported_chars
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+linewrap.install()  # every screen imports this module: one line-breaking rule for all labels
 
 
 class KButton(Button):

@@ -1,6 +1,7 @@
 """Every screen, in every language and in large-text mode, saved as PNG under
 artifacts/screens/ for people to look at, and checked for what people would see wrong: text
-the font cannot draw (tofu), and text cut off by the widget that holds it."""
+the font cannot draw (tofu), text cut off by the widget that holds it, and a line that starts
+with closing punctuation (。，、 ...)."""
 
 from __future__ import annotations
 
@@ -43,10 +44,23 @@ def problems(root, lang: str) -> list[str]:
             found.append(f"tofu {missing} in {label.text!r}")
         if label.shorten:  # fields show the end of long input on purpose
             continue
+        found += [f"line starts with {line[0]!r}: {line!r} in {label.text!r}"
+                  for line in rendered_lines(label)[1:] if line[:1] in CLOSING_CJK]
         width, height = label.texture_size
         if width > label.width + 2 or height > label.height + 2:
             found.append(f"cut off: {label.text!r} needs {width:.0f}x{height:.0f}, has {label.width:.0f}x{label.height:.0f}")
     return found
+
+
+# Closing marks no Chinese line may start with (kinsoku); see printer/linebreak.py.
+CLOSING_CJK = set("。，、；：？！）」』》】〉〕”’…")
+
+
+def rendered_lines(label) -> list[str]:
+    """The lines as Kivy laid them out in the label's texture (after a forced line break
+    or a wrap), each without the spaces Kivy dropped at the break."""
+    return ["".join(word.text for word in line.words).lstrip(" ")
+            for line in getattr(label._label, "_cached_lines", [])]
 
 
 def _box(widget):
@@ -180,3 +194,24 @@ def test_the_languages_switch_every_text_at_once(drive):
     catalog = load_catalog("zh_TW")
     assert catalog["Sign in"] in d.texts() and catalog["Welcome"] in d.texts()
     d.app.flow.set_language("zh_CN")
+
+
+def test_labels_break_chinese_by_kinsoku_and_whole_words(drive):
+    """Kivy alone breaks a Chinese run wherever it overflows: before "，", inside 访客卡."""
+    from kivy.factory import Factory
+
+    d = drive()
+    label = Factory.Body(size_hint=(None, None))
+    d.app.root.add_widget(label)
+    try:
+        label.text = "一二三四五六七八九，请佩戴访客卡签退。"
+        label.texture_update()
+        label.width = label._label.get_extents("一二三四五六七八九")[0] + 2
+        label.text_size = (label.width, None)
+        label.texture_update()
+        lines = rendered_lines(label)
+        assert len(lines) > 1 and "".join(lines) == label.text
+        assert not any(line[:1] in CLOSING_CJK for line in lines), lines
+        assert not any(line.endswith(("访", "访客")) for line in lines), lines
+    finally:
+        d.app.root.remove_widget(label)
