@@ -98,6 +98,7 @@ class OnScreenKeyboard(BoxLayout):
         """Forget letters being composed (a new field, a wiped form)."""
         self.ime.clear()
         self.shift = False
+        self.page = 0
         self._refresh()
         self._auto_shift()
 
@@ -110,13 +111,14 @@ class OnScreenKeyboard(BoxLayout):
                 self._auto_shift()
         elif key == SPACE:
             self.choose(0) if self.composing else self._insert(" ")
+            self._auto_shift()
         elif key == SHIFT:
             self.shift = not self.shift
         elif key == SWITCH:
             self.commit_letters()
             self.mode = "latin" if self.mode == "pinyin" else "pinyin"
-        else:
-            self.type_text(key)
+        else:  # a letter key under Shift types its capital, which pinyin passes through as it is
+            self.type_text(key.upper() if self.shift and len(key) == 1 else key)
             return
         self._refresh()
 
