@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kivy.lang import Builder
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, OptionProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
@@ -21,7 +22,7 @@ from kiosk.ui.widgets import KButton
 
 BACKSPACE, SPACE, SHIFT, SWITCH = "←", "space", "⇧", "中/EN"  # glyphs Noto Sans CJK has
 PAGE = 7  # candidates shown at once
-KEY_MIN = 72  # dp: 12 mm at 150 px/inch is 71 px; dp are at least px on every screen we run
+KEY_MIN = 71  # dp: 12 mm at 150 px/inch is 71 px; a dp is at least a px on every screen we run
 MAX_COMPOSING = 24  # pinyin letters held at once: beyond that it is not pinyin; type it as it is
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -198,7 +199,7 @@ class OnScreenKeyboard(BoxLayout):
         if not self.digits and self.mode in ("pinyin", "latin"):
             layout = layout[1:]
         for row in layout:
-            line = BoxLayout(spacing=rows.spacing)
+            line = BoxLayout(spacing=dp(6))  # a wider gap across than down: rows are the scarce room
             for key in row:
                 button = Key(key=key, text=self._label(key))
                 button.bind(on_release=lambda b: self.press(b.key))
