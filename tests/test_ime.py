@@ -450,3 +450,25 @@ def test_every_candidate_spells_the_syllables_typed(syllables, field):
         assert len(text) == len(spelled), (text, spelled)
         for char, syllable in zip(text, spelled):
             assert syllable in readings(char) or any(t.startswith(syllable) for t in readings(char)), (text, spelled)
+
+
+@pytest.mark.parametrize("letters, given_name", [("wei", "伟"), ("shan", "山"), ("xiuying", "秀英"), ("jun", "军")])
+def test_after_a_surname_in_the_field_the_letters_spell_the_given_name(letters, given_name):
+    engine = PinyinInput(field="name")
+    engine.set_context("张")
+    for letter in letters:
+        engine.type(letter)
+    assert engine.candidates()[0] == given_name
+    engine.set_context("")  # an empty field: the letters start with a surname again (韦 for wei)
+    if letters in ("wei", "shan"):
+        assert engine.candidates()[0] != given_name
+
+
+@settings(max_examples=100, deadline=None)
+@given(LETTERS, st.sampled_from(["", "张", "Li "]))
+def test_a_name_field_never_offers_an_unfit_character_whatever_was_typed(letters, before):
+    engine = PinyinInput(field="name", limit=200)
+    engine.set_context(before)
+    for letter in letters:
+        engine.type(letter)
+    assert all(ime._table().unfit.isdisjoint(c) for c in engine.candidates())

@@ -192,6 +192,7 @@ class PinyinInput:
         self.set_field(field)
         self._limit = limit
         self._buffer = ""
+        self._after_hanzi = False
         self._shown: tuple[tuple[str, str], list[tuple[str, int]]] | None = None
 
     @property
@@ -226,6 +227,11 @@ class PinyinInput:
             raise ValueError(f"script must be one of {', '.join(SCRIPTS)}, not {script!r}")
         self._script = script
 
+    def set_context(self, before: str) -> None:
+        """The field's text before the letters: in a name field, once it holds a character (the
+        surname, picked on its own) the letters spell the given name (zhang, 张, then wei: 伟)."""
+        self._after_hanzi = any(is_hanzi(c) for c in before)
+
     def set_field(self, field: str) -> None:
         """What is being typed, which picks the ranking: "name", "company" or "other"."""
         if field not in FIELDS:
@@ -248,7 +254,7 @@ class PinyinInput:
     def _ranked(self) -> list[tuple[str, int]]:
         """(text, letters consumed) pairs, kept until the buffer or script changes so that
         `choose` takes exactly what `candidates` showed."""
-        key = (self._buffer, self._script, self._field)
+        key = (self._buffer, self._script, self._field, self._after_hanzi)
         if self._shown is None or self._shown[0] != key:
             self._shown = key, self._rank(_table())
         return self._shown[1]
@@ -257,12 +263,14 @@ class PinyinInput:
         pieces = _pieces(self._buffer, table)
         if not pieces:
             return []
+        given_only = self._field == "name" and self._after_hanzi
         groups = []
         for k in range(min(len(pieces), MAX_WORD_SYLLABLES), 1, -1):
-            if self._field == "name" and k <= 4:  # surname of at most 2 syllables, given name of 2
-                groups.append((_names(pieces[:k], table), pieces[k - 1].end))
+            if self._field == "name" and k <= (2 if given_only else 4):  # surname: 1-2 syllables; given name: 1-2
+                groups.append((_given_names(pieces[:k], table) if given_only else _names(pieces[:k], table),
+                               pieces[k - 1].end))
             groups.append((_words(pieces, k, table, self._field == "company"), pieces[k - 1].end))
-        groups.append((_chars(pieces[0], table, self._field), pieces[0].end))
+        groups.append((_chars(pieces[0], table, "given" if given_only else self._field), pieces[0].end))
         ranked: dict[str, int] = {}
         for texts, end in groups:
             for text in texts:
@@ -321,6 +329,15 @@ def _names(pieces: list[_Piece], table: _Table) -> list[str]:
     return [name for name, _ in found[:NAMES_SHOWN]]
 
 
+def _given_names(pieces: list[_Piece], table: _Table) -> list[str]:
+    """Given names of two characters the pieces spell, the commonest first."""
+    if not all(p.valid for p in pieces):
+        return []
+    first, second = (_given_options(p, table) for p in pieces)
+    found = sorted(((a + b, m * n) for a, m in first for b, n in second), key=lambda e: -e[1])
+    return [name for name, _ in found[:NAMES_SHOWN]]
+
+
 def _reads(piece: _Piece, syllable: str) -> bool:
     return piece.text == syllable if piece.full else syllable.startswith(piece.text)
 
@@ -356,6 +373,9 @@ def _chars(piece: _Piece, table: _Table, field: str = "other") -> Iterator[str]:
     if piece.full and field == "name":
         entries = table.chars(piece.text)
         return (char for char, _ in sorted(entries, key=lambda e: (e[0], piece.text) not in table.surnames))
+    if piece.full and field == "given":  # given-name characters first, by how many bear them
+        named = [char for char, _ in table.given(piece.text)]
+        return iter(named + [char for char, _ in table.chars(piece.text) if char not in set(named)])
     if piece.full and field == "company":
         return (char for char, _ in table.chars(piece.text))
     if piece.full:
@@ -372,3 +392,8 @@ def _surnames_boosted(syllable: str, table: _Table) -> list[tuple[str, int]]:
         return max(entry[1] * SURNAME_BOOST, floor) if (entry[0], syllable) in table.surnames else entry[1]
 
     return sorted(entries, key=score, reverse=True)  # stable: equal scores keep frequency order
+
+
+def is_hanzi(char: str) -> bool:
+    """A CJK ideograph (the unified blocks and extension A, and the supplementary planes)."""
+    return "\u3400" <= char <= "\u9fff" or "\U00020000" <= char <= "\U0003ffff"

@@ -16,7 +16,7 @@ from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, OptionProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.core.ime import PinyinInput
+from kiosk.core.ime import PinyinInput, is_hanzi
 from kiosk.ui import theme as T
 from kiosk.ui.widgets import KButton
 
@@ -154,7 +154,7 @@ class OnScreenKeyboard(BoxLayout):
         while self.composing and self.ime.candidates():
             self.page = 0
             self.choose(0)
-        if self.composing and not any(_is_hanzi(c) for c in self._field_text()):
+        if self.composing and not any(is_hanzi(c) for c in self._field_text()):
             self.commit_letters()
         return not self.composing
 
@@ -185,6 +185,7 @@ class OnScreenKeyboard(BoxLayout):
 
     def _refresh(self) -> None:
         self.composing = self.ime.buffer
+        self.ime.set_context(self._field_text())
         found = self.ime.candidates() if self.composing else []
         self.page = min(self.page, max(0, (len(found) - 1) // PAGE))
         self.candidates = found[self.page * PAGE:(self.page + 1) * PAGE]
@@ -221,6 +222,3 @@ class OnScreenKeyboard(BoxLayout):
             return "中 / EN"
         return key
 
-
-def _is_hanzi(char: str) -> bool:
-    return "\u3400" <= char <= "\u9fff" or "\U00020000" <= char <= "\U0003ffff"

@@ -65,6 +65,17 @@ def test_next_never_stores_latin_letters_beside_chinese(drive):
     assert d.current().message == tr("Please pick the characters for the letters you typed, or delete them.")
 
 
+def test_a_surname_picked_alone_is_followed_by_given_name_characters(drive):
+    d = drive()
+    keyboard = open_field(d, "name")
+    d.type_keys("zhang")
+    d.tap(candidate_button(keyboard, "张"))
+    d.type_keys("wei")
+    assert keyboard.candidates[0] == "伟"  # not the surnames 韦 or 魏, which head wei on their own
+    tap_next(d)
+    assert d.app.flow.form.name == "张伟"
+
+
 def test_a_company_field_offers_company_words_first(drive):
     d = drive()
     keyboard = open_field(d, "company")
@@ -99,6 +110,9 @@ def test_latin_names_get_a_capital_on_each_word(drive):
     d.type_keys([SPACE])
     d.type_keys("lee-smith")
     assert d.current().ids.field.text == "Ann Lee-Smith"
+    d.type_keys([SPACE])
+    assert keyboard.shift and tuple(letter_key(keyboard, SHIFT).fill) == tuple(T.PRIMARY)
+    d.screenshot(SCREENSHOTS / "keyboard-name-latin-en.png")
     keyboard = open_field(d, "company", "en")
     d.type_keys("acme")
     assert d.current().ids.field.text == "acme"  # only names are capitalised by themselves
