@@ -66,6 +66,7 @@ class TypeScreen(ChoiceScreen):
 
 
 class QuestionScreen(ChoiceScreen):
+    commits_candidates = True  # Next and Enter take the composing letters' first candidate
     question = StringProperty("")
     kind = StringProperty(TEXT)
 
