@@ -343,9 +343,132 @@ def test_the_generator_writes_what_the_engine_reads():
         surname_entries=["张zhang"],
         traditional={"张": ["張"], "长": ["長"], "发": ["發", "髮"]},
         traditional_word_forms={"头发": "頭髮"},
+        frequencies={"长沙": 300, "张三": 20},
+        names={"surnames": [("张zhang", 9), ("欧阳ou'yang", 2)], "given": {"san": [("三", 70)]},
+               "unfit": {"屎"}, "proper": {"长沙"}},
     )
     table = ime._Table(text)
     assert table.chars("zhang") == [("长", 90), ("张", 50)]
-    assert table.words("zs") == [("张三", ("zhang", "san"))]
+    assert table.words("zs") == [("张三", ("zhang", "san"), 20, False)]
+    assert table.words("cs") == [("长沙", ("chang", "sha"), 300, True)]
     assert ("张", "zhang") in table.surnames
+    assert table.surname_counts == [("张", ("zhang",), 9), ("欧阳", ("ou", "yang"), 2)]
+    assert table.given("san") == [("三", 70)] and table.unfit == {"屎"}
     assert table.traditional["发"] == "發髮" and table.traditional_words["头发"] == "頭髮"
+
+
+# -- the field picks the ranking ---------------------------------------------------------------
+
+def in_field(letters, field, script="zh_CN", limit=30):
+    engine = PinyinInput(script, limit, field=field)
+    for letter in letters:
+        engine.type(letter)
+    return engine.candidates()
+
+
+@pytest.mark.parametrize("letters, name", [
+    ("zhangsan", "张三"), ("zhangwei", "张伟"), ("wangxiuying", "王秀英"), ("liuqiang", "刘强"),
+    ("zhangxiaoming", "张晓明"), ("lina", "李娜"), ("ouyangnana", "欧阳娜娜"), ("zw", "张伟"),
+])
+def test_a_name_field_offers_the_whole_name_first(letters, name):
+    assert in_field(letters, "name")[0] == name
+    assert in_field(letters, "other")[0] != name or letters == "lina"  # the ranking is the field's
+
+
+def test_whole_names_show_in_the_visitors_script():
+    assert in_field("zhangwei", "name", "zh_TW")[0] == "張偉"
+
+
+@pytest.mark.parametrize("letters, surname", [("shan", "单"), ("zeng", "曾"), ("ou", "区"), ("qiu", "仇"),
+                                              ("xie", "谢"), ("zha", "查")])
+def test_a_name_field_puts_surname_readings_first(letters, surname):
+    found = in_field(letters, "name")
+    surnames = [c for c in found if (c, letters) in ime._table().surnames]
+    assert surname in surnames and found[:len(surnames)] == surnames
+
+
+def test_a_company_field_ranks_company_words_above_common_ones():
+    assert in_field("huawei", "company")[:2] == ["华为", "化为"]
+    assert in_field("huawei", "other")[:2] == ["化为", "华为"]  # as jieba counts them
+    assert in_field("tengxun", "company")[0] == "腾讯"
+    assert in_field("keji", "company")[0] == "科技"
+
+
+@pytest.mark.parametrize("letters, unfit", [("shi", "屎"), ("sha", "傻"), ("jian", "贱"), ("pi", "屁"),
+                                            ("biao", "婊"), ("zhangshi", "张屎")])
+def test_a_name_field_never_offers_characters_unfit_for_names(letters, unfit):
+    assert unfit[-1] in ime._table().unfit
+    assert not any(set(c) & ime._table().unfit for c in in_field(letters, "name", limit=2000))
+    assert unfit in in_field(letters, "other", limit=2000) or unfit[-1] in in_field(letters[5:], "other", limit=2000)
+
+
+def test_the_unfit_list_is_small_and_spares_common_name_characters():
+    unfit = ime._table().unfit
+    assert 10 < len(unfit) < 60
+    assert not unfit & set("伟芳秀英强明丽干柒三")
+
+
+def test_a_bad_field_is_refused():
+    with pytest.raises(ValueError):
+        PinyinInput(field="address")
+
+
+SURNAME_SYLLABLES = sorted({s for _, syllables, _ in ime._table().surname_counts for s in syllables})
+GIVEN_SYLLABLES = sorted(s for s in ime._table().syllables if ime._table().given(s))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from([e for e in ime._table().surname_counts if len(e[1]) == 1]),
+       st.lists(st.sampled_from(GIVEN_SYLLABLES), min_size=1, max_size=2))
+def test_the_first_candidate_for_a_surname_and_given_name_is_a_name(surname, given_syllables):
+    _, syllables, _ = surname
+    typed_letters = "'".join(syllables + tuple(given_syllables))
+    found = in_field(typed_letters, "name")
+    first = found[0]
+    table = ime._table()
+    assert len(first) == 1 + len(given_syllables)
+    assert (first[0], syllables[0]) in table.surnames
+    assert all(c in {g for g, _ in table.given(s)} for c, s in zip(first[1:], given_syllables))
+
+
+def readings(char):
+    table = ime._table()
+    return {s for s in table.syllables if any(c == char for c, _ in table.chars(s))}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(sorted(ime._table().syllables - set(ime._ALIASES))), min_size=1, max_size=4),
+       st.sampled_from(ime.FIELDS))
+def test_every_candidate_spells_the_syllables_typed(syllables, field):
+    """Each candidate's characters read, in turn, as the typed syllables it consumes."""
+    engine = PinyinInput(field=field)
+    for letter in "'".join(syllables):
+        engine.type(letter)
+    for index, text in enumerate(engine.candidates()):
+        consumed = engine._ranked()[index][1]
+        spelled = segment("'".join(syllables)[:consumed].strip("'"))
+        assert len(text) == len(spelled), (text, spelled)
+        for char, syllable in zip(text, spelled):
+            assert syllable in readings(char) or any(t.startswith(syllable) for t in readings(char)), (text, spelled)
+
+
+@pytest.mark.parametrize("letters, given_name", [("wei", "伟"), ("shan", "山"), ("xiuying", "秀英"), ("jun", "军")])
+def test_after_a_surname_in_the_field_the_letters_spell_the_given_name(letters, given_name):
+    engine = PinyinInput(field="name")
+    engine.set_context("张")
+    for letter in letters:
+        engine.type(letter)
+    assert engine.candidates()[0] == given_name
+    engine.set_context("")  # an empty field: the letters start with a surname again (韦 for wei)
+    if letters in ("wei", "shan"):
+        assert engine.candidates()[0] != given_name
+
+
+@settings(max_examples=100, deadline=None)
+@given(LETTERS, st.sampled_from(["", "张", "Li "]))
+def test_a_name_field_never_offers_an_unfit_character_whatever_was_typed(letters, before):
+    engine = PinyinInput(field="name", limit=200)
+    engine.set_context(before)
+    for letter in letters:
+        engine.type(letter)
+    assert all(ime._table().unfit.isdisjoint(c) for c in engine.candidates())

@@ -1,13 +1,15 @@
 """Builds the pinyin table that `kiosk.core.ime` reads (assets/ime/pinyin.txt.gz).
 
-Run `python -m kiosk.core.ime_build` after `pip install jieba opencc-python-reimplemented` (with
+Run `python -m kiosk.core.ime_build` after `pip install jieba opencc-python-reimplemented ngender` (with
 pypinyin, which the project already has). Those packages are needed here only: the kiosk reads the
 committed table and never imports them. The output is deterministic (sorted, gzip without a
 timestamp), so regenerating with the same package versions gives the same bytes.
 
 Sources: word frequencies from jieba's dict.txt, readings from pypinyin (its phrase dictionary
 picks the reading of a polyphone inside a word), simplified to traditional (Taiwan) forms from
-OpenCC's STCharacters, STPhrases and TWVariants. See assets/ime/README.md.
+OpenCC's STCharacters, STPhrases and TWVariants; given-name characters from ngender's charfreq.csv,
+surname frequencies from jieba's person-name entries; the characters unfit for names from the
+LDNOOBW list. See assets/ime/README.md.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections import defaultdict
 from importlib import resources
 
 from kiosk.core.ime import DATA_PATH, MAX_WORD_SYLLABLES
+from kiosk.core.ime_names_build import COMPOUND_SURNAMES, given_chars, proper_nouns, surname_counts, unfit_chars
 
 # Interjection readings (嗯 n/ng, 呣 m, 哼 hng) are not syllables a visitor types, and as
 # syllables n and m would stop initials such as nh (你好) from finding words.
@@ -37,7 +40,8 @@ SURNAMES = (
     "陆lu 汪wang 范fan 金jin 石shi 廖liao 贾jia 夏xia 韦wei 付fu 方fang 白bai 邹zou 孟meng "
     "熊xiong 秦qin 邱qiu 江jiang 尹yin 薛xue 闫yan 段duan 雷lei 侯hou 龙long 史shi 陶tao 黎li "
     "贺he 顾gu 毛mao 郝hao 龚gong 邵shao 万wan 钱qian 严yan 覃qin 武wu 戴dai 莫mo 孔kong 向xiang "
-    "汤tang 单shan 区ou 仇qiu 解xie 查zha 朴piao 翟zhai 乐yue 缪miao 盖ge"
+    "汤tang 单shan 区ou 仇qiu 解xie 查zha 朴piao 翟zhai 乐yue 缪miao 盖ge 欧ou 柯ke 温wen 易yi 詹zhan "
+    "关guan 童tong 庞pang 颜yan 倪ni 骆luo"
 )
 
 
@@ -52,7 +56,11 @@ def main(argv: list[str] | None = None) -> None:
     chars = char_table(frequencies, readings, wanted)
     words = top_words(frequencies, readings, wanted, args.words)
     traditional = traditional_map({c for entries in chars.values() for c, _ in entries})
-    text = render(chars, words, surnames(chars), traditional, traditional_words(words, traditional))
+    unfit = unfit_chars(opencc_table("TSCharacters.txt"))
+    names = {"surnames": surname_counts(surnames(chars) + COMPOUND_SURNAMES.split()),
+             "given": given_chars(wanted, unfit, chars), "unfit": unfit, "proper": proper_nouns()}
+    text = render(chars, words, surnames(chars), traditional, traditional_words(words, traditional),
+                  frequencies, names)
     data = gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
     with open(args.out, "wb") as out:
         out.write(data)
@@ -178,16 +186,22 @@ def traditional_words(words: list[tuple[str, list[str]]], traditional: dict[str,
     return result
 
 
-def render(chars, words, surname_entries, traditional, traditional_word_forms) -> str:
-    """The table as text: sections opened by `@name`, tab-separated key and value per line."""
+def render(chars, words, surname_entries, traditional, traditional_word_forms, frequencies, names) -> str:
+    """The table as text: sections opened by `@name`, tab-separated key and value per line. A word
+    is `word:pin'yin:count`, with `*` after the count for a proper noun (a company field ranks
+    those higher: 华为 over 化为)."""
     by_initials = defaultdict(list)
     for word, syllables in words:
         pinyin = "'".join(syllables)
-        by_initials["".join(s[0] for s in syllables)].append(f"{word}:{pinyin}")
+        proper = "*" if word in names["proper"] else ""
+        by_initials["".join(s[0] for s in syllables)].append(f"{word}:{pinyin}:{frequencies[word]}{proper}")
     sections = {
         "chars": (f"{s}\t{' '.join(f'{c}{n}' for c, n in entries)}" for s, entries in chars.items()),
         "words": (f"{key}\t{' '.join(entries)}" for key, entries in sorted(by_initials.items())),
         "surnames": [" ".join(surname_entries)],
+        "surname_counts": [" ".join(f"{s}:{n}" for s, n in names["surnames"])],
+        "given": (f"{s}\t{' '.join(f'{c}{n}' for c, n in entries)}" for s, entries in names["given"].items()),
+        "unfit": ["".join(sorted(names["unfit"]))],
         "traditional": (f"{c}\t{''.join(forms)}" for c, forms in traditional.items()),
         "traditional_words": (f"{w}\t{t}" for w, t in sorted(traditional_word_forms.items())),
     }

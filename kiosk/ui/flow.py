@@ -86,6 +86,7 @@ class Flow:
         if mode:
             self.keyboard.target = screen.ids.field
             self.keyboard.digits = screen.keyboard_digits
+            self.keyboard.field = screen.keyboard_field
             self.keyboard.mode = mode
             self.keyboard.script = self.form.lang
             self.keyboard.reset()

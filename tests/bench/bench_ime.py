@@ -60,12 +60,12 @@ def cold_runs(runs: int) -> list[dict[str, float]]:
     return results
 
 
-def keystroke_ms(script: str) -> list[float]:
+def keystroke_ms(script: str, field: str = "other") -> list[float]:
     import time
 
     samples = []
     for text in TYPED:
-        engine = PinyinInput(script)
+        engine = PinyinInput(script, field=field)
         for letter in text:
             engine.type(letter)
             start = time.perf_counter_ns()
@@ -90,10 +90,10 @@ def main() -> None:
           f"(load/baseline {med('load') / med('floor'):.1f}x; baseline read+gunzip {med('floor') * 1000:.1f} ms)")
     print(f"  memory kept {med('kept') / 1e6:.1f} MB (tracemalloc), peak while loading {med('peak') / 1e6:.1f} MB, "
           f"RSS added {med('rss_added') / 1e6:.1f} MB")
-    for script in ("zh_CN", "zh_TW"):
-        keystroke_ms(script)  # warm: the first keystroke of a line splits it
-        samples = keystroke_ms(script)
-        print(f"  candidates() {script}: median {statistics.median(samples):.3f} ms, p99 {p99(samples):.3f} ms "
+    for script, field in (("zh_CN", "other"), ("zh_TW", "other"), ("zh_CN", "name"), ("zh_CN", "company")):
+        keystroke_ms(script, field)  # warm: the first keystroke of a line splits it
+        samples = keystroke_ms(script, field)
+        print(f"  candidates() {script} {field} field: median {statistics.median(samples):.3f} ms, p99 {p99(samples):.3f} ms "
               f"over {len(samples)} keystrokes")
 
 

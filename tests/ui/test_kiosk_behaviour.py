@@ -117,8 +117,10 @@ def test_the_name_confirms_however_it_is_written(drive, make_kiosk):
     d.tap(next_button(d))
     d.wait_for(lambda: d.screen == "name")
     d.tap("中 / EN")
+    d.type_keys("⇧")  # a Latin name starts each word with a capital unless Shift is turned off
     d.type_keys("nana")
     d.tap(next(w for w in d.app.flow.keyboard.ids.rows.walk() if getattr(w, "key", None) == "space"))
+    d.type_keys("⇧")
     d.type_keys("ouyang")
     assert d.current().ids.field.text == "nana ouyang"
     d.tap(next_button(d))

@@ -48,6 +48,7 @@ class KioskScreen(Screen):
     # screen's ``field``.
     keyboard_mode = StringProperty("")
     keyboard_digits = BooleanProperty(True)
+    keyboard_field = StringProperty("other")  # what is typed: name, company or other (the ranking)
     keeps_awake = BooleanProperty(False)  # the idle timer leaves the screen alone (a wait for approval)
 
     def __init__(self, **kwargs):
@@ -109,7 +110,9 @@ class KioskScreen(Screen):
             self.keyboard.press(BACKSPACE)
 
     def key_enter(self) -> None:
-        if self.keyboard is not None:
+        if getattr(self, "commits_candidates", False):
+            pass  # submit() turns the composing letters into characters itself
+        elif self.keyboard is not None:
             self.keyboard.commit_letters()
         submit = getattr(self, "submit", None)
         if submit is not None:

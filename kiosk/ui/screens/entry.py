@@ -30,6 +30,7 @@ FIELDS = {
 
 
 class EntryScreen(KioskScreen):
+    commits_candidates = True  # Next and Enter take the composing letters' first candidate
     field_name = StringProperty("name")
     question = StringProperty("")
     hint = StringProperty("")
@@ -40,6 +41,7 @@ class EntryScreen(KioskScreen):
         super().__init__(**kwargs)
         self.question, self.hint, self._mode, self.max_length, self._check = FIELDS[self.field_name]
         self.keyboard_digits = self.field_name != "name"
+        self.keyboard_field = self.field_name if self.field_name in ("name", "company") else "other"
 
     def on_pre_enter(self, *_):
         self.message = ""
@@ -51,7 +53,9 @@ class EntryScreen(KioskScreen):
     def submit(self) -> None:
         if self.looking_up:
             return
-        self.keyboard.commit_letters()
+        if not self.keyboard.commit_composing():
+            self.tell("message", N_("Please pick the characters for the letters you typed, or delete them."))
+            return
         try:
             value = self._check(self.ids.field.text)
         except KioskError as exc:

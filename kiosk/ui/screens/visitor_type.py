@@ -10,7 +10,7 @@ from kivy.properties import StringProperty
 from kiosk.core.policy import CHOICE, MAX_ANSWER, TEXT, YESNO
 from kiosk.core.validation import clean_text
 from kiosk.errors import KioskError
-from kiosk.ui.i18n import tr
+from kiosk.ui.i18n import N_, tr
 from kiosk.ui.screens.base import KioskScreen, load_kv, reason_for
 from kiosk.ui.widgets import KButton
 
@@ -66,6 +66,7 @@ class TypeScreen(ChoiceScreen):
 
 
 class QuestionScreen(ChoiceScreen):
+    commits_candidates = True  # Next and Enter take the composing letters' first candidate
     question = StringProperty("")
     kind = StringProperty(TEXT)
 
@@ -88,7 +89,9 @@ class QuestionScreen(ChoiceScreen):
     def submit(self) -> None:
         if self.kind != TEXT:
             return
-        self.keyboard.commit_letters()
+        if not self.keyboard.commit_composing():
+            self.tell("message", N_("Please pick the characters for the letters you typed, or delete them."))
+            return
         asked = self._asked()
         try:
             answer = clean_text(self.ids.field.text, asked.key, MAX_ANSWER, required=asked.required)
