@@ -63,6 +63,17 @@ def badge_of(kiosk, virtual_printer, count: int = 1):
     return kiosk.log.visit(verdict.claims.visit_id)
 
 
+def who(d, name: str, name_pinyin: str, company: str, company_pinyin: str) -> None:
+    """Name and company on one screen: Next after each."""
+    assert d.screen == "who" and d.current().active == "name"
+    type_answer(d, name, name_pinyin)
+    d.tap(next_button(d))
+    assert d.current().active == "company"
+    type_answer(d, company, company_pinyin)
+    d.tap(next_button(d))
+    assert d.screen == "visit", (d.current().message, d.current().active, d.texts())
+
+
 def sign_and_print(d) -> None:
     assert d.screen == "agreement"
     d.drag(d.current().ids.pad, SIGNATURE)
@@ -80,19 +91,12 @@ def test_a_first_time_visitor(lang, drive, make_kiosk, virtual_printer):
     if lang in LANGUAGE_BUTTON:
         d.tap(LANGUAGE_BUTTON[lang])
     d.tap(tr("Sign in"))
-    d.type_keys("13800000000")
-    d.tap(next_button(d))
-    d.wait_for(lambda: d.screen == "name", what="the name step")
-    type_answer(d, name, name_pinyin)
-    d.tap(next_button(d))
-    type_answer(d, company, company_pinyin)
-    d.tap(next_button(d))
-    d.tap(next(t.labels[lang] for t in kiosk.entry.policy.types if t.key == "guest"))
+    who(d, name, name_pinyin, company, company_pinyin)
+    d.tap(tr("Meeting"))
     d.wait_for(lambda: d.screen == "host" and d.current().directory, what="the host directory")
     d.type_keys(search)
     d.wait_for(lambda: d.current().results, what="host results")
     d.tap(host)
-    d.tap(tr("Meeting"))
     sign_and_print(d)
     d.wait_for(lambda: d.screen == "done", what="the badge")
     visit = badge_of(kiosk, virtual_printer)
@@ -105,18 +109,17 @@ def test_a_returning_visitor(drive, make_kiosk, virtual_printer):
     kiosk.import_hosts(HOSTS)
     kiosk.check_in(name="王小明", company="华为", phone="13912345678", host=HOSTS[0])
     d = drive(kiosk)
-    d.tap(tr("Sign in"))
+    d.tap(tr("Been here before? Sign in with your phone number"))
+    assert d.screen == "phone"
     d.type_keys("13912345678")
     d.tap(next_button(d))
-    d.wait_for(lambda: d.screen == "name", what="the name step")
+    d.wait_for(lambda: d.screen == "who", what="the name")
     type_answer(d, "王小明", "wang xiao ming")
     d.tap(next_button(d))
-    d.tap("访客")
-    d.wait_for(lambda: d.screen == "host" and d.current().directory, what="the host directory")
-    d.type_keys("ls")
-    d.wait_for(lambda: d.current().results, what="host results")
-    d.tap("李四   研发部")
+    assert d.screen == "visit"  # the name confirmed the earlier visit: no company asked
     d.tap(tr("Meeting"))
+    d.wait_for(lambda: d.screen == "host" and d.current().results, what="the last host, offered")
+    d.tap("李四   研发部")
     sign_and_print(d)
     d.wait_for(lambda: d.screen == "done", what="the badge")
     visit = badge_of(kiosk, virtual_printer, 2)
@@ -141,13 +144,7 @@ def test_a_contractor_with_questions(drive, make_kiosk, virtual_printer):
     kiosk.import_hosts(HOSTS)
     d = drive(kiosk)
     d.tap(tr("Sign in"))
-    d.type_keys("13700000000")
-    d.tap(next_button(d))
-    d.wait_for(lambda: d.screen == "name", what="the name step")
-    type_answer(d, "赵六", "zhao liu")
-    d.tap(next_button(d))
-    type_answer(d, "华为", "hua wei")
-    d.tap(next_button(d))
+    who(d, "赵六", "zhao liu", "华为", "hua wei")
     d.tap("施工人员")
     type_answer(d, "机房", "ji fang")
     d.tap(next_button(d))
@@ -158,7 +155,6 @@ def test_a_contractor_with_questions(drive, make_kiosk, virtual_printer):
     d.type_keys("ls")
     d.wait_for(lambda: d.current().results, what="host results")
     d.tap("李四   研发部")
-    d.tap(tr("Maintenance or repair"))
     sign_and_print(d)
     d.wait_for(lambda: d.app.flow.screen("printing").state == "awaiting", what="the approval request")
     kiosk.decide(d.app.flow.last_check_in.visit.visit_id, approve=True, by="前台")
