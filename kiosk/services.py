@@ -320,7 +320,9 @@ class Kiosk:
         visit = self.log.latest_visit_by_phone(phone) if phone else None
         if visit is None:
             return None
-        return {"name": visit.visitor.get("name", ""), "company": visit.visitor.get("company", "")}
+        return {"name": visit.visitor.get("name", ""), "company": visit.visitor.get("company", ""),
+                # the last host, offered once the name is confirmed, while still in the directory
+                "host": self._listed((visit.host or {}).get("host_id", ""))}
 
     def reprint(self, visit_id: str) -> CheckIn:
         """A new badge for a visitor on site; the old one stops working."""

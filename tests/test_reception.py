@@ -127,7 +127,14 @@ def test_a_rating_is_a_whole_number_from_1_to_5(kiosk, clock):
 
 
 def test_a_returning_visitor_is_found_by_phone_in_any_format(kiosk, clock):
+    kiosk.import_hosts([LISI])
     sign_in(kiosk, clock, "王小明", company="华为", phone="139 1234 5678")
-    assert kiosk.returning_visitor("13912345678") == {"name": "王小明", "company": "华为"}
-    assert kiosk.returning_visitor("139-1234-5678") == {"name": "王小明", "company": "华为"}
+    known = {"name": "王小明", "company": "华为", "host": LISI}
+    assert kiosk.returning_visitor("13912345678") == known
+    assert kiosk.returning_visitor("139-1234-5678") == known
     assert kiosk.returning_visitor("13900000000") is None
+
+
+def test_a_returning_visitors_last_host_is_offered_only_while_in_the_directory(kiosk, clock):
+    sign_in(kiosk, clock, "王小明", host=Host("h-gone", "赵离职", "财务部"), phone="13912345678")
+    assert kiosk.returning_visitor("13912345678")["host"] is None

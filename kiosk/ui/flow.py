@@ -18,11 +18,17 @@ from kiosk.ui.form import VisitForm
 from kiosk.ui.i18n import tr
 from kiosk.ui.theme import theme
 from printer.linebreak import reflow
+from kiosk.ui.progress import progress
 
 AGREEMENT_DIR = Path(__file__).resolve().parents[2] / "assets" / "agreement"
-SIGN_IN_STEPS = ("phone", "name", "company", "type", "question", "host", "purpose", "agreement", "review")
+# The sign-in path. "phone" only for a visitor who says they have been here before (a first
+# visitor may add a number on the review screen); "who" asks name and company on one screen;
+# "visit" is the visitor type and the purpose in one choice.
+SIGN_IN_STEPS = ("phone", "who", "visit", "question", "host", "agreement", "review")
 # Screens off the main path: where each belongs (for "next" and "back").
-_ASIDES = {"purpose_other": "purpose", "message": "done"}
+_ASIDES = {"purpose_other": "visit", "message": "done"}
+# Review rows a tap edits: the screen that asks for each (and straight back to review).
+EDITS = {"name": "who", "company": "who", "phone": "phone", "host": "host", "purpose": "visit"}
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,7 @@ class Flow:
         self.message_left = False  # the visitor of last_check_in left a note for their host
         self.last_check_out: CheckOut | None = None
         self._known_visitor: dict | None = None  # an earlier visit by this phone, until the name step
+        self.editing = ""  # the review row tapped: its answer leads straight back to review
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
         self._pending = 0  # service calls not yet answered (counted on the UI thread only)
         self.generation = 0  # one more at every wipe: answers for an earlier visit are dropped
@@ -66,7 +73,39 @@ class Flow:
 
     def go(self, name: str) -> None:
         self.screen(name)
+        self._show_progress(name)
         self.manager.current = name
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def plan(self) -> list[tuple[str, int]]:
+        """The steps this visitor goes through, as they stand now: (screen, question number)."""
+        form, steps = self.form, []
+        for step in SIGN_IN_STEPS:
+            if step == "question":
+                steps += [("question", i) for i in range(len(self.questions()))]
+            elif not self._skips(step):
+                steps.append((step, 0))
+        return steps
+
+    def _skips(self, step: str) -> bool:
+        invited = self.form.invitation is not None
+        if step == "phone":
+            return not self.form.by_phone or invited
+        if step in ("who", "visit", "host"):
+            return invited  # the invitation said who, whom and why
+        return False
+
+    def progress(self, name: str) -> tuple[int, int]:
+        """(step number, steps in all) for screen ``name``, (0, 0) off the path."""
+        if name in _ASIDES:
+            name = _ASIDES[name]
+        plan = self.plan()
+        here = (name, self.form.question if name == "question" else 0)
+        return (plan.index(here) + 1, len(plan)) if here in plan else (0, 0)
+
+    def _show_progress(self, name: str) -> None:
+        progress.step, progress.steps = self.progress(name)
 
     def screen(self, name: str):
         """The screen called ``name``, built now if this is its first use (which keeps the
@@ -84,7 +123,7 @@ class Flow:
         """Point the keyboard at ``screen``'s field in the screen's layout, or hide it."""
         mode = screen.keyboard_mode if screen is not None else ""
         if mode:
-            self.keyboard.target = screen.ids.field
+            self.keyboard.target = screen.typing_field()
             self.keyboard.digits = screen.keyboard_digits
             self.keyboard.field = screen.keyboard_field
             self.keyboard.mode = mode
@@ -96,20 +135,38 @@ class Flow:
         """A Chinese visitor types pinyin first, others Latin letters."""
         return "latin" if self.form.lang == "en" else "pinyin"
 
-    def start_sign_in(self) -> None:
+    def start_sign_in(self, by_phone: bool = False) -> None:
         self.wipe()
-        self.go(SIGN_IN_STEPS[0])
+        self.form.by_phone = by_phone
+        self._step(0, +1)
+
+    def edit(self, field: str) -> None:
+        """A tap on a review row: the screen that asks it, then straight back to review."""
+        self.editing = field
+        self.go(EDITS[field])
 
     def next(self, current: str) -> None:
         current = _ASIDES.get(current, current)
         if current == "question" and self.form.question + 1 < len(self.questions()):
             self._ask(self.form.question + 1)
             return
+        if self.editing and not (current == "visit" and self._unanswered()):
+            self.editing = ""
+            self.go("review")
+            return
         self._step(SIGN_IN_STEPS.index(current) + 1, +1)
+
+    def _unanswered(self) -> bool:
+        """The visitor type chosen asks questions not answered yet (another type was chosen)."""
+        return any(q.key not in self.form.answers for q in self.questions())
 
     def back(self, current: str) -> None:
         if current in _ASIDES:
             self.go(_ASIDES[current])
+            return
+        if self.editing:  # back from an edit is back to review, as it was
+            self.editing = ""
+            self.go("review")
             return
         if current == "question" and self.form.question > 0:
             self._ask(self.form.question - 1)
@@ -120,6 +177,7 @@ class Flow:
     def _ask(self, question: int) -> None:
         """Another question of the same screen: shown afresh, since it is not entered again."""
         self.form.question = question
+        self._show_progress("question")
         screen = self.screen("question")
         screen.show()
         self.use_keyboard(screen)
@@ -129,12 +187,10 @@ class Flow:
         type when the policy knows one, questions when the chosen type has none."""
         while 0 <= index < len(SIGN_IN_STEPS):
             step = SIGN_IN_STEPS[index]
-            if step == "type" and len(self.kiosk.entry.policy.types) < 2:
-                self.form.visitor_type = self.kiosk.entry.policy.types[0].key
-            elif step == "question" and not self.questions():
+            if step == "question" and not self.questions():
                 pass
-            elif step in ("host", "purpose") and self.form.invitation is not None:
-                pass  # the invitation said whom and why
+            elif self._skips(step):
+                pass
             else:
                 if step == "question":
                     self.form.question = 0 if direction > 0 else len(self.questions()) - 1
@@ -161,21 +217,26 @@ class Flow:
         """After the phone step, the name step follows whether or not the number is known:
         nothing on screen says that it was, and the earlier visit (``known``) is kept aside
         unused until the visitor types the name it was made under (kiosk.core.recognise)."""
+        if self.editing:  # a number added on the review screen: for next time, nothing looked up
+            self.next("phone")
+            return
         self._known_visitor = known
-        self.go("name")
+        self.go("who")
 
-    def name_entered(self, name: str) -> None:
-        """The name step's answer. The one that confirms the earlier visit of this phone number
-        brings its name and company back and skips the company step; any other goes on as a
-        first visit, with nothing of the earlier one shown or used. One answer per look-up: a
-        guesser trying another name has to go back through the phone step."""
+    def name_entered(self, name: str) -> bool:
+        """The name's answer. The one that confirms the earlier visit of this phone number
+        brings its name and company back, skips the company and offers the last host (True:
+        the visit moved on); any other goes on as a first visit, with nothing of the earlier one
+        shown or used (False: the company is asked). One answer per look-up: a guesser trying
+        another name has to go back through the phone step."""
         known, self._known_visitor = self._known_visitor, None
         if known and confirms(name, known["name"]):
             self.form.name, self.form.company, self.form.returning = known["name"], known["company"], True
-            self.next("company")
-            return
+            self.form.last_host = known.get("host")
+            self.next("who")
+            return True
         self.form.name = name
-        self.next("name")
+        return False
 
     def cancel(self) -> None:
         """Back to welcome with everything entered forgotten (cancel, idle, next visitor)."""
@@ -187,6 +248,7 @@ class Flow:
         self.generation += 1
         self.form = VisitForm(lang=tr.lang)
         self._known_visitor = None
+        self.editing = ""
         for screen in self.manager.screens:
             screen.wipe()
 
@@ -266,10 +328,7 @@ class Flow:
             form.name, form.company, form.phone = invitation.name, invitation.company, invitation.phone
             form.purpose, form.visitor_type, form.invitation = invitation.purpose, invitation.visitor_type, invitation
             form.host = host
-            if self.questions():  # the visitor type's own questions: only the visitor can answer them
-                self._step(SIGN_IN_STEPS.index("question"), +1)
-            else:
-                self.go("agreement")
+            self._step(SIGN_IN_STEPS.index("question"), +1)  # its questions, if any, then the agreement
 
         self.run_io(read, accepted, refused)
 

@@ -20,6 +20,8 @@ class VisitForm:
     agreement_version: str = ""
     signature: list[str] = field(default_factory=list)  # strokes, see SignaturePad.encoded
     returning: bool = False  # name and company came from an earlier visit, confirmed by the visitor
+    by_phone: bool = False  # "been here before?": the phone number is asked first, to recognise them
+    last_host: Host | None = None  # a confirmed returning visitor's last host, offered first
     visitor_type: str = "guest"  # a key of the entry policy's visitor types
     answers: dict[str, str] = field(default_factory=dict)  # to the visitor type's questions
     question: int = 0  # which of them the question screen asks

@@ -70,7 +70,7 @@ class TextField(FloatLayout):
 class TopBar(BoxLayout):
     """Back, the step's progress, the language choice and cancel; the screen handles the events."""
 
-    screen = StringProperty("")  # the screen's name, for "step 2 of 7"
+    screen = StringProperty("")  # the screen's name
     __events__ = ("on_back", "on_cancel", "on_language")
 
     def on_back(self):

@@ -19,12 +19,32 @@ PIN = "246813"
 class Driver:
     def __init__(self, app):
         self.app = app
+        # What the visitor did and saw, for tests/bench/bench_visit_time.py: ("screen", name,
+        # texts shown on it), ("key", letter), ("candidate", text), ("tap", text), ("drag", ""),
+        # ("scan", "") in the order they happened.
+        self.record: list[tuple[str, str, list[str]]] = []
 
     def start(self) -> "Driver":
         self.app._run_prepare()
         runTouchApp(embedded=True)
         self.pump(0.3)
+        self.app.manager.bind(current=lambda _m, name: self.record.append(("screen", name, [])))
+        self.record.append(("screen", self.screen, []))
         return self
+
+    def _note(self, kind: str, what: str = "") -> None:
+        """One action on the current screen; the screen's texts are taken at its first action
+        (after the screen filled itself in), the keyboard's keys and candidates left out."""
+        for event in reversed(self.record):
+            if event[0] == "screen":
+                if not event[2]:
+                    event[2].extend(self.screen_texts())
+                break
+        self.record.append((kind, what, []))
+
+    def screen_texts(self) -> list[str]:
+        screen = self.current()
+        return [w.text for w in screen.walk(restrict=True) if isinstance(getattr(w, "text", None), str) and w.text and _shown(w)]
 
     def stop(self) -> None:
         self.app.dispatch("on_stop")
@@ -72,6 +92,7 @@ class Driver:
 
     def tap(self, target, *, pump: float = 0.05) -> None:
         widget = self.find(target) if isinstance(target, str) else target
+        self._note(self._kind_of(widget), getattr(widget, "text", ""))
         x, y = widget.to_window(*widget.center)
         self.tap_at(x, y, pump=pump)
 
@@ -82,8 +103,17 @@ class Driver:
         touch.touch_up()
         self.pump(pump)
 
+    def _kind_of(self, widget) -> str:
+        keyboard = self.app.root.keyboard
+        if keyboard is not None and any(widget is choice for choice in keyboard.ids.choices.children):
+            return "candidate"
+        if getattr(widget, "key", None) and len(widget.key) == 1:
+            return "key"
+        return "tap"
+
     def drag(self, widget, points: list[tuple[float, float]]) -> None:
         """A finger drawn across ``widget`` through points given as fractions of its size."""
+        self._note("drag")
         def at(fx, fy):
             return widget.to_window(widget.x + fx * widget.width, widget.y + fy * widget.height)
 
@@ -104,6 +134,7 @@ class Driver:
 
     def physical_keys(self, text: str, *, enter: bool = False) -> None:
         """Characters from a physical keyboard or a keyboard-wedge scanner, then Enter."""
+        self._note("scan")
         for char in text:
             Window.dispatch("on_textinput", char)
         if enter:

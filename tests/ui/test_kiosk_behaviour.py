@@ -28,7 +28,7 @@ def test_escape_and_close_requests_leave_the_kiosk_running(drive):
     assert d.escape() is True
     assert Window.dispatch("on_request_close") is True  # True: the close was refused
     d.pump(0.2)
-    assert d.screen == "phone" and d.app.root in Window.children
+    assert d.screen == "who" and d.app.root in Window.children
 
 
 def test_idle_visitor_is_asked_then_the_half_filled_form_is_wiped(drive, make_kiosk):
@@ -38,28 +38,28 @@ def test_idle_visitor_is_asked_then_the_half_filled_form_is_wiped(drive, make_ki
     clock = FakeClock()
     d = Driver(KioskApp(make_kiosk(idle_seconds=45), pin=PIN, monotonic=clock)).start()
     try:
-        d.tap(tr("Sign in"))
+        d.tap(tr("Been here before? Sign in with your phone number"))
         d.type_keys("13800000000")
         d.tap(next_button(d))
-        d.wait_for(lambda: d.screen == "name")
+        d.wait_for(lambda: d.screen == "who")
         d.tap("中 / EN")
         d.physical_keys("Zhang Wei")
-        assert d.current().ids.field.text == "Zhang Wei"
+        assert d.current().ids.name_field.text == "Zhang Wei"
 
         clock.now += 31  # 14 s left: the prompt shows
         d.pump(0.7)
         assert d.app.root.idle_left > 0 and tr("Are you still there?") in d.texts()
         d.screenshot(SCREENSHOTS / "idle-prompt-zh_CN.png")
         d.tap(tr("Yes, I am still here"))
-        assert d.app.root.idle_left == 0 and d.screen == "name"
+        assert d.app.root.idle_left == 0 and d.screen == "who"
 
         clock.now += 46  # nobody touched it: wiped
         d.pump(0.7)
         assert d.screen == "welcome"
         assert d.app.flow.form.name == "" and d.app.flow.form.phone == ""
-        for name in ("phone", "name"):
-            assert d.app.flow.screen(name).ids.field.text == ""
-        d.tap(tr("Sign in"))
+        for name in ("phone", "who"):
+            assert d.app.flow.screen(name).typing_field().text == ""
+        d.tap(tr("Been here before? Sign in with your phone number"))
         assert d.current().ids.field.text == ""
     finally:
         d.stop()
@@ -91,40 +91,45 @@ def test_a_returning_visitor_who_types_their_name_skips_the_company(drive, make_
     kiosk.check_in(host=HOSTS[0], **RETURNING)
     d = drive(kiosk)
     seen = watch_texts(d)
-    d.tap(tr("Sign in"))
+    d.tap(tr("Been here before? Sign in with your phone number"))
     d.type_keys("13912345678")
     d.tap(next_button(d))
-    d.wait_for(lambda: d.screen == "name", what="the name step, as for anyone")
+    d.wait_for(lambda: d.screen == "who", what="the name step, as for anyone")
+    assert d.current().ids.company_field.text == ""
     assert not [text for text in seen if any(part in text for part in THEIRS)]
     d.type_keys("ouyang")
     pick_candidate(d, "欧阳")
     d.type_keys("nana")
     pick_candidate(d, "娜娜")
     d.tap(next_button(d))
-    assert d.screen == "type"  # the name was the earlier visit's: its company comes back
+    assert d.screen == "visit"  # the name was the earlier visit's: its company comes back
     form = d.app.flow.form
     assert (form.name, form.company, form.returning) == ("欧阳娜娜", "蓝鲸数据有限公司", True)
+    d.tap(tr("Meeting"))
+    d.wait_for(lambda: d.screen == "host" and d.current().results, what="the last host, offered")
+    assert d.current().results == [HOSTS[0]] and d.current().ids.field.text == ""
     d.tap("‹  " + tr("Back"))
-    assert d.screen == "company" and d.current().ids.field.text == "蓝鲸数据有限公司"
+    d.tap("‹  " + tr("Back"))
+    assert d.screen == "who" and d.current().ids.company_field.text == "蓝鲸数据有限公司"
 
 
 def test_the_name_confirms_however_it_is_written(drive, make_kiosk):
     kiosk = make_kiosk()
     kiosk.check_in(host=HOSTS[0], **RETURNING)
     d = drive(kiosk)
-    d.tap(tr("Sign in"))
+    d.tap(tr("Been here before? Sign in with your phone number"))
     d.type_keys("13912345678")
     d.tap(next_button(d))
-    d.wait_for(lambda: d.screen == "name")
+    d.wait_for(lambda: d.screen == "who")
     d.tap("中 / EN")
     d.type_keys("⇧")  # a Latin name starts each word with a capital unless Shift is turned off
     d.type_keys("nana")
     d.tap(next(w for w in d.app.flow.keyboard.ids.rows.walk() if getattr(w, "key", None) == "space"))
     d.type_keys("⇧")
     d.type_keys("ouyang")
-    assert d.current().ids.field.text == "nana ouyang"
+    assert d.current().ids.name_field.text == "nana ouyang"
     d.tap(next_button(d))
-    assert d.screen == "type"
+    assert d.screen == "visit"
     assert (d.app.flow.form.name, d.app.flow.form.company) == ("欧阳娜娜", "蓝鲸数据有限公司")
 
 
@@ -153,18 +158,18 @@ def test_a_wrong_name_is_one_try_going_back_to_the_name_confirms_nothing(drive, 
     kiosk = make_kiosk()
     kiosk.check_in(host=HOSTS[0], **RETURNING)
     d = drive(kiosk)
-    d.tap(tr("Sign in"))
+    d.tap(tr("Been here before? Sign in with your phone number"))
     d.type_keys("13912345678")
     d.tap(next_button(d))
-    d.wait_for(lambda: d.screen == "name")
+    d.wait_for(lambda: d.screen == "who")
     d.physical_keys("张三")
     d.tap(next_button(d))
-    assert d.screen == "company" and d.current().ids.field.text == ""
-    d.tap("‹  " + tr("Back"))
-    assert d.screen == "name"
-    d.current().ids.field.text = "欧阳娜娜"  # now the right one, without going through the phone again
+    assert d.current().active == "company" and d.current().ids.company_field.text == ""
+    d.tap(d.current().ids.name_field)  # back to the name
+    assert d.current().active == "name"
+    d.current().ids.name_field.text = "欧阳娜娜"  # now the right one, without going through the phone again
     d.tap(next_button(d))
-    assert d.screen == "company" and d.current().ids.field.text == ""
+    assert d.current().active == "company" and d.current().ids.company_field.text == ""
     assert d.app.flow.form.company == "" and not d.app.flow.form.returning
 
 
@@ -187,19 +192,19 @@ def test_a_printer_out_of_paper_keeps_the_visit_and_sends_the_visitor_to_recepti
 
 def test_hostile_typing_is_refused_or_cut_and_never_crashes(drive):
     d = drive()
-    d.tap(tr("Sign in"))
+    d.tap(tr("Been here before? Sign in with your phone number"))
     d.physical_keys("138\x00\x1b0000😀0000abc")  # only digits reach a phone field
     assert d.current().ids.field.text == "13800000000"
     d.tap(next_button(d))
-    d.wait_for(lambda: d.screen == "name")
-    field = d.current().ids.field
+    d.wait_for(lambda: d.screen == "who")
+    field = d.current().ids.name_field
     d.physical_keys("张\u202e三\x07😀𠀀")  # bidi override, bell, emoji, CJK Ext. B the font lacks
     assert field.text == "张三" and field.refused
     assert tr("Some characters cannot be used and were left out.") in d.texts()
     d.physical_keys("x" * 10_000)
     assert len(field.text) == 64
     d.tap(next_button(d))
-    assert d.screen == "company"  # 64 characters is a valid (long) name
+    assert d.current().active == "company"  # 64 characters is a valid (long) name
 
 
 def test_scanning_a_signed_out_forged_or_foreign_badge_says_why_not(drive, make_kiosk):
@@ -313,7 +318,7 @@ def test_an_answer_that_arrives_after_cancel_brings_nothing_back(drive, make_kio
     kiosk = make_kiosk()
     kiosk.check_in(name="王秘密", company="机密公司", phone="13912345678", host=HOSTS[0])
     d = drive(kiosk)
-    d.tap(tr("Sign in"))
+    d.tap(tr("Been here before? Sign in with your phone number"))
     d.type_keys("13912345678")
     d.app.flow.run_io(lambda: time.sleep(0.8), lambda _: None, lambda _: None)  # the worker is busy
     d.tap(next_button(d))
@@ -344,7 +349,7 @@ def test_a_tap_on_the_still_there_prompt_presses_nothing_under_it(drive, make_ki
     clock = FakeClock()
     d = Driver(KioskApp(make_kiosk(), pin=PIN, monotonic=clock)).start()
     try:
-        d.tap(tr("Sign in"))
+        d.tap(tr("Been here before? Sign in with your phone number"))
         d.type_keys("13800000000")
         button = next_button(d)
         clock.now += 35
@@ -366,7 +371,7 @@ def test_f1_does_not_open_kivys_settings_on_a_locked_kiosk(drive):
 def test_a_message_follows_the_language_switch(drive):
     d = drive()
     d.tap(tr("Sign in"))
-    d.tap(next_button(d))  # no phone typed
+    d.tap(next_button(d))  # no name typed
     assert d.current().message == "请填写此项。"
     d.tap("EN")
     assert d.current().message == "Please fill this in."

@@ -29,30 +29,32 @@ def pick_candidate(d, text):
 
 
 def sign_in_to_review(d, *, phone="13812345678"):
-    d.tap(tr("Sign in"))
-    assert d.screen == "phone"
-    d.type_keys(phone)
-    d.tap(next_button(d))
-    d.wait_for(lambda: d.screen == "name", what="the name step")
+    """张三 of 科技 to see 李四 for a meeting; with ``phone``, by the "been here before?" path."""
+    if phone:
+        d.tap(tr("Been here before? Sign in with your phone number"))
+        assert d.screen == "phone"
+        d.type_keys(phone)
+        d.tap(next_button(d))
+    else:
+        d.tap(tr("Sign in"))
+    d.wait_for(lambda: d.screen == "who", what="the name and company")
     d.type_keys("zhang")
     pick_candidate(d, "张")
     d.type_keys("san")
     pick_candidate(d, "三")
-    assert d.current().ids.field.text == "张三"
+    assert d.current().ids.name_field.text == "张三"
     d.tap(next_button(d))
-    assert d.screen == "company"
+    assert d.screen == "who" and d.current().active == "company"
     d.type_keys("keji")
     pick_candidate(d, "科技")
     d.tap(next_button(d))
-    assert d.screen == "type"
-    d.tap("访客")  # a guest: no questions of their own
+    assert d.screen == "visit"
+    d.tap(tr("Meeting"))  # a guest's reason: no questions of their own
     d.wait_for(lambda: d.screen == "host" and d.current().directory, what="the host directory")
     d.type_keys("ls")
     d.wait_for(lambda: d.current().results, what="host results")
     assert d.current().results[0].name == "李四"
     d.tap("李四   研发部")
-    assert d.screen == "purpose"
-    d.tap(tr("Meeting"))
     assert d.screen == "agreement"
     assert not d.current().signed
     d.drag(d.current().ids.pad, SIGNATURE)

@@ -20,6 +20,7 @@ class AgreementScreen(KioskScreen):
     version = StringProperty("")
     signed = BooleanProperty(False)
     declined = BooleanProperty(False)
+    declining = BooleanProperty(False)  # "are you sure?" before what was entered is wiped
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -44,7 +45,14 @@ class AgreementScreen(KioskScreen):
         self.flow.next(self.name)
 
     def decline(self) -> None:
-        self.declined = True
+        """"I do not agree": asked once, since it wipes everything entered."""
+        self.declining = True
+
+    def keep_reading(self) -> None:
+        self.declining = False
+
+    def confirm_decline(self) -> None:
+        self.declining, self.declined = False, True
         self.later("leave", DECLINED_SECONDS, self.flow.cancel)
 
     def finish_declined(self) -> None:
@@ -53,5 +61,5 @@ class AgreementScreen(KioskScreen):
     def wipe(self) -> None:
         super().wipe()
         self.ids.pad.clear()
-        self.declined = False
+        self.declined = self.declining = False
         self.stop_timer("leave")

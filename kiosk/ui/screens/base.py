@@ -101,6 +101,10 @@ class KioskScreen(Screen):
     def keyboard(self):
         return self.flow.keyboard if self.keyboard_mode else None
 
+    def typing_field(self):
+        """The field the on-screen keyboard types into."""
+        return self.ids.field
+
     def key_text(self, text: str) -> None:
         if self.keyboard is not None:
             self.keyboard.type_text(text)

@@ -1,5 +1,7 @@
-"""One typed answer per screen: phone, name, company, or a purpose of one's own. The phone
-comes first, so that a returning visitor who then types their name skips the company."""
+"""Typed answers: the phone (of a visitor who has been here before), a purpose of one's own, a
+note for the host, one per screen; and name and company together on the "who" screen. A
+returning visitor whose name confirms the visit made under their phone number skips the
+company (kiosk.core.recognise)."""
 
 from __future__ import annotations
 
@@ -91,3 +93,69 @@ class EntryScreen(KioskScreen):
             self.flow.offer_returning(None)
 
         self.flow.run_io(lambda: self.flow.kiosk.returning_visitor(phone), found, failed)
+
+
+class WhoScreen(KioskScreen):
+    """Name and company on one screen: Next on the name goes on to the company, a tap on a
+    field types into it."""
+
+    commits_candidates = True  # Next and Enter take the composing letters' first candidate
+    active = StringProperty("name")  # the field typed into: "name" or "company"
+    message_for = StringProperty("")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.keyboard_digits = False
+        self.keyboard_field = self.active
+
+    def on_active(self, *_):
+        self.keyboard_field = self.active  # the keyboard ranks names or company words
+
+    def typing_field(self):
+        return self.ids[f"{self.active}_field"]
+
+    def on_pre_enter(self, *_):
+        form = self.flow.form
+        self.message = ""
+        self.ids.name_field.text, self.ids.company_field.text = form.name, form.company
+        self.active = "company" if self.flow.editing == "company" else "name"
+        self.keyboard_mode = self.flow.text_keyboard()
+        super().on_pre_enter()
+
+    def activate(self, field: str) -> None:
+        """A tap on a field: the keyboard types there (letters being composed go where typed)."""
+        if field != self.active and self._composed():
+            self.active = field
+            self.flow.use_keyboard(self)
+
+    def _composed(self) -> bool:
+        """The composing letters made characters (their first candidates), or a message why not."""
+        if self.keyboard.commit_composing():
+            return True
+        self.tell("message", N_("Please pick the characters for the letters you typed, or delete them."))
+        return False
+
+    def submit(self) -> None:
+        if not self._composed():
+            return
+        check = FIELDS[self.active][4]
+        try:
+            value = check(self.typing_field().text)
+        except KioskError as exc:
+            self.tell("message", reason_for(exc))
+            return
+        self.message = ""
+        if self.active == "company":
+            self.flow.form.company = value
+            self.flow.next(self.name)
+        elif self.flow.editing:
+            self.flow.form.name = value
+            self.flow.next(self.name)
+        elif not self.flow.name_entered(value):
+            self.activate("company")
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.ids.name_field.clear()
+        self.ids.company_field.clear()
+        self.active = "name"

@@ -66,7 +66,11 @@ class HostScreen(KioskScreen):
     def search(self) -> None:
         # Letters still being composed in pinyin count: typing "zs" shows 张三 at once.
         query = self.ids.field.text + self.flow.keyboard.composing
-        if self._index is None or not query.strip():
+        if not query.strip():  # a returning visitor's last host, one tap away
+            last = self.flow.form.last_host
+            self.results = [last] if last is not None else []
+            return
+        if self._index is None:
             self.results = []
             return
         self.results = self._index.search(query, limit=SHOWN)
@@ -80,6 +84,9 @@ class HostScreen(KioskScreen):
     def submit(self) -> None:
         """Next without tapping a result: the single match, or the typed name when stand-alone."""
         self.keyboard.commit_letters()
+        if self.results and not (self.ids.field.text + self.flow.keyboard.composing).strip():
+            self.pick(0)  # the last host offered, taken by Next
+            return
         if self.directory and len(self.results) != 1:
             self.message = "pick one" if self.results else "no match"
             return

@@ -1,30 +1,49 @@
-"""Why the visitor came: one tap on a common reason, or "other" to type one."""
+"""What kind of visit and why, in one tap: a guest's common reasons (meeting, training) and
+each other visitor type of the entry policy (contractor, interview, delivery), or "something
+else" to type a reason. The choice sets both the visitor type and the purpose."""
 
 from __future__ import annotations
 
-from kivy.properties import StringProperty
-
 from kiosk.ui.i18n import N_, tr
-from kiosk.ui.screens.base import KioskScreen, load_kv
-from kiosk.ui.widgets import KButton
+from kiosk.ui.screens.base import load_kv
+from kiosk.ui.screens.visitor_type import ChoiceScreen, in_language
 
 load_kv(__file__)
 
-PURPOSES = (N_("Meeting"), N_("Interview"), N_("Delivery"), N_("Maintenance or repair"), N_("Training"))
+# The policy's first type (a guest) is chosen by its reasons; the others are each a reason of
+# their own, kept in the visitor's words (a type the policy adds is kept as its label).
+GUEST_PURPOSES = (N_("Meeting"), N_("Training"))
+TYPE_PURPOSES = {"contractor": N_("Maintenance or repair"), "interview": N_("Interview"), "delivery": N_("Delivery")}
 
 
-class PurposeChoice(KButton):
-    purpose = StringProperty("")  # a msgid, translated in purpose.kv
+class VisitScreen(ChoiceScreen):
+    def _choices(self) -> list[tuple[str, str, str]]:
+        """(visitor type, purpose, button text) for each button."""
+        first, *others = self.flow.kiosk.entry.policy.types
+        choices = [(first.key, tr(purpose), tr(purpose)) for purpose in GUEST_PURPOSES]
+        for vtype in others:
+            label = in_language(vtype.labels)
+            purpose = TYPE_PURPOSES.get(vtype.key)
+            choices.append((vtype.key, tr(purpose) if purpose else label, label))
+        return choices
 
+    def show(self) -> None:
+        self._shown = self._choices()
+        self.show_choices([(str(i), text) for i, (_t, _p, text) in enumerate(self._shown)])
 
-class PurposeScreen(KioskScreen):
-    def on_kv_post(self, base_widget):
-        for position, purpose in enumerate(PURPOSES):  # before "something else…"
-            choice = PurposeChoice(purpose=purpose)
-            choice.bind(on_release=lambda button: self.choose(button.purpose))
-            self.ids.choices.add_widget(choice, index=len(self.ids.choices.children) - position)
-
-    def choose(self, purpose: str) -> None:
-        # Kept in the visitor's language, as they chose it.
-        self.flow.form.purpose = tr(purpose)
+    def choose(self, value: str) -> None:
+        vtype, purpose, _text = self._shown[int(value)]
+        self._set_type(vtype)
+        self.flow.form.purpose = purpose
         self.flow.next(self.name)
+
+    def other(self) -> None:
+        """A reason of one's own, typed: a guest's."""
+        self._set_type(self.flow.kiosk.entry.policy.types[0].key)
+        self.flow.go("purpose_other")
+
+    def _set_type(self, vtype: str) -> None:
+        form = self.flow.form
+        if vtype != form.visitor_type:
+            form.answers = {}  # another type asks other questions
+        form.visitor_type = vtype

@@ -1,8 +1,11 @@
-"""The last look before the badge prints: everything the visitor entered, phone masked."""
+"""The last look before the badge prints: everything the visitor entered, phone masked. A tap
+on a line asks it again and comes straight back here (no chain of "back"); a first visitor can
+add a phone number here, to be recognised next time."""
 
 from __future__ import annotations
 
-from kivy.properties import ListProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.core.validation import mask_phone
@@ -12,27 +15,34 @@ from kiosk.ui.screens.base import KioskScreen, load_kv
 load_kv(__file__)
 
 
-class ReviewRow(BoxLayout):
+class ReviewRow(ButtonBehavior, BoxLayout):
     label = StringProperty("")  # a msgid, translated in review.kv
     value = StringProperty("")
+    field = StringProperty("")  # what a tap edits; "" for none
+    placeholder = BooleanProperty(False)  # value is a msgid (nothing entered)
 
 
 class ReviewScreen(KioskScreen):
-    rows = ListProperty([])  # (label msgid, value)
+    rows = ListProperty([])  # (label msgid, value, field a tap edits or "")
 
     def on_pre_enter(self, *_):
         super().on_pre_enter()
         form = self.flow.form
         host = form.host
-        self.rows = [(N_("Name"), form.name), (N_("Company"), form.company or "—"),
-                     (N_("Phone"), mask_phone(form.phone) if form.phone else "—"),
-                     (N_("Visiting"), f"{host.name}   {host.department}".strip() if host else "—"),
-                     (N_("Purpose"), form.purpose or "—")]
+        editable = (lambda f: f) if form.invitation is None else (lambda f: f if f == "phone" else "")
+        self.rows = [(N_("Name"), form.name, editable("name")),
+                     (N_("Company"), form.company or "—", editable("company")),
+                     (N_("Phone"), mask_phone(form.phone) if form.phone else "", editable("phone")),
+                     (N_("Visiting"), f"{host.name}   {host.department}".strip() if host else "—", editable("host")),
+                     (N_("Purpose"), form.purpose or "—", editable("purpose"))]
 
     def on_rows(self, *_):
         self.ids.rows.clear_widgets()
-        for label, value in self.rows:
-            self.ids.rows.add_widget(ReviewRow(label=label, value=value))
+        for label, value, field in self.rows:
+            row = ReviewRow(label=label, value=value or N_("Add (optional): we recognise you next time"),
+                            placeholder=not value, field=field)
+            row.bind(on_release=lambda r: r.field and self.flow.edit(r.field))
+            self.ids.rows.add_widget(row)
 
     def confirm(self) -> None:
         self.flow.submit()

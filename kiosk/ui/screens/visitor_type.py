@@ -1,5 +1,6 @@
-"""What kind of visit, by one tap (guest, contractor, interview, delivery: the entry policy's
-visitor types), and the questions that type brings, one per screen: typed, yes/no or a choice."""
+"""Questions answered by a tap on one of a few big buttons, and the questions a visitor type
+brings (the entry policy's), one per screen: typed, yes/no or a choice. The type itself is
+chosen on the visit screen (purpose.py)."""
 
 from __future__ import annotations
 
@@ -51,18 +52,6 @@ class ChoiceScreen(KioskScreen):
 
     def choose(self, value: str) -> None:
         raise NotImplementedError
-
-
-class TypeScreen(ChoiceScreen):
-    def show(self) -> None:
-        self.show_choices([(t.key, in_language(t.labels)) for t in self.flow.kiosk.entry.policy.types])
-
-    def choose(self, value: str) -> None:
-        form = self.flow.form
-        if value != form.visitor_type:
-            form.answers = {}  # another type asks other questions
-        form.visitor_type = value
-        self.flow.next(self.name)
 
 
 class QuestionScreen(ChoiceScreen):
