@@ -212,6 +212,7 @@ def test_an_unattended_console_locks_itself_and_bad_input_is_said(make_kiosk):
         unlock(d)
         console = d.current()
         console.select(console.rows[0]["visit_id"])
+        d.pump(0.1)  # the visit's buttons laid out
         d.tap(tr("Record a complaint"))
         d.tap(tr("OK"))  # nothing typed: a complaint needs words
         d.wait_for(lambda: console.notice == tr("Please fill this in."), what="the refusal")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from kivy.factory import Factory
 from kivy.properties import BooleanProperty, DictProperty, ListProperty, ObjectProperty, OptionProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
@@ -17,6 +18,7 @@ from kiosk.core import policy
 from kiosk.core.visits import AWAITING_APPROVAL, BLOCKED, ON_SITE_STATES, WAITING
 from kiosk.errors import ValidationError
 from kiosk.services import end_of_day_cutoff
+from kiosk.ui import theme as T
 from kiosk.ui.i18n import N_, tr
 from kiosk.ui.screens.base import KioskScreen, load_kv, reason_for
 from kiosk.ui.verdicts import clock_text, duration_text
@@ -38,6 +40,12 @@ REASONS = {policy.WATCHLIST_BLOCK: N_("On the watchlist: not to be let in"),
            policy.TYPE_NEEDS_APPROVAL: N_("This visitor type needs approval"),
            policy.AFTER_HOURS: N_("Outside opening hours"), policy.CLOSED_DAY: N_("The site is closed today"),
            policy.UNKNOWN_TYPE: N_("Unknown visitor type")}
+# What reception can do about a visit: (action, label, colour), each offered only when
+# open to the visit (console.actions); "invite" when no visit is selected.
+ACTIONS = (("host_met", N_("Host has met them"), ""), ("reprint", N_("Reprint badge"), ""),
+           ("approve", N_("Approve"), "primary"), ("deny", N_("Deny"), "danger"), ("lost", N_("Badge lost"), ""),
+           ("signout", N_("Sign out by hand"), ""), ("complaint", N_("Record a complaint"), ""),
+           ("invite", N_("Invite a visitor"), ""))
 # Inviting a visitor: one answer after another in the entry bar (the server does the rest).
 INVITE_STEPS = ("invite_name", "invite_company", "invite_phone", "invite_host", "invite_email")
 ENTRY_PROMPTS = {"signout": N_("Why is this visitor signed out by hand?"),
@@ -102,6 +110,7 @@ class ConsoleScreen(KioskScreen):
 
     def __init__(self, syncer=None, **kwargs):
         super().__init__(**kwargs)
+        self.ids["field"] = self.ids.bar.field  # the keyboard types into the entry bar
         self.inviting: dict = {}  # the answers so far while reception invites a visitor
         self.syncer = syncer
         self.queue = None
@@ -211,6 +220,7 @@ class ConsoleScreen(KioskScreen):
         return lines
 
     def on_selected(self, *_):
+        self.show_actions()
         visit = self.selected
         if visit is None:
             self.selected_text = ""
@@ -229,6 +239,37 @@ class ConsoleScreen(KioskScreen):
                  tr("Host told by: {channels}").format(channels=", ".join(visit.notified)) if visit.notified else ""]
         self.selected_text = "\n".join(filter(None, lines))
 
+    def on_entry(self, *_):
+        self.show_actions()
+
+    @staticmethod
+    def open_actions(visit) -> list[str]:
+        """The actions open to ``visit`` (None: nobody selected)."""
+        if visit is None:
+            return ["invite"]
+        state = visit.state
+        return [action for action, open_ in (
+            ("host_met", state == WAITING), ("reprint", visit.on_site),
+            ("approve", state == AWAITING_APPROVAL), ("deny", state == AWAITING_APPROVAL),
+            ("lost", visit.current_badge is not None and state != "signed_out"),
+            ("signout", state not in ("signed_out", BLOCKED)), ("complaint", True)) if open_]
+
+    def show_actions(self) -> None:
+        """The buttons for what reception can do now, and only those: none while typing."""
+        grid = self.ids.actions
+        grid.clear_widgets()
+        if self.entry:
+            return
+        fills = {"primary": T.PRIMARY, "danger": T.DANGER}
+        open_ = self.open_actions(self.selected)
+        for action, label, fill in ACTIONS:
+            if action in open_:
+                button = Factory.DeskButton(text=tr(label))
+                if fill:
+                    button.fill = fills[fill]
+                button.bind(on_release=lambda _, action=action: self.act(action))
+                grid.add_widget(button)
+
     def select(self, visit_id: str) -> None:
         self.selected = next((v for v in self.visits() if v.visit_id == visit_id), None)
         self.entry = ""
@@ -237,6 +278,12 @@ class ConsoleScreen(KioskScreen):
     # -- what reception does ----------------------------------------------------------------
 
     def act(self, action: str) -> None:
+        if action in ("signout", "complaint"):
+            self.start_entry(action)
+            return
+        if action == "invite":
+            self.start_invite()
+            return
         visit = self.selected
         if visit is None:
             return
