@@ -55,7 +55,8 @@ ENTRY_PROMPTS = {"signout": N_("Why is this visitor signed out by hand?"),
                  "invite_phone": N_("Invite: their mobile number (may be left empty)"),
                  "invite_host": N_("Invite: whom they visit"),
                  "invite_email": N_("Invite: their email address, for the QR code"),
-                 "search": N_("Search by name, company, host, last digits of a phone, or a date (12-01)")}
+                 "search": N_("Search by name, pinyin or initials, company, host, badge number, last digits of a phone, or a date (12-01)")}
+SEARCH_PAUSE = 0.15  # seconds after the last key before the list follows what is typed
 
 
 load_kv(__file__)
@@ -111,12 +112,15 @@ class ConsoleScreen(KioskScreen):
     def __init__(self, syncer=None, **kwargs):
         super().__init__(**kwargs)
         self.ids["field"] = self.ids.bar.field  # the keyboard types into the entry bar
+        self.ids.field.bind(text=self._typed)
         self.inviting: dict = {}  # the answers so far while reception invites a visitor
         self.syncer = syncer
         self.queue = None
         self.found: list = []
         self.roll_call: list = []
         self._eod_done = 0
+        self._printer = None  # the last printer status (or why it could not be asked)
+        self._notice_about = ""
 
     # -- life -------------------------------------------------------------------------------
 
@@ -141,6 +145,8 @@ class ConsoleScreen(KioskScreen):
         self.show_rows()
 
     def show_tab(self, tab: str) -> None:
+        if tab != "search":
+            self.forget("search")
         self.tab = tab
         self.selected = None
         self.show_rows()
@@ -301,12 +307,15 @@ class ConsoleScreen(KioskScreen):
                     "signout": N_("Signed out by hand."), "complaint": N_("Complaint recorded.")}
         if action == "reprint":
             number = badge_number(result.badge_id)
-            self.notice = (tr("New badge {number} printed; the old one is revoked.").format(number=number)
-                           if result.printed else tr("New badge {number} is valid but did not print: {error}")
-                           .format(number=number, error=result.print_error))
+            if result.printed:
+                self.say(N_("New badge {number} printed; the old one is revoked."), number=number)
+            else:  # gone once the printer is ready again
+                self.say(N_("New badge {number} is valid but did not print: {error}"), about="printer",
+                         number=number, error=result.print_error)
+                self.check_health()
         else:
             badge = self.selected.current_badge if self.selected is not None else None
-            self.notice = tr(messages[action]).format(number=badge_number(badge.badge_id) if badge else "")
+            self.say(messages[action], number=badge_number(badge.badge_id) if badge else "")
         self.entry = ""
         self.flow.use_keyboard(self)
         self.refresh()
@@ -322,8 +331,23 @@ class ConsoleScreen(KioskScreen):
     def start_entry(self, entry: str) -> None:
         self.entry = entry
         self.ids.field.clear()
-        self.keyboard_mode = self.flow.text_keyboard()
+        # A search is typed as pinyin or initials (zs finds 张三): letters first, 中/EN for characters.
+        self.keyboard_mode = "latin" if entry == "search" else self.flow.text_keyboard()
         self.flow.use_keyboard(self)
+
+    def _typed(self, *_):
+        """The search follows each key, as the kiosk's host search does."""
+        if self.entry == "search":
+            self.later("search", SEARCH_PAUSE, self._search_as_typed)
+
+    def _search_as_typed(self) -> None:
+        text = self.ids.field.text
+        if self.entry != "search" or not text.strip():
+            return
+        words, since, until = search_terms(text, datetime.now().astimezone())
+        kiosk = self.flow.kiosk
+        self.flow.run_io(lambda: kiosk.search(words, since, until),
+                         lambda visits: self._found(visits, typed=text), self._failed)
 
     def cancel_entry(self) -> None:
         self.entry = ""
@@ -377,11 +401,16 @@ class ConsoleScreen(KioskScreen):
                       reason=answer.get("reason", ""))
         self.refresh()
 
-    def _found(self, visits) -> None:
+    def _found(self, visits, typed: str | None = None) -> None:
+        """Results of a search: as typed (the entry stays open, unless the text moved on since),
+        or after OK (the entry closes)."""
+        if typed is not None and (self.entry != "search" or self.ids.field.text != typed):
+            return  # an answer to keys typed before the last ones
         self.found = visits
-        self.entry = ""
-        self.flow.use_keyboard(self)
-        self.notice = tr("{n} found").format(n=len(visits))
+        if typed is None:
+            self.entry = ""
+            self.flow.use_keyboard(self)
+        self.say(N_("{n} found"), about="search", n=len(visits))
         self.show_tab("search")
         self.counts = {**self.counts, "search": len(visits)}
 
@@ -406,8 +435,11 @@ class ConsoleScreen(KioskScreen):
         visits, error = outcome
         self.roll_call = visits
         self.counts = {**self.counts, "roll_call": len(visits)}
-        self.notice = (tr("Roll call: {n} in the building; list printed.").format(n=len(visits)) if not error else
-                       tr("Roll call: {n} in the building; NOT printed: {error}").format(n=len(visits), error=error))
+        if error:
+            self.say(N_("Roll call: {n} in the building; NOT printed: {error}"), about="printer", n=len(visits),
+                     error=error)
+        else:
+            self.say(N_("Roll call: {n} in the building; list printed."), n=len(visits))
         self.show_tab("roll_call")
 
     def end_of_day(self) -> None:
@@ -421,7 +453,7 @@ class ConsoleScreen(KioskScreen):
     def _day_ended(self, visits) -> None:
         if visits:
             names = ", ".join(v.visitor.get("name", "") for v in visits[:10])
-            self.notice = tr("End of day: {n} still on site were signed out ({names}).").format(n=len(visits), names=names)
+            self.say(N_("End of day: {n} still on site were signed out ({names})."), n=len(visits), names=names)
         self.refresh()
 
     def check_health(self) -> None:
@@ -429,12 +461,45 @@ class ConsoleScreen(KioskScreen):
         self.sync_health()
 
     def _printer_is(self, status) -> None:
-        self.printer_text = tr("Printer: {state}").format(state=tr(PRINTER_STATES[status]))
-        self.printer_alert = not status.can_print
+        self._printer = status
+        self.show_printer()
+        if status.can_print:  # what a notice said about the printer is over
+            self.forget("printer")
 
     def _printer_unknown(self, error: Exception) -> None:
-        self.printer_text = tr("Printer: {state}").format(state=str(error))
-        self.printer_alert = True
+        self._printer = error
+        self.show_printer()
+
+    def show_printer(self) -> None:
+        """The printer line, in the language now on screen."""
+        status = self._printer
+        if status is None:
+            return
+        state = str(status) if isinstance(status, Exception) else tr(PRINTER_STATES[status])
+        self.printer_text = tr("Printer: {state}").format(state=state)
+        self.printer_alert = isinstance(status, Exception) or not status.can_print
+
+    # -- notices ----------------------------------------------------------------------------
+
+    def say(self, msgid: str, about: str = "", **values) -> None:
+        """A notice, translated again on a language switch; ``about`` names what it reports
+        (printer, search, visit), so that it goes when that changes."""
+        self.tell("notice", msgid, **values)
+        self._notice_about = about
+
+    def forget(self, about: str) -> None:
+        if self.notice and self._notice_about == about:
+            self.notice = ""
+
+    def retell(self) -> None:
+        """A language switch: every line of the console again, in the new language."""
+        super().retell()
+        self.show_printer()
+        self.sync_health()
+        self.show_actions()
+        if self.queue is not None:
+            self.show_rows()
+        self.on_selected()
 
     def sync_health(self) -> None:
         if self.syncer is None:
