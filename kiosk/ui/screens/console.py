@@ -14,13 +14,13 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.core.tokens import badge_number
-from kiosk.core import policy
 from kiosk.core.visits import AWAITING_APPROVAL, BLOCKED, ON_SITE_STATES, WAITING
 from kiosk.errors import ValidationError
 from kiosk.services import end_of_day_cutoff
 from kiosk.ui import theme as T
 from kiosk.ui.i18n import N_, tr
 from kiosk.ui.screens.base import KioskScreen, load_kv, reason_for
+from kiosk.ui.screens.console_detail import detail_lines
 from kiosk.ui.verdicts import clock_text, duration_text
 from printer.status import Status
 
@@ -33,13 +33,6 @@ PRINTER_STATES = {Status.READY: N_("ready"), Status.PAPER_LOW: N_("paper is runn
                   Status.PAPER_OUT: N_("OUT OF PAPER"), Status.COVER_OPEN: N_("cover open"),
                   Status.OFFLINE: N_("offline"), Status.NO_ANSWER: N_("does not answer"),
                   Status.UNKNOWN: N_("status unknown")}
-# Why the entry policy asked about or stopped a visitor (kiosk.core.policy's reason codes).
-REASONS = {policy.WATCHLIST_BLOCK: N_("On the watchlist: not to be let in"),
-           policy.WATCHLIST_APPROVE: N_("On the watchlist: needs approval"),
-           policy.WATCHLIST_NEAR: N_("Name close to one on the watchlist"),
-           policy.TYPE_NEEDS_APPROVAL: N_("This visitor type needs approval"),
-           policy.AFTER_HOURS: N_("Outside opening hours"), policy.CLOSED_DAY: N_("The site is closed today"),
-           policy.UNKNOWN_TYPE: N_("Unknown visitor type")}
 # What reception can do about a visit: (action, label, colour), each offered only when
 # open to the visit (console.actions); "invite" when no visit is selected.
 ACTIONS = (("host_met", N_("Host has met them"), ""), ("reprint", N_("Reprint badge"), ""),
@@ -209,41 +202,11 @@ class ConsoleScreen(KioskScreen):
             return tr("message for host")
         return ""
 
-    @staticmethod
-    def shared_invitation(visit) -> list[str]:
-        """Which use of an invitation used more than once this visit is, and who the others are
-        (by name, badge number, time and kiosk: with one invitation, they share the name)."""
-        if not visit.invitation_shared_with:
-            return []
-        lines = [tr("This is use {n} of the invitation").format(n=visit.invitation_use) if visit.invitation_use else ""]
-        for other in visit.invitation_shared_with:
-            if not other["name"]:
-                lines.append(tr("Also used: visit {visit}, not yet synced here").format(visit=other["visit_id"]))
-                continue
-            badge = badge_number(other["badge_id"]) if other["badge_id"] else "-"
-            lines.append(tr("Also used by {name}: badge {badge}, {time} at {device}").format(
-                name=other["name"], badge=badge, time=clock_text(other["signed_in_at"] or 0), device=other["device"]))
-        return lines
-
     def on_selected(self, *_):
         self.show_actions()
         visit = self.selected
-        if visit is None:
-            self.selected_text = ""
-            return
-        host = " ".join(filter(None, [visit.host.get("name", ""), visit.host.get("department", "")]))
-        # Another person with the same invitation first: reception must go and look, and the
-        # panel shows its first lines without scrolling.
-        lines = [*self.shared_invitation(visit), visit.visitor.get("company", ""), "→ " + host if host else "",
-                 visit.visitor.get("purpose", ""), self.since(visit, self.flow.kiosk.clock()), self.flag(visit),
-                 *visit.complaints,
-                 *(tr(REASONS.get(str(reason), str(reason))) for reason in visit.reasons),
-                 *(tr("Watchlist: {name} {company} — {note}").format(
-                     name=m.get("name", ""), company=m.get("company", ""), note=m.get("note", "")) for m in visit.watchlist),
-                 *(tr("Message: {text}").format(text=text) for text in visit.messages),
-                 *(tr("Not delivered: {what}").format(what=what) for what in visit.notify_failed),
-                 tr("Host told by: {channels}").format(channels=", ".join(visit.notified)) if visit.notified else ""]
-        self.selected_text = "\n".join(filter(None, lines))
+        self.selected_text = "" if visit is None else "\n".join(
+            detail_lines(visit, self.flow.kiosk.entry.policy, self.since(visit, self.flow.kiosk.clock()), self.flag(visit)))
 
     def on_entry(self, *_):
         self.show_actions()
