@@ -49,6 +49,9 @@ ENTRY_PROMPTS = {"signout": N_("Why is this visitor signed out by hand?"),
                  "invite_host": N_("Invite: whom they visit"),
                  "invite_email": N_("Invite: their email address, for the QR code"),
                  "search": N_("Search by name, pinyin or initials, company, host, badge number, last digits of a phone, or a date (12-01)")}
+# The keyboard each answer starts with (else the language's): a search is typed as pinyin or
+# initials (zs finds 张三), letters first, 中/EN for characters; an address is Latin.
+ENTRY_KEYBOARDS = {"search": "latin", "invite_email": "latin", "invite_phone": "digits"}
 SEARCH_PAUSE = 0.15  # seconds after the last key before the list follows what is typed
 
 
@@ -294,8 +297,7 @@ class ConsoleScreen(KioskScreen):
     def start_entry(self, entry: str) -> None:
         self.entry = entry
         self.ids.field.clear()
-        # A search is typed as pinyin or initials (zs finds 张三): letters first, 中/EN for characters.
-        self.keyboard_mode = "latin" if entry == "search" else self.flow.text_keyboard()
+        self.keyboard_mode = ENTRY_KEYBOARDS.get(entry) or self.flow.text_keyboard()
         self.flow.use_keyboard(self)
 
     def _typed(self, *_):
