@@ -21,18 +21,12 @@ from kiosk.ui import theme as T
 from kiosk.ui.i18n import N_, tr
 from kiosk.ui.screens.base import KioskScreen, load_kv, reason_for
 from kiosk.ui.screens.console_detail import detail_lines
+from kiosk.ui.screens.console_health import HealthLines
 from kiosk.ui.verdicts import clock_text, duration_text
-from printer.status import Status
 
 REFRESH_EVERY = 2  # seconds: the queue as the log (and sync) has it
 HEALTH_EVERY = 30  # seconds between printer status questions
-SYNC_LATE = 60  # seconds without contact before sync needs a person to look
-QUARANTINE_ALERT_MS = 24 * 3_600_000  # events set aside show in the alert colour this long
 TABS = ("waiting", "approval", "with_host", "left", "search", "roll_call")
-PRINTER_STATES = {Status.READY: N_("ready"), Status.PAPER_LOW: N_("paper is running low"),
-                  Status.PAPER_OUT: N_("OUT OF PAPER"), Status.COVER_OPEN: N_("cover open"),
-                  Status.OFFLINE: N_("offline"), Status.NO_ANSWER: N_("does not answer"),
-                  Status.UNKNOWN: N_("status unknown")}
 # What reception can do about a visit: (action, label, colour), each offered only when
 # open to the visit (console.actions); "invite" when no visit is selected.
 ACTIONS = (("host_met", N_("Host has met them"), ""), ("reprint", N_("Reprint badge"), ""),
@@ -91,7 +85,7 @@ class ConsoleRow(ButtonBehavior, BoxLayout):
         self.console.select(self.visit_id)
 
 
-class ConsoleScreen(KioskScreen):
+class ConsoleScreen(HealthLines, KioskScreen):
     ENTRY_PROMPTS = ENTRY_PROMPTS
     tab = OptionProperty("waiting", options=list(TABS))
     counts = DictProperty({tab: 0 for tab in TABS})
@@ -115,8 +109,6 @@ class ConsoleScreen(KioskScreen):
         self.found: list = []
         self.roll_call: list = []
         self._eod_done = 0
-        self._printer = None  # the last printer status (or why it could not be asked)
-        self._notice_about = ""
 
     # -- life -------------------------------------------------------------------------------
 
@@ -421,41 +413,6 @@ class ConsoleScreen(KioskScreen):
             self.say(N_("End of day: {n} still on site were signed out ({names})."), n=len(visits), names=names)
         self.refresh()
 
-    def check_health(self) -> None:
-        self.flow.run_io(lambda: self.flow.kiosk.printer.status(), self._printer_is, self._printer_unknown)
-        self.sync_health()
-
-    def _printer_is(self, status) -> None:
-        self._printer = status
-        self.show_printer()
-        if status.can_print:  # what a notice said about the printer is over
-            self.forget("printer")
-
-    def _printer_unknown(self, error: Exception) -> None:
-        self._printer = error
-        self.show_printer()
-
-    def show_printer(self) -> None:
-        """The printer line, in the language now on screen."""
-        status = self._printer
-        if status is None:
-            return
-        state = str(status) if isinstance(status, Exception) else tr(PRINTER_STATES[status])
-        self.printer_text = tr("Printer: {state}").format(state=state)
-        self.printer_alert = isinstance(status, Exception) or not status.can_print
-
-    # -- notices ----------------------------------------------------------------------------
-
-    def say(self, msgid: str, about: str = "", **values) -> None:
-        """A notice, translated again on a language switch; ``about`` names what it reports
-        (printer, search, visit), so that it goes when that changes."""
-        self.tell("notice", msgid, **values)
-        self._notice_about = about
-
-    def forget(self, about: str) -> None:
-        if self.notice and self._notice_about == about:
-            self.notice = ""
-
     def retell(self) -> None:
         """A language switch: every line of the console again, in the new language."""
         super().retell()
@@ -465,32 +422,6 @@ class ConsoleScreen(KioskScreen):
         if self.queue is not None:
             self.show_rows()
         self.on_selected()
-
-    def sync_health(self) -> None:
-        if self.syncer is None:
-            self.sync_text, self.sync_alert = tr("Stand-alone: no server configured"), False
-            return
-        status = self.syncer.status
-        if status.last_success is None:
-            self.sync_text = tr("Not yet in contact with the server: {error}").format(error=status.last_error or "…")
-            self.sync_alert = bool(status.last_error)
-        else:
-            seconds = int(datetime.now().timestamp() - status.last_success)
-            self.sync_text = tr("Synced {n} s ago").format(n=seconds) if seconds < 120 else \
-                tr("Last synced {time}").format(time=clock_text(int(status.last_success * 1000)))
-            self.sync_alert = status.needs_attention or seconds > SYNC_LATE
-            if status.last_error and self.sync_alert:
-                self.sync_text += " — " + status.last_error
-        self._set_aside(status.set_aside)
-
-    def _set_aside(self, found) -> None:
-        """Pulled events this device could not ingest (kiosk.store.quarantine): someone may be
-        missing from the lists, and an administrator must look; in the alert colour for a day."""
-        if not found.count:
-            return
-        self.sync_text += " — " + tr("{n} synced events set aside: {reasons}").format(
-            n=found.count, reasons="; ".join(found.reasons))
-        self.sync_alert = self.sync_alert or (found.latest_ms or 0) > self.flow.kiosk.clock() - QUARANTINE_ALERT_MS
 
     def wipe(self) -> None:
         super().wipe()
