@@ -115,6 +115,7 @@ class ConsoleScreen(HealthLines, KioskScreen):
     def on_pre_enter(self, *_):
         self.keyboard_mode = self.flow.text_keyboard() if self.entry else ""
         super().on_pre_enter()
+        self.show_actions()
         self.refresh()
         self.check_health()
         self.every("refresh", REFRESH_EVERY, self.refresh)
