@@ -212,7 +212,7 @@ def console_typing_states(d, kiosk):
         ("console-complaint", typing("complaint", "等候太久，前台无人接待，希望改进", contractor)),
         ("console-detail", lambda: (console.cancel_entry(), console.show_tab("approval"),
                                     console.select(contractor.visit_id))),
-        ("console-invite-name", typing("invite_name", "欧阳娜娜 Nana Ouyang")),
+        ("console-invite-name", typing("invite_name", "欧阳娜娜 nana")),  # the last word still composing
         ("console-invite-company", typing("invite_company", "华为技术有限公司", invite=invite)),
         ("console-invite-phone", typing("invite_phone", "13812345678", invite=invite)),
         ("console-invite-host", typing("invite_host", "李四", invite=invite)),
