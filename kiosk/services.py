@@ -19,6 +19,7 @@ from kiosk.core.invites import Invitation
 from kiosk.core.hosts import Host, HostIndex, host_id_for
 from kiosk.core.tokens import Claims, KeyRing, PublicKey, Signer, Verdict
 from kiosk.core.validation import MAX_COMPANY, MAX_PURPOSE, clean_name, clean_phone, clean_text, validate_visitor
+from kiosk.core.visitor_search import VisitorIndex
 from kiosk.core.visits import AWAITING_APPROVAL, BLOCKED, ON_SITE_STATES, SIGNED_OUT, WAITING, WITH_HOST, Visit
 from kiosk import notifier
 from kiosk.core.policy import APPROVE, BLOCK, clean_answers
@@ -84,6 +85,9 @@ class Queue:
         return len(self.waiting) + len(self.awaiting_approval) + len(self.with_host)
 
 
+SEARCH_INDEX_DAYS = 31  # reception's pinyin search covers this many days unless given a date
+
+
 @dataclass
 class Kiosk:
     settings: Settings
@@ -96,6 +100,7 @@ class Kiosk:
     clock: Callable[[], int] = wall_clock_ms
     notices_queued: Callable[[], None] = lambda: None  # the Notifier's poke, when one runs
     _index: HostIndex | None = field(default=None, repr=False)
+    _visitor_index: tuple | None = field(default=None, repr=False)  # (window, log position, VisitorIndex)
     _keyring: KeyRing | None = field(default=None, repr=False)
     _printer: Printer | None = field(default=None, repr=False)
 
@@ -528,7 +533,32 @@ class Kiosk:
         text = " ".join(clean_text(text, "search", 64).split())
         if not text and since_ms is None and until_ms is None:
             return []
-        return self.log.search(text, since_ms, until_ms, limit)
+        found = self.log.search(text, since_ms, until_ms, limit)
+        if text:  # and as the host search finds hosts: pinyin, initials, company, badge number
+            lo, hi = since_ms or 0, until_ms or 2**62
+            badge_id = tokens.parse_badge_number(text)
+            by_badge = self.log.visits_of_badge(badge_id) if badge_id else []
+            # Punctuation is literal text (100%), which the index folds away: SQL alone then.
+            spelled = self.visitors_index(since_ms, until_ms).search(text, limit) \
+                if text.replace(" ", "").isalnum() else []
+            more = [v for v in by_badge + spelled if lo <= (v.signed_in_at or 0) < hi]
+            seen = {v.visit_id for v in found}
+            found += [v for v in more if v.visit_id not in seen and not seen.add(v.visit_id)]
+            found.sort(key=lambda v: -(v.signed_in_at or 0))
+        return found[:limit]
+
+    def visitors_index(self, since_ms: int | None, until_ms: int | None) -> VisitorIndex:
+        """The pinyin index over the visits searched: those of the range asked for, else of the
+        last SEARCH_INDEX_DAYS; kept while the log is unchanged, so typing costs no rebuild."""
+        now = self.clock()
+        day = 86_400_000
+        window = (since_ms if since_ms is not None else (now - SEARCH_INDEX_DAYS * day) // day * day,
+                  until_ms if until_ms is not None else 2**62)
+        position = self.log.last_change()
+        cached = self._visitor_index
+        if cached is None or cached[:2] != (window, position):
+            cached = self._visitor_index = (window, position, VisitorIndex(self.log.signed_in_between(*window)))
+        return cached[2]
 
     def keyring(self) -> KeyRing:
         if self._keyring is None:  # read once: the exit post checks it on every scan

@@ -102,6 +102,29 @@ def test_the_log_is_searched_by_name_company_host_and_last_phone_digits(kiosk, c
     assert kiosk.search("   ") == []
 
 
+def test_reception_finds_a_visitor_as_the_kiosk_finds_hosts(kiosk, clock):
+    """Pinyin, initials, a mix, the company's pinyin, the host's pinyin, and a typed badge
+    number: none of which a LIKE over the stored text finds."""
+    zhang = sign_in(kiosk, clock, "张三", company="华为技术有限公司")
+    sign_in(kiosk, clock, "Bob", host=ALICE, company="化工研究院", minutes_later=5)
+    shan = sign_in(kiosk, clock, "单雄信", company="ACME", minutes_later=5)
+    names = lambda found: [v.visitor["name"] for v in found]  # noqa: E731
+    assert names(kiosk.search("zs")) == ["张三"]
+    assert names(kiosk.search("zhangsan")) == ["张三"]
+    assert names(kiosk.search("张s")) == ["张三"]
+    assert names(kiosk.search("huawei")) == ["张三"]  # the company's pinyin; 化工 is hua too, not huawei
+    assert names(kiosk.search("hua")) == ["Bob", "张三"]  # newest first
+    assert names(kiosk.search("lisi")) == ["单雄信", "张三"]  # the host they came to see
+    assert names(kiosk.search("shanxx")) == ["单雄信"]  # the surname's reading
+    badge = badge_number(kiosk.log.visit(shan.visit_id).current_badge.badge_id)
+    assert names(kiosk.search(badge)) == ["单雄信"]
+    assert names(kiosk.search(badge.replace("-", "").lower())) == ["单雄信"]
+    sign_in(kiosk, clock, "张珊", minutes_later=5)  # the log grew: the index sees the newcomer
+    assert names(kiosk.search("zs")) == ["张珊", "张三"]
+    assert zhang.visit_id in {v.visit_id for v in kiosk.search("zs", since_ms=zhang.signed_in_at)}
+    assert kiosk.search("zs", since_ms=clock.ms + 1) == []  # outside the range asked for
+
+
 def test_a_typed_badge_number_signs_out_once_and_refuses_what_it_must(kiosk, clock):
     first = kiosk.check_in(name="张三", host=LISI)
     number = badge_number(first.badge_id)

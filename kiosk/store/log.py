@@ -327,6 +327,15 @@ class EventLog:
             {"like": like, "digits": text if text.isdigit() and len(text) >= 3 else "", "since": since_ms or 0, "until": until_ms or 2**62, "limit": limit})
         return [visit_from_json(doc) for (doc,) in rows]
 
+    def signed_in_between(self, since_ms: int, until_ms: int) -> list[Visit]:
+        """Visits signed in within [since_ms, until_ms): what reception's pinyin search indexes."""
+        rows = self.db.read("SELECT doc FROM visits WHERE signed_in_at >= ? AND signed_in_at < ?", (since_ms, until_ms))
+        return [visit_from_json(doc) for (doc,) in rows]
+
+    def last_change(self) -> int:
+        """Grows with every event stored (own or synced): an index over visits is stale when it does."""
+        return self.db.read("SELECT COALESCE(MAX(rowid), 0) FROM events")[0][0]
+
     def count_in(self, states: Iterable[str]) -> int:
         states = sorted(states)
         return self.db.read(f"SELECT COUNT(*) FROM visits WHERE state IN ({','.join('?' * len(states))})", states)[0][0]

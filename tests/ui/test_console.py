@@ -12,6 +12,7 @@ import pytest
 
 from kiosk.core import events as ev
 from kiosk.core.hosts import Host
+from kiosk.core.tokens import badge_number
 from kiosk.core.watchlist import BLOCK, WatchEntry
 from kiosk.errors import VisitorBlocked
 from kiosk.services import Kiosk
@@ -212,6 +213,7 @@ def test_an_unattended_console_locks_itself_and_bad_input_is_said(make_kiosk):
         unlock(d)
         console = d.current()
         console.select(console.rows[0]["visit_id"])
+        d.pump(0.1)  # the visit's buttons laid out
         d.tap(tr("Record a complaint"))
         d.tap(tr("OK"))  # nothing typed: a complaint needs words
         d.wait_for(lambda: console.notice == tr("Please fill this in."), what="the refusal")
@@ -269,3 +271,140 @@ def test_events_set_aside_by_sync_are_shown_and_everyone_else_is_listed(make_kio
             d.stop()
     finally:
         server.stop()
+
+
+def above_the_keyboard(d, widget) -> bool:
+    """Shown, and wholly above the top of the on-screen keyboard (not hidden under it)."""
+    from tests.ui.driver import _shown
+
+    keyboard = d.app.flow.keyboard
+    top = keyboard.to_window(keyboard.x, keyboard.top)[1]
+    return _shown(widget) and widget.to_window(widget.x, widget.y)[1] >= top - 1 and widget.height > 0
+
+
+def entry_shown(d, prompt: str, typed: str) -> None:
+    """The question and what is typed, both on screen above the keyboard."""
+    bar = d.current().ids.bar
+    d.wait_for(lambda: bar.ids.prompt.text == prompt and bar.field.text == typed, what=f"{prompt!r} / {typed!r}")
+    d.pump(0.1)
+    assert above_the_keyboard(d, bar.ids.prompt), "the question is under the keyboard"
+    assert above_the_keyboard(d, bar.field), "the field is under the keyboard"
+    if typed:
+        assert d.find(typed + "|", root=bar)  # the text as drawn, cursor after it
+
+
+def test_a_search_shows_what_is_typed_and_finds_by_pinyin_initials_company_and_badge(drive, reception):
+    a_busy_day(reception, 20)
+    zhang = reception.check_in(name="张三", company="华为", host=HOSTS[0]).visit
+    d = drive(reception)
+    unlock(d)
+    console = d.current()
+    d.tap(tr("Search"))
+    prompt = tr(console.ENTRY_PROMPTS["search"])
+    d.type_keys("zhangs")  # the on-screen keyboard, as reception taps it
+    entry_shown(d, prompt, "zhangs")
+
+    def found(names):
+        d.wait_for(lambda: console.tab == "search" and sorted(r["title"].split()[0] for r in console.rows) == names,
+                   what=f"found {names}, shown {[r['title'] for r in console.rows]}")
+
+    found(["张三"])  # as typed, without OK: the list follows each key
+    for _ in "zhangs":
+        d.type_keys("←")
+    d.type_keys("huawei")
+    entry_shown(d, prompt, "huawei")
+    expected = sorted(v.visitor["name"].split()[0] for v in reception.search("华为"))
+    assert "张三" in expected and len(expected) > 1
+    found(expected)
+    for _ in "huawei":
+        d.type_keys("←")
+    number = badge_number(reception.log.visit(zhang.visit_id).current_badge.badge_id)
+    d.physical_keys(number)  # read off the badge
+    entry_shown(d, prompt, number)
+    d.tap(tr("OK"))
+    d.wait_for(lambda: not console.entry, what="the entry to close")
+    assert [r["visit_id"] for r in console.rows] == [zhang.visit_id]
+    assert d.app.flow.keyboard.parent is None  # the keyboard gone with the entry
+
+
+def test_every_typed_answer_asks_its_question_above_the_keyboard(drive, reception):
+    reception.import_hosts(HOSTS)
+    reception.check_in(name="张三", company="华为", host=HOSTS[0])
+    d = drive(reception)
+    unlock(d)
+    console = d.current()
+    console.select(console.rows[0]["visit_id"])
+    d.pump(0.1)
+    for button, entry in (("Sign out by hand", "signout"), ("Record a complaint", "complaint")):
+        d.tap(tr(button))
+        d.app.flow.keyboard.mode = "latin"
+        d.pump(0.1)  # the keys laid out again
+        d.type_keys("abc")
+        entry_shown(d, tr(console.ENTRY_PROMPTS[entry]), "abc")
+        d.tap(tr("Cancel"))
+        d.wait_for(lambda: not console.entry, what="cancelled")
+        assert reception.log.visit(console.selected.visit_id).state == "waiting"  # nothing was done
+    console.select(console.selected.visit_id)  # tapped again: nobody selected shows "invite"
+    console.selected = None
+    d.pump(0.1)
+    d.tap(tr("Invite a visitor"))
+    answers = {"invite_name": "Maria", "invite_company": "ACME", "invite_phone": "13800000000",
+               "invite_host": "Alice", "invite_email": "maria@example.com"}
+    for entry, answer in answers.items():
+        entry_shown(d, tr(console.ENTRY_PROMPTS[entry]), "")  # asked (the host is looked up first)
+        d.app.flow.keyboard.mode = "latin"
+        d.physical_keys(answer)
+        entry_shown(d, tr(console.ENTRY_PROMPTS[entry]), answer)
+        if entry != "invite_email":  # the last would ask the server
+            d.tap(tr("OK"))
+    assert console.inviting["host"] == HOSTS[1] and console.inviting["company"] == "ACME"
+
+
+def test_a_language_switch_retranslates_every_line_and_notices_end_with_their_cause(drive, reception, virtual_printer):
+    visit = reception.check_in(name="张三", company="华为", host=HOSTS[0]).visit
+    virtual_printer.wait_for_jobs(1)
+    virtual_printer.mode = "paper-out"
+    d = drive(reception)
+    unlock(d)
+    console = d.current()
+    d.wait_for(lambda: console.printer_alert, what="the paper-out alert")
+    console.select(visit.visit_id)
+    d.pump(0.1)
+    d.tap(tr("Reprint badge"))
+    d.wait_for(lambda: "did not print" in console.notice or "未" in console.notice, what="the reprint notice")
+    said = {"printer": console.printer_text, "sync": console.sync_text, "notice": console.notice,
+            "detail": console.selected_text}
+    for lang in ("zh_TW", "en", "zh_CN"):
+        d.tap({"zh_CN": "繁體", "zh_TW": "EN", "en": "简体"}[tr.lang])
+        assert tr.lang == lang
+        d.pump(0.1)
+        assert console.printer_text == tr("Printer: {state}").format(state=tr("OUT OF PAPER"))
+        assert console.sync_text == tr("Stand-alone: no server configured")
+        assert console.notice.startswith(tr("New badge {number} is valid but did not print: {error}").split("{")[0])
+        assert tr("Reprint badge") in d.texts() and tr("Search") in d.texts()
+        if lang != "zh_CN":
+            assert {console.printer_text, console.sync_text, console.notice}.isdisjoint(said.values())
+    assert console.printer_text == said["printer"] and console.notice == said["notice"]
+    assert console.selected_text == said["detail"]
+    virtual_printer.mode = "ready"
+    console.check_health()
+    d.wait_for(lambda: not console.printer_alert, what="the printer ready again")
+    assert console.notice == ""  # what it reported is over
+
+
+def test_a_contractors_answers_are_shown_to_whoever_approves(drive, reception):
+    a_busy_day(reception, 3)
+    d = drive(reception)
+    unlock(d)
+    console = d.current()
+    console.show_tab("approval")
+    row = next(r for r in console.rows if r["title"].startswith("赵六"))
+    d.pump(0.1)
+    d.tap(next(w for w in console.ids.list.walk() if getattr(w, "visit_id", "") == row["visit_id"]))
+    lines = console.selected_text.split("\n")
+    assert {"访客类型：施工人员", "施工区域: 3F 机房", "施工许可证号: 2026-118", "是否携带工具: 是"} <= set(lines), lines
+    assert tr("Approve") in d.texts()
+    d.app.flow.set_language("en")
+    lines = console.selected_text.split("\n")
+    assert {"Visitor type: Contractor", "Work area: 3F 机房", "Permit number: 2026-118", "Do you carry tools: Yes"} <= set(lines)
+    d.app.flow.set_language("zh_CN")

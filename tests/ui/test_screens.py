@@ -219,3 +219,72 @@ def test_labels_break_chinese_by_kinsoku_and_whole_words(drive):
         assert not any(line.endswith(("访", "访客")) for line in lines), lines
     finally:
         d.app.root.remove_widget(label)
+
+
+def console_typing_states(d, kiosk):
+    """(name, how to show it) for every typed answer at the console, with realistic text typed:
+    a search with its results listed, a sign-out reason and a complaint about a contractor
+    (the detail pane beside them), and each of the invitation's answers."""
+    from tests.ui.test_console import unlock
+
+    unlock(d)
+    console = d.current()
+    contractor = next(v for v in kiosk.queue(0).awaiting_approval if v.visitor_type == "contractor")
+
+    def typing(entry, text, select=None, invite=None):
+        def go():
+            console.cancel_entry()
+            console.show_tab("approval" if select else "waiting")
+            if select:
+                console.select(select.visit_id)
+            if invite is not None:
+                console.inviting = dict(invite)
+            console.start_entry(entry)
+            d.app.flow.keyboard.type_text(text)
+        return go
+
+    invite = {"name": "欧阳娜娜", "company": "华为技术有限公司", "phone": "13812345678"}
+    return [
+        ("console-search", typing("search", "zhang")),
+        ("console-search-company", typing("search", "huawei")),
+        ("console-reason", typing("signout", "从侧门离开，未归还访客卡", contractor)),
+        ("console-complaint", typing("complaint", "等候太久，前台无人接待，希望改进", contractor)),
+        ("console-detail", lambda: (console.cancel_entry(), console.show_tab("approval"),
+                                    console.select(contractor.visit_id))),
+        ("console-invite-name", typing("invite_name", "欧阳娜娜 nana")),  # the last word still composing
+        ("console-invite-company", typing("invite_company", "华为技术有限公司", invite=invite)),
+        ("console-invite-phone", typing("invite_phone", "13812345678", invite=invite)),
+        ("console-invite-host", typing("invite_host", "李四", invite=invite)),
+        ("console-invite-email", typing("invite_email", "nana.ouyang@huawei.example.com", invite=invite)),
+    ]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_console_entry_renders_whole_while_typing(drive, make_kiosk, lang):
+    """Each typed answer at reception: its question and text above the keyboard, nothing cut
+    off, overlapping or drawn as tofu, in every language."""
+    from tests.ui.test_console import a_busy_day
+
+    kiosk = make_kiosk(role="reception", device="desk-1")
+    kiosk.import_hosts(HOSTS)
+    a_busy_day(kiosk, 20)
+    d = drive(kiosk)
+    try:
+        d.app.flow.set_language(lang)
+        found = []
+        for name, show in console_typing_states(d, kiosk):
+            show()
+            d.pump(0.4)  # a search as typed comes back from the worker
+            d.screenshot(SCREENSHOTS / f"{name}-{lang}.png")
+            console = d.current()
+            if console.entry:  # the question and the text, both above the keyboard
+                from tests.ui.test_console import above_the_keyboard
+
+                bar = console.ids.bar
+                for part in (bar.ids.prompt, bar.field):
+                    if not above_the_keyboard(d, part):
+                        found.append(f"{name}: {part} is under the keyboard")
+            found += [f"{name}: {p}" for p in problems(d.app.root, lang)]
+        assert not found, "\n".join(found)
+    finally:
+        d.app.flow.set_language("zh_CN")

@@ -8,36 +8,31 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from kivy.factory import Factory
 from kivy.properties import BooleanProperty, DictProperty, ListProperty, ObjectProperty, OptionProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.core.tokens import badge_number
-from kiosk.core import policy
 from kiosk.core.visits import AWAITING_APPROVAL, BLOCKED, ON_SITE_STATES, WAITING
 from kiosk.errors import ValidationError
 from kiosk.services import end_of_day_cutoff
+from kiosk.ui import theme as T
 from kiosk.ui.i18n import N_, tr
 from kiosk.ui.screens.base import KioskScreen, load_kv, reason_for
+from kiosk.ui.screens.console_detail import detail_lines
+from kiosk.ui.screens.console_health import HealthLines
 from kiosk.ui.verdicts import clock_text, duration_text
-from printer.status import Status
 
 REFRESH_EVERY = 2  # seconds: the queue as the log (and sync) has it
 HEALTH_EVERY = 30  # seconds between printer status questions
-SYNC_LATE = 60  # seconds without contact before sync needs a person to look
-QUARANTINE_ALERT_MS = 24 * 3_600_000  # events set aside show in the alert colour this long
 TABS = ("waiting", "approval", "with_host", "left", "search", "roll_call")
-PRINTER_STATES = {Status.READY: N_("ready"), Status.PAPER_LOW: N_("paper is running low"),
-                  Status.PAPER_OUT: N_("OUT OF PAPER"), Status.COVER_OPEN: N_("cover open"),
-                  Status.OFFLINE: N_("offline"), Status.NO_ANSWER: N_("does not answer"),
-                  Status.UNKNOWN: N_("status unknown")}
-# Why the entry policy asked about or stopped a visitor (kiosk.core.policy's reason codes).
-REASONS = {policy.WATCHLIST_BLOCK: N_("On the watchlist: not to be let in"),
-           policy.WATCHLIST_APPROVE: N_("On the watchlist: needs approval"),
-           policy.WATCHLIST_NEAR: N_("Name close to one on the watchlist"),
-           policy.TYPE_NEEDS_APPROVAL: N_("This visitor type needs approval"),
-           policy.AFTER_HOURS: N_("Outside opening hours"), policy.CLOSED_DAY: N_("The site is closed today"),
-           policy.UNKNOWN_TYPE: N_("Unknown visitor type")}
+# What reception can do about a visit: (action, label, colour), each offered only when
+# open to the visit (console.actions); "invite" when no visit is selected.
+ACTIONS = (("host_met", N_("Host has met them"), ""), ("reprint", N_("Reprint badge"), ""),
+           ("approve", N_("Approve"), "primary"), ("deny", N_("Deny"), "danger"), ("lost", N_("Badge lost"), ""),
+           ("signout", N_("Sign out by hand"), ""), ("complaint", N_("Record a complaint"), ""),
+           ("invite", N_("Invite a visitor"), ""))
 # Inviting a visitor: one answer after another in the entry bar (the server does the rest).
 INVITE_STEPS = ("invite_name", "invite_company", "invite_phone", "invite_host", "invite_email")
 ENTRY_PROMPTS = {"signout": N_("Why is this visitor signed out by hand?"),
@@ -47,7 +42,11 @@ ENTRY_PROMPTS = {"signout": N_("Why is this visitor signed out by hand?"),
                  "invite_phone": N_("Invite: their mobile number (may be left empty)"),
                  "invite_host": N_("Invite: whom they visit"),
                  "invite_email": N_("Invite: their email address, for the QR code"),
-                 "search": N_("Search by name, company, host, last digits of a phone, or a date (12-01)")}
+                 "search": N_("Search by name, pinyin or initials, company, host, badge number, last digits of a phone, or a date (12-01)")}
+# The keyboard each answer starts with (else the language's): a search is typed as pinyin or
+# initials (zs finds 张三), letters first, 中/EN for characters; an address is Latin.
+ENTRY_KEYBOARDS = {"search": "latin", "invite_email": "latin", "invite_phone": "digits"}
+SEARCH_PAUSE = 0.15  # seconds after the last key before the list follows what is typed
 
 
 load_kv(__file__)
@@ -86,7 +85,7 @@ class ConsoleRow(ButtonBehavior, BoxLayout):
         self.console.select(self.visit_id)
 
 
-class ConsoleScreen(KioskScreen):
+class ConsoleScreen(HealthLines, KioskScreen):
     ENTRY_PROMPTS = ENTRY_PROMPTS
     tab = OptionProperty("waiting", options=list(TABS))
     counts = DictProperty({tab: 0 for tab in TABS})
@@ -102,6 +101,8 @@ class ConsoleScreen(KioskScreen):
 
     def __init__(self, syncer=None, **kwargs):
         super().__init__(**kwargs)
+        self.ids["field"] = self.ids.bar.field  # the keyboard types into the entry bar
+        self.ids.field.bind(text=self._typed)
         self.inviting: dict = {}  # the answers so far while reception invites a visitor
         self.syncer = syncer
         self.queue = None
@@ -114,6 +115,7 @@ class ConsoleScreen(KioskScreen):
     def on_pre_enter(self, *_):
         self.keyboard_mode = self.flow.text_keyboard() if self.entry else ""
         super().on_pre_enter()
+        self.show_actions()
         self.refresh()
         self.check_health()
         self.every("refresh", REFRESH_EVERY, self.refresh)
@@ -132,6 +134,8 @@ class ConsoleScreen(KioskScreen):
         self.show_rows()
 
     def show_tab(self, tab: str) -> None:
+        if tab != "search":
+            self.forget("search")
         self.tab = tab
         self.selected = None
         self.show_rows()
@@ -194,40 +198,42 @@ class ConsoleScreen(KioskScreen):
             return tr("message for host")
         return ""
 
-    @staticmethod
-    def shared_invitation(visit) -> list[str]:
-        """Which use of an invitation used more than once this visit is, and who the others are
-        (by name, badge number, time and kiosk: with one invitation, they share the name)."""
-        if not visit.invitation_shared_with:
-            return []
-        lines = [tr("This is use {n} of the invitation").format(n=visit.invitation_use) if visit.invitation_use else ""]
-        for other in visit.invitation_shared_with:
-            if not other["name"]:
-                lines.append(tr("Also used: visit {visit}, not yet synced here").format(visit=other["visit_id"]))
-                continue
-            badge = badge_number(other["badge_id"]) if other["badge_id"] else "-"
-            lines.append(tr("Also used by {name}: badge {badge}, {time} at {device}").format(
-                name=other["name"], badge=badge, time=clock_text(other["signed_in_at"] or 0), device=other["device"]))
-        return lines
-
     def on_selected(self, *_):
+        self.show_actions()
         visit = self.selected
+        self.selected_text = "" if visit is None else "\n".join(
+            detail_lines(visit, self.flow.kiosk.entry.policy, self.since(visit, self.flow.kiosk.clock()), self.flag(visit)))
+
+    def on_entry(self, *_):
+        self.show_actions()
+
+    @staticmethod
+    def open_actions(visit) -> list[str]:
+        """The actions open to ``visit`` (None: nobody selected)."""
         if visit is None:
-            self.selected_text = ""
+            return ["invite"]
+        state = visit.state
+        return [action for action, open_ in (
+            ("host_met", state == WAITING), ("reprint", visit.on_site),
+            ("approve", state == AWAITING_APPROVAL), ("deny", state == AWAITING_APPROVAL),
+            ("lost", visit.current_badge is not None and state != "signed_out"),
+            ("signout", state not in ("signed_out", BLOCKED)), ("complaint", True)) if open_]
+
+    def show_actions(self) -> None:
+        """The buttons for what reception can do now, and only those: none while typing."""
+        grid = self.ids.actions
+        grid.clear_widgets()
+        if self.entry:
             return
-        host = " ".join(filter(None, [visit.host.get("name", ""), visit.host.get("department", "")]))
-        # Another person with the same invitation first: reception must go and look, and the
-        # panel shows its first lines without scrolling.
-        lines = [*self.shared_invitation(visit), visit.visitor.get("company", ""), "→ " + host if host else "",
-                 visit.visitor.get("purpose", ""), self.since(visit, self.flow.kiosk.clock()), self.flag(visit),
-                 *visit.complaints,
-                 *(tr(REASONS.get(str(reason), str(reason))) for reason in visit.reasons),
-                 *(tr("Watchlist: {name} {company} — {note}").format(
-                     name=m.get("name", ""), company=m.get("company", ""), note=m.get("note", "")) for m in visit.watchlist),
-                 *(tr("Message: {text}").format(text=text) for text in visit.messages),
-                 *(tr("Not delivered: {what}").format(what=what) for what in visit.notify_failed),
-                 tr("Host told by: {channels}").format(channels=", ".join(visit.notified)) if visit.notified else ""]
-        self.selected_text = "\n".join(filter(None, lines))
+        fills = {"primary": T.PRIMARY, "danger": T.DANGER}
+        open_ = self.open_actions(self.selected)
+        for action, label, fill in ACTIONS:
+            if action in open_:
+                button = Factory.DeskButton(text=tr(label))
+                if fill:
+                    button.fill = fills[fill]
+                button.bind(on_release=lambda _, action=action: self.act(action))
+                grid.add_widget(button)
 
     def select(self, visit_id: str) -> None:
         self.selected = next((v for v in self.visits() if v.visit_id == visit_id), None)
@@ -237,6 +243,12 @@ class ConsoleScreen(KioskScreen):
     # -- what reception does ----------------------------------------------------------------
 
     def act(self, action: str) -> None:
+        if action in ("signout", "complaint"):
+            self.start_entry(action)
+            return
+        if action == "invite":
+            self.start_invite()
+            return
         visit = self.selected
         if visit is None:
             return
@@ -254,12 +266,15 @@ class ConsoleScreen(KioskScreen):
                     "signout": N_("Signed out by hand."), "complaint": N_("Complaint recorded.")}
         if action == "reprint":
             number = badge_number(result.badge_id)
-            self.notice = (tr("New badge {number} printed; the old one is revoked.").format(number=number)
-                           if result.printed else tr("New badge {number} is valid but did not print: {error}")
-                           .format(number=number, error=result.print_error))
+            if result.printed:
+                self.say(N_("New badge {number} printed; the old one is revoked."), number=number)
+            else:  # gone once the printer is ready again
+                self.say(N_("New badge {number} is valid but did not print: {error}"), about="printer",
+                         number=number, error=result.print_error)
+                self.check_health()
         else:
             badge = self.selected.current_badge if self.selected is not None else None
-            self.notice = tr(messages[action]).format(number=badge_number(badge.badge_id) if badge else "")
+            self.say(messages[action], number=badge_number(badge.badge_id) if badge else "")
         self.entry = ""
         self.flow.use_keyboard(self)
         self.refresh()
@@ -275,8 +290,22 @@ class ConsoleScreen(KioskScreen):
     def start_entry(self, entry: str) -> None:
         self.entry = entry
         self.ids.field.clear()
-        self.keyboard_mode = self.flow.text_keyboard()
+        self.keyboard_mode = ENTRY_KEYBOARDS.get(entry) or self.flow.text_keyboard()
         self.flow.use_keyboard(self)
+
+    def _typed(self, *_):
+        """The search follows each key, as the kiosk's host search does."""
+        if self.entry == "search":
+            self.later("search", SEARCH_PAUSE, self._search_as_typed)
+
+    def _search_as_typed(self) -> None:
+        text = self.ids.field.text
+        if self.entry != "search" or not text.strip():
+            return
+        words, since, until = search_terms(text, datetime.now().astimezone())
+        kiosk = self.flow.kiosk
+        self.flow.run_io(lambda: kiosk.search(words, since, until),
+                         lambda visits: self._found(visits, typed=text), self._failed)
 
     def cancel_entry(self) -> None:
         self.entry = ""
@@ -330,11 +359,16 @@ class ConsoleScreen(KioskScreen):
                       reason=answer.get("reason", ""))
         self.refresh()
 
-    def _found(self, visits) -> None:
+    def _found(self, visits, typed: str | None = None) -> None:
+        """Results of a search: as typed (the entry stays open, unless the text moved on since),
+        or after OK (the entry closes)."""
+        if typed is not None and (self.entry != "search" or self.ids.field.text != typed):
+            return  # an answer to keys typed before the last ones
         self.found = visits
-        self.entry = ""
-        self.flow.use_keyboard(self)
-        self.notice = tr("{n} found").format(n=len(visits))
+        if typed is None:
+            self.entry = ""
+            self.flow.use_keyboard(self)
+        self.say(N_("{n} found"), about="search", n=len(visits))
         self.show_tab("search")
         self.counts = {**self.counts, "search": len(visits)}
 
@@ -359,8 +393,11 @@ class ConsoleScreen(KioskScreen):
         visits, error = outcome
         self.roll_call = visits
         self.counts = {**self.counts, "roll_call": len(visits)}
-        self.notice = (tr("Roll call: {n} in the building; list printed.").format(n=len(visits)) if not error else
-                       tr("Roll call: {n} in the building; NOT printed: {error}").format(n=len(visits), error=error))
+        if error:
+            self.say(N_("Roll call: {n} in the building; NOT printed: {error}"), about="printer", n=len(visits),
+                     error=error)
+        else:
+            self.say(N_("Roll call: {n} in the building; list printed."), n=len(visits))
         self.show_tab("roll_call")
 
     def end_of_day(self) -> None:
@@ -374,46 +411,18 @@ class ConsoleScreen(KioskScreen):
     def _day_ended(self, visits) -> None:
         if visits:
             names = ", ".join(v.visitor.get("name", "") for v in visits[:10])
-            self.notice = tr("End of day: {n} still on site were signed out ({names}).").format(n=len(visits), names=names)
+            self.say(N_("End of day: {n} still on site were signed out ({names})."), n=len(visits), names=names)
         self.refresh()
 
-    def check_health(self) -> None:
-        self.flow.run_io(lambda: self.flow.kiosk.printer.status(), self._printer_is, self._printer_unknown)
+    def retell(self) -> None:
+        """A language switch: every line of the console again, in the new language."""
+        super().retell()
+        self.show_printer()
         self.sync_health()
-
-    def _printer_is(self, status) -> None:
-        self.printer_text = tr("Printer: {state}").format(state=tr(PRINTER_STATES[status]))
-        self.printer_alert = not status.can_print
-
-    def _printer_unknown(self, error: Exception) -> None:
-        self.printer_text = tr("Printer: {state}").format(state=str(error))
-        self.printer_alert = True
-
-    def sync_health(self) -> None:
-        if self.syncer is None:
-            self.sync_text, self.sync_alert = tr("Stand-alone: no server configured"), False
-            return
-        status = self.syncer.status
-        if status.last_success is None:
-            self.sync_text = tr("Not yet in contact with the server: {error}").format(error=status.last_error or "…")
-            self.sync_alert = bool(status.last_error)
-        else:
-            seconds = int(datetime.now().timestamp() - status.last_success)
-            self.sync_text = tr("Synced {n} s ago").format(n=seconds) if seconds < 120 else \
-                tr("Last synced {time}").format(time=clock_text(int(status.last_success * 1000)))
-            self.sync_alert = status.needs_attention or seconds > SYNC_LATE
-            if status.last_error and self.sync_alert:
-                self.sync_text += " — " + status.last_error
-        self._set_aside(status.set_aside)
-
-    def _set_aside(self, found) -> None:
-        """Pulled events this device could not ingest (kiosk.store.quarantine): someone may be
-        missing from the lists, and an administrator must look; in the alert colour for a day."""
-        if not found.count:
-            return
-        self.sync_text += " — " + tr("{n} synced events set aside: {reasons}").format(
-            n=found.count, reasons="; ".join(found.reasons))
-        self.sync_alert = self.sync_alert or (found.latest_ms or 0) > self.flow.kiosk.clock() - QUARANTINE_ALERT_MS
+        self.show_actions()
+        if self.queue is not None:
+            self.show_rows()
+        self.on_selected()
 
     def wipe(self) -> None:
         super().wipe()
