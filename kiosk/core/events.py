@@ -30,10 +30,16 @@ HOST_NOTIFIED = "host_notified"
 NOTIFY_FAILED = "notify_failed"
 MESSAGE_LEFT = "message_left"
 BLOCKED = "blocked"
+# A second use of one invitation (data: visit_id, the fresh visit the second visitor got).
+INVITATION_USED = "invitation_used"
+# The server's: an admin withdrew a stored event (data: event_id, reason); every fold skips it.
+TOMBSTONED = "tombstoned"
+# The server's own device name: the writer of expected visits, link decisions and tombstones.
+SERVER_DEVICE = "server"
 
 KINDS = frozenset({SIGNED_IN, EXPECTED, APPROVAL_REQUESTED, APPROVED, DENIED, BADGE_ISSUED,
                    BADGE_PRINTED, PRINT_FAILED, BADGE_LOST, HOST_MET, SIGNED_OUT, RATED, COMPLAINT,
-                   HOST_NOTIFIED, NOTIFY_FAILED, MESSAGE_LEFT, BLOCKED})
+                   HOST_NOTIFIED, NOTIFY_FAILED, MESSAGE_LEFT, BLOCKED, INVITATION_USED, TOMBSTONED})
 
 
 def new_id() -> str:

@@ -19,7 +19,12 @@ Payloads the fold reads:
 - ``rated``: ``rating`` 1-5;
 - ``complaint``: ``text``, recorded by reception; every one is kept, in order;
 - ``host_notified``: ``channel`` (kind and host, no secrets), ``notice_id``, ``kind``;
-  ``notify_failed``: the same and ``error``; ``message_left``: ``text``, for a host away.
+  ``notify_failed``: the same and ``error``; ``message_left``: ``text``, for a host away;
+- ``tombstoned`` (the server's only): ``event_id``, ``reason``: that event of the visit is left
+  out, as if it had never been written.
+
+kiosk.core.payloads checks each kind's payload; a visit with no events left is folded from the
+tombstones alone (an EXPECTED visit nobody knows).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 from kiosk.core import events as ev
+from kiosk.core import payloads
 from kiosk.core.events import Event
 
 EXPECTED = "expected"
@@ -98,74 +104,30 @@ class Visit:
 
 
 def payload_error(kind: str, data: Mapping[str, Any]) -> str:
-    """What is wrong with an event's payload for the fold ("" when nothing is): a server checks
-    every event it is pushed, since one it stored that the fold cannot read would break that
-    visit on every device. Kinds the fold does not read carry any payload."""
-    for key, wanted, required in _PAYLOADS.get(kind, ()):
-        value = data.get(key)
-        if value is None:
-            if required:
-                return f"{kind} needs {key}"
-        elif not wanted(value):
-            return f"{key} of {kind} must be {wanted.__doc__}"
-    return ""
-
-
-def _text(value: Any) -> bool:
-    """text"""
-    return isinstance(value, str)
-
-
-def _whole(value: Any) -> bool:
-    """a whole number"""
-    return type(value) is int
-
-
-def _object(value: Any) -> bool:
-    """an object"""
-    return isinstance(value, Mapping)
-
-
-def _rating(value: Any) -> bool:
-    """a whole number from 1 to 5"""
-    return type(value) is int and 1 <= value <= 5
-
-
-def _list(value: Any) -> bool:
-    """a list"""
-    return isinstance(value, list)
-
-
-def _objects(value: Any) -> bool:
-    """a list of objects"""
-    return isinstance(value, list) and all(isinstance(item, Mapping) for item in value)
-
-
-_PERSON = (("visitor", _object, False), ("host", _object, False), ("answers", _object, False))
-_JUDGED = (("reasons", _list, False), ("watchlist", _objects, False))
-_BADGE = (("badge_id", _text, True),)
-_PAYLOADS: dict[str, tuple[tuple[str, Callable[[Any], bool], bool], ...]] = {
-    ev.SIGNED_IN: _PERSON, ev.EXPECTED: _PERSON, ev.BLOCKED: _PERSON + _JUDGED, ev.APPROVAL_REQUESTED: _JUDGED,
-    ev.BADGE_ISSUED: _BADGE + (("issued_at", _whole, True), ("expires_at", _whole, True), ("key_id", _text, False),
-                               ("replaces", _text, False)),
-    ev.BADGE_LOST: _BADGE, ev.BADGE_PRINTED: _BADGE, ev.PRINT_FAILED: _BADGE,
-    ev.RATED: (("rating", _rating, True),), ev.COMPLAINT: (("text", _text, True),),
-    ev.HOST_NOTIFIED: (("channel", _text, True),),
-    ev.NOTIFY_FAILED: (("channel", _text, True), ("error", _text, True)),
-    ev.MESSAGE_LEFT: (("text", _text, True),),
-}
+    """What is wrong with an event's payload for the fold and every other reader ("" when
+    nothing is): a server checks every event it is pushed, since one it stored that a reader
+    cannot read would break that visit on every device. The schema is kiosk.core.payloads."""
+    return payloads.payload_error(kind, data)
 
 
 def fold(events: Iterable[Event]) -> Visit:
     """The state of the one visit these events belong to."""
     unique = {e.event_id: e for e in sorted(events, key=Event.order_key, reverse=True)}
-    ordered = sorted(unique.values(), key=Event.order_key)
-    if not ordered:
+    if not unique:
         raise ValueError("fold needs at least one event")
+    withdrawn = _tombstoned(unique.values())
+    ordered = sorted((e for e in unique.values() if e.event_id not in withdrawn), key=Event.order_key)
     folder = _Folder(ordered[0].visit_id, ordered[0].site)
     for event in ordered:
         folder.apply(event)
     return folder.result()
+
+
+def _tombstoned(events: Iterable[Event]) -> set[str]:
+    """The ids of the events the server withdrew (``tombstoned``, written only by the server,
+    under the withdrawn event's visit): left out wherever they arrived, whatever the order."""
+    return {e.data.get("event_id") for e in events
+            if e.kind == ev.TOMBSTONED and e.device == ev.SERVER_DEVICE and isinstance(e.data.get("event_id"), str)}
 
 
 class _Folder:
