@@ -303,6 +303,14 @@ def cmd_lost(args) -> int:
     return 0
 
 
+def _list_refused(kiosk) -> None:
+    """This device's events the server refused (kept here, never pushed again), on stderr."""
+    from kiosk.store.refused import RefusedTable
+
+    for r in RefusedTable(kiosk.log.db).listed():
+        print(f"refused by the server: {r.kind} {r.event_id} of visit {r.visit_id}: {r.reason}", file=sys.stderr)
+
+
 def cmd_sync(args) -> int:
     from sync.client import SyncClient, SyncError
     from sync.worker import Syncer
@@ -316,6 +324,7 @@ def cmd_sync(args) -> int:
             print(f"synced with {kiosk.settings.server}: {syncer.sync_once()}")
         except SyncError as exc:
             raise KioskError(f"sync failed: {exc}") from None
+        _list_refused(kiosk)
         return 0
     try:
         syncer.run(report=lambda line: print(line, flush=True))

@@ -9,7 +9,7 @@ later; :class:`AuthError` means a person must act (the token is wrong or the dev
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import requests
@@ -44,6 +44,7 @@ class Rejected(SyncError):
 class Pushed:
     accepted: list[str]
     known: list[str]
+    refused: dict[str, str] = field(default_factory=dict)  # event id: why the server will never store it
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ class SyncClient:
 
     def push(self, events: Iterable[Event]) -> Pushed:
         body = self._call("POST", "/events", json={"events": [e.to_dict() for e in events]})
-        return Pushed(list(body["accepted"]), list(body["known"]))
+        refused = {str(r["event_id"]): str(r["reason"]) for r in body.get("refused") or ()}
+        return Pushed(list(body["accepted"]), list(body["known"]), refused)
 
     def pull(self, after: int, limit: int = PULL_LIMIT) -> Pulled:
         body = self._call("GET", "/events", params={"after": after, "limit": limit})

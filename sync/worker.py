@@ -1,7 +1,7 @@
 """Keeping one device's log in step with the central server, in the background.
 
 One round: register this device's key, push its own events not yet acknowledged (in order,
-in batches), pull the site's events after the saved cursor into the local log, then refresh
+in batches; those the server refuses one by one are marked refused, kept and not pushed again), pull the site's events after the saved cursor into the local log, then refresh
 the key ring, the host directory and the watchlist. Both cursors live in the local SQLite file
 and move only after the server has answered, so a crash, a dropped connection or a retried
 batch can repeat work but never skip or double an event (the server and the log both
@@ -23,6 +23,7 @@ from typing import Callable
 
 from kiosk.errors import KioskError
 from kiosk.services import Kiosk
+from kiosk.store.refused import RefusedTable
 from sync.client import AuthError, SyncClient, SyncError
 from sync.protocol import MAX_BATCH
 
@@ -38,6 +39,7 @@ BACKOFF_MAX = 120.0
 @dataclass
 class Round:
     pushed: int = 0
+    refused: int = 0
     pulled: int = 0
     keys: int = 0
     hosts: int | None = None  # set when the directory changed
@@ -45,6 +47,8 @@ class Round:
 
     def __str__(self) -> str:
         parts = [f"pushed {self.pushed}", f"pulled {self.pulled}", f"{self.keys} keys"]
+        if self.refused:
+            parts.insert(1, f"{self.refused} refused by the server")
         if self.hosts is not None:
             parts.append(f"directory now {self.hosts} hosts")
         if self.watchlist is not None:
@@ -60,6 +64,7 @@ class SyncStatus:
     last_error: str = ""
     needs_attention: bool = False  # a person must act (token refused)
     pending: int = 0
+    refused: int = 0  # this device's events the server refused (kiosk.store.refused): kept, never pushed again
 
 
 class Syncer:
@@ -77,12 +82,13 @@ class Syncer:
     def sync_once(self) -> Round:
         done = Round()
         self._register_key()
-        done.pushed = self._push()
+        done.pushed, done.refused = self._push()
         done.pulled = self._pull()
         done.keys = self._refresh_keys()
         done.hosts = self._refresh_directory()
         done.watchlist = self._refresh_watchlist()
         self.status.pending = self._pending()
+        self.status.refused = RefusedTable(self.kiosk.log.db).count()
         return done
 
     def _register_key(self) -> None:
@@ -92,15 +98,19 @@ class Syncer:
             self.client.register_key(signer.key_id, signer.public_key.public_bytes_raw())
             db.set_meta(KEY_REGISTERED, signer.key_id)
 
-    def _push(self) -> int:
-        db, total = self.kiosk.log.db, 0
+    def _push(self) -> tuple[int, int]:
+        """(events the server stored, events it refused)."""
+        db, total, refused = self.kiosk.log.db, 0, 0
         while True:
             batch = self.kiosk.log.own_events_after(int(db.get_meta(PUSHED, "0")), MAX_BATCH)
             if not batch:
-                return total
+                return total, refused
             result = self.client.push(event for _, event in batch)
+            # Refused events stay in the log, marked, and the cursor moves past them: the server
+            # said why it will never store them, and pushing them again would change nothing.
+            RefusedTable(db).add(result.refused, self.kiosk.clock())
             db.set_meta(PUSHED, str(batch[-1][0]))  # only once the server has them
-            total += len(result.accepted)
+            total, refused = total + len(result.accepted), refused + len(result.refused)
 
     def _pull(self) -> int:
         db, total = self.kiosk.log.db, 0
@@ -165,7 +175,7 @@ class Syncer:
                 failures = 0
                 self.status.last_success, self.status.last_error = time.time(), ""
                 self.status.needs_attention = False
-                if done.pushed or done.pulled or done.hosts is not None or done.watchlist is not None:
+                if done.pushed or done.refused or done.pulled or done.hosts is not None or done.watchlist is not None:
                     report(f"synced: {done}")
             delay = self._delay(failures)
             if failures:

@@ -115,7 +115,7 @@ def fold(events: Iterable[Event]) -> Visit:
     unique = {e.event_id: e for e in sorted(events, key=Event.order_key, reverse=True)}
     if not unique:
         raise ValueError("fold needs at least one event")
-    withdrawn = _tombstoned(unique.values())
+    withdrawn = _withdrawn(unique.values())
     ordered = sorted((e for e in unique.values() if e.event_id not in withdrawn), key=Event.order_key)
     folder = _Folder(ordered[0].visit_id, ordered[0].site)
     for event in ordered:
@@ -123,11 +123,18 @@ def fold(events: Iterable[Event]) -> Visit:
     return folder.result()
 
 
-def _tombstoned(events: Iterable[Event]) -> set[str]:
+def _withdrawn(events: Iterable[Event]) -> set[str]:
     """The ids of the events the server withdrew (``tombstoned``, written only by the server,
     under the withdrawn event's visit): left out wherever they arrived, whatever the order."""
     return {e.data.get("event_id") for e in events
             if e.kind == ev.TOMBSTONED and e.device == ev.SERVER_DEVICE and isinstance(e.data.get("event_id"), str)}
+
+
+def live(events: Iterable[Event]) -> list[Event]:
+    """The events that still say something about their visit: neither withdrawn nor tombstones."""
+    events = list(events)
+    withdrawn = _withdrawn(events)
+    return [e for e in events if e.event_id not in withdrawn and e.kind != ev.TOMBSTONED]
 
 
 class _Folder:

@@ -382,6 +382,9 @@ class ConsoleScreen(KioskScreen):
         self.sync_alert = status.needs_attention or seconds > SYNC_LATE
         if status.last_error and self.sync_alert:
             self.sync_text += " — " + status.last_error
+        if status.refused:  # kept here, never on the server: someone must look (kiosk sync lists them)
+            self.sync_text += " — " + tr("{n} events refused by the server").format(n=status.refused)
+            self.sync_alert = True
 
     def wipe(self) -> None:
         super().wipe()
