@@ -39,6 +39,30 @@ class _Check:
     def __init__(self, wanted: str, test: Callable[[Any], bool]):
         self.wanted, self.test = wanted, test
 
+    def error(self, value: Any) -> str:
+        """Why the value fails, after the field's name ("" when it passes)."""
+        return "" if self.test(value) else f" must be {self.wanted}"
+
+
+class _TextMap(_Check):
+    """An object whose values are all text: the ``known`` keys by their own check, any other
+    key by ``other`` (a reader shows or stores such an object whole, as text)."""
+
+    def __init__(self, known: Mapping[str, _Check], most_keys: int, other: _Check):
+        super().__init__(f"an object of at most {most_keys} text fields", lambda v: not self.error(v))
+        self.known, self.most_keys, self.other = known, most_keys, other
+
+    def error(self, value: Any) -> str:
+        if not isinstance(value, Mapping) or len(value) > self.most_keys:
+            return f" must be {self.wanted}"
+        for key, item in value.items():
+            if not isinstance(key, str) or len(key) > 64:
+                return " has a field name longer than 64 characters"
+            check = self.known.get(key, self.other)
+            if not check.test(item):
+                return f".{key} must be {check.wanted}"
+        return ""
+
 
 def text(most: int = MAX_TEXT) -> _Check:
     return _Check(f"text of at most {most} characters", lambda v: isinstance(v, str) and len(v) <= most)
@@ -69,12 +93,7 @@ def texts(most_items: int, most: int) -> _Check:
 
 
 def text_map(known: Mapping[str, _Check], most_keys: int, other: _Check) -> _Check:
-    """An object whose values are all text: the ``known`` keys by their own check, any other
-    key by ``other`` (a reader shows or stores such an object whole, as text)."""
-    def test(v: Any) -> bool:
-        return isinstance(v, Mapping) and len(v) <= most_keys and all(
-            isinstance(k, str) and len(k) <= 64 and known.get(k, other).test(i) for k, i in v.items())
-    return _Check(f"an object of at most {most_keys} text fields", test)
+    return _TextMap(known, most_keys, other)
 
 
 def objects(most_items: int, each: _Check) -> _Check:
@@ -143,8 +162,10 @@ def payload_error(kind: str, data: Any) -> str:
         if value is None:
             if required:
                 return f"{kind} needs {key}"
-        elif not check.test(value):
-            return f"{key} of {kind} must be {check.wanted}"
+        else:
+            problem = check.error(value)
+            if problem:
+                return f"{key}{problem} (in {kind})"
     return ""
 
 
