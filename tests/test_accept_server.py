@@ -196,11 +196,11 @@ def test_an_earlier_forged_sign_in_does_not_rewrite_a_visit(server, tmp_path, si
 
 def test_the_sign_in_of_an_invited_visit_is_its_first_and_only(server, tmp_path):
     admin = server.headers(server.admin)
+    first, second = Attacker(server, "visitor", "kiosk-1"), Attacker(server, "visitor", "kiosk-2")
     made = requests.post(server.url + "/v1/invitations", json={"site": "hq", "name": "韩梅梅", "host": "李四"},
                          headers=admin, timeout=30)
     assert made.status_code == 200, made.text
     visit_id = made.json()["invite_id"]
-    first, second = Attacker(server, "visitor", "kiosk-1"), Attacker(server, "visitor", "kiosk-2")
     person = {"visitor": {"name": "韩梅梅"}, "host": {"name": "李四"}, "invite_id": visit_id}
     used = first.event(ev.SIGNED_IN, visit_id, person)
     assert first.push(used).json()["accepted"] == [used["event_id"]]  # after the server's expected: fine
