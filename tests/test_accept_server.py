@@ -199,7 +199,7 @@ def test_the_sign_in_of_an_invited_visit_is_its_first_and_only(server, tmp_path)
     first, second = Attacker(server, "visitor", "kiosk-1"), Attacker(server, "visitor", "kiosk-2")
     made = requests.post(server.url + "/v1/invitations", json={"site": "hq", "name": "韩梅梅", "host": "李四"},
                          headers=admin, timeout=30)
-    assert made.status_code == 200, made.text
+    assert made.status_code == 201, made.text
     visit_id = made.json()["invite_id"]
     person = {"visitor": {"name": "韩梅梅"}, "host": {"name": "李四"}, "invite_id": visit_id}
     used = first.event(ev.SIGNED_IN, visit_id, person)

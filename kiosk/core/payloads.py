@@ -115,6 +115,8 @@ HOST = text_map({"host_id": line(64), "name": line(MAX_NAME), "department": line
 ANSWERS = text_map({}, 32, line(200))
 WATCH_MATCH = text_map({}, 16, line(200))
 BADGE = pattern(_BADGE_ID, "a badge id (Base32)")
+CODE = _Check("text of at most 64 characters or a whole number",
+              lambda v: (isinstance(v, str) and len(v) <= 64) or type(v) is int)
 MS = whole()
 
 _PERSON: tuple[Field, ...] = (
@@ -134,7 +136,8 @@ SCHEMAS: dict[str, tuple[Field, ...]] = {
     ev.BADGE_ISSUED: _BADGE + (("issued_at", MS, True), ("expires_at", MS, True), ("key_id", line(64), False),
                                ("replaces", BADGE, False)),
     ev.BADGE_PRINTED: _BADGE,
-    ev.PRINT_FAILED: _BADGE + (("reason", text(), False), ("code", line(64), False)),
+    # code: the exception's (kiosk.services._print), text for the printer's own errors; no reader reads it.
+    ev.PRINT_FAILED: _BADGE + (("reason", text(), False), ("code", CODE, False)),
     ev.BADGE_LOST: _BADGE,
     ev.HOST_MET: (),
     ev.SIGNED_OUT: (("by", line(40), False), ("badge_id", BADGE, False), ("note", text(500), False)),

@@ -138,8 +138,8 @@ tombstones = sa.Table(  # stored events an admin withdrew (sync.server.tombstone
     sa.Column("site", sa.String(20), nullable=False),
     sa.Column("visit_id", sa.String(16), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("by", sa.String(64), nullable=False),  # the admin's name
-    sa.Column("at", _ms, nullable=False),
+    sa.Column("withdrawn_by", sa.String(64), nullable=False),  # the admin's name
+    sa.Column("withdrawn_at", _ms, nullable=False),
     sa.Column("server_event_id", sa.String(32), nullable=False),  # the tombstoned event the devices pull
 )
 

@@ -65,7 +65,7 @@ def tombstone(db: Database, event_id: str, reason: str, by: str, now: int) -> To
         if conn.execute(sa.select(tombstones.c.event_id).where(tombstones.c.event_id == event_id)).first():
             raise Conflict(f"event {event_id} is already tombstoned")
         conn.execute(tombstones.insert(), {"event_id": event_id, "site": target.site, "visit_id": target.visit_id,
-                                           "reason": reason, "by": by, "at": now,
+                                           "reason": reason, "withdrawn_by": by, "withdrawn_at": now,
                                            "server_event_id": written.event_id})
 
     store.append(db, target.site, ev.TOMBSTONED, target.visit_id, {"event_id": event_id, "reason": reason}, now,
@@ -77,9 +77,9 @@ def listed(db: Database, site: str | None = None) -> list[Tombstone]:
     """Every withdrawn event (of one site, or all), oldest withdrawal first."""
     query = (sa.select(tombstones, events.c.kind, events.c.device)
              .select_from(tombstones.join(events, events.c.event_id == tombstones.c.event_id))
-             .order_by(tombstones.c.at, tombstones.c.event_id))
+             .order_by(tombstones.c.withdrawn_at, tombstones.c.event_id))
     if site is not None:
         query = query.where(tombstones.c.site == site)
     with db.read() as conn:
-        return [Tombstone(r.event_id, r.site, r.visit_id, r.kind, r.device, r.reason, r.by, r.at)
+        return [Tombstone(r.event_id, r.site, r.visit_id, r.kind, r.device, r.reason, r.withdrawn_by, r.withdrawn_at)
                 for r in conn.execute(query)]
