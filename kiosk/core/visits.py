@@ -30,7 +30,7 @@ tombstones alone (an EXPECTED visit nobody knows).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from kiosk.core import events as ev
 from kiosk.core import payloads
@@ -157,8 +157,8 @@ class _Folder:
 
     def _describe(self, e: Event, **extra) -> None:
         self.fields.update(site=e.site, visitor=dict(e.data.get("visitor") or {}),
-                           host=dict(e.data.get("host") or {}), lang=e.data.get("lang", ""),
-                           visitor_type=e.data.get("visitor_type", ""), answers=dict(e.data.get("answers") or {}),
+                           host=dict(e.data.get("host") or {}), lang=e.data.get("lang") or "",
+                           visitor_type=e.data.get("visitor_type") or "", answers=dict(e.data.get("answers") or {}),
                            **extra)
 
     def _blocked(self, e: Event) -> None:
@@ -199,7 +199,7 @@ class _Folder:
 
     def _badge_issued(self, e: Event) -> None:
         self._badge(e.data["badge_id"]).update(issued_at=int(e.data["issued_at"]),
-                                               expires_at=int(e.data["expires_at"]), key_id=e.data.get("key_id", ""))
+                                               expires_at=int(e.data["expires_at"]), key_id=e.data.get("key_id") or "")
         replaced = e.data.get("replaces")
         if replaced:
             self._revoke(replaced, "reprinted")
@@ -217,7 +217,7 @@ class _Folder:
         self._print_outcome(e.data["badge_id"], printed=True, print_error="")
 
     def _print_failed(self, e: Event) -> None:
-        self._print_outcome(e.data["badge_id"], printed=False, print_error=e.data.get("reason", "unknown"))
+        self._print_outcome(e.data["badge_id"], printed=False, print_error=e.data.get("reason") or "unknown")
 
     def _print_outcome(self, badge_id: str, **outcome) -> None:
         badge = self._badge(badge_id)
@@ -229,7 +229,7 @@ class _Folder:
 
     def _signed_out(self, e: Event) -> None:
         if "signed_out_at" not in self.fields:  # the first sign-out wins
-            self.fields.update(signed_out_at=e.ts, signed_out_by=e.data.get("by", ""), signed_out_device=e.device)
+            self.fields.update(signed_out_at=e.ts, signed_out_by=e.data.get("by") or "", signed_out_device=e.device)
 
     def _rated(self, e: Event) -> None:
         self.fields["rating"] = int(e.data["rating"])

@@ -33,7 +33,7 @@ from kiosk.core.visits import payload_error
 from sync import protocol
 from sync.protocol import ProtocolError
 from sync.server.auth import Device
-from sync.server.db import Database, events, tombstones
+from sync.server.db import events, tombstones
 from sync.server.errors import Forbidden, Invalid
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def _content(raw: Any, now: int) -> tuple[Event | None, str, str]:
     return event, data, ""
 
 
-def refuse_reopenings(db: Database, conn: sa.Connection, site: str, checked: Checked, new: list[str]) -> list[str]:
+def refuse_reopenings(conn: sa.Connection, site: str, checked: Checked, new: list[str]) -> list[str]:
     """``new`` without the events that would open a visit a second time: a sign-in (or a
     blocked registration) of a visit that already has one under another id, stored (and not
     tombstoned) or earlier in this batch. The server's ``expected`` visit of an invitation is no

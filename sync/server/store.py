@@ -57,7 +57,7 @@ def push(db: Database, device: Device, batch: list[Any], now: int) -> tuple[list
         # faster than INSERT ... ON CONFLICT ... RETURNING, which psycopg re-parses per batch.
         known = _known(checked, conn.execute(db.prepared(_stored_query), {"ids": list(checked.events)}))
         new = [event_id for event_id in checked.events if event_id not in known]
-        new = accept.refuse_reopenings(db, conn, device.site, checked, new)
+        new = accept.refuse_reopenings(conn, device.site, checked, new)
         if new:
             conn.execute(events.insert(), [checked.rows[event_id] for event_id in new])
     return new, [event_id for event_id in checked.events if event_id in known], accept.report(device, checked)
