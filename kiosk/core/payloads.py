@@ -102,7 +102,9 @@ def objects(most_items: int, each: _Check) -> _Check:
 
 
 def _visible(value: str) -> bool:
-    return not any(unicodedata.category(ch) in _HIDDEN for ch in value)
+    # isprintable() (in C) is true of most text; it is false of some text we take too (spaces
+    # other than " ", unassigned characters), which is then looked at character by character.
+    return value.isprintable() or not any(unicodedata.category(ch) in _HIDDEN for ch in value)
 
 
 # -- the kinds ---------------------------------------------------------------------------------
@@ -173,14 +175,20 @@ def payload_error(kind: str, data: Any) -> str:
 
 
 def _depth_error(data: Mapping) -> str:
-    # Iterative, so that no payload can exhaust the stack of whoever checks it.
-    pending: list[tuple[Any, int]] = [(data, 1)]
-    while pending:
-        value, depth = pending.pop()
-        if depth > MAX_DEPTH:
-            return f"data is nested deeper than {MAX_DEPTH} levels"
-        if isinstance(value, Mapping):
-            pending.extend((item, depth + 1) for item in value.values())
-        elif isinstance(value, (list, tuple)):
-            pending.extend((item, depth + 1) for item in value)
-    return ""
+    return f"data is nested deeper than {MAX_DEPTH} levels" if _too_deep(data, 1) else ""
+
+
+def _too_deep(container: Any, level: int) -> bool:
+    """Whether anything in ``container`` (at ``level``) lies deeper than MAX_DEPTH. Recursion
+    stops at that depth, so no payload can exhaust the stack of whoever checks it."""
+    items = container.values() if isinstance(container, Mapping) else container
+    for item in items:
+        if isinstance(item, (str, int, float)) or item is None:  # most of a payload: decided at once
+            if level >= MAX_DEPTH:
+                return True
+        elif isinstance(item, (dict, list, tuple)) or isinstance(item, Mapping):
+            if level >= MAX_DEPTH or _too_deep(item, level + 1):
+                return True
+        elif level >= MAX_DEPTH:
+            return True
+    return False
