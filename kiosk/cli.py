@@ -20,6 +20,7 @@ from kiosk.core.visits import Visit
 from kiosk.errors import KioskError
 from kiosk.services import CheckIn, CheckOut, Kiosk, end_of_day_cutoff, print_test_page
 from kiosk.settings import load_settings
+from kiosk.store import quarantine
 from printer.device import open_printer
 from printer.errors import PrinterError
 from printer.status import MESSAGES
@@ -109,6 +110,9 @@ def _parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync", help="push this device's events to the server and pull the site's")
     sync.add_argument("--once", action="store_true", help="one round, then exit (status 0 if it reached the server)")
     sync.set_defaults(handler=cmd_sync)
+    aside = commands.add_parser("quarantine", help="the synced events this device set aside: it could not ingest them")
+    aside.add_argument("--json", action="store_true", help="also each event as received")
+    aside.set_defaults(handler=cmd_quarantine)
 
     roll = commands.add_parser("roll-call", help="print the evacuation list of everyone on site")
     roll.add_argument("--json", action="store_true")
@@ -169,8 +173,9 @@ def cmd_run(args) -> int:
 def cmd_hosts_import(args) -> int:
     from kiosk.hostcsv import read_hosts_csv
 
-    hosts = read_hosts_csv(args.file)
-    count = _kiosk(args).import_hosts(hosts)
+    kiosk = _kiosk(args)
+    hosts = read_hosts_csv(args.file, kiosk.settings.plain_http)
+    count = kiosk.import_hosts(hosts)
     print(f"imported {count} hosts from {args.file}")
     return 0
 
@@ -238,6 +243,7 @@ _REASON_TEXT = {
     tokens.MALFORMED: "not a visitor badge, or unreadable",
     tokens.UNKNOWN_KEY: "issued by a device this kiosk does not know",
     tokens.BAD_SIGNATURE: "forged or altered badge",
+    tokens.WRONG_SIGNER: "signed by a device that issues no badges (forged)",
     tokens.EXPIRED: "badge expired",
     tokens.REVOKED: "badge revoked",
     tokens.OTHER_SITE: "badge of another site",
@@ -278,9 +284,11 @@ def _visit_row(visit: Visit) -> dict[str, Any]:
 
 
 def cmd_onsite(args) -> int:
-    rows = [_visit_row(v) for v in _kiosk(args).on_site()]
+    kiosk = _kiosk(args)
+    rows = [_visit_row(v) for v in kiosk.on_site()]
     lines = [f"{r['since']}  {r['name']}  {r['company'] or '-'}  → {r['host']}" for r in rows]
     _emit(args, {"count": len(rows), "visits": rows}, "\n".join(lines + [f"{len(rows)} on site"]))
+    _warn_quarantine(kiosk)  # someone may be missing from the list
     return 0
 
 
@@ -312,7 +320,7 @@ def _list_refused(kiosk) -> None:
 
 
 def cmd_sync(args) -> int:
-    from sync.client import SyncClient, SyncError
+    from sync.client import SyncClient
     from sync.worker import Syncer
 
     kiosk = _kiosk(args)
@@ -320,17 +328,34 @@ def cmd_sync(args) -> int:
         raise KioskError("stand-alone device: set server and token (KIOSK_SERVER, KIOSK_TOKEN) to sync")
     syncer = Syncer(kiosk, SyncClient(kiosk.settings.server, kiosk.settings.token))
     if args.once:
-        try:
-            print(f"synced with {kiosk.settings.server}: {syncer.sync_once()}")
-        except SyncError as exc:
-            raise KioskError(f"sync failed: {exc}") from None
+        done = syncer.sync_round()
+        print(f"synced with {kiosk.settings.server}: {done}")
+        _warn_quarantine(kiosk)
         _list_refused(kiosk)
-        return 0
+        for part, exc in done.failed.items():
+            print(f"kiosk: sync failed ({part}): {exc}", file=sys.stderr)
+        return EXIT_REFUSED if done.failed else 0
     try:
-        syncer.run(report=lambda line: print(line, flush=True))
+        syncer.run(report=lambda line: print(line, flush=True),
+                   alert=lambda line: print(f"kiosk: {line}", file=sys.stderr, flush=True))
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def cmd_quarantine(args) -> int:
+    rows = quarantine.listed(_kiosk(args).log.db)
+    lines = [f"{_time(r['received_at'])}  {r['event_id'] or '-'}  {r['kind'] or '-'}  visit {r['visit_id'] or '-'}: "
+             f"{r['reason']}" for r in rows]
+    _emit(args, {"count": len(rows), "events": rows}, "\n".join(lines + [f"{len(rows)} events set aside"]))
+    return 0
+
+
+def _warn_quarantine(kiosk: Kiosk) -> None:
+    """Pulled events this device set aside, said on stderr (they are not in any list)."""
+    said = quarantine.describe(quarantine.summary(kiosk.log.db))
+    if said:
+        print(f"kiosk: {said}", file=sys.stderr)
 
 
 def cmd_notify(args) -> int:
@@ -362,6 +387,7 @@ def cmd_roll_call(args) -> int:
     lines = [f"{r['since']}  {r['name']}  {r['company'] or '-'}  → {r['host']}" for r in rows]
     _emit(args, {"count": len(rows), "visits": rows, "printed": printed, "print_error": error},
           "\n".join(lines + [f"{len(rows)} in the building; " + ("list printed" if printed else f"list {error}")]))
+    _warn_quarantine(kiosk)
     return 0 if printed else EXIT_NOT_PRINTED
 
 

@@ -57,12 +57,12 @@ class VisitorBlocked(KioskError):
 
 class InvitationRefused(KioskError):
     """A scanned invitation that cannot be used; ``reason`` is kiosk.core.invites' code
-    (malformed, bad_signature, expired, not_yet_valid, other_site, used, ...)."""
+    (malformed, bad_signature, wrong_signer, expired, not_yet_valid, other_site, used, ...)."""
 
     code = "invitation"
 
-    def __init__(self, reason: str):
-        super().__init__(f"invitation refused: {reason}")
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"invitation refused: {reason}" + (f" ({detail})" if detail else ""))
         self.reason = reason
 
 

@@ -24,6 +24,7 @@ from kiosk.core.hosts import Host, host_id_for
 from kiosk.core.validation import MAX_COMPANY, clean_name, clean_text
 from kiosk.errors import HostFileError, KioskError, ValidationError
 from kiosk.notify import BadChannel, channel_from_url
+from kiosk.notify.plainhttp import NOWHERE, PlainHttp
 
 # How many bad lines a message lists before it says "and N more".
 SHOWN_BAD_LINES = 5
@@ -56,14 +57,16 @@ _SPLIT = {"aliases": ALIAS_SEPARATORS, "channels": re.compile(r"[\s;]")}
 Item = TypeVar("Item")
 
 
-def read_hosts_csv(path: str | os.PathLike) -> list[Host]:
+def read_hosts_csv(path: str | os.PathLike, plain_http: PlainHttp = NOWHERE) -> list[Host]:
     """The hosts in a CSV file with a header row; a host listed twice (same id) is kept as last
-    listed. Raises HostFileError when the file cannot be imported whole."""
-    return read_csv_table(path, _HEADERS, _EXPECTED, _host, lambda host: host.host_id, what="hosts")
+    listed. Raises HostFileError when the file cannot be imported whole. ``plain_http``: where
+    a host's channel may use http:// (the allow_plain_http setting)."""
+    return read_csv_table(path, _HEADERS, _EXPECTED, lambda given: _host(given, plain_http),
+                          lambda host: host.host_id, what="hosts")
 
 
-def _host(given: dict[str, str]) -> Host:
-    fields = host_fields({f: _SPLIT[f].split(v) if f in _SPLIT else v for f, v in given.items()})
+def _host(given: dict[str, str], plain_http: PlainHttp) -> Host:
+    fields = host_fields({f: _SPLIT[f].split(v) if f in _SPLIT else v for f, v in given.items()}, plain_http)
     return Host(host_id_for(fields["name"], fields["department"], fields["email"], fields["phone"]), **fields)
 
 
@@ -177,11 +180,13 @@ class _CsvFile:
         return columns
 
 
-def host_fields(entry: Mapping[str, Any]) -> dict[str, Any]:
+def host_fields(entry: Mapping[str, Any], plain_http: PlainHttp = NOWHERE) -> dict[str, Any]:
     """Every field of a host but its id, cleaned, from an operator's entry (a CSV row, an API
     body) whose aliases and channels are lists. The directory is shown on screen and printed on
-    badges, so it gets the same checks as what visitors type; channels must be usable. Raises
-    ValidationError naming the field, never quoting a channel URL (it holds secrets)."""
+    badges, so it gets the same checks as what visitors type; channels must be usable, and use
+    http:// only to the hosts ``plain_http`` lists (no request forgery into the lobby network
+    through a directory entry). Raises ValidationError naming the field, never quoting a
+    channel URL (it holds secrets)."""
     fields = {"name": clean_name(entry["name"])}
     for field, limit in (("department", MAX_COMPANY), ("email", 254), ("phone", 40),
                          ("english_name", MAX_ENGLISH_NAME)):
@@ -190,7 +195,7 @@ def host_fields(entry: Mapping[str, Any]) -> dict[str, Any]:
     fields["aliases"] = tuple(clean_name(alias, "aliases") for alias in aliases)
     fields["language"] = _language(entry.get("language") or "")
     channels = listed_values(entry.get("channels"), "channels", MAX_CHANNELS, MAX_CHANNEL_URL)
-    fields["channels"] = tuple(_channel(url, number) for number, url in enumerate(channels, 1))
+    fields["channels"] = tuple(_channel(url, number, plain_http) for number, url in enumerate(channels, 1))
     return fields
 
 
@@ -214,9 +219,9 @@ def _language(text: str) -> str:
     return code
 
 
-def _channel(url: str, number: int) -> str:
+def _channel(url: str, number: int, plain_http: PlainHttp) -> str:
     try:
-        channel_from_url(url)
+        channel_from_url(url, plain_http=plain_http)
     except BadChannel as exc:  # its message names the kind and host, never a secret
         raise ValidationError("channels", "bad_channel", f"channels: channel {number} cannot be used: {exc}") from None
     return url

@@ -117,7 +117,9 @@ class Notifier:
         if url not in self._channels:
             from kiosk.notify.channels import channel_from_url
 
-            self._channels[url] = channel_from_url(url, session=self.session, timeout=self.timeout)
+            # The directory's channels are judged again here, under this device's own allow_plain_http.
+            self._channels[url] = channel_from_url(url, session=self.session, timeout=self.timeout,
+                                                   plain_http=self.kiosk.settings.plain_http)
         return self._channels[url]
 
     def _settle(self, pending: Pending, kind: str, state: str, error: str = "") -> None:

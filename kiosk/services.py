@@ -109,7 +109,8 @@ class Kiosk:
         signer = None
         if settings.role != "exit":
             signer = load_or_create_signer(settings.data_path)
-            keys.add(PublicKey(signer.key_id, signer.public_key.public_bytes_raw(), settings.site, settings.device))
+            keys.add(PublicKey(signer.key_id, signer.public_key.public_bytes_raw(), settings.site, settings.device,
+                               role=settings.role))
         log = EventLog(db, settings.site, settings.device, clock)
         factory = printer if callable(printer) else (lambda: printer)
         entry = EntryRules(db, load_policy(settings.policy))
@@ -162,7 +163,7 @@ class Kiosk:
         log (used already), or InvitationRefused saying why."""
         verdict = invites.read(text, self.keyring(), now=self.clock() // 1000, site=self.settings.site)
         if not verdict.ok:
-            raise InvitationRefused(verdict.reason)
+            raise InvitationRefused(verdict.reason, verdict.detail)
         if _used(self.log.visit(verdict.invitation.invite_id)):
             raise InvitationRefused(invites.USED)
         return verdict.invitation

@@ -21,6 +21,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+from kiosk.core.pinlock import MAX_DIGITS, MIN_DIGITS, PIN_RE
 from kiosk.errors import SettingsError
 
 ROLES = ("visitor", "reception", "exit")
@@ -81,7 +82,7 @@ def _whole_number(low: int, high: int, unit: str) -> Callable[[Any], int]:
 
 
 _time_of_day = _empty_or(r"^([01]\d|2[0-3]):([0-5]\d)$", "a time of day HH:MM (24-hour), or empty to switch it off")
-_pin = _empty_or(r"^[0-9]{4,12}$", "4-12 digits, or empty to have the kiosk choose one at first start")
+_pin = _empty_or(PIN_RE.pattern, f"{MIN_DIGITS}-{MAX_DIGITS} digits, or empty to have the kiosk choose one at first start")
 _device_path = _empty_or(r"^/dev/", "a device under /dev/input (e.g. /dev/input/by-id/...-event-kbd), or empty")
 _camera_index = _empty_or(r"^[0-9]+$", "a camera index (0 for the first camera), or empty")
 _url_or_empty = _empty_or(r"^https?://[^\s/]+", "an http:// or https:// URL, or empty for stand-alone")
@@ -102,7 +103,7 @@ def _channels(kinds: str) -> Callable[[str], str]:
 
         for url in value.split():
             try:
-                channel = channel_from_url(url)
+                channel = channel_from_url(url, plain_http=None)  # http:// is judged once all are read
             except BadChannel as exc:
                 raise ValueError(str(exc)) from None
             if kinds and channel.kind not in kinds.split():
@@ -112,8 +113,16 @@ def _channels(kinds: str) -> Callable[[str], str]:
     return parse
 
 
-def _setting(default, parse: Callable[[Any], Any], help: str):
-    return field(default=default, metadata={"parse": parse, "help": help})
+def _plain_http_hosts(value: str) -> str:
+    from kiosk.notify.plainhttp import PlainHttp
+
+    PlainHttp.parse(value)
+    return value
+
+
+def _setting(default, parse: Callable[[Any], Any], help: str, *, secret: bool = False):
+    """``secret``: a refused value is not repeated in the error (which lands in logs)."""
+    return field(default=default, metadata={"parse": parse, "help": help, "secret": secret})
 
 
 @dataclass(frozen=True)
@@ -143,7 +152,10 @@ class Settings:
     meet_at: str = _setting("", _text, "where hosts meet their visitors, told in every notice (e.g. 1F 前台)")
     policy: str = _setting("", _text, "the entry policy, a TOML or JSON file (visitor types, their questions and "
                            "badge hours, opening hours); empty: four built-in types, open at all hours")
-    staff_pin: str = _setting("", _pin, "touchscreen: the staff PIN (empty: chosen at first start, kept in DATA_DIR)")
+    allow_plain_http: str = _setting("", _plain_http_hosts, "hosts, IP addresses or networks (CIDR) that notice "
+                                     "channels may reach over plain http:// (empty: https:// only)")
+    staff_pin: str = _setting("", _pin, "touchscreen: the staff PIN (empty: chosen at first start, kept in DATA_DIR)",
+                              secret=True)
 
     def __post_init__(self):
         if not self.data_dir:
@@ -154,6 +166,13 @@ class Settings:
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir).expanduser()
+
+    @property
+    def plain_http(self):
+        """allow_plain_http, parsed (kiosk.notify.plainhttp.PlainHttp)."""
+        from kiosk.notify.plainhttp import PlainHttp
+
+        return PlainHttp.parse(self.allow_plain_http)
 
     @property
     def printer_url(self) -> str:
@@ -177,7 +196,21 @@ def load_settings(config: str | os.PathLike | None = None, env: Mapping[str, str
             values[f.name] = (env[env_name(f.name)], env_name(f.name))
     parsed = {name: _parse(name, value, where) for name, (value, where) in values.items()}
     parsed["data_dir"] = parsed.get("data_dir") or _default_data_dir(env)
-    return Settings(**parsed)
+    settings = Settings(**parsed)
+    _check_plain_http(settings, {name: where for name, (_, where) in values.items()})
+    return settings
+
+
+def _check_plain_http(settings: Settings, where: Mapping[str, str]) -> None:
+    """The site's own channels (webhook, notify) use http:// only to hosts allow_plain_http lists."""
+    from kiosk.notify.channels import plain_http_refusal
+
+    allowed = settings.plain_http
+    for name in ("webhook", "notify"):
+        for url in getattr(settings, name).split():
+            refused = plain_http_refusal(url, allowed)
+            if refused:
+                raise SettingsError(f"{where.get(name, name)}: {refused}")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -202,4 +235,5 @@ def _parse(name: str, value: Any, where: str) -> Any:
             raise ValueError("text in quotes")
         return f.metadata["parse"](value)
     except ValueError as exc:
-        raise SettingsError(f"{where}: expected {exc} (got {value!r})") from None
+        got = f"{len(str(value))} characters" if f.metadata["secret"] else repr(value)
+        raise SettingsError(f"{where}: expected {exc} (got {got})") from None

@@ -14,6 +14,7 @@ from typing import Any, Iterable
 
 import requests
 
+from kiosk.core import trust
 from kiosk.core.events import Event
 from kiosk.core.hosts import Host
 from kiosk.core.tokens import PublicKey
@@ -52,6 +53,24 @@ class Pulled:
     events: list[Event]
     cursor: int
     more: bool
+    refused: list[tuple[Any, str]] = field(default_factory=list)  # (raw event, why) for the quarantine
+
+
+def checked_page(raw_events: Any) -> tuple[list[Event], list[tuple[Any, str]]]:
+    """A pulled page's events that pass the protocol's checks, and the others with why: what
+    the server relays came from other devices, so it is checked as the server checks a push,
+    one event at a time (one bad event must not cost the page)."""
+    if not isinstance(raw_events, list):
+        raise Rejected("the server sent a page without a list of events")
+    events, refused = [], []
+    for raw in raw_events:
+        try:
+            events.append(check_event(raw, None))
+        except ProtocolError as exc:
+            refused.append((raw, f"not a valid event: {exc}"))
+        except RecursionError:
+            refused.append((raw, "not a valid event: nested too deep"))
+    return events, refused
 
 
 class SyncClient:
@@ -70,19 +89,18 @@ class SyncClient:
     def pull(self, after: int, limit: int = PULL_LIMIT) -> Pulled:
         body = self._call("GET", "/events", params={"after": after, "limit": limit})
         try:
-            # What the server relays came from other devices: check it as the server did.
-            events = [check_event(raw, None) for raw in body["events"]]
-        except ProtocolError as exc:
-            raise Rejected(f"the server sent an invalid event: {exc}") from None
-        return Pulled(events, int(body["cursor"]), bool(body["more"]))
+            events, refused = checked_page(body["events"])
+            return Pulled(events, int(body["cursor"]), bool(body["more"]), refused)
+        except (KeyError, TypeError, ValueError):
+            raise Rejected("the server's answer to a pull is not a page of events") from None
 
     def register_key(self, key_id: str, public_key: bytes) -> None:
         self._call("PUT", "/keys", json={"key_id": key_id, "public_key": base64.b64encode(public_key).decode()})
 
     def keys(self) -> list[PublicKey]:
         body = self._call("GET", "/keys")
-        return [PublicKey(k["key_id"], base64.b64decode(k["public_key"]), k["site"], k["device"], bool(k["revoked"]))
-                for k in body["keys"]]
+        return [PublicKey(k["key_id"], base64.b64decode(k["public_key"]), k["site"], k["device"], bool(k["revoked"]),
+                          _role(k)) for k in body["keys"]]
 
     def invite(self, **fields) -> dict:
         """Pre-register a visitor (a reception device, for its site): the server signs the
@@ -116,14 +134,28 @@ class SyncClient:
         if response.status_code in (401, 403):
             raise AuthError(f"{self.base}{path}: {_error(response)}")
         if response.status_code >= 500 or response.status_code in (408, 429):
+            # A server that failed has likely closed the connection too: the next call of the
+            # round (keys after a failed pull) must not be sent down it and fail in its turn.
+            self.session.close()
             raise Unreachable(f"{self.base}{path}: HTTP {response.status_code}")
         if response.status_code >= 400:
             raise Rejected(f"{self.base}{path}: {_error(response)}")
         try:
             return response.json()
+        except RecursionError:
+            raise Rejected(f"{self.base}{path}: the answer is nested too deep to read") from None
         except ValueError:
             # A 200 that is not JSON is a captive portal or a broken proxy: not the server.
             raise Unreachable(f"{self.base}{path}: the answer was not JSON") from None
+
+
+def _role(key: dict) -> str:
+    """The role of a key's device (kiosk.core.trust); a server older than roles names none,
+    and its own key is then known by its device name, which no device may take."""
+    role = key.get("role")
+    if isinstance(role, str) and role:
+        return role  # one this version does not know is trusted for nothing
+    return trust.SERVER if key["device"] == trust.SERVER else trust.UNKNOWN
 
 
 def _error(response: requests.Response) -> str:

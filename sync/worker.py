@@ -2,10 +2,12 @@
 
 One round: register this device's key, push its own events not yet acknowledged (in order,
 in batches; those the server refuses one by one are marked refused, kept and not pushed again), pull the site's events after the saved cursor into the local log, then refresh
-the key ring, the host directory and the watchlist. Both cursors live in the local SQLite file
-and move only after the server has answered, so a crash, a dropped connection or a retried
-batch can repeat work but never skip or double an event (the server and the log both
-deduplicate by event id).
+the key ring, the host directory and the watchlist. Each part is tried whatever became of the
+others (a failing pull must not keep a revoked key in the ring), and a pulled event this device
+cannot ingest is set aside (kiosk.store.quarantine) rather than stopping the pull. Both cursors
+live in the local SQLite file and move only after the server has answered, so a crash, a
+dropped connection or a retried batch can repeat work but never skip or double an event (the
+server and the log both deduplicate by event id).
 
 Between rounds the worker waits; after a failure it backs off exponentially with full jitter,
 so a site's devices do not all hammer a server that has just come back.
@@ -18,11 +20,13 @@ import json
 import random
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Callable
 
+from kiosk.core.exit_view import exit_view
 from kiosk.errors import KioskError
 from kiosk.services import Kiosk
+from kiosk.store import quarantine
 from kiosk.store.refused import RefusedTable
 from sync.client import AuthError, SyncClient, SyncError
 from sync.protocol import MAX_BATCH
@@ -32,6 +36,7 @@ PULLED = "sync.pulled_cursor"
 KEY_REGISTERED = "sync.key_registered"
 DIRECTORY_HASH = "sync.directory_hash"
 WATCHLIST_HASH = "sync.watchlist_hash"
+EXIT_VIEW = "sync.exit_view_rowid"  # an exit post's log holds only the exit view up to here
 INTERVAL = 5.0  # seconds between rounds when all is well
 BACKOFF_MAX = 120.0
 
@@ -39,11 +44,13 @@ BACKOFF_MAX = 120.0
 @dataclass
 class Round:
     pushed: int = 0
-    refused: int = 0
+    refused: int = 0  # own events the server refused this round (kiosk.store.refused)
     pulled: int = 0
     keys: int = 0
     hosts: int | None = None  # set when the directory changed
     watchlist: int | None = None  # set when the watchlist changed
+    quarantined: int = 0  # pulled events set aside this round (kiosk.store.quarantine)
+    failed: dict[str, SyncError | KioskError] = field(default_factory=dict)  # by part: "push", "keys", ...
 
     def __str__(self) -> str:
         parts = [f"pushed {self.pushed}", f"pulled {self.pulled}", f"{self.keys} keys"]
@@ -53,7 +60,14 @@ class Round:
             parts.append(f"directory now {self.hosts} hosts")
         if self.watchlist is not None:
             parts.append(f"watchlist now {self.watchlist} entries")
+        if self.quarantined:
+            parts.append(f"{self.quarantined} events set aside")
         return ", ".join(parts)
+
+    @property
+    def error(self) -> str:
+        """Every part's failure, one after another ("" when none failed)."""
+        return "; ".join(f"{part}: {exc}" for part, exc in self.failed.items())
 
 
 @dataclass
@@ -64,6 +78,7 @@ class SyncStatus:
     last_error: str = ""
     needs_attention: bool = False  # a person must act (token refused)
     pending: int = 0
+    set_aside: quarantine.Summary = field(default_factory=quarantine.Summary)  # pulled events quarantined
     refused: int = 0  # this device's events the server refused (kiosk.store.refused): kept, never pushed again
 
 
@@ -72,7 +87,7 @@ class Syncer:
                  rnd: random.Random | None = None):
         self.kiosk = kiosk
         self.client = client
-        self.status = SyncStatus()
+        self.status = SyncStatus(set_aside=quarantine.summary(kiosk.log.db))
         self._stop = threading.Event()
         self._sleep = sleep or self._stop.wait
         self._rnd = rnd or random.Random()
@@ -80,15 +95,37 @@ class Syncer:
     # -- one round -----------------------------------------------------------------------
 
     def sync_once(self) -> Round:
-        done = Round()
-        self._register_key()
-        done.pushed, done.refused = self._push()
-        done.pulled = self._pull()
-        done.keys = self._refresh_keys()
-        done.hosts = self._refresh_directory()
-        done.watchlist = self._refresh_watchlist()
-        self.status.pending = self._pending()
-        self.status.refused = RefusedTable(self.kiosk.log.db).count()
+        """One round (sync_round); then the first part's failure, if any, is raised."""
+        done = self.sync_round()
+        if done.failed:
+            raise next(iter(done.failed.values()))
+        return done
+
+    def sync_round(self) -> Round:
+        """One round in which every part is tried whatever happens to the others, so that a
+        pull that fails (or a push the server refuses) never keeps a revoked key, a changed
+        directory or watchlist from the device; each part's failure is in ``failed``."""
+        before = self.status.set_aside.count
+        parts: dict[str, Callable[[], object]] = {
+            "key": self._register_key, "push": self._push, "pull": self._pull, "exit view": self._hold_exit_view,
+            "keys": self._refresh_keys, "directory": self._refresh_directory, "watchlist": self._refresh_watchlist}
+        results: dict[str, object] = {}
+        failed: dict[str, SyncError | KioskError] = {}
+        for part, run in parts.items():
+            try:
+                results[part] = run()
+            except (SyncError, KioskError) as exc:  # network, server, or our own disk
+                failed[part] = exc
+        pushed, refused = results.get("push") or (0, 0)
+        done = Round(pushed=pushed, refused=refused, pulled=results.get("pull") or 0, keys=results.get("keys") or 0,
+                     hosts=results.get("directory"), watchlist=results.get("watchlist"), failed=failed)
+        try:
+            self.status.pending = self._pending()
+            self.status.set_aside = quarantine.summary(self.kiosk.log.db)
+            self.status.refused = RefusedTable(self.kiosk.log.db).count()
+        except KioskError as exc:
+            done.failed["status"] = exc
+        done.quarantined = max(0, self.status.set_aside.count - before)
         return done
 
     def _register_key(self) -> None:
@@ -116,10 +153,22 @@ class Syncer:
         db, total = self.kiosk.log.db, 0
         while True:
             page = self.client.pull(int(db.get_meta(PULLED, "0")))
-            total += len(self.kiosk.log.ingest(page.events))
+            total += len(self.kiosk.log.ingest(page.events, refused=page.refused))  # the bad set aside
             db.set_meta(PULLED, str(page.cursor))  # after the events are on disk
             if not page.more:
                 return total
+
+    def _hold_exit_view(self) -> None:
+        """On an exit post, keep of what it pulled only what it shows (kiosk.core.exit_view):
+        the server hands it no more, but its log may hold copies from before."""
+        if self.kiosk.settings.role != "exit":
+            return
+        db = self.kiosk.log.db
+        while True:
+            last = self.kiosk.log.rewrite_others(exit_view, int(db.get_meta(EXIT_VIEW, "0")), MAX_BATCH)
+            if last is None:
+                return
+            db.set_meta(EXIT_VIEW, str(last))
 
     def _refresh_keys(self) -> int:
         keys = [k for k in self.client.keys() if k.site == self.kiosk.settings.site]
@@ -158,28 +207,29 @@ class Syncer:
 
     # -- forever -------------------------------------------------------------------------
 
-    def run(self, report: Callable[[str], None] = lambda line: None) -> None:
+    def run(self, report: Callable[[str], None] = lambda line: None,
+            alert: Callable[[str], None] | None = None) -> None:
         """Rounds until stop(); never raises for sync failures: they go to ``status`` and
-        ``report`` (one line each), and the next round is tried after a back-off."""
+        ``alert`` (default ``report``; one line each), and the next round is tried after a
+        back-off. Events set aside are alerted too; what was synced is reported."""
+        alert = alert or report
         failures = 0
         while not self._stop.is_set():
-            try:
-                done = self.sync_once()
-            except AuthError as exc:
-                self._failed(str(exc), attention=True)
-                failures += 1
-            except (SyncError, KioskError) as exc:  # network, server, or our own disk
-                self._failed(str(exc), attention=False)
+            done = self.sync_round()
+            if done.failed:
+                self._failed(done.error, attention=any(isinstance(e, AuthError) for e in done.failed.values()))
                 failures += 1
             else:
                 failures = 0
                 self.status.last_success, self.status.last_error = time.time(), ""
                 self.status.needs_attention = False
-                if done.pushed or done.refused or done.pulled or done.hosts is not None or done.watchlist is not None:
-                    report(f"synced: {done}")
+            if done.quarantined:
+                alert(f"sync: {quarantine.describe(self.status.set_aside)}")
+            if not done.failed and (done.pushed or done.refused or done.pulled or done.hosts is not None or done.watchlist is not None):
+                report(f"synced: {done}")
             delay = self._delay(failures)
             if failures:
-                report(f"sync failed: {self.status.last_error} (next try in {delay:.0f} s)")
+                alert(f"sync failed: {self.status.last_error} (next try in {delay:.0f} s)")
             if self._sleep(delay):
                 return
 

@@ -13,6 +13,8 @@ others (``tls`` is "starttls", "implicit" or None; ``users`` {name: password} re
 ``server.answers["RCPT"] = "550 5.1.1 no such user"`` (or "MAIL", "DATA") refuses a command;
 ``server.delay`` makes DATA slow; ``server.stop()`` takes it down.
 
+``LOCAL_HTTP`` (the ``allow_plain_http`` setting ``ALLOW_LOCAL_HTTP``) lets channels reach them.
+
 ``make_notice(**changes)`` is a complete ARRIVED notice in zh_CN (王小明 of 华为 for 李四).
 
 ``http_receiver`` is an :class:`HttpReceiver`: ``.url``, ``.hits`` (:class:`Hit`: method, path, at,
@@ -48,8 +50,12 @@ from cryptography.x509.oid import NameOID
 
 from kiosk.notify import Notice
 from kiosk.notify.notice import ARRIVED
+from kiosk.notify.plainhttp import PlainHttp
 
 HOST = "127.0.0.1"
+# The receivers here speak plain HTTP on 127.0.0.1, which channels reach only when allowed.
+ALLOW_LOCAL_HTTP = HOST
+LOCAL_HTTP = PlainHttp.parse(ALLOW_LOCAL_HTTP)
 AT = 1714530600000  # 2024-05-01 02:30 UTC, 10:30 in Shanghai
 
 

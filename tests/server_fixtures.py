@@ -188,13 +188,18 @@ class ServerProcess:
     """``kiosk-server serve`` as its own process (``python -m sync.server``), as deployed: for
     benchmarks that must not share the GIL with their client, and for tests that kill -9 it."""
 
-    def __init__(self, db_url: str):
+    def __init__(self, db_url: str, *serve_args: str, args: list[str] | None = None,
+                 env: dict[str, str] | None = None, umask: int = -1):
+        """``args``: for ``serve``, instead of ``--db URL``; ``serve_args``: more options of
+        ``serve``; ``env``: more environment variables; ``umask``: the process's (-1: ours)."""
         self.db_url = db_url
         self.url = f"http://127.0.0.1:{free_port()}"
-        env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        env = {**os.environ, **(env or {}),
+               "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         self.log = tempfile.TemporaryFile("w+")  # a file, not a pipe: nobody must have to drain it
-        self.proc = subprocess.Popen([sys.executable, "-m", "sync.server", "--db", db_url, "serve", "--port",
-                                      self.url.rsplit(":", 1)[1]], env=env, stdout=self.log, stderr=self.log)
+        self.proc = subprocess.Popen([sys.executable, "-m", "sync.server", "serve", *(args or ["--db", db_url]),
+                                      "--port", self.url.rsplit(":", 1)[1], *serve_args],
+                                     env=env, stdout=self.log, stderr=self.log, umask=umask)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while not self._healthy():
             if self.proc.poll() is not None or time.monotonic() > deadline:

@@ -15,7 +15,7 @@ SIGNER = Signer(Ed25519PrivateKey.generate())
 
 
 def ring(site="hq", revoked=False, signer=SIGNER) -> KeyRing:
-    return KeyRing([PublicKey(signer.key_id, signer.public_key.public_bytes_raw(), site, "k1", revoked)])
+    return KeyRing([PublicKey(signer.key_id, signer.public_key.public_bytes_raw(), site, "k1", revoked, "visitor")])
 
 
 visit_ids = st.binary(min_size=10, max_size=10).map(tokens.b32)

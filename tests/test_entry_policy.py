@@ -21,7 +21,7 @@ from kiosk.notifier import Notifier
 from kiosk.services import Kiosk
 from kiosk.settings import Settings
 from printer.device import PreviewPrinter
-from tests.notify_fixtures import Reply, http_receiver  # noqa: F401
+from tests.notify_fixtures import ALLOW_LOCAL_HTTP, Reply, http_receiver  # noqa: F401
 
 LISI = Host("a1b2c3d4e5f6", "李四", "研发部", "lisi@example.com", "13800000001")
 WATCHLIST = [WatchEntry("w1", "张伟", aliases=("Zhang Wei",), action=BLOCK, note="2024 年盗窃"),
@@ -37,7 +37,8 @@ class Clock:
 
 
 def open_kiosk(tmp_path, when=datetime(2026, 12, 1, 10, 0), **settings) -> Kiosk:
-    configured = Settings(data_dir=str(tmp_path / "data"), site="hq", device="k1", **settings)
+    configured = Settings(data_dir=str(tmp_path / "data"), site="hq", device="k1",
+                          **{"allow_plain_http": ALLOW_LOCAL_HTTP, **settings})
     kiosk = Kiosk.open(configured, PreviewPrinter(tmp_path / "previews"), Clock(when))
     kiosk.entry.replace_watchlist(WATCHLIST)
     return kiosk

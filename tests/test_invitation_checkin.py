@@ -35,7 +35,7 @@ def kiosk(tmp_path):
     kiosk = Kiosk.open(Settings(data_dir=str(tmp_path / "data"), site="hq", device="k1"),
                        PreviewPrinter(tmp_path / "previews"), Clock())
     kiosk.trust(PublicKey(key_id_of(SERVER_KEY.public_key()), SERVER_KEY.public_key().public_bytes_raw(), "hq",
-                          "server"))
+                          "server", role="server"))
     kiosk.import_hosts([LISI])
     return kiosk
 

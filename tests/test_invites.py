@@ -23,7 +23,7 @@ EXT_B = "𠀀"  # four bytes of UTF-8: the widest a character packs
 
 
 def ring(*entries):
-    return KeyRing(PublicKey(key_id_of(k.public_key()), k.public_key().public_bytes_raw(), site, "reception", revoked)
+    return KeyRing(PublicKey(key_id_of(k.public_key()), k.public_key().public_bytes_raw(), site, "server", revoked, "server")
                    for k, site, revoked in entries)
 
 

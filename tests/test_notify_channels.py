@@ -3,6 +3,7 @@
 here, hostile visitor input, and which failures the outbox may retry."""
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -14,10 +15,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.notify import BadChannel, Channel, DeliveryFailed, Notice, channel_from_url, render
+from kiosk.notify import BadChannel, Channel, DeliveryFailed, Notice, channels, render
 from kiosk.notify.notice import APPROVAL, KINDS, MESSAGE
-from tests.notify_fixtures import (Reply, http_receiver, make_notice, smtp_server, start_smtp,  # noqa: F401
+from tests.notify_fixtures import (LOCAL_HTTP, Reply, http_receiver, make_notice, smtp_server, start_smtp,  # noqa: F401
                                    tls_cert)
+
+# The receivers listen on 127.0.0.1 in plain HTTP: allowed explicitly, as an operator would.
+channel_from_url = functools.partial(channels.channel_from_url, plain_http=LOCAL_HTTP)
 
 SECRET = "SECRETX9"  # planted in URLs: must never come back in a message or a repr
 
@@ -346,7 +350,9 @@ def test_feishu_signed(http_receiver, answer):
     timestamp = payload["timestamp"]
     assert isinstance(timestamp, str) and abs(int(timestamp) - time.time()) < 60
     sign = base64.b64encode(hmac_sha256(f"{timestamp}\n{secret}".encode(), b"")).decode()
-    assert payload == {"msg_type": "text", "content": {"text": chat_text(notice)}, "timestamp": timestamp, "sign": sign}
+    subject, body = render(notice)
+    post = {"title": subject, "content": [[{"tag": "text", "text": line}] for line in body.split("\n")]}
+    assert payload == {"msg_type": "post", "content": {"post": {"zh_cn": post}}, "timestamp": timestamp, "sign": sign}
 
 
 def test_feishu_visitor_cannot_mention_everyone(http_receiver):
@@ -354,7 +360,8 @@ def test_feishu_visitor_cannot_mention_everyone(http_receiver):
     notice = make_notice(company='<at user_id="all">所有人</at>')
     channel_from_url(f"feishu+{http_receiver.url}/hook/H").deliver(notice)
     payload = http_receiver.hits[0].json()
-    assert "<at" not in payload["content"]["text"] and "sign" not in payload
+    assert "<at" not in json.dumps(payload, ensure_ascii=False) and "sign" not in payload
+    assert {e["tag"] for paragraph in payload["content"]["post"]["zh_cn"]["content"] for e in paragraph} == {"text"}
 
 
 def test_slack_payload_is_escaped(http_receiver):
@@ -371,12 +378,85 @@ def test_teams_adaptive_card(http_receiver):
     notice = make_notice()
     channel_from_url(f"teams+{http_receiver.url}/workflows/w/triggers/manual/paths/invoke?sig=S").deliver(notice)
     subject, body = render(notice)
+    lines = [{"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": line}]} for line in body.split("\n")
+             if line]
     assert http_receiver.hits[0].json() == {"type": "message", "attachments": [{
         "contentType": "application/vnd.microsoft.card.adaptive",
         "content": {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
                     "version": "1.4", "body": [
-                        {"type": "TextBlock", "text": subject, "weight": "Bolder", "size": "Medium", "wrap": True},
-                        {"type": "TextBlock", "text": body.replace("\n", "\n\n"), "wrap": True}]}}]}
+                        {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": subject,
+                                                               "weight": "Bolder", "size": "Medium"}]},
+                        *lines]}}]}
+
+
+def test_teams_approval_link_is_a_button(http_receiver):
+    http_receiver.script(Reply(202, b""))
+    link = "https://kiosk.example.com/v1/approvals/VA1ABC"
+    channel_from_url(f"teams+{http_receiver.url}/invoke").deliver(make_notice(kind=APPROVAL, link=link, language="en"))
+    card = http_receiver.hits[0].json()["attachments"][0]["content"]
+    assert card["actions"] == [{"type": "Action.OpenUrl", "title": "Approve or deny", "url": link}]
+
+
+# -- markup from visitor fields: each chat shows what was typed, in its own syntax ------------
+
+MARKUP = "[click](http://evil.example) **x** _y_ ~z~ `c` <b>h</b> # H"
+
+
+def _texts(card_part) -> list[str]:
+    """Every text a Teams card shows, with the type of the element holding it."""
+    found = []
+    if isinstance(card_part, dict):
+        if "text" in card_part:
+            found.append((card_part["type"], card_part["text"]))
+        for value in card_part.values():
+            found += _texts(value)
+    elif isinstance(card_part, list):
+        for value in card_part:
+            found += _texts(value)
+    return found
+
+
+def test_teams_shows_a_visitors_markdown_literally(http_receiver):
+    """A TextBlock would turn [click](http://evil.example) into a link and **x** into bold: the
+    visitor's fields only ever reach a TextRun, which Adaptive Cards never read as Markdown."""
+    http_receiver.script(Reply(202, b""))
+    notice = make_notice(visitor_name=MARKUP, company="**Acme**", purpose="[pay](http://evil.example/pay)")
+    channel_from_url(f"teams+{http_receiver.url}/invoke").deliver(notice)
+    card = http_receiver.hits[0].json()["attachments"][0]["content"]
+    texts = _texts(card["body"])
+    assert {kind for kind, _ in texts} == {"TextRun"}
+    shown = "\n".join(text for _, text in texts)
+    assert MARKUP in shown and "**Acme**" in shown and "[pay](http://evil.example/pay)" in shown
+    assert "actions" not in card  # no link but an approval's
+
+
+def test_slack_turns_mrkdwn_off(http_receiver):
+    http_receiver.script(Reply(200, b"ok"))
+    channel_from_url(f"slack+{http_receiver.url}/services/T1/B1/X1").deliver(make_notice(visitor_name=MARKUP))
+    payload = http_receiver.hits[0].json()
+    assert payload["mrkdwn"] is False
+    assert "[click](http://evil.example) **x** _y_ ~z~ `c` &lt;b&gt;h&lt;/b&gt; # H" in payload["text"]
+
+
+@pytest.mark.parametrize("url, reply", [("wecom+{}/send?key=K", Reply(200, {"errcode": 0})),
+                                        ("dingtalk+{}/robot/send?access_token=T", Reply(200, {"errcode": 0}))])
+def test_wecom_and_dingtalk_send_plain_text_messages(http_receiver, url, reply):
+    """Their "text" messages have no markup at all (the "markdown" ones would): the fields go as typed."""
+    http_receiver.script(reply)
+    notice = make_notice(visitor_name=MARKUP)
+    channel_from_url(url.format(http_receiver.url)).deliver(notice)
+    payload = http_receiver.hits[0].json()
+    assert payload["msgtype"] == "text" and "markdown" not in payload
+    assert payload["text"]["content"].startswith(chat_text(notice)) and MARKUP in payload["text"]["content"]
+
+
+def test_feishu_shows_a_visitors_markdown_literally(http_receiver):
+    http_receiver.script(Reply(200, {"code": 0}))
+    channel_from_url(f"feishu+{http_receiver.url}/hook/H").deliver(make_notice(visitor_name=MARKUP))
+    post = http_receiver.hits[0].json()["content"]["post"]["zh_cn"]
+    elements = [e for paragraph in post["content"] for e in paragraph]
+    assert {e["tag"] for e in elements} == {"text"}  # no "a" (link) nor "at" element
+    assert any(MARKUP.replace("<", "＜") in e["text"] for e in elements)
 
 
 _WECOM, _DINGTALK, _FEISHU = "wecom+{}/send?key=K", "dingtalk+{}/robot/send?access_token=T", "feishu+{}/hook/H"

@@ -237,7 +237,7 @@ def test_a_revoked_device_is_refused_at_once_and_its_keys_distrusted(server, kio
     refused(kiosk.get("/keys"), 401, "revoked")
     assert exit_post.ok("get", "/keys")["keys"] == [
         {"key_id": key_id_of(signer), "public_key": base64.b64encode(signer.public_bytes_raw()).decode(),
-         "site": "hq", "device": "kiosk-a", "revoked": True}]
+         "site": "hq", "device": "kiosk-a", "revoked": True, "role": "visitor"}]
     assert admin.delete("/devices/hq/kiosk-a").status_code == 204  # again: still revoked, no error
     refused(admin.post("/devices", json={"site": "hq", "name": "kiosk-a"}), 409, "new name")
 
@@ -367,7 +367,7 @@ def key_body(public_key) -> dict:
 def test_key_registration_rules(server, kiosk):
     mine = Ed25519PrivateKey.generate().public_key()
     body = key_body(mine)
-    expected = {**body, "site": "hq", "device": "kiosk-a", "revoked": False}
+    expected = {**body, "site": "hq", "device": "kiosk-a", "revoked": False, "role": "visitor"}
     assert kiosk.ok("put", "/keys", json=body) == expected
     assert kiosk.ok("put", "/keys", json=body) == expected  # again: idempotent
     refused(kiosk.put("/keys", json={**body, "key_id": "00000000"}), 422, "key_id")

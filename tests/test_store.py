@@ -6,9 +6,12 @@ import threading
 import pytest
 
 from kiosk.core import events as ev
+from kiosk.core import trust
+from kiosk.core.tokens import PublicKey
 from kiosk.core.visits import SIGNED_OUT, WAITING, fold
 from kiosk.errors import StoreError
 from kiosk.store.db import MIGRATIONS, Database
+from kiosk.store.keys import KeyTable
 from kiosk.store.log import EventLog
 
 SIGNED_IN = {"visitor": {"name": "张三", "company": "华为"}, "host": {"name": "李四"}}
@@ -148,3 +151,27 @@ def test_a_version_1_log_is_migrated_forward_with_its_events(tmp_path):
     assert [e.event_id for e in log.events("V1")] == ["e1"]
     assert log.db.connection().execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert log.record((ev.SIGNED_OUT, "V1", {"by": "manual"}))[0].seq == 2
+
+
+def test_keys_learnt_before_roles_migrate_to_unknown_but_the_servers_key_is_known(tmp_path):
+    """A device upgraded offline keeps letting visitors out under the keys it knew (role unknown,
+    trusted for badges alone until the next sync names the role), and keeps admitting invitations
+    signed by the server's key."""
+    path = tmp_path / "kiosk.sqlite3"
+    step = next(i for i, script in enumerate(MIGRATIONS) if "keys ADD COLUMN role" in script)
+    conn = sqlite3.connect(path)
+    for script in MIGRATIONS[:step]:
+        for statement in filter(str.strip, script.split(";")):
+            conn.execute(statement)
+    conn.executemany("INSERT INTO keys (key_id, public_key, site, device, revoked) VALUES (?, ?, 'hq', ?, 0)",
+                     [("0000000a", b"a" * 32, "kiosk-a"), ("0000000b", b"b" * 32, "server")])
+    conn.execute(f"PRAGMA user_version = {step}")
+    conn.commit()
+    conn.close()
+    table = KeyTable(Database(path))
+    ring = table.keyring()
+    assert (ring.get("0000000a").role, ring.get("0000000b").role) == (trust.UNKNOWN, trust.SERVER)
+    # The next sync names the role; one that names none (an older server) forgets nothing.
+    table.add(PublicKey("0000000a", b"a" * 32, "hq", "kiosk-a", True, trust.EXIT))
+    table.add(PublicKey("0000000a", b"a" * 32, "hq", "kiosk-a", False, trust.UNKNOWN))
+    assert (table.keyring().get("0000000a").role, table.keyring().get("0000000a").revoked) == (trust.EXIT, True)

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from kiosk.core.watchlist import (ALIAS, APPROVE, COMPANY, MAX_KEY, NAME, NEAR_NAME, PHONE, Match, WatchEntry,
-                                  Watchlist, _distance, _reach, company_key, name_keys, phone_key)
+from kiosk.core.confusables_build import latin_table, read_mappings
+from kiosk.core.watchlist import (ALIAS, APPROVE, COMPANY, LATIN_LOOKALIKES, MAX_KEY, NAME, NEAR_NAME, PHONE, Match,
+                                  WatchEntry, Watchlist, _distance, _reach, company_key, name_keys, phone_key)
 from kiosk.errors import ValidationError
 
 name_keys("张")  # import pypinyin now, not inside a hypothesis deadline
@@ -290,3 +291,68 @@ def test_a_name_always_matches_an_entry_of_itself(name):
 @given(st.text(max_size=80), st.text(max_size=40), st.text(max_size=40))
 def test_matching_never_raises(watchlist, name, company, phone):
     watchlist.match(name, company, phone)
+
+
+# -- look-alikes of Latin letters (Unicode confusables, UTS #39) ------------------------------
+
+LOOKALIKES: dict[str, list[str]] = {}  # a Latin letter -> the characters that pass for it
+for _code, _letter in sorted(LATIN_LOOKALIKES.items()):
+    if len(_letter) == 1:
+        LOOKALIKES.setdefault(_letter, []).append(chr(_code))
+
+
+@pytest.mark.parametrize("typed", ["Іvаn Реtrоv",   # Cyrillic І а Р е о
+                                   "ІVАN РЕТRОV",   # Cyrillic І А Р Е Т О
+                                   "Реtrоv Іvаn", "іvаn реtrоv", "Ivan Petrov"])
+def test_a_name_typed_with_cyrillic_look_alikes_matches(typed):
+    assert whys(Watchlist([WatchEntry("ip", "Ivan Petrov")]), typed) == [("ip", NAME)]
+
+
+def test_a_watched_company_typed_with_look_alikes_matches():
+    watched = Watchlist([WatchEntry("ac", company="Acme Co., Ltd.")])
+    assert whys(watched, "王五", company="Асmе Со., Ltd.") == [("ac", COMPANY)]  # Cyrillic А с е С о
+
+
+def test_a_name_typed_with_greek_look_alikes_matches():
+    assert whys(Watchlist([WatchEntry("tk", "Tim Kohn")]), "ΤΙΜ ΚΟΗΝ") == [("tk", NAME)]  # Greek capitals
+    assert whys(Watchlist([WatchEntry("nv", "Nino Vino")]), "Νιnο νιnο") == [("nv", NAME)]
+
+
+@pytest.mark.parametrize("lookalikes, letters", [
+    ("аеорсухіјѕԁԛԝ", "aeopcyxijsdqw"), ("АВЕКМНОРСТХІЈЅ", "abekmhopctxijs"),
+    ("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "abezhikmnoptyx"), ("οιν", "oiv")])
+def test_the_common_cyrillic_and_greek_look_alikes_are_folded(lookalikes, letters):
+    """Checked against letters written out here, not against the generated table."""
+    assert name_keys(lookalikes) == (letters,)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.text(string.ascii_letters, min_size=2, max_size=9), min_size=1, max_size=3), st.data())
+def test_matching_is_invariant_under_look_alikes_of_latin_letters(words, data):
+    name = " ".join(words)
+    disguised = "".join(data.draw(st.sampled_from([ch, *LOOKALIKES.get(ch, ())])) for ch in name)
+    assert name_keys(disguised) == name_keys(name)
+    assert whys(Watchlist([WatchEntry("x", name)]), disguised) == [("x", NAME)]
+
+
+@given(st.text(st.characters(min_codepoint=0x3000, max_codepoint=0x9FFF), max_size=20))
+def test_chinese_japanese_and_korean_text_is_not_folded(text):
+    assert text.translate(LATIN_LOOKALIKES) == text
+
+
+def test_chinese_names_keep_their_keys():
+    assert name_keys("张伟") == ("zhangwei",) and name_keys("口田") == name_keys("kou tian")[:1]
+
+
+def test_the_table_is_built_by_the_rules():
+    source = ("0430 ;\t0061 ;\tMA\t# CYRILLIC SMALL LETTER A → LATIN SMALL LETTER A\n"
+              "0406 ;\t006C ;\tMA\t# CYRILLIC CAPITAL LETTER BYELORUSSIAN-UKRAINIAN I → LATIN SMALL LETTER L\n"
+              "04CF ;\t006C ;\tMA\t# CYRILLIC SMALL LETTER PALOCHKA → LATIN SMALL LETTER L\n"
+              "0451 ;\t00EB ;\tMA\t# CYRILLIC SMALL LETTER IO → LATIN SMALL LETTER E WITH DIAERESIS\n"
+              "0031 ;\t006C ;\tMA\t# DIGIT ONE → LATIN SMALL LETTER L\n"
+              "006D ;\t0072 006E ;\tMA\t# LATIN SMALL LETTER M → r n\n"
+              "4E00 ;\t30FC ;\tMA\t# CJK UNIFIED IDEOGRAPH-4E00 → KATAKANA-HIRAGANA PROLONGED SOUND MARK\n"
+              "30CD ;\t0061 ;\tMA\t# (made up) KATAKANA LETTER NE → a\n"
+              "03B2 ;\t00DF ;\tMA\t# GREEK SMALL LETTER BETA → LATIN SMALL LETTER SHARP S\n"
+              "FF41 ;\t0061 ;\tMA\t# FULLWIDTH LATIN SMALL LETTER A → a (NFKC does it first)\n")
+    assert latin_table(read_mappings(source)) == {"а": "a", "І": "I", "ӏ": "l", "ё": "e"}

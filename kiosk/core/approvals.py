@@ -4,6 +4,7 @@ The kiosk that asks signs ``VA1`` + Base32 of (version, its key id, the visit id
 site) with its badge key, and the notice links to the server's page for that text. The server
 checks it against the keys the site's devices registered, so a link can neither be forged nor
 turned to another visit or site, and it stops working when it expires or its device is revoked.
+Only a key of a device that signs visitors in (visitor, reception) counts (kiosk.core.trust).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 
+from kiosk.core import trust
 from kiosk.core.tokens import (BAD_SIGNATURE, EXPIRED, MALFORMED, MAX_SITE_LEN, OK, OTHER_SITE, REVOKED, UNKNOWN_KEY,
-                               KeyRing, Signer, b32, unb32)
+                               WRONG_SIGNER, KeyRing, Signer, b32, unb32)
 
 PREFIX = "VA1"
 VERSION = 1
@@ -41,7 +43,8 @@ def approval_token(signer: Signer, *, visit_id: str, site: str, now: int) -> str
 
 
 def read_approval(text: str, keyring: KeyRing, *, now: int, site: str) -> ApprovalVerdict:
-    """Whether ``text`` is a live approval link of a key of ``site``, and for which visit."""
+    """Whether ``text`` is a live approval link of a key of ``site`` held by a visitor or
+    reception device (kiosk.core.trust), and for which visit."""
     raw = _raw(text)
     if raw is None:
         return ApprovalVerdict(MALFORMED)
@@ -57,6 +60,8 @@ def read_approval(text: str, keyring: KeyRing, *, now: int, site: str) -> Approv
         keyring.verifier(key.key_id).verify(signature, PREFIX.encode() + payload)
     except InvalidSignature:
         return ApprovalVerdict(BAD_SIGNATURE)
+    if not trust.signs_approval_links(key.role):  # an exit post's key, the server's, or one of unknown role
+        return ApprovalVerdict(WRONG_SIGNER)
     if key.revoked:
         return ApprovalVerdict(REVOKED)
     if claimed_site != site or key.site != site:

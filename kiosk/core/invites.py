@@ -32,8 +32,9 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from kiosk.core import trust
 from kiosk.core.tokens import (BAD_SIGNATURE, EXPIRED, MALFORMED, MAX_SITE_LEN, OK, OTHER_SITE,
-                               UNKNOWN_KEY, KeyRing, b32, key_id_of, normalise_scan, unb32)
+                               UNKNOWN_KEY, WRONG_SIGNER, KeyRing, b32, key_id_of, normalise_scan, unb32)
 from kiosk.core.validation import clean_name, clean_phone, clean_text
 from kiosk.errors import ValidationError
 
@@ -188,6 +189,7 @@ class InviteVerdict:
     reason: str
     # Only once the signature checked out: nothing forged is ever shown or filled in.
     invitation: Invitation | None = None
+    detail: str = ""
 
     @property
     def ok(self) -> bool:
@@ -211,7 +213,8 @@ def _split(text: str) -> tuple[bytes, bytes] | None:
 
 
 def read(text: str, keyring: KeyRing, *, now: int, site: str) -> InviteVerdict:
-    """Check a scanned invitation offline. Whether it was used already is the store's to say."""
+    """Check a scanned invitation offline, under the server's key alone (kiosk.core.trust).
+    Whether it was used already is the store's to say."""
     split = _split(text)
     invitation = None if split is None else _unpack(split[0])
     if invitation is None:
@@ -223,6 +226,10 @@ def read(text: str, keyring: KeyRing, *, now: int, site: str) -> InviteVerdict:
         keyring.verifier(key.key_id).verify(split[1], PREFIX.encode() + split[0])
     except (InvalidSignature, ValueError):
         return InviteVerdict(BAD_SIGNATURE)
+    # Only the server's own key invites: a device's signature, however good, fills in nothing.
+    if not trust.signs_invitations(key.role):
+        return InviteVerdict(WRONG_SIGNER, detail=trust.wrong_signer_detail(key.role, "invitations",
+                                                                           trust.INVITATION_SIGNERS))
     if key.revoked:
         return InviteVerdict(REVOKED_KEY, invitation)
     # A key registered for another site cannot invite visitors to this one.

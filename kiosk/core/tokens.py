@@ -25,6 +25,8 @@ from typing import Iterable
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from kiosk.core import trust
+
 PREFIX = "VB1"
 VERSION = 1
 _HEAD = struct.Struct(">B4s5s10sIIB")
@@ -40,6 +42,7 @@ EXPIRED = "expired"
 REVOKED = "revoked"
 OTHER_SITE = "other_site"
 ALREADY_SIGNED_OUT = "already_signed_out"
+WRONG_SIGNER = trust.WRONG_SIGNER  # signed by a key whose role issues no badges (an exit post's, the server's)
 
 
 def b32(raw: bytes) -> str:
@@ -97,6 +100,7 @@ class PublicKey:
     site: str
     device: str
     revoked: bool = False
+    role: str = trust.UNKNOWN  # of the device holding the key (kiosk.core.trust): what it may sign
 
 
 class KeyRing:
@@ -182,8 +186,9 @@ def parse(text: str) -> tuple[Claims, bytes, bytes] | None:
 
 
 def verify(text: str, keyring: KeyRing, site: str, now: float) -> Verdict:
-    """Check a scanned token offline. Revocation and sign-out live in the log; the caller
-    checks those after this says OK."""
+    """Check a scanned token offline. Only a key of a device that issues badges counts
+    (kiosk.core.trust). Revocation and sign-out live in the log; the caller checks those after
+    this says OK."""
     parsed = parse(text)
     if parsed is None:
         return Verdict(MALFORMED)
@@ -195,6 +200,8 @@ def verify(text: str, keyring: KeyRing, site: str, now: float) -> Verdict:
         keyring.verifier(claims.key_id).verify(signature, signed)
     except (InvalidSignature, ValueError):
         return Verdict(BAD_SIGNATURE, claims)
+    if not trust.signs_badges(key.role):
+        return Verdict(WRONG_SIGNER, claims, trust.wrong_signer_detail(key.role, "badges", trust.BADGE_SIGNERS))
     if key.revoked:
         return Verdict(REVOKED, claims, "key revoked")
     if claims.site != site or key.site != site:

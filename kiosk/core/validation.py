@@ -98,9 +98,3 @@ def mask_phone(phone: str) -> str:
     tail = 4 if len(digits) >= 8 else 2
     return digits[:head] + "*" * (len(digits) - head - tail) + digits[-tail:]
 
-
-def mask_text(text: str, keep: int = 1) -> str:
-    """张** / Z**** W**: the first letters of each word, so a returning visitor recognises
-    their own name and company but a stranger typing a number does not learn someone else's."""
-    return " ".join(word[:keep] + "*" * max(len(word) - keep, 1 if len(word) > 1 else 0)
-                    for word in text.split())

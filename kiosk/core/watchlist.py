@@ -12,6 +12,11 @@ of a heteronym (曾 is zeng or ceng: either matches), in written order and with 
 word moved (given name first or last). The same pinyin from other characters (章伟) is a match on
 purpose: a watchlist would rather ask reception once too often than miss someone.
 
+A name typed with look-alikes of its Latin letters ("Іvаn Реtrоv" with Cyrillic І а Р е о) has
+the key of the name it imitates: characters that Unicode's confusables data (UTS #39) says pass
+for Latin letters are those letters here, on both sides; Chinese characters are left to their
+readings.
+
 Near spellings (zhangwie, zhangwe) match too, through symmetric-delete neighbourhoods: each
 listed name's key is indexed under the strings left by deleting as many letters as it may be
 off, and a visitor's keys under the same, so they meet in a few dozen dict look-ups whatever
@@ -25,6 +30,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Iterable, Mapping
 
+from kiosk.core.confusables_latin import LATIN as LATIN_LOOKALIKES
 from kiosk.core.hosts import _combos, _name_units
 from kiosk.errors import ValidationError
 
@@ -51,9 +57,11 @@ _COMPANY_SUFFIXES = re.compile(
 # -- keys -------------------------------------------------------------------------------------
 
 def _letters(text: str) -> str:
-    """Letters and word breaks only: NFKC (full-width to half-width), casefolded, accents
-    dropped (Lü is typed lu, Müller muller), anything else a word break."""
-    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text[:_MAX_INPUT]).casefold())
+    """Letters and word breaks only: NFKC (full-width to half-width), look-alikes of Latin
+    letters made those letters (Cyrillic а, Greek Ο: kiosk.core.confusables_latin), casefolded,
+    accents dropped (Lü is typed lu, Müller muller), anything else a word break."""
+    text = unicodedata.normalize("NFKC", text[:_MAX_INPUT]).translate(LATIN_LOOKALIKES)
+    text = unicodedata.normalize("NFKD", text.casefold())
     kept = (ch if ch.isalpha() else " " for ch in text if unicodedata.category(ch) != "Mn")
     return unicodedata.normalize("NFC", "".join(kept))  # recompose what NFKD split (Hangul)
 
@@ -94,10 +102,11 @@ def phone_key(phone: str) -> str:
 
 
 def company_key(company: str) -> str:
-    """Letters and digits, casefolded, without the legal form (有限公司, Co., Ltd., Inc.), so
-    华为技术有限公司 is 华为技术 and "Acme Co., Ltd." is acme."""
-    text = " ".join("".join(ch if ch.isalnum() else " " for ch in
-                            unicodedata.normalize("NFKC", company[:_MAX_INPUT]).casefold()).split())
+    """Letters and digits, look-alikes of Latin letters folded as in names, casefolded, without
+    the legal form (有限公司, Co., Ltd., Inc.), so 华为技术有限公司 is 华为技术 and "Acme Co., Ltd."
+    (or "Асmе" with Cyrillic А с е) is acme."""
+    folded = unicodedata.normalize("NFKC", company[:_MAX_INPUT]).translate(LATIN_LOOKALIKES).casefold()
+    text = " ".join("".join(ch if ch.isalnum() else " " for ch in folded).split())
     stem = _COMPANY_SUFFIXES.sub("", text) or text  # a company called "Limited" is still one
     return stem.replace(" ", "")[:MAX_KEY]
 

@@ -22,11 +22,13 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 
 from kiosk.notify import BadChannel, Channel, DeliveryFailed
-from kiosk.notify.notice import ELLIPSIS, Notice, one_line, render
+from kiosk.notify.notice import APPROVAL, ELLIPSIS, Notice, link_label, one_line, render
 
 _SAID = 200  # characters of a server's answer quoted in a message
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 _ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
+# A Feishu post's content by language; the others show whichever there is.
+_FEISHU_LANGUAGES = {"zh_CN": "zh_cn", "zh_TW": "zh_cn", "en": "en_us"}
 
 
 def _chat_text(notice: Notice) -> str:
@@ -153,7 +155,8 @@ class _Robot(HttpChannel):
 class WeCom(_Robot):
     """企业微信 group robot: https://developer.work.weixin.qq.com/document/path/91770 (text at most
     2048 bytes, 20 messages a minute); error codes: https://developer.work.weixin.qq.com/document/path/90313
-    (45009 over the call limit; 93000 invalid webhook URL)."""
+    (45009 over the call limit; 93000 invalid webhook URL). A "text" message, which shows what
+    a visitor typed as typed: the "markdown" one would make their [t](url) a link."""
 
     kind = "wecom"
     required_param = "key"
@@ -170,7 +173,8 @@ class WeCom(_Robot):
 class DingTalk(_Robot):
     """钉钉 custom robot: https://open.dingtalk.com/document/robots/custom-robot-access (payload,
     20 messages a minute, errcode 130101 "send too fast"); signing ("加签"):
-    https://open.dingtalk.com/document/robots/customize-robot-security-settings"""
+    https://open.dingtalk.com/document/robots/customize-robot-security-settings. A "text"
+    message, shown as typed (not "markdown", which would read a visitor's [t](url) as a link)."""
 
     kind = "dingtalk"
     signed = True
@@ -194,7 +198,11 @@ class DingTalk(_Robot):
 class Feishu(_Robot):
     """飞书 / Lark custom bot: https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot
     (payload; signing: HMAC-SHA256 keyed with "timestamp\\nsecret" over an empty message; answer
-    "code", or "StatusCode" from older deployments; 11232 frequency limited, 19021 bad sign)."""
+    "code", or "StatusCode" from older deployments; 11232 frequency limited, 19021 bad sign).
+
+    A rich-text ("post") message of plain "text" elements, one paragraph a line: Feishu's "text"
+    message reads Markdown-like styles and links (**x**, [t](url)) and <at> tags from the text,
+    where a post's text element is only text (mentions and links are elements of their own)."""
 
     kind = "feishu"
     signed = True
@@ -203,8 +211,12 @@ class Feishu(_Robot):
     rate_limited = frozenset({11232})
 
     def _payload(self, notice: Notice) -> dict:
-        # A visitor must not write <at user_id="all"> into the group: a full-width < is inert.
-        payload: dict = {"msg_type": "text", "content": {"text": _chat_text(notice).replace("<", "＜")}}
+        subject, body = render(notice)
+        # <at user_id="all"> is not read in a text element; a full-width < keeps it inert anyway.
+        paragraphs = [[{"tag": "text", "text": line.replace("<", "＜")}] for line in body.split("\n")]
+        post = {"title": subject.replace("<", "＜"), "content": paragraphs}
+        language = _FEISHU_LANGUAGES.get(notice.language, "zh_cn")
+        payload: dict = {"msg_type": "post", "content": {"post": {language: post}}}
         if self._secret:
             timestamp = str(int(time.time()))
             payload["timestamp"] = timestamp
@@ -214,13 +226,15 @@ class Feishu(_Robot):
 
 class Slack(HttpChannel):
     """Slack incoming webhook: https://api.slack.com/messaging/webhooks (answers "ok"); & < >
-    escaped so a visitor cannot write <!channel>: https://api.slack.com/reference/surfaces/formatting#escaping"""
+    escaped so a visitor cannot write <!channel> or a disguised link <URL|text>:
+    https://api.slack.com/reference/surfaces/formatting#escaping. mrkdwn has no escape for
+    *bold* _italic_ ~strike~ `code`, so it is off for the message ("mrkdwn": false)."""
 
     kind = "slack"
 
     def _payload(self, notice: Notice) -> dict:
         text = _chat_text(notice).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        return {"text": text}
+        return {"text": text, "mrkdwn": False}
 
     def _check(self, response: requests.Response) -> None:
         if response.text.strip() != "ok":
@@ -230,19 +244,31 @@ class Slack(HttpChannel):
 class Teams(HttpChannel):
     """Microsoft Teams Workflows (or legacy incoming webhook) with an Adaptive Card:
     https://learn.microsoft.com/microsoftteams/platform/webhooks-and-connectors/how-to/connectors-using
-    A TextBlock is Markdown, where a line break takes "\\n\\n" (see #newlines-for-adaptive-cards):
-    https://learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/cards-format"""
+
+    No TextBlock: its text is Markdown (a visitor named [click](http://evil) would be a link, **x**
+    bold), and Teams' clients do not agree on backslash escapes. Every text is a TextRun in a
+    RichTextBlock, one a line, which is never Markdown:
+    https://learn.microsoft.com/adaptive-cards/authoring-cards/text-features. The approval link,
+    our own server's, is a button."""
 
     kind = "teams"
 
     def _payload(self, notice: Notice) -> dict:
         subject, body = render(notice)
-        card = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
-                "version": "1.4",
-                "body": [{"type": "TextBlock", "text": subject, "weight": "Bolder", "size": "Medium", "wrap": True},
-                         {"type": "TextBlock", "text": body.replace("\n", "\n\n"), "wrap": True}]}
+        title = {"type": "TextRun", "text": subject, "weight": "Bolder", "size": "Medium"}
+        blocks = [_rich_text(title)] + [_rich_text({"type": "TextRun", "text": line}) for line in body.split("\n")
+                                        if line]
+        card: dict = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
+                      "version": "1.4", "body": blocks}
+        link = notice.cleaned().link
+        if notice.kind == APPROVAL and link.lower().startswith(("https://", "http://")):
+            card["actions"] = [{"type": "Action.OpenUrl", "title": link_label(notice.language), "url": link}]
         return {"type": "message",
                 "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]}
+
+
+def _rich_text(run: dict) -> dict:
+    return {"type": "RichTextBlock", "inlines": [run]}
 
 
 def _fit(text: str, max_bytes: int) -> str:

@@ -23,8 +23,9 @@ settings: the scheme says the kind, the rest says where and how.
 
 A plain https:// URL on one of those services' hosts (qyapi.weixin.qq.com, oapi.dingtalk.com,
 open.feishu.cn, open.larksuite.com, hooks.slack.com, *.webhook.office.com, *.logic.azure.com,
-*.api.powerplatform.com) is recognised by its host. ``kind+http://`` works for every HTTP kind,
-for tests and for a relay on the local network. Secrets go in the fragment, which HTTP never
+*.api.powerplatform.com) is recognised by its host. ``kind+http://`` works for every HTTP kind
+only to the hosts the ``allow_plain_http`` setting lists (kiosk.notify.plainhttp): a relay on
+the local network, a test receiver. Secrets go in the fragment, which HTTP never
 sends; a user name or password with @ : / % in it is percent-encoded (@ is %40).
 """
 
@@ -37,6 +38,7 @@ import requests
 from kiosk.notify import BadChannel, Channel
 from kiosk.notify.bots import BY_KIND
 from kiosk.notify.email import PLAIN, STARTTLS, TLS, SmtpChannel
+from kiosk.notify.plainhttp import NOWHERE, PlainHttp
 
 _SMTP = {"smtp": (STARTTLS, 587), "smtps": (TLS, 465), "smtp+plain": (PLAIN, 25)}
 _HOSTS = {"qyapi.weixin.qq.com": "wecom", "oapi.dingtalk.com": "dingtalk", "open.feishu.cn": "feishu",
@@ -48,8 +50,11 @@ ACCEPTED = ("smtp://, smtps://, smtp+plain://, webhook+https://, wecom+https://,
             "Feishu/Lark, Slack or Teams robot")
 
 
-def channel_from_url(url: str, *, session: requests.Session | None = None, timeout: float = 10.0) -> Channel:
-    """The channel a URL names (see the module's documentation), or :class:`BadChannel`."""
+def channel_from_url(url: str, *, session: requests.Session | None = None, timeout: float = 10.0,
+                     plain_http: PlainHttp | None = NOWHERE) -> Channel:
+    """The channel a URL names (see the module's documentation), or :class:`BadChannel`.
+    ``plain_http``: the hosts an http:// URL may name (none by default); None checks the URL's
+    form only, for a caller that judges http:// itself (:func:`plain_http_refusal`)."""
     try:
         parts = urlsplit(url.strip())
         parts.port  # noqa: B018 -- raises ValueError for a port that is not a number below 65536
@@ -64,8 +69,24 @@ def channel_from_url(url: str, *, session: requests.Session | None = None, timeo
     if kind not in BY_KIND or transport not in ("http", "https"):
         # Scheme and host only: the path or query may hold the key.
         raise BadChannel(f"unknown notification channel {scheme}://{parts.hostname or ''}; use {ACCEPTED}")
+    refused = plain_http and plain_http_refusal(url, plain_http)
+    if refused:
+        raise BadChannel(refused)
     http_url = urlunsplit((transport, parts.netloc, parts.path, parts.query, ""))
     return BY_KIND[kind](http_url, secret=_secret(parts, kind), session=session, timeout=timeout)
+
+
+def plain_http_refusal(url: str, plain_http: PlainHttp) -> str | None:
+    """Why this channel URL may not be used under ``plain_http`` (an http:// URL to a host it
+    does not list), or None. Other faults are :func:`channel_from_url`'s to find."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    kind, _, transport = parts.scheme.lower().rpartition("+")
+    if transport != "http" or kind.startswith("smtp"):
+        return None
+    return plain_http.refusal(kind or "http", parts.hostname or "")
 
 
 def _kind_by_host(host: str) -> str:

@@ -159,6 +159,11 @@ def _parts(notice: Notice) -> tuple[str, str, str, list[tuple[str, str, str]]]:
             words.lead[notice.kind].format(site=notice.site), rows)
 
 
+def link_label(language: str) -> str:
+    """What the approval link is called in the host's language ("Approve or deny")."""
+    return _words(language).labels["link"]
+
+
 def render(notice: Notice) -> tuple[str, str]:
     """(subject, plain text body) in the host's language, from the cleaned notice: the subject
     is one line, the body has LF line breaks only."""

@@ -8,7 +8,6 @@ failing half-way.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from kiosk.errors import StoreError
+from kiosk.privatefiles import create_private
 
 MIGRATIONS: list[str] = [
     """
@@ -117,7 +117,29 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX outbox_due ON outbox (state, due_at);
     """,
-    # 5: this device's events the server refused, with its reason (kiosk.store.refused).
+    # 5: the role of the device holding each key (kiosk.core.trust): what its signature counts
+    # for. The server's key is known by its device name; a device's key learnt before now has
+    # role '' (unknown) until the next sync names it.
+    """
+    ALTER TABLE keys ADD COLUMN role TEXT NOT NULL DEFAULT '';
+    UPDATE keys SET role = 'server' WHERE device = 'server';
+    """,
+    # 6: events pulled that this device cannot ingest, kept aside for reception and an admin
+    # (kiosk.store.quarantine) instead of blocking every later event. One row per distinct raw
+    # event (its digest), however often the page that brought it is pulled again.
+    """
+    CREATE TABLE quarantine (
+        digest TEXT PRIMARY KEY,
+        event_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        visit_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        raw TEXT NOT NULL,
+        received_at INTEGER NOT NULL
+    );
+    CREATE INDEX quarantine_received ON quarantine (received_at);
+    """,
+    # 7: this device's events the server refused, with its reason (kiosk.store.refused).
     """
     CREATE TABLE refused (
         event_id TEXT PRIMARY KEY,
@@ -150,8 +172,7 @@ class Database:
         try:
             # The log holds visitors' phone numbers: readable by the kiosk's user only. SQLite
             # gives the -wal and -shm files the database file's permissions.
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+            create_private(self.path)
         except OSError as exc:
             raise StoreError(f"data directory {self.path.parent} cannot be created: {exc.strerror}") from None
         with self.write() as conn:

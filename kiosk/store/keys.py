@@ -6,7 +6,6 @@ exists on disk, and never leaves the device. Public keys of other devices arrive
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -15,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kiosk.core.tokens import KeyRing, PublicKey, Signer
 from kiosk.errors import StoreError
 from kiosk.store.db import Database
+from kiosk.privatefiles import replace_private
 
 KEY_FILE = "device-ed25519.pem"
 
@@ -36,16 +36,9 @@ def load_or_create_signer(data_dir: Path) -> Signer:
 
 
 def _create_key(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)  # atomic: a crash leaves either no key or a whole one
+    replace_private(path, pem)  # atomic: a crash leaves either no key or a whole one
 
 
 class KeyTable:
@@ -54,13 +47,16 @@ class KeyTable:
 
     def add(self, key: PublicKey) -> None:
         with self.db.write() as conn:
-            conn.execute("INSERT INTO keys (key_id, public_key, site, device, revoked) VALUES (?, ?, ?, ?, ?)"
+            conn.execute("INSERT INTO keys (key_id, public_key, site, device, revoked, role)"
+                         " VALUES (?, ?, ?, ?, ?, ?)"
                          # The site and name follow the device's settings (a site renamed after the
-                         # first start); a revocation is never undone.
+                         # first start); a revocation is never undone; a role, once known, is
+                         # forgotten only for another one (an older server names none).
                          " ON CONFLICT (key_id) DO UPDATE SET site = excluded.site, device = excluded.device,"
-                         " revoked = MAX(revoked, excluded.revoked)",
-                         (key.key_id, key.public_key, key.site, key.device, int(key.revoked)))
+                         " revoked = MAX(revoked, excluded.revoked),"
+                         " role = CASE WHEN excluded.role = '' THEN role ELSE excluded.role END",
+                         (key.key_id, key.public_key, key.site, key.device, int(key.revoked), key.role))
 
     def keyring(self) -> KeyRing:
-        rows = self.db.read("SELECT key_id, public_key, site, device, revoked FROM keys")
-        return KeyRing(PublicKey(k, bytes(pk), s, d, bool(r)) for k, pk, s, d, r in rows)
+        rows = self.db.read("SELECT key_id, public_key, site, device, revoked, role FROM keys")
+        return KeyRing(PublicKey(k, bytes(pk), s, d, bool(r), role) for k, pk, s, d, r, role in rows)

@@ -12,10 +12,13 @@ import json
 import sqlite3
 import threading
 import time
-from typing import Any, Callable, Iterable, Mapping
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from kiosk.core.events import Event, decode_data, encode_data, new_id
-from kiosk.core.visits import ON_SITE_STATES, Badge, Visit, fold
+from kiosk.core.readable import readable
+from kiosk.core.visits import ON_SITE_STATES, Badge, Visit, fold, payload_error
+from kiosk.store import quarantine
 from kiosk.store.db import Database
 
 _EVENT_COLUMNS = "event_id, site, device, seq, ts, kind, visit_id, data"
@@ -35,11 +38,43 @@ def visit_to_json(visit: Visit) -> str:
 
 
 def visit_from_json(text: str) -> Visit:
+    """A stored visit, readable (kiosk.core.readable): a log written before payloads were
+    checked may hold a name that is a number or a list, and no reader must trip on it."""
     raw = json.loads(text)
     raw["badges"] = tuple(Badge(**b) for b in raw["badges"])
     for key in ("complaints", "notified", "notify_failed", "messages", "reasons", "watchlist"):
         raw[key] = tuple(raw.get(key, ()))
-    return Visit(**raw)
+    return readable(Visit(**raw))
+
+
+@contextmanager
+def _savepoint(conn: sqlite3.Connection) -> Iterator[None]:
+    """Inside the caller's transaction: what the block wrote is undone if it raises."""
+    conn.execute("SAVEPOINT ingest")
+    try:
+        yield
+    except BaseException:
+        try:
+            conn.execute("ROLLBACK TO ingest")
+            conn.execute("RELEASE ingest")
+        except sqlite3.Error:
+            pass  # SQLite already rolled the whole transaction back (disk full): the caller's error says why
+        raise
+    conn.execute("RELEASE ingest")
+
+
+def _payload_problem(event: Event) -> str:
+    """payload_error's verdict; a check that trips on a hostile payload is a verdict too."""
+    try:
+        return payload_error(event.kind, event.data)
+    except Exception as exc:  # noqa: BLE001 - e.g. RecursionError on a payload nested too deep
+        return f"its payload cannot be checked: {type(exc).__name__}: {exc}"
+
+
+def _our_disk(exc: Exception) -> bool:
+    """A failure of this device's own database (disk full, read-only, damaged), which must fail
+    the whole transaction, rather than of an event's content (a value SQLite cannot bind)."""
+    return isinstance(exc, (sqlite3.OperationalError, MemoryError)) or type(exc) is sqlite3.DatabaseError
 
 
 class EventLog:
@@ -83,11 +118,68 @@ class EventLog:
                 also(conn, events)
         return events
 
-    def ingest(self, events: Iterable[Event]) -> list[Event]:
-        """Add events written elsewhere (sync); those already here are skipped. Returns the new ones."""
+    def ingest(self, events: Iterable[Event], refused: Iterable[tuple[Any, str]] = ()) -> list[Event]:
+        """Add events written elsewhere (sync); those already here are skipped. Returns the new
+        ones. An event this device cannot take (its payload does not fit its kind, or its visit
+        cannot be folded with it) is quarantined with the reason, as is each of ``refused``
+        (raw event, why: those that failed the protocol's checks), and the rest go in: one bad
+        event never holds up the others (kiosk.store.quarantine)."""
+        events = list(events)
+        now = self._clock()
         with self.db.write() as conn:
-            new = [e for e in events if self._insert(conn, [e])]
-            self._materialise(conn, {e.visit_id for e in new})
+            for raw, reason in refused:
+                quarantine.add(conn, raw, reason, now)
+            fit = []
+            for event in events:
+                problem = _payload_problem(event)
+                if problem:
+                    quarantine.add(conn, event.to_dict(), problem, now)
+                else:
+                    fit.append(event)
+            added = {id(e) for e in self._ingest_fit(conn, fit, now)}
+        return list({id(e): e for e in events if id(e) in added}.values())  # in the order given, once each
+
+    def _ingest_fit(self, conn: sqlite3.Connection, events: list[Event], now: int) -> list[Event]:
+        """The new among ``events``, stored and folded. Should the fold fail, it is tried again
+        visit by visit and then event by event, to set aside only the events at fault; a page
+        without any pays for one savepoint, not one per visit."""
+        new = self._try_ingest(conn, events)
+        if new is not None:
+            return new
+        by_visit: dict[str, list[Event]] = {}
+        for event in events:
+            by_visit.setdefault(event.visit_id, []).append(event)
+        return [e for visit_events in by_visit.values() for e in self._ingest_visit(conn, visit_events, now)]
+
+    def _try_ingest(self, conn: sqlite3.Connection, events: list[Event]) -> list[Event] | None:
+        """The new among ``events``, stored and folded; None (and nothing stored) if that failed."""
+        try:
+            with _savepoint(conn):
+                new = [e for e in events if self._insert(conn, [e])]
+                self._materialise(conn, {e.visit_id for e in new})
+            return new
+        except Exception as exc:  # noqa: BLE001 - whatever a payload makes the fold raise
+            if _our_disk(exc):
+                raise
+            return None
+
+    def _ingest_visit(self, conn: sqlite3.Connection, events: list[Event], now: int) -> list[Event]:
+        """One visit's new events, stored and folded; those it cannot be folded with quarantined."""
+        new = self._try_ingest(conn, events)
+        if new is not None:
+            return new
+        new = []  # one at a time, to find which of them the visit cannot take
+        for event in events:
+            try:
+                with _savepoint(conn):
+                    if self._insert(conn, [event]):
+                        self._materialise(conn, {event.visit_id})
+                        new.append(event)
+            except Exception as exc:  # noqa: BLE001
+                if _our_disk(exc):
+                    raise
+                quarantine.add(conn, event.to_dict(), f"its visit cannot be folded with it: {type(exc).__name__}: {exc}",
+                               now)
         return new
 
     @staticmethod
@@ -100,7 +192,7 @@ class EventLog:
     def _materialise(self, conn: sqlite3.Connection, visit_ids: Iterable[str]) -> None:
         for visit_id in visit_ids:
             rows = conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE visit_id = ?", (visit_id,)).fetchall()
-            visit = fold(map(_row_to_event, rows))
+            visit = readable(fold(map(_row_to_event, rows)))
             conn.execute(
                 "INSERT OR REPLACE INTO visits (visit_id, state, site, name, company, signed_in_at, signed_out_at, doc)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -171,3 +263,27 @@ class EventLog:
 
     def count_events(self) -> int:
         return self.db.read("SELECT COUNT(*) FROM events")[0][0]
+
+    def rewrite_others(self, view: Callable[[str, Mapping[str, Any]], Mapping[str, Any]], after_rowid: int,
+                       limit: int) -> int | None:
+        """Hold other devices' events after local position ``after_rowid`` (up to ``limit``) as
+        ``view`` shows them, re-folding the visits that changed, in one transaction: an exit
+        post keeps only its redacted view (kiosk.core.exit_view) of what it pulled, also from
+        before it was redacted or from a server that does not. The last position looked at, or
+        None when there was none. This device's own events are never touched: only they are pushed."""
+        # What is taken out is overwritten on disk too, not left in the pages' free space.
+        self.db.connection().execute("PRAGMA secure_delete = ON")
+        with self.db.write() as conn:
+            rows = conn.execute(f"SELECT rowid, {_EVENT_COLUMNS} FROM events WHERE rowid > ?"
+                                " AND NOT (site = ? AND device = ?) ORDER BY rowid LIMIT ?",
+                                (after_rowid, self.site, self.device, limit)).fetchall()
+            changed = {}
+            for rowid, *columns in rows:
+                event = _row_to_event(columns)
+                held = encode_data(view(event.kind, event.data))
+                if held != columns[-1]:
+                    changed[rowid] = (held, event.visit_id)
+            conn.executemany("UPDATE events SET data = ? WHERE rowid = ?",
+                             [(held, rowid) for rowid, (held, _) in changed.items()])
+            self._materialise(conn, {visit_id for _, visit_id in changed.values()})
+        return rows[-1][0] if rows else None

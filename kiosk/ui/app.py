@@ -18,6 +18,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.services import Kiosk
+from kiosk.store.staffpin import PinGuard
 from kiosk.ui import theme as T
 from kiosk.ui.flow import Flow
 from kiosk.ui.fonts import register_fonts
@@ -79,7 +80,8 @@ class KioskApp(App):
         super().__init__(**kwargs)
         self.monotonic = monotonic
         self.kiosk = kiosk
-        self.pin = pin
+        # One count of wrong PINs for every PIN pad of this device, kept in its data directory.
+        self.pin_guard = PinGuard(pin, kiosk.settings.data_path, kiosk.clock)
         self.lockdown = lockdown
         self.syncer = syncer
         # Threads that talk to the outside (server, hosts' channels), started and stopped with the app.
@@ -111,7 +113,6 @@ class KioskApp(App):
         screens = {"welcome": ("welcome", "WelcomeScreen", {"organisation": settings.organisation,
                                                             "logo": settings.logo}),
                    "phone": ("entry", "EntryScreen", {"field_name": "phone"}),
-                   "returning": ("returning", "ReturningScreen", {}),
                    "name": ("entry", "EntryScreen", {"field_name": "name"}),
                    "company": ("entry", "EntryScreen", {"field_name": "company"}),
                    "type": ("visitor_type", "TypeScreen", {}),
@@ -126,7 +127,7 @@ class KioskApp(App):
                    "message": ("entry", "EntryScreen", {"field_name": "message"}),
                    "signout": ("signout", "SignOutScreen", {}),
                    "goodbye": ("goodbye", "GoodbyeScreen", {}),
-                   "staff": ("staff", "StaffScreen", {"pin": self.pin, "quit_app": self.stop,
+                   "staff": ("staff", "StaffScreen", {"guard": self.pin_guard, "quit_app": self.stop,
                                                       "lookup": settings.role == "exit",
                                                       "unlock_to": "console" if settings.role == "reception" else ""}),
                    "exit": ("exit", "ExitScreen", {"organisation": settings.organisation,

@@ -12,6 +12,7 @@ from typing import Any, Callable
 from kivy.clock import Clock
 from kivy.logger import Logger
 
+from kiosk.core.recognise import confirms
 from kiosk.services import CheckIn, CheckOut, Kiosk, print_test_page
 from kiosk.ui.form import VisitForm
 from kiosk.ui.i18n import tr
@@ -20,7 +21,7 @@ from kiosk.ui.theme import theme
 AGREEMENT_DIR = Path(__file__).resolve().parents[2] / "assets" / "agreement"
 SIGN_IN_STEPS = ("phone", "name", "company", "type", "question", "host", "purpose", "agreement", "review")
 # Screens off the main path: where each belongs (for "next" and "back").
-_ASIDES = {"returning": "phone", "purpose_other": "purpose", "message": "done"}
+_ASIDES = {"purpose_other": "purpose", "message": "done"}
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Flow:
         self.last_check_in: CheckIn | None = None
         self.message_left = False  # the visitor of last_check_in left a note for their host
         self.last_check_out: CheckOut | None = None
-        self.known_visitor: dict | None = None  # a returning visitor, until confirmed or declined
+        self._known_visitor: dict | None = None  # an earlier visit by this phone, until the name step
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
         self._pending = 0  # service calls not yet answered (counted on the UI thread only)
         self.generation = 0  # one more at every wipe: answers for an earlier visit are dropped
@@ -154,20 +155,24 @@ class Flow:
         return vtype.questions if vtype else ()
 
     def offer_returning(self, known: dict | None) -> None:
-        """After the phone step: a returning visitor confirms who they are, others type."""
-        self.known_visitor = known
-        self.go("returning" if known else "name")
-
-    def accept_returning(self) -> None:
-        self.form.name = self.known_visitor["name"]
-        self.form.company = self.known_visitor["company"]
-        self.form.returning = True
-        self.known_visitor = None
-        self.next("company")
-
-    def decline_returning(self) -> None:
-        self.known_visitor = None
+        """After the phone step, the name step follows whether or not the number is known:
+        nothing on screen says that it was, and the earlier visit (``known``) is kept aside
+        unused until the visitor types the name it was made under (kiosk.core.recognise)."""
+        self._known_visitor = known
         self.go("name")
+
+    def name_entered(self, name: str) -> None:
+        """The name step's answer. The one that confirms the earlier visit of this phone number
+        brings its name and company back and skips the company step; any other goes on as a
+        first visit, with nothing of the earlier one shown or used. One answer per look-up: a
+        guesser trying another name has to go back through the phone step."""
+        known, self._known_visitor = self._known_visitor, None
+        if known and confirms(name, known["name"]):
+            self.form.name, self.form.company, self.form.returning = known["name"], known["company"], True
+            self.next("company")
+            return
+        self.form.name = name
+        self.next("name")
 
     def cancel(self) -> None:
         """Back to welcome with everything entered forgotten (cancel, idle, next visitor)."""
@@ -178,7 +183,7 @@ class Flow:
     def wipe(self) -> None:
         self.generation += 1
         self.form = VisitForm(lang=tr.lang)
-        self.known_visitor = None
+        self._known_visitor = None
         for screen in self.manager.screens:
             screen.wipe()
 

@@ -4,13 +4,13 @@ before Kivy is first imported, so this module does that and only then loads the 
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from pathlib import Path
+from typing import TextIO
 
+from kiosk.core.pinlock import MAX_DIGITS, MIN_DIGITS
 from kiosk.settings import Settings
-
-PIN_FILE = "staff-pin"
+from kiosk.store.staffpin import NEW, PIN_FILE, load_pin
 
 
 def configure_kivy(data_dir: Path, *, lockdown: bool) -> None:
@@ -37,30 +37,29 @@ def configure_kivy(data_dir: Path, *, lockdown: bool) -> None:
 
 def run(settings: Settings, kiosk, *, lockdown: bool) -> None:
     """Run the app until staff quit it (or the process is stopped)."""
-    pin, new = staff_pin(settings.staff_pin, settings.data_path)
-    if new:  # said before Kivy starts: Kivy takes stderr over for its log
-        print(f"kiosk: staff PIN {pin} (kept in {settings.data_path / PIN_FILE}; set KIOSK_STAFF_PIN to choose "
-              "one). Tap the top-left corner five times to reach the staff menu.", file=sys.stderr, flush=True)
+    pin, news = load_pin(settings.staff_pin, settings.data_path)
+    announce_pin(pin, news, settings.data_path / PIN_FILE, sys.stderr)  # before Kivy takes stderr over
     configure_kivy(settings.data_path, lockdown=lockdown)
     from kiosk.ui.app import KioskApp
 
     KioskApp(kiosk, pin=pin, lockdown=lockdown, syncer=syncer_for(kiosk), notifier=notifier_for(kiosk)).run()
 
 
-def staff_pin(configured: str, data_dir: Path) -> tuple[str, bool]:
-    """The staff PIN and whether it was just made up: the configured one, else one chosen at
-    first start and kept (readable by the kiosk's user only) in the data directory."""
-    if configured:
-        return configured, False
-    path = data_dir / PIN_FILE
-    if path.is_file():
-        return path.read_text().strip(), False
-    pin = f"{secrets.randbelow(10**6):06d}"
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(pin + "\n")
-    return pin, True
+def announce_pin(pin: str, news: str, path: Path, stream: TextIO) -> None:
+    """Tell whoever started the kiosk about a PIN it just chose. The PIN itself only goes to
+    a terminal: under systemd stderr is the journal, which more people read than should know
+    it, so there the line says where to find it instead."""
+    if not news:
+        return
+    what = ("a staff PIN was chosen" if news == NEW
+            else f"the staff PIN in {path} was not {MIN_DIGITS}-{MAX_DIGITS} digits (older versions chose 4) "
+                 "and was replaced")
+    if stream.isatty():
+        told = f"{what}: {pin} (kept in {path})"
+    else:
+        told = f"{what}; it is not written to this log: read it in {path} (readable by the kiosk's user only)"
+    print(f"kiosk: {told}, or set staff_pin (KIOSK_STAFF_PIN) to choose one. "
+          "Tap the top-left corner five times to reach the staff menu.", file=stream, flush=True)
 
 
 def notifier_for(kiosk):

@@ -13,6 +13,7 @@ REFUSALS = {
     tokens.MALFORMED: N_("This is not a visitor badge, or it could not be read."),
     tokens.UNKNOWN_KEY: N_("This badge was issued by a device this kiosk does not know yet."),
     tokens.BAD_SIGNATURE: N_("This badge is not valid."),
+    tokens.WRONG_SIGNER: N_("This badge is not valid."),  # signed by an exit post's or the server's key
     tokens.EXPIRED: N_("This badge has expired."),
     tokens.REVOKED: N_("This badge is no longer valid (reported lost or replaced)."),
     tokens.OTHER_SITE: N_("This badge belongs to another site."),

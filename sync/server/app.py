@@ -24,14 +24,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kiosk.notify.plainhttp import PlainHttp
 from sync import protocol
-from sync.server import approvals, auth, export, invitations, store, tombstones
+from sync.server import approvals, auth, export, invitations, store, tombstones, views
 from sync.server.auth import Admin, Device, Principal
 from sync.server.db import Database
 from sync.server.projector import Projector
 from sync.server.errors import Forbidden, Invalid, ServerError, UnsupportedMedia
+from sync.server.intake import DEFAULT_TIMEOUT_S, BodyGuard
 from sync.server.models import (MAX_CURSOR, NAME_PATTERN, DeviceIn, DeviceOut, ErrorBody, ExportRow, Health, HostsIn,
                                 HostsOut, InvitationIn, InvitationOut, IsoTime, KeyIn, KeyOut, KeysOut, PullOut, PushIn,
                                 PushOut, TombstoneIn, TombstoneOut, VisitsOut, WatchlistIn, WatchlistOut, local_time)
@@ -44,8 +45,13 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def create_app(db_url: str, *, clock: Callable[[], int] = now_ms, smtp: str = "") -> FastAPI:
-    """``smtp``: the URL invitations are emailed through (invitations.mailer); empty: none are."""
+def create_app(db_url: str, *, clock: Callable[[], int] = now_ms, smtp: str = "",
+               allow_plain_http: str = "", read_timeout_s: float = DEFAULT_TIMEOUT_S) -> FastAPI:
+    """``smtp``: the URL invitations are emailed through (invitations.mailer); empty: none are.
+    ``allow_plain_http``: the hosts an uploaded directory's channels may reach over http://
+    (kiosk.notify.plainhttp; empty: https:// only). ``read_timeout_s``: how long a request body
+    may take to arrive whole (sync.server.intake)."""
+    plain_http = PlainHttp.parse(allow_plain_http)
     mailer = invitations.mailer(smtp) if smtp else None
     db = Database(db_url)
 
@@ -61,9 +67,11 @@ def create_app(db_url: str, *, clock: Callable[[], int] = now_ms, smtp: str = ""
     app.state.db = db
     app.state.clock = clock
     app.state.mailer = mailer
+    app.state.plain_http = plain_http
     app.include_router(router, prefix=protocol.API)
     app.include_router(pages, prefix=protocol.API)
-    app.add_middleware(BodyLimit, limit=protocol.MAX_BODY_BYTES)
+    app.add_middleware(BodyGuard, db=db, limit=protocol.MAX_BODY_BYTES, timeout_s=read_timeout_s,
+                       open_prefix=f"{protocol.API}/approvals/", error=_error)
     app.add_exception_handler(ServerError, _server_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
@@ -108,53 +116,6 @@ def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
 def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
     return _error(500, "internal error; the server's log says more")
-
-
-class BodyLimit:
-    """Refuse a request body over ``limit`` bytes with 413 before it is read whole: at once
-    when Content-Length says so, else as soon as the chunks received add up to more. Pure ASGI
-    middleware, so that the refusal is JSON like every other error and comes before routing."""
-
-    def __init__(self, app: ASGIApp, limit: int):
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.isdigit() and int(length) > self.limit:
-            await self._refuse(scope, receive, send)
-            return
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            body += message.get("body", b"")
-            if len(body) > self.limit:
-                await self._refuse(scope, receive, send)
-                return
-            if not message.get("more_body"):
-                break
-        await self.app(scope, _replay(bytes(body), receive), send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = _error(413, f"the request body is larger than {self.limit} bytes", {"Connection": "close"})
-        await response(scope, receive, send)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-    return replay
 
 
 # -- who is asking -----------------------------------------------------------------------------
@@ -214,8 +175,9 @@ NamePath = Annotated[str, Path(pattern=NAME_PATTERN)]
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The error answers an operation documents: its own, and those any request can get (400 is
-    FastAPI's for a body it cannot decode at all, such as bytes that are not UTF-8)."""
-    return {code: {"model": ErrorBody} for code in sorted({*codes, 400, 413, 422})}
+    FastAPI's for a body it cannot decode at all, such as bytes that are not UTF-8; 408 and 413
+    sync.server.intake's for a body too slow or too large)."""
+    return {code: {"model": ErrorBody} for code in sorted({*codes, 400, 408, 413, 422})}
 
 
 router = APIRouter(dependencies=[Depends(_known_query)])
@@ -279,18 +241,24 @@ def _push(db: Database, projector: Projector, token: str | None, body: bytes, js
 @router.get("/events", response_model=PullOut, responses=_errors(401, 403))
 def pull_events(who: Annotated[Principal, Depends(principal)], db: DB, site: SiteQuery = None,
                 after: Annotated[int, Query(ge=0, le=MAX_CURSOR, description="the cursor of the last pull")] = 0,
-                limit: Annotated[int, Query(ge=1, le=protocol.PULL_LIMIT)] = protocol.PULL_LIMIT) -> dict[str, Any]:
-    """The site's events after a cursor, in the server's order (admins name the site)."""
+                limit: Annotated[int, Query(ge=1, le=protocol.PULL_LIMIT)] = protocol.PULL_LIMIT) -> Response:
+    """The site's events after a cursor, in the server's order (admins name the site); an exit
+    post's copy leaves out what it never shows (kiosk.core.exit_view)."""
     site = _site(who, site)
     if site is None:
         raise Invalid("name the site: ?site=S")
     found, cursor, more = store.pull(db, site, after, limit)
-    return {"events": found, "cursor": cursor, "more": more}
+    # Written here, not by the response model: pydantic refuses a payload nested deeper than it
+    # recurses, and one such event stored (by an older server) made the site's pulls a 500 for
+    # ever; devices set it aside instead (kiosk.store.quarantine).
+    page = json.dumps({"events": views.events_for(who, found), "cursor": cursor, "more": more},
+                      ensure_ascii=False, separators=(",", ":"))
+    return Response(page.encode(), media_type="application/json")
 
 
 @router.put("/keys", response_model=KeyOut, responses=_errors(401, 403, 409))
 def register_key(body: KeyIn, who: Annotated[Device, Depends(device)], db: DB, now: Now) -> dict[str, Any]:
-    """Register this device's badge-signing public key."""
+    """Register this device's badge-signing public key; exit posts hold none (403)."""
     return store.register_key(db, who, body.key_id, body.public_key, now)
 
 
@@ -302,15 +270,16 @@ def site_keys(who: Annotated[Device, Depends(device)], db: DB) -> dict[str, Any]
 
 
 @router.get("/hosts", response_model=HostsOut, responses=_errors(401))
-def get_hosts(_who: Annotated[Principal, Depends(principal)], db: DB) -> dict[str, Any]:
-    """The host directory, for the kiosks' search."""
-    return {"hosts": store.all_hosts(db)}
+def get_hosts(who: Annotated[Principal, Depends(principal)], db: DB) -> dict[str, Any]:
+    """The host directory, for the kiosks' search; contact details and notice channels only to
+    the devices that tell hosts (visitor, reception) and admins (sync.server.views)."""
+    return {"hosts": views.hosts_for(who, store.all_hosts(db))}
 
 
 @router.put("/hosts", response_model=HostsOut, responses=_errors(401, 403))
-def put_hosts(body: HostsIn, _who: Annotated[Admin, Depends(admin)], db: DB) -> dict[str, Any]:
+def put_hosts(body: HostsIn, _who: Annotated[Admin, Depends(admin)], db: DB, request: Request) -> dict[str, Any]:
     """Replace the host directory whole."""
-    directory = store.checked_hosts(h.model_dump() for h in body.hosts)
+    directory = store.checked_hosts((h.model_dump() for h in body.hosts), request.app.state.plain_http)
     store.replace_hosts(db, directory)
     return {"hosts": directory}
 

@@ -54,7 +54,8 @@ _RETIRED = ("发出此链接的访客机已停用，请联系前台。\n"
 _BUSY = "服务器暂时无法处理，请稍后再试。\nThe server cannot answer just now; try again in a minute."
 _REFUSED: dict[str, tuple[type[ServerError], str]] = {
     tokens.MALFORMED: (NotFound, _INVALID), tokens.UNKNOWN_KEY: (NotFound, _INVALID),
-    tokens.BAD_SIGNATURE: (NotFound, _INVALID), tokens.OTHER_SITE: (Forbidden, _INVALID),
+    tokens.BAD_SIGNATURE: (NotFound, _INVALID), tokens.WRONG_SIGNER: (NotFound, _INVALID),
+    tokens.OTHER_SITE: (Forbidden, _INVALID),
     tokens.EXPIRED: (Forbidden, _EXPIRED), tokens.REVOKED: (Forbidden, _RETIRED)}
 _FIELDS = (("访客", "Visitor"), ("单位", "Company"), ("来访事由", "Purpose"), ("被访人", "Host"),
            ("登记时间", "Signed in"))

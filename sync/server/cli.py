@@ -1,8 +1,9 @@
 """The ``kiosk-server`` command: run the central server and manage what it holds.
 
 Every command takes ``--db URL`` (env ``KIOSK_SERVER_DB``; default a SQLite file under
-$XDG_DATA_HOME/kiosk-server). Exit status: 0 done; 1 refused or failed, with one line on
-stderr saying why; 2 bad usage.
+$XDG_DATA_HOME/kiosk-server) or ``--db-file PATH``, a file holding the URL: a password on the
+command line is visible to every local user in ``ps`` (sync.server.passwords). Exit status: 0
+done; 1 refused or failed, with one line on stderr saying why; 2 bad usage.
 """
 
 from __future__ import annotations
@@ -22,20 +23,27 @@ import uvicorn
 
 from kiosk.errors import KioskError
 from kiosk.hostcsv import read_hosts_csv
-from kiosk.notify import BadChannel, channel_from_url
+from kiosk.notify import BadChannel, channel_from_url, plainhttp
+from kiosk.notify.plainhttp import PlainHttp
+from kiosk.privatefiles import write_private
 from kiosk.settings import ROLES
 from kiosk.watchcsv import COLUMNS, read_watchlist_csv, shown
 from printer.errors import PrinterError
 from printer.invitation import card_png, window
-from sync.server import auth, export, invitations, store, tombstones
+from sync.server import accesslog, auth, connections, export, invitations, passwords, store, tombstones
 from sync.server.app import create_app, now_ms
 from sync.server.db import Database
 from sync.server.errors import ServerError
+from sync.server.intake import DEFAULT_TIMEOUT_S
 from sync.server.models import DEFAULT_HOURS, MAX_HOURS
 
 DB_ENV = "KIOSK_SERVER_DB"
+# Each may hold a body of up to 2 MB for up to --read-timeout: 200 connections, 400 MB at worst.
+MAX_CONNECTIONS = 200
 SMTP_HELP = ("email invitations through smtp://USER:PASSWORD@HOST:587?from=ADDRESS (STARTTLS), smtps://... (TLS) "
-             f"or smtp+plain://localhost (default: ${invitations.SMTP_ENV}; none: no email)")
+             f"or smtp+plain://localhost (default: ${invitations.SMTP_ENV}; none: no email); "
+             "with a password, use --smtp-file or the environment")
+SMTP_FILE_HELP = "read the SMTP URL from this file (mode 0600), so no password shows in ps"
 
 
 def default_db() -> str:
@@ -45,8 +53,8 @@ def default_db() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    args.db = args.db or os.environ.get(DB_ENV) or default_db()
     try:
+        args.db = passwords.setting("--db", args.db, getattr(args, "db_file", None), DB_ENV) or default_db()
         return args.handler(args)
     except (ServerError, KioskError) as exc:
         print(f"kiosk-server: {exc}", file=sys.stderr)
@@ -56,10 +64,13 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk-server", description="The visitor kiosks' central server.")
     parser.add_argument("--db", help=f"database URL: sqlite:///PATH or postgresql://... (default: ${DB_ENV}, "
-                                     f"else {default_db()})")
+                                     f"else {default_db()}); with a password, use --db-file or ${DB_ENV}")
+    parser.add_argument("--db-file", metavar="PATH", help="read the database URL from this file (mode 0600), "
+                                                          "so no password shows in ps")
     # --db is accepted after the command too; SUPPRESS keeps a missing one from hiding the first.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument("--db-file", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, handler, help: str, parent=commands) -> argparse.ArgumentParser:
@@ -71,6 +82,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--smtp", help=SMTP_HELP)
+    serve.add_argument("--smtp-file", metavar="PATH", help=SMTP_FILE_HELP)
+    serve.add_argument("--max-connections", type=_positive(int), default=MAX_CONNECTIONS, metavar="N",
+                       help="open connections served at once; a request beyond them is answered 503 "
+                            f"(default: {MAX_CONNECTIONS})")
+    serve.add_argument("--read-timeout", type=_positive(float), default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
+                       help="a connection must send a request's headers, then its body, each within this long: "
+                            f"else it is closed (a late body is answered 408) (default: {DEFAULT_TIMEOUT_S:g})")
     add = command("add-device", cmd_add_device, "register a device and print its token")
     add.add_argument("--site", required=True)
     add.add_argument("--name", required=True)
@@ -100,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("--email", default="", help="the visitor's address: the QR is sent there")
     inv.add_argument("--qr", metavar="FILE.png", help="also save the invitation card (the QR) as a PNG file")
     inv.add_argument("--smtp", help=SMTP_HELP)
+    inv.add_argument("--smtp-file", metavar="PATH", help=SMTP_FILE_HELP)
     hosts = commands.add_parser("hosts", help="the host directory").add_subparsers(dest="hosts_command", required=True)
     imp = command("import", cmd_hosts_import, "replace the directory with a CSV file (name,department,email,phone)",
                   parent=hosts)
@@ -125,6 +144,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(kind: type[int] | type[float]):
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be a positive {kind.__name__}")
+        return value
+    return parse
+
+
 def _aware_time(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
@@ -136,19 +167,37 @@ def _aware_time(text: str) -> datetime:
 
 
 def _smtp(args) -> str:
-    return args.smtp or os.environ.get(invitations.SMTP_ENV, "")
+    return passwords.setting("--smtp", args.smtp, args.smtp_file, invitations.SMTP_ENV)
+
+
+def _allow_plain_http() -> str:
+    """The hosts a directory's channels may reach over http:// ($KIOSK_ALLOW_PLAIN_HTTP, as on devices)."""
+    return os.environ.get(plainhttp.ENV, "")
+
+
+def _plain_http() -> PlainHttp:
+    try:
+        return PlainHttp.parse(_allow_plain_http())
+    except ValueError as e:
+        raise ServerError(f"{plainhttp.ENV}: expected {e}") from None
 
 
 def cmd_serve(args) -> int:
-    app = create_app(args.db, smtp=_smtp(args))
+    _plain_http()  # a bad value stops the start with one line
+    app = create_app(args.db, smtp=_smtp(args), allow_plain_http=_allow_plain_http(),
+                     read_timeout_s=args.read_timeout)
     # What start-up made (modules, the app, its models) lives as long as the process. Frozen,
     # the collector no longer walks it on every full collection, which otherwise cost the
     # request that triggers one tens of milliseconds. Start-up's garbage goes first.
     gc.collect()
     gc.freeze()
-    # The access log shows method, path and status; tokens travel only in the Authorization
-    # header, which it never prints.
-    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True)
+    # The access log shows method, path and status, approval links redacted (sync.server.accesslog);
+    # tokens travel only in the Authorization header, which it never prints.
+    # limit_concurrency counts open connections (stalled ones too) and requests in progress:
+    # with the read timeout and the size limits of headers and bodies it bounds what clients can
+    # make the server hold, and for how long (sync.server.connections, sync.server.intake).
+    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True, log_config=accesslog.log_config(),
+                limit_concurrency=args.max_connections, http=connections.bounded(args.read_timeout))
     return 0
 
 
@@ -184,7 +233,7 @@ def cmd_export(args) -> int:
         sys.stdout.flush()
         return 0
     try:
-        Path(args.output).write_bytes(data)
+        write_private(Path(args.output), data)  # visitors' names and companies: the operator's eyes only
     except OSError as e:
         raise ServerError(f"cannot write {args.output}: {e.strerror}") from None
     return 0
@@ -205,7 +254,7 @@ def cmd_invite(args) -> int:
     print(f"text       {made.text}")
     if args.qr:
         try:
-            Path(args.qr).write_bytes(card_png(made.card()))
+            write_private(Path(args.qr), card_png(made.card()))  # the card admits its visitor
         except OSError as e:
             raise ServerError(f"the invitation was made, but {args.qr} cannot be written: {e.strerror}") from None
         except PrinterError as e:
@@ -214,7 +263,8 @@ def cmd_invite(args) -> int:
 
 
 def cmd_hosts_import(args) -> int:
-    hosts = store.checked_hosts(dataclasses.asdict(h) for h in read_hosts_csv(args.file))
+    plain_http = _plain_http()
+    hosts = store.checked_hosts((dataclasses.asdict(h) for h in read_hosts_csv(args.file, plain_http)), plain_http)
     with _database(args) as db:
         store.replace_hosts(db, hosts)
     print(f"{len(hosts)} hosts imported")
@@ -289,7 +339,7 @@ def _shown_ms(ms: int) -> str:
 
 def _described(url: str) -> str:
     try:
-        return channel_from_url(url).description
+        return channel_from_url(url, plain_http=None).description
     except BadChannel as e:  # usable where it was imported, not here (a CA file the server lacks)
         return f"unusable here: {e}"
 

@@ -20,6 +20,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from kiosk.privatefiles import create_private, exposed
 from sync.server.errors import Conflict, DatabaseError, Invalid
 
 # A writer waits this long for SQLite's write lock before giving up with "database is locked".
@@ -327,13 +328,30 @@ def _engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+def _private_sqlite_file(path: Path) -> None:
+    """The database file holds every site's private signing key (``signers``): only the server's
+    user may read it, so it is created 0600 in a 0700 directory before SQLite opens it. SQLite
+    creates the -wal and -shm files with the database file's mode, and fchmods them to it past
+    the umask (os_unix.c, robust_open), so neither a umask nor a chmod afterwards is needed: a
+    process-wide umask would also change the files of every other thread and command. A file
+    that others may already read (made by an older kiosk-server) is refused, as ssh refuses an
+    unprotected private key, since serving from it would keep the keys readable."""
+    files = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
+    open_to_others = {file: mode for file in files if (mode := exposed(file))}
+    if open_to_others:
+        first, mode = next(iter(open_to_others.items()))
+        raise DatabaseError(f"{first} may be read by other users ({mode}) and holds the sites' private signing keys: "
+                            f"make it private with chmod 600 {' '.join(map(str, open_to_others))}")
+    try:
+        create_private(path)
+    except OSError as e:
+        raise DatabaseError(f"cannot create {path}: {e.strerror}") from None
+
+
 def _sqlite_engine(url: str) -> Engine:
     path = sa.engine.make_url(url).database
     if path and path != ":memory:":
-        try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise DatabaseError(f"cannot create the directory for {path}: {e.strerror}") from None
+        _private_sqlite_file(Path(path))
     engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")

@@ -131,6 +131,8 @@ class KeyOut(BaseModel):
     site: str
     device: str
     revoked: bool = Field(description="the device was revoked: trust no badge this key signs")
+    role: str = Field(description="the role of the device holding the key (visitor, reception, exit; server for the "
+                                  "server's own): what its signature counts for (kiosk.core.trust)")
 
 
 class KeysOut(BaseModel):
@@ -166,7 +168,8 @@ class HostOut(BaseModel):
     english_name: str
     aliases: list[str]
     language: str
-    channels: list[str] = Field(description="only registered devices and admins read these: they deliver notices")
+    channels: list[str] = Field(description="only visitor and reception devices and admins read these (and the "
+                                            "host's email and phone): they deliver notices; exit posts get them empty")
 
 
 class HostsOut(BaseModel):

@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable, Mapping
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from kiosk.core import trust
 from kiosk.core.events import Event, decode_data, encode_data, new_id
 from kiosk.core.hosts import Host, host_from_row, host_id_for, host_row
 from kiosk.core.tokens import PublicKey, key_id_of
@@ -29,6 +30,7 @@ from kiosk.core.visits import ON_SITE_STATES, Visit, fold, live
 from kiosk.core.watchlist import WatchEntry
 from kiosk.errors import ValidationError
 from kiosk.hostcsv import host_fields
+from kiosk.notify.plainhttp import NOWHERE, PlainHttp
 from kiosk.store.log import visit_from_json
 from kiosk.watchcsv import watch_entry
 from sync.server import accept
@@ -283,7 +285,11 @@ def _export_row(v: Visit) -> dict[str, Any]:
 # -- keys --------------------------------------------------------------------------------------
 
 def register_key(db: Database, device: Device, key_id: str, public_key: str, now: int) -> dict[str, Any]:
-    """Register one of this device's signing keys (idempotent); another device's key id is refused."""
+    """Register one of this device's signing keys (idempotent); another device's key id is refused,
+    and so is any key of a device whose role signs nothing (an exit post: kiosk.core.trust)."""
+    if device.role not in trust.KEY_HOLDERS:
+        raise Forbidden(f"an {device.role} device holds no signing key: it verifies badges and never issues them, "
+                        "so it may not register a key")
     raw = _public_key(key_id, public_key)
     with db.write() as conn:
         conn.execute(db.insert(keys).on_conflict_do_nothing(index_elements=["key_id"]),
@@ -292,7 +298,8 @@ def register_key(db: Database, device: Device, key_id: str, public_key: str, now
         stored = conn.execute(sa.select(keys).where(keys.c.key_id == key_id)).one()
     if (stored.site, stored.device, bytes(stored.public_key)) != (device.site, device.name, raw):
         raise Conflict(f"key id {key_id} is already registered to another device or key")
-    return {"key_id": key_id, "public_key": public_key, "site": device.site, "device": device.name, "revoked": False}
+    return {"key_id": key_id, "public_key": public_key, "site": device.site, "device": device.name, "revoked": False,
+            "role": device.role}
 
 
 def _public_key(key_id: str, text: str) -> bytes:
@@ -308,12 +315,15 @@ def _public_key(key_id: str, text: str) -> bytes:
 
 
 def device_keys(db: Database, site: str) -> list[PublicKey]:
-    """The public keys the site's devices registered; those of revoked devices come back revoked."""
+    """The public keys the site's devices registered, each with its device's role; those of
+    revoked devices come back revoked, and so do those an exit post registered before exit posts
+    were refused keys (kiosk.core.trust): devices that stored one never trust it again."""
     joined = keys.join(devices, sa.and_(keys.c.site == devices.c.site, keys.c.device == devices.c.name))
-    query = (sa.select(keys, devices.c.revoked_at).select_from(joined)
+    query = (sa.select(keys, devices.c.revoked_at, devices.c.role).select_from(joined)
              .where(keys.c.site == site).order_by(keys.c.device, keys.c.key_id))
     with db.read() as conn:
-        return [PublicKey(r.key_id, bytes(r.public_key), r.site, r.device, r.revoked_at is not None)
+        return [PublicKey(r.key_id, bytes(r.public_key), r.site, r.device,
+                          r.revoked_at is not None or r.role not in trust.KEY_HOLDERS, r.role)
                 for r in conn.execute(query)]
 
 
@@ -325,9 +335,9 @@ def site_keys(db: Database, site: str) -> list[dict[str, Any]]:
         server = conn.execute(sa.select(signers.c.key_id, signers.c.private_key).where(signers.c.site == site)).first()
     if server is not None:
         public = Ed25519PrivateKey.from_private_bytes(server.private_key).public_key().public_bytes_raw()
-        found.append(PublicKey(server.key_id, public, site, SERVER_DEVICE))
+        found.append(PublicKey(server.key_id, public, site, SERVER_DEVICE, role=trust.SERVER))
     return [{"key_id": k.key_id, "public_key": base64.b64encode(k.public_key).decode(), "site": k.site,
-             "device": k.device, "revoked": k.revoked} for k in found]
+             "device": k.device, "revoked": k.revoked, "role": k.role} for k in found]
 
 
 def signer(db: Database, site: str, now: int) -> Ed25519PrivateKey:
@@ -354,11 +364,12 @@ def known_site(db: Database, site: str) -> bool:
 
 # -- hosts -------------------------------------------------------------------------------------
 
-def checked_hosts(entries: Iterable[Mapping[str, Any]]) -> list[Host]:
+def checked_hosts(entries: Iterable[Mapping[str, Any]], plain_http: PlainHttp = NOWHERE) -> list[Host]:
     """Hosts cleaned as kiosk.hostcsv checks an imported file (what the directory holds is shown
-    on screens and printed on badges); refused whole, naming the entry, if any is wrong."""
+    on screens and printed on badges; channels use http:// only to hosts ``plain_http`` lists);
+    refused whole, naming the entry, if any is wrong."""
     def host(entry: Mapping[str, Any]) -> Host:
-        fields = host_fields(entry)
+        fields = host_fields(entry, plain_http)
         return Host(entry.get("host_id") or host_id_for(fields["name"], fields["department"], fields["email"]),
                     **fields)
 

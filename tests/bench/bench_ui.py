@@ -45,7 +45,7 @@ from tests.bench.bench_printing import virtual_printer  # noqa: E402
 from tests.bench.stats import p99  # noqa: E402
 
 WIDTH, HEIGHT = 1280, 800
-PIN = "2468"
+PIN = "246813"
 HOST = Host("h-lisi", "李四", "研发部", "lisi@example.com")
 PROFILE = "TM-T20II"
 BADGE_BYTES_PER_SECOND = 50000  # a TM-T20II badge is ~74 kB on the wire: ~2.5 s of printing

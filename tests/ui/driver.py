@@ -13,7 +13,7 @@ from kivy.core.window import Window
 from kivy.tests.common import UnitTestTouch
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
-PIN = "2468"
+PIN = "246813"
 
 
 class Driver:

@@ -220,3 +220,52 @@ def test_an_unattended_console_locks_itself_and_bad_input_is_said(make_kiosk):
         assert d.screen == "staff" and not d.current().unlocked
     finally:
         d.stop()
+
+
+def test_events_set_aside_by_sync_are_shown_and_everyone_else_is_listed(make_kiosk, tmp_path):
+    """A poison event an older server stored (a visitor name that is a list, another one a
+    number, one far too large): reception still sees every other visitor, and the sync status
+    says how many events were set aside and why."""
+    from kiosk.core.events import encode_data, new_id
+    from kiosk.core.tokens import new_visit_id
+    from sync.server.app import now_ms
+    from sync.server.db import events as server_events
+
+    server = start_server(f"sqlite:///{tmp_path / 'server.sqlite3'}")
+    try:
+        lobby = Kiosk.open(Settings(data_dir=str(tmp_path / "lobby"), site="hq", device="lobby-2"),
+                           PreviewPrinter(tmp_path / "lobby-paper"))
+        lobby.check_in(name="远方来客", company="异地分公司", host=HOSTS[0])
+        Syncer(lobby, SyncClient(server.url, server.device("hq", "lobby-2"))).sync_once()
+        server.app.state.projector.stop()  # the server's own visits are not what is tested here
+        host = {"host_id": "h1", "name": "李四", "department": "研发部"}
+        with server.app.state.db.write() as conn:
+            conn.execute(server_events.insert(), [
+                {"event_id": new_id(), "site": "hq", "device": "old", "seq": n, "ts": now_ms(), "kind": ev.SIGNED_IN,
+                 "visit_id": new_visit_id(), "data": encode_data({"visitor": {"name": name}, "host": host}),
+                 "received_at": now_ms()} for n, name in enumerate([["a", "list"], 12345, "长" * 20_000], start=1)])
+        desk = make_kiosk(role="reception", device="desk-1")
+        desk = Kiosk.open(dataclasses.replace(desk.settings, server=server.url,
+                                              token=server.device("hq", "desk-1", "reception")), desk.printer_factory)
+        syncer = syncer_for(desk)
+        from kiosk.ui.app import KioskApp
+        from tests.ui.driver import Driver
+
+        d = Driver(KioskApp(desk, pin=PIN, syncer=syncer)).start()
+        try:
+            unlock(d)
+            d.wait_for(lambda: syncer.status.set_aside.count >= 1 and d.current().counts["waiting"] >= 1,
+                       timeout=30, what="the first sync")
+            d.current().refresh()
+            d.pump(0.5)
+            assert any("远方来客" in said for said in d.texts())
+            d.current().sync_health()
+            found = syncer.status.set_aside
+            shown = tr("{n} synced events set aside: {reasons}").format(n=found.count, reasons="; ".join(found.reasons))
+            assert d.current().sync_text.endswith(" — " + shown) and d.current().sync_alert
+            assert "larger than" in shown  # the reason, not just a count
+            d.screenshot(SCREENSHOTS / "console-events-set-aside-zh_CN.png")
+        finally:
+            d.stop()
+    finally:
+        server.stop()

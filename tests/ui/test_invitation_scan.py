@@ -17,7 +17,7 @@ def trusting_kiosk(make_kiosk):
     kiosk = make_kiosk()
     kiosk.import_hosts(HOSTS)
     kiosk.trust(PublicKey(key_id_of(SERVER_KEY.public_key()), SERVER_KEY.public_key().public_bytes_raw(), "hq",
-                          "server"))
+                          "server", role="server"))
     return kiosk
 
 

@@ -1,16 +1,17 @@
 """What a kiosk in a public lobby must do besides the happy path: stay locked down, wipe a
 half-filled form when the visitor walks away, recognise a returning visitor without showing
-their details to anyone else, survive a printer that fails and hostile input, and refuse
+their details to anyone who knows only their phone number, keep the staff PIN hard to guess, survive a printer that fails and hostile input, and refuse
 badges that must not let anyone out."""
 
 from __future__ import annotations
 
+import pytest
 from kivy.core.window import Window
 
 from kiosk.core.hosts import Host
 from kiosk.ui.i18n import tr
 from tests.ui.driver import PIN, SCREENSHOTS
-from tests.ui.test_visitor_flow import HOSTS, next_button, sign_in_to_review
+from tests.ui.test_visitor_flow import HOSTS, next_button, pick_candidate, sign_in_to_review
 
 
 class FakeClock:
@@ -64,33 +65,105 @@ def test_idle_visitor_is_asked_then_the_half_filled_form_is_wiped(drive, make_ki
         d.stop()
 
 
-def test_a_returning_visitor_confirms_masked_details_and_skips_typing(drive, make_kiosk):
+RETURNING = {"name": "欧阳娜娜", "company": "蓝鲸数据有限公司", "phone": "13912345678"}
+# Anything of the earlier visitor: their name and company, whole, masked or in part.
+THEIRS = ("欧", "娜", "Ouyang", "ouyang", "蓝鲸", "数据")
+
+
+def every_text(d) -> list[str]:
+    """The text of every widget of every screen built so far, shown or not, and the keyboard."""
+    roots = [*d.app.manager.screens, d.app.root]
+    return [w.text for root in roots for w in root.walk() if isinstance(getattr(w, "text", None), str)]
+
+
+def watch_texts(d) -> set[str]:
+    """Every text shown on any frame from now on (a screen shows it for a moment, too)."""
+    from kivy.clock import Clock
+
+    seen: set[str] = set()
+    Clock.schedule_interval(lambda dt: seen.update(d.texts()), 0)
+    return seen
+
+
+def test_a_returning_visitor_who_types_their_name_skips_the_company(drive, make_kiosk):
     kiosk = make_kiosk()
     kiosk.import_hosts(HOSTS)
-    kiosk.check_in(name="王小明", company="华为技术有限公司", phone="13912345678", host=HOSTS[0])
+    kiosk.check_in(host=HOSTS[0], **RETURNING)
     d = drive(kiosk)
+    seen = watch_texts(d)
     d.tap(tr("Sign in"))
     d.type_keys("13912345678")
     d.tap(next_button(d))
-    d.wait_for(lambda: d.screen == "returning")
-    shown = " ".join(d.texts())
-    assert "王**" in shown and "华为****" in shown and "139****5678" in shown
-    assert "王小明" not in shown and "华为技术有限公司" not in shown
-    d.tap(tr("Yes, this is me"))
-    assert d.screen == "type"  # name and company are known; what kind of visit this is is not
-    assert (d.app.flow.form.name, d.app.flow.form.company) == ("王小明", "华为技术有限公司")
+    d.wait_for(lambda: d.screen == "name", what="the name step, as for anyone")
+    assert not [text for text in seen if any(part in text for part in THEIRS)]
+    d.type_keys("ouyang")
+    pick_candidate(d, "欧阳")
+    d.type_keys("nana")
+    pick_candidate(d, "娜娜")
+    d.tap(next_button(d))
+    assert d.screen == "type"  # the name was the earlier visit's: its company comes back
+    form = d.app.flow.form
+    assert (form.name, form.company, form.returning) == ("欧阳娜娜", "蓝鲸数据有限公司", True)
+    d.tap("‹  " + tr("Back"))
+    assert d.screen == "company" and d.current().ids.field.text == "蓝鲸数据有限公司"
 
 
-def test_a_stranger_declining_the_match_types_their_own_name(drive, make_kiosk):
+def test_the_name_confirms_however_it_is_written(drive, make_kiosk):
     kiosk = make_kiosk()
-    kiosk.check_in(name="王小明", phone="13912345678", host=HOSTS[0])
+    kiosk.check_in(host=HOSTS[0], **RETURNING)
     d = drive(kiosk)
     d.tap(tr("Sign in"))
     d.type_keys("13912345678")
     d.tap(next_button(d))
-    d.wait_for(lambda: d.screen == "returning")
-    d.tap(tr("No, this is not me"))
-    assert d.screen == "name" and d.current().ids.field.text == "" and d.app.flow.form.name == ""
+    d.wait_for(lambda: d.screen == "name")
+    d.tap("中 / EN")
+    d.type_keys("nana")
+    d.tap(next(w for w in d.app.flow.keyboard.ids.rows.walk() if getattr(w, "key", None) == "space"))
+    d.type_keys("ouyang")
+    assert d.current().ids.field.text == "nana ouyang"
+    d.tap(next_button(d))
+    assert d.screen == "type"
+    assert (d.app.flow.form.name, d.app.flow.form.company) == ("欧阳娜娜", "蓝鲸数据有限公司")
+
+
+def test_someone_who_knows_only_the_phone_number_learns_nothing_and_signs_in_as_themselves(
+        drive, make_kiosk, virtual_printer):
+    kiosk = make_kiosk()
+    kiosk.import_hosts(HOSTS)
+    earlier = kiosk.check_in(host=HOSTS[0], **RETURNING).visit
+    d = drive(kiosk)
+    seen = watch_texts(d)
+    sign_in_to_review(d, phone="13912345678")  # as 张三 of 科技: the company step was asked
+    assert d.app.flow.form.company == "科技" and not d.app.flow.form.returning
+    d.tap(tr("Confirm and print my badge"))
+    d.wait_for(lambda: d.screen == "done", what="the badge to print")
+    d.pump(0.2)
+    shown = seen | set(every_text(d))
+    assert "张三" in shown and "科技" in shown  # the watch saw the screens
+    leaked = sorted(text for text in shown if any(part in text for part in THEIRS))
+    assert not leaked, leaked
+    [visit] = [v for v in kiosk.on_site() if v.visit_id != earlier.visit_id]
+    assert visit.visitor["name"] == "张三" and visit.visitor["company"] == "科技"
+    assert kiosk.log.visit(earlier.visit_id).visitor["name"] == "欧阳娜娜"
+
+
+def test_a_wrong_name_is_one_try_going_back_to_the_name_confirms_nothing(drive, make_kiosk):
+    kiosk = make_kiosk()
+    kiosk.check_in(host=HOSTS[0], **RETURNING)
+    d = drive(kiosk)
+    d.tap(tr("Sign in"))
+    d.type_keys("13912345678")
+    d.tap(next_button(d))
+    d.wait_for(lambda: d.screen == "name")
+    d.physical_keys("张三")
+    d.tap(next_button(d))
+    assert d.screen == "company" and d.current().ids.field.text == ""
+    d.tap("‹  " + tr("Back"))
+    assert d.screen == "name"
+    d.current().ids.field.text = "欧阳娜娜"  # now the right one, without going through the phone again
+    d.tap(next_button(d))
+    assert d.screen == "company" and d.current().ids.field.text == ""
+    assert d.app.flow.form.company == "" and not d.app.flow.form.returning
 
 
 def test_a_printer_out_of_paper_keeps_the_visit_and_sends_the_visitor_to_reception(drive, make_kiosk,
@@ -172,6 +245,53 @@ def test_staff_reach_their_menu_only_with_the_corner_taps_and_the_pin(drive):
     assert d.screen == "welcome"
 
 
+def open_pin_pad(d) -> None:
+    """The PIN pad as staff reach it: reception starts on it, the others behind the corner."""
+    if d.screen != "staff":
+        for _ in range(5):
+            d.tap_at(20, Window.height - 20, pump=0.02)
+    assert d.screen == "staff"
+
+
+@pytest.mark.parametrize("role", ["visitor", "reception", "exit"])
+def test_wrong_pins_lock_the_pad_and_restarting_the_app_does_not_unlock_it(make_kiosk, role):
+    from kiosk.ui.app import KioskApp
+    from tests.ui.driver import Driver
+
+    locked = tr("Too many wrong PINs. Try again in {minutes} min.").format(minutes=1)
+    d = Driver(KioskApp(make_kiosk(role=role), pin=PIN)).start()
+    try:
+        open_pin_pad(d)
+        for _ in range(5):
+            d.type_keys("135790")
+            d.tap(tr("OK"))
+        assert locked in d.texts()
+    finally:
+        d.stop()
+
+    d = Driver(KioskApp(make_kiosk(role=role), pin=PIN)).start()  # a new app over the same data directory
+    try:
+        open_pin_pad(d)
+        assert locked in d.texts()  # said before anyone types
+        d.type_keys(PIN)
+        d.tap(tr("OK"))
+        assert d.screen == "staff" and not d.current().unlocked and locked in d.texts()
+    finally:
+        d.stop()
+
+
+def test_a_short_staff_pin_setting_stops_the_kiosk_with_a_clear_line(tmp_path):
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "KIOSK_DATA_DIR": str(tmp_path / "data"),
+           "KIOSK_STAFF_PIN": "4321", "PYTHONPATH": ":".join(sys.path)}
+    done = subprocess.run([sys.executable, "-m", "kiosk", "run", "--windowed"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode != 0 and done.stderr.count("\n") == 1
+    assert "KIOSK_STAFF_PIN" in done.stderr and "6-12 digits" in done.stderr and "4321" not in done.stderr
+
+
 def test_a_badge_from_the_evdev_scanner_at_the_welcome_screen_signs_out(drive, make_kiosk):
     from kiosk.ui.evdev_scanner import decode
     from tests.test_evdev_scanner import typed
@@ -197,7 +317,7 @@ def test_an_answer_that_arrives_after_cancel_brings_nothing_back(drive, make_kio
     d.tap(next_button(d))
     d.tap(tr("Cancel"))
     d.pump(1.5)
-    assert d.screen == "welcome" and d.app.flow.known_visitor is None
+    assert d.screen == "welcome" and d.app.flow._known_visitor is None
     assert not any("王" in text for text in d.texts())
 
 

@@ -95,8 +95,9 @@ def visit_every_screen(d, kiosk):
     def host_search():
         d.app.flow.keyboard.type_text("l")
 
-    def returning():
-        flow.known_visitor = {"name": "欧阳娜娜", "company": "华为技术有限公司"}
+    def lock_the_pin_pad():
+        while not d.app.pin_guard.wait_s():
+            d.app.pin_guard.attempt("000000")
 
     def signed():
         d.drag(d.app.flow.screen("agreement").ids.pad, SIGNATURE)
@@ -117,7 +118,6 @@ def visit_every_screen(d, kiosk):
     return [
         ("welcome", show("welcome")),
         ("phone", typed("phone", "138123")),
-        ("returning", show("returning", returning)),
         ("name", typed("name", "欧阳")),
         ("company", typed("company", "华为技术有限公司")),
         ("type", show("type")),
@@ -146,6 +146,7 @@ def visit_every_screen(d, kiosk):
         ("goodbye", show("goodbye", goodbye(out))),
         ("goodbye-refused", show("goodbye", goodbye(CheckOut("revoked")))),
         ("staff", show("staff")),
+        ("staff-locked", show("staff", lock_the_pin_pad)),  # last: it stays locked
     ]
 
 

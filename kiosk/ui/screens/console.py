@@ -25,6 +25,7 @@ from printer.status import Status
 REFRESH_EVERY = 2  # seconds: the queue as the log (and sync) has it
 HEALTH_EVERY = 30  # seconds between printer status questions
 SYNC_LATE = 60  # seconds without contact before sync needs a person to look
+QUARANTINE_ALERT_MS = 24 * 3_600_000  # events set aside show in the alert colour this long
 TABS = ("waiting", "approval", "with_host", "left", "search", "roll_call")
 PRINTER_STATES = {Status.READY: N_("ready"), Status.PAPER_LOW: N_("paper is running low"),
                   Status.PAPER_OUT: N_("OUT OF PAPER"), Status.COVER_OPEN: N_("cover open"),
@@ -375,16 +376,26 @@ class ConsoleScreen(KioskScreen):
         if status.last_success is None:
             self.sync_text = tr("Not yet in contact with the server: {error}").format(error=status.last_error or "…")
             self.sync_alert = bool(status.last_error)
-            return
-        seconds = int(datetime.now().timestamp() - status.last_success)
-        self.sync_text = tr("Synced {n} s ago").format(n=seconds) if seconds < 120 else \
-            tr("Last synced {time}").format(time=clock_text(int(status.last_success * 1000)))
-        self.sync_alert = status.needs_attention or seconds > SYNC_LATE
-        if status.last_error and self.sync_alert:
-            self.sync_text += " — " + status.last_error
+        else:
+            seconds = int(datetime.now().timestamp() - status.last_success)
+            self.sync_text = tr("Synced {n} s ago").format(n=seconds) if seconds < 120 else \
+                tr("Last synced {time}").format(time=clock_text(int(status.last_success * 1000)))
+            self.sync_alert = status.needs_attention or seconds > SYNC_LATE
+            if status.last_error and self.sync_alert:
+                self.sync_text += " — " + status.last_error
         if status.refused:  # kept here, never on the server: someone must look (kiosk sync lists them)
             self.sync_text += " — " + tr("{n} events refused by the server").format(n=status.refused)
             self.sync_alert = True
+        self._set_aside(status.set_aside)
+
+    def _set_aside(self, found) -> None:
+        """Pulled events this device could not ingest (kiosk.store.quarantine): someone may be
+        missing from the lists, and an administrator must look; in the alert colour for a day."""
+        if not found.count:
+            return
+        self.sync_text += " — " + tr("{n} synced events set aside: {reasons}").format(
+            n=found.count, reasons="; ".join(found.reasons))
+        self.sync_alert = self.sync_alert or (found.latest_ms or 0) > self.flow.kiosk.clock() - QUARANTINE_ALERT_MS
 
     def wipe(self) -> None:
         super().wipe()

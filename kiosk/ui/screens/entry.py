@@ -1,5 +1,5 @@
 """One typed answer per screen: phone, name, company, or a purpose of one's own. The phone
-comes first, so a returning visitor is recognised before typing anything else."""
+comes first, so that a returning visitor who then types their name skips the company."""
 
 from __future__ import annotations
 
@@ -65,6 +65,9 @@ class EntryScreen(KioskScreen):
                 self.tell("message", reason_for(exc))
 
             self.flow.leave_message(value, failed)
+            return
+        if self.field_name == "name":
+            self.flow.name_entered(value)
             return
         setattr(self.flow.form, self.field_name, value)
         if self.field_name == "phone":

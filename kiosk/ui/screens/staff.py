@@ -1,20 +1,16 @@
 """Staff only, behind the hidden corner and a PIN: leave the kiosk, or print a test page.
-Five wrong PINs lock the pad for a minute."""
+Wrong PINs lock the pad for longer and longer, counted on disk (kiosk.store.staffpin), so
+restarting the kiosk gives nobody fresh tries."""
 
 from __future__ import annotations
 
-import secrets
-import time
-
 from kivy.properties import BooleanProperty
 
+from kiosk.store.staffpin import PinGuard
 from kiosk.ui.i18n import N_
 from kiosk.ui.screens.base import KioskScreen, load_kv
 
 load_kv(__file__)
-
-MAX_TRIES = 5
-LOCKED_SECONDS = 60
 
 
 class StaffScreen(KioskScreen):
@@ -23,38 +19,36 @@ class StaffScreen(KioskScreen):
 
     lookup = BooleanProperty(False)  # the exit post's manual look-up of an unreadable badge
 
-    def __init__(self, pin: str = "", quit_app=lambda: None, unlock_to: str = "", **kwargs):
+    def __init__(self, guard: PinGuard, quit_app=lambda: None, unlock_to: str = "", **kwargs):
         super().__init__(**kwargs)
-        self._pin = pin
+        self._guard = guard
         self._unlock_to = unlock_to  # reception: the console, straight after the PIN
         self._quit = quit_app
-        self._wrong = 0
-        self._locked_until = 0.0
 
     def on_pre_enter(self, *_):
         self.wipe()
         super().on_pre_enter()
+        if self._guard.wait_s():
+            self._tell_locked(self._guard.wait_s())
 
     def submit(self) -> None:
-        if time.monotonic() < self._locked_until:
-            self.tell("message", N_("Too many wrong PINs. Try again in a minute."))
-            return
         entered = self.ids.field.text
         self.ids.field.clear()
-        if secrets.compare_digest(entered, self._pin):
-            self._wrong = 0
+        attempt = self._guard.attempt(entered)
+        if attempt.ok:
             self.message = ""
             if self._unlock_to:
                 self.flow.go(self._unlock_to)
                 return
             self.unlocked = True
             self.flow.use_keyboard(None)
-            return
-        self._wrong += 1
-        if self._wrong >= MAX_TRIES:
-            self._wrong = 0
-            self._locked_until = time.monotonic() + LOCKED_SECONDS
-        self.tell("message", N_("Wrong PIN."))
+        elif attempt.wait_s:
+            self._tell_locked(attempt.wait_s)
+        else:
+            self.tell("message", N_("Wrong PIN."))
+
+    def _tell_locked(self, seconds: int) -> None:
+        self.tell("message", N_("Too many wrong PINs. Try again in {minutes} min."), minutes=-(-seconds // 60))
 
     def test_page(self) -> None:
         def printed(_):
