@@ -20,7 +20,7 @@ from kiosk.notifier import Notifier
 from kiosk.services import Kiosk
 from kiosk.settings import Settings
 from printer.device import PreviewPrinter
-from tests.notify_fixtures import Reply, http_receiver  # noqa: F401
+from tests.notify_fixtures import ALLOW_LOCAL_HTTP, Reply, http_receiver  # noqa: F401
 from tests.test_entry_policy import WATCHLIST, Clock
 
 LISI = Host("a1b2c3d4e5f6", "李四", "研发部", "lisi@example.com", "13800000001")
@@ -111,7 +111,8 @@ def _all_pass(kiosk: Kiosk, role: str) -> list[str]:
 
 def test_a_visitor_kiosks_and_a_desks_whole_day_passes(tmp_path, http_receiver):
     http_receiver.script(Reply(200), Reply(404))  # the first notice goes, the next is refused for good
-    kiosk = _kiosk(tmp_path / "kiosk", "visitor", webhook=f"webhook+{http_receiver.url}/hook")
+    kiosk = _kiosk(tmp_path / "kiosk", "visitor", webhook=f"webhook+{http_receiver.url}/hook",
+                   allow_plain_http=ALLOW_LOCAL_HTTP)
     signature = {"version": "2024-05", "lang": "zh_CN", "signature": ["AAEC", "AwQF"]}
     first = kiosk.check_in(name="张三", host=LISI, company="华为技术有限公司", phone="+86 138 0000 0001",
                            purpose="面试", agreement=signature, visitor_type="contractor", answers=CONTRACTOR)
