@@ -37,7 +37,7 @@ from sync.server import accept
 from sync.server.auth import SERVER_DEVICE, Device
 from sync.server.db import (Database, devices, events, hosts, keys, projections, signers, tombstones, visits,
                             watchlist)
-from sync.server.errors import Conflict, Invalid
+from sync.server.errors import Conflict, Forbidden, Invalid
 from sync.server.models import local_time
 
 _EVENT_COLUMNS = [events.c[f] for f in ("event_id", "site", "device", "seq", "ts", "kind", "visit_id", "data")]
