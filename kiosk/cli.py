@@ -280,13 +280,24 @@ def _visit_row(visit: Visit) -> dict[str, Any]:
     # No phone numbers: lists are shown and printed where others can read them.
     return {"visit_id": visit.visit_id, "state": visit.state, "name": visit.visitor.get("name"),
             "company": visit.visitor.get("company"), "host": visit.host.get("name"),
-            "department": visit.host.get("department"), "since": _time(visit.signed_in_at)}
+            "department": visit.host.get("department"), "since": _time(visit.signed_in_at),
+            "invite_id": visit.invite_id or None,
+            # Two kiosks cut off from each other both took its invitation: reception should look.
+            "invitation_used_more_than_once": bool(visit.invitation_shared_with),
+            "invitation_also_used_by": [other["visit_id"] for other in visit.invitation_shared_with]}
+
+
+def _visit_line(row: dict[str, Any]) -> str:
+    line = f"{row['since']}  {row['name']}  {row['company'] or '-'}  → {row['host']}"
+    if row["invitation_used_more_than_once"]:
+        line += f"  [invitation used more than once: also {', '.join(row['invitation_also_used_by'])}]"
+    return line
 
 
 def cmd_onsite(args) -> int:
     kiosk = _kiosk(args)
     rows = [_visit_row(v) for v in kiosk.on_site()]
-    lines = [f"{r['since']}  {r['name']}  {r['company'] or '-'}  → {r['host']}" for r in rows]
+    lines = [_visit_line(r) for r in rows]
     _emit(args, {"count": len(rows), "visits": rows}, "\n".join(lines + [f"{len(rows)} on site"]))
     _warn_quarantine(kiosk)  # someone may be missing from the list
     return 0
@@ -384,7 +395,7 @@ def cmd_roll_call(args) -> int:
     except PrinterError as exc:
         printed, error = False, str(exc)
     # The list goes out whatever the printer does: in an evacuation it is what counts.
-    lines = [f"{r['since']}  {r['name']}  {r['company'] or '-'}  → {r['host']}" for r in rows]
+    lines = [_visit_line(r) for r in rows]
     _emit(args, {"count": len(rows), "visits": rows, "printed": printed, "print_error": error},
           "\n".join(lines + [f"{len(rows)} in the building; " + ("list printed" if printed else f"list {error}")]))
     _warn_quarantine(kiosk)

@@ -201,7 +201,9 @@ class Kiosk:
         The entry policy decides first: a visit that needs approval is recorded without a badge
         (``issue_badge`` prints it once approved) and the host asked; a blocked visitor is
         recorded, reception and security alerted, and VisitorBlocked raised. With ``invitation``
-        the visit is the invitation's (its id is the visit's), once."""
+        the visit is a new one all the same, recorded as a use of the invitation's visit in the
+        same transaction: refused if this log has a use already; two kiosks cut off from each
+        other may each take it once, and each person keeps a visit of their own."""
         visitor = validate_visitor(name, company, phone, purpose)
         for field_name, text in (("name", visitor.name), ("company", visitor.company), ("host", host.name),
                                  ("department", host.department)):
@@ -213,7 +215,9 @@ class Kiosk:
         answers = clean_answers(vtype, answers or {}) if vtype else {}
         decision = self.entry.decide(visitor_type=visitor_type, name=visitor.name, company=visitor.company,
                                      phone=visitor.phone, answers=answers, when_ms=self.clock())
-        visit_id = invitation.invite_id if invitation else tokens.new_visit_id()
+        visit_id = tokens.new_visit_id()
+        # First, so that the check inside the transaction asks the invitation's visit (see _used).
+        used = ((ev.INVITATION_USED, invitation.invite_id, {"visit_id": visit_id}),) if invitation else ()
         signed_in = {"visitor": visitor.as_dict(), "lang": lang or self.settings.language,
                      "host": {"host_id": host.host_id, "name": host.name, "department": host.department},
                      "visitor_type": visitor_type, "answers": answers}
@@ -223,7 +227,7 @@ class Kiosk:
         about = {"visitor_name": visitor.name, "company": visitor.company, "purpose": visitor.purpose,
                  "at": self.clock()}
         if decision.outcome == BLOCK:
-            self._record_blocked(visit_id, {**signed_in, **judged}, about, alert=bool(decision.matches))
+            self._record_blocked(visit_id, {**signed_in, **judged}, about, alert=bool(decision.matches), used=used)
         if agreement:
             signed_in["agreement"] = dict(agreement)
         if decision.outcome == APPROVE:
@@ -231,11 +235,11 @@ class Kiosk:
             # A watchlist match is reception's to judge, face to face: the host gets no link.
             ask_host = None if decision.matches else \
                 self._notices(host, visit_id, notice.APPROVAL, link=self._approval_link(visit_id), **about)
-            self._record_or_explain((ev.SIGNED_IN, visit_id, signed_in), (ev.APPROVAL_REQUESTED, visit_id, judged),
-                                    also=ask_host)
+            self._record_or_explain(*used, (ev.SIGNED_IN, visit_id, signed_in),
+                                    (ev.APPROVAL_REQUESTED, visit_id, judged), also=ask_host)
             return CheckIn(self.log.visit(visit_id), "", "", printed=False)
         badge_id, token, issued = self._new_badge(visit_id, decision.badge_valid_ms)
-        self._record_or_explain((ev.SIGNED_IN, visit_id, signed_in), (ev.BADGE_ISSUED, visit_id, issued),
+        self._record_or_explain(*used, (ev.SIGNED_IN, visit_id, signed_in), (ev.BADGE_ISSUED, visit_id, issued),
                                 also=self._notices(host, visit_id, **about))
         return self._print(visit_id, badge_id, token)
 
@@ -250,13 +254,13 @@ class Kiosk:
             raise InvitationRefused(invites.USED)
         self.notices_queued()
 
-    def _record_blocked(self, visit_id: str, data: dict, about: dict, *, alert: bool) -> None:
+    def _record_blocked(self, visit_id: str, data: dict, about: dict, *, alert: bool, used: tuple = ()) -> None:
         """Keep the refused registration for reception and, for a watchlist match, alert the
         site's channels (security's group); the visitor learns nothing but "please see
         reception". (A visit refused for the hours alone alarms nobody.)"""
         desk = Host("reception", RECEPTION.get(self.settings.language, RECEPTION["en"]))
         alerts = self._notices(desk, visit_id, notice.ALERT, **about) if alert else None
-        self._record_or_explain((ev.BLOCKED, visit_id, data), also=alerts)
+        self._record_or_explain(*used, (ev.BLOCKED, visit_id, data), also=alerts)
         raise VisitorBlocked("please see reception")
 
     def _approval_link(self, visit_id: str) -> str:
@@ -582,8 +586,10 @@ def end_of_day_cutoff(at: str, now_ms: int) -> int | None:
 
 
 def _used(visit: Visit | None) -> bool:
-    """Whether a visit (an invitation's) was signed in, or stopped, already."""
-    return visit is not None and (visit.signed_in_at is not None or visit.state == BLOCKED)
+    """Whether a visit (an invitation's) was used already: a use recorded under it, or (as kiosks
+    did before ``invitation_used``) signed in or stopped under the invitation's own id."""
+    return visit is not None and (bool(visit.invitation_uses) or visit.signed_in_at is not None
+                                  or visit.state == BLOCKED)
 
 
 def print_test_page(printer: Printer) -> Status:

@@ -9,11 +9,14 @@ from datetime import datetime
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from kiosk.core import events as ev
 from kiosk.core import invites
+from kiosk.core.events import Event, new_id
 from kiosk.core.hosts import Host
 from kiosk.core.invites import Invitation
 from kiosk.core.tokens import PublicKey, key_id_of, new_visit_id
-from kiosk.errors import InvitationRefused
+from kiosk.core.watchlist import BLOCK, WatchEntry
+from kiosk.errors import InvitationRefused, VisitorBlocked
 from kiosk.services import Kiosk
 from kiosk.settings import Settings
 from printer.device import PreviewPrinter
@@ -58,7 +61,10 @@ def test_an_invitation_signs_its_visitor_in_once(kiosk):
     invited = kiosk.read_invitation(text)
     assert (invited.name, invited.company, kiosk.invited_host(invited)) == ("王小明", "华为", LISI)
     result = sign_in(kiosk, invited)
-    assert result.printed and result.visit.visit_id == invited.invite_id
+    # A visit of its own, linked to the invitation's visit as its use.
+    assert result.printed and result.visit.visit_id != invited.invite_id
+    assert result.visit.invite_id == invited.invite_id
+    assert kiosk.log.visit(invited.invite_id).invitation_uses == (result.visit.visit_id,)
     assert result.visit.visitor["purpose"] == "商务洽谈"
     with pytest.raises(InvitationRefused) as again:
         kiosk.read_invitation(text)
@@ -80,3 +86,60 @@ def test_a_bad_invitation_is_refused_with_its_reason(kiosk, make, reason):
         kiosk.read_invitation(make(kiosk))
     assert refused.value.reason == reason
     assert kiosk.log.count_events() == 0
+
+
+def signed_in_before_invitation_used(kiosk, invited: Invitation, device="lobby-old") -> str:
+    """A kiosk's sign-in with this invitation as kiosks recorded it before ``invitation_used``:
+    under the invitation's own id, brought here by sync. Returns that visit's id."""
+    ts = kiosk.clock() - 60_000
+    person = {"visitor": {"name": invited.name, "company": invited.company, "phone": invited.phone,
+                          "purpose": invited.purpose}, "host": {"host_id": LISI.host_id, "name": "李四",
+                                                                "department": "研发部"},
+              "lang": "zh_CN", "visitor_type": "guest", "answers": {}, "invite_id": invited.invite_id}
+    kiosk.log.ingest([
+        Event(new_id(), "hq", device, 1, ts, ev.SIGNED_IN, invited.invite_id, person),
+        Event(new_id(), "hq", device, 2, ts, ev.BADGE_ISSUED, invited.invite_id,
+              {"badge_id": "OLDBADGE", "issued_at": ts, "expires_at": ts + 3_600_000, "key_id": "old"})])
+    return invited.invite_id
+
+
+def test_a_sign_in_under_the_invitations_id_from_an_older_kiosk_counts_as_its_use(kiosk):
+    text = invitation(kiosk)
+    invited = kiosk.read_invitation(text)  # read before the older kiosk's sign-in arrives
+    old = signed_in_before_invitation_used(kiosk, invited)
+    visit = kiosk.log.visit(old)
+    assert (visit.state, visit.visitor["name"], visit.invitation_uses) == ("waiting", "王小明", (old,))
+    assert [v.visit_id for v in kiosk.in_building()] == [old]
+    for attempt in (lambda: kiosk.read_invitation(text), lambda: sign_in(kiosk, invited)):
+        with pytest.raises(InvitationRefused) as refused:
+            attempt()
+        assert refused.value.reason == invites.USED
+    assert [v.visit_id for v in kiosk.in_building()] == [old]
+
+
+def test_a_new_use_and_an_older_kiosks_use_are_two_people_marked_for_reception(kiosk):
+    """This kiosk took the invitation while cut off from an older kiosk that took it too: when
+    their logs meet, both are on site, each naming the other (the older kiosk's use came first)."""
+    invited = kiosk.read_invitation(invitation(kiosk))
+    mine = sign_in(kiosk, invited).visit
+    old = signed_in_before_invitation_used(kiosk, invited)
+    here = {v.visit_id: v for v in kiosk.in_building()}
+    assert set(here) == {old, mine.visit_id}
+    assert kiosk.log.visit(old).invitation_uses == (old, mine.visit_id)
+    assert [(o["visit_id"], o["badge_id"]) for o in here[mine.visit_id].invitation_shared_with] == [(old, "OLDBADGE")]
+    assert [o["visit_id"] for o in here[old].invitation_shared_with] == [mine.visit_id]
+    assert (here[old].invitation_use, here[mine.visit_id].invitation_use) == (1, 2)
+
+
+def test_an_invited_visitor_the_watchlist_stops_has_used_the_invitation(kiosk):
+    kiosk.entry.replace_watchlist([WatchEntry("w1", "王小明", action=BLOCK, note="banned")])
+    text = invitation(kiosk)
+    with pytest.raises(VisitorBlocked):
+        sign_in(kiosk, kiosk.read_invitation(text))
+    invite_id = invites.read(text, kiosk.keyring(), now=kiosk.clock() // 1000, site="hq").invitation.invite_id
+    invited_visit = kiosk.log.visit(invite_id)
+    [stopped] = invited_visit.invitation_uses
+    assert kiosk.log.visit(stopped).state == "blocked"
+    with pytest.raises(InvitationRefused) as again:
+        kiosk.read_invitation(text)
+    assert again.value.reason == invites.USED

@@ -214,7 +214,8 @@ def test_reception_invites_and_the_visitor_kiosk_admits_the_invitation(server, s
     assert kiosk.kiosk.keyring().get(invited.key_id).role == trust.SERVER
     signed_in = kiosk.kiosk.check_in(name=invited.name, host=kiosk.kiosk.invited_host(invited), phone=invited.phone,
                                      invitation=invited)
-    assert signed_in.visit.visit_id == made["invite_id"] and signed_in.visit.state == WAITING
+    # A visit of its own, recorded as the invitation's use.
+    assert signed_in.visit.invite_id == made["invite_id"] and signed_in.visit.state == WAITING
 
 
 def test_a_visitor_kiosks_approval_link_still_approves(server, site):

@@ -30,7 +30,7 @@ HOST_NOTIFIED = "host_notified"
 NOTIFY_FAILED = "notify_failed"
 MESSAGE_LEFT = "message_left"
 BLOCKED = "blocked"
-# A second use of one invitation (data: visit_id, the fresh visit the second visitor got).
+# An invitation taken at a kiosk: recorded under the invitation's visit, naming the visit it became.
 INVITATION_USED = "invitation_used"
 # The server's: an admin withdrew a stored event (data: event_id, reason); every fold skips it.
 TOMBSTONED = "tombstoned"

@@ -7,8 +7,12 @@ does so by deduplicating on event id and replaying in one total order (``Event.o
 Payloads the fold reads:
 
 - ``signed_in``: ``visitor`` {name, company, phone, purpose}, ``host`` {host_id, name,
-  department}, ``lang``, optional ``needs_approval``;
-- ``expected``: the same, for a visitor invited ahead;
+  department}, ``lang``, optional ``needs_approval``, ``invite_id`` (the invitation it used);
+- ``expected``: the same, for a visitor invited ahead, under the invitation's id;
+- ``invitation_used``: ``visit_id``, the visit an invitation became, recorded under the
+  invitation's visit: it collects the invitation's uses. (Before it existed, a kiosk signed an
+  invited visitor in under the invitation's id: such a ``signed_in``, or ``blocked``, whose
+  ``invite_id`` is its own visit id is a use of that visit itself.)
 - ``approved`` / ``denied``: optional ``by``, ``note``; the latest decision stands;
 - ``badge_issued``: ``badge_id``, ``issued_at``, ``expires_at`` (ms), ``key_id``, optional
   ``replaces`` (the badge a reprint revokes);
@@ -43,6 +47,7 @@ WITH_HOST = "with_host"  # on site, the host has met them
 SIGNED_OUT = "signed_out"
 DENIED = "denied"
 BLOCKED = "blocked"  # the entry policy refused them at sign-in: never on site
+USED = "used"  # an invitation's visit that visitors signed in with, each under a visit of their own
 
 ON_SITE_STATES = frozenset({WAITING, WITH_HOST})
 
@@ -83,6 +88,13 @@ class Visit:
     reasons: tuple[str, ...] = ()  # why the entry policy asked for approval or blocked them
     watchlist: tuple[Mapping[str, Any], ...] = ()  # the watchlist entries they matched, for reception
     blocked_at: int | None = None
+    invite_id: str = ""  # the invitation this visit came by (the invitation's own visit: its id)
+    invitation_uses: tuple[str, ...] = ()  # an invitation's visit: the visits that used it, in fold order
+    # Not the fold's (they need the other visits), filled in by the log: when this visit's
+    # invitation was used more than once, which use this was (1 the first) and the other visits
+    # that used it, as kiosk.core.reuse describes them.
+    invitation_use: int = 0
+    invitation_shared_with: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def on_site(self) -> bool:
@@ -108,6 +120,10 @@ def payload_error(kind: str, data: Mapping[str, Any]) -> str:
     nothing is): a server checks every event it is pushed, since one it stored that a reader
     cannot read would break that visit on every device. The schema is kiosk.core.payloads."""
     return payloads.payload_error(kind, data)
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def fold(events: Iterable[Event]) -> Visit:
@@ -149,6 +165,7 @@ class _Folder:
         self.needs_approval = False
         self.blocked = False
         self.decision = ""
+        self.uses: list[str] = []  # the visits that used this (invitation's) visit, first first
 
     def apply(self, e: Event) -> None:
         handler = getattr(self, "_" + e.kind, None)
@@ -159,13 +176,31 @@ class _Folder:
         self.fields.update(site=e.site, visitor=dict(e.data.get("visitor") or {}),
                            host=dict(e.data.get("host") or {}), lang=e.data.get("lang") or "",
                            visitor_type=e.data.get("visitor_type") or "", answers=dict(e.data.get("answers") or {}),
-                           **extra)
+                           invite_id=_str(e.data.get("invite_id")), **extra)
+        self._used_itself(e)
+
+    def _used_itself(self, e: Event) -> None:
+        """A sign-in (or block) under the invitation's own id, as kiosks recorded one before
+        ``invitation_used``: a use of this visit itself."""
+        if e.kind != ev.EXPECTED and e.data.get("invite_id") == e.visit_id:
+            self._use(e.visit_id)
+
+    def _use(self, visit_id: str) -> None:
+        if visit_id not in self.uses:
+            self.uses.append(visit_id)
+
+    def _invitation_used(self, e: Event) -> None:
+        used_by = e.data.get("visit_id")
+        if isinstance(used_by, str):
+            self._use(used_by)
 
     def _blocked(self, e: Event) -> None:
         self.blocked = True
         self.fields.setdefault("blocked_at", e.ts)
         if not self.signed_in:
             self._describe(e)
+        else:
+            self._used_itself(e)
         self._judged(e)
 
     def _judged(self, e: Event) -> None:
@@ -179,6 +214,7 @@ class _Folder:
 
     def _signed_in(self, e: Event) -> None:
         if self.signed_in:  # a second sign-in of the same visit keeps the first
+            self._used_itself(e)
             return
         self.signed_in = True
         self.needs_approval = bool(e.data.get("needs_approval"))
@@ -251,7 +287,8 @@ class _Folder:
 
     def result(self) -> Visit:
         issued = sorted(self.badges.values(), key=lambda b: (b["issued_at"], b["badge_id"]))
-        return Visit(state=self._state(), badges=tuple(Badge(**b) for b in issued), **self.fields)
+        return Visit(state=self._state(), badges=tuple(Badge(**b) for b in issued),
+                     invitation_uses=tuple(self.uses), **self.fields)
 
     def _state(self) -> str:
         if "signed_out_at" in self.fields:
@@ -261,7 +298,7 @@ class _Folder:
         if self.blocked:
             return BLOCKED
         if not self.signed_in:
-            return EXPECTED
+            return USED if self.uses else EXPECTED
         if self.needs_approval and self.decision != ev.APPROVED:
             return AWAITING_APPROVAL
         return WITH_HOST if "host_met_at" in self.fields else WAITING

@@ -15,6 +15,7 @@ import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
+from kiosk.core import reuse
 from kiosk.core.events import Event, decode_data, encode_data, new_id
 from kiosk.core.readable import readable
 from kiosk.core.visits import ON_SITE_STATES, Badge, Visit, fold, payload_error
@@ -42,7 +43,8 @@ def visit_from_json(text: str) -> Visit:
     checked may hold a name that is a number or a list, and no reader must trip on it."""
     raw = json.loads(text)
     raw["badges"] = tuple(Badge(**b) for b in raw["badges"])
-    for key in ("complaints", "notified", "notify_failed", "messages", "reasons", "watchlist"):
+    for key in ("complaints", "notified", "notify_failed", "messages", "reasons", "watchlist", "invitation_uses",
+                "invitation_shared_with"):
         raw[key] = tuple(raw.get(key, ()))
     return readable(Visit(**raw))
 
@@ -75,6 +77,11 @@ def _our_disk(exc: Exception) -> bool:
     """A failure of this device's own database (disk full, read-only, damaged), which must fail
     the whole transaction, rather than of an event's content (a value SQLite cannot bind)."""
     return isinstance(exc, (sqlite3.OperationalError, MemoryError)) or type(exc) is sqlite3.DatabaseError
+
+
+def _stored_visit(conn: sqlite3.Connection, visit_id: str) -> Visit | None:
+    row = conn.execute("SELECT doc FROM visits WHERE visit_id = ?", (visit_id,)).fetchone()
+    return visit_from_json(row[0]) if row else None
 
 
 class EventLog:
@@ -190,6 +197,7 @@ class EventLog:
         return cursor.rowcount > 0
 
     def _materialise(self, conn: sqlite3.Connection, visit_ids: Iterable[str]) -> None:
+        folded = []
         for visit_id in visit_ids:
             rows = conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE visit_id = ?", (visit_id,)).fetchall()
             visit = readable(fold(map(_row_to_event, rows)))
@@ -200,6 +208,32 @@ class EventLog:
                  visit.visitor.get("company", ""), visit.signed_in_at, visit.signed_out_at, visit_to_json(visit)))
             conn.executemany("INSERT OR REPLACE INTO badges (badge_id, visit_id, revoked) VALUES (?, ?, ?)",
                              [(b.badge_id, visit_id, b.revoked) for b in visit.badges])
+            folded.append(visit)
+        self._mark_shared_invitations(conn, folded)
+
+    @staticmethod
+    def _mark_shared_invitations(conn: sqlite3.Connection, touched: list[Visit]) -> None:
+        """Write into each visit of an invitation used more than once which other visits used it
+        (kiosk.core.reuse). That needs the invitation's visit and the others, so it follows the
+        fold, for every invitation whose visit or uses the events just written touched."""
+        folded = {v.visit_id: v for v in touched}  # as just written: unmarked
+
+        def visit(visit_id: str) -> Visit | None:
+            return folded[visit_id] if visit_id in folded else _stored_visit(conn, visit_id)
+
+        invitations = {v.invite_id for v in touched if v.invite_id}
+        invitations |= {v.visit_id for v in touched if len(v.invitation_uses) > 1}
+        for invite_id in sorted(invitations):
+            invitation = visit(invite_id)
+            if invitation is None or len(invitation.invitation_uses) < 2:
+                continue
+            visits = {visit_id: found for visit_id in {invite_id, *invitation.invitation_uses}
+                      if (found := visit(visit_id)) is not None}
+            for visit_id, mark in reuse.shared(invitation, visits).items():
+                found = visits.get(visit_id)
+                if found is not None and (found.invitation_use, found.invitation_shared_with) != mark:
+                    marked = dataclasses.replace(found, invitation_use=mark.use, invitation_shared_with=mark.others)
+                    conn.execute("UPDATE visits SET doc = ? WHERE visit_id = ?", (visit_to_json(marked), visit_id))
 
     def visit(self, visit_id: str) -> Visit | None:
         rows = self.db.read("SELECT doc FROM visits WHERE visit_id = ?", (visit_id,))

@@ -4,12 +4,15 @@ screens and the flow; this class only puts them together."""
 
 from __future__ import annotations
 
+import signal
+import sys
 import time
 from importlib import import_module
 from pathlib import Path
 from typing import Callable
 
 from kivy.app import App
+from kivy.base import EventLoop
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
@@ -34,6 +37,8 @@ CONSOLE_LOCK_SECONDS = 300  # an unattended reception console locks itself
 # Screens that wipe themselves or hold nothing of a visitor (printing is covered while busy).
 _NO_IDLE = {"welcome", "done", "goodbye", "exit"}
 HOMES = {"visitor": "welcome", "exit": "exit", "reception": "staff"}  # reception starts locked
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)  # systemctl stop, Ctrl+C
+WORKER_JOIN_SECONDS = 1.5  # each background worker's time to finish what it is doing at a stop
 _ESCAPE, _BACKSPACE, _ENTER, _KEYPAD_ENTER = 27, 8, 13, 271
 
 
@@ -87,6 +92,8 @@ class KioskApp(App):
         # Threads that talk to the outside (server, hosts' channels), started and stopped with the app.
         self.workers = [w for w in (syncer, notifier) if w is not None]
         self.flow: Flow | None = None
+        self._threads: list = []
+        self._signal_handlers: dict = {}  # what SIGTERM and SIGINT did before the app took them
         self.last_touch = self.monotonic()
         self._idle_check = None
 
@@ -146,8 +153,8 @@ class KioskApp(App):
         Window.bind(on_request_close=self._on_request_close, on_keyboard=self._on_keyboard,
                     on_textinput=self._on_textinput)
         self._idle_check = Clock.schedule_interval(self._check_idle, 0.5)
-        for worker in self.workers:
-            worker.start()
+        self._threads = [worker.start() for worker in self.workers]
+        Window.bind(on_flip=self._ready)  # the first frame drawn: the main loop is running
         settings = self.kiosk.settings
         if settings.scanner:
             start_reader(settings.scanner, self._scanned_elsewhere)
@@ -158,13 +165,41 @@ class KioskApp(App):
 
     def on_stop(self):
         Window.unbind(on_request_close=self._on_request_close, on_keyboard=self._on_keyboard,
-                      on_textinput=self._on_textinput)
+                      on_textinput=self._on_textinput, on_flip=self._ready)
         if self._idle_check is not None:
             self._idle_check.cancel()
         for worker in self.workers:
             worker.stop()
         self.manager.current_screen.dispatch("on_leave")  # which stops the screen's timers
-        self.flow.shutdown()
+        self.flow.shutdown()  # waits for the service call under way: a sign-in is committed whole
+        # A worker cut off in a round loses nothing: its transaction rolls back whole and what it
+        # was sending stays in the log (or the outbox) for the next start.
+        for thread in self._threads:
+            thread.join(WORKER_JOIN_SECONDS)
+        for signum, handler in self._signal_handlers.items():
+            signal.signal(signum, handler)
+        self._signal_handlers = {}
+
+    # -- stopping on a signal ---------------------------------------------------------------
+
+    def _ready(self, _window) -> None:
+        """At the first frame drawn: stop on SIGTERM and SIGINT from now on, say the app is up."""
+        Window.unbind(on_flip=self._ready)
+        for signum in STOP_SIGNALS:
+            previous = signal.getsignal(signum)
+            if previous is not signal.SIG_IGN:  # a background job of a shell keeps ignoring Ctrl+C
+                self._signal_handlers[signum] = previous
+                signal.signal(signum, self._stop_on_signal)
+        width, height = Window.system_size
+        # sys.__stderr__: Kivy sends sys.stderr to its log file.
+        print(f"kiosk: on screen ({self.kiosk.settings.role}, {width}x{height}, "
+              f"{'locked down' if self.lockdown else 'windowed'})", file=sys.__stderr__, flush=True)
+
+    def _stop_on_signal(self, signum, frame) -> None:
+        """Leave the main loop, as the staff menu's quit does: Kivy then stops the app
+        (on_stop). Only a flag is set here: the handler interrupts the UI thread anywhere, even
+        inside the Clock's lock, so it must not schedule or draw anything itself."""
+        EventLoop.quit = True
 
     # -- lockdown ---------------------------------------------------------------------------
 

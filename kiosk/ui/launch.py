@@ -15,10 +15,14 @@ from kiosk.store.staffpin import NEW, PIN_FILE, load_pin
 
 def configure_kivy(data_dir: Path, *, lockdown: bool) -> None:
     """Kivy settings for a kiosk: its config and logs in the data directory, no command-line
-    parsing of our arguments, full screen without decorations when locked down."""
+    parsing of our arguments, full screen without decorations when locked down (a window the
+    display's size at its corner, so that it covers the screen without a window manager too)."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_HOME", str(data_dir / "kivy"))
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    # SDL turns SIGTERM into a close request, which the lockdown refuses: `systemctl stop` hung.
+    # The app stops on SIGTERM and SIGINT itself (KioskApp.on_start); until then they end it.
+    os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
     # Printing and syncing run on threads; hand the interpreter back to the UI thread more
     # often than the default 5 ms so that frames keep coming while they work.
     sys.setswitchinterval(0.001)
@@ -33,6 +37,14 @@ def configure_kivy(data_dir: Path, *, lockdown: bool) -> None:
     if not lockdown:
         Config.set("graphics", "width", "1280")
         Config.set("graphics", "height", "800")
+        return
+    from kiosk.ui.display import display_bounds
+
+    bounds = display_bounds()
+    if bounds is not None:  # the whole screen even where no window manager makes it full screen
+        Config.set("graphics", "position", "custom")
+        for key, value in zip(("left", "top", "width", "height"), bounds):
+            Config.set("graphics", key, str(value))
 
 
 def run(settings: Settings, kiosk, *, lockdown: bool) -> None:

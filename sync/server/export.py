@@ -33,6 +33,8 @@ def to_csv(rows: list[dict[str, Any]]) -> bytes:
 
 
 def _cell(value: Any) -> Any:
+    if isinstance(value, list):  # visit ids: letters and digits, so a space separates them
+        value = " ".join(map(str, value))
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return "" if value is None else value

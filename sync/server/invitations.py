@@ -4,9 +4,10 @@
 The server signs each invitation (kiosk.core.invites) with its own key for the site, which GET
 /v1/keys lists as device "server", so the site's kiosks check it with the key ring they already
 check badges with. The invite id is a fresh visit id, and the server writes an ``expected`` event
-under it into the site's log: devices pull it like any event and fold it into an EXPECTED visit,
-the kiosk signs the visitor in under that same visit id, and a second use of the invitation then
-finds a visit already signed in. When the server has SMTP, the visitor gets the QR by email; an
+under it into the site's log: devices pull it like any event and fold it into an EXPECTED visit.
+A kiosk signs the visitor in under a visit id of its own and records ``invitation_used`` under the
+invite id, so a second use at a kiosk that knows of the first is refused, and two kiosks cut off
+from each other that both take it keep two people (kiosk.core.reuse marks both). When the server has SMTP, the visitor gets the QR by email; an
 email that cannot be sent leaves the invitation made, and the answer says why it was not sent.
 """
 

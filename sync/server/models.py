@@ -240,6 +240,11 @@ class ExportRow(BaseModel):
     signed_out_at: datetime | None
     signed_out_by: str
     rating: int | None
+    invite_id: str = Field(default="", description="the invitation the visit came by (an invitation's visit: its own id)")
+    invitation_used_more_than_once: bool = Field(
+        default=False, description="two kiosks cut off from each other both accepted its invitation: see reception")
+    invitation_also_used_by: list[str] = Field(
+        default_factory=list, description="the other visits its invitation became (CSV: separated by spaces)")
 
 
 DEFAULT_HOURS, MAX_HOURS = 12, 30 * 24  # how long an invitation is valid
@@ -262,7 +267,8 @@ class InvitationIn(_In):
 
 
 class InvitationOut(BaseModel):
-    invite_id: str = Field(description="also the visit id the kiosk signs the visitor in under")
+    invite_id: str = Field(description="the invitation's visit id: each sign-in with it is a visit of its own, "
+                                       "recorded as an invitation_used event under this id")
     text: str = Field(description="the signed invitation (kiosk.core.invites), the QR's content")
     valid_from: datetime
     expires: datetime

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Mapping
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from kiosk.core import trust
+from kiosk.core import reuse, trust
 from kiosk.core.events import Event, decode_data, encode_data, new_id
 from kiosk.core.hosts import Host, host_from_row, host_id_for, host_row
 from kiosk.core.tokens import PublicKey, key_id_of
@@ -271,15 +271,32 @@ def export_rows(db: Database, site: str | None) -> list[dict[str, Any]]:
         query = query.where(visits.c.site == site)
     project_all(db, site)
     with db.read() as conn:
-        return [_export_row(visit_from_json(doc)) for doc in conn.execute(query).scalars()]
+        found = [visit_from_json(doc) for doc in conn.execute(query).scalars()]
+    shared = _shared_invitations(found)
+    return [_export_row(v, shared.get((v.site, v.visit_id), ())) for v in found]
 
 
-def _export_row(v: Visit) -> dict[str, Any]:
+def _shared_invitations(found: list[Visit]) -> dict[tuple[str, str], tuple[Mapping[str, Any], ...]]:
+    """For each visit (by site and id) of an invitation used more than once, the other visits that
+    used it (kiosk.core.reuse): the export holds every visit, the invitations' too."""
+    by_id = {(v.site, v.visit_id): v for v in found}
+    marks: dict[tuple[str, str], tuple[Mapping[str, Any], ...]] = {}
+    for invitation in found:
+        if len(invitation.invitation_uses) > 1:
+            uses = {u: by_id[(invitation.site, u)] for u in invitation.invitation_uses if (invitation.site, u) in by_id}
+            for visit_id, mark in reuse.shared(invitation, uses).items():
+                marks[(invitation.site, visit_id)] = mark.others
+    return marks
+
+
+def _export_row(v: Visit, shared: tuple[Mapping[str, Any], ...] = ()) -> dict[str, Any]:
     return {"site": v.site, "visit_id": v.visit_id, "state": v.state, "name": _text(v.visitor, "name"),
             "company": _text(v.visitor, "company"), "purpose": _text(v.visitor, "purpose"),
             "host": _text(v.host, "name"), "department": _text(v.host, "department"),
             "signed_in_at": local_time(v.signed_in_at), "host_met_at": local_time(v.host_met_at),
-            "signed_out_at": local_time(v.signed_out_at), "signed_out_by": _str(v.signed_out_by), "rating": v.rating}
+            "signed_out_at": local_time(v.signed_out_at), "signed_out_by": _str(v.signed_out_by), "rating": v.rating,
+            "invite_id": v.invite_id, "invitation_used_more_than_once": bool(shared),
+            "invitation_also_used_by": [other["visit_id"] for other in shared]}
 
 
 # -- keys --------------------------------------------------------------------------------------

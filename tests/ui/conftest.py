@@ -17,6 +17,7 @@ import pytest
 from kiosk.settings import Settings
 from printer.device import open_printer
 from printer.virtual import VirtualPrinter
+from tests.ui.xvfb import start_xvfb
 
 WIDTH, HEIGHT = 1280, 800
 
@@ -24,13 +25,7 @@ WIDTH, HEIGHT = 1280, 800
 def _start_xvfb() -> subprocess.Popen | None:
     if shutil.which("Xvfb") is None:
         return None
-    read, write = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", f"{WIDTH}x{HEIGHT}x24",
-                               "-nolisten", "tcp"], pass_fds=(write,), stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read) as fh:
-        display = fh.readline().strip()
-    os.environ["DISPLAY"] = f":{display}"
+    server, os.environ["DISPLAY"] = start_xvfb(WIDTH, HEIGHT)
     return server
 
 

@@ -79,7 +79,9 @@ def test_an_invitation_goes_from_reception_by_email_to_a_badge_in_one_scan(make_
             [qr] = zxingcpp.read_barcodes(job.image, formats=zxingcpp.BarcodeFormat.QRCode)
             visit = lobby.log.visit(lobby.verdict(qr.text).claims.visit_id)
             assert visit.visitor["name"] == "王小明" and visit.host["name"] == "李四" and visit.state == "waiting"
-            assert any(e.kind == "expected" for e in lobby.log.events(visit.visit_id))  # the server's, by sync
+            # A visit of its own, recorded as the use of the expected visit the server made (by sync).
+            assert any(e.kind == "expected" for e in lobby.log.events(visit.invite_id))
+            assert lobby.log.visit(visit.invite_id).invitation_uses == (visit.visit_id,)
         finally:
             d.stop()
     finally:

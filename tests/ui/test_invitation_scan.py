@@ -49,7 +49,8 @@ def test_one_scan_of_an_invitation_leads_to_the_agreement_and_the_badge(drive, m
     [qr] = zxingcpp.read_barcodes(job.image, formats=zxingcpp.BarcodeFormat.QRCode)
     visit = kiosk.log.visit(kiosk.verdict(qr.text).claims.visit_id)
     assert visit.visitor["name"] == "王小明" and visit.host["name"] == "李四"
-    assert visit.visit_id == d.app.flow.last_check_in.visit.visit_id == invited_id(kiosk, text)
+    assert visit.visit_id == d.app.flow.last_check_in.visit.visit_id  # a visit of its own, using the invitation
+    assert visit.invite_id == invited_id(kiosk, text) and visit.visit_id != visit.invite_id
 
     d.tap(d.find(tr("Done") + "  ({n})".format(n=d.current().seconds_left)))
     scan_invitation(d, text)  # the same invitation again

@@ -182,6 +182,8 @@ class ConsoleScreen(KioskScreen):
         badge = visit.current_badge
         if visit.state == BLOCKED:
             return tr("blocked (watchlist)") if visit.watchlist else tr("blocked")
+        if visit.invitation_shared_with:  # two kiosks cut off from each other both took it
+            return tr("invitation reused")
         if visit.complaints:
             return tr("complaint")
         if visit.state in ON_SITE_STATES and (badge is None or not badge.printed):
@@ -192,14 +194,33 @@ class ConsoleScreen(KioskScreen):
             return tr("message for host")
         return ""
 
+    @staticmethod
+    def shared_invitation(visit) -> list[str]:
+        """Which use of an invitation used more than once this visit is, and who the others are
+        (by name, badge number, time and kiosk: with one invitation, they share the name)."""
+        if not visit.invitation_shared_with:
+            return []
+        lines = [tr("This is use {n} of the invitation").format(n=visit.invitation_use) if visit.invitation_use else ""]
+        for other in visit.invitation_shared_with:
+            if not other["name"]:
+                lines.append(tr("Also used: visit {visit}, not yet synced here").format(visit=other["visit_id"]))
+                continue
+            badge = badge_number(other["badge_id"]) if other["badge_id"] else "-"
+            lines.append(tr("Also used by {name}: badge {badge}, {time} at {device}").format(
+                name=other["name"], badge=badge, time=clock_text(other["signed_in_at"] or 0), device=other["device"]))
+        return lines
+
     def on_selected(self, *_):
         visit = self.selected
         if visit is None:
             self.selected_text = ""
             return
         host = " ".join(filter(None, [visit.host.get("name", ""), visit.host.get("department", "")]))
-        lines = [visit.visitor.get("company", ""), "→ " + host if host else "", visit.visitor.get("purpose", ""),
-                 self.since(visit, self.flow.kiosk.clock()), self.flag(visit), *visit.complaints,
+        # Another person with the same invitation first: reception must go and look, and the
+        # panel shows its first lines without scrolling.
+        lines = [*self.shared_invitation(visit), visit.visitor.get("company", ""), "→ " + host if host else "",
+                 visit.visitor.get("purpose", ""), self.since(visit, self.flow.kiosk.clock()), self.flag(visit),
+                 *visit.complaints,
                  *(tr(REASONS.get(str(reason), str(reason))) for reason in visit.reasons),
                  *(tr("Watchlist: {name} {company} — {note}").format(
                      name=m.get("name", ""), company=m.get("company", ""), note=m.get("note", "")) for m in visit.watchlist),
