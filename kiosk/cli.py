@@ -322,6 +322,14 @@ def cmd_lost(args) -> int:
     return 0
 
 
+def _list_refused(kiosk) -> None:
+    """This device's events the server refused (kept here, never pushed again), on stderr."""
+    from kiosk.store.refused import RefusedTable
+
+    for r in RefusedTable(kiosk.log.db).listed():
+        print(f"refused by the server: {r.kind} {r.event_id} of visit {r.visit_id}: {r.reason}", file=sys.stderr)
+
+
 def cmd_sync(args) -> int:
     from sync.client import SyncClient
     from sync.worker import Syncer
@@ -334,6 +342,7 @@ def cmd_sync(args) -> int:
         done = syncer.sync_round()
         print(f"synced with {kiosk.settings.server}: {done}")
         _warn_quarantine(kiosk)
+        _list_refused(kiosk)
         for part, exc in done.failed.items():
             print(f"kiosk: sync failed ({part}): {exc}", file=sys.stderr)
         return EXIT_REFUSED if done.failed else 0

@@ -46,18 +46,14 @@ class RateLimited(Unreachable):
 
 
 class Rejected(SyncError):
-    """The server refused the request (4xx) and said why; ``refused``: the events of a push it
-    named as refused, by id, with the reason (a visit full: sync.server.bounds)."""
-
-    def __init__(self, message: str, refused: dict[str, str] | None = None):
-        super().__init__(message)
-        self.refused = refused or {}
+    """The server refused the request (4xx) and said why."""
 
 
 @dataclass(frozen=True)
 class Pushed:
     accepted: list[str]
     known: list[str]
+    refused: dict[str, str] = field(default_factory=dict)  # event id: why the server will never store it
 
 
 @dataclass(frozen=True)
@@ -95,7 +91,8 @@ class SyncClient:
 
     def push(self, events: Iterable[Event]) -> Pushed:
         body = self._call("POST", "/events", json={"events": [e.to_dict() for e in events]})
-        return Pushed(list(body["accepted"]), list(body["known"]))
+        refused = {str(r["event_id"]): str(r["reason"]) for r in body.get("refused") or ()}
+        return Pushed(list(body["accepted"]), list(body["known"]), refused)
 
     def pull(self, after: int, limit: int = PULL_LIMIT) -> Pulled:
         body = self._call("GET", "/events", params={"after": after, "limit": limit})
@@ -152,7 +149,7 @@ class SyncClient:
             self.session.close()
             raise Unreachable(f"{self.base}{path}: HTTP {response.status_code}")
         if response.status_code >= 400:
-            raise Rejected(f"{self.base}{path}: {_error(response)}", _refused(response))
+            raise Rejected(f"{self.base}{path}: {_error(response)}")
         try:
             return response.json()
         except RecursionError:
@@ -177,14 +174,6 @@ def _retry_after(response: requests.Response) -> float:
         return max(0.0, float(response.headers.get("Retry-After", "")))
     except ValueError:
         return 1.0
-
-
-def _refused(response: requests.Response) -> dict[str, str]:
-    try:
-        listed = response.json().get("refused") or []
-        return {str(item["event_id"]): str(item.get("reason", "")) for item in listed}
-    except (ValueError, AttributeError, TypeError, KeyError):
-        return {}
 
 
 def _error(response: requests.Response) -> str:

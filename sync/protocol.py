@@ -58,9 +58,21 @@ def check_event(raw: Any, now_ms: int | None) -> Event:
 def checked_event(raw: Any, now_ms: int | None) -> tuple[Event, str]:
     """check_event's Event and its payload as stored (encode_data's form), so that the server
     encodes each payload once, for the size check and for the database alike."""
+    check_envelope(raw)
+    return checked_content(raw, now_ms)
+
+
+def check_envelope(raw: Any) -> None:
+    """The event's fields and their forms (ids, names, kind, numbers), not yet its clock or
+    payload: what no honest device can get wrong, so a server refuses a whole push for it."""
     if not isinstance(raw, Mapping):
         raise ProtocolError("an event must be a JSON object")
     _check_fields(raw)
+
+
+def checked_content(raw: Mapping, now_ms: int | None) -> tuple[Event, str]:
+    """checked_event for an event whose envelope passed: its clock and its payload's encoding
+    and size, which a device's own event can fail (a wrong clock, a long signature)."""
     if now_ms is not None:
         _check_clock(raw, now_ms)
     data = raw["data"]

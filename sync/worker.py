@@ -1,7 +1,7 @@
 """Keeping one device's log in step with the central server, in the background.
 
 One round: register this device's key, push its own events not yet acknowledged (in order,
-in batches), pull the site's events after the saved cursor into the local log, then refresh
+in batches; those the server refuses one by one are marked refused, kept and not pushed again), pull the site's events after the saved cursor into the local log, then refresh
 the key ring, the host directory and the watchlist. Each part is tried whatever became of the
 others (a failing pull must not keep a revoked key in the ring), and a pulled event this device
 cannot ingest is set aside (kiosk.store.quarantine) rather than stopping the pull. Both cursors
@@ -31,7 +31,8 @@ from kiosk.core.exit_view import exit_view
 from kiosk.errors import KioskError
 from kiosk.services import Kiosk
 from kiosk.store import quarantine
-from sync.client import AuthError, RateLimited, Rejected, SyncClient, SyncError
+from kiosk.store.refused import RefusedTable
+from sync.client import AuthError, RateLimited, SyncClient, SyncError
 from sync.protocol import MAX_BATCH
 
 PUSHED = "sync.pushed_rowid"
@@ -48,7 +49,7 @@ T = TypeVar("T")
 @dataclass
 class Round:
     pushed: int = 0
-    refused: int = 0  # events the server refused (their visit full), set aside
+    refused: int = 0  # own events the server refused this round (kiosk.store.refused)
     pulled: int = 0
     keys: int = 0
     hosts: int | None = None  # set when the directory changed
@@ -59,7 +60,7 @@ class Round:
     def __str__(self) -> str:
         parts = [f"pushed {self.pushed}", f"pulled {self.pulled}", f"{self.keys} keys"]
         if self.refused:
-            parts.append(f"{self.refused} events refused by the server (their visit is full) and set aside")
+            parts.insert(1, f"{self.refused} refused by the server")
         if self.hosts is not None:
             parts.append(f"directory now {self.hosts} hosts")
         if self.watchlist is not None:
@@ -84,6 +85,7 @@ class SyncStatus:
     pending: int = 0
     set_aside: quarantine.Summary = field(default_factory=quarantine.Summary)  # pulled events quarantined
     rate_limited: int = 0  # times the server asked us to wait (429), since start
+    refused: int = 0  # this device's events the server refused (kiosk.store.refused): kept, never pushed again
 
 
 class Syncer:
@@ -126,6 +128,7 @@ class Syncer:
         try:
             self.status.pending = self._pending()
             self.status.set_aside = quarantine.summary(self.kiosk.log.db)
+            self.status.refused = RefusedTable(self.kiosk.log.db).count()
         except KioskError as exc:
             done.failed["status"] = exc
         done.quarantined = max(0, self.status.set_aside.count - before)
@@ -139,29 +142,19 @@ class Syncer:
             db.set_meta(KEY_REGISTERED, signer.key_id)
 
     def _push(self) -> tuple[int, int]:
-        """(events the server took, events it refused and we set aside)."""
+        """(events the server stored, events it refused)."""
         db, total, refused = self.kiosk.log.db, 0, 0
         while True:
             batch = self.kiosk.log.own_events_after(int(db.get_meta(PUSHED, "0")), MAX_BATCH)
             if not batch:
                 return total, refused
-            accepted, set_aside = self._push_batch([event for _, event in batch])
-            db.set_meta(PUSHED, str(batch[-1][0]))  # only once the server has them (or refused them)
-            total, refused = total + accepted, refused + set_aside
-
-    def _push_batch(self, batch: list) -> tuple[int, int]:
-        """Push one batch, without the events the server names as refused: (accepted, refused)."""
-        refused = 0
-        while batch:
-            try:
-                return len(self._patiently(lambda: self.client.push(batch)).accepted), refused
-            except Rejected as exc:
-                named = set(exc.refused) & {event.event_id for event in batch}
-                if not named:  # refused whole: the round fails and is tried again later
-                    raise
-                batch = [event for event in batch if event.event_id not in named]
-                refused += len(named)
-        return 0, refused
+            result = self._patiently(lambda: self.client.push([event for _, event in batch]))
+            # Refused events stay in the log, marked, and the cursor moves past them: the server
+            # said why it will never store them (a payload it cannot read, a visit already full),
+            # and pushing them again would change nothing.
+            RefusedTable(db).add(result.refused, self.kiosk.clock())
+            db.set_meta(PUSHED, str(batch[-1][0]))  # only once the server has them
+            total, refused = total + len(result.accepted), refused + len(result.refused)
 
     def _patiently(self, call: Callable[[], T]) -> T:
         """``call()``, waiting as long as the server asks each time it answers 429."""
@@ -250,7 +243,8 @@ class Syncer:
                 self.status.needs_attention = False
             if done.quarantined:
                 alert(f"sync: {quarantine.describe(self.status.set_aside)}")
-            if not done.failed and (done.pushed or done.pulled or done.refused or done.hosts is not None or done.watchlist is not None):
+            if not done.failed and (done.pushed or done.refused or done.pulled or done.hosts is not None
+                                    or done.watchlist is not None):
                 report(f"synced: {done}")
             delay = self._delay(failures)
             if failures:

@@ -39,10 +39,10 @@ class Device:
     """A real kiosk of site hq with the server set (so its notices carry the link); its policy
     asks for approval of contractors."""
 
-    def __init__(self, tmp_path, server, name: str = "kiosk-a"):
-        self.token = server.device("hq", name)
+    def __init__(self, tmp_path, server, name: str = "kiosk-a", role: str = "visitor"):
+        self.token = server.device("hq", name, role)
         settings = Settings(data_dir=str(tmp_path / name), site="hq", device=name, server=server.url,
-                            token=self.token)
+                            token=self.token, role=role)
         self.kiosk = Kiosk.open(settings, PreviewPrinter(tmp_path / name / "paper"))
         self.syncer = Syncer(self.kiosk, SyncClient(server.url, self.token))
 
@@ -126,10 +126,12 @@ def test_a_visit_is_decided_once(server, device, asked):
     assert device.state(visit_id) == WAITING
 
 
-def test_a_decision_made_at_the_kiosk_first_is_not_overturned(server, device, asked):
+def test_a_decision_made_at_reception_first_is_not_overturned(server, device, asked, tmp_path):
     visit_id, link = asked
-    device.kiosk.decide(visit_id, approve=False, by="前台")
-    device.syncer.sync_once()
+    desk = Device(tmp_path, server, "desk", "reception")  # a visitor kiosk never decides (the role table)
+    desk.syncer.sync_once()
+    desk.kiosk.decide(visit_id, approve=False, by="前台")
+    desk.syncer.sync_once()
     page(requests.get(link, timeout=30), 200, "already decided: denied")
     page(post(link, decision="approve"), 409, "已拒绝")
     device.syncer.sync_once()

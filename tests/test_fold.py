@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from kiosk.core import events as ev
 from kiosk.core.events import Event
-from kiosk.core.visits import (AWAITING_APPROVAL, DENIED, EXPECTED, SIGNED_OUT, WAITING, WITH_HOST, fold,
+from kiosk.core.visits import (AWAITING_APPROVAL, DENIED, EXPECTED, SIGNED_OUT, WAITING, WITH_HOST, fold, live,
                                 payload_error)
 
 VISIT = "V" * 16
@@ -178,3 +178,70 @@ def test_payload_error_names_the_field():
     assert "rating" in payload_error(ev.RATED, {"rating": "3"})
     assert "visitor" in payload_error(ev.SIGNED_IN, {"visitor": [["name", "x"]]})
     assert payload_error(ev.SIGNED_IN, {}) == payload_error("from_newer_software", {"x": [1]}) == ""
+
+
+# -- hostile payloads and tombstones -----------------------------------------------------------
+
+_hostile_scalar = (st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False)
+                   | st.text(st.characters(exclude_categories=()), max_size=8))  # NUL, surrogates, RTL marks
+_hostile = st.recursive(_hostile_scalar, lambda inner: st.lists(inner, max_size=3)
+                        | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=40)
+
+
+def _deep(depth):
+    value = "x"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+_hostile_value = st.one_of(_hostile, _value, st.integers(1, 40).map(_deep),
+                           st.dictionaries(st.sampled_from(["name", "company", "host_id", "department", "phone"]),
+                                           _hostile, max_size=3),
+                           st.lists(st.dictionaries(st.sampled_from(["note", "name", "why"]), _hostile, max_size=2),
+                                    max_size=3))
+_hostile_payload = st.dictionaries(st.sampled_from(["visitor", "host", "badge_id", "issued_at", "expires_at", "key_id",
+                                                    "replaces", "rating", "text", "by", "reason", "lang", "answers",
+                                                    "needs_approval", "reasons", "watchlist", "channel", "error",
+                                                    "event_id", "visit_id", "visitor_type"]), _hostile_value,
+                                   max_size=7)
+
+
+@settings(max_examples=500)
+@given(st.lists(st.tuples(st.sampled_from(sorted(ev.KINDS)), _hostile_payload, st.integers(0, 10_000),
+                          st.sampled_from(["k1", "server"])), min_size=1, max_size=8))
+def test_hostile_payloads_that_pass_the_check_fold_and_store(specs):
+    """Anything a device can send: what passes payload_error folds, and the visit it folds to is
+    text where the readers expect text (the server's columns, the device's SQL parameters)."""
+    events = [make(kind, ts, device, **data) for kind, data, ts, device in specs if not payload_error(kind, data)]
+    if not events:
+        return
+    visit = fold(events)
+    for payload in (visit.visitor, visit.host):
+        assert all(isinstance(value, str) for value in payload.values())
+    assert isinstance(visit.lang, str) and isinstance(visit.visitor_type, str) and isinstance(visit.signed_out_by, str)
+    assert all(isinstance(text, str) for text in visit.complaints + visit.notified + visit.messages + visit.reasons)
+
+
+@settings(max_examples=300)
+@given(visit_histories(), st.data(), st.randoms())
+def test_a_tombstoned_event_folds_as_if_it_had_never_been_written(history, data, rnd):
+    withdrawn = data.draw(st.sets(st.sampled_from([e.event_id for e in history])))
+    tombstones = [Event(f"t{i:03d}", "hq", ev.SERVER_DEVICE, i + 1, data.draw(st.integers(0, 9)) * 1000,
+                        ev.TOMBSTONED, VISIT, {"event_id": target, "reason": "bad"})
+                  for i, target in enumerate(sorted(withdrawn))]
+    kept = [e for e in history if e.event_id not in withdrawn]
+    mixed = history + tombstones
+    rnd.shuffle(mixed)
+    if kept:
+        assert fold(mixed) == fold(kept)
+    assert live(mixed) == [e for e in mixed if e.event_id not in withdrawn and e.kind != ev.TOMBSTONED]
+
+
+def test_only_the_servers_tombstones_count():
+    signed_in = make(ev.SIGNED_IN, 1000, **SIGNED_IN_DATA)
+    forged = Event("t001", "hq", "k1", 1, 2000, ev.TOMBSTONED, VISIT, {"event_id": signed_in.event_id, "reason": "x"})
+    assert fold([signed_in, forged]).known
+    real = Event("t002", "hq", ev.SERVER_DEVICE, 1, 2000, ev.TOMBSTONED, VISIT,
+                 {"event_id": signed_in.event_id, "reason": "x"})
+    assert not fold([signed_in, real]).known

@@ -95,7 +95,7 @@ def test_health_names_the_database(server, db_url):
 def test_push_then_pull_round_trip(server, kiosk):
     batch = [event(seq=i) for i in range(1, 6)]
     assert kiosk.ok("post", "/events", json={"events": batch}) == {
-        "accepted": [e["event_id"] for e in batch], "known": []}
+        "accepted": [e["event_id"] for e in batch], "known": [], "refused": []}
     page = kiosk.ok("get", "/events", params={"after": 0, "limit": 3})
     assert page["events"] == batch[:3] and page["more"] is True
     rest = kiosk.ok("get", "/events", params={"after": page["cursor"]})
@@ -108,9 +108,9 @@ def test_a_replayed_batch_is_all_known_and_stores_nothing(server, kiosk):
     batch = [event(seq=i) for i in range(1, 4)]
     kiosk.ok("post", "/events", json={"events": batch[:1]})
     assert kiosk.ok("post", "/events", json={"events": batch}) == {
-        "accepted": [e["event_id"] for e in batch[1:]], "known": [batch[0]["event_id"]]}
+        "accepted": [e["event_id"] for e in batch[1:]], "known": [batch[0]["event_id"]], "refused": []}
     assert kiosk.ok("post", "/events", json={"events": batch + batch}) == {
-        "accepted": [], "known": [e["event_id"] for e in batch]}
+        "accepted": [], "known": [e["event_id"] for e in batch], "refused": []}
     assert stored(server) == 3
 
 
@@ -135,9 +135,12 @@ def test_visits_are_folded_from_every_stored_event_across_batches_and_retries(se
     signed_in = event(seq=1, visit_id=visit)
     kiosk.ok("post", "/events", json={"events": [signed_in]})
     # A retry repeating the sign-in, with a new event of its visit and one of another visit.
-    met, second = event(seq=2, kind="host_met", visit_id=visit, data={}), event(seq=3, visit_id=other)
-    assert kiosk.ok("post", "/events", json={"events": [signed_in, met, second]}) == {
-        "accepted": [met["event_id"], second["event_id"]], "known": [signed_in["event_id"]]}
+    printed = event(seq=2, kind="badge_printed", visit_id=visit, data={"badge_id": "AAAAAAAA"})
+    second = event(seq=3, visit_id=other)
+    assert kiosk.ok("post", "/events", json={"events": [signed_in, printed, second]}) == {
+        "accepted": [printed["event_id"], second["event_id"]], "known": [signed_in["event_id"]], "refused": []}
+    desk = Api(server, server.device("hq", "desk", "reception"))  # the host is met at reception
+    desk.ok("post", "/events", json={"events": [event(kind="host_met", visit_id=visit, data={}, device="desk")]})
     signed_out = event(seq=4, kind="signed_out", visit_id=visit, data={"by": "scan"})
     kiosk.ok("post", "/events", json={"events": [signed_out]})
     visits = {v["visit_id"]: v for v in admin.ok("get", "/visits")["visits"]}
@@ -154,13 +157,20 @@ def test_the_protocol_hands_the_server_each_payload_as_stored():
     assert text == encode_data(raw["data"]) and json.loads(text) == raw["data"]
 
 
-def test_one_bad_event_stores_none_of_its_batch(server, kiosk):
+def test_one_malformed_event_stores_none_of_its_batch(server, kiosk):
     batch = [event(seq=1), event(seq=2), {**event(seq=3), "seq": "3"}]
     refused(kiosk.post("/events", json={"events": batch}), 422, "events[2]", "seq")
-    unfoldable = [event(seq=1), event(seq=2, kind="badge_issued", data={"issued_at": 1})]
-    refused(kiosk.post("/events", json={"events": unfoldable}), 422, "events[1]", "badge_id")
     assert stored(server) == 0
     assert kiosk.ok("get", "/events")["events"] == []
+
+
+def test_an_unfoldable_event_is_refused_alone_and_the_rest_stored(server, kiosk):
+    fine, unfoldable = event(seq=1), event(seq=2, kind="badge_issued", data={"issued_at": 1})
+    answer = kiosk.ok("post", "/events", json={"events": [fine, unfoldable]})
+    assert answer["accepted"] == [fine["event_id"]]
+    assert [r["event_id"] for r in answer["refused"]] == [unfoldable["event_id"]]
+    assert "badge_id" in answer["refused"][0]["reason"]
+    assert [e["event_id"] for e in kiosk.ok("get", "/events")["events"]] == [fine["event_id"]]
 
 
 def test_a_device_pushes_only_its_own_events(server, kiosk):
@@ -181,7 +191,10 @@ def test_admins_push_nothing_and_name_the_site_to_pull(server, kiosk, admin):
 @pytest.mark.parametrize("offset, fragment", [(protocol.MAX_FUTURE_MS + 60_000, "future"),
                                               (-protocol.MAX_PAST_MS - 60_000, "days ago")])
 def test_events_dated_far_from_the_server_clock_are_refused(server, kiosk, offset, fragment):
-    refused(kiosk.post("/events", json={"events": [event(ts=now() + offset)]}), 422, "events[0]", fragment)
+    skewed = event(ts=now() + offset)
+    answer = kiosk.ok("post", "/events", json={"events": [skewed]})
+    assert answer["accepted"] == [] and answer["refused"][0]["event_id"] == skewed["event_id"]
+    assert fragment in answer["refused"][0]["reason"] and stored(server) == 0
     skewed = [event(seq=1, ts=now() - 10 * 60_000), event(seq=2, ts=now() + 10 * 60_000)]
     assert len(kiosk.ok("post", "/events", json={"events": skewed})["accepted"]) == 2
 
@@ -263,9 +276,6 @@ HOSTILE = [
     ("huge seq", {"json": {"events": [{**event(), "seq": 10**40}]}}, "seq"),
     ("huge string", {"json": {"events": [{**event(), "site": "h" * 1_000_000}]}}, "site"),
     ("bad visit id", {"json": {"events": [{**event(), "visit_id": "../../etc/passwd"}]}}, "visit_id"),
-    ("data too large", {"json": {"events": [event(data={"x": "字" * 5000})]}}, "larger than"),
-    ("NaN in data", _raw(json.dumps({"events": [event(data={"x": "?"})]}).replace('"?"', "NaN").encode()), "NaN"),
-    ("lone surrogate in data", _raw(json.dumps({"events": [event(data={"x": "\ud800"})]}).encode()), "surrogate"),
     ("deep nesting", _raw(b'{"events": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}"), ""),
     ("too many events", {"json": {"events": [event(seq=i) for i in range(protocol.MAX_BATCH + 1)]}}, "events"),
 ]
@@ -276,6 +286,21 @@ def test_hostile_pushes_get_a_readable_4xx_and_store_nothing(server, kiosk, case
     response = kiosk.post("/events", **request_args)
     assert 400 <= response.status_code < 500, response.text
     assert fragment in response.json()["error"]
+    assert stored(server) == 0
+
+
+REFUSED_ALONE = [
+    ("data too large", {"json": {"events": [event(data={"x": "字" * 5000})]}}, "larger than"),
+    ("NaN in data", _raw(json.dumps({"events": [event(data={"x": "?"})]}).replace('"?"', "NaN").encode()), "NaN"),
+    ("lone surrogate in data", _raw(json.dumps({"events": [event(data={"x": "\ud800"})]}).encode()), "surrogate"),
+]
+
+
+@pytest.mark.parametrize("case, request_args, fragment", REFUSED_ALONE, ids=[h[0] for h in REFUSED_ALONE])
+def test_hostile_payloads_are_refused_one_by_one_and_stored_nowhere(server, kiosk, case, request_args, fragment):
+    answer = kiosk.ok("post", "/events", **request_args)
+    assert answer["accepted"] == [] and len(answer["refused"]) == 1
+    assert fragment in answer["refused"][0]["reason"]
     assert stored(server) == 0
 
 
@@ -448,7 +473,7 @@ def test_export_as_csv_for_excel_and_as_json(server, kiosk, admin):
 # -- concurrency, restarts, migrations ---------------------------------------------------------
 
 def test_overlapping_batches_pushed_at_once_are_stored_exactly_once(server):
-    token = server.device("hq", "kiosk-a")
+    token = server.device("hq", "kiosk-a", "reception")  # it signs in and meets hosts
     visits = [new_visit_id() for _ in range(20)]
     everything = [event(seq=i, visit_id=visits[i % 20], kind=("signed_in", "host_met")[i >= 20], data={})
                   for i in range(200)]
@@ -479,12 +504,12 @@ def test_overlapping_batches_pushed_at_once_are_stored_exactly_once(server):
     assert {v["state"] for v in on_site} == {"with_host"}  # every visit folded from all its events
 
 
-def test_the_projector_folds_pushed_events_into_visits_without_a_read(server, kiosk):
+def test_the_projector_folds_pushed_events_into_visits_without_a_read(server):
     """A push only stores events; the visits table catches up off the request path, even when
     nobody asks for visits (the reads that bring it up to date themselves are tested above)."""
-    visit = new_visit_id()
-    kiosk.ok("post", "/events", json={"events": [event(seq=1, visit_id=visit),
-                                                 event(seq=2, kind="host_met", visit_id=visit)]})
+    visit, desk = new_visit_id(), Api(server, server.device("hq", "desk", "reception"))
+    desk.ok("post", "/events", json={"events": [event(seq=1, visit_id=visit, device="desk"),
+                                                event(seq=2, kind="host_met", visit_id=visit, device="desk")]})
     deadline = time.monotonic() + 10 * projector.MAX_LAG_S
     while (state := _visit_state(server.app.state.db, visit)) is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -510,6 +535,7 @@ def test_a_version_1_database_migrates(server, kiosk, db_url):
         conn.execute(sa.text("DROP TABLE hosts"))
         conn.execute(sa.text("DROP TABLE signers"))
         conn.execute(sa.text("DROP TABLE watchlist"))
+        conn.execute(sa.text("DROP TABLE tombstones"))
         server_db._hosts_v1.create(conn)
         conn.execute(sa.text("UPDATE schema_version SET version = 1"))
     db.close()

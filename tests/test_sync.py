@@ -136,7 +136,7 @@ def test_the_server_killed_mid_batch_loses_and_doubles_nothing(tmp_path):
     for _ in range(1500):  # 3,000 events: six batches, so the push spans several requests
         visit_id = tokens.new_visit_id()
         device.kiosk.log.record(("signed_in", visit_id, {"visitor": {"name": "张三"}, "host": {}}),
-                                ("host_met", visit_id, {}))
+                                ("rated", visit_id, {"rating": 5}))  # kinds a visitor kiosk writes
     try:
         pusher = subprocess.Popen([sys.executable, "-m", "kiosk", "sync", "--once"], stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL,

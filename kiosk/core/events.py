@@ -32,10 +32,14 @@ MESSAGE_LEFT = "message_left"
 BLOCKED = "blocked"
 # An invitation taken at a kiosk: recorded under the invitation's visit, naming the visit it became.
 INVITATION_USED = "invitation_used"
+# The server's: an admin withdrew a stored event (data: event_id, reason); every fold skips it.
+TOMBSTONED = "tombstoned"
+# The server's own device name: the writer of expected visits, link decisions and tombstones.
+SERVER_DEVICE = "server"
 
 KINDS = frozenset({SIGNED_IN, EXPECTED, APPROVAL_REQUESTED, APPROVED, DENIED, BADGE_ISSUED,
                    BADGE_PRINTED, PRINT_FAILED, BADGE_LOST, HOST_MET, SIGNED_OUT, RATED, COMPLAINT,
-                   HOST_NOTIFIED, NOTIFY_FAILED, MESSAGE_LEFT, BLOCKED, INVITATION_USED})
+                   HOST_NOTIFIED, NOTIFY_FAILED, MESSAGE_LEFT, BLOCKED, INVITATION_USED, TOMBSTONED})
 
 
 def new_id() -> str:

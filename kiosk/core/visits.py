@@ -23,15 +23,21 @@ Payloads the fold reads:
 - ``rated``: ``rating`` 1-5;
 - ``complaint``: ``text``, recorded by reception; every one is kept, in order;
 - ``host_notified``: ``channel`` (kind and host, no secrets), ``notice_id``, ``kind``;
-  ``notify_failed``: the same and ``error``; ``message_left``: ``text``, for a host away.
+  ``notify_failed``: the same and ``error``; ``message_left``: ``text``, for a host away;
+- ``tombstoned`` (the server's only): ``event_id``, ``reason``: that event of the visit is left
+  out, as if it had never been written.
+
+kiosk.core.payloads checks each kind's payload; a visit with no events left is folded from the
+tombstones alone (an EXPECTED visit nobody knows).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from kiosk.core import events as ev
+from kiosk.core import payloads
 from kiosk.core.events import Event
 
 EXPECTED = "expected"
@@ -110,68 +116,14 @@ class Visit:
 
 
 def payload_error(kind: str, data: Mapping[str, Any]) -> str:
-    """What is wrong with an event's payload for the fold ("" when nothing is): a server checks
-    every event it is pushed, since one it stored that the fold cannot read would break that
-    visit on every device. Kinds the fold does not read carry any payload."""
-    for key, wanted, required in _PAYLOADS.get(kind, ()):
-        value = data.get(key)
-        if value is None:
-            if required:
-                return f"{kind} needs {key}"
-        elif not wanted(value):
-            return f"{key} of {kind} must be {wanted.__doc__}"
-    return ""
+    """What is wrong with an event's payload for the fold and every other reader ("" when
+    nothing is): a server checks every event it is pushed, since one it stored that a reader
+    cannot read would break that visit on every device. The schema is kiosk.core.payloads."""
+    return payloads.payload_error(kind, data)
 
 
 def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
-
-
-def _text(value: Any) -> bool:
-    """text"""
-    return isinstance(value, str)
-
-
-def _whole(value: Any) -> bool:
-    """a whole number"""
-    return type(value) is int
-
-
-def _object(value: Any) -> bool:
-    """an object"""
-    return isinstance(value, Mapping)
-
-
-def _rating(value: Any) -> bool:
-    """a whole number from 1 to 5"""
-    return type(value) is int and 1 <= value <= 5
-
-
-def _list(value: Any) -> bool:
-    """a list"""
-    return isinstance(value, list)
-
-
-def _objects(value: Any) -> bool:
-    """a list of objects"""
-    return isinstance(value, list) and all(isinstance(item, Mapping) for item in value)
-
-
-_PERSON = (("visitor", _object, False), ("host", _object, False), ("answers", _object, False),
-           ("invite_id", _text, False))
-_JUDGED = (("reasons", _list, False), ("watchlist", _objects, False))
-_BADGE = (("badge_id", _text, True),)
-_PAYLOADS: dict[str, tuple[tuple[str, Callable[[Any], bool], bool], ...]] = {
-    ev.SIGNED_IN: _PERSON, ev.EXPECTED: _PERSON, ev.BLOCKED: _PERSON + _JUDGED, ev.APPROVAL_REQUESTED: _JUDGED,
-    ev.BADGE_ISSUED: _BADGE + (("issued_at", _whole, True), ("expires_at", _whole, True), ("key_id", _text, False),
-                               ("replaces", _text, False)),
-    ev.BADGE_LOST: _BADGE, ev.BADGE_PRINTED: _BADGE, ev.PRINT_FAILED: _BADGE,
-    ev.RATED: (("rating", _rating, True),), ev.COMPLAINT: (("text", _text, True),),
-    ev.HOST_NOTIFIED: (("channel", _text, True),),
-    ev.NOTIFY_FAILED: (("channel", _text, True), ("error", _text, True)),
-    ev.MESSAGE_LEFT: (("text", _text, True),),
-    ev.INVITATION_USED: (("visit_id", _text, True),),
-}
 
 
 def fold(events: Iterable[Event]) -> Visit:
@@ -186,9 +138,11 @@ def fold(events: Iterable[Event]) -> Visit:
 
 
 def _replay_order(events: Iterable[Event]) -> list[Event]:
-    """One event per id (the earliest in the total order), in the total order."""
+    """One event per id (the earliest in the total order), in the total order, less those the
+    server withdrew."""
     unique = {e.event_id: e for e in sorted(events, key=Event.order_key, reverse=True)}
-    return sorted(unique.values(), key=Event.order_key)
+    withdrawn = _withdrawn(unique.values())
+    return sorted((e for e in unique.values() if e.event_id not in withdrawn), key=Event.order_key)
 
 
 class OpenFold:
@@ -199,10 +153,12 @@ class OpenFold:
     answers False, and the caller folds again from all the events."""
 
     def __init__(self, events: Iterable[Event]):
+        events = list(events)
         ordered = _replay_order(events)
         if not ordered:
             raise ValueError("fold needs at least one event")
         self._folder = _Folder(ordered[0].visit_id, ordered[0].site)
+        self._withdrawn = _withdrawn(events)  # should one come again, fold would leave it out
         self._applied: set[str] = set()
         self._last: tuple = ()
         self._apply(ordered)
@@ -212,7 +168,9 @@ class OpenFold:
         applied id (fold would keep the first of two with one id); else False, nothing applied."""
         ordered = _replay_order(events)
         if ordered and (ordered[0].order_key() <= self._last
-                        or not self._applied.isdisjoint(e.event_id for e in ordered)):
+                        or not self._applied.isdisjoint(e.event_id for e in ordered)
+                        or not self._withdrawn.isdisjoint(e.event_id for e in ordered)
+                        or any(e.kind == ev.TOMBSTONED for e in ordered)):  # it may withdraw one applied
             return False
         self._apply(ordered)
         return True
@@ -226,6 +184,20 @@ class OpenFold:
 
     def visit(self) -> Visit:
         return self._folder.result()
+
+
+def _withdrawn(events: Iterable[Event]) -> set[str]:
+    """The ids of the events the server withdrew (``tombstoned``, written only by the server,
+    under the withdrawn event's visit): left out wherever they arrived, whatever the order."""
+    return {e.data.get("event_id") for e in events
+            if e.kind == ev.TOMBSTONED and e.device == ev.SERVER_DEVICE and isinstance(e.data.get("event_id"), str)}
+
+
+def live(events: Iterable[Event]) -> list[Event]:
+    """The events that still say something about their visit: neither withdrawn nor tombstones."""
+    events = list(events)
+    withdrawn = _withdrawn(events)
+    return [e for e in events if e.event_id not in withdrawn and e.kind != ev.TOMBSTONED]
 
 
 class _Folder:
@@ -250,8 +222,8 @@ class _Folder:
 
     def _describe(self, e: Event, **extra) -> None:
         self.fields.update(site=e.site, visitor=dict(e.data.get("visitor") or {}),
-                           host=dict(e.data.get("host") or {}), lang=e.data.get("lang", ""),
-                           visitor_type=e.data.get("visitor_type", ""), answers=dict(e.data.get("answers") or {}),
+                           host=dict(e.data.get("host") or {}), lang=e.data.get("lang") or "",
+                           visitor_type=e.data.get("visitor_type") or "", answers=dict(e.data.get("answers") or {}),
                            invite_id=_str(e.data.get("invite_id")), **extra)
         self._used_itself(e)
 
@@ -311,7 +283,7 @@ class _Folder:
 
     def _badge_issued(self, e: Event) -> None:
         self._badge(e.data["badge_id"]).update(issued_at=int(e.data["issued_at"]),
-                                               expires_at=int(e.data["expires_at"]), key_id=e.data.get("key_id", ""))
+                                               expires_at=int(e.data["expires_at"]), key_id=e.data.get("key_id") or "")
         replaced = e.data.get("replaces")
         if replaced:
             self._revoke(replaced, "reprinted")
@@ -329,7 +301,7 @@ class _Folder:
         self._print_outcome(e.data["badge_id"], printed=True, print_error="")
 
     def _print_failed(self, e: Event) -> None:
-        self._print_outcome(e.data["badge_id"], printed=False, print_error=e.data.get("reason", "unknown"))
+        self._print_outcome(e.data["badge_id"], printed=False, print_error=e.data.get("reason") or "unknown")
 
     def _print_outcome(self, badge_id: str, **outcome) -> None:
         badge = self._badge(badge_id)
@@ -341,7 +313,7 @@ class _Folder:
 
     def _signed_out(self, e: Event) -> None:
         if "signed_out_at" not in self.fields:  # the first sign-out wins
-            self.fields.update(signed_out_at=e.ts, signed_out_by=e.data.get("by", ""), signed_out_device=e.device)
+            self.fields.update(signed_out_at=e.ts, signed_out_by=e.data.get("by") or "", signed_out_device=e.device)
 
     def _rated(self, e: Event) -> None:
         self.fields["rating"] = int(e.data["rating"])

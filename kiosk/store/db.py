@@ -139,6 +139,14 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX quarantine_received ON quarantine (received_at);
     """,
+    # 7: this device's events the server refused, with its reason (kiosk.store.refused).
+    """
+    CREATE TABLE refused (
+        event_id TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        refused_at INTEGER NOT NULL
+    );
+    """,
 ]
 
 _DISK_FULL = ("disk is full", "database or disk is full")

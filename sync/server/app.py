@@ -27,9 +27,8 @@ from starlette.exceptions import HTTPException
 
 from kiosk.notify.plainhttp import PlainHttp
 from sync import protocol
-from sync.server import approvals, auth, export, invitations, store, views
+from sync.server import approvals, auth, export, invitations, store, tombstones, views
 from sync.server.auth import Admin, Device, Principal
-from sync.server.bounds import VisitFull
 from sync.server.db import Database
 from sync.server.projector import Projector
 from sync.server.errors import Forbidden, Invalid, ServerError, TooManyRequests, UnsupportedMedia
@@ -37,7 +36,7 @@ from sync.server.intake import DEFAULT_TIMEOUT_S, BodyGuard
 from sync.server.ratelimit import Limits
 from sync.server.models import (MAX_CURSOR, NAME_PATTERN, DeviceIn, DeviceOut, ErrorBody, ExportRow, Health, HostsIn,
                                 HostsOut, InvitationIn, InvitationOut, IsoTime, KeyIn, KeyOut, KeysOut, PullOut, PushIn,
-                                PushOut, VisitsOut, WatchlistIn, WatchlistOut, local_time)
+                                PushOut, TombstoneIn, TombstoneOut, VisitsOut, WatchlistIn, WatchlistOut, local_time)
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +85,10 @@ def create_app(db_url: str, *, clock: Callable[[], int] = now_ms, smtp: str = ""
 
 # -- errors ------------------------------------------------------------------------------------
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None,
-           more: dict[str, Any] | None = None) -> JSONResponse:
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     # A message may quote what was sent; never let a lone surrogate in it make the error a 500.
     text = message.encode("utf-8", "backslashreplace").decode("utf-8")
-    return JSONResponse({"error": text, **(more or {})}, status_code=status, headers=headers)
+    return JSONResponse({"error": text}, status_code=status, headers=headers)
 
 
 def _server_error(_request: Request, exc: ServerError) -> JSONResponse:
@@ -99,8 +97,7 @@ def _server_error(_request: Request, exc: ServerError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     if isinstance(exc, TooManyRequests):
         headers = {"Retry-After": str(exc.retry_after)}
-    # A push over a visit's cap also says which events, so that the device can set them aside.
-    return _error(exc.status, str(exc), headers, exc.body() if isinstance(exc, VisitFull) else None)
+    return _error(exc.status, str(exc), headers)
 
 
 def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -206,16 +203,20 @@ def health(db: DB) -> dict[str, Any]:
     "requestBody": {"required": True, "content": {"application/json": {"schema": PushIn.model_json_schema()}}}})
 async def push_events(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
                       now: Now) -> dict[str, Any]:
-    """Store a batch of this device's events whole or not at all; idempotent by event id."""
+    """Store a batch of this device's events; idempotent by event id. The whole batch is refused
+    (403) when it holds another device's events or a kind the device's role never writes
+    (README: who may write and sign what); single events whose content is refused (a payload that
+    does not fit its kind, an unknown kind, a clock far off, a second sign-in of a visit) are
+    listed in ``refused`` with the reason, and the rest is stored."""
     # The busiest route makes one trip to the thread pool for the token, the body and the database
     # together; as FastAPI's dependencies and body parameter they would cost two more hops.
     token = credentials.credentials if credentials else None
     body = await request.body()
     json_body = _is_json(request.headers.get("content-type", ""))
     state = request.app.state
-    accepted, known = await run_in_threadpool(_push, state.db, state.projector, state.limits, token, body, json_body,
-                                              now)
-    return {"accepted": accepted, "known": known}
+    accepted, known, refused = await run_in_threadpool(_push, state.db, state.projector, state.limits, token, body,
+                                                       json_body, now)
+    return {"accepted": accepted, "known": known, "refused": refused}
 
 
 def _is_json(content_type: str) -> bool:
@@ -224,7 +225,7 @@ def _is_json(content_type: str) -> bool:
 
 
 def _push(db: Database, projector: Projector, limits: Limits, token: str | None, body: bytes, json_body: bool,
-          now: int) -> tuple[list[str], list[str]]:
+          now: int) -> tuple[list[str], list[str], list[dict]]:
     who = auth.authenticate(db, token)  # first: a stranger learns nothing from how the body is judged
     if not isinstance(who, Device):
         raise Forbidden("this needs a device token")
@@ -239,10 +240,10 @@ def _push(db: Database, projector: Projector, limits: Limits, token: str | None,
         batch = PushIn.model_validate(raw).events
     except ValidationError as e:
         raise RequestValidationError([{**error, "loc": ("body", *error["loc"])} for error in e.errors()]) from None
-    accepted, known = store.push(db, who, batch, now)
+    accepted, known, refused = store.push(db, who, batch, now)
     if accepted:
         projector.poke(who.site)
-    return accepted, known
+    return accepted, known, refused
 
 
 @router.get("/events", response_model=PullOut, responses=_errors(401, 403, 429))
@@ -375,6 +376,16 @@ def revoke_device(site: NamePath, name: NamePath, _who: Annotated[Admin, Depends
     """Revoke a device: its token stops working at once and its keys are reported revoked."""
     auth.revoke_device(db, site, name, now)
     return Response(status_code=204)
+
+
+@router.post("/events/{event_id}/tombstone", response_model=TombstoneOut, responses=_errors(401, 403, 404, 409))
+def tombstone_event(event_id: Annotated[str, Path(pattern=protocol.ID.pattern)], body: TombstoneIn,
+                    who: Annotated[Admin, Depends(admin)], db: DB, now: Now) -> dict[str, Any]:
+    """Withdraw a stored event (as ``kiosk-server events tombstone``): kept with the reason, served
+    to no device again, and left out of every device's fold (a ``tombstoned`` event of the
+    server's), the visits and the export."""
+    done = tombstones.tombstone(db, event_id, body.reason, who.name, now)
+    return {**vars(done), "at": local_time(done.at)}
 
 
 # -- the approval page -------------------------------------------------------------------------

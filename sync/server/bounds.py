@@ -19,24 +19,10 @@ import sqlalchemy as sa
 from kiosk.core.events import Event
 from sync.protocol import MAX_VISIT_EVENTS
 from sync.server.db import Database, events
-from sync.server.errors import Conflict
 
 # Stored events one projection transaction may fold again (sync.server.store.project): about
 # a normal chunk's worth, so a site catching up is not slowed, and a few hundred ms of the lock.
 PROJECT_BUDGET = 10_000
-
-
-class VisitFull(Conflict):
-    """A push that would take visits past MAX_VISIT_EVENTS; ``refused`` names each event over
-    the cap and why, for the device to set those aside and push the rest."""
-
-    def __init__(self, refused: dict[str, str], visits: Iterable[str]):
-        self.refused = refused
-        super().__init__(f"visit {', '.join(sorted(visits))} would hold more than {MAX_VISIT_EVENTS} events, the most "
-                         f"one visit may have: {len(refused)} event(s) of this push refused (listed in 'refused')")
-
-    def body(self) -> dict[str, object]:
-        return {"refused": [{"event_id": event_id, "reason": reason} for event_id, reason in self.refused.items()]}
 
 
 def over_cap(db: Database, conn: sa.Connection, site: str, new: Iterable[Event],
@@ -57,14 +43,6 @@ def over_cap(db: Database, conn: sa.Connection, site: str, new: Iterable[Event],
             refused[event.event_id] = (f"visit {event.visit_id} already holds {cap} events, the most one visit "
                                        f"may have (sync.protocol.MAX_VISIT_EVENTS)")
     return refused
-
-
-def check(db: Database, conn: sa.Connection, site: str, new: Iterable[Event]) -> None:
-    """Refuse the whole push (VisitFull, a 409) if any of its new events is over the cap."""
-    new = list(new)
-    refused = over_cap(db, conn, site, new)
-    if refused:
-        raise VisitFull(refused, {e.visit_id for e in new if e.event_id in refused})
 
 
 def projectable(db: Database, conn: sa.Connection, site: str, pending: Sequence[sa.Row],

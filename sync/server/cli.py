@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
+import getpass
+import json
 import os
 import sys
 from contextlib import closing
@@ -28,7 +30,7 @@ from kiosk.settings import ROLES
 from kiosk.watchcsv import COLUMNS, read_watchlist_csv, shown
 from printer.errors import PrinterError
 from printer.invitation import card_png, window
-from sync.server import accesslog, auth, connections, export, invitations, passwords, ratelimit, store
+from sync.server import accesslog, auth, connections, export, invitations, passwords, ratelimit, store, tombstones
 from sync.server.app import create_app, now_ms
 from sync.server.db import Database
 from sync.server.errors import ServerError
@@ -132,6 +134,17 @@ def _parser() -> argparse.ArgumentParser:
     command("import", cmd_watchlist_import, "replace the watchlist with a CSV file "
             "(name,aliases,company,phone,action,note)", parent=watch).add_argument("file")
     command("list", cmd_watchlist_list, "print the watchlist, one entry a line (phones masked)", parent=watch)
+    evs = commands.add_parser("events", help="the sites' event logs").add_subparsers(dest="events_command",
+                                                                                     required=True)
+    tomb = command("tombstone", cmd_events_tombstone, "withdraw a stored event: kept with the reason, served to "
+                   "no device again, left out by every device's fold and the export", parent=evs)
+    tomb.add_argument("event_id", metavar="ID")
+    tomb.add_argument("--reason", required=True)
+    listing = command("list", cmd_events_list, "a visit's events (--site, --visit), or the withdrawn ones "
+                      "(--tombstoned)", parent=evs)
+    listing.add_argument("--site")
+    listing.add_argument("--visit", help="the visit's id")
+    listing.add_argument("--tombstoned", action="store_true", help="the events withdrawn, with why, by whom, when")
     return parser
 
 
@@ -302,6 +315,38 @@ def cmd_watchlist_list(args) -> int:
     for entry in entries:
         print("\t".join((entry.entry_id, *shown(entry).values())))
     return 0
+
+
+def cmd_events_tombstone(args) -> int:
+    with _database(args) as db:
+        done = tombstones.tombstone(db, args.event_id, args.reason, f"{getpass.getuser()} (kiosk-server)", now_ms())
+    print(f"event {done.event_id} ({done.kind} of visit {done.visit_id}, site {done.site}, device {done.device}) "
+          "is tombstoned")
+    return 0
+
+
+def cmd_events_list(args) -> int:
+    """Tab-separated, a header line first."""
+    with _database(args) as db:
+        if args.tombstoned:
+            print("event_id\tsite\tvisit_id\tkind\tdevice\tby\tat\treason")
+            for t in tombstones.listed(db, args.site):
+                print("\t".join((t.event_id, t.site, t.visit_id, t.kind, t.device, t.by, _shown_ms(t.at),
+                                 " ".join(t.reason.split()))))
+            return 0
+        if not (args.site and args.visit):
+            raise ServerError("name the visit (--site S --visit V), or list the withdrawn events (--tombstoned)")
+        withdrawn = {t.event_id for t in tombstones.listed(db, args.site)}
+        print("event_id\tts\tdevice\tkind\ttombstoned\tdata")
+        for e in store.visit_events(db, args.site, args.visit):
+            data = json.dumps(e.data, ensure_ascii=False, sort_keys=True)
+            print("\t".join((e.event_id, _shown_ms(e.ts), e.device, e.kind, "yes" if e.event_id in withdrawn else "",
+                             data if len(data) <= 200 else data[:200] + "…")))
+    return 0
+
+
+def _shown_ms(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000).astimezone().isoformat(timespec="seconds")
 
 
 def _described(url: str) -> str:

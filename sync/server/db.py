@@ -133,6 +133,17 @@ watchlist = sa.Table(
     sa.Column("replaced_at", _ms, nullable=False),
 )
 
+tombstones = sa.Table(  # stored events an admin withdrew (sync.server.tombstones); the events stay
+    "tombstones", metadata,
+    sa.Column("event_id", sa.String(32), primary_key=True),
+    sa.Column("site", sa.String(20), nullable=False),
+    sa.Column("visit_id", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("withdrawn_by", sa.String(64), nullable=False),  # the admin's name
+    sa.Column("withdrawn_at", _ms, nullable=False),
+    sa.Column("server_event_id", sa.String(32), nullable=False),  # the tombstoned event the devices pull
+)
+
 _versions = sa.MetaData()
 schema_version = sa.Table("schema_version", _versions, sa.Column("version", sa.Integer, nullable=False))
 
@@ -151,7 +162,7 @@ def _v1(conn: Connection) -> None:
     # Step 1 creates the tables above that are still version 1, and the version-1 definitions of
     # those a later step changed, so that it keeps creating exactly version 1.
     metadata.create_all(conn, tables=[t for t in metadata.sorted_tables
-                                      if t not in (projections, hosts, signers, watchlist)])
+                                      if t not in (projections, hosts, signers, watchlist, tombstones)])
     _hosts_v1.create(conn)
 
 
@@ -181,8 +192,13 @@ def _v5(conn: Connection) -> None:
     watchlist.create(conn)
 
 
+def _v6(conn: Connection) -> None:
+    # Admins withdraw bad events (kiosk-server events tombstone).
+    tombstones.create(conn)
+
+
 # Forward only, in order; each runs inside the start-up transaction that records its number.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 
 
 def normalise_url(url: str) -> str:

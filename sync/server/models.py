@@ -87,9 +87,31 @@ class PushIn(_In):
     events: list[EventJson] = Field(max_length=protocol.MAX_BATCH)
 
 
+class RefusedOut(BaseModel):
+    event_id: str
+    reason: str = Field(description="why this event is not stored; pushing it again changes nothing")
+
+
 class PushOut(BaseModel):
     accepted: list[str] = Field(description="ids of the events stored by this push")
     known: list[str] = Field(description="ids of the events that were already stored")
+    refused: list[RefusedOut] = Field(description="events not stored, each with the reason: their "
+                                                              "content is refused, the rest of the batch is stored")
+
+
+class TombstoneIn(_In):
+    reason: str = Field(max_length=1000, description="why the event is withdrawn, at most 500 characters")
+
+
+class TombstoneOut(BaseModel):
+    event_id: str
+    site: str
+    visit_id: str
+    kind: str
+    device: str
+    reason: str
+    by: str = Field(description="the admin who withdrew it")
+    at: datetime
 
 
 class PullOut(BaseModel):

@@ -2,8 +2,8 @@
 the sites' signing keys (the devices' and the server's own), the host directory and the
 watchlist.
 
-A push checks its events (every payload must fit the fold: kiosk.core.visits.payload_error) and
-stores them, nothing more. The visits table is a projection of the log, brought up to date by
+A push checks its events (sync.server.accept: roles, every payload's schema, one sign-in per
+visit) and stores those it accepts, nothing more. The visits table is a projection of the log, brought up to date by
 ``project``: off the request path by a Projector, and by every read before it answers, so
 answers never lag the log and a push does not pay for folding. Pushes to one site are
 serialised (db.write(serialise_on=...)), and so is projecting it: server_seq follows commit
@@ -17,7 +17,6 @@ import base64
 import binascii
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 import sqlalchemy as sa
@@ -27,17 +26,17 @@ from kiosk.core import reuse, trust
 from kiosk.core.events import Event, decode_data, encode_data, new_id
 from kiosk.core.hosts import Host, host_from_row, host_id_for, host_row
 from kiosk.core.tokens import PublicKey, key_id_of
-from kiosk.core.visits import ON_SITE_STATES, Visit, fold, payload_error
+from kiosk.core.visits import ON_SITE_STATES, Visit, fold, live
 from kiosk.core.watchlist import WatchEntry
 from kiosk.errors import ValidationError
 from kiosk.hostcsv import host_fields
 from kiosk.notify.plainhttp import NOWHERE, PlainHttp
 from kiosk.store.log import visit_from_json
 from kiosk.watchcsv import watch_entry
-from sync.protocol import ProtocolError, checked_event
-from sync.server import bounds
+from sync.server import accept, bounds
 from sync.server.auth import SERVER_DEVICE, Device
-from sync.server.db import Database, devices, events, hosts, keys, projections, signers, visits, watchlist
+from sync.server.db import (Database, devices, events, hosts, keys, projections, signers, tombstones, visits,
+                            watchlist)
 from sync.server.errors import Conflict, Forbidden, Invalid
 from sync.server.models import local_time
 
@@ -49,9 +48,10 @@ _encode_doc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 # -- events ------------------------------------------------------------------------------------
 
-def push(db: Database, device: Device, batch: list[Any], now: int) -> tuple[list[str], list[str]]:
-    """Store a device's batch whole or not at all: (ids stored now, ids already stored)."""
-    checked = _checked(batch, device, now)
+def push(db: Database, device: Device, batch: list[Any], now: int) -> tuple[list[str], list[str], list[dict]]:
+    """Store a device's batch but for the events refused one by one (sync.server.accept), or
+    nothing when the batch is refused whole: (ids stored now, ids already stored, refusals)."""
+    checked = accept.checked_batch(batch, device, now)
     with db.write(serialise_on=f"site {device.site}") as conn:
         # Pushes to one site run one at a time, so nothing else of this site is stored between
         # this read and the insert. (An id stored meanwhile by another site, which only a
@@ -59,44 +59,13 @@ def push(db: Database, device: Device, batch: list[Any], now: int) -> tuple[list
         # faster than INSERT ... ON CONFLICT ... RETURNING, which psycopg re-parses per batch.
         known = _known(checked, conn.execute(db.prepared(_stored_query), {"ids": list(checked.events)}))
         new = [event_id for event_id in checked.events if event_id not in known]
-        bounds.check(db, conn, device.site, (checked.events[event_id] for event_id in new))
+        new = accept.refuse_reopenings(conn, device.site, checked, new)
+        full = bounds.over_cap(db, conn, device.site, [checked.events[event_id] for event_id in new])
+        checked.refused.update(full)  # refused one by one, as any content: the device goes on
+        new = [event_id for event_id in new if event_id not in full]
         if new:
             conn.execute(events.insert(), [checked.rows[event_id] for event_id in new])
-    return new, [event_id for event_id in checked.events if event_id in known]
-
-
-@dataclass
-class _Batch:
-    events: dict[str, Event] = field(default_factory=dict)  # by id, in batch order
-    rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id: the row to insert
-
-
-def _checked(batch: list[Any], device: Device, now: int) -> _Batch:
-    """Every event of the batch checked before any is stored."""
-    checked = _Batch()
-    for index, raw in enumerate(batch):
-        event, data = _event_from(raw, index, now)
-        if (event.site, event.device) != (device.site, device.name):
-            raise Forbidden(f"events[{index}]: a device may only push its own events "
-                            f"(site {device.site}, device {device.name})")
-        first = checked.events.setdefault(event.event_id, event)
-        if first is event:
-            checked.rows[event.event_id] = _event_row(event, data, now)
-        elif first != event:
-            raise Invalid(f"events[{index}]: repeats event_id {event.event_id} with different content")
-    return checked
-
-
-def _event_from(raw: Any, index: int, now: int) -> tuple[Event, str]:
-    """The checked event and its payload as stored (compact JSON, sorted keys)."""
-    try:
-        event, data = checked_event(raw, now)
-    except ProtocolError as e:
-        raise Invalid(f"events[{index}]: {e}") from None
-    problem = payload_error(event.kind, event.data)
-    if problem:
-        raise Invalid(f"events[{index}]: its data does not fit its kind: {problem}")
-    return event, data
+    return new, [event_id for event_id in checked.events if event_id in known], accept.report(device, checked)
 
 
 def _event_row(e: Event, data: str, now: int) -> dict[str, Any]:
@@ -113,7 +82,7 @@ def _stored_query(db: Database) -> sa.Select:
     return sa.select(*_EVENT_COLUMNS).where(db.one_of(events.c.event_id, "ids"))
 
 
-def _known(checked: _Batch, stored: Iterable[sa.Row]) -> set[str]:
+def _known(checked: accept.Checked, stored: Iterable[sa.Row]) -> set[str]:
     """The ids of the batch already stored. Each must carry the same event: a device reusing
     ids is a bug that would otherwise lose its event silently."""
     known = set()
@@ -147,7 +116,12 @@ def project(db: Database, site: str, limit: int = PROJECT_CHUNK) -> bool:
         by_visit: dict[str, list[Event]] = defaultdict(list)
         for row in stored:
             by_visit[row.visit_id].append(_event(row))
-        conn.execute(db.prepared(_upsert_visits), [_visit_row(fold(by_visit[v])) for v in touched])
+        gone = [v for v in touched if not live(by_visit[v])]  # every event of it tombstoned
+        kept = [v for v in touched if v not in gone]
+        if kept:
+            conn.execute(db.prepared(_upsert_visits), [_visit_row(fold(by_visit[v])) for v in kept])
+        if gone:
+            conn.execute(visits.delete().where(visits.c.site == site, visits.c.visit_id.in_(gone)))
         upto = {"site": site, "server_seq": pending[-1].server_seq}
         conn.execute(db.insert(projections).on_conflict_do_update(index_elements=["site"], set_=upto), upto)
     return complete
@@ -216,9 +190,11 @@ def _str(value: Any) -> str:
 
 def pull(db: Database, site: str, after: int, limit: int) -> tuple[list[dict[str, Any]], int, bool]:
     """(the site's events after cursor ``after``, in server order; the new cursor; more to come)."""
+    withdrawn = sa.select(tombstones.c.event_id).where(tombstones.c.site == site)  # tombstoned: served no more
     with db.read() as conn:
         rows = conn.execute(sa.select(events.c.server_seq, *_EVENT_COLUMNS)
-                            .where(events.c.site == site, events.c.server_seq > after)
+                            .where(events.c.site == site, events.c.server_seq > after,
+                                   events.c.event_id.not_in(withdrawn))
                             .order_by(events.c.server_seq).limit(limit + 1)).all()
     page = rows[:limit]
     cursor = page[-1].server_seq if page else after
@@ -226,11 +202,13 @@ def pull(db: Database, site: str, after: int, limit: int) -> tuple[list[dict[str
 
 
 def append(db: Database, site: str, kind: str, visit_id: str, data: Mapping[str, Any], now: int, *,
-           unless: Callable[[Visit | None], bool] | None = None) -> Event | None:
+           unless: Callable[[Visit | None], bool] | None = None,
+           also: Callable[[sa.Connection, Event], None] | None = None) -> Event | None:
     """Write an event of the server's own (device SERVER_DEVICE, its count at the site) into the
     site's log, where the site's devices pull it like any other; or nothing, returning None, when
     ``unless`` says so of the visit as its stored events fold (None: it has none). That is decided
-    in the transaction that writes: no push to the site can come in between."""
+    in the transaction that writes: no push to the site can come in between. ``also`` writes what
+    must stand or fall with the event, in the same transaction."""
     with db.write(serialise_on=f"site {site}") as conn:  # one writer per site, as for pushes
         if unless is not None and unless(_stored_visit(db, conn, site, visit_id)):
             return None
@@ -239,6 +217,8 @@ def append(db: Database, site: str, kind: str, visit_id: str, data: Mapping[str,
         conn.execute(signers.update().where(signers.c.site == site).values(seq=seq))
         event = Event(new_id(), site, SERVER_DEVICE, seq, now, kind, visit_id, dict(data))
         conn.execute(events.insert(), _event_row(event, encode_data(event.data), now))
+        if also is not None:
+            also(conn, event)
     return event
 
 
@@ -247,6 +227,13 @@ def _stored_visit(db: Database, conn: sa.Connection, site: str, visit_id: str) -
     stored = [_event(row) for row in conn.execute(db.prepared(_visit_events_query),
                                                   {"site": site, "visit_ids": [visit_id]})]
     return fold(stored) if stored else None
+
+
+def visit_events(db: Database, site: str, visit_id: str) -> list[Event]:
+    """Every stored event of one visit, tombstoned ones too, in the order the fold replays them."""
+    with db.read() as conn:
+        rows = conn.execute(db.prepared(_visit_events_query), {"site": site, "visit_ids": [visit_id]})
+        return sorted((_event(row) for row in rows), key=Event.order_key)
 
 
 def count_events(db: Database) -> int:

@@ -76,6 +76,9 @@ class HealthLines:
             self.sync_alert = status.needs_attention or seconds > SYNC_LATE
             if status.last_error and self.sync_alert:
                 self.sync_text += " — " + status.last_error
+        if status.refused:  # kept here, never on the server: someone must look (kiosk sync lists them)
+            self.sync_text += " — " + tr("{n} events refused by the server").format(n=status.refused)
+            self.sync_alert = True
         self._set_aside(status.set_aside)
 
     def _set_aside(self, found) -> None:
