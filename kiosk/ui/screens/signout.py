@@ -3,14 +3,15 @@ types it, then Enter; or the camera reads it) or types the badge number printed 
 
 A scan carries the badge's signature; a number does not, and anyone can read it off another
 visitor's badge. So at the lobby kiosk a typed number signs out only after staff type the PIN
-(the PIN pad's lockout applies); the visitor is asked to fetch reception. At the exit post this
+(the PIN pad's lockout applies); the visitor is asked to fetch reception. Text that is neither
+gets its "not a visitor badge" at once: it can sign nobody out. At the exit post this
 screen is the staff look-up, reached through the PIN already, so no second PIN is asked."""
 
 from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
-from kiosk.core.tokens import PREFIX
+from kiosk.core.tokens import PREFIX, parse_badge_number
 from kiosk.store.staffpin import PinGuard
 from kiosk.ui.i18n import N_
 from kiosk.ui.screens.base import KioskScreen, load_kv, reason_for
@@ -45,7 +46,7 @@ class SignOutScreen(KioskScreen):
         text = self.ids.field.text.strip()
         if self.checking or not text:
             return
-        if self._guard is not None and not is_scan(text):
+        if self._guard is not None and not is_scan(text) and parse_badge_number(text) is not None:
             self._ask_pin(text)
             return
         self._sign_out(text)
