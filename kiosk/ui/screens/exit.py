@@ -120,7 +120,10 @@ class ExitScreen(KioskScreen):
             self.name_text = self.type_text = self.about = self.photo = ""
             return
         policy = self.flow.kiosk.entry.policy
-        labels = [type_label(visit, lang, policy) for lang in (second, first) if lang]
+        # The guard's label, then the visitor's unless both are Chinese (面试 · 面試 says nothing twice).
+        both_chinese = first.startswith("zh") and second.startswith("zh")
+        shown_in = [second, first] if second and not both_chinese else [first]
+        labels = [type_label(visit, lang, policy) for lang in shown_in]
         self.name_text = visit.visitor.get("name", "")
         self.type_text = " · ".join(dict.fromkeys(label for label in labels if label))
         minutes = stay_minutes(result)
