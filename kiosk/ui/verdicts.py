@@ -97,7 +97,9 @@ def recently_out(result: CheckOut, now_ms: int) -> bool:
     return result.signed_out_at is not None and abs(now_ms - result.signed_out_at) <= RECENT_MINUTES * MINUTE_MS
 
 
-def decide(result: CheckOut, now_ms: int) -> Shown:
+def decide(result: CheckOut, now_ms: int, calm: bool = True) -> Shown:
+    """``calm=False`` when another device signed the badge out while this one was writing:
+    the same badge at two posts at once may be a copy, so a guard must look."""
     visit = result.visit
     if result.ok:
         if visit is not None and visit.known:
@@ -105,7 +107,7 @@ def decide(result: CheckOut, now_ms: int) -> Shown:
         return Shown(AMBER, N_("Signed out"), N_("This post has not seen this visit yet; it will be reconciled."))
     if result.reason == tokens.ALREADY_SIGNED_OUT:
         values = {"time": clock_text(result.signed_out_at, now_ms)}
-        if recently_out(result, now_ms):
+        if calm and recently_out(result, now_ms):
             return Shown(AMBER, N_("Already signed out"), N_("Signed out at {time}. Nothing more to do."),
                          values, visit=visit)
         return Shown(RED, N_("Already signed out"), REFUSALS[tokens.ALREADY_SIGNED_OUT], values,

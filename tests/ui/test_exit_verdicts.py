@@ -11,13 +11,16 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kiosk.core.hosts import Host
 from kiosk.core.tokens import badge_number
-from kiosk.services import Kiosk
+from kiosk.core.visits import Visit
+from kiosk.services import CheckOut, Kiosk
 from kiosk.settings import Settings
 from kiosk.ui.i18n import LANGUAGES, tr
-from kiosk.ui.verdicts import clock_text
+from kiosk.ui.verdicts import REFUSALS, RECENT_MINUTES, clock_text, decide, say
 from printer.device import PreviewPrinter
 from tests.ui.driver import PIN
 from tests.ui.test_exit_post import Clock, lobby, scan, sync, trust
@@ -239,3 +242,24 @@ def test_a_scan_at_the_lobby_kiosk_needs_no_pin_and_says_goodbye_in_the_visitors
     assert screen.state == "amber" and screen.heading == tr.into("zh_TW", "Already signed out")
     assert tr.into("zh_TW", "Please see reception.") not in screen.body
     d.app.flow.cancel()
+
+
+@given(reason=st.sampled_from(sorted(REFUSALS) + ["ok"]), out_minutes_ago=st.one_of(st.none(), st.integers(-90, 3000)),
+       visit_state=st.sampled_from(["", "waiting", "signed_out"]), calm=st.booleans())
+def test_a_heading_never_contradicts_its_detail(reason, out_minutes_ago, visit_state, calm):
+    """For any result: "not signed out" only over a visit that is not; "already signed out"
+    always with its time; calm (amber, no reception) exactly within 30 minutes."""
+    now = 1_800_000_000_000
+    signed_out_at = None if out_minutes_ago is None else now - out_minutes_ago * MINUTE_MS
+    visit = Visit("v1", visit_state, visitor={"name": "张三"}, lang="en") if visit_state else None
+    shown = decide(CheckOut(reason, visit, signed_out_at=signed_out_at), now, calm)
+    heading, detail = say(shown, "zh_CN")
+    if shown.heading == "Not signed out":
+        assert reason not in ("ok", "already_signed_out") and (visit is None or visit.state != "signed_out")
+        assert shown.state == "red" and "请到前台办理" in detail
+    if reason == "already_signed_out":
+        assert shown.heading == "Already signed out" and clock_text(signed_out_at, now) in detail
+        recent = signed_out_at is not None and abs(out_minutes_ago) <= RECENT_MINUTES
+        assert (shown.state == "amber") == (recent and calm) and shown.see_reception == (not (recent and calm))
+    if reason == "ok":
+        assert shown.heading == "Signed out" and shown.state != "red"

@@ -99,10 +99,10 @@ class ExitScreen(KioskScreen):
         on screen); or another post was first, and the screen turns red with a sound."""
         self._writing.discard(result.claims.visit_id)
         if result.claims.visit_id == self._shown and self.state != "ready":
-            self.show(result, sound=not result.ok)
+            self.show(result, sound=not result.ok, calm=False)
 
-    def show(self, result, sound: bool = True) -> None:
-        shown = decide(result, self.flow.kiosk.clock())
+    def show(self, result, sound: bool = True, calm: bool = True) -> None:
+        shown = decide(result, self.flow.kiosk.clock(), calm)
         self.state, self.mark = shown.state, shown.mark
         first, second = languages(shown, self.flow.default_lang)
         self.font_first, self.font_second = FAMILIES[first], FAMILIES[second or first]
