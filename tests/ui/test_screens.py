@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from kiosk.core.tokens import badge_number
 from kiosk.errors import VisitorBlocked
 from kiosk.services import CheckOut
 from kiosk.ui.i18n import LANGUAGES, load_catalog
@@ -143,6 +144,9 @@ def visit_every_screen(d, kiosk):
         ("done-message-left", show("done", lambda: setattr(flow, "message_left", True),
                                    lambda: setattr(flow, "message_left", False))),
         ("signout", show("signout")),
+        ("signout-pin", show("signout", after=lambda: (setattr(flow.screen("signout").ids.field, "text",
+                                                               badge_number(result.badge_id)),
+                                                       flow.screen("signout").submit()))),
         ("goodbye", show("goodbye", goodbye(out))),
         ("goodbye-refused", show("goodbye", goodbye(CheckOut("revoked")))),
         ("staff", show("staff")),
