@@ -429,7 +429,7 @@ class Kiosk:
         """What one scan would do, without doing it: the exit post's decision."""
         checked: Verdict = tokens.verify(scan, self.keyring(), self.settings.site, self.clock() / 1000)
         if not checked.ok:
-            return CheckOut(checked.reason, claims=checked.claims, detail=checked.detail)
+            return self._refused(checked)
         claims = checked.claims
         visit = self.log.visit(claims.visit_id)
         badge = visit.badge(claims.badge_id) if visit else None
@@ -438,6 +438,14 @@ class Kiosk:
         if visit is not None and visit.state == SIGNED_OUT:
             return CheckOut(tokens.ALREADY_SIGNED_OUT, visit, claims, signed_out_at=visit.signed_out_at)
         return CheckOut(tokens.OK, visit, claims)
+
+    def _refused(self, checked: Verdict) -> CheckOut:
+        """An expired badge (genuine, signed here) whose visit has ended says so: a badge
+        signed out yesterday is "already signed out", not "not signed out"."""
+        visit = self.log.visit(checked.claims.visit_id) if checked.reason == tokens.EXPIRED else None
+        if visit is not None and visit.state == SIGNED_OUT:
+            return CheckOut(tokens.ALREADY_SIGNED_OUT, visit, checked.claims, signed_out_at=visit.signed_out_at)
+        return CheckOut(checked.reason, visit, checked.claims, detail=checked.detail)
 
     def check_out(self, scan: str) -> CheckOut:
         """Sign out whoever this badge belongs to, if the badge says they may leave. A valid

@@ -98,6 +98,16 @@ def test_expired_badge(kiosk, clock):
     assert kiosk.on_site()[0].visit_id == result.visit.visit_id
 
 
+def test_an_expired_badge_of_a_visit_that_ended_says_already_signed_out(kiosk, clock):
+    """Not "expired" (which the exit post shows under "not signed out"): the visit is over."""
+    result = kiosk.check_in(name="张三", host=host("李四"))
+    left = kiosk.check_out(result.badge)
+    clock.ms += kiosk.settings.badge_valid_hours * 3_600_000
+    again = kiosk.check_out(result.badge)
+    assert (again.reason, again.signed_out_at) == ("already_signed_out", left.signed_out_at)
+    assert again.visit.visit_id == result.visit.visit_id
+
+
 def test_end_of_day_signs_out_only_those_from_before_the_cutoff(kiosk, clock):
     early = kiosk.check_in(name="张三", host=host("李四"))
     clock.ms = int(datetime(2026, 11, 23, 21, 0).astimezone().timestamp() * 1000)

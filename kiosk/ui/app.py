@@ -130,7 +130,9 @@ class KioskApp(App):
                    "printing": ("printing", "PrintingScreen", {}),
                    "done": ("done", "DoneScreen", {}),
                    "message": ("entry", "EntryScreen", {"field_name": "message"}),
-                   "signout": ("signout", "SignOutScreen", {}),
+                   # At the exit post staff reach it through the PIN; at the lobby a typed number asks for it.
+                   "signout": ("signout", "SignOutScreen", {"guard": None if settings.role == "exit"
+                                                            else self.pin_guard}),
                    "goodbye": ("goodbye", "GoodbyeScreen", {}),
                    "staff": ("staff", "StaffScreen", {"guard": self.pin_guard, "quit_app": self.stop,
                                                       "lookup": settings.role == "exit",

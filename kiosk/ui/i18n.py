@@ -40,9 +40,14 @@ class Translator(Observable):
         self._observers: list[tuple] = []
 
     def __call__(self, text: str) -> str:
-        if self.lang not in self._catalogs:
-            self._catalogs[self.lang] = load_catalog(self.lang)
-        return self._catalogs[self.lang].get(text, text)
+        return self.into(self.lang, text)
+
+    def into(self, lang: str, text: str) -> str:
+        """``text`` in ``lang`` whatever the screen's language (the exit post speaks the
+        visitor's language and the guard's side by side)."""
+        if lang not in self._catalogs:
+            self._catalogs[lang] = load_catalog(lang)
+        return self._catalogs[lang].get(text, text)
 
     def switch(self, lang: str) -> None:
         if lang not in LANGUAGES:

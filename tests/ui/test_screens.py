@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from kiosk.core.tokens import badge_number
 from kiosk.errors import VisitorBlocked
 from kiosk.services import CheckOut
 from kiosk.ui.i18n import LANGUAGES, load_catalog
@@ -161,6 +162,9 @@ def visit_every_screen(d, kiosk):
         ("done-message-left", show("done", lambda: setattr(flow, "message_left", True),
                                    lambda: setattr(flow, "message_left", False))),
         ("signout", show("signout")),
+        ("signout-pin", show("signout", after=lambda: (setattr(flow.screen("signout").ids.field, "text",
+                                                               badge_number(result.badge_id)),
+                                                       flow.screen("signout").submit()))),
         ("goodbye", show("goodbye", goodbye(out))),
         ("goodbye-refused", show("goodbye", goodbye(CheckOut("revoked")))),
         ("staff", show("staff")),
@@ -288,3 +292,43 @@ def test_every_console_entry_renders_whole_while_typing(drive, make_kiosk, lang)
         assert not found, "\n".join(found)
     finally:
         d.app.flow.set_language("zh_CN")
+
+
+@pytest.mark.parametrize("visitor_lang", LANGUAGES)
+def test_every_verdict_renders_whole_in_the_visitors_language(drive, tmp_path, visitor_lang):
+    """The exit post's verdicts for a visitor who signed in in ``visitor_lang`` (beside the
+    guard's Chinese), and the lobby kiosk's goodbye to them, checked and saved."""
+    from tests.ui.test_exit_post import Clock, scan
+    from tests.ui.test_exit_verdicts import exit_post, verdict_cases
+
+    clock = Clock()
+    post = exit_post(tmp_path, clock)
+    cases = verdict_cases(tmp_path, post, visitor_lang)
+    d = drive(post)
+    found = []
+    for name, result, *_ in cases:
+        if name == "calm":
+            clock.offset_ms += 12 * 60_000
+        scan(d, result if isinstance(result, str) else result.badge)
+        d.screenshot(SCREENSHOTS / f"verdict-exit-{name}-visitor-{visitor_lang}.png")
+        found += [f"exit {name}: {p}" for p in problems(d.app.root, visitor_lang)]
+        d.current().ready()
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("visitor_lang", LANGUAGES)
+def test_every_goodbye_renders_whole_in_the_visitors_language(drive, make_kiosk, visitor_lang):
+    kiosk = make_kiosk()
+    d = drive(kiosk)
+    flow, found = d.app.flow, []
+    result = kiosk.check_in(name="欧阳娜娜 Nana Ouyang", host=HOSTS[0], lang=visitor_lang)
+    ok = kiosk.check_out(result.badge)
+    for name, check in (("ok", ok), ("calm", kiosk.check_out(result.badge)), ("lost", CheckOut("revoked")),
+                        ("unknown-number", CheckOut("unknown_badge"))):
+        flow.last_check_out = check
+        flow.go("goodbye")
+        d.pump(0.15)
+        d.screenshot(SCREENSHOTS / f"verdict-goodbye-{name}-visitor-{visitor_lang}.png")
+        found += [f"goodbye {name}: {p}" for p in problems(d.app.root, visitor_lang)]
+        flow.cancel()
+    assert not found, "\n".join(found)

@@ -1,14 +1,15 @@
 """The answer to a sign-out: goodbye with the time on site and a 1-5 rating, or why the badge
-cannot sign anyone out (the same verdicts as the exit post)."""
+cannot sign anyone out (the same verdicts as the exit post), in the language the visitor
+signed in with unless they chose another one at the kiosk just now."""
 
 from __future__ import annotations
 
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
 
-from kiosk.core import tokens
+from kiosk.ui.i18n import N_, tr
 from kiosk.ui.screens.base import KioskScreen, load_kv
+from kiosk.ui.verdicts import GREEN, decide, duration_text, say, stay_minutes
 from kiosk.ui.widgets import KButton
-from kiosk.ui.verdicts import REFUSALS, clock_text, duration_text
 
 load_kv(__file__)
 
@@ -26,25 +27,31 @@ class GoodbyeScreen(KioskScreen):
             self.bind(rated=star.setter("rated"))
             self.ids.stars.add_widget(star)
 
-    ok = BooleanProperty(False)
-    name_text = StringProperty("")
-    stay = StringProperty("")  # "1 h 25 min"
-    reason = StringProperty("")  # msgid of why not
-    time_text = StringProperty("")
+    ok = BooleanProperty(False)  # signed out by this scan: rated
+    state = OptionProperty(GREEN, options=["green", "amber", "red"])
+    heading = StringProperty("")
+    body = StringProperty("")
     rated = NumericProperty(0)
 
     def on_pre_enter(self, *_):
         super().on_pre_enter()
         result = self.flow.last_check_out
-        visit = result.visit
-        self.ok = result.ok
-        self.rated = 0
-        self.name_text = visit.visitor.get("name", "") if visit is not None else ""
-        self.stay = ""
-        if result.ok and visit is not None and visit.signed_in_at:
-            self.stay = duration_text(round((result.signed_out_at - visit.signed_in_at) / 60_000))
-        self.reason = "" if result.ok else REFUSALS.get(result.reason, REFUSALS[tokens.MALFORMED])
-        self.time_text = clock_text(result.signed_out_at)
+        shown = decide(result, self.flow.kiosk.clock())
+        if shown.visitor_lang and tr.lang == self.flow.default_lang and shown.visitor_lang != tr.lang:
+            self.flow.set_language(shown.visitor_lang)  # cancel() sets the default back
+        self.ok, self.state, self.rated = result.ok, GREEN if result.ok else shown.state, 0
+        name = result.visit.visitor.get("name", "") if result.visit is not None and result.ok else ""
+        if result.ok:
+            minutes = stay_minutes(result)
+            self.tell("heading", N_("Goodbye, {name}!") if name else N_("Goodbye!"), name=name)
+            if minutes is None:
+                self.tell("body", N_("You are signed out."))
+            else:
+                self.tell("body", N_("You are signed out. You were here for {stay}."), stay=duration_text(minutes))
+            self.later("leave", SHOWN_SECONDS, self.finish)
+            return
+        heading, self.body = say(shown)  # no language buttons here: said once, in the visitor's language
+        self.heading = tr("This badge cannot sign you out") if shown.heading == N_("Not signed out") else heading
         self.later("leave", SHOWN_SECONDS, self.finish)
 
     def rate(self, stars: int) -> None:
@@ -58,5 +65,5 @@ class GoodbyeScreen(KioskScreen):
 
     def wipe(self) -> None:
         super().wipe()
-        self.name_text = self.stay = self.time_text = ""
+        self.heading = self.body = ""
 
