@@ -208,7 +208,7 @@ def _showable(text: str, f: ImageFont.FreeTypeFont, room: int) -> str:
     to the text, and a 10,000-character name would otherwise pay for all of it."""
     if f.getlength(text) <= 2 * room:
         return text
-    return text[:_longest_prefix(len(text), lambda k: f.getlength(text[:k]) <= 2 * room) + 1]
+    return text[:linebreak.longest_prefix(len(text), lambda k: f.getlength(text[:k]) <= 2 * room) + 1]
 
 
 def _units(text: str) -> list[str]:
@@ -228,17 +228,9 @@ def _wrap(units: list[str], f: ImageFont.FreeTypeFont, width: int, max_lines: in
 
 
 def _ellipsize(line: str, f: ImageFont.FreeTypeFont, width: int) -> str:
-    keep = _longest_prefix(len(line), lambda k: f.getlength(line[:k].rstrip() + _ELLIPSIS) <= width)
+    keep = linebreak.longest_prefix(len(line), lambda k: f.getlength(line[:k].rstrip() + _ELLIPSIS) <= width)
     return line[:keep].rstrip() + _ELLIPSIS
 
-
-def _longest_prefix(n: int, fits) -> int:
-    """The largest k in 0..n with fits(k), for a monotone ``fits`` (fits(0) assumed)."""
-    good, bad = 0, n + 1
-    while bad - good > 1:
-        mid = (good + bad) // 2
-        good, bad = (mid, bad) if fits(mid) else (good, mid)
-    return good
 
 
 class _Scale:

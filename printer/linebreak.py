@@ -155,7 +155,7 @@ def _take_line(pieces: list[str], start: int, width: float, measure: Measure) ->
     limit = min(hard + 1, len(pieces)) - start  # pieces up to and including a hard break
     if not fits(1):
         piece = pieces[start]
-        keep = _kinsoku_cut(piece, _longest_prefix(len(piece), lambda k: measure(_visible(piece[:k])) <= width))
+        keep = _kinsoku_cut(piece, longest_prefix(len(piece), lambda k: measure(_visible(piece[:k])) <= width))
         if keep < len(_visible(piece)):
             pieces[start:start + 1] = [piece[:keep], piece[keep:]]
         return start + 1
@@ -180,7 +180,7 @@ def _kinsoku_cut(piece: str, fitting: int) -> int:
     return max(1, fitting)
 
 
-def _longest_prefix(n: int, fits) -> int:
+def longest_prefix(n: int, fits) -> int:
     """The largest k in 0..n with fits(k), for a monotone ``fits`` (fits(0) assumed)."""
     good, bad = 0, n + 1
     while bad - good > 1:

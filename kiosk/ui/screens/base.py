@@ -84,6 +84,13 @@ class KioskScreen(Screen):
         self._told = {**getattr(self, "_told", {}), prop: (msgid, values, text)}
         setattr(self, prop, text)
 
+    def tell_pin_refused(self, wait_s: int = 0) -> None:
+        """A PIN pad's refusal: locked for a while after too many wrong PINs, or just wrong."""
+        if wait_s:
+            self.tell("message", N_("Too many wrong PINs. Try again in {minutes} min."), minutes=-(-wait_s // 60))
+        else:
+            self.tell("message", N_("Wrong PIN."))
+
     def retell(self) -> None:
         for prop, (msgid, values, text) in getattr(self, "_told", {}).items():
             if getattr(self, prop) == text:  # still showing what was told, not something newer

@@ -70,7 +70,7 @@ class SignOutScreen(KioskScreen):
         self.flow.use_keyboard(self)
         wait = self._guard.wait_s()
         if wait:
-            self._tell_locked(wait)
+            self.tell_pin_refused(wait)
         else:
             self.tell("message", N_("A typed badge number needs staff: please ask reception to type the staff PIN."))
 
@@ -82,13 +82,8 @@ class SignOutScreen(KioskScreen):
             number = self.number
             self._number_mode()
             self._sign_out(number)
-        elif attempt.wait_s:
-            self._tell_locked(attempt.wait_s)
         else:
-            self.tell("message", N_("Wrong PIN."))
-
-    def _tell_locked(self, seconds: int) -> None:
-        self.tell("message", N_("Too many wrong PINs. Try again in {minutes} min."), minutes=-(-seconds // 60))
+            self.tell_pin_refused(attempt.wait_s)
 
     def _number_mode(self) -> None:
         self.number = ""

@@ -29,7 +29,7 @@ class StaffScreen(KioskScreen):
         self.wipe()
         super().on_pre_enter()
         if self._guard.wait_s():
-            self._tell_locked(self._guard.wait_s())
+            self.tell_pin_refused(self._guard.wait_s())
 
     def submit(self) -> None:
         entered = self.ids.field.text
@@ -42,13 +42,8 @@ class StaffScreen(KioskScreen):
                 return
             self.unlocked = True
             self.flow.use_keyboard(None)
-        elif attempt.wait_s:
-            self._tell_locked(attempt.wait_s)
         else:
-            self.tell("message", N_("Wrong PIN."))
-
-    def _tell_locked(self, seconds: int) -> None:
-        self.tell("message", N_("Too many wrong PINs. Try again in {minutes} min."), minutes=-(-seconds // 60))
+            self.tell_pin_refused(attempt.wait_s)
 
     def test_page(self) -> None:
         def printed(_):
