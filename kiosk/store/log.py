@@ -25,10 +25,11 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from kiosk.core import reuse
+from kiosk.core import reuse, roles
 from kiosk.core.events import Event, decode_data, encode_data, new_id
 from kiosk.core.readable import readable
-from kiosk.core.visits import ON_SITE_STATES, Badge, OpenFold, Visit, fold, payload_error
+from kiosk.core.visits import ON_SITE_STATES, Badge, OpenFold, Visit, fold, live, payload_error
+from kiosk.errors import RoleRefused
 from kiosk.store import quarantine
 from kiosk.store.db import Database
 
@@ -96,10 +97,12 @@ def _stored_visit(conn: sqlite3.Connection, visit_id: str) -> Visit | None:
 
 
 class EventLog:
-    def __init__(self, db: Database, site: str, device: str, clock: Callable[[], int] = wall_clock_ms):
+    def __init__(self, db: Database, site: str, device: str, clock: Callable[[], int] = wall_clock_ms,
+                 role: str | None = None):
         self.db = db
         self.site = site
         self.device = device
+        self.role = role  # this device's (kiosk.core.roles): record() refuses what it never writes; None: any
         self._clock = clock
         self._lock = threading.Lock()
         self._open: OrderedDict[str, tuple[OpenFold, int]] = OrderedDict()  # visit id: (fold, its last rowid)
@@ -121,7 +124,11 @@ class EventLog:
         transaction; returns them once they are on disk. With ``unless``, nothing is written
         (and [] returned) if it holds for the first spec's visit as it stands inside the
         transaction: a check no other writer can slip in front of. ``also`` writes what must
-        stand or fall with the events (the outbox's notices) in the same transaction."""
+        stand or fall with the events (the outbox's notices) in the same transaction.
+
+        A kind this device's role never writes raises RoleRefused before anything is written:
+        the server would refuse the device's whole push for it, and the rest would never sync."""
+        self.check_role(*(kind for kind, _visit_id, _data in specs))
         with self.db.write() as conn:
             if unless is not None:
                 row = conn.execute("SELECT doc FROM visits WHERE visit_id = ?", (specs[0][1],)).fetchone()
@@ -138,6 +145,16 @@ class EventLog:
                 also(conn, events)
         self._keep(folded)
         return events
+
+    def check_role(self, *kinds: str) -> None:
+        """RoleRefused, saying why and where to go instead, if this device's role never writes
+        one of these kinds (kiosk.core.roles): what record() asks of every event it is given."""
+        if self.role is None:
+            return
+        for kind in kinds:
+            problem = roles.refusal(self.role, kind)
+            if problem:
+                raise RoleRefused(problem)
 
     def ingest(self, events: Iterable[Event], refused: Iterable[tuple[Any, str]] = ()) -> list[Event]:
         """Add events written elsewhere (sync); those already here are skipped. Returns the new
