@@ -341,7 +341,7 @@ class Kiosk:
         return self._print(visit_id, badge_id, token)
 
     def mark_lost(self, badge_id: str) -> Visit:
-        visits = self.log.visits_of_badge(badge_id)
+        visits = [v for v in self.log.visits_of_badge(badge_id) if v.badge(badge_id) is not None]
         live = [v for v in visits if not v.badge(badge_id).revoked and v.state != SIGNED_OUT] or visits
         if not live:
             raise KioskError(f"badge {tokens.badge_number(badge_id)} is not in this kiosk's log")
@@ -464,8 +464,8 @@ class Kiosk:
         badge_id = tokens.parse_badge_number(typed)
         if badge_id is None:
             return CheckOut(tokens.MALFORMED, detail="not a badge number")
-        visits = self.log.visits_of_badge(badge_id)
-        if not visits:
+        visits = [v for v in self.log.visits_of_badge(badge_id) if v.badge(badge_id) is not None]
+        if not visits:  # never issued here, or withdrawn by the server since
             return CheckOut(UNKNOWN_BADGE)
         visit = next((v for v in visits if v.state != SIGNED_OUT and not v.badge(badge_id).revoked), visits[0])
         badge = visit.badge(badge_id)
