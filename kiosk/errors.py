@@ -70,3 +70,10 @@ class WatchlistFileError(KioskError):
     """A watchlist file that cannot be imported (encoding, header, rows)."""
 
     code = "watchlist_file"
+
+
+class RoleRefused(KioskError):
+    """This device's role never records the event asked for (an exit post marking a badge lost):
+    refused before anything is written, since the server would refuse the device's whole push."""
+
+    code = "role"

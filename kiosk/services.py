@@ -116,7 +116,7 @@ class Kiosk:
             signer = load_or_create_signer(settings.data_path)
             keys.add(PublicKey(signer.key_id, signer.public_key.public_bytes_raw(), settings.site, settings.device,
                                role=settings.role))
-        log = EventLog(db, settings.site, settings.device, clock)
+        log = EventLog(db, settings.site, settings.device, clock, role=settings.role)
         factory = printer if callable(printer) else (lambda: printer)
         entry = EntryRules(db, load_policy(settings.policy))
         return cls(settings, log, signer, keys, DirectoryTable(db), factory, entry, clock)
@@ -209,6 +209,7 @@ class Kiosk:
         the visit is a new one all the same, recorded as a use of the invitation's visit in the
         same transaction: refused if this log has a use already; two kiosks cut off from each
         other may each take it once, and each person keeps a visit of their own."""
+        self.log.check_role(ev.SIGNED_IN)  # an exit post: refused before any decision is taken or kept
         visitor = validate_visitor(name, company, phone, purpose)
         for field_name, text in (("name", visitor.name), ("company", visitor.company), ("host", host.name),
                                  ("department", host.department)):
@@ -340,7 +341,7 @@ class Kiosk:
         return self._print(visit_id, badge_id, token)
 
     def mark_lost(self, badge_id: str) -> Visit:
-        visits = self.log.visits_of_badge(badge_id)
+        visits = [v for v in self.log.visits_of_badge(badge_id) if v.badge(badge_id) is not None]
         live = [v for v in visits if not v.badge(badge_id).revoked and v.state != SIGNED_OUT] or visits
         if not live:
             raise KioskError(f"badge {tokens.badge_number(badge_id)} is not in this kiosk's log")
@@ -463,8 +464,8 @@ class Kiosk:
         badge_id = tokens.parse_badge_number(typed)
         if badge_id is None:
             return CheckOut(tokens.MALFORMED, detail="not a badge number")
-        visits = self.log.visits_of_badge(badge_id)
-        if not visits:
+        visits = [v for v in self.log.visits_of_badge(badge_id) if v.badge(badge_id) is not None]
+        if not visits:  # never issued here, or withdrawn by the server since
             return CheckOut(UNKNOWN_BADGE)
         visit = next((v for v in visits if v.state != SIGNED_OUT and not v.badge(badge_id).revoked), visits[0])
         badge = visit.badge(badge_id)

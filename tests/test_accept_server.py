@@ -13,6 +13,7 @@ from kiosk.core import events as ev
 from kiosk.core.events import new_id
 from kiosk.core.tokens import new_visit_id
 from kiosk.core.visits import payload_error
+from kiosk.errors import RoleRefused
 from sync import protocol
 from sync.server import cli
 from tests.server_fixtures import db_url, pg_url, server  # noqa: F401
@@ -178,6 +179,32 @@ def test_what_each_role_records_is_what_its_row_allows(server, tmp_path):
         assert device.syncer.status.refused == 0
     assert kiosk.visits() == desk.visits() == post.visits()
 
+
+
+def test_an_exit_post_refuses_what_its_role_never_writes_and_its_sign_outs_still_sync(server, tmp_path):
+    """`kiosk lost` or a sign-in at an exit post would record a kind its role never writes, and
+    the server would refuse its whole push (403) for good: refused here, before anything is
+    written, so the post's sign-outs still reach the site."""
+    kiosk = Device(tmp_path, "kiosk-a", "visitor", server.device("hq", "kiosk-a"), server.url)
+    post = Device(tmp_path, "exit-1", "exit", server.device("hq", "exit-1", "exit"), server.url)
+    first = kiosk.kiosk.check_in(name="张三", host=HOST)
+    second = kiosk.kiosk.check_in(name="李雷", host=HOST)
+    kiosk.sync_until_done()
+    post.sync_until_done()
+    before = post.event_ids()
+    with pytest.raises(RoleRefused, match="^an exit post cannot mark badges lost: do it at reception$"):
+        post.kiosk.mark_lost(first.badge_id)
+    with pytest.raises(RoleRefused, match="^an exit post cannot sign visitors in"):
+        post.kiosk.check_in(name="王五", host=HOST)
+    assert post.event_ids() == before  # nothing recorded
+    assert post.kiosk.check_out(first.badge).ok
+    post.kiosk.sign_out_by_hand(second.visit.visit_id, "no badge")
+    post.sync_until_done()
+    assert post.syncer.status.refused == 0 and post.syncer.status.pending == 0
+    kiosk.sync_until_done()
+    assert kiosk.kiosk.on_site() == []
+    assert {v.visit_id: v.state for v in kiosk.kiosk.log.visits_in(["signed_out"])} == {
+        first.visit.visit_id: "signed_out", second.visit.visit_id: "signed_out"}
 
 # -- a second sign-in of a visit ---------------------------------------------------------------
 

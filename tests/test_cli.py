@@ -121,3 +121,22 @@ def test_a_stand_alone_kiosk_imports_its_watchlist_and_lists_it_without_phones(k
     refused = kiosk_cmd("watchlist", "import", str(watchlist), check=1).stderr
     assert "line 2: action 'ban'" in refused and refused.count("\n") == 1
     assert kiosk_cmd.json("watchlist", "list")["count"] == 2  # the refused file changed nothing
+
+
+def test_an_exit_post_refuses_lost_and_checkin_and_records_nothing(kiosk_cmd, tmp_path):
+    """Its role never writes badge_lost nor a sign-in: one clear line, a failure status, and no
+    event the server would refuse its whole push for."""
+    import sqlite3
+
+    badge = checkin(kiosk_cmd)
+    post = KioskCommand(kiosk_cmd.data_dir, KIOSK_DEVICE="exit-1", KIOSK_ROLE="exit")
+    events = lambda: sqlite3.connect(kiosk_cmd.data_dir / "kiosk.sqlite3").execute(
+        "SELECT COUNT(*) FROM events").fetchone()[0]
+    before = events()
+    lost = post("lost", badge["badge_number"], check=1)
+    assert lost.stderr.strip() == "kiosk: an exit post cannot mark badges lost: do it at reception"
+    signing_in = post("checkin", "--name", "王五", "--host", "李四", check=1)
+    assert signing_in.stderr.strip().startswith("kiosk: an exit post cannot sign visitors in")
+    assert events() == before
+    assert post.json("onsite")["count"] == 1
+    assert post.json("checkout", "--scan", badge["badge"])["ok"] is True  # what it does write, it writes

@@ -10,10 +10,11 @@ from datetime import datetime
 import pytest
 
 from kiosk.core import events as ev
+from kiosk.core import tokens
 from kiosk.core.hosts import Host, host_id_for
 from kiosk.core.visits import SIGNED_OUT, WAITING
 from kiosk.errors import HostNotFound, KioskError, StoreError, ValidationError
-from kiosk.services import Kiosk, end_of_day_cutoff
+from kiosk.services import UNKNOWN_BADGE, Kiosk, end_of_day_cutoff
 from kiosk.settings import Settings
 from printer.device import PreviewPrinter, open_printer
 
@@ -221,3 +222,41 @@ def test_manual_sign_out_needs_a_reason(kiosk):
     assert (out.state, out.signed_out_by) == (SIGNED_OUT, "manual")
     with pytest.raises(KioskError, match="not on site"):
         kiosk.sign_out_by_hand(visit.visit_id, "again")
+
+
+def _withdraw(kiosk, visit_id, kinds):
+    """What the server's tombstones of these events of the visit do when the device pulls them."""
+    events = [e for e in kiosk.log.events(visit_id) if e.kind in kinds]
+    kiosk.log.ingest([ev.Event(ev.new_id(), "hq", ev.SERVER_DEVICE, i, e.ts + 1, ev.TOMBSTONED, visit_id,
+                               {"event_id": e.event_id, "reason": "forged"}) for i, e in enumerate(events, 1)])
+
+
+def test_a_badge_the_server_withdrew_is_unknown_at_check_out(kiosk):
+    result = kiosk.check_in(name="张三", host=host("李四"))
+    _withdraw(kiosk, result.visit.visit_id, {ev.BADGE_ISSUED, ev.BADGE_PRINTED})
+    verdict = kiosk.check_out_by_number(tokens.badge_number(result.badge_id))
+    assert (verdict.reason, verdict.ok, verdict.visit) == (UNKNOWN_BADGE, False, None)
+    with pytest.raises(KioskError, match="not in this kiosk's log"):
+        kiosk.mark_lost(result.badge_id)
+    assert [v.visit_id for v in kiosk.on_site()] == [result.visit.visit_id]  # the visit stands, badgeless
+
+
+def test_a_badge_row_its_visit_no_longer_holds_is_unknown(kiosk):
+    """A log written before withdrawn badges left the badges table may still hold such a row."""
+    result = kiosk.check_in(name="张三", host=host("李四"))
+    with kiosk.log.db.write() as conn:
+        conn.execute("INSERT INTO badges (badge_id, visit_id, revoked) VALUES ('ZZZZZZZZ', ?, '')",
+                     (result.visit.visit_id,))
+    assert kiosk.check_out_by_number(tokens.badge_number("ZZZZZZZZ")).reason == UNKNOWN_BADGE
+    with pytest.raises(KioskError, match="not in this kiosk's log"):
+        kiosk.mark_lost("ZZZZZZZZ")
+
+
+def test_a_visit_whose_events_are_all_withdrawn_leaves_the_device(kiosk):
+    kept = kiosk.check_in(name="李雷", host=host("李四"))
+    gone = kiosk.check_in(name="张三", host=host("李四"))
+    _withdraw(kiosk, gone.visit.visit_id, {ev.SIGNED_IN, ev.BADGE_ISSUED, ev.BADGE_PRINTED})
+    assert [v.visit_id for v in kiosk.on_site()] == [kept.visit.visit_id]
+    assert kiosk.log.visit(gone.visit.visit_id) is None
+    assert kiosk.log.db.read("SELECT COUNT(*) FROM visits WHERE visit_id = ?", (gone.visit.visit_id,)) == [(0,)]
+    assert kiosk.check_out_by_number(tokens.badge_number(gone.badge_id)).reason == UNKNOWN_BADGE

@@ -7,6 +7,7 @@ import pytest
 
 from kiosk.core import events as ev
 from kiosk.core import trust
+from kiosk.core.events import Event, new_id
 from kiosk.core.tokens import PublicKey
 from kiosk.core.visits import SIGNED_OUT, WAITING, fold
 from kiosk.errors import StoreError
@@ -175,3 +176,49 @@ def test_keys_learnt_before_roles_migrate_to_unknown_but_the_servers_key_is_know
     table.add(PublicKey("0000000a", b"a" * 32, "hq", "kiosk-a", True, trust.EXIT))
     table.add(PublicKey("0000000a", b"a" * 32, "hq", "kiosk-a", False, trust.UNKNOWN))
     assert (table.keyring().get("0000000a").role, table.keyring().get("0000000a").revoked) == (trust.EXIT, True)
+
+
+def withdrawn(events, *, seq=1):
+    """The server's tombstones of these events (kiosk-server events tombstone)."""
+    return [Event(new_id(), e.site, ev.SERVER_DEVICE, seq + i, e.ts + 1, ev.TOMBSTONED, e.visit_id,
+                  {"event_id": e.event_id, "reason": "forged"}) for i, e in enumerate(events)]
+
+
+def badges_table(log):
+    return sorted(log.db.read("SELECT badge_id, visit_id FROM badges"))
+
+
+def test_a_withdrawn_badge_leaves_the_badges_table_with_the_fold(db, tmp_path):
+    log = EventLog(db, "hq", "k1")
+    first = {"badge_id": "AAAAAAAA", "issued_at": 1, "expires_at": 2}
+    second = {"badge_id": "BBBBBBBB", "issued_at": 1, "expires_at": 2}
+    recorded = log.record((ev.SIGNED_IN, "V1", SIGNED_IN), (ev.BADGE_ISSUED, "V1", first))
+    [reprint] = log.record((ev.BADGE_ISSUED, "V1", second))
+    assert badges_table(log) == [("AAAAAAAA", "V1"), ("BBBBBBBB", "V1")]
+    assert len(log.ingest(withdrawn([reprint]))) == 1  # the fold kept in memory sees it too
+    assert [b.badge_id for b in log.visit("V1").badges] == ["AAAAAAAA"]
+    assert badges_table(log) == [("AAAAAAAA", "V1")] and log.visits_of_badge("BBBBBBBB") == []
+    again = EventLog(Database(tmp_path / "data" / "kiosk.sqlite3"), "hq", "k1")  # and folded from the log
+    again.ingest(withdrawn([recorded[1]], seq=5))
+    assert again.visit("V1").badges == () and badges_table(again) == [] and again.visits_of_badge("AAAAAAAA") == []
+    assert [v.visit_id for v in again.on_site()] == ["V1"]  # the visit itself stands
+
+
+def test_a_visit_whose_every_event_is_withdrawn_is_gone(db):
+    log = EventLog(db, "hq", "k1")
+    log.record((ev.SIGNED_IN, "V0", SIGNED_IN))
+    mine = log.record((ev.SIGNED_IN, "V1", SIGNED_IN), (ev.BADGE_ISSUED, "V1", {"badge_id": "AAAAAAAA", "issued_at": 1,
+                                                                                "expires_at": 2}))
+    log.ingest(withdrawn(mine[:1]))
+    assert log.visit("V1") is not None  # its badge still says something about it
+    log.ingest(withdrawn(mine[1:], seq=2))
+    assert log.visit("V1") is None and [v.visit_id for v in log.on_site()] == ["V0"]
+    assert log.db.read("SELECT visit_id FROM visits") == [("V0",)] and badges_table(log) == []
+    assert log.count_in({WAITING}) == 1
+    # A device that pulls only the tombstone of an event it never had holds no visit for it.
+    other = EventLog(Database(db.path.parent / "other.sqlite3"), "hq", "k2")
+    assert len(other.ingest(withdrawn(mine[:1]))) == 1
+    assert other.visit("V1") is None and other.db.read("SELECT COUNT(*) FROM visits") == [(0,)]
+    # A live event of it later (another device's sign-out, say) brings it back.
+    log.ingest([Event(new_id(), "hq", "exit1", 1, mine[0].ts + 5, ev.SIGNED_OUT, "V1", {"by": "scan"})])
+    assert log.visit("V1").state == SIGNED_OUT

@@ -44,3 +44,28 @@ OPENING = frozenset({ev.SIGNED_IN, ev.BLOCKED})
 
 def may_write(role: str, kind: str) -> bool:
     return kind in WRITES.get(role, frozenset())
+
+# What each kind records, for the message that refuses it to a role that may not write it.
+_DOING = {
+    ev.SIGNED_IN: "sign visitors in", ev.BLOCKED: "sign visitors in (nor record them blocked)",
+    ev.APPROVAL_REQUESTED: "ask for approval", ev.INVITATION_USED: "take invitations",
+    ev.BADGE_ISSUED: "issue badges", ev.BADGE_PRINTED: "print badges", ev.PRINT_FAILED: "print badges",
+    ev.BADGE_LOST: "mark badges lost", ev.HOST_NOTIFIED: "notify hosts", ev.NOTIFY_FAILED: "notify hosts",
+    ev.MESSAGE_LEFT: "keep messages for hosts", ev.HOST_MET: "record that the host met the visitor",
+    ev.APPROVED: "approve visits", ev.DENIED: "deny visits", ev.COMPLAINT: "record complaints",
+    ev.SIGNED_OUT: "sign visitors out", ev.RATED: "take ratings",
+}
+_NAMES = {VISITOR: "a visitor kiosk", RECEPTION: "reception", EXIT: "an exit post"}
+
+
+def refusal(role: str, kind: str) -> str:
+    """Why a device of this role must not record an event of this kind, for the person at it
+    ("" when it may): the server would refuse the device's whole push for it (403), and its
+    sync would stall with everything else it recorded."""
+    if may_write(role, kind):
+        return ""
+    if kind in SERVER_ONLY:
+        return f"only the server records {kind} events"
+    who = _NAMES.get(role, f"a device of role {role!r}")
+    where = next((_NAMES[r] for r in (RECEPTION, VISITOR) if may_write(r, kind)), "")
+    return f"{who} cannot {_DOING.get(kind, f'record {kind} events')}" + (f": do it at {where}" if where else "")

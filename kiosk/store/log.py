@@ -25,14 +25,20 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from kiosk.core import reuse
+from kiosk.core import reuse, roles
 from kiosk.core.events import Event, decode_data, encode_data, new_id
 from kiosk.core.readable import readable
-from kiosk.core.visits import ON_SITE_STATES, Badge, OpenFold, Visit, fold, payload_error
+from kiosk.core.visits import ON_SITE_STATES, Badge, OpenFold, Visit, fold, live, payload_error
+from kiosk.errors import RoleRefused
 from kiosk.store import quarantine
 from kiosk.store.db import Database
 
 _EVENT_COLUMNS = "event_id, site, device, seq, ts, kind, visit_id, data"
+# The badge rows written for a visit, as its stored row lists them (found by the badges' key:
+# ``badges`` has no index by visit).
+_DELETE_STORED_BADGES = (
+    "DELETE FROM badges WHERE visit_id = :visit_id AND badge_id IN (SELECT json_extract(b.value, '$.badge_id')"
+    " FROM visits AS v, json_each(v.doc, '$.badges') AS b WHERE v.visit_id = :visit_id)")
 OPEN_FOLDS = 256  # visits whose fold is kept between transactions (the most recently touched)
 
 
@@ -96,10 +102,12 @@ def _stored_visit(conn: sqlite3.Connection, visit_id: str) -> Visit | None:
 
 
 class EventLog:
-    def __init__(self, db: Database, site: str, device: str, clock: Callable[[], int] = wall_clock_ms):
+    def __init__(self, db: Database, site: str, device: str, clock: Callable[[], int] = wall_clock_ms,
+                 role: str | None = None):
         self.db = db
         self.site = site
         self.device = device
+        self.role = role  # this device's (kiosk.core.roles): record() refuses what it never writes; None: any
         self._clock = clock
         self._lock = threading.Lock()
         self._open: OrderedDict[str, tuple[OpenFold, int]] = OrderedDict()  # visit id: (fold, its last rowid)
@@ -121,7 +129,11 @@ class EventLog:
         transaction; returns them once they are on disk. With ``unless``, nothing is written
         (and [] returned) if it holds for the first spec's visit as it stands inside the
         transaction: a check no other writer can slip in front of. ``also`` writes what must
-        stand or fall with the events (the outbox's notices) in the same transaction."""
+        stand or fall with the events (the outbox's notices) in the same transaction.
+
+        A kind this device's role never writes raises RoleRefused before anything is written:
+        the server would refuse the device's whole push for it, and the rest would never sync."""
+        self.check_role(*(kind for kind, _visit_id, _data in specs))
         with self.db.write() as conn:
             if unless is not None:
                 row = conn.execute("SELECT doc FROM visits WHERE visit_id = ?", (specs[0][1],)).fetchone()
@@ -138,6 +150,16 @@ class EventLog:
                 also(conn, events)
         self._keep(folded)
         return events
+
+    def check_role(self, *kinds: str) -> None:
+        """RoleRefused, saying why and where to go instead, if this device's role never writes
+        one of these kinds (kiosk.core.roles): what record() asks of every event it is given."""
+        if self.role is None:
+            return
+        for kind in kinds:
+            problem = roles.refusal(self.role, kind)
+            if problem:
+                raise RoleRefused(problem)
 
     def ingest(self, events: Iterable[Event], refused: Iterable[tuple[Any, str]] = ()) -> list[Event]:
         """Add events written elsewhere (sync); those already here are skipped. Returns the new
@@ -219,14 +241,24 @@ class EventLog:
         return cursor.rowcount > 0
 
     def _materialise(self, conn: sqlite3.Connection, visit_ids: Iterable[str]) -> dict[str, tuple[OpenFold, int]]:
-        """Rewrite these visits' rows from their events; returns their folds, to keep once committed."""
+        """Rewrite these visits' rows from their events; returns their folds, to keep once committed.
+        A visit folded afresh (an event withdrawn since, say) has its badge rows written anew, so
+        a badge the server withdrew leaves ``badges`` as it leaves the fold; a visit with no live
+        event left (kiosk.core.visits.live: every one withdrawn) leaves ``visits`` too, as the
+        server deletes it."""
         folded = {}
         written = []
         for visit_id in visit_ids:
             with self._open_lock:
                 kept = self._open.pop(visit_id, None)  # back only if this transaction commits
-            folded[visit_id] = self._folded(conn, visit_id, kept)
-            visit = readable(folded[visit_id][0].visit())
+            state, upto, alive = self._folded(conn, visit_id, kept)
+            folded[visit_id] = (state, upto)
+            if alive is not None:  # folded from all its events: those badges alone are the visit's
+                conn.execute(_DELETE_STORED_BADGES, {"visit_id": visit_id})
+            if alive is False:
+                conn.execute("DELETE FROM visits WHERE visit_id = ?", (visit_id,))
+                continue
+            visit = readable(state.visit())
             conn.execute(
                 "INSERT OR REPLACE INTO visits (visit_id, state, site, name, company, signed_in_at, signed_out_at, doc)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -263,17 +295,22 @@ class EventLog:
                     conn.execute("UPDATE visits SET doc = ? WHERE visit_id = ?", (visit_to_json(marked), visit_id))
 
     @staticmethod
-    def _folded(conn: sqlite3.Connection, visit_id: str, kept: tuple[OpenFold, int] | None) -> tuple[OpenFold, int]:
-        """The visit's fold over all its events now in the log, and the last rowid it holds."""
+    def _folded(conn: sqlite3.Connection, visit_id: str,
+                kept: tuple[OpenFold, int] | None) -> tuple[OpenFold, int, bool | None]:
+        """The visit's fold over all its events now in the log, the last rowid it holds, and
+        whether any of its events is live (kiosk.core.visits.live) when it was folded from them
+        all; None when a kept fold was extended, which only live events do (extend refuses a
+        tombstone and a withdrawn event) and which withdraws no badge."""
         if kept is not None:
             state, upto = kept
             rows = conn.execute(f"SELECT rowid, {_EVENT_COLUMNS} FROM events WHERE visit_id = ? AND rowid > ?"
                                 " ORDER BY rowid", (visit_id, upto)).fetchall()
-            if state.extend(_row_to_event(row[1:]) for row in rows):
-                return state, rows[-1][0] if rows else upto
+            if rows and state.extend(_row_to_event(row[1:]) for row in rows):
+                return state, rows[-1][0], None
         rows = conn.execute(f"SELECT rowid, {_EVENT_COLUMNS} FROM events WHERE visit_id = ? ORDER BY rowid",
                             (visit_id,)).fetchall()
-        return OpenFold(_row_to_event(row[1:]) for row in rows), rows[-1][0]
+        events = [_row_to_event(row[1:]) for row in rows]
+        return OpenFold(events), rows[-1][0], bool(live(events))
 
     def _keep(self, folded: dict[str, tuple[OpenFold, int]]) -> None:
         with self._open_lock:
@@ -294,10 +331,11 @@ class EventLog:
 
     def visits_of_badge(self, badge_id: str) -> list[Visit]:
         """Visits that issued this badge id: normally one; badge numbers are short enough to
-        type, so over years of visits two may share one."""
+        type, so over years of visits two may share one. Only visits that hold the badge: a log
+        written before withdrawn badges left ``badges`` may keep a row of one its visit lost."""
         rows = self.db.read("SELECT v.doc FROM badges b JOIN visits v ON v.visit_id = b.visit_id"
                             " WHERE b.badge_id = ? ORDER BY v.signed_in_at DESC", (badge_id,))
-        return [visit_from_json(doc) for (doc,) in rows]
+        return [visit for (doc,) in rows if (visit := visit_from_json(doc)).badge(badge_id) is not None]
 
     def visits_in(self, states: Iterable[str]) -> list[Visit]:
         states = sorted(states)
