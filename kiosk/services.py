@@ -222,7 +222,9 @@ class Kiosk:
         decision = self.entry.decide(visitor_type=visitor_type, name=visitor.name, company=visitor.company,
                                      phone=visitor.phone, answers=answers, when_ms=self.clock())
         visit_id = tokens.new_visit_id()
-        # First, so that the check inside the transaction asks the invitation's visit (see _used).
+        # After the visit's opening (signed_in or blocked), never before: the log is pushed in
+        # order, so the server has the opening by the time it checks the use (same device, same
+        # or earlier batch; sync.server.accept.refuse_invitation_uses).
         used = ((ev.INVITATION_USED, invitation.invite_id, {"visit_id": visit_id}),) if invitation else ()
         signed_in = {"visitor": visitor.as_dict(), "lang": lang or self.settings.language,
                      "host": {"host_id": host.host_id, "name": host.name, "department": host.department},
@@ -233,7 +235,8 @@ class Kiosk:
         about = {"visitor_name": visitor.name, "company": visitor.company, "purpose": visitor.purpose,
                  "at": self.clock()}
         if decision.outcome == BLOCK:
-            self._record_blocked(visit_id, {**signed_in, **judged}, about, alert=bool(decision.matches), used=used)
+            self._record_blocked(visit_id, {**signed_in, **judged}, about, alert=bool(decision.matches), used=used,
+                                invitation=invitation)
         if agreement:
             signed_in["agreement"] = dict(agreement)
         if decision.outcome == APPROVE:
@@ -241,32 +244,34 @@ class Kiosk:
             # A watchlist match is reception's to judge, face to face: the host gets no link.
             ask_host = None if decision.matches else \
                 self._notices(host, visit_id, notice.APPROVAL, link=self._approval_link(visit_id), **about)
-            self._record_or_explain(*used, (ev.SIGNED_IN, visit_id, signed_in),
-                                    (ev.APPROVAL_REQUESTED, visit_id, judged), also=ask_host)
+            self._record_or_explain((ev.SIGNED_IN, visit_id, signed_in), *used,
+                                    (ev.APPROVAL_REQUESTED, visit_id, judged), also=ask_host, invitation=invitation)
             return CheckIn(self.log.visit(visit_id), "", "", printed=False)
         badge_id, token, issued = self._new_badge(visit_id, decision.badge_valid_ms)
-        self._record_or_explain(*used, (ev.SIGNED_IN, visit_id, signed_in), (ev.BADGE_ISSUED, visit_id, issued),
-                                also=self._notices(host, visit_id, **about))
+        self._record_or_explain((ev.SIGNED_IN, visit_id, signed_in), *used, (ev.BADGE_ISSUED, visit_id, issued),
+                                also=self._notices(host, visit_id, **about), invitation=invitation)
         return self._print(visit_id, badge_id, token)
 
-    def _record_or_explain(self, *specs, also) -> None:
+    def _record_or_explain(self, *specs, also, invitation: Invitation | None = None) -> None:
         try:
             # An invitation's visit is signed in once: checked again here, where no other
             # sign-in can slip in between (two kiosks apart can still both take it offline).
-            recorded = self.log.record(*specs, also=also, unless=_used)
+            recorded = self.log.record(*specs, also=also, unless=_used if invitation else None,
+                                       unless_visit=invitation.invite_id if invitation else "")
         except StoreError as exc:
             raise StoreError(f"the visit was NOT recorded and no badge was printed: {exc}") from exc
         if not recorded:
             raise InvitationRefused(invites.USED)
         self.notices_queued()
 
-    def _record_blocked(self, visit_id: str, data: dict, about: dict, *, alert: bool, used: tuple = ()) -> None:
+    def _record_blocked(self, visit_id: str, data: dict, about: dict, *, alert: bool, used: tuple = (),
+                        invitation: Invitation | None = None) -> None:
         """Keep the refused registration for reception and, for a watchlist match, alert the
         site's channels (security's group); the visitor learns nothing but "please see
         reception". (A visit refused for the hours alone alarms nobody.)"""
         desk = Host("reception", RECEPTION.get(self.settings.language, RECEPTION["en"]))
         alerts = self._notices(desk, visit_id, notice.ALERT, **about) if alert else None
-        self._record_or_explain(*used, (ev.BLOCKED, visit_id, data), also=alerts)
+        self._record_or_explain((ev.BLOCKED, visit_id, data), *used, also=alerts, invitation=invitation)
         raise VisitorBlocked("please see reception")
 
     def _approval_link(self, visit_id: str) -> str:

@@ -236,6 +236,100 @@ def test_the_sign_in_of_an_invited_visit_is_its_first_and_only(server, tmp_path)
     assert_site_whole(server, tmp_path, visit_id, "韩梅梅")
 
 
+# -- a use of an invitation --------------------------------------------------------------------
+
+def _invite(server, name: str = "王小明") -> dict:
+    made = requests.post(server.url + "/v1/invitations", json={"site": "hq", "name": name, "host": "李四"},
+                         headers=server.headers(server.admin), timeout=30)
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
+def _refusals(answer: requests.Response) -> dict[str, str]:
+    assert answer.status_code == 200, answer.text
+    return {r["event_id"]: r["reason"] for r in answer.json()["refused"]}
+
+
+@pytest.mark.parametrize("role", ["visitor", "reception"])
+def test_a_forged_use_of_an_invitation_is_refused_and_the_invitation_still_admits(server, tmp_path, site, role):
+    """A second device token pushes ``invitation_used`` by hand: under an invitation naming
+    another device's visit, or a visit it never signed in, or one of its own signed in without
+    that invitation; under a visit that is no invitation. Each is refused alone, the invitation
+    still admits its visitor at a kiosk after sync, and the honest visit is not marked shared."""
+    kiosk, visit_id = site
+    made = _invite(server)
+    invite_id = made["invite_id"]
+    attacker = Attacker(server, role)
+    own = new_visit_id()
+    opened = attacker.event(ev.SIGNED_IN, own, {"visitor": {"name": "冒名者"}, "host": {"name": "李四"}})
+    assert attacker.push(opened).json()["accepted"] == [opened["event_id"]]
+    forged = {
+        "another device's visit": attacker.event(ev.INVITATION_USED, invite_id, {"visit_id": visit_id}),
+        "a visit nobody opened": attacker.event(ev.INVITATION_USED, invite_id, {"visit_id": new_visit_id()}),
+        "its own visit, not with this invitation": attacker.event(ev.INVITATION_USED, invite_id, {"visit_id": own}),
+        "under a visit that is no invitation": attacker.event(ev.INVITATION_USED, visit_id, {"visit_id": own}),
+    }
+    refused = _refusals(attacker.push(*forged.values()))
+    assert set(refused) == {e["event_id"] for e in forged.values()}
+    assert "was not signed in by device lobby-x" in refused[forged["another device's visit"]["event_id"]]
+    assert "was not signed in by device lobby-x" in refused[forged["a visit nobody opened"]["event_id"]]
+    assert f"not signed in with invitation {invite_id}" in \
+        refused[forged["its own visit, not with this invitation"]["event_id"]]
+    assert "is no invitation" in refused[forged["under a visit that is no invitation"]["event_id"]]
+    assert not {e["event_id"] for e in forged.values()} & stored_ids(server)
+    kiosk.sync_until_done()
+    invited = kiosk.kiosk.read_invitation(made["text"])  # not refused as used
+    admitted = kiosk.kiosk.check_in(name=invited.name, host=kiosk.kiosk.invited_host(invited),
+                                    phone=invited.phone, invitation=invited).visit
+    kiosk.sync_until_done()
+    assert admitted.invite_id == invite_id
+    assert_site_whole(server, tmp_path, visit_id)
+    assert_site_whole(server, tmp_path, admitted.visit_id, "王小明")
+    desk = Device(tmp_path, "desk-z", "reception", server.device("hq", "desk-z", "reception"), server.url)
+    desk.sync_until_done()
+    here = {v.visit_id: v for v in desk.kiosk.in_building()}
+    assert here[visit_id].invite_id is None or here[visit_id].invite_id == ""
+    assert (here[visit_id].invitation_shared_with, here[admitted.visit_id].invitation_shared_with) == ((), ())
+    assert desk.kiosk.log.visit(invite_id).invitation_uses == (admitted.visit_id,)
+
+
+@pytest.mark.parametrize("kind", [ev.SIGNED_IN, ev.BLOCKED])
+@pytest.mark.parametrize("together", [True, False], ids=["same push", "opening pushed before"])
+def test_a_use_beside_its_own_opening_is_stored(server, tmp_path, kind, together):
+    """An honest device's use names the visit it opened with the invitation, in the same push
+    (whatever the order inside it) or in an earlier one."""
+    device = Attacker(server, "visitor", "lobby-y")
+    invite_id = _invite(server)["invite_id"]
+    own = new_visit_id()
+    data = {"visitor": {"name": "王小明"}, "host": {"name": "李四"}, "invite_id": invite_id}
+    if kind == ev.BLOCKED:
+        data["reasons"] = ["watchlist_block"]
+    opening = device.event(kind, own, data)
+    use = device.event(ev.INVITATION_USED, invite_id, {"visit_id": own})
+    if together:
+        answer = device.push(use, opening)
+        assert _refusals(answer) == {} and set(answer.json()["accepted"]) == {opening["event_id"], use["event_id"]}
+    else:
+        assert device.push(opening).json()["accepted"] == [opening["event_id"]]
+        assert _refusals(device.push(use)) == {}
+    assert {opening["event_id"], use["event_id"]} <= stored_ids(server)
+
+
+def test_a_use_whose_opening_is_refused_is_refused(server, tmp_path):
+    """The opening a use names must itself be stored: a second sign-in of a visit, refused,
+    opens nothing a use could name."""
+    first, second = Attacker(server, "visitor", "lobby-1"), Attacker(server, "visitor", "lobby-2")
+    invite_id = _invite(server)["invite_id"]
+    taken = new_visit_id()
+    person = {"visitor": {"name": "王小明"}, "host": {"name": "李四"}, "invite_id": invite_id}
+    assert first.push(first.event(ev.SIGNED_IN, taken, person)).status_code == 200
+    again = second.event(ev.SIGNED_IN, taken, person)
+    use = second.event(ev.INVITATION_USED, invite_id, {"visit_id": taken})
+    refused = _refusals(second.push(again, use))
+    assert "already signed in" in refused[again["event_id"]]
+    assert "was not signed in by device lobby-2" in refused[use["event_id"]]
+
+
 # -- kinds this server does not know -----------------------------------------------------------
 
 @pytest.mark.parametrize("role", ROLES)

@@ -143,3 +143,26 @@ def test_an_invited_visitor_the_watchlist_stops_has_used_the_invitation(kiosk):
     with pytest.raises(InvitationRefused) as again:
         kiosk.read_invitation(text)
     assert again.value.reason == invites.USED
+
+
+def _push_order(kiosk) -> list[tuple[str, str]]:
+    return [(e.kind, e.visit_id) for _, e in kiosk.log.own_events_after(0, 1000)]
+
+
+def test_the_sign_in_is_pushed_before_the_use_of_the_invitation(kiosk):
+    """The server stores a use only beside the sign-in it names (sync.server.accept): the log,
+    pushed in order and cut into batches anywhere, holds the sign-in first."""
+    invited = kiosk.read_invitation(invitation(kiosk))
+    visit = sign_in(kiosk, invited).visit
+    order = _push_order(kiosk)
+    assert order.index((ev.SIGNED_IN, visit.visit_id)) < order.index((ev.INVITATION_USED, invited.invite_id))
+
+
+def test_the_blocked_registration_is_pushed_before_the_use_of_the_invitation(kiosk):
+    kiosk.entry.replace_watchlist([WatchEntry("w1", "王小明", action=BLOCK, note="banned")])
+    invited = kiosk.read_invitation(invitation(kiosk))
+    with pytest.raises(VisitorBlocked):
+        sign_in(kiosk, invited)
+    [stopped] = kiosk.log.visit(invited.invite_id).invitation_uses
+    order = _push_order(kiosk)
+    assert order.index((ev.BLOCKED, stopped)) < order.index((ev.INVITATION_USED, invited.invite_id))

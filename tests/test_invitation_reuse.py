@@ -104,6 +104,7 @@ def test_an_invitation_taken_at_two_kiosks_cut_off_from_each_other_keeps_both_pe
     assert first.visit_id != second.visit_id and first.invite_id == second.invite_id == invitation["invite_id"]
     for device in (lobby_a, lobby_b, lobby_a, desk, exit_post):
         device.sync()
+    assert (lobby_a.syncer.status.refused, lobby_b.syncer.status.refused) == (0, 0)  # each use stored
     desk.ms = lobby_a.ms = lobby_b.ms = exit_post.ms = start + 5 * MINUTE
 
     both = {first.visit_id: second.visit_id, second.visit_id: first.visit_id}
@@ -170,3 +171,26 @@ def test_an_invitation_used_once_is_marked_nowhere(server, tmp_path):
     rows = {row["visit_id"]: row for row in export(server, "json").json()}
     assert rows[invitation["invite_id"]]["state"] == "used"
     assert [(r["invitation_used_more_than_once"], r["invitation_also_used_by"]) for r in rows.values()] == [(False, [])] * 2
+
+
+def test_a_use_pushed_one_event_a_batch_is_stored_after_its_sign_in(server, tmp_path, monkeypatch):
+    """The server stores a use only beside the sign-in it names; the kiosk logs the sign-in first,
+    so wherever the batches are cut (here after every event) the use is stored and counts."""
+    import sync.worker
+
+    monkeypatch.setattr(sync.worker, "MAX_BATCH", 1)
+    start = int(time.time() * 1000)
+    lobby = Device(tmp_path, server, "lobby-a", "visitor", start)
+    invitation = make_invitation(server)
+    lobby.sync()
+    lobby.ms += MINUTE
+    visit = lobby.sign_in(invitation["text"])
+    lobby.sync()
+    assert lobby.syncer.status.refused == 0
+    rows = {row["visit_id"]: row for row in export(server, "json").json()}
+    assert rows[invitation["invite_id"]]["state"] == "used" and visit.visit_id in rows
+    late = Device(tmp_path, server, "lobby-c", "visitor", start + 2 * MINUTE)
+    late.sync()
+    with pytest.raises(InvitationRefused) as again:
+        late.sign_in(invitation["text"])
+    assert again.value.reason == invites.USED

@@ -123,20 +123,22 @@ class EventLog:
             return self._last_ts
 
     def record(self, *specs: tuple[str, str, Mapping[str, Any]],
-               unless: Callable[[Visit | None], bool] | None = None,
+               unless: Callable[[Visit | None], bool] | None = None, unless_visit: str = "",
                also: Callable[[sqlite3.Connection, list[Event]], None] | None = None) -> list[Event]:
         """Append this device's events, given as (kind, visit_id, data), in one durable
         transaction; returns them once they are on disk. With ``unless``, nothing is written
-        (and [] returned) if it holds for the first spec's visit as it stands inside the
-        transaction: a check no other writer can slip in front of. ``also`` writes what must
-        stand or fall with the events (the outbox's notices) in the same transaction.
+        (and [] returned) if it holds for the first spec's visit (or ``unless_visit``) as it
+        stands inside the transaction: a check no other writer can slip in front of. ``also``
+        writes what must stand or fall with the events (the outbox's notices) in the same
+        transaction.
 
         A kind this device's role never writes raises RoleRefused before anything is written:
         the server would refuse the device's whole push for it, and the rest would never sync."""
         self.check_role(*(kind for kind, _visit_id, _data in specs))
         with self.db.write() as conn:
             if unless is not None:
-                row = conn.execute("SELECT doc FROM visits WHERE visit_id = ?", (specs[0][1],)).fetchone()
+                row = conn.execute("SELECT doc FROM visits WHERE visit_id = ?",
+                                   (unless_visit or specs[0][1],)).fetchone()
                 if unless(visit_from_json(row[0]) if row else None):
                     return []
             seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events WHERE site = ? AND device = ?",

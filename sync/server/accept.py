@@ -9,13 +9,16 @@ A push ends one of three ways:
   hold and can never change, since its log is append-only. A payload that does not fit its kind
   (kiosk.core.payloads), a kind this server does not know (from newer software: the server
   cannot check it, and every device of the site would receive it), a clock far off, a payload
-  too large, or a second sign-in of a visit already signed in. Refusing the push whole for such
+  too large, a second sign-in of a visit already signed in, or a use of an invitation that is no
+  invitation or names no visit this device signed in with it. Refusing the push whole for such
   an event would stop that device's sync for good; the device marks its refused events and
   reception sees how many.
 - stored whole.
 
-The check of a second sign-in needs the stored log, so it runs in the push's transaction,
-where pushes to the site are serialised (``refuse_reopenings``).
+The check of a second sign-in, and of a use of an invitation (under an invitation of the site,
+naming a visit the same device signed in with it), need the stored log, so they run in the
+push's transaction, where pushes to the site are serialised (``refuse_reopenings``,
+``refuse_invitation_uses``).
 """
 
 from __future__ import annotations
@@ -116,6 +119,48 @@ def refuse_reopenings(conn: sa.Connection, site: str, checked: Checked, new: lis
         if first != event.event_id:
             checked.refuse(event.event_id, f"visit {event.visit_id} is already signed in (event {first})")
     return [i for i in new if i not in checked.refused]
+
+
+def refuse_invitation_uses(conn: sa.Connection, device: Device, checked: Checked, new: list[str]) -> list[str]:
+    """``new`` without the ``invitation_used`` events that are no honest use: each must be
+    recorded under an invitation of the site (a visit the server's ``expected`` event opened) and
+    name, in ``data.visit_id``, a visit this same device opened (``signed_in`` or ``blocked``,
+    stored or among ``new``, not tombstoned) for that invitation (its ``invite_id``). A kiosk
+    records the opening before the use in one transaction and pushes its log in order, so the
+    opening always comes first or in the same batch. Otherwise one token could mark any
+    invitation used, which every kiosk then refuses, and any visit "invitation shared". Those
+    refused are added to ``checked.refused``. Call it after ``refuse_reopenings``."""
+    uses = [checked.events[i] for i in new if checked.events[i].kind == ev.INVITATION_USED]
+    if not uses:
+        return new
+    site = device.site
+    live = events.c.event_id.not_in(sa.select(tombstones.c.event_id).where(tombstones.c.site == site))
+    invitations = set(conn.execute(sa.select(events.c.visit_id).where(
+        events.c.site == site, events.c.kind == ev.EXPECTED,
+        events.c.visit_id.in_(sorted({e.visit_id for e in uses})), live)).scalars())
+    named = sorted({str(e.data.get("visit_id", "")) for e in uses})
+    invited: dict[str, set[str]] = {}  # an opened visit of this device: the invitations it names
+    for visit_id, data in conn.execute(sa.select(events.c.visit_id, events.c.data).where(
+            events.c.site == site, events.c.device == device.name, events.c.kind.in_(sorted(roles.OPENING)),
+            events.c.visit_id.in_(named), live)):
+        invited.setdefault(visit_id, set()).add(_invite_id(ev.decode_data(data)))
+    for i in new:
+        event = checked.events[i]
+        if event.kind in roles.OPENING:  # this batch's own openings (refused ones are not in new)
+            invited.setdefault(event.visit_id, set()).add(_invite_id(event.data))
+    for event in uses:
+        visit_id = str(event.data.get("visit_id", ""))
+        if event.visit_id not in invitations:
+            checked.refuse(event.event_id, f"visit {event.visit_id} is no invitation of site {site}")
+        elif visit_id not in invited:
+            checked.refuse(event.event_id, f"visit {visit_id} was not signed in by device {device.name}")
+        elif event.visit_id not in invited[visit_id]:
+            checked.refuse(event.event_id, f"visit {visit_id} was not signed in with invitation {event.visit_id}")
+    return [i for i in new if i not in checked.refused]
+
+
+def _invite_id(data: Any) -> str:
+    return str(data.get("invite_id", "")) if isinstance(data, dict) else ""
 
 
 def report(device: Device, checked: Checked) -> list[dict[str, str]]:

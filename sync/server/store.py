@@ -60,6 +60,7 @@ def push(db: Database, device: Device, batch: list[Any], now: int) -> tuple[list
         known = _known(checked, conn.execute(db.prepared(_stored_query), {"ids": list(checked.events)}))
         new = [event_id for event_id in checked.events if event_id not in known]
         new = accept.refuse_reopenings(conn, device.site, checked, new)
+        new = accept.refuse_invitation_uses(conn, device, checked, new)
         full = bounds.over_cap(db, conn, device.site, [checked.events[event_id] for event_id in new])
         checked.refused.update(full)  # refused one by one, as any content: the device goes on
         new = [event_id for event_id in new if event_id not in full]
