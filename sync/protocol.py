@@ -21,10 +21,11 @@ MAX_BATCH = 500  # events in one push
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_DATA_BYTES = 8 * 1024  # one event's payload, as compact JSON
 PULL_LIMIT = 1000
-# Events one visit may hold on the server. A real visit writes a few dozen at most: sign-in,
-# approval, a badge and its print per (re)print, a notice per channel, messages, a complaint,
-# host met, sign-out, rating. Past this, pushes for the visit are refused (sync.server.bounds),
-# so that no device token can make every device of its site fold a visit without end.
+# Events one device may write to one visit on the server (its live ones). A real visit writes a
+# few dozen at most: sign-in, approval, a badge and its print per (re)print, a notice per channel,
+# messages, a complaint, host met, sign-out, rating. Past this, the device's events for the visit
+# are refused but for its first sign-out (sync.server.bounds), so that no device token can make
+# every device of its site fold a visit without end, nor fill a visit for the others.
 MAX_VISIT_EVENTS = 300
 # A device clock may be wrong; an event stamped further than this from the server's clock is
 # refused rather than silently reordered ahead of (or behind) everything else.
