@@ -1,6 +1,7 @@
 """What the server accepts from a device's push, attacked as a device of each role would: one
 token, the real server on SQLite and PostgreSQL, real HTTP. Each attack is refused, whole (a 4xx)
-or event by event (listed in ``refused``), and afterwards the site is whole: its events pull and
+or event by event (listed in ``refused``; one dated ahead of the server's clock is listed in
+``retry`` and stored once that clock catches up), and afterwards the site is whole: its events pull and
 check, a fresh reception desk syncs and holds the honest visit on its roll call and reception
 list, and the server's visits list names the honest visitor."""
 

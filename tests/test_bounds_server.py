@@ -1,5 +1,6 @@
-"""Bounded work per device, against the real server (SQLite and PostgreSQL): a visit holds at
-most MAX_VISIT_EVENTS events (an event past it is refused alone, naming the visit), a
+"""Bounded work per device, against the real server (SQLite and PostgreSQL): a device writes at
+most MAX_VISIT_EVENTS live events to one visit (an event past it is refused alone, naming the
+visit; the device's first sign-out of it never is; another device's share is untouched), a
 device that pushes or pulls too fast gets 429 with Retry-After, and the real sync worker waits
 it out and sets aside refused events instead of failing or stalling."""
 

@@ -8,8 +8,8 @@ A push ends one of three ways:
 - stored but for some events, each listed with its reason (200): an event an honest device can
   hold and can never change, since its log is append-only. A payload that does not fit its kind
   (kiosk.core.payloads), a kind this server does not know (from newer software: the server
-  cannot check it, and every device of the site would receive it), a clock far off, a payload
-  too large, or a second sign-in of a visit already signed in (or a clock far behind). Refusing
+  cannot check it, and every device of the site would receive it), a clock far behind, a payload
+  too large, or a second sign-in of a visit already signed in. Refusing
   the push whole for such an event would stop that device's sync for good; the device marks its
   refused events and reception sees how many.
 - stored but for events dated more than protocol.MAX_FUTURE_MS ahead of the server's clock,
