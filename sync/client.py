@@ -54,6 +54,7 @@ class Pushed:
     accepted: list[str]
     known: list[str]
     refused: dict[str, str] = field(default_factory=dict)  # event id: why the server will never store it
+    retry: dict[str, str] = field(default_factory=dict)  # event id: why to push it again later (not refused)
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,8 @@ class SyncClient:
     def push(self, events: Iterable[Event]) -> Pushed:
         body = self._call("POST", "/events", json={"events": [e.to_dict() for e in events]})
         refused = {str(r["event_id"]): str(r["reason"]) for r in body.get("refused") or ()}
-        return Pushed(list(body["accepted"]), list(body["known"]), refused)
+        retry = {str(r["event_id"]): str(r["reason"]) for r in body.get("retry") or ()}
+        return Pushed(list(body["accepted"]), list(body["known"]), refused, retry)
 
     def pull(self, after: int, limit: int = PULL_LIMIT) -> Pulled:
         body = self._call("GET", "/events", params={"after": after, "limit": limit})

@@ -21,13 +21,15 @@ MAX_BATCH = 500  # events in one push
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_DATA_BYTES = 8 * 1024  # one event's payload, as compact JSON
 PULL_LIMIT = 1000
-# Events one visit may hold on the server. A real visit writes a few dozen at most: sign-in,
-# approval, a badge and its print per (re)print, a notice per channel, messages, a complaint,
-# host met, sign-out, rating. Past this, pushes for the visit are refused (sync.server.bounds),
-# so that no device token can make every device of its site fold a visit without end.
+# Events one device may write to one visit on the server (its live ones). A real visit writes a
+# few dozen at most: sign-in, approval, a badge and its print per (re)print, a notice per channel,
+# messages, a complaint, host met, sign-out, rating. Past this, the device's events for the visit
+# are refused but for its first sign-out (sync.server.bounds), so that no device token can make
+# every device of its site fold a visit without end, nor fill a visit for the others.
 MAX_VISIT_EVENTS = 300
-# A device clock may be wrong; an event stamped further than this from the server's clock is
-# refused rather than silently reordered ahead of (or behind) everything else.
+# A device clock may be wrong; an event stamped further than this from the server's clock is not
+# stored rather than silently reordered ahead of (or behind) everything else: one too far ahead
+# is asked for again later (TooEarly: the server's clock will catch up), one too far behind refused.
 MAX_FUTURE_MS = 24 * 3600 * 1000
 MAX_PAST_MS = 400 * 24 * 3600 * 1000
 
@@ -47,6 +49,12 @@ _encode_data = json.JSONEncoder(ensure_ascii=False, allow_nan=False, sort_keys=T
 
 class ProtocolError(ValueError):
     """An event or request that does not follow the protocol; the message says which field."""
+
+
+class TooEarly(ProtocolError):
+    """An event dated further ahead of the server's clock than MAX_FUTURE_MS: not wrong for
+    good, since the device's clock jumped and the event becomes acceptable once the server's
+    clock catches up. The server asks for it again later (``retry``); it never refuses it."""
 
 
 def check_event(raw: Any, now_ms: int | None) -> Event:
@@ -102,7 +110,8 @@ def _check_fields(raw: Mapping) -> None:
 
 def _check_clock(raw: Mapping, now_ms: int) -> None:
     if raw["ts"] > now_ms + MAX_FUTURE_MS:
-        raise ProtocolError(f"event {raw['event_id']} is dated in the future: check the device clock")
+        raise TooEarly(f"event {raw['event_id']} is dated more than {MAX_FUTURE_MS // 3_600_000} h ahead of the "
+                       f"server's clock: check the device clock; push it again once that time is near")
     if raw["ts"] < now_ms - MAX_PAST_MS:
         raise ProtocolError(f"event {raw['event_id']} is dated over {MAX_PAST_MS // 86_400_000} days ago")
 

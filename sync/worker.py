@@ -1,7 +1,9 @@
 """Keeping one device's log in step with the central server, in the background.
 
 One round: register this device's key, push its own events not yet acknowledged (in order,
-in batches; those the server refuses one by one are marked refused, kept and not pushed again), pull the site's events after the saved cursor into the local log, then refresh
+in batches; those the server refuses one by one are marked refused, kept and not pushed again;
+at one the server asks for again later, dated ahead of its clock, the push stops, to go on from
+it next round), pull the site's events after the saved cursor into the local log, then refresh
 the key ring, the host directory and the watchlist. Each part is tried whatever became of the
 others (a failing pull must not keep a revoked key in the ring), and a pulled event this device
 cannot ingest is set aside (kiosk.store.quarantine) rather than stopping the pull. Both cursors
@@ -55,12 +57,15 @@ class Round:
     hosts: int | None = None  # set when the directory changed
     watchlist: int | None = None  # set when the watchlist changed
     quarantined: int = 0  # pulled events set aside this round (kiosk.store.quarantine)
+    held: int = 0  # own events the server asked for again later (dated ahead of its clock): pushed next round
     failed: dict[str, SyncError | KioskError] = field(default_factory=dict)  # by part: "push", "keys", ...
 
     def __str__(self) -> str:
         parts = [f"pushed {self.pushed}", f"pulled {self.pulled}", f"{self.keys} keys"]
         if self.refused:
             parts.insert(1, f"{self.refused} refused by the server")
+        if self.held:
+            parts.insert(1, f"{self.held} held until the server's clock reaches them (check this device's clock)")
         if self.hosts is not None:
             parts.append(f"directory now {self.hosts} hosts")
         if self.watchlist is not None:
@@ -86,6 +91,8 @@ class SyncStatus:
     set_aside: quarantine.Summary = field(default_factory=quarantine.Summary)  # pulled events quarantined
     rate_limited: int = 0  # times the server asked us to wait (429), since start
     refused: int = 0  # this device's events the server refused (kiosk.store.refused): kept, never pushed again
+    held: int = 0  # this device's events the server asked for again later (dated ahead of its clock), last push
+    held_reason: str = ""
 
 
 class Syncer:
@@ -123,7 +130,8 @@ class Syncer:
             except (SyncError, KioskError) as exc:  # network, server, or our own disk
                 failed[part] = exc
         pushed, refused = results.get("push") or (0, 0)
-        done = Round(pushed=pushed, refused=refused, pulled=results.get("pull") or 0, keys=results.get("keys") or 0,
+        done = Round(pushed=pushed, refused=refused, held=self.status.held if "push" in results else 0,
+                     pulled=results.get("pull") or 0, keys=results.get("keys") or 0,
                      hosts=results.get("directory"), watchlist=results.get("watchlist"), failed=failed)
         try:
             self.status.pending = self._pending()
@@ -142,19 +150,34 @@ class Syncer:
             db.set_meta(KEY_REGISTERED, signer.key_id)
 
     def _push(self) -> tuple[int, int]:
-        """(events the server stored, events it refused)."""
+        """(events the server stored, events it refused). Sets ``status.held``."""
         db, total, refused = self.kiosk.log.db, 0, 0
+        self.status.held, self.status.held_reason = 0, ""
         while True:
-            batch = self.kiosk.log.own_events_after(int(db.get_meta(PUSHED, "0")), MAX_BATCH)
+            cursor = int(db.get_meta(PUSHED, "0"))
+            batch = self.kiosk.log.own_events_after(cursor, MAX_BATCH)
             if not batch:
                 return total, refused
             result = self._patiently(lambda: self.client.push([event for _, event in batch]))
+            # Events the server asks for again later (dated ahead of its clock: ours jumped) are
+            # not refused: the cursor stops before the first of them, and they and all after
+            # them are pushed again next round (those stored meanwhile come back as known).
+            stop = next((i for i, (_, event) in enumerate(batch) if event.event_id in result.retry), len(batch))
+            done = batch[:stop]
             # Refused events stay in the log, marked, and the cursor moves past them: the server
             # said why it will never store them (a payload it cannot read, a visit already full),
             # and pushing them again would change nothing.
-            RefusedTable(db).add(result.refused, self.kiosk.clock())
-            db.set_meta(PUSHED, str(batch[-1][0]))  # only once the server has them
-            total, refused = total + len(result.accepted), refused + len(result.refused)
+            ids = {event.event_id for _, event in done}
+            now_refused = {i: why for i, why in result.refused.items() if i in ids}
+            RefusedTable(db).add(now_refused, self.kiosk.clock())
+            if done:
+                db.set_meta(PUSHED, str(done[-1][0]))  # only once the server has them
+            total += sum(1 for i in result.accepted if i in ids)
+            refused += len(now_refused)
+            if stop < len(batch):
+                self.status.held = len(batch) - stop
+                self.status.held_reason = result.retry[batch[stop][1].event_id]
+                return total, refused
 
     def _patiently(self, call: Callable[[], T]) -> T:
         """``call()``, waiting as long as the server asks each time it answers 429."""
@@ -243,7 +266,7 @@ class Syncer:
                 self.status.needs_attention = False
             if done.quarantined:
                 alert(f"sync: {quarantine.describe(self.status.set_aside)}")
-            if not done.failed and (done.pushed or done.refused or done.pulled or done.hosts is not None
+            if not done.failed and (done.pushed or done.refused or done.held or done.pulled or done.hosts is not None
                                     or done.watchlist is not None):
                 report(f"synced: {done}")
             delay = self._delay(failures)

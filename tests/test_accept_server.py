@@ -1,6 +1,7 @@
 """What the server accepts from a device's push, attacked as a device of each role would: one
 token, the real server on SQLite and PostgreSQL, real HTTP. Each attack is refused, whole (a 4xx)
-or event by event (listed in ``refused``), and afterwards the site is whole: its events pull and
+or event by event (listed in ``refused``; one dated ahead of the server's clock is listed in
+``retry`` and stored once that clock catches up), and afterwards the site is whole: its events pull and
 check, a fresh reception desk syncs and holds the honest visit on its roll call and reception
 list, and the server's visits list names the honest visitor."""
 
@@ -16,7 +17,7 @@ from kiosk.core.visits import payload_error
 from kiosk.errors import RoleRefused
 from sync import protocol
 from sync.server import cli
-from tests.server_fixtures import db_url, pg_url, server  # noqa: F401
+from tests.server_fixtures import db_url, pg_url, server, start_server  # noqa: F401
 from tests.test_sync import HOST, Device
 
 ROLES = ("visitor", "reception", "exit")
@@ -434,3 +435,62 @@ def test_a_device_keeps_its_refused_events_and_syncs_on(server, tmp_path):
 
     [listed] = RefusedTable(kiosk.kiosk.log.db).listed()
     assert (listed.event_id, listed.kind) == (refused.event_id, ev.SIGNED_IN) and "visitor.name" in listed.reason
+
+
+class ServerClock:
+    """The server's clock (create_app(clock=...)): the real time, moved on when the test says."""
+
+    def __init__(self):
+        self.offset = 0
+
+    def __call__(self) -> int:
+        return protocol_now() + self.offset
+
+
+@pytest.fixture
+def clocked(db_url):  # noqa: F811 - the fixture of that name
+    clock = ServerClock()
+    running = start_server(db_url, clock=clock)
+    try:
+        yield running, clock
+    finally:
+        running.stop()
+    assert not running.errors, running.errors
+
+
+def test_a_device_whose_clock_jumped_ahead_loses_nothing_once_the_server_clock_catches_up(clocked, tmp_path):
+    """A kiosk's clock ran two days ahead for one sign-in (an NTP glitch) and was put right. Its
+    log never steps back, so every later event of it is dated as far ahead: none is refused for
+    good. The push stops before them, what came before goes through, and once the server's clock
+    is near their time they are all stored and every device has them."""
+    server, clock = clocked
+    kiosk = Device(tmp_path, "kiosk-a", "visitor", server.device("hq", "kiosk-a"), server.url)
+    before = kiosk.kiosk.check_in(name="赵六", host=HOST).visit.visit_id
+    kiosk.clock_offset = 2 * 86_400_000
+    ann = kiosk.kiosk.check_in(name="Ann One", host=HOST).visit.visit_id
+    kiosk.clock_offset = 0
+    later = [kiosk.kiosk.check_in(name=name, host=HOST).visit.visit_id for name in ("Bob Two", "Cat Three")]
+    ahead = kiosk.kiosk.log.events(ann) + [e for v in later for e in kiosk.kiosk.log.events(v)]
+
+    for _ in range(2):  # held, round after round, and never marked refused
+        kiosk.sync_until_done()
+        status = kiosk.syncer.status
+        assert (status.refused, status.pending, status.held) == (0, len(ahead), len(ahead))
+        assert "ahead of the server's clock" in status.held_reason
+    stored = stored_ids(server)
+    assert {e.event_id for e in kiosk.kiosk.log.events(before)} <= stored
+    assert not {e.event_id for e in ahead} & stored
+    from kiosk.store.refused import RefusedTable
+
+    assert RefusedTable(kiosk.kiosk.log.db).count() == 0
+
+    clock.offset = 2 * 86_400_000  # real time catches up with the events
+    kiosk.sync_until_done()
+    assert (kiosk.syncer.status.pending, kiosk.syncer.status.held, kiosk.syncer.status.refused) == (0, 0, 0)
+    assert {e.event_id for e in ahead} <= stored_ids(server)
+    listed = requests.get(server.url + "/v1/visits", params={"site": "hq"}, headers=server.headers(server.admin),
+                          timeout=30).json()["visits"]
+    assert {v["visit_id"] for v in listed} == {before, ann, *later}
+    desk = Device(tmp_path, "desk", "reception", server.device("hq", "desk", "reception"), server.url)
+    desk.sync_until_done()
+    assert {before, ann, *later} <= {v.visit_id for v in desk.kiosk.in_building()}

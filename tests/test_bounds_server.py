@@ -1,5 +1,6 @@
-"""Bounded work per device, against the real server (SQLite and PostgreSQL): a visit holds at
-most MAX_VISIT_EVENTS events (an event past it is refused alone, naming the visit), a
+"""Bounded work per device, against the real server (SQLite and PostgreSQL): a device writes at
+most MAX_VISIT_EVENTS live events to one visit (an event past it is refused alone, naming the
+visit; the device's first sign-out of it never is; another device's share is untouched), a
 device that pushes or pulls too fast gets 429 with Retry-After, and the real sync worker waits
 it out and sets aside refused events instead of failing or stalling."""
 
@@ -19,7 +20,7 @@ from kiosk.settings import Settings
 from printer.device import PreviewPrinter
 from sync.client import SyncClient
 from sync.protocol import MAX_VISIT_EVENTS
-from sync.server import auth, bounds, store
+from sync.server import auth, bounds, store, tombstones
 from sync.server.app import create_app, now_ms
 from sync.server.db import Database
 from sync.server.ratelimit import PULL_RATE, PUSH_RATE, Limits, Rate
@@ -65,10 +66,10 @@ def fill(pusher: Pusher, visit_id: str, count: int) -> None:
         assert pusher.push(events[start:start + 250]).status_code == 200
 
 
-def device(tmp_path, server, name: str, **kiosk_args) -> Syncer:
-    settings = Settings(data_dir=str(tmp_path / name), site="hq", device=name)
+def device(tmp_path, server, name: str, role: str = "visitor", **kiosk_args) -> Syncer:
+    settings = Settings(data_dir=str(tmp_path / name), site="hq", device=name, role=role)
     kiosk = Kiosk.open(settings, PreviewPrinter(tmp_path / name / "paper"))
-    return Syncer(kiosk, SyncClient(server.url, server.device("hq", name)), **kiosk_args)
+    return Syncer(kiosk, SyncClient(server.url, server.device("hq", name, role)), **kiosk_args)
 
 
 def test_a_push_past_the_cap_is_refused_naming_the_visit_and_its_events(server, tmp_path):
@@ -122,6 +123,53 @@ def test_an_honest_device_over_the_cap_sets_the_refused_events_aside_and_keeps_s
     reception = device(tmp_path, server, "desk")
     reception.sync_once()
     assert {v.visit_id for v in reception.kiosk.log.on_site()} == {runaway, normal, later}
+
+
+def test_a_device_flooding_a_visit_fills_only_its_own_share_and_the_visit_still_ends(server, tmp_path):
+    # The attacker holds one exit post's token: exit posts may write rated events to any visit.
+    desk = device(tmp_path, server, "desk")
+    visit = tokens.new_visit_id()
+    desk.kiosk.log.record((ev.SIGNED_IN, visit, PERSON))
+    desk.sync_once()
+    attacker = Pusher(server, "gate2", "exit")
+
+    def rated(count: int) -> list[dict]:
+        made = attacker.events(visit, count)
+        for event in made:
+            event.update(kind=ev.RATED, data={"rating": 1})
+        return made
+
+    flood = rated(MAX_VISIT_EVENTS)
+    assert len(attacker.push(flood).json()["accepted"]) == MAX_VISIT_EVENTS
+    more = rated(1)
+    assert [item["event_id"] for item in attacker.push(more).json()["refused"]] == [more[0]["event_id"]]
+    # Its own sign-outs past its share: the first is stored (a visit must be able to end), no more.
+    outs = attacker.events(visit, 3)
+    for event in outs:
+        event.update(kind=ev.SIGNED_OUT, data={"by": "manual"})
+    answer = attacker.push(outs).json()
+    assert answer["accepted"] == [outs[0]["event_id"]] and len(answer["refused"]) == 2
+    # An admin withdraws the flood: tombstones (the server's own events) take no device's room.
+    db = server.app.state.db
+    for event in flood:
+        tombstones.tombstone(db, event["event_id"], "flood", "admin", now_ms())
+    # The honest devices still write to the visit: the desk a message, the gate the sign-out.
+    desk.kiosk.log.record((ev.MESSAGE_LEFT, visit, {"text": "taxi is here"}))
+    assert desk.sync_once().refused == 0
+    gate = device(tmp_path, server, "gate", role="exit")
+    gate.sync_once()
+    gate.kiosk.log.record((ev.SIGNED_OUT, visit, {"by": "manual"}))
+    done = gate.sync_once()
+    assert (done.pushed, done.refused) == (1, 0)
+    listed = requests.get(server.url + "/v1/visits", params={"site": "hq", "on_site": "true"},
+                          headers=server.headers(server.admin), timeout=30).json()["visits"]
+    assert visit not in {v["visit_id"] for v in listed}  # the visit ended on the server
+    fresh = device(tmp_path, server, "lobby-9")
+    fresh.sync_once()
+    assert fresh.kiosk.log.visit(visit).state == "signed_out" and not fresh.kiosk.log.on_site()
+    # Once the flood is withdrawn, the attacker's share is free again: bounded, and the admin
+    # revokes its token (README).
+    assert attacker.push(rated(1)).json()["refused"] == []
 
 
 class Clock:

@@ -3,7 +3,8 @@
 A refused event stays in the log (the log is append-only, and it is what this device did) and
 is never pushed again: the server said why it will never store it (kiosk.core.payloads,
 kiosk.core.roles, sync.server.accept). Reception sees how many there are in the sync status,
-and ``kiosk sync`` lists them.
+and ``kiosk sync`` lists them. An event the server asks for again later (``retry``: dated ahead
+of its clock) is not refused and never marked here: the worker pushes it again (sync.worker).
 """
 
 from __future__ import annotations

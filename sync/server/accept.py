@@ -8,11 +8,16 @@ A push ends one of three ways:
 - stored but for some events, each listed with its reason (200): an event an honest device can
   hold and can never change, since its log is append-only. A payload that does not fit its kind
   (kiosk.core.payloads), a kind this server does not know (from newer software: the server
-  cannot check it, and every device of the site would receive it), a clock far off, a payload
+  cannot check it, and every device of the site would receive it), a clock far behind, a payload
   too large, a second sign-in of a visit already signed in, or a use of an invitation that is no
   invitation or names no visit this device signed in with it. Refusing the push whole for such
   an event would stop that device's sync for good; the device marks its refused events and
   reception sees how many.
+- stored but for events dated more than protocol.MAX_FUTURE_MS ahead of the server's clock,
+  listed under ``retry`` (200): a device's clock jumped ahead, and since a device's clock never
+  steps back for its own events (kiosk.store.log), every later event of it is dated as far
+  ahead. They are not refused: the device stops its push cursor before the first of them and
+  pushes them again later, and they are stored once the server's clock is near their time.
 - stored whole.
 
 The check of a second sign-in, and of a use of an invitation (under an invitation of the site,
@@ -47,6 +52,7 @@ class Checked:
     events: dict[str, Event] = field(default_factory=dict)  # by id, in batch order: may be stored
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id: the row to insert
     refused: dict[str, str] = field(default_factory=dict)  # by id: why it is not stored
+    retry: dict[str, str] = field(default_factory=dict)  # by id: not stored yet, to push again later
 
     def refuse(self, event_id: str, reason: str) -> None:
         self.events.pop(event_id, None)
@@ -68,8 +74,16 @@ def checked_batch(batch: list[Any], device: Device, now: int) -> Checked:
         kind = raw["kind"]
         if kind in ev.KINDS and not roles.may_write(device.role, kind):
             raise Forbidden(f"events[{index}]: a {device.role} device may not write {kind} events")
-        event, data, reason = _content(raw, now)
         event_id = raw["event_id"]
+        try:
+            event, data, reason = _content(raw, now)
+        except protocol.TooEarly as e:  # not refused: stored once the server's clock catches up
+            if event_id in checked.events or event_id in checked.refused:
+                raise Invalid(f"events[{index}]: repeats event_id {event_id} with different content") from None
+            checked.retry.setdefault(event_id, str(e))
+            continue
+        if event_id in checked.retry:
+            raise Invalid(f"events[{index}]: repeats event_id {event_id} with different content")
         if reason:
             if event_id in checked.events:
                 raise Invalid(f"events[{index}]: repeats event_id {event_id} with different content")
@@ -93,6 +107,8 @@ def _content(raw: Any, now: int) -> tuple[Event | None, str, str]:
         return None, "", f"this server does not know the event kind {raw['kind']} (is it older than the device?)"
     try:
         event, data = protocol.checked_content(raw, now)
+    except protocol.TooEarly:
+        raise
     except ProtocolError as e:
         return None, "", str(e)
     problem = payload_error(event.kind, event.data)
@@ -168,3 +184,12 @@ def report(device: Device, checked: Checked) -> list[dict[str, str]]:
     for event_id, reason in checked.refused.items():
         log.warning("site %s device %s: event %s refused: %s", device.site, device.name, event_id, reason)
     return [{"event_id": event_id, "reason": reason} for event_id, reason in checked.refused.items()]
+
+
+def retries(device: Device, checked: Checked) -> list[dict[str, str]]:
+    """The events to push again later as the answer lists them (``retry``), logged once per push."""
+    if checked.retry:
+        first, reason = next(iter(checked.retry.items()))
+        log.warning("site %s device %s: %d event(s) not stored yet, e.g. %s: %s", device.site, device.name,
+                    len(checked.retry), first, reason)
+    return [{"event_id": event_id, "reason": reason} for event_id, reason in checked.retry.items()]

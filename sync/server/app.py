@@ -206,17 +206,18 @@ async def push_events(request: Request, credentials: Annotated[HTTPAuthorization
     """Store a batch of this device's events; idempotent by event id. The whole batch is refused
     (403) when it holds another device's events or a kind the device's role never writes
     (README: who may write and sign what); single events whose content is refused (a payload that
-    does not fit its kind, an unknown kind, a clock far off, a second sign-in of a visit) are
-    listed in ``refused`` with the reason, and the rest is stored."""
+    does not fit its kind, an unknown kind, a clock far behind, a second sign-in of a visit) are
+    listed in ``refused`` with the reason, events dated too far ahead of the server's clock in
+    ``retry`` (push them again later), and the rest is stored."""
     # The busiest route makes one trip to the thread pool for the token, the body and the database
     # together; as FastAPI's dependencies and body parameter they would cost two more hops.
     token = credentials.credentials if credentials else None
     body = await request.body()
     json_body = _is_json(request.headers.get("content-type", ""))
     state = request.app.state
-    accepted, known, refused = await run_in_threadpool(_push, state.db, state.projector, state.limits, token, body,
-                                                       json_body, now)
-    return {"accepted": accepted, "known": known, "refused": refused}
+    accepted, known, refused, retry = await run_in_threadpool(_push, state.db, state.projector, state.limits, token,
+                                                              body, json_body, now)
+    return {"accepted": accepted, "known": known, "refused": refused, "retry": retry}
 
 
 def _is_json(content_type: str) -> bool:
@@ -225,7 +226,7 @@ def _is_json(content_type: str) -> bool:
 
 
 def _push(db: Database, projector: Projector, limits: Limits, token: str | None, body: bytes, json_body: bool,
-          now: int) -> tuple[list[str], list[str], list[dict]]:
+          now: int) -> tuple[list[str], list[str], list[dict], list[dict]]:
     who = auth.authenticate(db, token)  # first: a stranger learns nothing from how the body is judged
     if not isinstance(who, Device):
         raise Forbidden("this needs a device token")
@@ -240,10 +241,10 @@ def _push(db: Database, projector: Projector, limits: Limits, token: str | None,
         batch = PushIn.model_validate(raw).events
     except ValidationError as e:
         raise RequestValidationError([{**error, "loc": ("body", *error["loc"])} for error in e.errors()]) from None
-    accepted, known, refused = store.push(db, who, batch, now)
+    accepted, known, refused, retry = store.push(db, who, batch, now)
     if accepted:
         projector.poke(who.site)
-    return accepted, known, refused
+    return accepted, known, refused, retry
 
 
 @router.get("/events", response_model=PullOut, responses=_errors(401, 403, 429))

@@ -41,9 +41,9 @@ EVENT_SCHEMA: dict[str, Any] = {
         # would round it up to a value the protocol refuses.
         "seq": {"type": "integer", "minimum": 0, "description": "the device's own count, below 2^62"},
         "ts": {"type": "integer", "minimum": 0,
-               "description": "the device's clock, ms since the epoch (UTC); refused when more than "
-                              f"{protocol.MAX_FUTURE_MS // 3_600_000} h ahead of the server's clock or "
-                              f"{protocol.MAX_PAST_MS // 86_400_000} days behind it"},
+               "description": "the device's clock, ms since the epoch (UTC); not stored yet (retry) when "
+                              f"more than {protocol.MAX_FUTURE_MS // 3_600_000} h ahead of the server's clock, "
+                              f"refused when {protocol.MAX_PAST_MS // 86_400_000} days behind it"},
         "kind": {"type": "string", "pattern": protocol.KIND.pattern},
         "visit_id": {"type": "string", "pattern": protocol.VISIT.pattern},
         "data": {"type": "object", "description": f"at most {protocol.MAX_DATA_BYTES} bytes as compact JSON"},
@@ -97,6 +97,11 @@ class PushOut(BaseModel):
     known: list[str] = Field(description="ids of the events that were already stored")
     refused: list[RefusedOut] = Field(description="events not stored, each with the reason: their "
                                                               "content is refused, the rest of the batch is stored")
+    retry: list[RefusedOut] = Field(default_factory=list, description=(
+        "events not stored yet, each with the reason: dated more than "
+        f"{protocol.MAX_FUTURE_MS // 3_600_000} h ahead of the server's clock. Not refused: push them "
+        "again later (a device stops its push cursor before the first of them), they are stored once "
+        "the server's clock is near their time"))
 
 
 class TombstoneIn(_In):

@@ -48,9 +48,11 @@ _encode_doc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 # -- events ------------------------------------------------------------------------------------
 
-def push(db: Database, device: Device, batch: list[Any], now: int) -> tuple[list[str], list[str], list[dict]]:
-    """Store a device's batch but for the events refused one by one (sync.server.accept), or
-    nothing when the batch is refused whole: (ids stored now, ids already stored, refusals)."""
+def push(db: Database, device: Device, batch: list[Any], now: int
+         ) -> tuple[list[str], list[str], list[dict], list[dict]]:
+    """Store a device's batch but for the events refused one by one or to be pushed again later
+    (sync.server.accept), or nothing when the batch is refused whole: (ids stored now, ids
+    already stored, refusals, events to push again later)."""
     checked = accept.checked_batch(batch, device, now)
     with db.write(serialise_on=f"site {device.site}") as conn:
         # Pushes to one site run one at a time, so nothing else of this site is stored between
@@ -66,7 +68,8 @@ def push(db: Database, device: Device, batch: list[Any], now: int) -> tuple[list
         new = [event_id for event_id in new if event_id not in full]
         if new:
             conn.execute(events.insert(), [checked.rows[event_id] for event_id in new])
-    return new, [event_id for event_id in checked.events if event_id in known], accept.report(device, checked)
+    return (new, [event_id for event_id in checked.events if event_id in known], accept.report(device, checked),
+            accept.retries(device, checked))
 
 
 def _event_row(e: Event, data: str, now: int) -> dict[str, Any]:
