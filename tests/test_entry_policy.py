@@ -72,7 +72,7 @@ def test_a_near_spelling_of_a_blocked_name_asks_for_approval(tmp_path):
 
 
 def test_an_approval_entry_waits_for_reception_then_prints(tmp_path):
-    kiosk = open_kiosk(tmp_path)
+    kiosk = open_kiosk(tmp_path, role="reception")
     result = kiosk.check_in(name="王芳", company="竞品科技", host=LISI)
     visit = result.visit
     assert visit.state == AWAITING_APPROVAL and result.badge == "" and not printed(tmp_path)
@@ -87,7 +87,7 @@ def test_an_approval_entry_waits_for_reception_then_prints(tmp_path):
 
 
 def test_a_denied_visit_never_gets_a_badge(tmp_path):
-    kiosk = open_kiosk(tmp_path)
+    kiosk = open_kiosk(tmp_path, role="reception")
     visit = kiosk.check_in(name="王芳", company="竞品科技", host=LISI).visit
     kiosk.decide(visit.visit_id, approve=False, by="前台", note="不接待")
     assert kiosk.log.visit(visit.visit_id).state == DENIED

@@ -185,9 +185,13 @@ def test_keys_directory_and_watchlist_refresh_though_the_pull_fails(db_url, tmp_
 
 
 def test_a_push_the_server_refuses_does_not_stop_the_rest_of_the_round(server, tmp_path):
-    # A misconfigured kiosk: it recorded what only reception writes, so the server refuses its
-    # pushes whole (kiosk.core.roles). (A clock days misconfigured is refused event by event now.)
-    misconfigured = device(tmp_path, server, "kiosk-x")
+    # A misconfigured kiosk: set up as a reception desk, its token registered as a visitor kiosk's,
+    # it recorded what only reception writes, so the server refuses its pushes whole
+    # (kiosk.core.roles). (A clock days misconfigured is asked for again event by event now.)
+    misconfigured = Kiosk.open(Settings(data_dir=str(tmp_path / "kiosk-x"), site="hq", device="kiosk-x",
+                                        role="reception", server=server.url,
+                                        token=server.device("hq", "kiosk-x", "visitor")),
+                               PreviewPrinter(tmp_path / "kiosk-x" / "previews"))
     misconfigured.host_met(misconfigured.check_in(name="张三", host=HOST).visit.visit_id)
     other = device(tmp_path, server, "kiosk-b")
     other.check_in(name="王芳", host=HOST)

@@ -35,7 +35,7 @@ def clock():
 
 @pytest.fixture
 def kiosk(tmp_path, clock):
-    return Kiosk.open(Settings(data_dir=str(tmp_path / "data"), site="hq", device="desk"),
+    return Kiosk.open(Settings(data_dir=str(tmp_path / "data"), site="hq", device="desk", role="reception"),
                       PreviewPrinter(tmp_path / "paper"), clock=clock)
 
 

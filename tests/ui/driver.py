@@ -161,3 +161,13 @@ def _shown(widget) -> bool:
         node = node.parent
     x, y = widget.to_window(*widget.center)
     return 0 <= x <= Window.width and 0 <= y <= Window.height
+
+
+def reception_desk(kiosk):
+    """A reception desk on the lobby kiosk's log (the tests' stand-in for one that syncs with
+    it): only reception may record approvals and the like (kiosk.core.roles)."""
+    from dataclasses import replace
+
+    from kiosk.services import Kiosk
+
+    return Kiosk.open(replace(kiosk.settings, role="reception"), kiosk.printer_factory)

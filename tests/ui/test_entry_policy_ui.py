@@ -9,7 +9,7 @@ import zxingcpp
 from kiosk.core.watchlist import BLOCK, WatchEntry
 from kiosk.ui.i18n import tr
 from kiosk.ui.app import KioskApp
-from tests.ui.driver import PIN, SCREENSHOTS, Driver
+from tests.ui.driver import PIN, SCREENSHOTS, Driver, reception_desk
 from tests.ui.test_kiosk_behaviour import FakeClock
 from tests.ui.test_visitor_flow import HOSTS, SIGNATURE, next_button, pick_candidate
 
@@ -71,7 +71,7 @@ def contractor_flow(d, kiosk, clock, virtual_printer):
     clock.now += kiosk.settings.idle_seconds + 1  # waiting is not idling: the screen stays
     d.pump(0.7)
     assert d.app.flow.screen("printing").state == "awaiting" and d.screen == "printing"
-    kiosk.decide(visit.visit_id, approve=True, by="前台")  # reception, through the shared log
+    reception_desk(kiosk).decide(visit.visit_id, approve=True, by="前台")  # through the shared log
     d.wait_for(lambda: d.screen == "done", what="the badge after approval", timeout=20)
     [job] = virtual_printer.wait_for_jobs(1)
     [qr] = zxingcpp.read_barcodes(job.image, formats=zxingcpp.BarcodeFormat.QRCode)

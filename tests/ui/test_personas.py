@@ -16,6 +16,7 @@ import zxingcpp
 from kiosk.ui.i18n import tr
 from tests.test_invitation_checkin import invitation
 from tests.ui.test_invitation_scan import trusting_kiosk
+from tests.ui.driver import reception_desk
 from tests.ui.test_visitor_flow import HOSTS, SIGNATURE
 
 # name, its pinyin, company, its pinyin, host search, host shown: per language
@@ -157,7 +158,7 @@ def test_a_contractor_with_questions(drive, make_kiosk, virtual_printer):
     d.tap("李四   研发部")
     sign_and_print(d)
     d.wait_for(lambda: d.app.flow.screen("printing").state == "awaiting", what="the approval request")
-    kiosk.decide(d.app.flow.last_check_in.visit.visit_id, approve=True, by="前台")
+    reception_desk(kiosk).decide(d.app.flow.last_check_in.visit.visit_id, approve=True, by="前台")
     d.wait_for(lambda: d.screen == "done", what="the badge after approval", timeout=20)
     visit = badge_of(kiosk, virtual_printer)
     assert visit.answers == {"work_area": "机房", "permit": "2026", "tools": "no"}
