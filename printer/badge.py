@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 from printer import linebreak
 from printer.errors import BadgeLayoutError
 from printer.fonts import font
-from printer.raster import canvas, qr_code, rule, stack, to_1bit, when
+from printer.raster import QR_MIN_DOTS, canvas, qr_code, rule, stack, to_1bit, when
 
 BADGE_WIDTHS = (384, 512, 576)
 
@@ -28,6 +28,13 @@ _REFERENCE_WIDTH = 576  # sizes below are designed at 80 mm and scaled for narro
 _MARGIN = 8
 _QR_WIDTH_SHARE = 0.8
 _ELLIPSIS = "…"
+# What a guard must read from a metre away, in dots at 203 dpi: 4 mm (32 dots) for the capitals
+# of the name and for the digits of the expiry time.
+_READ_AT_A_METRE = 32
+# A QR at 6 dots (0.75 mm) a module survives blur and fading that 5 dots do not (README, "Badge
+# QR under blur"); level Q where the token still fits at that size, else M.
+QR_BADGE_MIN_DOTS = 6
+QR_BADGE_LEVELS = ("Q", "M")
 
 # Line geometry in em: Noto Sans CJK's ideographs reach ~0.88 em above the baseline and
 # accented capitals ~0.95 em; descenders reach ~0.25 em below.
@@ -42,18 +49,21 @@ _LABELS = {
         "visit": ("来访时间", "Visit"),
         "valid": ("有效至", "Valid until"),
         "footer": ("离开时请在出口扫码签退", "Scan at exit when leaving"),
+        "escort": ("需陪同", "ESCORT REQUIRED"),
     },
     "zh_TW": {
         "host": ("受訪人", "被访人 Host"),
         "visit": ("來訪時間", "来访时间 Visit"),
         "valid": ("有效至", "Valid until"),
         "footer": ("離開時請在出口掃碼簽退", "Scan at exit when leaving"),
+        "escort": ("需陪同", "ESCORT REQUIRED"),
     },
     "en": {
         "host": ("Host", "被访人"),
         "visit": ("Visit", "来访时间"),
         "valid": ("Valid until", "有效至"),
         "footer": ("Scan at exit when leaving", "离开时请在出口扫码签退"),
+        "escort": ("需陪同", "ESCORT REQUIRED"),
     },
 }
 
@@ -91,6 +101,7 @@ class BadgeContent:
     organisation: str = ""
     lang: str = "zh_CN"
     visitor_type: tuple[str, str] = VISITOR_TYPES["guest"]  # (Chinese, English): type_labels()
+    escort: bool = False  # the visitor type says they must be escorted: shown in the header band
 
     def __post_init__(self):
         if self.lang not in _LABELS:
@@ -135,7 +146,7 @@ def render_badge(content: BadgeContent, width: int) -> Image.Image:
     if width < 256:
         raise ValueError(f"badge width {width} is narrower than any receipt printer (>= 256 dots)")
     scale = _Scale(width)
-    parts = [
+    above_qr = [
         _header(content, scale),
         scale.px(22),
         _identity(content, scale),
@@ -143,13 +154,43 @@ def render_badge(content: BadgeContent, width: int) -> Image.Image:
         rule(scale.width, 2, _MARGIN),
         scale.px(16),
         _details(content, scale),
-        _qr_section(content, scale),
+    ]
+    qr_section = _qr_section(content, scale)
+    parts = above_qr + [
+        qr_section,
         rule(scale.width, 2, _MARGIN),
         scale.px(12),
         _footer(content, scale),
         scale.px(28),
     ]
-    return to_1bit(stack(parts, width))
+    image = to_1bit(stack(parts, width))
+    # For printers that draw QR codes and text themselves (printer/escpos_lean.py): what the
+    # badge says and where its QR sits, quiet zone included. Pillow keeps it off saved PNGs.
+    qr = qr_section.info["qr"]
+    image.info["badge"] = content
+    image.info["qr"] = QrPlacement(top=stack_height(above_qr) + qr.top, text=content.qr_text, level=qr.level,
+                                   dots=qr.dots, modules=qr.modules)
+    return image
+
+
+@dataclass(frozen=True)
+class QrPlacement:
+    """A QR drawn on a page: its top row (where the quiet zone starts), text, error-correction
+    level, dots a module and modules across (quiet zone of 4 modules each side included)."""
+
+    top: int
+    text: str
+    level: str
+    dots: int
+    modules: int
+
+    @property
+    def height(self) -> int:
+        return self.dots * self.modules
+
+
+def stack_height(parts: list) -> int:
+    return sum(p if isinstance(p, int) else p.height for p in parts)
 
 
 def fit_text(text: str, width: int, *, max_size: int, min_size: int, max_lines: int,
@@ -250,18 +291,43 @@ def _header(content: BadgeContent, s: _Scale) -> Image.Image:
                      max_lines=1, bold=True, lang=content.lang)
     org = fit_text(content.organisation, s.inner, max_size=s.px(22, 17), min_size=s.px(18, 15),
                    max_lines=1, lang=content.lang)
+    escort = _escort_mark(content, s)
     pad = s.px(14)
     gap = s.px(6) if org.lines else 0
-    image = canvas(s.width, pad + title.height + gap + org.height + pad, fill=0)
+    escort_gap = s.px(8) if escort else 0
+    escort_height = escort.height if escort else 0
+    image = canvas(s.width, pad + title.height + escort_gap + escort_height + gap + org.height + pad, fill=0)
     draw = ImageDraw.Draw(image)
     title.draw(draw, _MARGIN, pad, s.inner, center=True, fill=255)
-    org.draw(draw, _MARGIN, pad + title.height + gap, s.inner, center=True, fill=255)
+    top = pad + title.height + escort_gap
+    if escort:
+        image.paste(escort, ((s.width - escort.width) // 2, top))
+    org.draw(draw, _MARGIN, top + escort_height + gap, s.inner, center=True, fill=255)
     return image
 
 
+def _escort_mark(content: BadgeContent, s: _Scale) -> Image.Image | None:
+    """"Escort required" as black on a white box inside the black band: it stands out from
+    the visitor type above it, and a guard sees it before reading a word."""
+    if not content.escort:
+        return None
+    text = fit_text(" ".join(_LABELS[content.lang]["escort"]), s.inner - 2 * s.px(12, 8),
+                    max_size=s.px(30, 24), min_size=s.px(20, 18), max_lines=1, bold=True, lang=content.lang)
+    box_pad = s.px(8, 6)
+    box = canvas(round(text.font.getlength(text.lines[0])) + 2 * s.px(12, 8), text.height + 2 * box_pad)
+    text.draw(ImageDraw.Draw(box), 0, box_pad, box.width, center=True)
+    return box
+
+
 def _identity(content: BadgeContent, s: _Scale) -> Image.Image:
-    name = fit_text(content.name, s.inner, max_size=s.px(72, 50), min_size=s.px(36, 28),
-                    wrap_below=s.px(48, 36), max_lines=2, bold=True, lang=content.lang)
+    # Capitals at least 4 mm high on every paper width: a long name wraps (up to 3 lines)
+    # rather than shrinking below what a guard reads at a metre.
+    smallest = size_for_height(_READ_AT_A_METRE, "H", bold=True, lang=content.lang)
+    fit_name = partial(fit_text, content.name, s.inner, max_size=max(s.px(72, 50), smallest + 4),
+                       min_size=smallest, wrap_below=max(s.px(48, 36), smallest), bold=True, lang=content.lang)
+    name = fit_name(max_lines=2)
+    if name.truncated:
+        name = fit_name(max_lines=3)
     company = fit_text(content.company, s.inner, max_size=s.px(32, 24), min_size=s.px(24, 20),
                        max_lines=2, lang=content.lang)
     gap = s.px(10) if company.lines else 0
@@ -289,7 +355,7 @@ def _details(content: BadgeContent, s: _Scale) -> Image.Image:
     rows = [
         ("host", [value(content.host_name, 30, 22, bold=True), value(content.host_department, 24, 18)]),
         ("visit", [value(when(content.issued_at), 26, 19, lines=1)]),
-        ("valid", [value(when(content.valid_until), 26, 19, lines=1, bold=True)]),
+        ("valid", _expiry(content, value_width)),
     ]
     rendered = []
     for key, values in rows:
@@ -298,6 +364,31 @@ def _details(content: BadgeContent, s: _Scale) -> Image.Image:
             label = [FittedText(f, (text,)) for f, text in zip(label_fonts, labels[key])]
             rendered.append(_row(label, values, value_x, value_width, s))
     return stack(_interleave(rendered, s.px(14)), s.width)
+
+
+def _expiry(content: BadgeContent, width: int) -> list[FittedText]:
+    """The time the badge expires, its digits 4 mm high, and the date under it."""
+    size = size_for_height(_READ_AT_A_METRE, "0123456789", bold=True, lang=content.lang)
+    moment = content.valid_until
+    time_text = FittedText(font(size, bold=True, lang=content.lang), (moment.strftime("%H:%M"),))
+    date = fit_text(moment.strftime("%Y-%m-%d"), width, max_size=max(20, size // 2), min_size=16, max_lines=1,
+                    bold=True, lang=content.lang)
+    return [time_text, date]
+
+
+def size_for_height(dots: int, sample: str, *, bold: bool, lang: str) -> int:
+    """The smallest font size whose ``sample`` glyphs stand at least ``dots`` high."""
+    reference = 100
+    left, top, right, bottom = font(reference, bold=bold, lang=lang).getbbox(sample, anchor="ls")
+    size = -(-dots * reference // (bottom - top))
+    while _glyph_height(size, sample, bold, lang) < dots:
+        size += 1
+    return size
+
+
+def _glyph_height(size: int, sample: str, bold: bool, lang: str) -> int:
+    left, top, right, bottom = font(size, bold=bold, lang=lang).getbbox(sample, anchor="ls")
+    return bottom - top
 
 
 def _row(label: list[FittedText], values: list[FittedText], value_x: int, value_width: int,
@@ -332,18 +423,27 @@ def _qr_section(content: BadgeContent, s: _Scale) -> Image.Image:
     image = canvas(s.width, qr.height + number.height + s.px(16))
     image.paste(qr, ((s.width - qr.width) // 2, 0))
     number.draw(ImageDraw.Draw(image), _MARGIN, qr.height, s.inner, center=True)
+    image.info["qr"] = QrPlacement(top=0, text=content.qr_text, level=qr.info["qr_level"],
+                                   dots=qr.info["qr_dots"], modules=qr.info["qr_modules"])
     return image
 
 
 def _qr_image(qr_text: str, width: int) -> Image.Image:
-    """The code and its quiet zone within ~80 % of the paper, as large as fits there."""
-    try:
-        return qr_code(qr_text, int(width * _QR_WIDTH_SHARE))
-    except BadgeLayoutError:
-        # The white quiet zone may run into the margins, so the full width is the true limit
-        # (at 4 dots per module); beyond it qr_code refuses the badge, which is better than
-        # one the exit post cannot read.
-        return qr_code(qr_text, width)
+    """The code and its quiet zone, as large as fits in ~80 % of the paper: level Q at 6 dots
+    a module or more where it fits, else M; only a payload longer than any badge token falls
+    back to smaller modules (4 at least)."""
+    # The white quiet zone may run into the margins, so the full width is the true limit.
+    attempts = [(level, room, QR_BADGE_MIN_DOTS) for level in QR_BADGE_LEVELS
+                for room in (int(width * _QR_WIDTH_SHARE), width)]
+    attempts.append(("M", width, QR_MIN_DOTS))
+    for level, room, min_dots in attempts[:-1]:
+        try:
+            return qr_code(qr_text, room, min_dots=min_dots, level=level)
+        except BadgeLayoutError:
+            continue
+    # Beyond this qr_code refuses the badge, which is better than one the exit post cannot read.
+    level, room, min_dots = attempts[-1]
+    return qr_code(qr_text, room, min_dots=min_dots, level=level)
 
 
 def _footer(content: BadgeContent, s: _Scale) -> Image.Image:
