@@ -32,6 +32,7 @@ class Text:
     scale: int = 1  # GS ! magnification, the same across and down
     center: bool = False
     bold: bool = False
+    reverse: bool = False  # white on black (GS B): the header band
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,8 @@ def hybrid_items(content: badge.BadgeContent, width: int, *, columns: int) -> li
     """The badge as raster pieces, printer-font lines, the QR and feeds (dots)."""
     s = badge._Scale(width)
     lines = _Lines(content, width, columns)
-    items: list = [Raster(to_1bit(badge._header(content, s))), s.px(22),
-                   Raster(to_1bit(badge._identity(replace(content, company=""), s)))]
+    items: list = _header(content, lines, s) + [s.px(22),
+                                                Raster(to_1bit(badge._identity(replace(content, company=""), s)))]
     if content.company.strip():
         items += [s.px(10)] + lines.words(content.company, scale=2, center=True, size=s.px(32, 24), max_lines=2)
     items += [s.px(18), Raster(to_1bit(rule(width, 2, badge._MARGIN))), s.px(16)]
@@ -61,6 +62,24 @@ def hybrid_items(content: badge.BadgeContent, width: int, *, columns: int) -> li
     for part in badge._LABELS[content.lang]["footer"]:
         items += lines.words(part, center=True, size=s.px(21, 17), max_lines=2)
     return items + [s.px(28)]
+
+
+def _header(content: badge.BadgeContent, lines: _Lines, s) -> list:
+    """The band: the English visitor type as a full-width white-on-black bar in the printer's
+    font (a black band as raster is the badge's costliest part), the Chinese one under it, the
+    escort notice and the organisation; the raster band where the English does not print."""
+    chinese, english = content.visitor_type
+    bar = lines.bar(english.upper())
+    if bar is None:
+        return [Raster(to_1bit(badge._header(content, s)))]
+    items = [bar, s.px(6)] + lines.words(chinese, size=s.px(40, 28), center=True, bold=True)
+    if content.escort:
+        zh, en = badge._LABELS[content.lang]["escort"]
+        items += [s.px(6)] + lines.words(zh, size=s.px(30, 24), center=True, bold=True)
+        items += [lines.bar(en) or lines.words(en, size=s.px(30, 24), center=True, bold=True)[0]]
+    if content.organisation.strip():
+        items += [s.px(6)] + lines.words(content.organisation, size=s.px(22, 17), center=True)
+    return items + [s.px(8), Raster(to_1bit(rule(s.width, 4, 0)))]
 
 
 def _details(content: badge.BadgeContent, lines: _Lines, s) -> list:
@@ -103,6 +122,18 @@ class _Lines:
                 if len(wrapped) <= max_lines:
                     return [Text(line, magnification, center, bold) for line in wrapped]
         return [self._raster(text, size=size, center=center, bold=bold, max_lines=max_lines)]
+
+    def bar(self, text: str) -> Text | None:
+        """``text`` centred on a white-on-black bar across the paper, at double size if it fits."""
+        text = " ".join(text.split())
+        if not printable(text):
+            return None
+        for magnification in (2, 1):
+            # One cell short of the line: a full line followed by LF feeds an empty line too.
+            room = self.columns // magnification - 1
+            if len(text) + 2 <= room:
+                return Text(text.center(room), magnification, center=True, bold=True, reverse=True)
+        return None
 
     def _raster(self, text: str, *, size: int, center: bool, bold: bool, max_lines: int) -> Raster:
         inner = self.width - 2 * badge._MARGIN

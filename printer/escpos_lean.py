@@ -175,9 +175,9 @@ def _item_bytes(item, profile) -> bytes:
 
 def text_line(item) -> bytes:
     """One line in font A: FS . (leave Chinese double-byte mode, which Chinese-market printers
-    start in), code page 437, alignment, bold and magnification, then back to plain."""
+    start in), code page 437, alignment, bold, reverse and magnification, then back to plain."""
     size = (item.scale - 1) << 4 | (item.scale - 1)
     return (FS + b"." + ESC + b"t\x00" + ESC + b"a" + bytes([1 if item.center else 0])
-            + ESC + b"E" + bytes([item.bold]) + GS + b"!" + bytes([size])
+            + ESC + b"E" + bytes([item.bold]) + GS + b"B" + bytes([item.reverse]) + GS + b"!" + bytes([size])
             + item.text.encode("cp437") + b"\n"
-            + GS + b"!\x00" + ESC + b"E\x00" + ESC + b"a\x00")
+            + GS + b"!\x00" + GS + b"B\x00" + ESC + b"E\x00" + ESC + b"a\x00")

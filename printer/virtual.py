@@ -67,7 +67,7 @@ _INVERT = bytes(255 - i for i in range(256))  # ESC/POS: 1 = black; Pillow mode 
 _ACCEPTED = {
     b"\x1b-": 1, b"\x1b2": 0, b"\x1b3": 1,
     b"\x1bM": 1, b"\x1b{": 1, b"\x1bR": 1, b"\x1bp": 3,
-    b"\x1dB": 1, b"\x1dL": 2, b"\x1dW": 2,
+    b"\x1dL": 2, b"\x1dW": 2,
 }
 # Known fixed-length commands we do not render: recorded as unknown, their lengths keep the
 # stream in sync.

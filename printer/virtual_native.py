@@ -34,6 +34,7 @@ class NativeCommands:
     def _reset_native(self) -> None:
         self.align = 0  # ESC a: 0 left, 1 centre, 2 right
         self.magnify = (1, 1)  # GS !: across, down
+        self.reverse = False  # GS B: white on black
         self.chinese = True  # Chinese-market firmware starts in GB18030 double-byte mode
         self.code_page = "cp437"
         self._qr = {"size": 3, "level": 49, "data": b""}
@@ -41,7 +42,7 @@ class NativeCommands:
     def native_handlers(self) -> dict:
         self._reset_native()
         return {b"\x1ba": self._set_align, b"\x1d!": self._set_size, b"\x1bt": self._set_code_page,
-                b"\x1bE": self._one_parameter, b"\x1b!": self._one_parameter,
+                b"\x1dB": self._set_reverse, b"\x1bE": self._one_parameter, b"\x1b!": self._one_parameter,
                 b"\x1c.": self._chinese_off, b"\x1c&": self._chinese_on}
 
     @property
@@ -62,6 +63,12 @@ class NativeCommands:
         command = self._need(3)
         if command:
             self.magnify = ((command[2] >> 4 & 7) + 1, (command[2] & 7) + 1)
+        return len(command or b"")
+
+    def _set_reverse(self) -> int:
+        command = self._need(3)
+        if command:
+            self.reverse = bool(command[2] & 1)
         return len(command or b"")
 
     def _set_code_page(self) -> int:
@@ -87,12 +94,23 @@ class NativeCommands:
         """One printed line of ``text``: the image, and the paper it advances."""
         across, down = self.magnify
         advance = CELL[1] * down + LINE_GAP
-        f = _font(CELL[1] * down)
-        length = round(f.getlength(text))
+        f = _font(20 * down)  # a glyph of Pillow's proportional font fits a 12x24 cell at 20 px
+        # Each character takes its cell, as in a printer's monospaced font: in reverse mode the
+        # cells, spaces included, are what turns black. Font A's baseline sits 19 dots down its
+        # 24-dot cell, leaving room for descenders.
+        length = len(text) * CELL[0] * down
         ink = Image.new("1", (max(1, length), advance), 1)
-        ImageDraw.Draw(ink).text((0, LINE_GAP // 2 * down), text, font=f, fill=0)
+        draw = ImageDraw.Draw(ink)
+        if self.reverse:
+            draw.rectangle((0, LINE_GAP // 2, length - 1, LINE_GAP // 2 + CELL[1] * down - 1), fill=0)
+        cell = CELL[0] * down
+        for i, char in enumerate(text):
+            glyph = Image.new("1", (max(cell, round(f.getlength(char))), advance), int(not self.reverse))
+            ImageDraw.Draw(glyph).text((glyph.width // 2, LINE_GAP // 2 + 19 * down), char, font=f,
+                                       fill=int(self.reverse), anchor="ms")
+            ink.paste(glyph.resize((cell, advance)) if glyph.width > cell else glyph, (i * cell, 0))
         if across != down:
-            ink = ink.resize((max(1, length * across // down), advance))
+            ink = ink.resize((max(1, len(text) * CELL[0] * across), advance))
         line = Image.new("1", (self.width, advance), 1)
         x = {0: 0, 1: (self.width - ink.width) // 2, 2: self.width - ink.width}[self.align]
         line.paste(ink, (max(0, x), 0))
