@@ -1,0 +1,174 @@
+"""The lean and hybrid ESC/POS streams, decoded back to paper by the virtual printer's parser
+(printer/virtual.py, which reads Epson's commands, not our encoder's intentions): the raster
+parts come back dot for dot, the printer's own QR decodes (zxing-cpp) to the badge token at
+the module size we asked for, Chinese and the name never travel as text, and the streams are
+a fraction of the all-raster one. Through TCP and the kiosk: tests/test_printing.py."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import zxingcpp
+from escpos.capabilities import get_profile
+from escpos.printer import Dummy
+from PIL import Image, ImageChops, ImageOps
+
+from printer.badge import BadgeContent, render_badge, type_labels
+from printer.device import FRAGMENT_HEIGHT, open_printer
+from printer.errors import PrinterError
+from printer.escpos_lean import NO_CUTTER_FEED, encode_page
+from printer.virtual import EscPosStream
+
+BEIJING = timezone(timedelta(hours=8))
+TOKEN = "VB1" + ("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" * 5)[:152]  # a signed token's length
+PROFILES = {"POS-5890": 384, "RP-F10-58mm": 432, "TM-T88V": 512, "TM-T20II": 576}
+
+
+def badge(width: int, **changes) -> Image.Image:
+    fields = dict(name="张三 Zhang San", company="华为技术有限公司", host_name="李四", host_department="研发部",
+                  issued_at=datetime(2026, 12, 7, 9, 30, tzinfo=BEIJING),
+                  valid_until=datetime(2026, 12, 7, 18, 0, tzinfo=BEIJING), badge_number="K7QF-2M9X",
+                  qr_text=TOKEN, organisation="示例科技有限公司")
+    fields.update(changes)
+    return render_badge(BadgeContent(**fields), width)
+
+
+def english(width: int, **changes) -> Image.Image:
+    return badge(width, **{**dict(name="Alexandra Smith", company="Contoso Ltd", host_name="Wang Fang",
+                                  host_department="Procurement", lang="en", organisation="Example Holdings",
+                                  visitor_type=type_labels("contractor"), escort=True), **changes})
+
+
+def printed(data: bytes, width: int):
+    """What the printer makes of the bytes: the one page, whether it was cut."""
+    stream = EscPosStream(width)
+    pages = stream.feed(data)
+    rest = stream.close()
+    assert len(pages) + (rest is not None) == 1
+    return pages[0] if pages else rest
+
+
+def decode(image: Image.Image) -> str:
+    found = zxingcpp.read_barcodes(ImageOps.expand(image.convert("L"), 32, fill=255))
+    assert len(found) == 1
+    return found[0].text
+
+
+def raster_bytes(image: Image.Image, profile: str) -> int:
+    """The old stream, as python-escpos sends it (and the kiosk did before)."""
+    dummy = Dummy(profile=profile)
+    dummy.image(image, impl="bitImageRaster", fragment_height=FRAGMENT_HEIGHT)
+    dummy.cut()
+    return len(dummy.output)
+
+
+def same_paper(paper: Image.Image, original: Image.Image, rows: range) -> bool:
+    """Rows of the printout equal those of the original (the printout may be narrower: a band
+    is sent only as wide as its ink)."""
+    crop = Image.new("1", (original.width, len(rows)), 1)
+    crop.paste(paper.crop((0, rows.start, min(paper.width, original.width), rows.stop)), (0, 0))
+    expected = original.crop((0, rows.start, original.width, rows.stop))
+    return ImageChops.difference(crop.convert("L"), expected.convert("L")).getbbox() is None
+
+
+def test_lean_without_native_qr_prints_the_badge_dot_for_dot_and_feeds_past_the_tear_bar():
+    original = badge(384)
+    data = encode_page(original, stream="lean", profile=get_profile("POS-5890"))
+    page = printed(data, 384)
+    paper = page.render()
+    assert page.unknown == [] and page.text == "" and not page.cut  # POS-5890: no cutter
+    assert same_paper(paper, original, range(original.height))
+    assert paper.height == original.height + NO_CUTTER_FEED
+    assert decode(paper) == TOKEN
+    assert b"\x1dV" not in data[-8:] and data.endswith(b"\x1bJ" + bytes([NO_CUTTER_FEED]))
+
+
+@pytest.mark.parametrize("profile", ["RP-F10-58mm", "TM-T88V", "TM-T20II"])
+def test_lean_sends_the_printers_own_qr_at_our_module_size_with_a_quiet_zone(profile):
+    width = PROFILES[profile]
+    original = badge(width)
+    qr = original.info["qr"]
+    data = encode_page(original, stream="lean", profile=get_profile(profile))
+    page = printed(data, width)
+    paper = page.render()
+    assert page.unknown == [] and page.cut
+    assert b"\x1d(k" in data and len(data) < raster_bytes(original, profile) * 0.45
+    # Everything but the QR comes back dot for dot, and the QR takes exactly its place.
+    assert same_paper(paper, original, range(qr.top))
+    assert same_paper(paper, original, range(qr.top + qr.height, original.height))
+    assert paper.height == original.height
+    symbol = paper.crop((0, qr.top, paper.width, qr.top + qr.height))
+    assert decode(symbol) == TOKEN
+    ink = ImageOps.invert(symbol.convert("L")).getbbox()
+    quiet = 4 * qr.dots
+    assert ink[1] == quiet and ink[3] == qr.height - quiet  # the quiet zone we fed, above and below
+    assert (ink[2] - ink[0]) == (qr.modules - 8) * qr.dots  # the module size we asked for
+    assert data.endswith(b"\x1dVA\x00")  # feed to the cutter, then cut: no fixed 22.5 mm
+
+
+def test_a_partial_cut_is_asked_for_with_feed_to_cutter():
+    data = encode_page(badge(576), stream="lean", profile=get_profile("TM-T20II"), cut="PART")
+    assert data.endswith(b"\x1dVB\x00") and b"\x1bd\x06" not in data  # no python-escpos fixed feed
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_lean_saves_blank_rows_on_every_printer(profile):
+    original = badge(PROFILES[profile])
+    without_qr = dict(original.info)
+    without_qr.pop("qr")  # only the feeds and trimmed bands: what any page (a roll call) gets
+    plain = original.copy()
+    plain.info = without_qr
+    size = len(encode_page(plain, stream="lean", profile=get_profile(profile)))
+    assert size < 0.8 * raster_bytes(original, profile)
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_hybrid_puts_latin_words_in_the_printers_font_and_keeps_the_name_and_chinese_raster(profile):
+    width = PROFILES[profile]
+    original = english(width)
+    data = encode_page(original, stream="hybrid", profile=get_profile(profile))
+    page = printed(data, width)
+    assert page.unknown == []
+    assert decode(page.render()) == TOKEN
+    lines = [line.strip() for line in page.text.splitlines()]
+    for words in ("CONTRACTOR", "ESCORT REQUIRED", "Example Holdings", "Contoso Ltd", "Wang Fang", "18:00",
+                  "2026-12-07", "No. K7QF-2M9X", "Scan at exit when leaving"):
+        assert words in lines
+    assert "Alexandra" not in page.text  # the name is raster, exactly as designed
+    assert not any("\u4e00" <= char <= "\u9fff" for char in page.text)  # Chinese never as text
+    # POS-5890 has no QR command: its QR stays raster, most of what is left.
+    assert len(data) < raster_bytes(original, profile) / (2 if profile == "POS-5890" else 5)
+
+
+def test_hybrid_of_a_chinese_badge_sends_only_what_a_code_page_shows_as_text():
+    page = printed(encode_page(badge(576), stream="hybrid", profile=get_profile("TM-T20II")), 576)
+    assert page.unknown == [] and page.cut
+    assert decode(page.render()) == TOKEN
+    assert "18:00" in page.text and "No. K7QF-2M9X" in page.text
+    assert not any(ord(char) > 0x7E for char in page.text)
+
+
+def test_hybrid_sends_no_typed_control_character_to_the_printer():
+    # A company name with ESC @ (reset), GS V (cut) and DLE EOT (status) in it: drawn, never sent.
+    original = english(576, company="Evil\x1b@\x1dV\x00\x10\x04\x01 Corp", host_name="Wang\x1bd\x09Fang")
+    page = printed(encode_page(original, stream="hybrid", profile=get_profile("TM-T20II")), 576)
+    assert page.unknown == [] and page.cut
+    assert "Evil" not in page.text and "Wang" not in page.text
+    assert decode(page.render()) == TOKEN
+
+
+@pytest.mark.parametrize("url, stream", [
+    ("serial:///dev/ttyUSB0?profile=TM-T20II", "hybrid"),
+    ("serial:///dev/rfcomm0?profile=POS-5890&baudrate=115200", "hybrid"),  # Bluetooth SPP
+    ("network://192.0.2.1:9100", "lean"),
+    ("file:///dev/usb/lp0", "lean"),
+    ("network://192.0.2.1:9100?stream=raster", "raster"),
+    ("serial:///dev/ttyS0?stream=lean", "lean"),
+    ("network://192.0.2.1:9100?stream=HYBRID", "hybrid"),
+])
+def test_the_stream_follows_the_link_unless_the_url_says(url, stream):
+    assert open_printer(url).stream == stream
+
+
+def test_an_unknown_stream_is_refused_with_the_choices():
+    with pytest.raises(PrinterError, match="stream must be one of raster, lean, hybrid"):
+        open_printer("network://192.0.2.1:9100?stream=fast")
