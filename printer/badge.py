@@ -132,6 +132,7 @@ def render_badge(content: BadgeContent, width: int) -> Image.Image:
     # badge says and where its QR sits, quiet zone included. Pillow keeps it off saved PNGs.
     qr = qr_section.info["qr"]
     image.info["badge"] = content
+    image.info["layout_size"] = image.size  # Pillow copies info to derived images: see escpos_lean
     image.info["qr"] = QrPlacement(top=stack_height(above_qr) + qr.top, text=content.qr_text, level=qr.level,
                                    dots=qr.dots, modules=qr.modules)
     return image

@@ -40,14 +40,17 @@ def encode_page(page: Image.Image, *, stream: str, profile, cut: str = "FULL") -
     if stream not in STREAMS:
         raise ValueError(f"stream {stream!r}: expected one of {', '.join(STREAMS)}")
     page = page.convert("1")
-    badge = page.info.get("badge")
+    # Pillow copies info to images derived from a badge (resized, rotated, pasted onto a label):
+    # what it says about the layout holds only for the image it was drawn on.
+    laid_out = page.info.get("layout_size") == page.size
+    badge = page.info.get("badge") if laid_out else None
     if stream == "hybrid" and badge is not None:
         from printer.badge_hybrid import hybrid_items
 
         items = hybrid_items(badge, page.width, columns=columns(profile))
         body = b"".join(_item_bytes(item, profile) for item in items)
     else:
-        body = _lean_body(page, profile)
+        body = _lean_body(page, profile, page.info.get("qr") if laid_out else None)
     return INIT + body + cut_bytes(profile, cut)
 
 
@@ -59,8 +62,7 @@ def columns(profile) -> int:
         return 48
 
 
-def _lean_body(page: Image.Image, profile) -> bytes:
-    qr = page.info.get("qr")
+def _lean_body(page: Image.Image, profile, qr) -> bytes:
     if qr is None or not profile.supports("qrCode"):
         return raster_rows(page, 0, page.height)
     return (raster_rows(page, 0, qr.top) + native_qr(qr.text, qr.level, qr.dots)

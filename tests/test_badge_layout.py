@@ -342,7 +342,7 @@ SAMPLES = {  # all with a token-sized QR, as real badges carry
                              company="International Business Machines Corporation (China) Ltd.",
                              host_name="Ouyang Zhiming", host_department="Facilities and Workplace Safety",
                              visitor_type=type_labels("contractor"), organisation="Example Holdings",
-                             qr_text=LONG_QR),
+                             qr_text=TOKEN, escort=True),
     "en_interview": content(name="Li Wei", company="", host_name="Wang Fang", host_department="HR", lang="en",
                             visitor_type=type_labels("interview"), qr_text=LONG_QR),
     "zh_delivery": content(name="王小明", company="顺丰速运", visitor_type=type_labels("delivery"), qr_text=LONG_QR),

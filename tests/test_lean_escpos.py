@@ -121,6 +121,17 @@ def test_lean_saves_blank_rows_on_every_printer(profile):
     assert size < 0.8 * raster_bytes(original, profile)
 
 
+def test_a_badge_image_changed_after_layout_is_sent_as_the_raster_it_now_is():
+    # Pillow copies info to derived images: a badge scaled (or pasted on a label) keeps the
+    # original's QR position, which no longer holds; it must not be trusted.
+    scaled = badge(576).resize((576, 1000))
+    for stream in ("lean", "hybrid"):
+        data = encode_page(scaled, stream=stream, profile=get_profile("TM-T20II"))
+        page = printed(data, 576)
+        assert b"\x1d(k" not in data and page.text == ""
+        assert same_paper(page.render(), scaled.convert("1"), range(scaled.height))
+
+
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 def test_hybrid_puts_latin_words_in_the_printers_font_and_keeps_the_name_and_chinese_raster(profile):
     width = PROFILES[profile]
