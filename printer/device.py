@@ -107,9 +107,10 @@ class EscposPrinter(Printer):
     """An ESC/POS printer behind one python-escpos connection object, opened per job."""
 
     def __init__(self, url: str, connect: Callable[[], object], *, profile: str, width: int,
-                 can_read: bool, cut: str = "FULL", timeout: float = JOB_TIMEOUT, stream: str = "lean"):
+                 can_read: bool, cut: str = "FULL", timeout: float = JOB_TIMEOUT, stream: str = "lean",
+                 qr: str | None = None):
         self.url, self.profile, self.width = url, profile, width
-        self.stream = stream  # how pages become bytes: printer/escpos_lean.py
+        self.stream, self.qr = stream, qr  # how pages become bytes: printer/escpos_lean.py
         self._connect = connect
         self.can_read = can_read
         self.cut = cut
@@ -176,7 +177,7 @@ class EscposPrinter(Printer):
         else:
             from printer.escpos_lean import encode_page
 
-            device._raw(encode_page(page, stream=self.stream, profile=device.profile, cut=self.cut))
+            device._raw(encode_page(page, stream=self.stream, profile=device.profile, cut=self.cut, qr=self.qr))
 
     def _status(self, device) -> Status:
         def ask(n: int) -> bytes:
@@ -327,20 +328,24 @@ def open_printer(url: str) -> Printer:
     except (ValueError, TypeError) as exc:
         raise PrinterError(f"printer URL {url!r}: {exc}") from None
     cut = "PART" if query.get("cut", "").lower() == "part" else "FULL"
-    stream = _stream(url, parts, query)
+    stream, qr = _stream(url, parts, query)
     return EscposPrinter(url, connect, profile=profile, width=width, can_read=can_read, cut=cut, timeout=timeout,
-                         stream=stream)
+                         stream=stream, qr=qr)
 
 
-def _stream(url: str, parts, query: dict) -> str:
+def _stream(url: str, parts, query: dict) -> tuple[str, str]:
     """``stream=raster|lean|hybrid``; by default hybrid on a serial line (RS-232, USB serial
-    or a Bluetooth SPP /dev/rfcomm port: tens of KB/s at best), lean elsewhere."""
-    from printer.escpos_lean import STREAMS
+    or a Bluetooth SPP /dev/rfcomm port: tens of KB/s at best), lean elsewhere. And
+    ``qr=printer|raster``: by default the printer's own in the hybrid stream only."""
+    from printer.escpos_lean import QR_MODES, STREAMS, default_qr
 
     stream = query.get("stream", "hybrid" if parts.scheme == "serial" else "lean").lower()
     if stream not in STREAMS:
         raise PrinterError(f"printer URL {url!r}: stream must be one of {', '.join(STREAMS)}")
-    return stream
+    qr = query.get("qr", default_qr(stream)).lower()
+    if qr not in QR_MODES:
+        raise PrinterError(f"printer URL {url!r}: qr must be one of {', '.join(QR_MODES)}")
+    return stream, qr
 
 
 def _preview_width(profile: str, query: dict) -> int:

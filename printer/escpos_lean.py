@@ -6,13 +6,14 @@ Three ways to send a page (the ``stream`` setting of an ESC/POS printer URL, see
     python-escpos's own: the whole page as ``GS v 0`` raster bands, then its fixed feed and cut.
 ``lean`` (the default for network, USB, file and CUPS printers)
     Blank rows become ``ESC J n`` paper feeds and each band of ink is sent only as wide as its
-    rightmost black dot (plain ``GS v 0``, no risk on any printer); a badge's QR is sent as the
-    printer's own ``GS ( k`` symbol where the python-escpos profile says it has one (the 4-module
-    quiet zone above and below is fed by us: printers draw none); the cut feeds the paper to the
-    cutter (``GS V 65/66 0``) instead of a fixed 22.5 mm.
+    rightmost black dot (plain ``GS v 0``, no risk on any printer); the cut feeds the paper to
+    the cutter (``GS V 65/66 0``) instead of a fixed 22.5 mm. With ``qr=printer`` a badge's QR
+    is the printer's own ``GS ( k`` symbol where the python-escpos profile says it has one (the
+    4-module quiet zone above and below is fed by us: printers draw none).
 ``hybrid`` (the default for serial links, which is what a Bluetooth SPP printer is too)
-    ``lean``, and the badge's words other than the name in the printer's own font, where every
-    character is one the printer's code page 437 shows; Chinese and the name stay raster.
+    ``lean`` with the printer's QR (unless ``qr=raster``), and the badge's words other than the
+    name in the printer's own font, where every character is one the printer's code page 437
+    shows; Chinese and the name stay raster.
 
 A page is a mode "1" image; a badge carries what it says and where its QR is in ``info``
 (printer/badge.py), and only then can parts of it be sent as printer commands.
@@ -25,6 +26,7 @@ from typing import Iterator
 from PIL import Image
 
 STREAMS = ("raster", "lean", "hybrid")
+QR_MODES = ("printer", "raster")
 FRAGMENT_HEIGHT = 256  # rows per GS v 0 band: cheap printers' receive buffers stall beyond that
 NO_CUTTER_FEED = 120  # dots (15 mm) to bring the last line past the tear bar of a printer without a cutter
 
@@ -34,11 +36,19 @@ _QR_LEVEL_BYTE = {"L": 48, "M": 49, "Q": 50, "H": 51}
 _INVERT = bytes(255 - i for i in range(256))  # Pillow "1": 1 = white; ESC/POS: 1 = black
 
 
-def encode_page(page: Image.Image, *, stream: str, profile, cut: str = "FULL") -> bytes:
+def encode_page(page: Image.Image, *, stream: str, profile, cut: str = "FULL", qr: str | None = None) -> bytes:
     """The bytes that print ``page`` and cut it, the ``stream`` way, on a printer of
-    python-escpos ``profile`` (a Profile object: its features and font columns count)."""
+    python-escpos ``profile`` (a Profile object: its features and font columns count).
+
+    ``qr`` is "printer" (its own GS ( k, where the profile has one) or "raster"; by default the
+    printer's in the hybrid stream only. A printer that claims a QR command and prints none
+    would give badges no exit post can scan, and many clones pass for a TM-T20II."""
     if stream not in STREAMS:
         raise ValueError(f"stream {stream!r}: expected one of {', '.join(STREAMS)}")
+    qr = qr or default_qr(stream)
+    if qr not in QR_MODES:
+        raise ValueError(f"qr {qr!r}: expected one of {', '.join(QR_MODES)}")
+    printer_qr = qr == "printer" and profile.supports("qrCode")
     page = page.convert("1")
     # Pillow copies info to images derived from a badge (resized, rotated, pasted onto a label):
     # what it says about the layout holds only for the image it was drawn on.
@@ -48,9 +58,9 @@ def encode_page(page: Image.Image, *, stream: str, profile, cut: str = "FULL") -
         from printer.badge_hybrid import hybrid_items
 
         items = hybrid_items(badge, page.width, columns=columns(profile))
-        body = b"".join(_item_bytes(item, profile) for item in items)
+        body = b"".join(_item_bytes(item, printer_qr) for item in items)
     else:
-        body = _lean_body(page, profile, page.info.get("qr") if laid_out else None)
+        body = _lean_body(page, page.info.get("qr") if laid_out and printer_qr else None)
     return INIT + body + cut_bytes(profile, cut)
 
 
@@ -62,8 +72,12 @@ def columns(profile) -> int:
         return 48
 
 
-def _lean_body(page: Image.Image, profile, qr) -> bytes:
-    if qr is None or not profile.supports("qrCode"):
+def default_qr(stream: str) -> str:
+    return "printer" if stream == "hybrid" else "raster"
+
+
+def _lean_body(page: Image.Image, qr) -> bytes:
+    if qr is None:
         return raster_rows(page, 0, page.height)
     return (raster_rows(page, 0, qr.top) + native_qr(qr.text, qr.level, qr.dots)
             + raster_rows(page, qr.top + qr.height, page.height))
@@ -159,13 +173,13 @@ def _u16(n: int) -> bytes:
 
 # -- hybrid pages: raster pieces, text in the printer's font, the QR ---------------------------
 
-def _item_bytes(item, profile) -> bytes:
+def _item_bytes(item, printer_qr: bool) -> bytes:
     from printer.badge_hybrid import Qr, Raster, Text
 
     if isinstance(item, Raster):
         return raster_rows(item.image, 0, item.image.height)
     if isinstance(item, Qr):
-        if profile.supports("qrCode"):
+        if printer_qr:
             return native_qr(item.text, item.level, item.dots)
         return raster_rows(item.image, 0, item.image.height)
     if isinstance(item, Text):

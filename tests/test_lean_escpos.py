@@ -87,7 +87,7 @@ def test_lean_sends_the_printers_own_qr_at_our_module_size_with_a_quiet_zone(pro
     width = PROFILES[profile]
     original = badge(width)
     qr = original.info["qr"]
-    data = encode_page(original, stream="lean", profile=get_profile(profile))
+    data = encode_page(original, stream="lean", profile=get_profile(profile), qr="printer")
     page = printed(data, width)
     paper = page.render()
     assert page.unknown == [] and page.cut
@@ -111,14 +111,22 @@ def test_a_partial_cut_is_asked_for_with_feed_to_cutter():
 
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))
-def test_lean_saves_blank_rows_on_every_printer(profile):
-    original = badge(PROFILES[profile])
-    without_qr = dict(original.info)
-    without_qr.pop("qr")  # only the feeds and trimmed bands: what any page (a roll call) gets
-    plain = original.copy()
-    plain.info = without_qr
-    size = len(encode_page(plain, stream="lean", profile=get_profile(profile)))
-    assert size < 0.8 * raster_bytes(original, profile)
+def test_lean_by_default_saves_blank_rows_and_sends_every_dot_of_the_qr(profile):
+    width = PROFILES[profile]
+    original = badge(width)
+    data = encode_page(original, stream="lean", profile=get_profile(profile))
+    assert b"\x1d(k" not in data  # the printer's QR only when asked: clones that lack it pass for Epsons
+    assert len(data) < 0.8 * raster_bytes(original, profile)
+    page = printed(data, width)
+    assert same_paper(page.render(), original, range(original.height)) and decode(page.render()) == TOKEN
+
+
+def test_hybrid_uses_the_printers_qr_unless_told_not_to():
+    original, profile = badge(576), get_profile("TM-T20II")
+    assert b"\x1d(k" in encode_page(original, stream="hybrid", profile=profile)
+    data = encode_page(original, stream="hybrid", profile=profile, qr="raster")
+    assert b"\x1d(k" not in data and decode(printed(data, 576).render()) == TOKEN
+    assert b"\x1d(k" not in encode_page(original, stream="hybrid", profile=get_profile("POS-5890"))
 
 
 def test_a_badge_image_changed_after_layout_is_sent_as_the_raster_it_now_is():
@@ -126,7 +134,7 @@ def test_a_badge_image_changed_after_layout_is_sent_as_the_raster_it_now_is():
     # original's QR position, which no longer holds; it must not be trusted.
     scaled = badge(576).resize((576, 1000))
     for stream in ("lean", "hybrid"):
-        data = encode_page(scaled, stream=stream, profile=get_profile("TM-T20II"))
+        data = encode_page(scaled, stream=stream, profile=get_profile("TM-T20II"), qr="printer")
         page = printed(data, 576)
         assert b"\x1d(k" not in data and page.text == ""
         assert same_paper(page.render(), scaled.convert("1"), range(scaled.height))
@@ -167,19 +175,24 @@ def test_hybrid_sends_no_typed_control_character_to_the_printer():
     assert decode(page.render()) == TOKEN
 
 
-@pytest.mark.parametrize("url, stream", [
-    ("serial:///dev/ttyUSB0?profile=TM-T20II", "hybrid"),
-    ("serial:///dev/rfcomm0?profile=POS-5890&baudrate=115200", "hybrid"),  # Bluetooth SPP
-    ("network://192.0.2.1:9100", "lean"),
-    ("file:///dev/usb/lp0", "lean"),
-    ("network://192.0.2.1:9100?stream=raster", "raster"),
-    ("serial:///dev/ttyS0?stream=lean", "lean"),
-    ("network://192.0.2.1:9100?stream=HYBRID", "hybrid"),
+@pytest.mark.parametrize("url, stream, qr", [
+    ("serial:///dev/ttyUSB0?profile=TM-T20II", "hybrid", "printer"),
+    ("serial:///dev/rfcomm0?profile=POS-5890&baudrate=115200", "hybrid", "printer"),  # Bluetooth SPP
+    ("network://192.0.2.1:9100", "lean", "raster"),
+    ("file:///dev/usb/lp0", "lean", "raster"),
+    ("network://192.0.2.1:9100?stream=raster", "raster", "raster"),
+    ("serial:///dev/ttyS0?stream=lean", "lean", "raster"),
+    ("network://192.0.2.1:9100?stream=HYBRID", "hybrid", "printer"),
+    ("network://192.0.2.1:9100?qr=printer", "lean", "printer"),
+    ("serial:///dev/ttyS0?qr=raster", "hybrid", "raster"),
 ])
-def test_the_stream_follows_the_link_unless_the_url_says(url, stream):
-    assert open_printer(url).stream == stream
+def test_the_stream_follows_the_link_unless_the_url_says(url, stream, qr):
+    printer = open_printer(url)
+    assert (printer.stream, printer.qr) == (stream, qr)
 
 
-def test_an_unknown_stream_is_refused_with_the_choices():
-    with pytest.raises(PrinterError, match="stream must be one of raster, lean, hybrid"):
-        open_printer("network://192.0.2.1:9100?stream=fast")
+@pytest.mark.parametrize("query, message", [("stream=fast", "stream must be one of raster, lean, hybrid"),
+                                            ("qr=native", "qr must be one of printer, raster")])
+def test_an_unknown_stream_or_qr_is_refused_with_the_choices(query, message):
+    with pytest.raises(PrinterError, match=message):
+        open_printer(f"network://192.0.2.1:9100?{query}")

@@ -36,12 +36,13 @@ from kiosk.core.hosts import Host  # noqa: E402
 from kiosk.services import Kiosk  # noqa: E402
 from kiosk.settings import Settings  # noqa: E402
 from printer.device import FRAGMENT_HEIGHT, open_printer  # noqa: E402
-from printer.escpos_lean import STREAMS, encode_page  # noqa: E402
+from printer.escpos_lean import encode_page  # noqa: E402
 from printer.virtual import EscPosStream  # noqa: E402
 
 DOTS_PER_MM = 8  # 203 dpi
 HEAD_MM_PER_S = 250
 HOST = Host("h1", "李四", "研发部")
+MODES = (("raster", "raster"), ("lean", "raster"), ("lean", "printer"), ("hybrid", "printer"))  # (stream, qr)
 PROFILES = (("POS-5890", 384), ("RP-F10-58mm", 432), ("TM-T88V", 512), ("TM-T20II", 576))
 LINKS = (("115200 baud", 115_200 / 10), ("Bluetooth SPP", 20_000), ("Ethernet 100M", 100e6 / 8))
 VISITORS = {  # (name, company, host, language): a Chinese badge and a Latin one
@@ -72,14 +73,14 @@ def virtual_printer(out: Path, *extra: str):
         server.wait()
 
 
-def kiosk_for(port: int, profile: str, data: Path, stream: str = "lean") -> Kiosk:
-    url = f"network://127.0.0.1:{port}?profile={profile}&stream={stream}"
+def kiosk_for(port: int, profile: str, data: Path, stream: str = "lean", qr: str = "raster") -> Kiosk:
+    url = f"network://127.0.0.1:{port}?profile={profile}&stream={stream}&qr={qr}"
     return Kiosk.open(Settings(data_dir=str(data), site="hq", device="bench", printer=url), open_printer(url))
 
 
-def badge_runs(profile: str, runs: int, stream: str = "lean", width: int = 576) -> tuple[list[float], list[float]]:
+def badge_runs(profile: str, runs: int, mode=MODES[1], width: int = 576) -> tuple[list[float], list[float]]:
     with tempfile.TemporaryDirectory() as tmp, virtual_printer(Path(tmp) / "paper", "--width", str(width)) as port:
-        kiosk = kiosk_for(port, profile, Path(tmp) / "data", stream)
+        kiosk = kiosk_for(port, profile, Path(tmp) / "data", *mode)
         pipeline = []
         for i in range(runs):
             start = time.perf_counter()
@@ -90,7 +91,7 @@ def badge_runs(profile: str, runs: int, stream: str = "lean", width: int = 576) 
         return pipeline, [h / DOTS_PER_MM / HEAD_MM_PER_S for h in heights]
 
 
-def badge_stream(profile: str, width: int, visitor: str, stream: str) -> tuple[int, float]:
+def badge_stream(profile: str, width: int, visitor: str, stream: str, qr: str) -> tuple[int, float]:
     """Bytes on the wire for one badge sent the ``stream`` way, and the paper it prints (mm)."""
     from escpos.capabilities import get_profile
     from escpos.printer import Dummy
@@ -109,7 +110,7 @@ def badge_stream(profile: str, width: int, visitor: str, stream: str) -> tuple[i
         dummy.cut()
         data = dummy.output
     else:
-        data = encode_page(page, stream=stream, profile=get_profile(profile))
+        data = encode_page(page, stream=stream, profile=get_profile(profile), qr=qr)
     parser = EscPosStream(width)
     printed = (parser.feed(data) or [parser.close()])[0]
     return len(data), printed.height / DOTS_PER_MM
@@ -117,17 +118,18 @@ def badge_stream(profile: str, width: int, visitor: str, stream: str) -> tuple[i
 
 def stream_table() -> None:
     print(f"\nbytes per badge and seconds on the wire, ratio to printing at {HEAD_MM_PER_S} mm/s")
-    print(f"{'profile':<12}{'badge':<6}{'stream':<7}{'bytes':>7}{'vs raster':>10}{'paper s':>8}"
+    print(f"{'profile':<12}{'badge':<6}{'stream':<18}{'bytes':>7}{'vs raster':>10}{'paper s':>8}"
           + "".join(f"{name:>22}" for name, _ in LINKS))
     for profile, width in PROFILES:
         for visitor in VISITORS:
             raster = None
-            for stream in STREAMS:
-                size, paper_mm = badge_stream(profile, width, visitor, stream)
+            for stream, qr in MODES:
+                size, paper_mm = badge_stream(profile, width, visitor, stream, qr)
                 raster = raster or size
                 paper_s = paper_mm / HEAD_MM_PER_S
                 links = "".join(f"{size / rate:>9.3f} s {size / rate / paper_s:>6.2f}x print" for _, rate in LINKS)
-                print(f"{profile:<12}{visitor:<6}{stream:<7}{size:>7}{size / raster:>10.2f}{paper_s:>8.2f}{links}")
+                name = stream + (" qr=printer" if qr == "printer" else "")
+                print(f"{profile:<12}{visitor:<6}{name:<18}{size:>7}{size / raster:>10.2f}{paper_s:>8.2f}{links}")
 
 
 def roll_call_time(people: int) -> tuple[float, int]:
@@ -154,12 +156,13 @@ def main() -> None:
         stream_table()
         return
     print(f"badge pipeline, {args.runs} check-ins per profile, virtual printer on 127.0.0.1")
-    print(f"{'profile':<10}{'width':>6}{'stream':>8}{'pipeline ms':>13}{'paper ms':>10}{'ratio':>7}")
+    print(f"{'profile':<10}{'width':>6}{'stream':>16}{'pipeline ms':>13}{'paper ms':>10}{'ratio':>7}")
     for profile, width in (("POS-5890", 384), ("TM-T20II", 576)):
-        for stream in STREAMS:
-            pipeline, paper = badge_runs(profile, args.runs, stream, width)
+        for mode in MODES:
+            pipeline, paper = badge_runs(profile, args.runs, mode, width)
             ratio = statistics.median(pipeline) / statistics.median(paper)
-            print(f"{profile:<10}{width:>6}{stream:>8}{statistics.median(pipeline) * 1000:>13.1f}"
+            name = mode[0] + (" qr=printer" if mode[1] == "printer" else "")
+            print(f"{profile:<10}{width:>6}{name:>16}{statistics.median(pipeline) * 1000:>13.1f}"
                   f"{statistics.median(paper) * 1000:>10.0f}{ratio:>7.3f}")
     print("target: ratio under 0.10")
     stream_table()
