@@ -146,14 +146,16 @@ def raster_lines(page: Image.Image, medium: Media) -> list[bytes]:
 
 
 def packbits(line: bytes) -> bytes:
-    """TIFF PackBits: runs of 2+ equal bytes as (1 - n, byte), the rest as (n - 1, bytes...)."""
+    """TIFF PackBits: runs of equal bytes as (1 - n, byte), the rest as (n - 1, bytes...);
+    never more than one byte longer than the line, so a line always fits one ``g`` command."""
     out = bytearray()
     i, literal = 0, bytearray()
     while i < len(line):
         run = 1
         while i + run < len(line) and run < 128 and line[i + run] == line[i]:
             run += 1
-        if run >= 2:
+        # a pair is a run only where no literal is open: breaking one for a pair costs a byte
+        if run >= 3 or (run == 2 and not literal):
             _flush(out, literal)
             out += bytes([(1 - run) & 0xFF, line[i]])
             i += run

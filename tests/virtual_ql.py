@@ -145,7 +145,12 @@ class NetworkQL:
         return f"brother-ql://127.0.0.1:{self.port}?" + "&".join(f"{k}={v}" for k, v in query.items())
 
     def close(self) -> None:
+        try:
+            self.server.shutdown(socket.SHUT_RDWR)  # wakes the accept() so the port really closes
+        except OSError:
+            pass
         self.server.close()
+        self._thread.join(5)
 
     def __enter__(self):
         return self
