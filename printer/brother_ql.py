@@ -140,7 +140,7 @@ class BrotherQLPrinter(Printer):
     def __init__(self, url: str, connect, medium: Media, model: str, *, timeout: float = JOB_TIMEOUT,
                  must_answer: bool = False):
         self.url, self.medium, self.profile = url, medium, model
-        self.width = medium.dots
+        self.width = medium.layout_width
         self._connect = connect
         self.timeout = timeout
         self.must_answer = must_answer  # USB: silence means the printer is off or not there

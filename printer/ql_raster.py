@@ -37,6 +37,9 @@ _AUTO_CUT = 0x40  # ESC i M
 _CUT_AT_END = 0x08  # ESC i K; bit 6 (0x40, 600 dpi) left off
 _CONTINUOUS_FEED = 35  # ESC i d: the 3 mm margin Brother gives continuous tape; die-cut: 0
 _MIN_CONTINUOUS_DOTS = 150  # the printers refuse continuous labels shorter than 12.7 mm
+# A badge (printer/badge.py) laid out 600 dots wide is about 1.85 times as tall once its blank
+# margins are trimmed, with a two-line name; 256 dots is the narrowest it lays out at.
+_BADGE_ASPECT, _MIN_LAYOUT_WIDTH = 1.85, 256
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,16 @@ class Media:
     @property
     def left_pins(self) -> int:
         return HEAD_PINS - self.dots - self.right_pins
+
+    @property
+    def layout_width(self) -> int:
+        """The width the kiosk lays pages out at for this roll: the printable width, but on a
+        die-cut label short for it a narrower one, so that a usual badge already fits the
+        label's length and its QR keeps whole dots per module rather than being scaled
+        (fit_to_label still scales down whatever is taller, and centres what is narrower)."""
+        if not self.die_cut:
+            return self.dots
+        return max(_MIN_LAYOUT_WIDTH, min(self.dots, round(self.length_dots / _BADGE_ASPECT)))
 
     def describe(self) -> str:
         return f"{self.width_mm}x{self.length_mm} mm die-cut" if self.die_cut else f"{self.width_mm} mm continuous"
@@ -102,14 +115,13 @@ def media(name: str) -> Media:
 def fit_to_label(image: Image.Image, medium: Media) -> Image.Image:
     """The page as a mode "1" image exactly ``medium.dots`` wide and, for a die-cut label,
     exactly ``length_dots`` long: blank rows above and below the ink are dropped, then a page
-    too big is scaled down whole (never cut, never refused) and centred on the label."""
+    too big is scaled down whole (never cut, never refused) and centred on the label.  A page
+    too wide is scaled to the roll's width; a narrower one is centred across it."""
     page = image.convert("1")
-    if page.width != medium.dots:
+    if page.width > medium.dots:
         page = _scale(page, medium.dots / page.width)
     if not medium.die_cut:
-        if page.height >= _MIN_CONTINUOUS_DOTS:
-            return page
-        return _centred(page, medium.dots, _MIN_CONTINUOUS_DOTS)
+        return _centred(page, medium.dots, max(page.height, _MIN_CONTINUOUS_DOTS))
     page = _trim_rows(page)
     if page.height > medium.length_dots:
         page = _scale(page, medium.length_dots / page.height)

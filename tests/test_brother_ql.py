@@ -5,6 +5,7 @@ to the badge token; the printer's status before and after the job, in words.
 """
 
 import io
+from datetime import datetime, timezone
 from pathlib import Path
 
 import packbits as reference_packbits  # brother_ql's own dependency: an independent PackBits
@@ -17,6 +18,7 @@ from PIL import Image, ImageDraw
 from kiosk.core.hosts import Host
 from kiosk.services import Kiosk
 from kiosk.settings import Settings
+from printer.badge import BadgeContent, render_badge
 from printer.brother_ql import BrotherQLPrinter
 from printer.device import open_printer
 from printer.errors import PrinterError
@@ -81,20 +83,20 @@ def test_a_badge_on_each_roll_decodes_to_its_token(tmp_path, label, capsys):
     printable(badge, medium).save(ARTIFACTS / f"brother-ql-{label}.png")
 
 
-def test_the_62x100_badge_is_taller_than_the_label_and_is_fitted_not_refused(tmp_path):
-    from printer.badge import BadgeContent, render_badge  # what the kiosk sends to the printer
-    from datetime import datetime, timezone
-
+def badge_content() -> BadgeContent:
     moment = datetime(2026, 12, 7, 9, 30, tzinfo=timezone.utc)
-    content = BadgeContent(name="欧阳娜娜 Nana Ouyang", company="示例科技有限公司", host_name="李四",
-                           host_department="研发部", issued_at=moment, valid_until=moment,
-                           badge_number="K7QF-2M9X", qr_text="VB1" + "A" * 180)
-    page = render_badge(content, 696)
-    assert page.height > MEDIA["62x100"].length_dots  # the case brother_ql refuses
+    return BadgeContent(name="欧阳娜娜 Nana Ouyang", company="示例科技有限公司", host_name="李四",
+                        host_department="研发部", issued_at=moment, valid_until=moment,
+                        badge_number="K7QF-2M9X", qr_text="VB1" + "A" * 180)
+
+
+def test_a_badge_taller_than_the_die_cut_label_is_fitted_not_refused(tmp_path):
+    page = render_badge(badge_content(), 696)
+    assert page.height > MEDIA["62x100"].length_dots  # 696x1220 for 696x1109: what brother_ql refuses
     with NetworkQL(loaded("62x100")) as ql:
         open_printer(ql.url(label="62x100")).print_image(page)
         [label], _ = decode_labels(ql.received, tmp_path)
-    assert label.size == (720, 1109) and qr_text(label) == content.qr_text
+    assert label.size == (720, 1109) and qr_text(label) == badge_content().qr_text
 
 
 @pytest.mark.parametrize("label", ["62", "29", "62x29"])
@@ -115,6 +117,20 @@ def test_the_label_is_the_page_dot_for_dot_and_not_mirrored(tmp_path, label):
     outside = Image.new("1", decoded.size, 1)
     outside.paste(printable(decoded, medium), (720 - medium.dots - medium.right_pins, 0))
     assert outside.tobytes() == decoded.tobytes()
+
+
+def test_the_kiosks_62x100_badge_fits_the_label_unscaled(tmp_path):
+    with NetworkQL(loaded("62x100")) as ql:
+        printer = open_printer(ql.url(label="62x100"))
+        badge = render_badge(badge_content(), printer.width)  # as the kiosk lays it out
+        printer.print_image(badge)
+        [label], _ = decode_labels(ql.received, tmp_path)
+    ink = badge.convert("L").point(lambda v: 255 - v).getbbox()
+    trimmed = badge.crop((0, ink[1], badge.width, ink[3]))
+    assert trimmed.height <= 1109
+    left, top = 12 + (696 - badge.width) // 2, (1109 - trimmed.height) // 2
+    # centred on the label dot for dot: nothing was resampled
+    assert label.crop((left, top, left + badge.width, top + trimmed.height)).tobytes() == trimmed.tobytes()
 
 
 def test_two_pages_are_two_labels_each_cut(tmp_path):
@@ -251,7 +267,9 @@ def test_bad_urls_say_what_is_wrong(url, words):
 
 def test_urls_name_rolls_by_size_or_dk_number():
     printer = open_printer("brother-ql:///dev/usb/lp0?label=DK-11202")
-    assert isinstance(printer, BrotherQLPrinter) and printer.width == 696 and printer.medium.length_dots == 1109
+    assert isinstance(printer, BrotherQLPrinter) and printer.medium.length_dots == 1109
+    # a badge laid out this wide fits 100 mm as it is: its QR keeps whole dots per module
+    assert 560 < printer.width < 696 == printer.medium.dots
     assert open_printer("brother-ql://192.168.1.20").medium.name == "62"
 
 
