@@ -253,6 +253,8 @@ def test_cli_checkin_and_status_on_a_brother_ql(tmp_path):
         cmd = KioskCommand(tmp_path / "data", KIOSK_PRINTER=ql.url(label="62x100"))
         result = cmd.json("checkin", "--name", "李雷", "--host", "李四", check=4)
         assert "loaded 29 mm, the badge needs 62 mm" in result["print_error"]
+        status = cmd.json("printer", "status", check=1)
+        assert status["status"] == "offline" and "loaded 29 mm, the badge needs 62 mm" in status["message"]
 
 
 @pytest.mark.parametrize("url,words", [
