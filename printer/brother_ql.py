@@ -25,8 +25,8 @@ from PIL import Image
 
 from printer.device import STATUS_TIMEOUT, PrinterNotReady, PrintInterrupted, Printer, _describe
 from printer.errors import PrinterError
-from printer.ql_raster import INITIALISE, INVALIDATE, MODELS, STATUS_REQUEST, Media, encode_job, media
-from printer.ql_status import ERROR_OCCURRED, QLStatus, frames
+from printer.ql_raster import INITIALISE, INVALIDATE, MODELS, STATUS_REQUEST, Media, Model, encode_job, media
+from printer.ql_status import ERROR_OCCURRED, REPLY, QLStatus, frames
 from printer.status import Status
 
 DEFAULT_MODEL = "QL-820NWB"
@@ -137,9 +137,9 @@ def _left(deadline: float) -> float:
 class BrotherQLPrinter(Printer):
     """A Brother QL with one roll of DK labels (``medium``), printing each page on one label."""
 
-    def __init__(self, url: str, connect, medium: Media, model: str, *, timeout: float = JOB_TIMEOUT,
+    def __init__(self, url: str, connect, medium: Media, model: Model, *, timeout: float = JOB_TIMEOUT,
                  must_answer: bool = False):
-        self.url, self.medium, self.profile = url, medium, model
+        self.url, self.medium, self.model, self.profile = url, medium, model, model.name
         self.width = medium.layout_width
         self._connect = connect
         self.timeout = timeout
@@ -167,22 +167,23 @@ class BrotherQLPrinter(Printer):
 
     def _ask(self, link: _Link) -> QLStatus | None:
         link.write(INVALIDATE + INITIALISE + STATUS_REQUEST, time.monotonic() + self.timeout)
-        buffer = bytearray()
+        buffer, seen = bytearray(), None
         until = time.monotonic() + (USB_STATUS_TIMEOUT if self.must_answer else STATUS_TIMEOUT)
         while time.monotonic() < until:
             chunk = link.read(until - time.monotonic())
             if chunk is None:
                 break
             buffer += chunk
-            replies = frames(buffer)
-            if replies:
-                return replies[-1]
-        return None
+            for report in frames(buffer):
+                if report.status_type == REPLY:
+                    return report
+                seen = report  # a report left over from the last job (USB keeps them): not the answer
+        return seen
 
     # -- printing ---------------------------------------------------------------------------
 
     def print_pages(self, pages: Sequence[Image.Image], *, name: str = "job") -> None:
-        job = encode_job(pages, self.medium)  # before connecting: a layout error sends nothing
+        job = encode_job(pages, self.medium, self.model)  # before connecting: a layout error sends nothing
         deadline = time.monotonic() + self.timeout
         with self._link(deadline) as link:
             before = self._ask(link)
@@ -258,10 +259,11 @@ def open_brother_ql(url: str) -> BrotherQLPrinter:
     empty host, the device file in the path."""
     parts = urlsplit(url)
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    model = query.get("model", DEFAULT_MODEL).upper()
-    if model not in MODELS:
-        raise PrinterError(f"printer URL {url!r}: model {model!r} is not a 62 mm Brother QL "
-                           f"({', '.join(MODELS)})")
+    name = query.get("model", DEFAULT_MODEL).upper()
+    if name not in MODELS:
+        raise PrinterError(f"printer URL {url!r}: model {name!r} is not a 62 mm (720-pin) Brother QL: "
+                           f"one of {', '.join(MODELS)}")
+    model = MODELS[name]
     try:
         medium = media(query.get("label", DEFAULT_LABEL))
         timeout = float(query.get("timeout", JOB_TIMEOUT))

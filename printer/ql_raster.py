@@ -36,7 +36,6 @@ _CONTINUOUS, _DIE_CUT = 0x0A, 0x0B
 _AUTO_CUT = 0x40  # ESC i M
 _CUT_AT_END = 0x08  # ESC i K; bit 6 (0x40, 600 dpi) left off
 _CONTINUOUS_FEED = 35  # ESC i d: the 3 mm margin Brother gives continuous tape; die-cut: 0
-_MIN_CONTINUOUS_DOTS = 150  # the printers refuse continuous labels shorter than 12.7 mm
 # A badge (printer/badge.py) laid out 600 dots wide is about 1.85 times as tall once its blank
 # margins are trimmed, with a two-line name; 256 dots is the narrowest it lays out at.
 _BADGE_ASPECT, _MIN_LAYOUT_WIDTH = 1.85, 256
@@ -94,12 +93,35 @@ MEDIA = {m.name: m for m in (
     Media("62x100", "DK-11202", 62, 100, 696, 1109, 12),
 )}
 
-# Model codes (status byte 4) of the 720-pin QL printers.
-MODELS = {
-    "QL-500": 0x4F, "QL-550": 0x4F, "QL-560": 0x31, "QL-570": 0x32, "QL-580N": 0x33,
-    "QL-600": 0x47, "QL-650TD": 0x51, "QL-700": 0x35, "QL-710W": 0x36, "QL-720NW": 0x37,
-    "QL-800": 0x38, "QL-810W": 0x39, "QL-820NWB": 0x41,
-}
+@dataclass(frozen=True)
+class Model:
+    """What a QL model's firmware takes, from Brother's reference for each: the USB-only and
+    older models print uncompressed lines only and have no command-mode switch (raster is all
+    they speak); the QL-500 has no cutter; some need longer continuous labels."""
+
+    name: str
+    code: int  # status byte 4
+    compression: bool = True
+    mode_switch: bool = True
+    cutter: bool = True
+    min_length: int = 150  # dots of continuous tape
+
+
+MODELS = {m.name: m for m in (
+    Model("QL-500", 0x4F, compression=False, mode_switch=False, cutter=False, min_length=295),
+    Model("QL-550", 0x4F, compression=False, mode_switch=False, min_length=295),
+    Model("QL-560", 0x31, compression=False, mode_switch=False, min_length=295),
+    Model("QL-570", 0x32, compression=False, mode_switch=False),
+    Model("QL-580N", 0x33),
+    Model("QL-600", 0x47),
+    Model("QL-650TD", 0x51, min_length=295),
+    Model("QL-700", 0x35, compression=False, mode_switch=False),
+    Model("QL-710W", 0x36),
+    Model("QL-720NW", 0x37),
+    Model("QL-800", 0x38, compression=False),
+    Model("QL-810W", 0x39),
+    Model("QL-820NWB", 0x41),
+)}
 
 
 def media(name: str) -> Media:
@@ -112,16 +134,17 @@ def media(name: str) -> Media:
 
 # -- the job ------------------------------------------------------------------------------------
 
-def fit_to_label(image: Image.Image, medium: Media) -> Image.Image:
+def fit_to_label(image: Image.Image, medium: Media, min_length: int = 150) -> Image.Image:
     """The page as a mode "1" image exactly ``medium.dots`` wide and, for a die-cut label,
     exactly ``length_dots`` long: blank rows above and below the ink are dropped, then a page
     too big is scaled down whole (never cut, never refused) and centred on the label.  A page
-    too wide is scaled to the roll's width; a narrower one is centred across it."""
+    too wide is scaled to the roll's width; a narrower one is centred across it.  Continuous
+    tape is cut no shorter than ``min_length``, which the printers refuse to go below."""
     page = image.convert("1")
     if page.width > medium.dots:
         page = _scale(page, medium.dots / page.width)
     if not medium.die_cut:
-        return _centred(page, medium.dots, max(page.height, _MIN_CONTINUOUS_DOTS))
+        return _centred(page, medium.dots, max(page.height, min_length))
     page = _trim_rows(page)
     if page.height > medium.length_dots:
         page = _scale(page, medium.length_dots / page.height)
@@ -186,22 +209,25 @@ def _flush(out: bytearray, literal: bytearray) -> None:
         literal.clear()
 
 
-def encode_job(pages: Sequence[Image.Image], medium: Media) -> bytes:
+def encode_job(pages: Sequence[Image.Image], medium: Media, model: Model) -> bytes:
     """The whole job: invalidate, initialise, raster mode, then per page its print information,
     auto cut after each label, cut at the end, margins, TIFF compression and its raster lines,
-    each page closed by a print command (the last with feeding)."""
-    job = bytearray(INVALIDATE + INITIALISE + RASTER_MODE)
+    each page closed by a print command (the last with feeding).  Commands the model does not
+    take are left out: its firmware would stop on them."""
+    job = bytearray(INVALIDATE + INITIALISE + (RASTER_MODE if model.mode_switch else b""))
     for number, image in enumerate(pages):
-        page = fit_to_label(image, medium)
+        page = fit_to_label(image, medium, model.min_length)
         job += _print_information(medium, page.height, first=number == 0)
-        job += b"\x1biM" + bytes([_AUTO_CUT])
-        job += b"\x1biA\x01"  # cut after every label
-        job += b"\x1biK" + bytes([_CUT_AT_END])
+        if model.cutter:
+            job += b"\x1biM" + bytes([_AUTO_CUT])
+            job += b"\x1biA\x01"  # cut after every label
+            job += b"\x1biK" + bytes([_CUT_AT_END])
         job += b"\x1bid" + struct.pack("<H", 0 if medium.die_cut else _CONTINUOUS_FEED)
-        job += COMPRESSION_TIFF
+        if model.compression:
+            job += COMPRESSION_TIFF
         for line in raster_lines(page, medium):
-            packed = packbits(line)
-            job += b"g\x00" + bytes([len(packed)]) + packed
+            data = packbits(line) if model.compression else line
+            job += b"g\x00" + bytes([len(data)]) + data
         job += PRINT_LAST if number == len(pages) - 1 else PRINT
     return bytes(job)
 

@@ -35,7 +35,7 @@ _ERRORS_2 = {
     0x40: ("the labels cannot be fed (the roll may have run out)", Status.PAPER_OUT),
     0x80: ("the printer reports a system error", Status.OFFLINE),
 }
-_MODEL_NAMES = {code: name for name, code in reversed(list(MODELS.items()))}
+_MODEL_NAMES = {m.code: m.name for m in reversed(list(MODELS.values()))}
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ to the badge token; the printer's status before and after the job, in words.
 """
 
 import io
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -133,6 +134,22 @@ def test_the_kiosks_62x100_badge_fits_the_label_unscaled(tmp_path):
     assert label.crop((left, top, left + badge.width, top + trimmed.height)).tobytes() == trimmed.tobytes()
 
 
+@pytest.mark.parametrize("model,compressed,mode_switch,cutter", [
+    ("QL-820NWB", True, True, True), ("QL-800", False, True, True), ("QL-700", False, False, True),
+    ("QL-500", False, False, False),
+])
+def test_each_model_gets_only_the_commands_its_firmware_takes(tmp_path, model, compressed, mode_switch, cutter):
+    with NetworkQL(loaded("62")) as ql:
+        open_printer(ql.url(model=model, label="62")).print_image(render_badge(badge_content(), 696))
+        [label], reader = decode_labels(ql.received, tmp_path)
+        sent = ql.received
+    assert qr_text(label) == badge_content().qr_text
+    assert (b"M\x02" in sent, b"\x1bia\x01" in sent, b"\x1biK\x08" in sent) == (compressed, mode_switch, cutter)
+    assert reader.compression is compressed
+    if not compressed:
+        assert sent.count(b"g\x00\x5a") == label.height  # every line 90 bytes as it is
+
+
 def test_two_pages_are_two_labels_each_cut(tmp_path):
     pages = [Image.new("1", (696, 200), 1), Image.new("1", (696, 260), 0)]
     with NetworkQL(loaded("62")) as ql:
@@ -224,6 +241,15 @@ def test_usb_device_file_reads_status_and_prints(tmp_path):
         assert ql.brain.status_requests == 1 and ql.brain.pages == 1 and ql.brain.unknown == []
         [badge], _ = decode_labels(ql.received, tmp_path)
     assert badge.height == 1109 and qr_text(badge) == result.badge
+
+
+def test_usb_reports_left_over_from_the_last_job_are_not_taken_for_the_answer(tmp_path):
+    with UsbQL(loaded("29")) as ql:
+        # the last job's "printing completed" and "waiting" still sit in the device's buffer
+        os.write(ql.master, loaded("62", status_type=COMPLETED) + loaded("62", status_type=0x06))
+        printer = open_printer(ql.url(label="62"))
+        with pytest.raises(PrinterError, match="loaded 29 mm, the badge needs 62 mm"):
+            printer.print_image(Image.new("1", (696, 300), 1))
 
 
 def test_usb_wrong_roll_and_silence_are_refused(tmp_path):
