@@ -25,7 +25,7 @@ from PIL import Image
 
 from printer.device import STATUS_TIMEOUT, PrinterNotReady, PrintInterrupted, Printer, _describe
 from printer.errors import PrinterError
-from printer.ql_raster import INITIALISE, INVALIDATE, MODELS, STATUS_REQUEST, Media, Model, encode_job, media
+from printer.ql_raster import INITIALISE, INVALIDATE, MODELS, STATUS_REQUEST, DPI, Media, Model, encode_job, media
 from printer.ql_status import ERROR_OCCURRED, REPLY, QLStatus, frames
 from printer.status import Status
 
@@ -141,6 +141,7 @@ class BrotherQLPrinter(Printer):
                  must_answer: bool = False):
         self.url, self.medium, self.model, self.profile = url, medium, model, model.name
         self.width = medium.layout_width
+        self.dpi = DPI
         self._connect = connect
         self.timeout = timeout
         self.must_answer = must_answer  # USB: silence means the printer is off or not there

@@ -42,7 +42,7 @@ def loaded(label: str, **fields) -> bytes:
 def decode_labels(data: bytes, tmp_path: Path) -> tuple[list[Image.Image], BrotherQLReader]:
     """The labels a QL would print from ``data``, by brother_ql's reader (not our encoder)."""
     out = tmp_path / "decoded"
-    out.mkdir(exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     reader = BrotherQLReader(io.BytesIO(data))
     reader.filename_fmt = str(out / "label{counter:04d}.png")
     reader.analyse()
@@ -273,8 +273,12 @@ def test_cli_checkin_and_status_on_a_brother_ql(tmp_path):
         assert cmd.json("printer", "status")["status"] == "ready"
         result = cmd.json("checkin", "--name", "张三", "--host", "李四")
         assert result["printed"] is True
-        [badge], _ = decode_labels(bytes(ql.brains[-1].received), tmp_path)
+        assert cmd.json("printer", "test")["width"] == 599  # a badge's width fits 100 mm of label
+        badge_job, test_job = [b.received for b in ql.brains if b.pages]
+        [badge], _ = decode_labels(bytes(badge_job), tmp_path)
         assert qr_text(badge) == result["badge"]
+        [test_page], _ = decode_labels(bytes(test_job), tmp_path / "test")
+        assert qr_text(test_page) == "KIOSK-PRINTER-TEST QL-820NWB 599"
     with NetworkQL(loaded("29")) as ql:
         cmd = KioskCommand(tmp_path / "data", KIOSK_PRINTER=ql.url(label="62x100"))
         result = cmd.json("checkin", "--name", "李雷", "--host", "李四", check=4)
