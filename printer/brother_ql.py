@@ -82,8 +82,8 @@ class _Tcp(_Link):
             return b""
 
     def finish(self, deadline: float) -> None:
-        # Half-close and read to the end: a printer that closes its side has read every byte
-        # (one that resets instead left some unread, and the print command is the last byte).
+        # Half-close and read to the end: a printer that closes its side has read every byte,
+        # so the socket is not closed under a job still in flight.
         self.sock.shutdown(socket.SHUT_WR)
         until = min(deadline, time.monotonic() + DRAIN_SECONDS)
         while time.monotonic() < until:
@@ -163,7 +163,9 @@ class BrotherQLPrinter(Printer):
     def status_words(self) -> str:
         """The last status read, in words ("wrong labels: loaded 29 mm, ...")."""
         if self.last_status is None:
-            return "no status read from the printer"
+            if self.must_answer:
+                return "the printer does not answer (switched off, unplugged, or another device file)"
+            return "status unknown: the printer does not answer status requests on this port"
         return self.last_status.words(self.medium)
 
     def _ask(self, link: _Link) -> QLStatus | None:
@@ -193,8 +195,10 @@ class BrotherQLPrinter(Printer):
             try:
                 link.write(job, deadline)
             except (OSError, TimeoutError) as exc:
-                # The print command is the job's last byte: without it nothing comes out.
-                raise PrintInterrupted(f"not printed: {_describe(exc)} before the whole job was sent "
+                # A page prints on its print command, its last byte: without it nothing comes out
+                # (of a job of several pages, those before may have).
+                whole = " whole" if len(pages) > 1 else ""
+                raise PrintInterrupted(f"not printed{whole}: {_describe(exc)} before the whole job was sent "
                                        f"({self.url})") from None
             if before is None:
                 self._trust_silent(link, deadline)
@@ -210,14 +214,14 @@ class BrotherQLPrinter(Printer):
         if problems:
             raise LabelsNotReady(problems[0][1], before.words(self.medium))
 
-    def _trust_silent(self, link: _Link, deadline: float) -> None:
+    @staticmethod
+    def _trust_silent(link: _Link, deadline: float) -> None:
         try:
             link.finish(deadline)
-        except (ConnectionResetError, BrokenPipeError):
-            raise PrintInterrupted(f"not printed: the printer dropped the connection before reading "
-                                   f"the whole job ({self.url})") from None
         except (OSError, TimeoutError):
-            pass  # read it all or not, it never said: "not printed" would not be known to be true
+            # Every byte was handed over and the printer never said a word: a reset now may be
+            # how its firmware ends any connection, so "not printed" would not be known true.
+            pass
 
     def _await_completion(self, link: _Link, pages: int, deadline: float) -> None:
         """Read the printer's own reports until each page is "printing completed", raising on

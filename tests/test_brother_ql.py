@@ -217,7 +217,7 @@ def test_a_head_cooling_down_is_not_a_failure(tmp_path):
 def test_a_network_printer_that_never_answers_on_9100_still_prints(tmp_path):
     with NetworkQL(loaded("62x100"), silent=True) as ql:
         printer = open_printer(ql.url(label="62x100"))
-        assert printer.status() is Status.UNKNOWN
+        assert printer.status() is Status.UNKNOWN and "status unknown" in printer.status_words()
         result = kiosk_on(ql.url(label="62x100"), tmp_path).check_in(name="张三", host=HOST)
         assert result.printed, result.print_error  # it read the whole job: "not printed" is not known
         [badge], _ = decode_labels(bytes(ql.brains[-1].received), tmp_path)
