@@ -28,6 +28,9 @@ from printer.status import Status
 from tests.conftest import KioskCommand
 from tests.virtual_ql import COMPLETED, ERROR, NetworkQL, UsbQL, status_bytes
 
+# a crash inside the virtual printer's threads fails the test that caused it
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
 HOST = Host("h1", "李四", "研发部")

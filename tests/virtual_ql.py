@@ -180,7 +180,10 @@ class UsbQL:
                 return
             reply = self.brain.feed(data)
             if reply:
-                os.write(self.master, reply)
+                try:
+                    os.write(self.master, reply)
+                except OSError:
+                    return
 
     @property
     def received(self) -> bytes:
