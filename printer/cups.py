@@ -22,7 +22,7 @@ from PIL import Image
 from printer import ipp
 from printer.device import PrintInterrupted, Printer, PrinterNotReady
 from printer.errors import PrinterError
-from printer.labels import Media, badge_width, lay_out, media
+from printer.labels import Media, badge_width, lay_out, media, offers
 from printer.status import Status
 
 JOB_TIMEOUT = 60.0  # seconds: ghostscript and the driver take a few, a label ~1 s to print
@@ -60,7 +60,7 @@ class CupsLabelPrinter(Printer):
     def dpi(self) -> int:
         if self._dpi is None:
             try:
-                self._dpi = _queue_dpi(self._attributes()) or self.medium.dpi
+                self._dpi = min(_queue_dpi(self._attributes()) or self.medium.dpi, self.medium.max_dpi)
             except PrinterError:
                 return self.medium.dpi  # asked again next time; the job itself will say why
         return self._dpi
@@ -86,9 +86,9 @@ class CupsLabelPrinter(Printer):
                                f"(cupsaccept {self.queue})")
         if not status.can_print:
             raise _NotReady(status, f"not printed: {words} ({self.queue})")
-        dpi = _queue_dpi(attrs) or self.medium.dpi
+        self._check_media(attrs)
+        dpi = self.dpi
         for image in lay_out(pages, self.medium, dpi):
-            self._check_media(attrs, self.medium.cups_media(image.height, dpi))
             self._run_job(image, dpi, name)
 
     def _attributes(self) -> dict:
@@ -103,13 +103,13 @@ class CupsLabelPrinter(Printer):
                                "lpstat -p lists the queues)")
         return response.group(ipp.PRINTER)
 
-    def _check_media(self, attrs: dict, wanted: str) -> None:
+    def _check_media(self, attrs: dict) -> None:
         offered = attrs.get("media-supported", [])
-        custom = any(m.startswith("custom_min_") for m in offered)
-        if wanted in offered or (wanted.startswith("Custom.") and custom) or not offered:
+        if not offered or offers(self.medium, offered):
             return
+        sizes = ", ".join(m for m in offered if not m.startswith("custom_m"))[:300]
         raise PrinterError(f"not printed: the CUPS queue {self.queue} has no {self.medium.title} "
-                           f"(media {wanted!r}); its driver offers: {', '.join(offered[:12])}")
+                           f"(media={self.medium.key} in the printer URL); its driver offers: {sizes}")
 
     def _run_job(self, image: Image.Image, dpi: int, name: str) -> None:
         png = io.BytesIO()

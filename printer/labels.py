@@ -43,6 +43,12 @@ class Media:
     margins_mm: tuple[float, float, float, float]  # left, bottom, right, top, as the PPD has them
     grid: tuple[int, int] = (1, 1)  # badge cells across and down
     dpi: int = 300  # when the queue does not say
+    max_dpi: int = 1200  # sheets: 300 is plenty for a badge, and 600 would quadruple the job
+    # Inside the driver's printable area, what it really prints (left, bottom, right, top):
+    # the dymo driver drops the area's first 4-5 columns, its last 28 rows and a column at the right, ptouch a column (and
+    # on tape, where the length is rounded to points, a few rows)
+    # (measured through CUPS, tests/test_cups_labels.py), so badges keep clear of them.
+    safe_mm: tuple[float, float, float, float] = (0, 0, 0, 0)
 
     @property
     def continuous(self) -> bool:
@@ -53,14 +59,21 @@ class Media:
         return self.grid != (1, 1)
 
     def area_dots(self, dpi: int) -> tuple[int, int | None]:
-        """The printable width and length in dots (length None for continuous media)."""
+        """The driver's printable width and length in dots (None: continuous); the image we
+        send is exactly this size, so CUPS places it dot for dot without scaling."""
         left, bottom, right, top = self.margins_mm
         width = _dots(self.width_mm - left - right, dpi)
         return width, None if self.continuous else _dots(self.length_mm - top - bottom, dpi)
 
-    def cell_dots(self, dpi: int) -> tuple[int, int | None]:
-        """One badge's room: the printable area, or one grid cell less a cutting margin."""
+    def safe_box(self, dpi: int) -> tuple[int, int, int, int | None]:
+        """Where content may go in that image: left, top, width, length (None: continuous)."""
         width, length = self.area_dots(dpi)
+        left, bottom, right, top = (_dots(v, dpi) if v else 0 for v in self.safe_mm)
+        return left, top, width - left - right, None if length is None else length - top - bottom
+
+    def cell_dots(self, dpi: int) -> tuple[int, int | None]:
+        """One badge's room: the safe box, or one grid cell less a cutting margin."""
+        _, _, width, length = self.safe_box(dpi)
         if not self.sheet:
             return width, length
         gutter = 2 * _dots(_CUT_MARK_MM, dpi)
@@ -76,6 +89,28 @@ class Media:
         return f"Custom.{round(self.width_mm / _PT)}x{length_pt}"
 
 
+def offers(medium: Media, supported: Sequence[str]) -> bool:
+    """Whether a queue's ``media-supported`` (PWG self-describing names, such as
+    ``iso_a4_210x297mm`` or ``custom_62.09x99.84mm_62.09x99.84mm``) has this medium's size;
+    continuous media need the queue's custom size range."""
+    sizes = [size for name in supported if (size := _pwg_size(name))]
+    if medium.continuous:
+        low = next((s for n, s in zip(supported, sizes) if n.startswith("custom_min_")), None)
+        high = next((s for n, s in zip(supported, sizes) if n.startswith("custom_max_")), None)
+        return bool(low and high and low[0] - 0.5 <= medium.width_mm <= high[0] + 0.5)
+    return any(abs(w - medium.width_mm) < 0.6 and abs(h - medium.length_mm) < 0.6 for w, h in sizes)
+
+
+def _pwg_size(name: str) -> tuple[float, float] | None:
+    size = name.rsplit("_", 1)[-1]
+    unit = 25.4 if size.endswith("in") else 1.0 if size.endswith("mm") else None
+    width, _, length = size[:-2].partition("x")
+    try:
+        return (float(width) * unit, float(length) * unit) if unit else None
+    except ValueError:
+        return None
+
+
 def _pt(*values: float) -> tuple[float, ...]:
     return tuple(v * _PT for v in values)
 
@@ -88,13 +123,15 @@ def _margins_from_ppd(width_pt: float, length_pt: float, area: tuple[float, floa
 
 MEDIA = {m.key: m for m in (
     Media("62mm", "Brother 62 mm continuous (DK-22205)", 62, None, "62mm",
-          _margins_from_ppd(176, 284, (4.32, 8.40, 171.68, 275.60))),
-    Media("62x100", "Brother DK-11202 62x100 mm die-cut", 62, 100, "62x100mm",
-          _margins_from_ppd(176, 283, (4.32, 8.40, 171.68, 274.60))),
+          _margins_from_ppd(176, 284, (4.32, 8.40, 171.68, 275.60)), safe_mm=(0.2, 1, 0.2, 1)),
+    Media("62x100", "Brother DK-11202 62x100 mm die-cut", 62, 283 * _PT, "62x100mm",
+          _margins_from_ppd(176, 283, (4.32, 8.40, 171.68, 274.60)), safe_mm=(0.2, 0, 0.2, 0)),
     Media("30857", "DYMO 30857 / S0929100 badge label 59x102 mm", 167 * _PT, 288 * _PT, "w167h288.2",
-          _margins_from_ppd(167, 288, (4.08, 4.32, 163.68, 271.20))),
-    Media("a4", "A4 sheet, four A6 badges", 210, 297, "A4", (6, 6, 6, 6), grid=(2, 2)),
-    Media("letter", "Letter sheet, four 4.25x5.5 in badges", 215.9, 279.4, "Letter", (6, 6, 6, 6), grid=(2, 2)),
+          _margins_from_ppd(167, 288, (4.08, 4.32, 163.68, 271.20)), safe_mm=(0.6, 2.6, 0.2, 0)),
+    Media("a4", "A4 sheet, four A6 badges", 210, 297, "iso_a4_210x297mm", (6, 6, 6, 6),
+          grid=(2, 2), max_dpi=300),
+    Media("letter", "Letter sheet, four 4.25x5.5 in badges", 215.9, 279.4, "na_letter_8.5x11in",
+          (6, 6, 6, 6), grid=(2, 2), max_dpi=300),
 )}
 ALIASES = {"dk-22205": "62mm", "62": "62mm", "dk-11202": "62x100", "62x100mm": "62x100",
            "dymo-30857": "30857", "s0929100": "30857", "a4": "a4", "letter": "letter"}
@@ -149,7 +186,14 @@ def lay_out(pages: Sequence[Image.Image], medium: Media, dpi: int) -> list[Image
     if medium.sheet:
         return _sheets(pages, medium, dpi)
     width, length = medium.area_dots(dpi)
-    return [_fit(page, width, length) for page in pages]
+    left, top, room_w, room_h = medium.safe_box(dpi)
+    labels = []
+    for page in pages:
+        fitted = _fit(page, room_w, room_h)
+        label = Image.new("1", (width, length or fitted.height + top + _dots(medium.safe_mm[1], dpi)), 1)
+        label.paste(fitted, (left, top))
+        labels.append(label)
+    return labels
 
 
 def _fit(page: Image.Image, width: int, length: int | None) -> Image.Image:
