@@ -107,7 +107,7 @@ class CupsLabelPrinter(Printer):
         offered = attrs.get("media-supported", [])
         if not offered or offers(self.medium, offered):
             return
-        sizes = ", ".join(m for m in offered if not m.startswith("custom_m"))[:300]
+        sizes = ", ".join(dict.fromkeys(m.rsplit("_", 1)[-1] for m in offered if not m.startswith("custom_m")))
         raise PrinterError(f"not printed: the CUPS queue {self.queue} has no {self.medium.title} "
                            f"(media={self.medium.key} in the printer URL); its driver offers: {sizes}")
 
@@ -133,56 +133,56 @@ class CupsLabelPrinter(Printer):
     def _follow(self, job_id: int, deadline: float) -> None:
         """Wait for the job to end; past the deadline, cancel it and say so only once it is."""
         while True:
-            state, why = self._job_state(job_id)
+            state, why, queue_stopped = self._job_state(job_id)
             if state == ipp.COMPLETED:
                 return
             if state in (ipp.CANCELED, ipp.ABORTED):
                 raise PrintInterrupted(f"not printed: CUPS {'cancelled' if state == ipp.CANCELED else 'aborted'} "
                                        f"job {job_id} on {self.queue}{why}")
-            if time.monotonic() >= deadline or _stuck(state, why):
-                return self._give_up(job_id, state, why)
+            # Held, or its queue stopped (CUPS stops a queue whose back end failed and keeps
+            # the job to print once someone starts the queue): it will not go on by itself.
+            if time.monotonic() >= deadline or state in (ipp.HELD, ipp.STOPPED) or queue_stopped:
+                return self._give_up(job_id, state, why, late=time.monotonic() >= deadline)
             time.sleep(POLL_INTERVAL)
 
-    def _give_up(self, job_id: int, state: int, why: str) -> None:
+    def _give_up(self, job_id: int, state: int, why: str, *, late: bool) -> None:
         cancel = self.client.request(ipp.CANCEL_JOB, "/jobs", [
             (ipp.OPERATION, ipp.URI, "printer-uri", self.client.printer_uri(self.queue)),
             (ipp.OPERATION, ipp.INTEGER, "job-id", job_id),
             (ipp.OPERATION, ipp.NAME, "requesting-user-name", _user()),
         ])
-        after, _ = self._job_state(job_id)
+        after, _, _ = self._job_state(job_id)
         if after == ipp.COMPLETED:
             return  # it finished while we asked: printed after all
         if not cancel.ok and after not in (ipp.CANCELED, ipp.ABORTED):
             raise PrintInterrupted(f"job {job_id} on {self.queue} did not finish in {self.timeout:g} s and could "
                                    f"not be cancelled ({cancel.message}): it may still print{why}")
         where = "was being printed" if state == ipp.PROCESSING else "had not started"
-        raise PrintInterrupted(f"not printed: job {job_id} {where} after {self.timeout:g} s and was cancelled{why}")
+        when = f"after {self.timeout:g} s" if late else {
+            ipp.HELD: "as CUPS held it", ipp.STOPPED: "as CUPS stopped it"}.get(state, "as its queue stopped")
+        raise PrintInterrupted(f"not printed: job {job_id} on {self.queue} {where} and was cancelled {when}{why}")
 
-    def _job_state(self, job_id: int) -> tuple[int, str]:
-        """The job's state and, unless it completed, why it has not (the queue's words)."""
+    def _job_state(self, job_id: int) -> tuple[int, str, bool]:
+        """The job's state, why it has not completed (the queue's words), whether the queue
+        is stopped."""
         response = self.client.request(ipp.GET_JOB_ATTRIBUTES, "/jobs", [
             (ipp.OPERATION, ipp.URI, "printer-uri", self.client.printer_uri(self.queue)),
             (ipp.OPERATION, ipp.INTEGER, "job-id", job_id),
-            (ipp.OPERATION, ipp.KEYWORD, "requested-attributes",
-             ["job-state", "job-state-reasons", "job-printer-state-message"]),
+            (ipp.OPERATION, ipp.KEYWORD, "requested-attributes", ["job-state", "job-printer-state-message"]),
         ])
         job = response.group(ipp.JOB)
         state = job.get("job-state", [ipp.PENDING])[0]
-        message = job.get("job-printer-state-message", [""])[0]
-        if state in (ipp.COMPLETED,):
-            return state, ""
+        if state == ipp.COMPLETED:
+            return state, "", False
         try:
-            _, words = _status(self._attributes())
+            queue = self._attributes()
         except PrinterError:
-            words = ""
+            queue = {}
+        words = _status(queue)[1] if queue else ""
+        message = job.get("job-printer-state-message", [""])[0]
         said = "; ".join(w for w in (words if words != "ready" else "", message) if w)
-        return state, f" ({said})" if said else ""
-
-
-def _stuck(state: int, why: str) -> bool:
-    """A job that cannot go on by itself: held, or its queue stopped (CUPS stops a queue whose
-    back end failed, and keeps the job to print once someone starts the queue again)."""
-    return state in (ipp.HELD, ipp.STOPPED) or "queue is stopped" in why
+        stopped = queue.get("printer-state", [0])[0] == ipp.PRINTER_STOPPED
+        return state, f" ({said})" if said else "", stopped
 
 
 class _NotReady(PrinterNotReady):

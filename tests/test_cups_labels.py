@@ -175,6 +175,16 @@ def test_a_printer_cups_cannot_reach_is_cancelled_then_reported_not_printed(cups
     assert jobs(cups, "QL_off") == []
 
 
+def test_a_back_end_failing_mid_job_stops_the_queue_and_the_job_is_cancelled(cups, tmp_path):  # noqa: F811
+    # The file back end cannot write here, as a USB printer unplugged mid-job: CUPS stops the
+    # queue and keeps the job to print when someone starts the queue again.
+    cups.add_queue("QL_broken", "ql", uri="file:///nonexistent/kiosk/label.bin")
+    result = checkin(tmp_path, url(cups, "QL_broken", "62x100"), check=4)
+    assert result["printed"] is False
+    assert "cancelled as CUPS stopped it" in result["print_error"], result
+    assert jobs(cups, "QL_broken") == []
+
+
 def test_no_cups_server_is_a_clear_error_and_no_answer(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
