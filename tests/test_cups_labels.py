@@ -210,6 +210,19 @@ def test_status_follows_the_queue(cups):  # noqa: F811
     assert printer.status().value == "offline"
 
 
+def test_printer_status_and_test_page_commands_work_on_a_label_queue(cups, tmp_path):  # noqa: F811
+    out = cups.add_queue("QL_cli", "ql")
+    kiosk = KioskCommand(tmp_path / "data", KIOSK_PRINTER=url(cups, "QL_cli", "62x100"))
+    assert kiosk.json("printer", "status")["status"] == "ready"
+    page = kiosk.json("printer", "test")
+    assert page["printed"] is True and page["width"] <= 696
+    [label] = brother_ql_pages(out.read_bytes())
+    save(label, "cups-ql-test-page.png")
+    assert label.size == (720, 1109) and decoded(label)  # the test page's QR, shrunk onto the label
+    cups.tool("cupsdisable", "QL_cli")
+    assert kiosk.json("printer", "status", check=1)["status"] == "offline"
+
+
 def jobs(cups, queue: str) -> list[int]:  # noqa: F811
     """The ids of the queue's jobs that are not finished (pending, held, processing, stopped)."""
     client = ipp.IppClient(cups.server)
