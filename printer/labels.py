@@ -7,8 +7,8 @@ says how wide that is at the queue's resolution and where the badge goes:
 - die-cut labels (Brother DK-11202 62x100 mm, DYMO 30857 / S0929100 badge labels): the length
   is fixed, so the badge width is the widest at which even the tallest badge fits the label
   (:func:`badge_width` tries it), and a page that is still too tall is shrunk, never cut off;
-- sheets (A4, Letter): a grid of badge cells (A6 on A4, quarter-Letter on Letter) with corner
-  marks to cut along; the badges of one job fill the cells in reading order.
+- sheets (A4, Letter): a 2x2 grid of badge cells inside what any office printer prints, with
+  corner marks to cut along; the badges of one job fill the cells in reading order.
 
 Printable areas are the drivers' own (the ImageableArea of Debian's ptouch and dymo PPDs), so
 what we send is exactly what the driver can print, at one image dot per printer dot.
@@ -121,6 +121,10 @@ def _margins_from_ppd(width_pt: float, length_pt: float, area: tuple[float, floa
     return _pt(llx, lly, width_pt - urx, length_pt - ury)
 
 
+# Office printers print to within 1/4 in of the sides and 1/2 in of the top and bottom (the
+# ImageableArea of cups-filters' HP and generic PPDs): a sheet kept inside that prints anywhere.
+_SHEET_MARGINS = (7, 13.5, 7, 13.5)  # and half a millimetre to spare
+
 MEDIA = {m.key: m for m in (
     Media("62mm", "Brother 62 mm continuous (DK-22205)", 62, None, "62mm",
           _margins_from_ppd(176, 284, (4.32, 8.40, 171.68, 275.60)), safe_mm=(0.2, 1, 0.2, 1)),
@@ -128,10 +132,10 @@ MEDIA = {m.key: m for m in (
           _margins_from_ppd(176, 283, (4.32, 8.40, 171.68, 274.60)), safe_mm=(0.2, 0, 0.2, 0)),
     Media("30857", "DYMO 30857 / S0929100 badge label 59x102 mm", 167 * _PT, 288 * _PT, "w167h288.2",
           _margins_from_ppd(167, 288, (4.08, 4.32, 163.68, 271.20)), safe_mm=(0.6, 2.6, 0.2, 0)),
-    Media("a4", "A4 sheet, four A6 badges", 210, 297, "iso_a4_210x297mm", (6, 6, 6, 6),
+    Media("a4", "A4 sheet of four badges", 210, 297, "iso_a4_210x297mm", _SHEET_MARGINS,
           grid=(2, 2), max_dpi=300),
-    Media("letter", "Letter sheet, four 4.25x5.5 in badges", 215.9, 279.4, "na_letter_8.5x11in",
-          (6, 6, 6, 6), grid=(2, 2), max_dpi=300),
+    Media("letter", "Letter sheet of four badges", 215.9, 279.4, "na_letter_8.5x11in",
+          _SHEET_MARGINS, grid=(2, 2), max_dpi=300),
 )}
 ALIASES = {"dk-22205": "62mm", "62": "62mm", "dk-11202": "62x100", "62x100mm": "62x100",
            "dymo-30857": "30857", "s0929100": "30857", "a4": "a4", "letter": "letter"}

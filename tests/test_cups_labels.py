@@ -106,6 +106,11 @@ def test_a_sheet_holds_four_badges_each_readable(cups, tmp_path, media):  # noqa
     sheet = Image.open(page)
     save(sheet, f"cups-sheet-{media}.png")
     assert sorted(decoded(sheet)) == sorted(tokens)
+    # Everything inside what the PPD says an office printer prints (its ImageableArea, points).
+    page_height, (llx, lly, urx, ury) = {"a4": (842, (18, 36, 577, 806)), "letter": (792, (18, 36, 594, 756))}[media]
+    px = 200 / 72
+    x0, y0, x1, y1 = ImageOps.invert(sheet.convert("L")).getbbox()
+    assert llx * px <= x0 and x1 <= urx * px and (page_height - ury) * px <= y0 and y1 <= (page_height - lly) * px
 
 
 @pytest.mark.parametrize("driver, key", [("ql", "62x100"), ("ql", "62mm"), ("dymo", "30857")])
