@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw, ImageOps
 
 from printer import ipp
 from printer.badge import BadgeContent, render_badge
-from printer.device import PrintInterrupted, PrinterNotReady, open_printer
+from printer.device import PrinterNotReady, open_printer
 from printer.errors import PrinterError
 from printer.labels import MEDIA, badge_width, lay_out
 from tests.conftest import KioskCommand
@@ -149,6 +149,9 @@ def test_a_stopped_queue_refuses_before_sending_and_says_how_to_start_it(cups, t
     assert result["printed"] is False
     assert "stopped" in result["print_error"] and "QL_stopped" in result["print_error"]
     assert jobs(cups, "QL_stopped") == [] and not out.exists()
+    with pytest.raises(PrinterNotReady) as refused:  # the same refusal a receipt printer gives
+        open_printer(url(cups, "QL_stopped", "62x100")).print_image(Image.new("1", (600, 900), 1))
+    assert refused.value.code == "offline"
 
 
 def test_a_queue_refusing_jobs_says_so(cups, tmp_path):  # noqa: F811
