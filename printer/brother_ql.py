@@ -140,12 +140,24 @@ class BrotherQLPrinter(Printer):
     def __init__(self, url: str, connect, medium: Media, model: Model, *, timeout: float = JOB_TIMEOUT,
                  must_answer: bool = False):
         self.url, self.medium, self.model, self.profile = url, medium, model, model.name
-        self.width = medium.layout_width
         self.dpi = DPI
+        self._width: int | None = None
         self._connect = connect
         self.timeout = timeout
         self.must_answer = must_answer  # USB: silence means the printer is off or not there
         self.last_status: QLStatus | None = None
+
+    @property
+    def width(self) -> int:
+        """The width pages are laid out at: the roll's printable width, but on a die-cut label
+        the widest at which even the tallest badge fits its length, as printer/labels.py
+        chooses it for the same roll through CUPS, so no badge is ever shrunk (fit_to_label
+        still scales down anything taller, such as a roll call).  Found once, when first asked."""
+        if self._width is None:
+            from printer.labels import widest_badge_for  # renders trial badges: only when needed
+
+            self._width = widest_badge_for(self.medium.dots, self.medium.length_dots or None)
+        return self._width
 
     # -- status -----------------------------------------------------------------------------
 

@@ -36,9 +36,6 @@ _CONTINUOUS, _DIE_CUT = 0x0A, 0x0B
 _AUTO_CUT = 0x40  # ESC i M
 _CUT_AT_END = 0x08  # ESC i K; bit 6 (0x40, 600 dpi) left off
 _CONTINUOUS_FEED = 35  # ESC i d: the 3 mm margin Brother gives continuous tape; die-cut: 0
-# A badge (printer/badge.py) laid out 600 dots wide is about 1.85 times as tall once its blank
-# margins are trimmed, with a two-line name; 256 dots is the narrowest it lays out at.
-_BADGE_ASPECT, _MIN_LAYOUT_WIDTH = 1.85, 256
 
 
 @dataclass(frozen=True)
@@ -61,16 +58,6 @@ class Media:
     @property
     def left_pins(self) -> int:
         return HEAD_PINS - self.dots - self.right_pins
-
-    @property
-    def layout_width(self) -> int:
-        """The width the kiosk lays pages out at for this roll: the printable width, but on a
-        die-cut label short for it a narrower one, so that a usual badge already fits the
-        label's length and its QR keeps whole dots per module rather than being scaled
-        (fit_to_label still scales down whatever is taller, and centres what is narrower)."""
-        if not self.die_cut:
-            return self.dots
-        return max(_MIN_LAYOUT_WIDTH, min(self.dots, round(self.length_dots / _BADGE_ASPECT)))
 
     def describe(self) -> str:
         return f"{self.width_mm}x{self.length_mm} mm die-cut" if self.die_cut else f"{self.width_mm} mm continuous"
