@@ -112,9 +112,10 @@ MODELS = {m.name: m for m in (
 
 
 def media(name: str) -> Media:
-    """A roll by its size (``62``, ``62x100``) or its DK number (``DK-11202``)."""
+    """A roll by its size (``62``, ``62mm``, ``62x100``) or its DK number (``DK-11202``)."""
+    key = name.lower().removesuffix("mm")  # "62mm", as cups://QUEUE?media= spells it
     for m in MEDIA.values():
-        if name.lower() in (m.name, m.dk.lower()):
+        if key in (m.name, m.dk.lower()):
             return m
     raise ValueError(f"unknown label {name!r}: one of {', '.join(MEDIA)} (or a DK number, e.g. DK-11202)")
 

@@ -307,6 +307,7 @@ def test_urls_name_rolls_by_size_or_dk_number():
     # even the tallest badge laid out this wide fits 100 mm as it is: never shrunk
     assert 500 < printer.width < 696 == printer.medium.dots
     assert open_printer("brother-ql://192.168.1.20").medium.name == "62"
+    assert open_printer("brother-ql://192.168.1.20?label=62mm").medium.name == "62"  # as cups:// spells it
 
 
 @given(st.binary(min_size=90, max_size=90) | st.lists(st.sampled_from([0, 255, 0x0F]), min_size=90, max_size=90).map(bytes))
