@@ -158,7 +158,12 @@ def _dots(mm: float, dpi: int) -> int:
 def badge_width(medium: Media, dpi: int) -> int:
     """The width to render badges at: the cell's width, or on fixed-length media the widest at
     which the tallest badge we can imagine still fits the length (so none is ever shrunk)."""
-    width, length = medium.cell_dots(dpi)
+    return widest_badge_for(*medium.cell_dots(dpi))
+
+
+def widest_badge_for(width: int, length: int | None) -> int:
+    """The widest badge, at most ``width`` dots, whose tallest form fits ``length`` dots
+    (None: any length): the search behind badge_width, shared with the Brother QL backend."""
     if length is None or _tallest_badge(width) <= length:
         return width
     low, high = 256, width  # render_badge's narrowest; heights grow with the width
