@@ -410,8 +410,10 @@ def _printer(args):
 def cmd_printer_status(args) -> int:
     printer = _printer(args)
     status = printer.status()
-    _emit(args, {"printer": printer.url, "status": status.value, "message": MESSAGES[status]},
-          f"{printer.url}: {MESSAGES[status]}")
+    # a label printer says more than the common states: which roll is loaded and what is wrong
+    message = getattr(printer, "status_words", lambda: MESSAGES[status])()
+    _emit(args, {"printer": printer.url, "status": status.value, "message": message},
+          f"{printer.url}: {message}")
     return 0 if status.can_print else EXIT_REFUSED
 
 
