@@ -211,8 +211,9 @@ def _identity(content: BadgeContent, s: _Scale) -> Image.Image:
     fit_name = partial(fit_text, content.name, s.inner, max_size=max(s.px(72, 50), smallest + 4),
                        min_size=smallest, wrap_below=max(s.px(48, 36), smallest), bold=True, lang=content.lang)
     name = fit_name(max_lines=2)
-    if name.truncated:
-        name = fit_name(max_lines=3)
+    if name.truncated:  # a third line only if it then fits whole: an endless name stays at two
+        whole = fit_name(max_lines=3)
+        name = name if whole.truncated else whole
     company = fit_text(content.company, s.inner, max_size=s.px(32, 24), min_size=s.px(24, 20),
                        max_lines=2, lang=content.lang)
     gap = s.px(10) if company.lines else 0
