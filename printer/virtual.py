@@ -442,7 +442,7 @@ class Job:
     path: Path | None  # the PNG written, None without out_dir or image
     bytes_received: int
     unknown: list[bytes]  # commands not recognised (empty for our kiosk)
-    text: str  # printable bytes sent as text (empty for our kiosk, which sends raster only)
+    text: str  # printable bytes sent as text (only the hybrid stream sends any)
 
 
 class VirtualPrinter:
