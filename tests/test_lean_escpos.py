@@ -196,3 +196,14 @@ def test_the_stream_follows_the_link_unless_the_url_says(url, stream, qr):
 def test_an_unknown_stream_or_qr_is_refused_with_the_choices(query, message):
     with pytest.raises(PrinterError, match=message):
         open_printer(f"network://192.0.2.1:9100?{query}")
+
+
+def test_hybrid_text_outside_ascii_goes_in_code_page_437_not_as_chinese_double_bytes():
+    # A Chinese-market printer starts in GB18030 mode, where 0x81 would begin a Chinese
+    # character: FS . and ESC t 0 must come first for "ü" to print as "ü".
+    original = english(576, company="Müller Straße GmbH", host_name="José Núñez")
+    data = encode_page(original, stream="hybrid", profile=get_profile("TM-T20II"))
+    page = printed(data, 576)
+    lines = [line.strip() for line in page.text.splitlines()]
+    assert "Müller Straße GmbH" in lines and "José Núñez" in lines
+    assert "Müller".encode("cp437") in data
