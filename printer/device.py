@@ -8,7 +8,8 @@ kiosk with no printer attached still works and an installer sees exactly what pa
 
 Pages are raster (``GS v 0``) made from our own layout: Chinese prints on printers with no
 Chinese font. How they are sent is the URL's ``stream`` (printer/escpos_lean.py): all raster,
-lean (blank rows as feeds, the printer's own QR) or hybrid (Latin lines in the printer's font);
+lean (blank rows as feeds; the printer's own QR with ``qr=printer``) or hybrid (that, and Latin
+lines in the printer's font);
 text reaches the printer only as printable code-page bytes, never as a control byte.
 """
 
