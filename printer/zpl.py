@@ -85,6 +85,8 @@ class HostStatus:
         strings = [m.group(1).decode("ascii", "replace").split(",") for m in _REPLY.finditer(reply)]
         if len(strings) < 3 or len(strings[0]) < 12 or len(strings[1]) < 9:
             return None
+        if not all(f.strip().isdigit() for f in strings[0] + strings[1]):
+            return None  # line noise or another printer language, not a status
         first, second = strings[0], strings[1]
         try:
             flag = lambda fields, i: int(fields[i].strip()) == 1  # noqa: E731 - one line each below
@@ -201,9 +203,7 @@ class ZplPrinter(Printer):
                                        f"answering; check whether it came out ({self.url})")
             if after.problems:
                 if after.busy:
-                    conn.sendall(b"~JA")  # cancel it: it must not come out after the reprint
-                    raise PrintInterrupted(f"not printed: {after.describe()} (the badge was cancelled "
-                                           f"in the printer) ({self.url})")
+                    self._cancel(conn, deadline, after)
                 raise PrintUnconfirmed(f"printing not confirmed: {after.describe()} once the badge "
                                        f"had left the queue; check it came out whole ({self.url})")
             if not after.busy:
@@ -212,6 +212,17 @@ class ZplPrinter(Printer):
                 raise PrintUnconfirmed(f"printing not confirmed: the badge was still queued in the printer "
                                        f"after {seconds:.0f} s; it may yet print ({self.url})")
             time.sleep(POLL_SECONDS)
+
+    def _cancel(self, conn: socket.socket, deadline: float, fault: HostStatus) -> None:
+        """Cancel the queued badge (~JA), so it cannot come out after reception's reprint, and
+        say "not printed" once the printer shows an empty queue."""
+        conn.sendall(b"~JA")
+        emptied = self._ask(conn, deadline + STATUS_TIMEOUT)
+        if emptied is not None and not emptied.busy:
+            raise PrintInterrupted(f"not printed: {fault.describe()} (the badge was cancelled in the "
+                                   f"printer) ({self.url})")
+        raise PrintUnconfirmed(f"printing not confirmed: {fault.describe()}, and the printer did not "
+                               f"confirm cancelling the badge; it may print once fixed ({self.url})")
 
     def _connect(self, deadline: float) -> socket.socket:
         conn = socket.create_connection((self.host, self.port), timeout=max(0.01, deadline - time.monotonic()))

@@ -14,6 +14,7 @@ end in an ellipsis as the receipt badge does.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -30,7 +31,7 @@ _MARGIN_MM = 2.0
 _GAP_MM = 1.2
 _TIGHT_MM = 0.6  # between the lines of one group (a label and its value)
 _LINE_SPACING = 0.18  # of the text height, between lines of one block
-_TEXT_SCALES = (1.0, 0.9, 0.8, 0.7)  # of the largest sizes, tried in turn; smallest sizes stay
+_TEXT_SCALES = (1.4, 1.2, 1.0, 0.9, 0.8, 0.7)  # of the largest sizes, in turn; smallest sizes stay
 _QR_LEVELS = ("Q", "M", "L")  # the sturdiest that fits
 _QR_LEVEL_CODES = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
                    "Q": qrcode.constants.ERROR_CORRECT_Q}
@@ -99,19 +100,21 @@ def text_block(text: str, width: int, label: Label, part: str, *, lang: str, sca
 
 
 def _fit_native(text: str, width: int, largest: int, smallest: int, max_lines: int, lang: str):
-    """(height, lines) at the largest height whose greedy wrap at spaces fits, else None."""
-    words = text.split(" ")
+    """(height, lines) at the largest height whose greedy wrap fits, else None. Lines break at
+    spaces and after hyphens (Montgomery-|Smithson), never inside a word."""
+    pieces = [(piece, i > 0 and j == 0) for i, word in enumerate(text.split(" "))
+              for j, piece in enumerate(re.findall(r"[^-]+-*|-+", word))]
     for height in range(largest, smallest - 1, -1):
         measure = font(height, bold=True, lang=lang).getlength
-        if any(measure(word) > width for word in words):
+        if any(measure(piece) > width for piece, _ in pieces):
             continue
-        lines = [words[0]]
-        for word in words[1:]:
-            candidate = f"{lines[-1]} {word}"
+        lines = [pieces[0][0]]
+        for piece, spaced in pieces[1:]:
+            candidate = lines[-1] + (" " if spaced else "") + piece
             if measure(candidate) <= width:
                 lines[-1] = candidate
             else:
-                lines.append(word)
+                lines.append(piece)
         if len(lines) <= max_lines:
             return height, lines
     return None
@@ -237,8 +240,9 @@ def _portrait(content: BadgeContent, label: Label, scale: float, level: str) -> 
     number = _number(content, label, inner, scale)
     footer = _footer(content, label, inner, scale)
     footer_y = label.length - margin - footer.height
-    if y + qr.height + number.height + gap > footer_y:
+    room = footer_y - gap - y - qr.height - number.height
+    if room < 0:
         return None
-    qr_x = (label.width - qr.width) // 2
-    return (header.emit(margin, 0) + text + qr.emit(qr_x, y) + number.emit(margin, y + qr.height)
+    qr_x, qr_y = (label.width - qr.width) // 2, y + room // 2  # the QR in the middle of what is left
+    return (header.emit(margin, 0) + text + qr.emit(qr_x, qr_y) + number.emit(margin, qr_y + qr.height)
             + footer.emit(margin, footer_y))

@@ -20,6 +20,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 FONT0_STAND_IN = "/usr/share/fonts/opentype/urw-base35/NimbusSansNarrow-Bold.otf"
 _COUNTS = {**{chr(ord("G") + i): i + 1 for i in range(19)}, **{chr(ord("g") + i): 20 * (i + 1) for i in range(20)}}
+BASELINE = 0.8  # of the cell height, from its top
 _HEX = set("0123456789ABCDEFabcdef")
 
 
@@ -201,7 +202,9 @@ class _State:
         self.ensure_canvas()
         layer = self.layer()
         layer.paste(image, (self.x, self.y))
-        self.check_bounds(self.x, self.y, image.width, image.height, "graphic")
+        ink = image.getbbox()  # a row is whole bytes: its padding may pass the label's edge
+        if ink:
+            self.check_bounds(self.x, self.y, ink[2], ink[3], "graphic")
         self.label.graphics.append((self.x, self.y, image))
         self.graphic = layer
 
@@ -260,7 +263,10 @@ class _State:
             if length > block_width:
                 self.label.errors.append(f"line {line!r} is {length:.0f} dots in a block of {block_width}")
             x = self.x + {"C": (block_width - length) / 2, "R": block_width - length}.get(justify, 0)
-            draw.text((x, self.y + row * (height + spacing)), line, font=face, fill=1, anchor="la")
+            # The cell is ``height`` dots: room above the capitals for accents, the baseline at
+            # 0.8 of it, descenders below.
+            baseline = self.y + row * (height + spacing) + round(BASELINE * height)
+            draw.text((x, baseline), line, font=face, fill=1, anchor="ls")
         self.check_bounds(self.x, self.y, min(block_width, self.label.width),
                           len(lines) * height + (len(lines) - 1) * spacing, "text")
         self.label.texts.append(TextField(self.x, self.y, lines, height, self.reverse))
