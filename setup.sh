@@ -15,7 +15,8 @@ project="."
 if [ "${1:-}" = test ]; then
     # postgresql: the server's production database (the tests start a throw-away cluster);
     # xvfb xauth: the touchscreen tests run the real Kivy window on a virtual X server.
-    packages="$packages postgresql xvfb xauth"
+    # fonts-urw-base35: Nimbus Sans Narrow, the stand-in for a Zebra's font 0 in the ZPL tests.
+    packages="$packages postgresql xvfb xauth fonts-urw-base35"
     project=".[test]"
 fi
 

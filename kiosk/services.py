@@ -35,7 +35,7 @@ from kiosk.store.outbox import OutboxTable
 from printer.device import Printer
 from printer.errors import PrinterError
 from printer.fonts import unsupported_chars
-from printer.status import MESSAGES, Status
+from printer.status import Status
 
 DB_FILE = "kiosk.sqlite3"
 # Who counts as in the building: also those still waiting for approval (roll call, end of day).
@@ -642,7 +642,7 @@ def print_test_page(printer: Printer) -> Status:
     from printer.lists import render_test_page
 
     status = printer.status()
-    page = render_test_page(width=printer.width, profile=printer.profile, status=MESSAGES[status],
+    page = render_test_page(width=printer.width, profile=printer.profile, status=printer.status_message(status),
                             printed_at=datetime.now().astimezone(), url=printer.url)
     printer.print_image(page, name="test-page")
     return status

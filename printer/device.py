@@ -78,6 +78,10 @@ class Printer(ABC):
     def status(self) -> Status:
         """What the printer says about itself now."""
 
+    def status_message(self, status: Status) -> str:
+        """``status`` in words; a printer that says more about itself (ZPL ~HS) says it here."""
+        return MESSAGES[status]
+
 
 class PreviewPrinter(Printer):
     """Writes each page to DIR as a PNG, exactly the image a thermal printer would get."""

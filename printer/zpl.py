@@ -24,7 +24,7 @@ from PIL import Image
 from printer import zpl_format
 from printer.device import Printer, PrinterNotReady, PrintInterrupted
 from printer.errors import PrinterError
-from printer.status import Status
+from printer.status import MESSAGES, Status
 from printer.zpl_badge import Label, badge_zpl
 
 DEFAULT_PORT = 9100
@@ -142,15 +142,15 @@ class ZplPrinter(Printer):
         self.width = label.width
         self.timeout = timeout  # None: from the job's size and the label's length
         self.last_job = b""
+        self.last_status: HostStatus | None = None
 
     def status(self) -> Status:
-        deadline = time.monotonic() + STATUS_TIMEOUT + 3
-        try:
-            with self._connect(deadline) as conn:
-                answer = self._ask(conn, deadline)
-        except OSError:
-            return Status.NO_ANSWER
-        return answer.status if answer else Status.NO_ANSWER
+        self.last_status = self.host_status()
+        return self.last_status.status if self.last_status else Status.NO_ANSWER
+
+    def status_message(self, status: Status) -> str:
+        last = self.last_status
+        return last.describe() if last is not None and last.status is status else MESSAGES[status]
 
     def host_status(self) -> HostStatus | None:
         """The printer's ~HS answer in full (None when it does not answer)."""

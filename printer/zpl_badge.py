@@ -29,7 +29,7 @@ from printer.raster import QR_QUIET_MODULES, canvas, to_1bit, when
 
 _MARGIN_MM = 2.0
 _GAP_MM = 1.2
-_TIGHT_MM = 0.6  # between the lines of one group (a label and its value)
+_TIGHT_MM = 0.3  # between the lines of one group (a label and its value)
 _LINE_SPACING = 0.18  # of the text height, between lines of one block
 _TEXT_SCALES = (1.4, 1.2, 1.0, 0.9, 0.8, 0.7)  # of the largest sizes, in turn; smallest sizes stay
 _QR_LEVELS = ("Q", "M", "L")  # the sturdiest that fits
@@ -56,6 +56,15 @@ class Label:
         return max(1, round(value * self.dpi / 25.4))
 
 
+@dataclass(frozen=True)
+class _Fit:
+    """One attempt at the layout: how large the text, which QR level, whether compact."""
+
+    scale: float
+    level: str
+    compact: bool = False
+
+
 @dataclass
 class Block:
     """Something laid out: its size, and the ZPL that draws it with its top left at (x, y)."""
@@ -68,13 +77,14 @@ class Block:
 def badge_zpl(content: BadgeContent, label: Label) -> str:
     """The whole label, ``^XA`` to ``^XZ``; raises BadgeLayoutError when it cannot fit."""
     layouts = (_landscape, _portrait) if label.width > label.length * 1.15 else (_portrait, _landscape)
-    for level in _QR_LEVELS:
-        for scale in _TEXT_SCALES:
-            for layout in layouts:
-                body = layout(content, label, scale, level)
-                if body is not None:
-                    return (f"^XA^CI28^PW{label.width}^LL{label.length}^LH0,0^PON"
-                            f"{body}^PQ1,0,1,Y^XZ\n")
+    for compact in (False, True):  # a lower QR level before fewer lines of company and host
+        for level in _QR_LEVELS:
+            for layout in layouts:  # the label's own shape first, even with smaller text
+                for scale in _TEXT_SCALES:
+                    body = layout(content, label, _Fit(scale, level, compact))
+                    if body is not None:
+                        return (f"^XA^CI28^PW{label.width}^LL{label.length}^LH0,0^PON"
+                                f"{body}^PQ1,0,1,Y^XZ\n")
     raise BadgeLayoutError(f"the badge does not fit a label of {label.width}x{label.length} dots "
                            f"at {label.dpi} dpi (the QR alone needs {_qr_block(content, label, 'L').height})")
 
@@ -163,21 +173,22 @@ def _header(content: BadgeContent, label: Label, scale: float) -> Block:
     return Block(label.width, height, emit)
 
 
-def _column(content: BadgeContent, label: Label, width: int, scale: float) -> list[Block]:
+def _column(content: BadgeContent, label: Label, width: int, fit: _Fit) -> list[Block]:
     """Name, company, and the host and times each under a small label of its own."""
     labels = _LABELS[content.lang]
+    lines = 1 if fit.compact else 2
 
     def block(text, part, **kw):
-        return text_block(text, width, label, part, lang=content.lang, scale=scale, **kw)
+        return text_block(text, width, label, part, lang=content.lang, scale=fit.scale, **kw)
 
     rows = [
-        ("host", [block(content.host_name, "host", bold=True, max_lines=2),
+        ("host", [block(content.host_name, "host", bold=True, max_lines=lines),
                   block(content.host_department, "department")]),
         ("visit", [block(when(content.issued_at), "visit")]),
         ("valid", [block(when(content.valid_until), "valid", bold=True)]),
     ]
-    blocks = [block(content.name, "name", bold=True, max_lines=2, center=True),
-              block(content.company, "company", max_lines=2, center=True)]
+    blocks = [block(content.name, "name", bold=True, max_lines=2, center=True), _gap(label),
+              block(content.company, "company", max_lines=lines, center=True)]
     for key, values in rows:
         values = [v for v in values if v]
         if values:
@@ -209,17 +220,17 @@ def _stack(blocks: list[Block], x: int, y: int, gap: int) -> tuple[str, int]:
     return "".join(out), y
 
 
-def _landscape(content: BadgeContent, label: Label, scale: float, level: str) -> str | None:
+def _landscape(content: BadgeContent, label: Label, fit: _Fit) -> str | None:
     """Header across; the text on the left, the QR and the badge number on the right."""
     margin, gap = label.mm(_MARGIN_MM), label.mm(_GAP_MM)
-    header, qr = _header(content, label, scale), _qr_block(content, label, level)
+    header, qr = _header(content, label, fit.scale), _qr_block(content, label, fit.level)
     top = header.height + gap
     column_width = label.width - margin - qr.width
     if column_width < label.mm(25):
         return None
-    footer = _footer(content, label, label.width - 2 * margin, scale)
-    number = _number(content, label, qr.width, scale)
-    text, text_bottom = _stack(_column(content, label, column_width, scale), margin, top, label.mm(_TIGHT_MM))
+    footer = _footer(content, label, label.width - 2 * margin, fit.scale)
+    number = _number(content, label, qr.width, fit.scale)
+    text, text_bottom = _stack(_column(content, label, column_width, fit), margin, top, label.mm(_TIGHT_MM))
     qr_x = label.width - qr.width  # the quiet zone is the right margin
     bottom = max(text_bottom, top + qr.height + number.height)
     footer_y = label.length - margin - footer.height
@@ -229,16 +240,16 @@ def _landscape(content: BadgeContent, label: Label, scale: float, level: str) ->
             + number.emit(qr_x, top + qr.height) + footer.emit(margin, footer_y))
 
 
-def _portrait(content: BadgeContent, label: Label, scale: float, level: str) -> str | None:
+def _portrait(content: BadgeContent, label: Label, fit: _Fit) -> str | None:
     """Everything stacked and centred, as on the receipt badge."""
     margin, gap = label.mm(_MARGIN_MM), label.mm(_GAP_MM)
     inner = label.width - 2 * margin
-    header, qr = _header(content, label, scale), _qr_block(content, label, level)
+    header, qr = _header(content, label, fit.scale), _qr_block(content, label, fit.level)
     if qr.width > label.width:
         return None
-    text, y = _stack(_column(content, label, inner, scale), margin, header.height + gap, label.mm(_TIGHT_MM))
-    number = _number(content, label, inner, scale)
-    footer = _footer(content, label, inner, scale)
+    text, y = _stack(_column(content, label, inner, fit), margin, header.height + gap, label.mm(_TIGHT_MM))
+    number = _number(content, label, inner, fit.scale)
+    footer = _footer(content, label, inner, fit.scale)
     footer_y = label.length - margin - footer.height
     room = footer_y - gap - y - qr.height - number.height
     if room < 0:

@@ -30,6 +30,8 @@ from tests.conftest import KioskCommand
 from tests.zpl_render import decompress, render, tokens as zpl_tokens
 from tests.zpl_virtual import Flags, VirtualZebra
 
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts" / "zpl"
 BEIJING = timezone(timedelta(hours=8))
@@ -150,6 +152,24 @@ def test_hostile_names_print_as_typed_and_nothing_else(zebra, name):
     assert decode(label.picture()) == badge.qr_text
     if zpl_format.native_ok(name) and len(name) < 30:
         assert name in [line for t in label.texts for line in t.lines]
+
+
+TEXTS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80) | st.sampled_from(
+    ["W" * 80, "Wolfeschlegelsteinhausenbergerdorff " * 3, "欧阳" * 30, "a-" * 40, " ".join(["Mm"] * 40)])
+
+
+@settings(max_examples=25, deadline=None)
+@given(name=TEXTS, company=TEXTS, host=TEXTS, department=TEXTS, organisation=TEXTS,
+       size=st.sampled_from(LABELS), lang=st.sampled_from(["zh_CN", "zh_TW", "en"]))
+def test_any_text_makes_a_label_that_stays_on_it_and_scans(name, company, host, department, organisation,
+                                                            size, lang):
+    badge = content(name=name, company=company, host_name=host, host_department=department,
+                    organisation=organisation, lang=lang)
+    inches, dpi = size
+    width, length = (round(float(v) * dpi) for v in inches.split("x"))
+    [label] = render(badge_zpl(badge, Label(width, length, dpi)))
+    assert label.errors == [] and set(label.commands) <= ALLOWED
+    assert decode(label.picture()) == badge.qr_text
 
 
 @settings(max_examples=300, deadline=None)
@@ -336,3 +356,13 @@ def test_check_in_says_not_printed_only_when_it_was_not(zebra, tmp_path):
     result = kiosk.json("checkin", "--name", "张三", "--host", "李四", check=4)
     assert result["printed"] is False and "not printed: out of labels" in result["print_error"]
     assert zebra.printed == [] and len(zebra.cancelled) == 1
+
+
+def test_printer_status_says_what_the_zebra_said(zebra, tmp_path):
+    zebra.flags.paused = True
+    zebra.flags.under_temperature = True
+    kiosk = KioskCommand(tmp_path / "data", KIOSK_PRINTER=zebra.url)
+    status = kiosk.json("printer", "status", check=1)
+    assert status["status"] == "offline"
+    assert status["message"] == ("the printer is paused (press PAUSE on the printer to resume); "
+                                 "the print head is cold (labels print faint)")

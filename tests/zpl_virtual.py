@@ -41,6 +41,7 @@ class VirtualZebra:
     def __enter__(self) -> VirtualZebra:
         self._server = socket.create_server(("127.0.0.1", 0))
         self.port = self._server.getsockname()[1]
+        self._server.settimeout(0.05)  # how soon the accept loop notices the stop
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._muted = False
@@ -59,7 +60,6 @@ class VirtualZebra:
         return f"zpl://127.0.0.1:{self.port}"
 
     def _accept(self) -> None:
-        self._server.settimeout(0.05)
         while not self._stop.is_set():
             try:
                 conn, _ = self._server.accept()
@@ -80,7 +80,10 @@ class VirtualZebra:
                     return
                 with self._lock:
                     self.received += chunk
-                    pending = self._consume(pending + chunk, conn)
+                    try:
+                        pending = self._consume(pending + chunk, conn)
+                    except OSError:
+                        return  # the kiosk hung up before reading our answer
 
     def _consume(self, pending: bytes, conn: socket.socket) -> bytes:
         while pending:
