@@ -128,4 +128,5 @@ def qr_field(x: int, y: int, text: str, *, magnification: int, level: str) -> st
         data = f"{level}M,B{len(text):04d}{text}"
     else:
         raise BadgeLayoutError("the QR text has characters a ZPL QR field cannot carry safely")
-    return f"^FO{x},{y}^BQN,2,{magnification}^FD{data}^FS"
+    # The level goes in ^BQ too (firmware since x.14 reads it there; older reads the ^FD switch).
+    return f"^FO{x},{y}^BQN,2,{magnification},{level}^FD{data}^FS"

@@ -207,7 +207,7 @@ def test_graphics_come_back_pixel_for_pixel(width, height, rng, kind):
 def test_qr_field_data_round_trips_tokens(site):
     text = token(site)
     field = zpl_format.qr_field(10, 20, text, magnification=6, level="Q")
-    assert field == f"^FO10,20^BQN,2,6^FDQM,A{text}^FS"
+    assert field == f"^FO10,20^BQN,2,6,Q^FDQM,A{text}^FS"
     [label] = render(f"^XA^PW812^LL1218{field}^XZ")
     assert label.errors == [] and label.qrs[0].data == text
 

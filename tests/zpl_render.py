@@ -176,8 +176,8 @@ class _State:
         self.block = (int(width), int(lines), int(spacing), justify)
 
     def do_BQ(self, p):
-        orientation, model, magnification = (p.split(",") + ["2", "1"])[:3]
-        self.barcode = ("QR", orientation, int(model), int(magnification))
+        orientation, model, magnification, level = (p.split(",") + ["2", "1", ""])[:4]
+        self.barcode = ("QR", orientation, int(model), int(magnification), level)
 
     def do_GB(self, p):
         width, height, thickness, color = (p.split(",") + ["1", "1", "1", "B"])[:4]
@@ -273,8 +273,10 @@ class _State:
         return layer
 
     def draw_qr(self, text: str) -> Image.Image:
-        _kind, orientation, model, magnification = self.barcode
+        _kind, orientation, model, magnification, bq_level = self.barcode
         level, mode_switch, rest = text[0], text[1], text[3:] if text[2:3] == "," else text[2:]
+        if orientation != "N" or level not in "LMQH" or bq_level not in ("", level):
+            self.label.errors.append(f"QR orientation {orientation}, level {bq_level} in ^BQ and {level} in ^FD")
         if mode_switch == "M":
             mode, data = rest[0], rest[1:]
             if mode == "B":
