@@ -28,7 +28,7 @@ from printer.zpl import HostStatus, PrintUnconfirmed, ZplPrinter
 from printer.zpl_badge import Label, badge_zpl
 from tests.conftest import KioskCommand
 from tests.zpl_render import decompress, render, tokens as zpl_tokens
-from tests.zpl_virtual import Flags, VirtualZebra
+from tests.zpl_virtual import VirtualZebra
 
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 
@@ -215,7 +215,13 @@ def test_qr_field_data_round_trips_tokens(site):
 def test_qr_text_that_could_end_its_field_is_refused():
     with pytest.raises(PrinterError):
         zpl_format.qr_field(0, 0, "a^XZ", magnification=6, level="Q")
-    assert "QM,B0005a b~c" not in zpl_format.qr_field(0, 0, "a b:c", magnification=6, level="Q")
+    with pytest.raises(PrinterError):
+        zpl_format.qr_field(0, 0, "a~JA", magnification=6, level="Q")
+    lower = zpl_format.qr_field(0, 0, "a b:c", magnification=6, level="M")  # not QR-alphanumeric: bytes
+    assert lower.endswith("^FDMM,B0005a b:c^FS")
+    [label] = render(f"^XA^PW812^LL609{lower}^XZ")
+    assert label.errors == [] and label.qrs[0].data == "a b:c" and label.qrs[0].mode == "B"
+    assert decode(label.picture()) == "a b:c"
 
 
 def test_magnification_keeps_modules_at_least_three_quarters_of_a_millimetre():
