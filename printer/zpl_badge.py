@@ -90,16 +90,19 @@ def badge_zpl(content: BadgeContent, label: Label) -> str:
 
 
 def text_block(text: str, width: int, label: Label, part: str, *, lang: str, scale: float = 1.0,
-               max_lines: int = 1, bold: bool = False, center: bool = False, reverse: bool = False):
-    """``text`` fitted to ``width`` dots in the printer's font if it can, else as a graphic;
-    None for empty text."""
+               max_lines: int = 1, prefer_lines: int | None = None, bold: bool = False, center: bool = False,
+               reverse: bool = False):
+    """``text`` fitted to ``width`` dots in the printer's font if it can (in ``prefer_lines``
+    at any size down to the smallest before more lines), else as a graphic; None for empty text."""
     text = " ".join(text.split())
     if not text:
         return None
     largest, smallest = (label.mm(v) for v in _SIZES[part])
     largest = max(smallest, round(largest * scale))
     if zf.native_ok(text):
-        fitted = _fit_native(text, width, largest, smallest, max_lines, lang)
+        fitted = None
+        for lines in range(min(prefer_lines or max_lines, max_lines), max_lines + 1):
+            fitted = fitted or _fit_native(text, width, largest, smallest, lines, lang)
         if fitted is not None:
             height, lines = fitted
             spacing = round(height * _LINE_SPACING)
@@ -187,7 +190,8 @@ def _column(content: BadgeContent, label: Label, width: int, fit: _Fit) -> list[
         ("visit", [block(when(content.issued_at), "visit")]),
         ("valid", [block(when(content.valid_until), "valid", bold=True)]),
     ]
-    blocks = [block(content.name, "name", bold=True, max_lines=2, center=True), _gap(label),
+    # A name is cut only when even the compact layout cannot hold it in two lines.
+    blocks = [block(content.name, "name", bold=True, max_lines=lines + 1, prefer_lines=2, center=True), _gap(label),
               block(content.company, "company", max_lines=lines, center=True)]
     for key, values in rows:
         values = [v for v in values if v]
