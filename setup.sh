@@ -15,7 +15,8 @@ project="."
 if [ "${1:-}" = test ]; then
     # postgresql: the server's production database (the tests start a throw-away cluster);
     # xvfb xauth: the touchscreen tests run the real Kivy window on a virtual X server.
-    packages="$packages postgresql xvfb xauth"
+    # fonts-urw-base35: Nimbus Sans Narrow, the stand-in for a Zebra's font 0 in the ZPL tests.
+    packages="$packages postgresql xvfb xauth fonts-urw-base35"
     # cups printer-driver-ptouch printer-driver-dymo poppler-utils: the label printer tests start
     # their own cupsd with Debian's Brother QL and DYMO drivers, and read sheets back with pdftoppm.
     packages="$packages cups printer-driver-ptouch printer-driver-dymo poppler-utils"

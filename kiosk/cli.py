@@ -23,7 +23,6 @@ from kiosk.settings import load_settings
 from kiosk.store import quarantine
 from printer.device import open_printer
 from printer.errors import PrinterError
-from printer.status import MESSAGES
 from printer.virtual import MODES, serve
 
 EXIT_REFUSED = 1
@@ -410,8 +409,7 @@ def _printer(args):
 def cmd_printer_status(args) -> int:
     printer = _printer(args)
     status = printer.status()
-    # a label printer says more than the common states: which roll is loaded and what is wrong
-    message = getattr(printer, "status_words", lambda: MESSAGES[status])()
+    message = printer.status_message(status)
     _emit(args, {"printer": printer.url, "status": status.value, "message": message},
           f"{printer.url}: {message}")
     return 0 if status.can_print else EXIT_REFUSED
@@ -421,7 +419,7 @@ def cmd_printer_test(args) -> int:
     printer = _printer(args)
     status = print_test_page(printer)
     _emit(args, {"printer": printer.url, "status": status.value, "printed": True, "width": printer.width},
-          f"test page printed on {printer.url} ({printer.width} dots, {printer.profile}); status: {MESSAGES[status]}")
+          f"test page printed on {printer.url} ({printer.width} dots, {printer.profile}); status: {printer.status_message(status)}")
     return 0
 
 

@@ -35,7 +35,7 @@ from kiosk.store.outbox import OutboxTable
 from printer.device import Printer
 from printer.errors import PrinterError
 from printer.fonts import unsupported_chars
-from printer.status import MESSAGES, Status
+from printer.status import Status
 
 DB_FILE = "kiosk.sqlite3"
 # Who counts as in the building: also those still waiting for approval (roll call, end of day).
@@ -379,14 +379,11 @@ class Kiosk:
         return badge_id, token, issued
 
     def _print(self, visit_id: str, badge_id: str, token: str) -> CheckIn:
-        # Badge layout (qrcode, Pillow drawing) is imported when first printed: the touchscreen
-        # shows its welcome screen sooner without it.
-        from printer.badge import render_badge
-
+        # Badge layout (qrcode, Pillow drawing) is imported when first printed (by the printer's
+        # print_badge): the touchscreen shows its welcome screen sooner without it.
         visit = self.log.visit(visit_id)
         try:
-            self.printer.print_image(render_badge(self._badge_content(visit, badge_id, token), self.printer.width),
-                                     name=f"badge-{badge_id}")
+            self.printer.print_badge(self._badge_content(visit, badge_id, token), name=f"badge-{badge_id}")
         except Exception as exc:  # noqa: BLE001 - the visit is recorded: no failure may hide that
             reason = str(exc) if isinstance(exc, PrinterError) else f"not printed: {type(exc).__name__}: {exc}"
             self._record_quietly((ev.PRINT_FAILED, visit_id, {"badge_id": badge_id, "reason": reason,
@@ -646,7 +643,7 @@ def print_test_page(printer: Printer) -> Status:
     from printer.lists import render_test_page
 
     status = printer.status()
-    page = render_test_page(width=printer.width, profile=printer.profile, status=MESSAGES[status],
+    page = render_test_page(width=printer.width, profile=printer.profile, status=printer.status_message(status),
                             printed_at=datetime.now().astimezone(), url=printer.url,
                             **({"dpi": printer.dpi} if hasattr(printer, "dpi") else {}))  # label printers: 300
     printer.print_image(page, name="test-page")

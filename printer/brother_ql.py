@@ -172,8 +172,8 @@ class BrotherQLPrinter(Printer):
             return Status.NO_ANSWER if self.must_answer else Status.UNKNOWN
         return reply.state(self.medium)
 
-    def status_words(self) -> str:
-        """The last status read, in words ("wrong labels: loaded 29 mm, ...")."""
+    def status_message(self, status: Status) -> str:
+        """The last status read, in words ("wrong labels: loaded 29 mm, ..."): more than ``status``."""
         if self.last_status is None:
             if self.must_answer:
                 return "the printer does not answer (switched off, unplugged, or another device file)"

@@ -66,6 +66,13 @@ class Printer(ABC):
     def print_image(self, image: Image.Image, *, name: str = "job") -> None:
         self.print_pages([image], name=name)
 
+    def print_badge(self, content, *, name: str = "badge") -> None:
+        """Print one visitor badge (a printer.badge.BadgeContent): as our raster here; a printer
+        with fonts and barcodes of its own (ZPL) overrides this to draw it natively."""
+        from printer.badge import render_badge
+
+        self.print_image(render_badge(content, self.width), name=name)
+
     @abstractmethod
     def print_pages(self, pages: Sequence[Image.Image], *, name: str = "job") -> None:
         """Print and cut each page; raise PrinterError unless all of it reached the paper."""
@@ -73,6 +80,10 @@ class Printer(ABC):
     @abstractmethod
     def status(self) -> Status:
         """What the printer says about itself now."""
+
+    def status_message(self, status: Status) -> str:
+        """``status`` in words; a printer that says more about itself (ZPL ~HS) says it here."""
+        return MESSAGES[status]
 
 
 class PreviewPrinter(Printer):
@@ -327,9 +338,13 @@ def open_printer(url: str) -> Printer:
         from printer.cups import open_cups_label_printer
 
         return open_cups_label_printer(url, unquote(parts.netloc + parts.path).strip("/"), query)
+    if parts.scheme == "zpl":
+        from printer.zpl import open_zpl
+
+        return open_zpl(url)
     opener = _OPENERS.get(parts.scheme)
     if opener is None:
-        raise PrinterError(f"printer URL {url!r}: scheme must be one of network, usb, serial, file, cups, preview")
+        raise PrinterError(f"printer URL {url!r}: scheme must be one of network, usb, serial, file, cups, zpl, preview")
     width = int(query["width"]) if query.get("width", "").isdigit() else profile_width(profile)
     try:
         connect, can_read = opener(parts, query, profile)

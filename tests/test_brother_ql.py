@@ -181,7 +181,7 @@ def test_the_wrong_roll_is_refused_in_words_before_a_label_is_spent(tmp_path, la
         assert result.print_error.startswith("not printed: ")
         assert all(b.pages == 0 and b"\x1biz" not in b.received for b in ql.brains)  # no job sent
         printer = open_printer(ql.url(label=label))
-        assert printer.status() is Status.OFFLINE and words in printer.status_words()
+        assert printer.status() is Status.OFFLINE and words in printer.status_message(Status.OFFLINE)
     assert kiosk.in_building()  # the visit is kept; reception reprints once the roll is right
 
 
@@ -195,7 +195,7 @@ def test_the_wrong_roll_is_refused_in_words_before_a_label_is_spent(tmp_path, la
 def test_a_printer_that_cannot_print_says_why_and_gets_no_job(tmp_path, fields, state, words):
     with NetworkQL(status_bytes(**{"width": 62, **fields})) as ql:
         printer = open_printer(ql.url(label="62"))
-        assert printer.status() is state and words in printer.status_words()
+        assert printer.status() is state and words in printer.status_message(state)
         with pytest.raises(PrinterError, match=f"^not printed: .*{words}"):
             printer.print_image(Image.new("1", (696, 300), 1))
         assert all(b.pages == 0 for b in ql.brains)
@@ -220,7 +220,7 @@ def test_a_head_cooling_down_is_not_a_failure(tmp_path):
 def test_a_network_printer_that_never_answers_on_9100_still_prints(tmp_path):
     with NetworkQL(loaded("62x100"), silent=True) as ql:
         printer = open_printer(ql.url(label="62x100"))
-        assert printer.status() is Status.UNKNOWN and "status unknown" in printer.status_words()
+        assert printer.status() is Status.UNKNOWN and "status unknown" in printer.status_message(Status.UNKNOWN)
         result = kiosk_on(ql.url(label="62x100"), tmp_path).check_in(name="张三", host=HOST)
         assert result.printed, result.print_error  # it read the whole job: "not printed" is not known
         [badge], _ = decode_labels(bytes(ql.brains[-1].received), tmp_path)
