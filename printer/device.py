@@ -26,7 +26,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from PIL import Image
 
+from printer import deadline as timing
 from printer.errors import PrinterError
+from printer.serial_link import DEFAULT_BAUDRATE, serial_class
 from printer.status import DLE_EOT, MESSAGES, Status, read_status
 
 DEFAULT_WIDTH = 576  # 80 mm paper at 203 dpi, the common kiosk printer
@@ -34,12 +36,15 @@ DEFAULT_PROFILE = "TM-T20II"
 # Tall GS v 0 images overflow the receive buffer of cheap printers (POS-58 class firmware
 # prints garbage or stalls above a few hundred rows); 256-row bands work everywhere.
 FRAGMENT_HEIGHT = 256
-JOB_TIMEOUT = 10.0  # seconds for a whole job, connect included
+JOB_TIMEOUT = 10.0  # seconds for a status question, connect included (a job's: printer.deadline)
 STATUS_TIMEOUT = 1.5  # seconds to wait for one DLE EOT reply
+CHECK_THE_PRINTER = "unknown, check the printer"  # how an unconfirmed job's outcome is told
 
 
 class PrinterNotReady(PrinterError):
     """The printer said, before the job, that it cannot print (paper out, cover open, ...)."""
+
+    reached_printer = False
 
     def __init__(self, status: Status):
         super().__init__(f"not printed: {MESSAGES[status]}")
@@ -51,6 +56,25 @@ class PrintInterrupted(PrinterError):
     """The job did not reach the paper whole: connection lost, timeout, paper ran out."""
 
     code = "interrupted"
+
+    def __init__(self, message: str, *, reached_printer: bool = True):
+        super().__init__(message)
+        self.reached_printer = reached_printer
+
+
+class PrintOutcomeUnknown(PrinterError):
+    """Bytes of the job reached the printer but it never confirmed the job: the badge may well
+    be in the visitor's hand. Never "not printed": someone must look at the printer."""
+
+    code = "unknown"
+
+
+class _Progress:
+    """What one job has done so far, shared with the thread that runs it."""
+
+    def __init__(self) -> None:
+        self.sent = 0  # bytes of the job handed to the connection (they may have reached the printer)
+        self.complete = False  # every byte of the job was handed over
 
 
 class Printer(ABC):
@@ -105,29 +129,57 @@ class EscposPrinter(Printer):
     """An ESC/POS printer behind one python-escpos connection object, opened per job."""
 
     def __init__(self, url: str, connect: Callable[[], object], *, profile: str, width: int,
-                 can_read: bool, cut: str = "FULL", timeout: float = JOB_TIMEOUT):
+                 can_read: bool, cut: str = "FULL", timeout: float | None = None,
+                 link: timing.Link = timing.NETWORK):
         self.url, self.profile, self.width = url, profile, width
         self._connect = connect
         self.can_read = can_read
         self.cut = cut
-        self.timeout = timeout
+        self.timeout = timeout  # None: each job's own deadline (printer.deadline); else fixed
+        self.link = link
 
     def status(self) -> Status:
         if not self.can_read:
             return Status.UNKNOWN
         try:
-            return self._bounded(self._read_status)
+            return self._bounded(self._read_status, self.timeout or JOB_TIMEOUT)
         except PrintInterrupted:
             return Status.NO_ANSWER  # switched off, unplugged, or not there at all
 
-    def print_pages(self, pages: Sequence[Image.Image], *, name: str = "job") -> None:
-        self._bounded(lambda: self._print(pages))
+    def job_seconds(self, pages: Sequence[Image.Image]) -> float:
+        """How long a job of ``pages`` may take on this printer's link before we stop waiting."""
+        return self.timeout or timing.job_seconds(pages, self.link)
 
-    def _bounded(self, job: Callable[[], object]):
-        """Run a job on its own thread and give up on it after the timeout: a device file
+    def print_pages(self, pages: Sequence[Image.Image], *, name: str = "job") -> None:
+        progress = _Progress()
+        seconds = self.job_seconds(pages)
+        try:
+            self._bounded(lambda: self._print(pages, progress, seconds), seconds)
+        except PrintInterrupted as exc:
+            raise self._judged(exc, progress, seconds) from None
+
+    def _judged(self, exc: PrintInterrupted, progress: _Progress, seconds: float) -> PrinterError:
+        """Say only what is known: nothing sent is "not printed"; a job cut off while we were
+        still sending is "not printed whole"; a job sent whole, or one whose sending we had to
+        abandon, that the printer never confirmed may be on paper."""
+        if progress.sent == 0:
+            exc.reached_printer = False
+            return exc
+        if getattr(exc, "said_by_printer", False):
+            return exc
+        if progress.complete or getattr(exc, "abandoned", False):
+            return PrintOutcomeUnknown(
+                f"{CHECK_THE_PRINTER}: {progress.sent} bytes were sent but the printer did not confirm "
+                f"the badge within {seconds:.0f} s ({self.link.name}); if it came out, it is valid ({self.url})")
+        why = str(exc).removeprefix("not printed: ")
+        return PrintInterrupted(f"not printed whole: the job was cut off after {progress.sent} bytes: {why}")
+
+    def _bounded(self, job: Callable[[], object], seconds: float):
+        """Run a job on its own thread and give up on it after ``seconds``: a device file
         with no printer behind it, or a serial line held by flow control, blocks in the
-        kernel where no timeout of ours reaches. An abandoned job may still finish later;
-        the caller has recorded a failure by then, and a reprint revokes that badge."""
+        kernel where no timeout of ours reaches. An abandoned job may still finish later,
+        which is why a job given up after its first byte is told as unknown, never as
+        "not printed" (print_pages)."""
         outcome: dict[str, object] = {}
 
         def run() -> None:
@@ -138,34 +190,51 @@ class EscposPrinter(Printer):
 
         worker = threading.Thread(target=run, name=f"printer:{self.url}", daemon=True)
         worker.start()
-        worker.join(self.timeout + 1)
+        worker.join(seconds + 1)
         if worker.is_alive():
-            raise PrintInterrupted(f"not printed: the printer did not respond in time ({self.url})")
+            late = PrintInterrupted(f"not printed: the printer did not respond in time ({self.url})")
+            late.abandoned = True
+            raise late
         if "error" in outcome:
             raise outcome["error"]
         return outcome.get("result")
 
     def _read_status(self) -> Status:
-        with self._job() as device:
+        with self._job(self.timeout or JOB_TIMEOUT) as device:
             return self._status(device)
 
-    def _print(self, pages: Sequence[Image.Image]) -> None:
-        with self._job() as device:
+    def _print(self, pages: Sequence[Image.Image], progress: _Progress, seconds: float) -> None:
+        with self._job(seconds) as device:
             before = self._status(device) if self.can_read else Status.UNKNOWN
             if not before.can_print:
                 raise PrinterNotReady(before)
+            send = device._raw
+
+            def counted(data: bytes) -> None:
+                progress.sent += len(data)  # counted first: a write cut short may still have landed
+                send(data)
+
+            device._raw = counted
             for page in pages:
                 device.image(page, impl="bitImageRaster", fragment_height=FRAGMENT_HEIGHT)
                 device.cut(mode=self.cut)
+            progress.complete = True
             if self.can_read:
-                # Real-time status is answered even while printing: a paper-out or an open
-                # cover now means the badge came out short, so the job failed. The printer
-                # reads this question only after the image queued ahead of it, seconds later
-                # on a slow printer: wait for the answer as long as the job may take.
-                device.patient = True
-                after = self._status(device)
-                if after not in (Status.READY, Status.PAPER_LOW):
-                    raise PrintInterrupted(f"not printed whole: {MESSAGES[after]}")
+                self._confirm(device)
+
+    def _confirm(self, device) -> None:
+        """Ask the printer after the job. Real-time status is answered even while printing:
+        a paper-out or an open cover now means the badge came out short. The printer reads
+        this question only after the image queued ahead of it, seconds later on a slow link:
+        wait for the answer as long as the job may take. No answer is no confirmation."""
+        device.patient = True
+        after = self._status(device)
+        if after == Status.NO_ANSWER:
+            raise PrintInterrupted(f"the printer did not answer after the job ({self.url})")
+        if after not in (Status.READY, Status.PAPER_LOW):
+            short = PrintInterrupted(f"not printed whole: {MESSAGES[after]} ({self.url})")
+            short.said_by_printer = True
+            raise short
 
     def _status(self, device) -> Status:
         def ask(n: int) -> bytes:
@@ -179,11 +248,11 @@ class EscposPrinter(Printer):
         return read_status(ask)
 
     @contextmanager
-    def _job(self) -> Iterator[object]:
+    def _job(self, seconds: float) -> Iterator[object]:
         from escpos.exceptions import Error as EscposError
 
         device = self._connect()
-        device.deadline = time.monotonic() + self.timeout
+        device.deadline = time.monotonic() + seconds
         try:
             device.open()
             yield device
@@ -311,12 +380,13 @@ def open_printer(url: str) -> Printer:
         raise PrinterError(f"printer URL {url!r}: scheme must be one of network, usb, serial, file, cups, preview")
     width = int(query["width"]) if query.get("width", "").isdigit() else profile_width(profile)
     try:
-        connect, can_read = opener(parts, query, profile)
-        timeout = float(query.get("timeout", JOB_TIMEOUT))
+        connect, can_read, *link = opener(parts, query, profile)  # link: how fast bytes reach it
+        timeout = float(query["timeout"]) if "timeout" in query else None
     except (ValueError, TypeError) as exc:
         raise PrinterError(f"printer URL {url!r}: {exc}") from None
     cut = "PART" if query.get("cut", "").lower() == "part" else "FULL"
-    return EscposPrinter(url, connect, profile=profile, width=width, can_read=can_read, cut=cut, timeout=timeout)
+    return EscposPrinter(url, connect, profile=profile, width=width, can_read=can_read, cut=cut, timeout=timeout,
+                         link=link[0] if link else timing.NETWORK)
 
 
 def _preview_width(profile: str, query: dict) -> int:
@@ -328,7 +398,7 @@ def _network(parts, query, profile):
         raise ValueError("network:// needs a host, e.g. network://192.168.1.50:9100")
     host, port = parts.hostname, parts.port or 9100
     network = _network_class()
-    return (lambda: network(host, port=port, timeout=JOB_TIMEOUT, profile=profile)), True
+    return (lambda: network(host, port=port, timeout=JOB_TIMEOUT, profile=profile)), True, timing.NETWORK
 
 
 def _usb(parts, query, profile):
@@ -336,27 +406,30 @@ def _usb(parts, query, profile):
     vendor, product = int(vid, 16), int(pid, 16)
     backends = _escpos_printers()
     extra = {k: int(query[k], 16) for k in ("in_ep", "out_ep") if k in query}
-    return (lambda: backends.Usb(vendor, product, timeout=int(STATUS_TIMEOUT * 1000), profile=profile, **extra)), True
+    return ((lambda: backends.Usb(vendor, product, timeout=int(STATUS_TIMEOUT * 1000), profile=profile, **extra)),
+            True, timing.USB)
 
 
 def _serial(parts, query, profile):
     devfile = unquote(parts.path)
-    baudrate = int(query.get("baudrate", 9600))
-    backends = _escpos_printers()
-    return (lambda: backends.Serial(devfile, baudrate=baudrate, timeout=STATUS_TIMEOUT, profile=profile)), True
+    baudrate = int(query.get("baudrate", DEFAULT_BAUDRATE))
+    serial = serial_class(STATUS_TIMEOUT)
+    return ((lambda: serial(devfile, baudrate=baudrate, timeout=STATUS_TIMEOUT, profile=profile)), True,
+            timing.serial_link(baudrate))
 
 
 def _file(parts, query, profile):
     devfile = unquote(parts.netloc + parts.path)
     backends = _escpos_printers()
-    return (lambda: backends.File(devfile, profile=profile)), False
+    # Most often /dev/usb/lp0: a USB printer, which takes bytes as fast as it prints them.
+    return (lambda: backends.File(devfile, profile=profile)), False, timing.USB
 
 
 def _cups(parts, query, profile):
     # The lp command, not pycups: no C extension to build, and raw queues take ESC/POS as is.
     queue = unquote(parts.netloc + parts.path).strip("/")
     backends = _escpos_printers()
-    return (lambda: backends.LP(queue, profile=profile)), False
+    return (lambda: backends.LP(queue, profile=profile)), False, timing.LOCAL
 
 
 _OPENERS = {"network": _network, "usb": _usb, "serial": _serial, "file": _file, "cups": _cups}
