@@ -23,6 +23,7 @@ from kiosk.services import CheckIn, CheckOut, Kiosk, end_of_day_cutoff, print_te
 from kiosk.settings import load_settings
 from kiosk.store import quarantine
 from printer.device import open_printer
+from printer.fallback import open_printers
 from printer.errors import PrinterError
 from printer.status import MESSAGES
 from printer.virtual import MODES, serve
@@ -149,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _kiosk(args) -> Kiosk:
     settings = load_settings(args.config)
-    return Kiosk.open(settings, lambda: open_printer(settings.printer_url))
+    return Kiosk.open(settings, lambda: open_printers(settings.printer_url, settings.printer_fallback))
 
 
 def _emit(args, payload: dict[str, Any], text: str) -> None:
@@ -172,7 +173,8 @@ def cmd_run(args) -> int:
         settings = dataclasses.replace(settings, role=args.role)
     from kiosk.ui.launch import run
 
-    run(settings, Kiosk.open(settings, lambda: open_printer(settings.printer_url)), lockdown=not args.windowed)
+    run(settings, Kiosk.open(settings, lambda: open_printers(settings.printer_url, settings.printer_fallback)),
+        lockdown=not args.windowed)
     return 0
 
 
@@ -436,8 +438,17 @@ def _printer(args):
 def cmd_printer_status(args) -> int:
     printer = _printer(args)
     status = printer.status()
-    _emit(args, {"printer": printer.url, "status": status.value, "message": MESSAGES[status]},
-          f"{printer.url}: {MESSAGES[status]}")
+    payload = {"printer": printer.url, "status": status.value, "message": MESSAGES[status]}
+    text = f"{printer.url}: {MESSAGES[status]}"
+    fallback_url = load_settings(args.config).printer_fallback
+    if fallback_url:  # badges go there while the first cannot print
+        fallback = open_printer(fallback_url)
+        spare = fallback.status()
+        payload["fallback"] = {"printer": fallback.url, "status": spare.value, "message": MESSAGES[spare],
+                               "in_use": not status.can_print}
+        text += f"\nfallback {fallback.url}: {MESSAGES[spare]}" + ("" if status.can_print else " (in use)")
+        status = status if status.can_print else spare
+    _emit(args, payload, text)
     return 0 if status.can_print else EXIT_REFUSED
 
 

@@ -404,8 +404,8 @@ class Kiosk:
         visit = self.log.visit(visit_id)
         printer = self.printer
         try:
-            printer.print_image(render_badge(self._badge_content(visit, badge_id, token), printer.width),
-                                name=f"badge-{badge_id}")
+            content = self._badge_content(visit, badge_id, token)
+            printer.print_rendered(lambda width: [render_badge(content, width)], name=f"badge-{badge_id}")
         except Exception as exc:  # noqa: BLE001 - the visit is recorded: no failure may hide that
             reason = str(exc) if isinstance(exc, PrinterError) else f"not printed: {type(exc).__name__}: {exc}"
             code = getattr(exc, "code", "error")
@@ -629,10 +629,12 @@ class Kiosk:
                                  since=datetime.fromtimestamp((v.signed_in_at or 0) / 1000, tz),
                                  state="with_host" if v.state == WITH_HOST else "waiting")
                    for v in visits]
-        pages = render_roll_call(entries, width=self.printer.width, printed_at=datetime.fromtimestamp(self.clock() / 1000, tz),
-                                 site=self.settings.site, organisation=self.settings.organisation,
-                                 lang=self.settings.language)
-        self.printer.print_pages(pages, name="roll-call")
+        def pages(width: int):
+            return render_roll_call(entries, width=width, printed_at=datetime.fromtimestamp(self.clock() / 1000, tz),
+                                    site=self.settings.site, organisation=self.settings.organisation,
+                                    lang=self.settings.language)
+
+        self.printer.print_rendered(pages, name="roll-call")
 
     def auto_sign_out(self, before_ms: int) -> list[Visit]:
         """End of day: sign out everyone still on site who signed in before ``before_ms``."""

@@ -87,6 +87,16 @@ class Printer(ABC):
     def print_image(self, image: Image.Image, *, name: str = "job") -> None:
         self.print_pages([image], name=name)
 
+    def print_rendered(self, render: Callable[[int], Sequence[Image.Image]], *, name: str = "job") -> None:
+        """Lay the pages out for this printer's width (``render(width)``) and print them: a
+        printer with a fallback (printer.fallback) lays them out again for the fallback's."""
+        self.print_pages(render(self.width), name=name)
+
+    @property
+    def printed_by(self) -> str:
+        """The URL of the printer that printed the last job (a fallback's, say)."""
+        return self.url
+
     @abstractmethod
     def print_pages(self, pages: Sequence[Image.Image], *, name: str = "job") -> None:
         """Print and cut each page; raise PrinterError unless all of it reached the paper."""
