@@ -14,6 +14,7 @@ from printer.fallback import open_printers
 from printer.virtual import VirtualPrinter
 from tests.ptyprinter import PtyPrinter
 from tests.ui.test_console import unlock
+from tests.ui.test_visitor_flow import HOSTS, sign_in_to_review
 
 HOST = Host("h1", "李四", "研发部")
 
@@ -70,3 +71,18 @@ def test_a_badge_whose_printing_is_unknown_is_flagged_confirmed_or_said_revoked(
         new = desk.log.visit(second.visit.visit_id).current_badge
         assert console.notice == tr("New badge {number} printed; badge {old} no longer works: take it back from "
                                     "the visitor.").format(number=badge_number(new.badge_id), old=old)
+
+
+def test_a_visitor_whose_badge_was_sent_but_not_confirmed_is_sent_to_the_tray_not_told_it_failed(drive, make_kiosk):
+    with PtyPrinter(460800, mode_after=(1_000, "silent")) as serial_printer:
+        kiosk = make_kiosk(printer=serial_printer.url(timeout=4))
+        kiosk.import_hosts(HOSTS)
+        d = drive(kiosk)
+        sign_in_to_review(d)
+        d.tap(tr("Confirm and print my badge"))
+        d.wait_for(lambda: d.current().state == "print_unknown", what="the unconfirmed print")
+        assert tr("You are signed in. Please take your badge from the printer") in d.texts()
+        assert tr("If no badge came out, please see reception.") in d.texts()
+        [page] = serial_printer.wait_for_pages(1)  # and it did come out
+        [visit] = kiosk.on_site()
+        assert visit.current_badge.print_unknown
