@@ -3,8 +3,10 @@
 One abstract :class:`Printer` holds the job logic (status before, send, status after) once;
 backends are small. ESC/POS backends are python-escpos's own (Network, Usb, Serial, File, LP)
 driven through its high-level ``image`` and ``cut``, with its printer profiles for the paper
-width and the cutter. The preview backend writes each page as a PNG: it is the default, so a
-kiosk with no printer attached still works and an installer sees exactly what paper would show.
+width and the cutter. Each job may take as long as its bytes need on its link (printer.deadline),
+and its outcome is told only as far as it is known (printer.outcome). The preview backend
+writes each page as a PNG: it is the default, so a kiosk with no printer attached still works
+and an installer sees exactly what paper would show.
 
 Everything sent is raster (``GS v 0``) made from our own layout: Chinese prints on printers
 with no Chinese font, and nothing a visitor typed ever reaches the printer as command bytes.
@@ -28,6 +30,7 @@ from PIL import Image
 
 from printer import deadline as timing
 from printer.errors import PrinterError
+from printer.outcome import PrinterNotReady, PrintInterrupted, PrintOutcomeUnknown, Progress, judged  # noqa: F401
 from printer.serial_link import DEFAULT_BAUDRATE, serial_class
 from printer.status import DLE_EOT, MESSAGES, Status, read_status
 
@@ -38,43 +41,6 @@ DEFAULT_PROFILE = "TM-T20II"
 FRAGMENT_HEIGHT = 256
 JOB_TIMEOUT = 10.0  # seconds for a status question, connect included (a job's: printer.deadline)
 STATUS_TIMEOUT = 1.5  # seconds to wait for one DLE EOT reply
-CHECK_THE_PRINTER = "unknown, check the printer"  # how an unconfirmed job's outcome is told
-
-
-class PrinterNotReady(PrinterError):
-    """The printer said, before the job, that it cannot print (paper out, cover open, ...)."""
-
-    reached_printer = False
-
-    def __init__(self, status: Status):
-        super().__init__(f"not printed: {MESSAGES[status]}")
-        self.status = status
-        self.code = status.value
-
-
-class PrintInterrupted(PrinterError):
-    """The job did not reach the paper whole: connection lost, timeout, paper ran out."""
-
-    code = "interrupted"
-
-    def __init__(self, message: str, *, reached_printer: bool = True):
-        super().__init__(message)
-        self.reached_printer = reached_printer
-
-
-class PrintOutcomeUnknown(PrinterError):
-    """Bytes of the job reached the printer but it never confirmed the job: the badge may well
-    be in the visitor's hand. Never "not printed": someone must look at the printer."""
-
-    code = "unknown"
-
-
-class _Progress:
-    """What one job has done so far, shared with the thread that runs it."""
-
-    def __init__(self) -> None:
-        self.sent = 0  # bytes of the job handed to the connection (they may have reached the printer)
-        self.complete = False  # every byte of the job was handed over
 
 
 class Printer(ABC):
@@ -161,28 +127,12 @@ class EscposPrinter(Printer):
         return self.timeout or timing.job_seconds(pages, self.link)
 
     def print_pages(self, pages: Sequence[Image.Image], *, name: str = "job") -> None:
-        progress = _Progress()
+        progress = Progress()
         seconds = self.job_seconds(pages)
         try:
             self._bounded(lambda: self._print(pages, progress, seconds), seconds)
         except PrintInterrupted as exc:
-            raise self._judged(exc, progress, seconds) from None
-
-    def _judged(self, exc: PrintInterrupted, progress: _Progress, seconds: float) -> PrinterError:
-        """Say only what is known: nothing sent is "not printed"; a job cut off while we were
-        still sending is "not printed whole"; a job sent whole, or one whose sending we had to
-        abandon, that the printer never confirmed may be on paper."""
-        if progress.sent == 0:
-            exc.reached_printer = False
-            return exc
-        if getattr(exc, "said_by_printer", False):
-            return exc
-        if progress.complete or getattr(exc, "abandoned", False):
-            return PrintOutcomeUnknown(
-                f"{CHECK_THE_PRINTER}: {progress.sent} bytes were sent but the printer did not confirm "
-                f"the badge within {seconds:.0f} s ({self.link.name}); if it came out, it is valid ({self.url})")
-        why = str(exc).removeprefix("not printed: ")
-        return PrintInterrupted(f"not printed whole: the job was cut off after {progress.sent} bytes: {why}")
+            raise judged(exc, progress, f"within {seconds:.0f} s ({self.link.name})", self.url) from None
 
     def _bounded(self, job: Callable[[], object], seconds: float):
         """Run a job on its own thread and give up on it after ``seconds``: a device file
@@ -213,7 +163,7 @@ class EscposPrinter(Printer):
         with self._job(self.timeout or JOB_TIMEOUT) as device:
             return self._status(device)
 
-    def _print(self, pages: Sequence[Image.Image], progress: _Progress, seconds: float) -> None:
+    def _print(self, pages: Sequence[Image.Image], progress: Progress, seconds: float) -> None:
         with self._job(seconds) as device:
             before = self._status(device) if self.can_read else Status.UNKNOWN
             if not before.can_print:

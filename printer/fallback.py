@@ -16,7 +16,7 @@ from PIL import Image
 
 from printer.device import Printer, open_printer
 from printer.errors import PrinterError
-from printer.status import MESSAGES, Status
+from printer.status import Status
 
 
 class FallbackPrinter(Printer):
@@ -65,12 +65,6 @@ class FallbackPrinter(Printer):
             exc.args = (f"{exc} (fallback {self.second.url}); the first printer: {why}",)
             raise
         self._printed_by = self.second.url
-
-
-def first_trouble_message(printer: Printer) -> str:
-    """Why the first printer is not in use, in words, or "" (no fallback, or not in use)."""
-    trouble = getattr(printer, "first_trouble", None)
-    return MESSAGES[trouble] if trouble is not None else ""
 
 
 def open_printers(url: str, fallback_url: str = "") -> Printer:
