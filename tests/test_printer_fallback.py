@@ -9,10 +9,15 @@ from kiosk.core import events as ev
 from kiosk.core.hosts import Host
 from kiosk.services import Kiosk
 from kiosk.settings import Settings
+from printer.device import PreviewPrinter, open_printer
 from printer.fallback import FallbackPrinter, open_printers
+from sync.client import SyncClient
+from sync.worker import Syncer
 from printer.status import Status
 from printer.virtual import VirtualPrinter
 from tests.conftest import KioskCommand
+from tests.ptyprinter import PtyPrinter
+from tests.server_fixtures import db_url, pg_url, server  # noqa: F401
 
 HOST = Host("h1", "李四", "研发部")
 
@@ -124,3 +129,30 @@ def test_cli_printer_status_shows_the_fallback_in_use(pair, tmp_path):
 def test_without_a_fallback_setting_the_printer_is_the_first_alone(pair):
     first, _ = pair
     assert not isinstance(open_printers(url_of(first), ""), FallbackPrinter)
+
+
+def test_which_printer_printed_and_a_confirmed_print_reach_reception_through_the_server(pair, tmp_path, server):
+    first, second = pair
+    first.mode = "paper-out"
+    lobby = kiosk_on(tmp_path / "lobby", url_of(first), url_of(second))
+    desk = Kiosk.open(Settings(data_dir=str(tmp_path / "desk"), site="hq", device="desk-1", role="reception"),
+                      PreviewPrinter(tmp_path / "desk-paper"))
+    lobby_sync = Syncer(lobby, SyncClient(server.url, server.device("hq", "k1")))
+    desk_sync = Syncer(desk, SyncClient(server.url, server.device("hq", "desk-1", "reception")))
+    on_fallback = lobby.check_in(name="张三", host=HOST)
+    # a badge the lobby kiosk sent whole to a serial printer that then never answered
+    with PtyPrinter(460800, mode_after=(1_000, "silent")) as serial_printer:
+        lobby.printer = open_printer(serial_printer.url(timeout=4))
+        unknown = lobby.check_in(name="王五", host=HOST)
+    assert unknown.print_unknown
+    lobby_sync.sync_once()
+    desk_sync.sync_once()
+    assert desk.log.visit(on_fallback.visit.visit_id).current_badge.printed_by == url_of(second)
+    seen = desk.log.visit(unknown.visit.visit_id).current_badge
+    assert seen.print_unknown and not seen.printed
+    desk.confirm_printed(unknown.visit.visit_id)
+    desk_sync.sync_once()
+    lobby_sync.sync_once()
+    assert lobby.log.visit(unknown.visit.visit_id).current_badge.printed
+    assert not server.errors
+
