@@ -115,8 +115,8 @@ def test_a_slow_printer_never_holds_the_caller_past_the_timeout_and_what_it_says
         assert result.print_unknown and "unknown, check the printer" in result.print_error
         assert "not printed" not in result.print_error
         assert decode(job.image) == result.badge
-    else:
-        assert "not printed whole" in result.print_error
+    else:  # cut off while still being sent: either is true ("unknown" never lies)
+        assert result.print_unknown or "not printed whole" in result.print_error
 
 
 def test_nobody_listening(tmp_path):
