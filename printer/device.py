@@ -33,6 +33,7 @@ from printer.errors import PrinterError
 from printer.outcome import PrinterNotReady, PrintInterrupted, PrintOutcomeUnknown, Progress, judged  # noqa: F401
 from printer.serial_link import DEFAULT_BAUDRATE, serial_class
 from printer.status import DLE_EOT, MESSAGES, Status, read_status
+from printer.usb_link import usb_class
 
 DEFAULT_WIDTH = 576  # 80 mm paper at 203 dpi, the common kiosk printer
 DEFAULT_PROFILE = "TM-T20II"
@@ -364,9 +365,9 @@ def _network(parts, query, profile):
 def _usb(parts, query, profile):
     vid, _, pid = parts.netloc.partition(":")
     vendor, product = int(vid, 16), int(pid, 16)
-    backends = _escpos_printers()
+    usb = usb_class(STATUS_TIMEOUT)
     extra = {k: int(query[k], 16) for k in ("in_ep", "out_ep") if k in query}
-    return ((lambda: backends.Usb(vendor, product, timeout=int(STATUS_TIMEOUT * 1000), profile=profile, **extra)),
+    return ((lambda: usb(vendor, product, timeout=int(STATUS_TIMEOUT * 1000), profile=profile, **extra)),
             True, timing.USB)
 
 

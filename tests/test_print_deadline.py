@@ -17,6 +17,7 @@ from printer.device import open_printer
 from printer.serial_link import DEFAULT_BAUDRATE
 from tests.conftest import KioskCommand
 from tests.ptyprinter import PtyPrinter
+from tests.usbprinter import UsbPrinter
 
 HOST = Host("h1", "李四", "研发部")
 
@@ -115,3 +116,23 @@ def test_a_jobs_deadline_outlasts_its_bytes_on_the_line_and_its_paper(height, ba
                                       ("serial:///dev/ttyUSB0?baudrate=9600", "serial at 9600 baud")])
 def test_each_link_has_its_own_estimate(url, link):
     assert open_printer(url).link.name == link
+
+
+def test_a_usb_printer_that_answers_after_printing_its_buffer_is_waited_for(tmp_path, monkeypatch):
+    # 64 KB of buffer at 40 KB/s of paper: the question after the badge is answered 1.6 s
+    # later, past the 1.5 s status wait (which called it "not printed whole: does not answer").
+    usb_printer = UsbPrinter(40_000, buffer_size=65536)
+    usb_printer.install(monkeypatch)
+    kiosk = kiosk_for("usb://04b8:0e15", tmp_path)
+    result = kiosk.check_in(name="张三", host=HOST)
+    assert result.printed, result.print_error
+    [page] = usb_printer.pages
+    assert decode(page) == result.badge
+
+
+def test_a_usb_printer_out_of_paper_before_the_job_gets_nothing(tmp_path, monkeypatch):
+    usb_printer = UsbPrinter(100_000, mode="paper-out")
+    usb_printer.install(monkeypatch)
+    result = kiosk_for("usb://04b8:0e15", tmp_path).check_in(name="张三", host=HOST)
+    assert not result.printed and "not printed: out of paper" in result.print_error
+    assert usb_printer.received <= 9 and usb_printer.pages == []
