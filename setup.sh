@@ -16,6 +16,9 @@ if [ "${1:-}" = test ]; then
     # postgresql: the server's production database (the tests start a throw-away cluster);
     # xvfb xauth: the touchscreen tests run the real Kivy window on a virtual X server.
     packages="$packages postgresql xvfb xauth"
+    # cups printer-driver-ptouch printer-driver-dymo poppler-utils: the label printer tests start
+    # their own cupsd with Debian's Brother QL and DYMO drivers, and read sheets back with pdftoppm.
+    packages="$packages cups printer-driver-ptouch printer-driver-dymo poppler-utils"
     project=".[test]"
 fi
 

@@ -438,15 +438,18 @@ def _printer(args):
 def cmd_printer_status(args) -> int:
     printer = _printer(args)
     status = printer.status()
-    payload = {"printer": printer.url, "status": status.value, "message": MESSAGES[status]}
-    text = f"{printer.url}: {MESSAGES[status]}"
+    # a label printer says more than the common states: which roll is loaded and what is wrong
+    message = getattr(printer, "status_words", lambda: MESSAGES[status])()
+    payload = {"printer": printer.url, "status": status.value, "message": message}
+    text = f"{printer.url}: {message}"
     fallback_url = load_settings(args.config).printer_fallback
     if fallback_url:  # badges go there while the first cannot print
         fallback = open_printer(fallback_url)
         spare = fallback.status()
-        payload["fallback"] = {"printer": fallback.url, "status": spare.value, "message": MESSAGES[spare],
+        spare_words = getattr(fallback, "status_words", lambda: MESSAGES[spare])()
+        payload["fallback"] = {"printer": fallback.url, "status": spare.value, "message": spare_words,
                                "in_use": not status.can_print}
-        text += f"\nfallback {fallback.url}: {MESSAGES[spare]}" + ("" if status.can_print else " (in use)")
+        text += f"\nfallback {fallback.url}: {spare_words}" + ("" if status.can_print else " (in use)")
         status = status if status.can_print else spare
     _emit(args, payload, text)
     return 0 if status.can_print else EXIT_REFUSED

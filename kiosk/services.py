@@ -670,6 +670,7 @@ def print_test_page(printer: Printer) -> Status:
 
     status = printer.status()
     page = render_test_page(width=printer.width, profile=printer.profile, status=MESSAGES[status],
-                            printed_at=datetime.now().astimezone(), url=printer.url)
+                            printed_at=datetime.now().astimezone(), url=printer.url,
+                            **({"dpi": printer.dpi} if hasattr(printer, "dpi") else {}))  # label printers: 300
     printer.print_image(page, name="test-page")
     return status

@@ -86,9 +86,9 @@ _pin = _empty_or(PIN_RE.pattern, f"{MIN_DIGITS}-{MAX_DIGITS} digits, or empty to
 _device_path = _empty_or(r"^/dev/", "a device under /dev/input (e.g. /dev/input/by-id/...-event-kbd), or empty")
 _camera_index = _empty_or(r"^[0-9]+$", "a camera index (0 for the first camera), or empty")
 _url_or_empty = _empty_or(r"^https?://[^\s/]+", "an http:// or https:// URL, or empty for stand-alone")
-_printer_url = _empty_or(r"^(network|usb|serial|file|cups|preview)://",
+_printer_url = _empty_or(r"^(network|usb|serial|file|cups|preview|brother-ql)://",
                          "a URL such as network://HOST:9100, usb://VID:PID, serial:///dev/ttyUSB0, "
-                         "file:///dev/usb/lp0, cups://QUEUE or preview://DIR")
+                         "file:///dev/usb/lp0, cups://QUEUE, brother-ql://HOST?label=62 or preview://DIR")
 
 
 def _text(value: str) -> str:

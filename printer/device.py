@@ -336,6 +336,14 @@ def open_printer(url: str) -> Printer:
     if parts.scheme == "preview":
         width = int(query["width"]) if query.get("width", "").isdigit() else _preview_width(profile, query)
         return PreviewPrinter(Path(unquote(parts.netloc + parts.path)), width, profile)
+    if parts.scheme == "brother-ql":
+        from printer.brother_ql import open_brother_ql  # its own module: Brother's raster, not ESC/POS
+
+        return open_brother_ql(url)
+    if parts.scheme == "cups" and "media" in query:  # a label printer's queue, sent images
+        from printer.cups import open_cups_label_printer
+
+        return open_cups_label_printer(url, unquote(parts.netloc + parts.path).strip("/"), query)
     opener = _OPENERS.get(parts.scheme)
     if opener is None:
         raise PrinterError(f"printer URL {url!r}: scheme must be one of network, usb, serial, file, cups, preview")

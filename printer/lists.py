@@ -137,12 +137,12 @@ def render_roll_call(entries: Sequence[RollCallEntry], *, width: int, printed_at
 
 
 def render_test_page(*, width: int, profile: str, status: str, printed_at: datetime,
-                     url: str) -> Image.Image:
+                     url: str, dpi: int = PRINTER_DPI) -> Image.Image:
     """The printer self-test page as a mode "1" image exactly ``width`` dots wide."""
     sheet = _Sheet(width, "zh_CN")
     _require_aware(printed_at, "printed_at")
-    millimetres = width * 25.4 / PRINTER_DPI
-    values = (profile, f"{width} 点 dots = {millimetres:.1f} mm ({PRINTER_DPI}dpi)", url, status,
+    millimetres = width * 25.4 / dpi
+    values = (profile, f"{width} 点 dots = {millimetres:.1f} mm ({dpi}dpi)", url, status,
               when(printed_at))
     parts = [
         _ruler(sheet),
