@@ -140,6 +140,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--mode", choices=MODES, default="ready", help="how the printer behaves")
     serve.add_argument("--bytes-per-second", type=int, help="accept data this slowly (a slow printer)")
     serve.add_argument("--drop-after", type=int, help="cut the connection after this many bytes")
+    serve.add_argument("--width", type=int, default=576, help="dots across the head (384 for 58 mm paper)")
     serve.set_defaults(handler=cmd_printer_serve)
 
     eod = commands.add_parser("end-of-day", help="sign out everyone still on site from before the daily cut-off")
@@ -465,7 +466,7 @@ def cmd_printer_test(args) -> int:
 
 def cmd_printer_serve(args) -> int:
     serve(args.port, Path(args.out), host=args.host, mode=args.mode, bytes_per_second=args.bytes_per_second,
-          drop_after=args.drop_after)
+          drop_after=args.drop_after, width=args.width)
     return 0
 
 

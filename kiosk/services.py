@@ -449,7 +449,8 @@ class Kiosk:
             valid_until=datetime.fromtimestamp(badge.expires_at / 1000, tz),
             badge_number=tokens.badge_number(badge_id), qr_text=token,
             organisation=self.settings.organisation, lang=visit.lang or self.settings.language,
-            visitor_type=type_labels(visit.visitor_type or "guest", vtype.labels if vtype else None))
+            visitor_type=type_labels(visit.visitor_type or "guest", vtype.labels if vtype else None),
+            escort=bool(vtype and vtype.needs_escort))
 
     # -- sign out ---------------------------------------------------------------------------
 

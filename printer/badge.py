@@ -3,35 +3,36 @@
 Chinese text reaches the printer as an image, so the whole badge is laid out here with
 Pillow: a black header band, the visitor's name large, company, host, times, the signed QR
 code that the exit post scans, the badge number and a sign-out reminder.  Every text is
-fitted to the paper (shrink, then wrap, then ellipsize) so no input can push anything off
+fitted to the paper (shrink, then wrap, then ellipsize: printer/textfit.py) so no input can push anything off
 the edge, and the QR is drawn at whole dots per module with a full quiet zone so cheap
 scanners read it on the first try.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from printer import linebreak
 from printer.errors import BadgeLayoutError
 from printer.fonts import font
-from printer.raster import canvas, qr_code, rule, stack, to_1bit, when
+from printer.raster import QR_MIN_DOTS, canvas, qr_code, rule, stack, to_1bit, when
+from printer.textfit import FittedText, fit_text, size_for_height
 
 BADGE_WIDTHS = (384, 512, 576)
 
 _REFERENCE_WIDTH = 576  # sizes below are designed at 80 mm and scaled for narrower paper
 _MARGIN = 8
 _QR_WIDTH_SHARE = 0.8
-_ELLIPSIS = "…"
-
-# Line geometry in em: Noto Sans CJK's ideographs reach ~0.88 em above the baseline and
-# accented capitals ~0.95 em; descenders reach ~0.25 em below.
-_ASCENT, _DESCENT, _LINE_STEP = 0.98, 0.26, 1.24
+# What a guard must read from a metre away, in dots at 203 dpi: 4 mm (32 dots) for the capitals
+# of the name and for the digits of the expiry time.
+_READ_AT_A_METRE = 32
+# A QR at 6 dots (0.75 mm) a module survives blur and fading that 5 dots do not (README, "Badge
+# QR under blur"); level Q where the token still fits at that size, else M.
+QR_BADGE_MIN_DOTS = 6
+QR_BADGE_LEVELS = ("Q", "M")
 
 # Every badge speaks the visitor's language and, for the guard, Simplified Chinese and English:
 # each label is (the visitor's language, the guard's gloss).  The title is the visitor type,
@@ -42,18 +43,21 @@ _LABELS = {
         "visit": ("来访时间", "Visit"),
         "valid": ("有效至", "Valid until"),
         "footer": ("离开时请在出口扫码签退", "Scan at exit when leaving"),
+        "escort": ("需陪同", "ESCORT REQUIRED"),
     },
     "zh_TW": {
         "host": ("受訪人", "被访人 Host"),
         "visit": ("來訪時間", "来访时间 Visit"),
         "valid": ("有效至", "Valid until"),
         "footer": ("離開時請在出口掃碼簽退", "Scan at exit when leaving"),
+        "escort": ("需陪同", "ESCORT REQUIRED"),
     },
     "en": {
         "host": ("Host", "被访人"),
         "visit": ("Visit", "来访时间"),
         "valid": ("Valid until", "有效至"),
         "footer": ("Scan at exit when leaving", "离开时请在出口扫码签退"),
+        "escort": ("需陪同", "ESCORT REQUIRED"),
     },
 }
 
@@ -91,6 +95,7 @@ class BadgeContent:
     organisation: str = ""
     lang: str = "zh_CN"
     visitor_type: tuple[str, str] = VISITOR_TYPES["guest"]  # (Chinese, English): type_labels()
+    escort: bool = False  # the visitor type says they must be escorted: shown in the header band
 
     def __post_init__(self):
         if self.lang not in _LABELS:
@@ -100,42 +105,12 @@ class BadgeContent:
                 raise ValueError(f"BadgeContent.{field} must be timezone-aware")
 
 
-@dataclass(frozen=True)
-class FittedText:
-    """Text broken into lines that each fit a width, with the font to draw them in."""
-
-    font: ImageFont.FreeTypeFont
-    lines: tuple[str, ...]
-    truncated: bool = False  # the last line was cut and ends in an ellipsis
-
-    @property
-    def ascent(self) -> int:
-        return round(self.font.size * _ASCENT) if self.lines else 0
-
-    @property
-    def height(self) -> int:
-        if not self.lines:
-            return 0
-        size = self.font.size
-        return self.ascent + round((len(self.lines) - 1) * _LINE_STEP * size + _DESCENT * size)
-
-    def draw(self, draw: ImageDraw.ImageDraw, x: int, top: int, width: int, *,
-             center: bool = False, fill: int = 0) -> None:
-        step = _LINE_STEP * self.font.size
-        for i, line in enumerate(self.lines):
-            baseline = top + self.ascent + round(i * step)
-            if center:
-                draw.text((x + width / 2, baseline), line, font=self.font, fill=fill, anchor="ms")
-            else:
-                draw.text((x, baseline), line, font=self.font, fill=fill, anchor="ls")
-
-
 def render_badge(content: BadgeContent, width: int) -> Image.Image:
     """The badge as a mode "1" image exactly ``width`` dots wide (the printable width)."""
     if width < 256:
         raise ValueError(f"badge width {width} is narrower than any receipt printer (>= 256 dots)")
     scale = _Scale(width)
-    parts = [
+    above_qr = [
         _header(content, scale),
         scale.px(22),
         _identity(content, scale),
@@ -143,93 +118,44 @@ def render_badge(content: BadgeContent, width: int) -> Image.Image:
         rule(scale.width, 2, _MARGIN),
         scale.px(16),
         _details(content, scale),
-        _qr_section(content, scale),
+    ]
+    qr_section = _qr_section(content, scale)
+    parts = above_qr + [
+        qr_section,
         rule(scale.width, 2, _MARGIN),
         scale.px(12),
         _footer(content, scale),
         scale.px(28),
     ]
-    return to_1bit(stack(parts, width))
+    image = to_1bit(stack(parts, width))
+    # For printers that draw QR codes and text themselves (printer/escpos_lean.py): what the
+    # badge says and where its QR sits, quiet zone included. Pillow keeps it off saved PNGs.
+    qr = qr_section.info["qr"]
+    image.info["badge"] = content
+    image.info["layout_size"] = image.size  # Pillow copies info to derived images: see escpos_lean
+    image.info["qr"] = QrPlacement(top=stack_height(above_qr) + qr.top, text=content.qr_text, level=qr.level,
+                                   dots=qr.dots, modules=qr.modules)
+    return image
 
 
-def fit_text(text: str, width: int, *, max_size: int, min_size: int, max_lines: int,
-             wrap_below: int | None = None, bold: bool = False,
-             lang: str = "zh_CN") -> FittedText:
-    """Fit ``text`` into at most ``max_lines`` lines no wider than ``width`` dots.
+@dataclass(frozen=True)
+class QrPlacement:
+    """A QR drawn on a page: its top row (where the quiet zone starts), text, error-correction
+    level, dots a module and modules across (quiet zone of 4 modules each side included)."""
 
-    The text is set on one line at the largest size up to ``max_size`` that fits.  Below
-    ``wrap_below`` (default ``min_size``) a wrapped layout at a larger size is preferred, if
-    one exists; failing both, the text is wrapped at ``min_size`` and what still does not fit
-    is cut with an ellipsis.  Lines break where :mod:`printer.linebreak` allows (UAX #14,
-    Chinese kinsoku, whole Chinese words), and a word wider than the line is broken anywhere.
-    """
-    face = partial(font, bold=bold, lang=lang)
-    text = " ".join(unicodedata.normalize("NFC", text).split())
-    if not text:
-        return FittedText(face(max_size), ())
-    length = face(max_size).getlength(text)
-    if length <= width:  # also spares zero-width text (e.g. only U+200B) a division by zero
-        return FittedText(face(max_size), (text,))
-    single = _one_line_size(text, length, width, max_size, min_size, face)
-    if single >= (wrap_below or min_size):
-        return FittedText(face(single), (text,))
-    units = _units(_showable(text, face(min_size), width * max_lines))
-    # Start where the text's length would just fill max_lines, then step down by ~8 %:
-    # a handful of trial wraps, not one per size.
-    size = min(max_size, int(max_size * width * max_lines / length))
-    while max_lines > 1 and size >= max(min_size, single + 1):
-        lines, overflow, _ = _wrap(units, face(size), width, max_lines)
-        if not overflow:
-            return FittedText(face(size), tuple(lines))
-        size = min(size - 1, int(size * 0.92))
-    if single >= min_size:
-        return FittedText(face(single), (text,))
-    lines, overflow, tail = _wrap(units, face(min_size), width, max_lines)
-    if overflow:
-        # Fill the last line with as much of the rest as fits, not just its whole words:
-        # "Alexandra Montgomer…" says more than "Alexandra…".
-        lines[-1] = _ellipsize(tail[: 2 * len(lines[-1]) + 16], face(min_size), width)
-    return FittedText(face(min_size), tuple(lines), truncated=overflow)
+    top: int
+    text: str
+    level: str
+    dots: int
+    modules: int
+
+    @property
+    def height(self) -> int:
+        return self.dots * self.modules
 
 
-def _one_line_size(text, length, width, max_size, min_size, face) -> int:
-    """The largest size that fits ``text`` on one line; below ``min_size`` means none."""
-    # Advances scale linearly with size, so the size is computed, not searched; hinting can
-    # make it a dot too wide, which the loop corrects.
-    size = min(max_size, int(max_size * width / length))
-    while size >= min_size and face(size).getlength(text) > width:
-        size -= 1
-    return size
-
-
-def _showable(text: str, f: ImageFont.FreeTypeFont, room: int) -> str:
-    """The start of ``text`` that could ever be shown in lines of total width ``room`` at the
-    smallest size, with as much again to spare: finding line breaks costs time in proportion
-    to the text, and a 10,000-character name would otherwise pay for all of it."""
-    if f.getlength(text) <= 2 * room:
-        return text
-    return text[:linebreak.longest_prefix(len(text), lambda k: f.getlength(text[:k]) <= 2 * room) + 1]
-
-
-def _units(text: str) -> list[str]:
-    """The unbreakable pieces of ``text`` (UAX #14 with Chinese kinsoku and words)."""
-    return list(linebreak.units(text))
-
-
-def _wrap(units: list[str], f: ImageFont.FreeTypeFont, width: int, max_lines: int):
-    """Greedy line filling; returns the lines, whether text was left over, and the text from
-    the start of the last line to the end."""
-    lines = linebreak.wrap("".join(units), width, f.getlength, max_lines)
-    tail = lines[-1] if lines else ""
-    overflow = f.getlength(tail.rstrip()) > width
-    if overflow:  # the last line as it would be without the limit; the caller shortens it
-        lines[-1] = linebreak.wrap(tail, width, f.getlength, 2)[0]
-    return [line.rstrip() for line in lines], overflow, tail
-
-
-def _ellipsize(line: str, f: ImageFont.FreeTypeFont, width: int) -> str:
-    keep = linebreak.longest_prefix(len(line), lambda k: f.getlength(line[:k].rstrip() + _ELLIPSIS) <= width)
-    return line[:keep].rstrip() + _ELLIPSIS
+def stack_height(parts: list) -> int:
+    return sum(p if isinstance(p, int) else p.height for p in parts)
 
 
 
@@ -250,18 +176,44 @@ def _header(content: BadgeContent, s: _Scale) -> Image.Image:
                      max_lines=1, bold=True, lang=content.lang)
     org = fit_text(content.organisation, s.inner, max_size=s.px(22, 17), min_size=s.px(18, 15),
                    max_lines=1, lang=content.lang)
+    escort = _escort_mark(content, s)
     pad = s.px(14)
     gap = s.px(6) if org.lines else 0
-    image = canvas(s.width, pad + title.height + gap + org.height + pad, fill=0)
+    escort_gap = s.px(8) if escort else 0
+    escort_height = escort.height if escort else 0
+    image = canvas(s.width, pad + title.height + escort_gap + escort_height + gap + org.height + pad, fill=0)
     draw = ImageDraw.Draw(image)
     title.draw(draw, _MARGIN, pad, s.inner, center=True, fill=255)
-    org.draw(draw, _MARGIN, pad + title.height + gap, s.inner, center=True, fill=255)
+    top = pad + title.height + escort_gap
+    if escort:
+        image.paste(escort, ((s.width - escort.width) // 2, top))
+    org.draw(draw, _MARGIN, top + escort_height + gap, s.inner, center=True, fill=255)
     return image
 
 
+def _escort_mark(content: BadgeContent, s: _Scale) -> Image.Image | None:
+    """"Escort required" as black on a white box inside the black band: it stands out from
+    the visitor type above it, and a guard sees it before reading a word."""
+    if not content.escort:
+        return None
+    text = fit_text(" ".join(_LABELS[content.lang]["escort"]), s.inner - 2 * s.px(12, 8),
+                    max_size=s.px(30, 24), min_size=s.px(20, 18), max_lines=1, bold=True, lang=content.lang)
+    box_pad = s.px(8, 6)
+    box = canvas(round(text.font.getlength(text.lines[0])) + 2 * s.px(12, 8), text.height + 2 * box_pad)
+    text.draw(ImageDraw.Draw(box), 0, box_pad, box.width, center=True)
+    return box
+
+
 def _identity(content: BadgeContent, s: _Scale) -> Image.Image:
-    name = fit_text(content.name, s.inner, max_size=s.px(72, 50), min_size=s.px(36, 28),
-                    wrap_below=s.px(48, 36), max_lines=2, bold=True, lang=content.lang)
+    # Capitals at least 4 mm high on every paper width: a long name wraps (up to 3 lines)
+    # rather than shrinking below what a guard reads at a metre.
+    smallest = size_for_height(_READ_AT_A_METRE, "H", bold=True, lang=content.lang)
+    fit_name = partial(fit_text, content.name, s.inner, max_size=max(s.px(72, 50), smallest + 4),
+                       min_size=smallest, wrap_below=max(s.px(48, 36), smallest), bold=True, lang=content.lang)
+    name = fit_name(max_lines=2)
+    if name.truncated:  # a third line only if it then fits whole: an endless name stays at two
+        whole = fit_name(max_lines=3)
+        name = name if whole.truncated else whole
     company = fit_text(content.company, s.inner, max_size=s.px(32, 24), min_size=s.px(24, 20),
                        max_lines=2, lang=content.lang)
     gap = s.px(10) if company.lines else 0
@@ -289,7 +241,7 @@ def _details(content: BadgeContent, s: _Scale) -> Image.Image:
     rows = [
         ("host", [value(content.host_name, 30, 22, bold=True), value(content.host_department, 24, 18)]),
         ("visit", [value(when(content.issued_at), 26, 19, lines=1)]),
-        ("valid", [value(when(content.valid_until), 26, 19, lines=1, bold=True)]),
+        ("valid", _expiry(content, value_width)),
     ]
     rendered = []
     for key, values in rows:
@@ -298,6 +250,16 @@ def _details(content: BadgeContent, s: _Scale) -> Image.Image:
             label = [FittedText(f, (text,)) for f, text in zip(label_fonts, labels[key])]
             rendered.append(_row(label, values, value_x, value_width, s))
     return stack(_interleave(rendered, s.px(14)), s.width)
+
+
+def _expiry(content: BadgeContent, width: int) -> list[FittedText]:
+    """The time the badge expires, its digits 4 mm high, and the date under it."""
+    size = size_for_height(_READ_AT_A_METRE, "0123456789", bold=True, lang=content.lang)
+    moment = content.valid_until
+    time_text = FittedText(font(size, bold=True, lang=content.lang), (moment.strftime("%H:%M"),))
+    date = fit_text(moment.strftime("%Y-%m-%d"), width, max_size=max(20, size // 2), min_size=16, max_lines=1,
+                    bold=True, lang=content.lang)
+    return [time_text, date]
 
 
 def _row(label: list[FittedText], values: list[FittedText], value_x: int, value_width: int,
@@ -332,18 +294,27 @@ def _qr_section(content: BadgeContent, s: _Scale) -> Image.Image:
     image = canvas(s.width, qr.height + number.height + s.px(16))
     image.paste(qr, ((s.width - qr.width) // 2, 0))
     number.draw(ImageDraw.Draw(image), _MARGIN, qr.height, s.inner, center=True)
+    image.info["qr"] = QrPlacement(top=0, text=content.qr_text, level=qr.info["qr_level"],
+                                   dots=qr.info["qr_dots"], modules=qr.info["qr_modules"])
     return image
 
 
 def _qr_image(qr_text: str, width: int) -> Image.Image:
-    """The code and its quiet zone within ~80 % of the paper, as large as fits there."""
-    try:
-        return qr_code(qr_text, int(width * _QR_WIDTH_SHARE))
-    except BadgeLayoutError:
-        # The white quiet zone may run into the margins, so the full width is the true limit
-        # (at 4 dots per module); beyond it qr_code refuses the badge, which is better than
-        # one the exit post cannot read.
-        return qr_code(qr_text, width)
+    """The code and its quiet zone, as large as fits in ~80 % of the paper: level Q at 6 dots
+    a module or more where it fits, else M; only a payload longer than any badge token falls
+    back to smaller modules (4 at least)."""
+    # The white quiet zone may run into the margins, so the full width is the true limit.
+    attempts = [(level, room, QR_BADGE_MIN_DOTS) for level in QR_BADGE_LEVELS
+                for room in (int(width * _QR_WIDTH_SHARE), width)]
+    attempts.append(("M", width, QR_MIN_DOTS))
+    for level, room, min_dots in attempts[:-1]:
+        try:
+            return qr_code(qr_text, room, min_dots=min_dots, level=level)
+        except BadgeLayoutError:
+            continue
+    # Beyond this qr_code refuses the badge, which is better than one the exit post cannot read.
+    level, room, min_dots = attempts[-1]
+    return qr_code(qr_text, room, min_dots=min_dots, level=level)
 
 
 def _footer(content: BadgeContent, s: _Scale) -> Image.Image:

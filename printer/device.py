@@ -8,8 +8,11 @@ and its outcome is told only as far as it is known (printer.outcome). The previe
 writes each page as a PNG: it is the default, so a kiosk with no printer attached still works
 and an installer sees exactly what paper would show.
 
-Everything sent is raster (``GS v 0``) made from our own layout: Chinese prints on printers
-with no Chinese font, and nothing a visitor typed ever reaches the printer as command bytes.
+Pages are raster (``GS v 0``) made from our own layout: Chinese prints on printers with no
+Chinese font. How they are sent is the URL's ``stream`` (printer/escpos_lean.py): all raster,
+lean (blank rows as feeds; the printer's own QR with ``qr=printer``) or hybrid (that, and Latin
+lines in the printer's font);
+text reaches the printer only as printable code-page bytes, never as a control byte.
 """
 
 from __future__ import annotations
@@ -107,8 +110,9 @@ class EscposPrinter(Printer):
 
     def __init__(self, url: str, connect: Callable[[], object], *, profile: str, width: int,
                  can_read: bool, cut: str = "FULL", timeout: float | None = None,
-                 link: timing.Link = timing.NETWORK):
+                 link: timing.Link = timing.NETWORK, stream: str = "lean", qr: str | None = None):
         self.url, self.profile, self.width = url, profile, width
+        self.stream, self.qr = stream, qr  # how pages become bytes: printer/escpos_lean.py
         self._connect = connect
         self.can_read = can_read
         self.cut = cut
@@ -177,8 +181,7 @@ class EscposPrinter(Printer):
 
             device._raw = counted
             for page in pages:
-                device.image(page, impl="bitImageRaster", fragment_height=FRAGMENT_HEIGHT)
-                device.cut(mode=self.cut)
+                self._send_page(device, page)
             progress.complete = True
             if self.can_read:
                 self._confirm(device)
@@ -196,6 +199,15 @@ class EscposPrinter(Printer):
             short = PrintInterrupted(f"not printed whole: {MESSAGES[after]} ({self.url})")
             short.said_by_printer = True
             raise short
+
+    def _send_page(self, device, page: Image.Image) -> None:
+        if self.stream == "raster":
+            device.image(page, impl="bitImageRaster", fragment_height=FRAGMENT_HEIGHT)
+            device.cut(mode=self.cut)
+        else:
+            from printer.escpos_lean import encode_page
+
+            device._raw(encode_page(page, stream=self.stream, profile=device.profile, cut=self.cut, qr=self.qr))
 
     def _status(self, device) -> Status:
         def ask(n: int) -> bytes:
@@ -354,8 +366,24 @@ def open_printer(url: str) -> Printer:
     except (ValueError, TypeError) as exc:
         raise PrinterError(f"printer URL {url!r}: {exc}") from None
     cut = "PART" if query.get("cut", "").lower() == "part" else "FULL"
+    stream, qr = _stream(url, parts, query)
     return EscposPrinter(url, connect, profile=profile, width=width, can_read=can_read, cut=cut, timeout=timeout,
-                         link=link[0] if link else timing.NETWORK)
+                         link=link[0] if link else timing.NETWORK, stream=stream, qr=qr)
+
+
+def _stream(url: str, parts, query: dict) -> tuple[str, str]:
+    """``stream=raster|lean|hybrid``; by default hybrid on a serial line (RS-232, USB serial
+    or a Bluetooth SPP /dev/rfcomm port: tens of KB/s at best), lean elsewhere. And
+    ``qr=printer|raster``: by default the printer's own in the hybrid stream only."""
+    from printer.escpos_lean import QR_MODES, STREAMS, default_qr
+
+    stream = query.get("stream", "hybrid" if parts.scheme == "serial" else "lean").lower()
+    if stream not in STREAMS:
+        raise PrinterError(f"printer URL {url!r}: stream must be one of {', '.join(STREAMS)}")
+    qr = query.get("qr", default_qr(stream)).lower()
+    if qr not in QR_MODES:
+        raise PrinterError(f"printer URL {url!r}: qr must be one of {', '.join(QR_MODES)}")
+    return stream, qr
 
 
 def _preview_width(profile: str, query: dict) -> int:

@@ -183,7 +183,7 @@ def _tallest_badge(width: int) -> int:
         host_name="Christopher Wellington-Smythe " * 3, host_department="Research and Development " * 4,
         issued_at=when, valid_until=when + timedelta(hours=12), badge_number="K7QF-2M9X",
         qr_text="VB1" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" * 5 + "ABCDEFGHIJKLMNOPQRSTUV",  # 184: the longest
-        organisation="示例科技有限公司 Example Technology Co., Ltd.", lang="en")
+        organisation="示例科技有限公司 Example Technology Co., Ltd.", lang="en", escort=True)
     return max(render_badge(replace(tallest, lang=lang), width).height for lang in ("en", "zh_CN"))
 
 

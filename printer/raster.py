@@ -59,23 +59,34 @@ def when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def qr_code(text: str, max_width: int) -> Image.Image:
-    """``text`` as a QR code (error correction M) with its 4-module quiet zone drawn in,
-    at the largest whole number of dots per module from 4 to 8 that fits ``max_width``.
+_LEVELS = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
+           "Q": qrcode.constants.ERROR_CORRECT_Q, "H": qrcode.constants.ERROR_CORRECT_H}
 
-    Raises :class:`BadgeLayoutError` when even 4 dots per module do not fit: a refused
-    printout is better than one that cannot be scanned.
-    """
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M,
-                       border=QR_QUIET_MODULES, box_size=1)
+
+def qr_matrix(text: str, level: str = "M") -> list[list[bool]]:
+    """The QR symbol of ``text`` at error-correction ``level``, quiet zone included."""
+    qr = qrcode.QRCode(error_correction=_LEVELS[level], border=QR_QUIET_MODULES, box_size=1)
     qr.add_data(text)
     qr.make(fit=True)
-    matrix = qr.get_matrix()  # includes the quiet zone
+    return qr.get_matrix()
+
+
+def qr_code(text: str, max_width: int, *, min_dots: int = QR_MIN_DOTS, level: str = "M") -> Image.Image:
+    """``text`` as a QR code (error correction ``level``) with its 4-module quiet zone drawn
+    in, at the largest whole number of dots per module from ``min_dots`` to 8 that fits
+    ``max_width``.
+
+    Raises :class:`BadgeLayoutError` when even ``min_dots`` per module do not fit: a refused
+    printout is better than one that cannot be scanned.
+    """
+    matrix = qr_matrix(text, level)
     modules = len(matrix)
     dots = min(QR_MAX_DOTS, max_width // modules)
-    if dots < QR_MIN_DOTS:
-        raise BadgeLayoutError(f"a QR of {len(text)} characters needs {modules * QR_MIN_DOTS} "
-                               f"dots at {QR_MIN_DOTS} per module; there is room for {max_width}")
+    if dots < max(min_dots, QR_MIN_DOTS):
+        raise BadgeLayoutError(f"a QR of {len(text)} characters needs {modules * min_dots} "
+                               f"dots at {min_dots} per module; there is room for {max_width}")
     pixels = bytes(0 if dark else 255 for row in matrix for dark in row)
     small = Image.frombytes("L", (modules, modules), pixels)
-    return small.resize((modules * dots, modules * dots), Image.Resampling.NEAREST)
+    image = small.resize((modules * dots, modules * dots), Image.Resampling.NEAREST)
+    image.info.update(qr_level=level, qr_dots=dots, qr_modules=modules)
+    return image

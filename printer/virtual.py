@@ -25,9 +25,11 @@ Simplifications, documented so nobody relies on them:
 * While the mode is offline, paper-out or cover-open, every job that was (partly) received
   in that mode is discarded: not in ``jobs``, no file.  A real printer would hold the data
   and print it once it is back online; discarding makes "nothing reached the paper" visible.
-* Line spacing is fixed at 30 dots, text is drawn in Pillow's default font, decoded as
-  GB18030 (the default of Chinese-market printers) and wrapped at 48 bytes (font A on 80 mm);
-  text styles, alignment and code pages have no visible effect.
+* Text (printer/virtual_native.py) is drawn in Pillow's default font in 12x24-dot cells
+  magnified by GS !, aligned by ESC a, wrapped at the head's width (48 characters on 80 mm),
+  30 dots a line; decoded as GB18030 (Chinese-market printers start in that double-byte mode)
+  until FS . selects the ESC t code page. Bold and underline have no visible effect. QR codes
+  (GS ( k, model 2) are drawn from the stored data, without a quiet zone, like Epson's.
 * Connections are served concurrently (a real printer serves one at a time on 9100).
 """
 
@@ -38,18 +40,17 @@ import socket
 import struct
 import threading
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from printer.device import DEFAULT_WIDTH
+from printer.virtual_native import NativeCommands
 
 MODES = ("ready", "offline", "paper-out", "paper-low", "cover-open", "silent")
 OFFLINE_MODES = frozenset({"offline", "paper-out", "cover-open"})
 
 LINE_DOTS = 30  # the default line spacing (1/6 inch) at 203 dpi, rounded
-CHARS_PER_LINE = 48  # font A (12 dots) on 576 dots; the printer wraps longer lines
 MAX_WIDTH_DOTS = 832  # the widest ESC/POS thermal head (112 mm); wider rasters are refused
 MAX_PAGE_DOTS = 32_000  # 4 m of paper: bounds the memory a hostile stream can take
 MAX_UNKNOWN = 1000  # unknown commands kept per job, for the same reason
@@ -64,9 +65,9 @@ _INVERT = bytes(255 - i for i in range(256))  # ESC/POS: 1 = black; Pillow mode 
 
 # Command -> number of parameter bytes.  Settings that change nothing a raster badge shows.
 _ACCEPTED = {
-    b"\x1ba": 1, b"\x1b!": 1, b"\x1bE": 1, b"\x1b-": 1, b"\x1b2": 0, b"\x1b3": 1, b"\x1bt": 1,
+    b"\x1b-": 1, b"\x1b2": 0, b"\x1b3": 1,
     b"\x1bM": 1, b"\x1b{": 1, b"\x1bR": 1, b"\x1bp": 3,
-    b"\x1d!": 1, b"\x1dB": 1, b"\x1dL": 2, b"\x1dW": 2,
+    b"\x1dL": 2, b"\x1dW": 2,
 }
 # Known fixed-length commands we do not render: recorded as unknown, their lengths keep the
 # stream in sync.
@@ -77,7 +78,7 @@ _UNSUPPORTED = {
     b"\x1d$": 2, b"\x1d/": 1, b"\x1d:": 0, b"\x1dH": 1, b"\x1dI": 1, b"\x1dP": 2, b"\x1dT": 1,
     b"\x1d\\": 2, b"\x1d^": 3, b"\x1da": 1, b"\x1db": 1, b"\x1df": 1, b"\x1dg": 4, b"\x1dh": 1,
     b"\x1dr": 1, b"\x1dw": 1, b"\x1d|": 1,
-    b"\x1c!": 1, b"\x1c&": 0, b"\x1c-": 1, b"\x1c.": 0, b"\x1cC": 1, b"\x1cS": 2, b"\x1cW": 1,
+    b"\x1c!": 1, b"\x1c-": 1, b"\x1cC": 1, b"\x1cS": 2, b"\x1cW": 1,
     b"\x1cp": 2,
     b"\x10\x05": 1,
 }
@@ -99,16 +100,11 @@ def _status(mode: str, n: int) -> int:
     return 0x12 | flags[n]
 
 
-@cache
-def _font() -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    return ImageFont.load_default(size=24)
-
-
 @dataclass(eq=False)
 class Page:
     """What one job put on the paper, as the parser saw it."""
 
-    pieces: list[tuple[int, Image.Image | str]] = field(default_factory=list)  # (y, raster or text)
+    pieces: list[tuple[int, Image.Image]] = field(default_factory=list)  # (y, raster, text line or QR)
     height: int = 0  # dots of paper used so far
     lines: list[str] = field(default_factory=list)
     unknown: list[bytes] = field(default_factory=list)
@@ -127,7 +123,7 @@ class Page:
     def advance(self, dots: int) -> None:
         self.height = min(MAX_PAGE_DOTS, self.height + dots)
 
-    def place(self, piece: Image.Image | str, height: int) -> None:
+    def place(self, piece: Image.Image, height: int) -> None:
         if self.height + height <= MAX_PAGE_DOTS:
             self.pieces.append((self.height, piece))
             self.advance(height)
@@ -139,18 +135,13 @@ class Page:
     def render(self) -> Image.Image | None:
         """The paper as a mode "1" image, or None if blank.
 
-        As wide as the widest raster; text spans the whole head, so with text at least 576 dots.
+        As wide as the widest piece; text and QR codes span the whole head.
         """
         if not self.pieces:
             return None
-        widths = [DEFAULT_WIDTH if isinstance(piece, str) else piece.width for _, piece in self.pieces]
-        paper = Image.new("1", (max(widths), self.height), 1)
-        draw = ImageDraw.Draw(paper)
+        paper = Image.new("1", (max(piece.width for _, piece in self.pieces), self.height), 1)
         for y, piece in self.pieces:
-            if isinstance(piece, str):
-                draw.text((0, y + 3), piece, font=_font(), fill=0)
-            else:
-                paper.paste(piece, (0, y))
+            paper.paste(piece, (0, y))
         return paper
 
 
@@ -174,14 +165,16 @@ class _Raster:
         return image.resize((image.width * sx, rows * sy), Image.Resampling.NEAREST)
 
 
-class EscPosStream:
-    """Interprets one connection's bytes, fed in pieces of any size, into pages.
+class EscPosStream(NativeCommands):
+    """Interprets one connection's bytes, fed in pieces of any size, into pages ``width`` dots
+    wide (the head: 576 on 80 mm paper, 384 on 58 mm; text wraps there).
 
     Real-time status (DLE EOT n) is answered by the connection before the bytes get here; in
     the command stream it is only skipped.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, width: int = DEFAULT_WIDTH) -> None:
+        self.width = width
         self.page = Page()
         self._buf = bytearray()
         self._line = bytearray()  # text waiting for LF (the printer's line buffer)
@@ -195,6 +188,7 @@ class EscPosStream:
             b"\x1dv": self._raster_image, b"\x1dV": self._cut, b"\x1d(": self._long_command,
             b"\x1d8": self._very_long_command, b"\x1d*": self._define_image, b"\x1dk": self._barcode,
             b"\x10\x04": self._status_query, b"\x10\x14": self._dle_dc4,
+            **self.native_handlers(),
         }
 
     def feed(self, data: bytes, *, offline: bool = False) -> list[Page]:
@@ -274,28 +268,29 @@ class EscPosStream:
 
     def _add_text(self, run: bytes) -> None:
         while run:
-            room = CHARS_PER_LINE - len(self._line)
+            room = self.chars_per_line - len(self._line)
             self._line += run[:room]
             run = run[room:]
-            if len(self._line) == CHARS_PER_LINE:
+            if len(self._line) >= self.chars_per_line:
                 self._print_line()
 
     def _print_line(self, *, on_paper: bool = True) -> bool:
         """Print the line buffer, if it holds text; say whether it did."""
         if not self._line:
             return False
-        text = self._line.decode("gb18030", errors="replace")
+        text = self._line.decode(self.encoding, errors="replace")
         self._line.clear()
         if self.page.height + LINE_DOTS <= MAX_PAGE_DOTS:
             self.page.lines.append(text)
             if on_paper:
-                self.page.place(text, LINE_DOTS)
+                self.page.place(*self.text_image(text))
         return on_paper
 
     # Feeds, init, cuts.
 
     def _init(self) -> int:
         self._print_line(on_paper=False)  # ESC @ clears the print buffer
+        self._reset_native()
         return 2
 
     def _feed_lines(self) -> int:
@@ -379,6 +374,8 @@ class EscPosStream:
 
     def _long_command(self) -> int:
         header = self._need(5)  # GS ( x pL pH data
+        if header and header[2] == ord("k"):
+            return self.qr_command(header)
         return self._unknown_with_data(header, header[3] | header[4] << 8) if header else 0
 
     def _very_long_command(self) -> int:
@@ -445,7 +442,7 @@ class Job:
     path: Path | None  # the PNG written, None without out_dir or image
     bytes_received: int
     unknown: list[bytes]  # commands not recognised (empty for our kiosk)
-    text: str  # printable bytes sent as text (empty for our kiosk, which sends raster only)
+    text: str  # printable bytes sent as text (only the hybrid stream sends any)
 
 
 class VirtualPrinter:
@@ -453,7 +450,8 @@ class VirtualPrinter:
 
     def __init__(self, out_dir: Path | None = None, host: str = "127.0.0.1", port: int = 0, *,
                  mode: str = "ready", bytes_per_second: int | None = None,
-                 drop_after: int | None = None):
+                 drop_after: int | None = None, width: int = DEFAULT_WIDTH):
+        self.width = width  # dots across the head: 576 (80 mm) or 384 (58 mm)
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.host, self.port = host, port
         self.mode = mode
@@ -538,7 +536,7 @@ class VirtualPrinter:
             thread.start()
 
     def _serve_connection(self, conn: socket.socket) -> None:
-        stream, scanner = EscPosStream(), _StatusScanner()
+        stream, scanner = EscPosStream(self.width), _StatusScanner()
         received = 0
         try:
             conn.settimeout(IDLE_TIMEOUT)
@@ -623,10 +621,10 @@ def describe(job: Job) -> str:
 
 
 def serve(port: int, out_dir: Path, host: str = "127.0.0.1", mode: str = "ready",
-          bytes_per_second: int | None = None, drop_after: int | None = None) -> None:
+          bytes_per_second: int | None = None, drop_after: int | None = None, width: int = DEFAULT_WIDTH) -> None:
     """Run a virtual printer in the foreground until Ctrl-C, printing one line per job."""
     with VirtualPrinter(out_dir, host, port, mode=mode, bytes_per_second=bytes_per_second,
-                        drop_after=drop_after) as printer:
+                        drop_after=drop_after, width=width) as printer:
         print(f"virtual printer on {host}:{printer.port} (mode {mode}), jobs in {out_dir}", flush=True)
         seen = 0
         try:

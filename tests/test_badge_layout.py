@@ -21,7 +21,8 @@ from printer.fonts import font, unsupported_chars
 
 BEIJING = timezone(timedelta(hours=8))
 BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-LONG_QR = "VK1:" + (BASE32 * 6)[:186]  # 190 characters, about what a signed token takes
+LONG_QR = "VK1:" + (BASE32 * 6)[:186]  # 190 characters, more than a signed token takes
+TOKEN = "VB1" + (BASE32 * 5)[:152]  # 155 characters: what kiosk/core/tokens.py signs
 
 
 def content(**changes) -> BadgeContent:
@@ -72,7 +73,7 @@ def finder_dots_per_module(image, barcode) -> float:
 
 
 @pytest.mark.parametrize("width", BADGE_WIDTHS)
-@pytest.mark.parametrize("qr_text", ["VK1:MFRGGZDFMZTWQ2LK", LONG_QR])
+@pytest.mark.parametrize("qr_text", ["VK1:MFRGGZDFMZTWQ2LK", TOKEN, LONG_QR])
 def test_qr_decodes_to_exact_text_with_big_whole_modules(width, qr_text):
     image = render_badge(content(qr_text=qr_text), width)
 
@@ -81,9 +82,11 @@ def test_qr_decodes_to_exact_text_with_big_whole_modules(width, qr_text):
     [barcode] = decode(image)
     assert barcode.text == qr_text
     assert barcode.format == zxingcpp.BarcodeFormat.QRCode
-    assert barcode.ec_level == "M"
+    # Level Q at 6 dots a module even on 58 mm for a real token (155 characters); a longer
+    # text drops to M there rather than to smaller modules.
+    assert barcode.ec_level == ("M" if width == 384 and len(qr_text) > len(TOKEN) else "Q")
     dots = finder_dots_per_module(image, barcode)
-    assert dots == int(dots) and 4 <= dots <= 8
+    assert dots == int(dots) and 6 <= dots <= 8
     symbol = barcode.position.top_right.x - barcode.position.top_left.x
     assert symbol % dots == 0 and (symbol // dots - 17) % 4 == 0  # 17 + 4 * version modules
 
@@ -98,7 +101,9 @@ def test_qr_uses_most_of_the_width_and_has_a_four_module_quiet_zone(width):
     quiet = 4 * dots
 
     total = right - left + 2 * quiet
-    assert total <= 0.8 * width
+    # Within 80 % of the paper, unless that would take it under 6 dots a module (58 mm paper):
+    # then the quiet zone runs into the margins, at exactly 6 dots.
+    assert total <= 0.8 * width or dots == 6
     assert total // dots * (dots + 1) > 0.8 * width or dots == 8, "the QR could be larger"
     ring = image.crop((left - quiet, top - quiet, right + quiet, bottom + quiet))
     ring.paste(255, (quiet, quiet, quiet + right - left, quiet + bottom - top))
@@ -147,10 +152,28 @@ def test_no_text_is_drawn_past_the_margins(width, name, drawn):
 @pytest.mark.parametrize("width", BADGE_WIDTHS)
 def test_a_long_latin_name_wraps_large_rather_than_shrinking_to_a_sliver(width, drawn):
     render_badge(content(name="Alexandra Montgomery-Fitzgerald"), width)
-    name_lines = [(text, box) for text, _f, box in drawn if "Alexandra" in text or "Fitz" in text]
-    assert [text for text, _box in name_lines] == ["Alexandra Montgomery-", "Fitzgerald"]
-    cap_height = name_lines[1][1][3] - name_lines[1][1][1]  # "Fitzgerald" has no descender
-    assert cap_height >= 0.045 * width
+    name_lines = [(text, box) for text, _f, box in drawn if any(w in text for w in ("Alex", "Mont", "Fitz"))]
+    assert " ".join(text for text, _box in name_lines).replace("- ", "-") == "Alexandra Montgomery-Fitzgerald"
+    assert len(name_lines) <= 3
+    fitz = [box for text, box in name_lines if text.endswith("Fitzgerald")][0]
+    cap_height = fitz[3] - fitz[1]  # "Fitzgerald" has no descender: its ink is its capitals' height
+    assert cap_height >= max(0.045 * width, 32)  # 4 mm at 203 dpi, read from a metre away
+    # The expiry time is as tall as a guard needs too.
+    [expiry] = [box for text, _f, box in drawn if text == "18:00"]
+    assert expiry[3] - expiry[1] >= 32
+
+
+@pytest.mark.parametrize("name, lines", [
+    ("Alexandra Montgomery-Fitzgerald Wolfe", 3),  # whole on three lines
+    ("Alexandra Montgomery-Fitzgerald Wolfeschlegelsteinhausen", 2),  # endless: two, ellipsized
+])
+def test_a_very_long_latin_name_wraps_never_under_four_mm_capitals(drawn, name, lines):
+    render_badge(content(name=name, lang="en"), 384)
+    name_lines = [(text, box) for text, _f, box in drawn if text.startswith(("Alex", "Mont", "Fitz", "Wolf"))]
+    assert len(name_lines) == lines
+    assert name_lines[-1][0].endswith("…") is (lines == 2)
+    caps = [box for text, box in name_lines if text.startswith("Alex")][0]
+    assert caps[3] - caps[1] >= 32
 
 
 def test_mixed_chinese_and_latin_name_renders_without_tofu(drawn):
@@ -248,7 +271,7 @@ def test_times_are_shown_in_their_own_timezone(drawn):
     render_badge(content(issued_at=utc_issue.astimezone(BEIJING),
                          valid_until=datetime(2024, 5, 1, 10, 0, tzinfo=timezone.utc)), 576)
     assert "2024-05-01 09:30" in texts(drawn)
-    assert "2024-05-01 10:00" in texts(drawn)
+    assert "10:00" in texts(drawn) and "2024-05-01" in texts(drawn)  # the expiry: time large, date under it
 
 
 def test_naive_times_and_unknown_languages_are_refused():
@@ -323,7 +346,7 @@ SAMPLES = {  # all with a token-sized QR, as real badges carry
                              company="International Business Machines Corporation (China) Ltd.",
                              host_name="Ouyang Zhiming", host_department="Facilities and Workplace Safety",
                              visitor_type=type_labels("contractor"), organisation="Example Holdings",
-                             qr_text=LONG_QR),
+                             qr_text=TOKEN, escort=True),
     "en_interview": content(name="Li Wei", company="", host_name="Wang Fang", host_department="HR", lang="en",
                             visitor_type=type_labels("interview"), qr_text=LONG_QR),
     "zh_delivery": content(name="王小明", company="顺丰速运", visitor_type=type_labels("delivery"), qr_text=LONG_QR),
@@ -369,3 +392,20 @@ def test_a_missing_kiosk_font_says_how_to_fix_it(monkeypatch, tmp_path, fresh_fo
         font(20)
     assert isinstance(raised.value, PrinterError)
     assert "fonts-noto-cjk" in str(raised.value) and "nope.ttc" in str(raised.value)
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "zh_TW", "en"])
+def test_an_escorted_visitor_type_says_so_in_the_header_band(lang, drawn):
+    plain = render_badge(content(lang=lang), 384)
+    assert not any("ESCORT" in t for t in texts(drawn))
+    drawn.clear()
+    image = render_badge(content(lang=lang, escort=True, visitor_type=type_labels("contractor")), 384)
+    [(text, _f, box)] = [c for c in drawn if "ESCORT" in c[0]]
+    assert text == "需陪同 ESCORT REQUIRED"
+    title = [c for c in drawn if c[0] == "施工 CONTRACTOR"][0][2]
+    band = next(y for y in range(image.height) if image.getpixel((2, y)))  # the black band's end
+    # Under the visitor type, inside the band: a white box of its own holds the words.
+    assert band > title[3] + (box[3] - box[1]) + 10
+    assert any(image.getpixel((image.width // 2, y)) for y in range(title[3] + 4, band))
+    [barcode] = decode(image)
+    assert barcode.text == content().qr_text and image.height > plain.height

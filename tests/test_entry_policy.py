@@ -192,3 +192,30 @@ def test_the_badge_names_the_visitor_type_for_the_guard(tmp_path, monkeypatch, l
                    answers={"recipient": "李四", "parcels": "2"})
     assert "送货 DELIVERY" in drawn and "访客 VISITOR" not in drawn
     assert ("被访人" in drawn) and ("Host" in drawn)
+
+
+def test_a_visitor_type_that_needs_an_escort_says_so_on_the_badge(tmp_path, monkeypatch):
+    from PIL import ImageDraw
+
+    drawn = []
+    original = ImageDraw.ImageDraw.text
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text",
+                        lambda self, xy, text, *a, **k: (drawn.append(text), original(self, xy, text, *a, **k)))
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[[types]]\nkey = "guest"\nlabels = { zh_CN = "访客", zh_TW = "訪客", en = "Guest" }\n\n'
+                      '[[types]]\nkey = "auditor"\nlabels = { zh_CN = "审计", zh_TW = "審計", en = "Auditor" }\n'
+                      'needs_escort = true\n\n[hours]\nafter_hours = "allow"\n', encoding="utf-8")
+    kiosk = open_kiosk(tmp_path, policy=str(policy))
+    kiosk.check_in(name="李雷", host=LISI)
+    assert "访客 VISITOR" in drawn and not any("ESCORT" in text for text in drawn)
+    drawn.clear()
+    kiosk.check_in(name="韩梅梅", host=LISI, visitor_type="auditor")
+    assert "审计 AUDITOR" in drawn and "需陪同 ESCORT REQUIRED" in drawn
+
+
+def test_needs_escort_must_be_true_or_false(tmp_path):
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[[types]]\nkey = "guest"\nlabels = { zh_CN = "访客", zh_TW = "訪客", en = "Guest" }\n'
+                      'needs_escort = "yes"\n\n[hours]\nafter_hours = "allow"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="needs_escort"):
+        open_kiosk(tmp_path, policy=str(policy))

@@ -185,6 +185,7 @@ class VisitorType:
     agreement: str = "default"  # the name of the agreement text they sign
     badge_hours: float = 12
     needs_approval: bool = False
+    needs_escort: bool = False  # the badge says "escort required" in its header band
 
     def __post_init__(self) -> None:
         _check_key(self.key)
@@ -195,6 +196,7 @@ class VisitorType:
                and 0 < self.badge_hours <= MAX_BADGE_HOURS, "badge_hours",
                f"must be a number of hours above 0 and at most {MAX_BADGE_HOURS} (got {self.badge_hours!r})")
         _check(isinstance(self.needs_approval, bool), "needs_approval", "must be true or false", "wrong_type")
+        _check(isinstance(self.needs_escort, bool), "needs_escort", "must be true or false", "wrong_type")
 
     @classmethod
     def from_dict(cls, raw: Any) -> VisitorType:

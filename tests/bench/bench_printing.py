@@ -8,7 +8,11 @@ to print the badge, so a ratio under 0.10 means the kiosk adds under a tenth of 
 printer needs anyway. The printer is the virtual one (`kiosk printer serve`) in its own
 process on 127.0.0.1, as a real printer would be, so the two do not share one interpreter;
 the pipeline ends when the printer has answered the status query sent after the last byte.
-Also: bytes on the wire per badge per profile, and a 300-person roll call.
+Also: bytes on the wire per badge for every stream (raster, lean, hybrid: printer/escpos_lean.py)
+and profile, and the seconds they take on a 115200-baud serial line (8N1: 10 bits a byte), on
+Bluetooth SPP (20 KB/s) and on 100 Mbit/s Ethernet, each as a ratio to the physical print time
+of the paper that stream produces (the virtual printer's parser measures its length); and a
+300-person roll call.
 """
 
 from __future__ import annotations
@@ -32,10 +36,19 @@ from kiosk.core.hosts import Host  # noqa: E402
 from kiosk.services import Kiosk  # noqa: E402
 from kiosk.settings import Settings  # noqa: E402
 from printer.device import FRAGMENT_HEIGHT, open_printer  # noqa: E402
+from printer.escpos_lean import encode_page  # noqa: E402
+from printer.virtual import EscPosStream  # noqa: E402
 
 DOTS_PER_MM = 8  # 203 dpi
 HEAD_MM_PER_S = 250
 HOST = Host("h1", "李四", "研发部")
+MODES = (("raster", "raster"), ("lean", "raster"), ("lean", "printer"), ("hybrid", "printer"))  # (stream, qr)
+PROFILES = (("POS-5890", 384), ("RP-F10-58mm", 432), ("TM-T88V", 512), ("TM-T20II", 576))
+LINKS = (("115200 baud", 115_200 / 10), ("Bluetooth SPP", 20_000), ("Ethernet 100M", 100e6 / 8))
+VISITORS = {  # (name, company, host, language): a Chinese badge and a Latin one
+    "zh": ("张三", "华为技术有限公司", HOST, "zh_CN"),
+    "en": ("Alexandra Smith", "Contoso Ltd", Host("h2", "Wang Fang", "Procurement"), "en"),
+}
 
 
 @contextmanager
@@ -60,14 +73,14 @@ def virtual_printer(out: Path, *extra: str):
         server.wait()
 
 
-def kiosk_for(port: int, profile: str, data: Path) -> Kiosk:
-    url = f"network://127.0.0.1:{port}?profile={profile}"
+def kiosk_for(port: int, profile: str, data: Path, stream: str = "lean", qr: str = "raster") -> Kiosk:
+    url = f"network://127.0.0.1:{port}?profile={profile}&stream={stream}&qr={qr}"
     return Kiosk.open(Settings(data_dir=str(data), site="hq", device="bench", printer=url), open_printer(url))
 
 
-def badge_runs(profile: str, runs: int) -> tuple[list[float], list[float]]:
-    with tempfile.TemporaryDirectory() as tmp, virtual_printer(Path(tmp) / "paper") as port:
-        kiosk = kiosk_for(port, profile, Path(tmp) / "data")
+def badge_runs(profile: str, runs: int, mode=MODES[1], width: int = 576) -> tuple[list[float], list[float]]:
+    with tempfile.TemporaryDirectory() as tmp, virtual_printer(Path(tmp) / "paper", "--width", str(width)) as port:
+        kiosk = kiosk_for(port, profile, Path(tmp) / "data", *mode)
         pipeline = []
         for i in range(runs):
             start = time.perf_counter()
@@ -78,18 +91,45 @@ def badge_runs(profile: str, runs: int) -> tuple[list[float], list[float]]:
         return pipeline, [h / DOTS_PER_MM / HEAD_MM_PER_S for h in heights]
 
 
-def bytes_per_badge(profile: str) -> int:
-    """What goes on the wire for one badge, counted by python-escpos's own Dummy backend."""
+def badge_stream(profile: str, width: int, visitor: str, stream: str, qr: str) -> tuple[int, float]:
+    """Bytes on the wire for one badge sent the ``stream`` way, and the paper it prints (mm)."""
+    from escpos.capabilities import get_profile
     from escpos.printer import Dummy
 
+    from printer.badge import render_badge
+
+    name, company, host, lang = VISITORS[visitor]
     with tempfile.TemporaryDirectory() as tmp:
-        kiosk = Kiosk.open(Settings(data_dir=tmp, site="hq", device="bench"),
+        kiosk = Kiosk.open(Settings(data_dir=tmp, site="hq", device="bench", language=lang),
                            open_printer(f"preview://{tmp}/p?profile={profile}"))
-        kiosk.check_in(name="张三", host=HOST, company="华为技术有限公司")
+        result = kiosk.check_in(name=name, host=host, company=company)
+        page = render_badge(kiosk._badge_content(result.visit, result.badge_id, result.badge), width)
+    if stream == "raster":  # python-escpos's own, as the kiosk sent every badge before
         dummy = Dummy(profile=profile)
-        dummy.image(Image.open(kiosk.printer.last_paths[0]), impl="bitImageRaster", fragment_height=FRAGMENT_HEIGHT)
+        dummy.image(page, impl="bitImageRaster", fragment_height=FRAGMENT_HEIGHT)
         dummy.cut()
-        return len(dummy.output)
+        data = dummy.output
+    else:
+        data = encode_page(page, stream=stream, profile=get_profile(profile), qr=qr)
+    parser = EscPosStream(width)
+    printed = (parser.feed(data) or [parser.close()])[0]
+    return len(data), printed.height / DOTS_PER_MM
+
+
+def stream_table() -> None:
+    print(f"\nbytes per badge and seconds on the wire, ratio to printing at {HEAD_MM_PER_S} mm/s")
+    print(f"{'profile':<12}{'badge':<6}{'stream':<18}{'bytes':>7}{'vs raster':>10}{'paper s':>8}"
+          + "".join(f"{name:>22}" for name, _ in LINKS))
+    for profile, width in PROFILES:
+        for visitor in VISITORS:
+            raster = None
+            for stream, qr in MODES:
+                size, paper_mm = badge_stream(profile, width, visitor, stream, qr)
+                raster = raster or size
+                paper_s = paper_mm / HEAD_MM_PER_S
+                links = "".join(f"{size / rate:>9.3f} s {size / rate / paper_s:>6.2f}x print" for _, rate in LINKS)
+                name = stream + (" qr=printer" if qr == "printer" else "")
+                print(f"{profile:<12}{visitor:<6}{name:<18}{size:>7}{size / raster:>10.2f}{paper_s:>8.2f}{links}")
 
 
 def roll_call_time(people: int) -> tuple[float, int]:
@@ -110,16 +150,22 @@ def roll_call_time(people: int) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--streams-only", action="store_true", help="only the bytes and link-time table")
     args = parser.parse_args()
+    if args.streams_only:
+        stream_table()
+        return
     print(f"badge pipeline, {args.runs} check-ins per profile, virtual printer on 127.0.0.1")
-    print(f"{'profile':<10}{'width':>6}{'pipeline ms':>13}{'paper ms':>10}{'ratio':>7}{'bytes':>8}")
+    print(f"{'profile':<10}{'width':>6}{'stream':>16}{'pipeline ms':>13}{'paper ms':>10}{'ratio':>7}")
     for profile, width in (("POS-5890", 384), ("TM-T20II", 576)):
-        pipeline, paper = badge_runs(profile, args.runs)
-        size = bytes_per_badge(profile)
-        ratio = statistics.median(pipeline) / statistics.median(paper)
-        print(f"{profile:<10}{width:>6}{statistics.median(pipeline) * 1000:>13.1f}"
-              f"{statistics.median(paper) * 1000:>10.0f}{ratio:>7.3f}{size:>8}")
+        for mode in MODES:
+            pipeline, paper = badge_runs(profile, args.runs, mode, width)
+            ratio = statistics.median(pipeline) / statistics.median(paper)
+            name = mode[0] + (" qr=printer" if mode[1] == "printer" else "")
+            print(f"{profile:<10}{width:>6}{name:>16}{statistics.median(pipeline) * 1000:>13.1f}"
+                  f"{statistics.median(paper) * 1000:>10.0f}{ratio:>7.3f}")
     print("target: ratio under 0.10")
+    stream_table()
     elapsed, pages = roll_call_time(300)
     print(f"roll call of 300 people, 80 mm: {elapsed:.2f} s for {pages} pages (render + send + status)")
 

@@ -166,3 +166,22 @@ def test_a_late_write_never_puts_the_previous_visitor_back_on_screen(drive, post
     assert screen.state == "green" and screen.name_text == "乙女士"
     assert post.log.visit(first.visit.visit_id).state == "signed_out"
     assert post.log.visit(second.visit.visit_id).state == "signed_out"
+
+
+def test_a_camera_post_tells_the_visitor_to_hold_the_badge_15_to_20_cm_away(drive, make_kiosk, monkeypatch):
+    import sys
+
+    from tests.test_camera_scanner import FakeOpenCV
+
+    monkeypatch.setitem(sys.modules, "cv2", FakeOpenCV([]))  # the camera: it gives no frames
+    d = drive(make_kiosk(role="exit", device="exit-1", camera="0"))
+    d.wait_for(lambda: d.screen == "exit")
+    assert tr("Hold your badge 15-20 cm from the camera, QR code towards it.") in d.screen_texts()
+    assert "15-20" in tr.into("zh_CN", "Hold your badge 15-20 cm from the camera, QR code towards it.")
+
+
+def test_a_scanner_post_says_to_hold_the_badge_under_the_scanner(drive, post):
+    d = drive(post)
+    d.wait_for(lambda: d.screen == "exit")
+    assert tr("Hold the QR code on your badge under the scanner.") in d.screen_texts()
+    assert not any("15-20" in text for text in d.screen_texts())

@@ -39,6 +39,7 @@ class ExitScreen(KioskScreen):
     photo = StringProperty("")
     count = NumericProperty(-1)  # -1 until first counted
     organisation = StringProperty("")
+    camera = BooleanProperty(False)  # badges are read by a camera: the ready screen says how to hold them
 
     def __init__(self, sounds=None, **kwargs):
         super().__init__(**kwargs)
@@ -51,6 +52,7 @@ class ExitScreen(KioskScreen):
 
     def on_pre_enter(self, *_):
         super().on_pre_enter()
+        self.camera = bool(self.flow.kiosk.settings.camera)
         self.count_people()
         self.every("count", COUNT_EVERY, self.count_people)
         pending, self.flow.last_check_out = self.flow.last_check_out, None
