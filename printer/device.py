@@ -17,9 +17,12 @@ text reaches the printer only as printable code-page bytes, never as a control b
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import socket
+import struct
+import termios
 import tempfile
 import threading
 import time
@@ -182,6 +185,7 @@ class EscposPrinter(Printer):
             device._raw = counted
             for page in pages:
                 self._send_page(device, page)
+            getattr(device, "wait_sent", lambda: None)()  # handed over is not yet received
             progress.complete = True
             if self.can_read:
                 self._confirm(device)
@@ -313,6 +317,28 @@ def _network_class():
             self.device.settimeout(wait if self.patient else min(STATUS_TIMEOUT, wait))
             return self.device.recv(16)
 
+        def wait_sent(self) -> None:
+            """Until the printer's TCP has acknowledged every byte of the job: a printer that
+            resets mid-job is then known to lack the end of it. At the deadline what is still
+            queued is dropped (the connection reset), so that it never arrives after we said
+            the job failed."""
+            while _unacknowledged(self.device):
+                error = self.device.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if error:
+                    raise ConnectionResetError(error, os.strerror(error))
+                if time.monotonic() >= self.deadline:
+                    self.device.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.aborted = True
+                    raise socket.timeout("job deadline passed with bytes not yet taken by the printer")
+                time.sleep(0.02)
+
+        def close(self) -> None:
+            if getattr(self, "aborted", False) and self._device:
+                self._device.close()  # with SO_LINGER 0: a reset, the queued bytes dropped
+                self._device = False
+                return
+            super().close()
+
         def drain(self) -> None:
             """Drop bytes the printer sent unasked: it answers any DLE EOT byte sequence, even
             one that occurs by chance inside image data, and those stale answers must not be
@@ -327,6 +353,14 @@ def _network_class():
                 self.device.setblocking(True)
 
     return Network
+
+
+def _unacknowledged(sock: socket.socket) -> int:
+    """Bytes of ours the peer's TCP has not acknowledged yet (Linux SIOCOUTQ; 0 elsewhere)."""
+    try:
+        return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, struct.pack("i", 0)))[0]
+    except OSError:
+        return 0
 
 
 def profile_width(profile: str) -> int:
