@@ -8,7 +8,8 @@ without its record and a visit is never lost to a paper jam.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
 
@@ -20,7 +21,7 @@ from kiosk.core.hosts import Host, HostIndex, host_id_for
 from kiosk.core.tokens import Claims, KeyRing, PublicKey, Signer, Verdict
 from kiosk.core.validation import MAX_COMPANY, MAX_PURPOSE, clean_name, clean_phone, clean_text, validate_visitor
 from kiosk.core.visitor_search import VisitorIndex
-from kiosk.core.visits import AWAITING_APPROVAL, BLOCKED, ON_SITE_STATES, SIGNED_OUT, WAITING, WITH_HOST, Visit
+from kiosk.core.visits import AWAITING_APPROVAL, BLOCKED, ON_SITE_STATES, SIGNED_OUT, WAITING, WITH_HOST, Badge, Visit
 from kiosk import notifier
 from kiosk.core.policy import APPROVE, BLOCK, clean_answers
 from kiosk.entry import EntryRules, load_policy, matches_for_reception
@@ -43,6 +44,7 @@ IN_BUILDING = ON_SITE_STATES | {AWAITING_APPROVAL}
 APPROVAL_PATH = "/v1/approvals"  # the server's page for an approval link (sync.server)
 RECEPTION = {"zh_CN": "前台", "zh_TW": "櫃檯", "en": "Reception"}  # whom an alert greets
 UNKNOWN_BADGE = "unknown_badge"  # a typed badge number this device's log has never issued
+MAX_PRINTER_URL = 200  # of the printer URL kept with a printed badge
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,10 @@ class CheckIn:
     badge_id: str
     printed: bool
     print_error: str = ""
+    # Sent but never confirmed by the printer: the badge may be in the visitor's hand, so
+    # nobody may call it "not printed" (print_error says "unknown, check the printer").
+    print_unknown: bool = False
+    replaced: Badge | None = None  # a reprint: the badge it revoked, as it stood
 
 
 @dataclass(frozen=True)
@@ -336,14 +342,26 @@ class Kiosk:
                 "host": self._listed((visit.host or {}).get("host_id", ""))}
 
     def reprint(self, visit_id: str) -> CheckIn:
-        """A new badge for a visitor on site; the old one stops working."""
+        """A new badge for a visitor on site; the old one stops working. The result names the
+        badge revoked (``replaced``), so that whoever reprints can say so when it may be in the
+        visitor's hand (printed, or its printing unconfirmed)."""
         visit = self._visit_on_site(visit_id)
         old = visit.current_badge
         badge_id, token, issued = self._new_badge(visit_id, self._badge_ms(visit))
         if old is not None:
             issued["replaces"] = old.badge_id
         self.log.record((ev.BADGE_ISSUED, visit_id, issued))
-        return self._print(visit_id, badge_id, token)
+        return replace(self._print(visit_id, badge_id, token), replaced=old)
+
+    def confirm_printed(self, visit_id: str, by: str = "reception") -> Visit:
+        """Reception saw the badge whose printing was not confirmed come out whole: it is
+        printed, and no reprint (which would revoke it) is needed."""
+        visit = self._visit_on_site(visit_id)
+        badge = visit.current_badge
+        if badge is None or badge.printed:
+            raise KioskError(f"visit {visit_id} has no badge waiting for its printing to be confirmed")
+        self.log.record((ev.BADGE_PRINTED, visit_id, {"badge_id": badge.badge_id, "by": clean_text(by, "by", 100)}))
+        return self.log.visit(visit_id)
 
     def mark_lost(self, badge_id: str) -> Visit:
         visits = [v for v in self.log.visits_of_badge(badge_id) if v.badge(badge_id) is not None]
@@ -382,14 +400,18 @@ class Kiosk:
         # Badge layout (qrcode, Pillow drawing) is imported when first printed (by the printer's
         # print_badge): the touchscreen shows its welcome screen sooner without it.
         visit = self.log.visit(visit_id)
+        printer = self.printer
         try:
-            self.printer.print_badge(self._badge_content(visit, badge_id, token), name=f"badge-{badge_id}")
+            printer.print_badge(self._badge_content(visit, badge_id, token), name=f"badge-{badge_id}")
         except Exception as exc:  # noqa: BLE001 - the visit is recorded: no failure may hide that
             reason = str(exc) if isinstance(exc, PrinterError) else f"not printed: {type(exc).__name__}: {exc}"
-            self._record_quietly((ev.PRINT_FAILED, visit_id, {"badge_id": badge_id, "reason": reason,
-                                                                "code": getattr(exc, "code", "error")}))
-            return CheckIn(self.log.visit(visit_id), token, badge_id, printed=False, print_error=reason)
-        self._record_quietly((ev.BADGE_PRINTED, visit_id, {"badge_id": badge_id}))
+            code = getattr(exc, "code", "error")
+            self._record_quietly((ev.PRINT_FAILED, visit_id, {"badge_id": badge_id, "reason": reason, "code": code}))
+            return CheckIn(self.log.visit(visit_id), token, badge_id, printed=False, print_error=reason,
+                           print_unknown=code == "unknown")
+        # Which printer: with a fallback (printer.fallback) it is not always the first one.
+        by = re.sub(r"://[^/@]*@", "://", getattr(printer, "printed_by", printer.url))[:MAX_PRINTER_URL]  # no password
+        self._record_quietly((ev.BADGE_PRINTED, visit_id, {"badge_id": badge_id, "printer": by}))
         return CheckIn(self.log.visit(visit_id), token, badge_id, printed=True)
 
     def warm_up(self) -> None:
@@ -605,10 +627,12 @@ class Kiosk:
                                  since=datetime.fromtimestamp((v.signed_in_at or 0) / 1000, tz),
                                  state="with_host" if v.state == WITH_HOST else "waiting")
                    for v in visits]
-        pages = render_roll_call(entries, width=self.printer.width, printed_at=datetime.fromtimestamp(self.clock() / 1000, tz),
-                                 site=self.settings.site, organisation=self.settings.organisation,
-                                 lang=self.settings.language)
-        self.printer.print_pages(pages, name="roll-call")
+        def pages(width: int):
+            return render_roll_call(entries, width=width, printed_at=datetime.fromtimestamp(self.clock() / 1000, tz),
+                                    site=self.settings.site, organisation=self.settings.organisation,
+                                    lang=self.settings.language)
+
+        self.printer.print_rendered(pages, name="roll-call")
 
     def auto_sign_out(self, before_ms: int) -> list[Visit]:
         """End of day: sign out everyone still on site who signed in before ``before_ms``."""

@@ -258,8 +258,8 @@ class BrotherQLPrinter(Printer):
     def _link(self, deadline: float) -> Iterator[_Link]:
         try:
             link = self._connect(deadline)
-        except (OSError, TimeoutError) as exc:
-            raise PrintInterrupted(f"not printed: {_describe(exc)} ({self.url})") from None
+        except (OSError, TimeoutError) as exc:  # no byte left: a fallback printer may take the job
+            raise PrintInterrupted(f"not printed: {_describe(exc)} ({self.url})", reached_printer=False) from None
         try:
             yield link
         except (OSError, TimeoutError) as exc:

@@ -19,18 +19,27 @@ PRINTER_STATES = {Status.READY: N_("ready"), Status.PAPER_LOW: N_("paper is runn
                   Status.UNKNOWN: N_("status unknown")}
 
 
+def _ask(printer) -> tuple:
+    """The printer's status and, for one with a fallback (printer.fallback), why the first
+    printer is not in use (None when it is): asked on a worker thread."""
+    status = printer.status()
+    return status, getattr(printer, "first_trouble", None)
+
+
 class HealthLines:
     """Mixed into the console screen, which holds the properties (printer_text, printer_alert,
     sync_text, sync_alert, notice), the flow and the syncer."""
 
     _printer = None  # the last printer status (or why it could not be asked)
+    _first_trouble = None  # with a fallback printer in use: why the first one is not
     _notice_about = ""
 
     def check_health(self) -> None:
-        self.flow.run_io(lambda: self.flow.kiosk.printer.status(), self._printer_is, self._printer_unknown)
+        self.flow.run_io(lambda: _ask(self.flow.kiosk.printer), self._printer_is, self._printer_unknown)
         self.sync_health()
 
-    def _printer_is(self, status) -> None:
+    def _printer_is(self, answer) -> None:
+        status, self._first_trouble = answer
         self._printer = status
         self.show_printer()
         if status.can_print:  # what a notice said about the printer is over
@@ -48,6 +57,11 @@ class HealthLines:
         state = str(status) if isinstance(status, Exception) else tr(PRINTER_STATES[status])
         self.printer_text = tr("Printer: {state}").format(state=state)
         self.printer_alert = isinstance(status, Exception) or not status.can_print
+        if self._first_trouble is not None and not isinstance(status, Exception):
+            # Badges still print, on the fallback: someone must still see to the first printer.
+            self.printer_text = tr("Printer: the fallback is in use ({state}); the first printer: {trouble}").format(
+                state=state, trouble=tr(PRINTER_STATES[self._first_trouble]))
+            self.printer_alert = True
 
     # -- notices ----------------------------------------------------------------------------
 

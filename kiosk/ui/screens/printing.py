@@ -15,6 +15,7 @@ from kiosk.ui.screens.base import KioskScreen, load_kv, reason_for
 
 HEADLINES = {"printing": N_("Printing your badge…"),
              "not_printed": N_("You are signed in, but your badge could not be printed"),
+             "print_unknown": N_("You are signed in. Please take your badge from the printer"),
              "not_signed_in": N_("Sorry, we could not sign you in"),
              "awaiting": N_("Your visit needs approval"),
              "denied": N_("Sorry, your visit was not approved"),
@@ -23,6 +24,8 @@ HEADLINES = {"printing": N_("Printing your badge…"),
 # neutral words as one whose approval takes too long: nothing tells them why.
 BODIES = {"printing": N_("This takes a few seconds. Your badge will come out of the printer below the screen."),
           "not_printed": N_("Your visit is recorded. Please see reception for your badge."),
+          # The printer never confirmed the job: the badge may well be in the tray.
+          "print_unknown": N_("If no badge came out, please see reception."),
           "awaiting": N_("We have asked {host}; reception can approve it too. Please wait here for your badge."),
           "denied": N_("Please see reception if you have any questions."),
           "see_reception": N_("Reception will help you complete your registration.")}
@@ -50,9 +53,10 @@ class PrintingScreen(KioskScreen):
         self.angle = (self.angle + 300 * Clock.frametime) % 360
 
     def not_printed(self, result) -> None:
-        """Signed in, badge not printed: the visit stands; reception will hand over a badge."""
+        """Signed in, badge not printed (or not confirmed: then it may be in the tray): the
+        visit stands; reception will hand over a badge."""
         self.stop_timer("spin")
-        self.state = "not_printed"
+        self.state = "print_unknown" if getattr(result, "print_unknown", False) else "not_printed"
         self.detail = ""
 
     def failed(self, error: Exception) -> None:
