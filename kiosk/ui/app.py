@@ -39,8 +39,8 @@ _NO_IDLE = {"welcome", "done", "goodbye", "exit"}
 HOMES = {"visitor": "welcome", "exit": "exit", "reception": "staff"}  # reception starts locked
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)  # systemctl stop, Ctrl+C
 WORKER_JOIN_SECONDS = 1.5  # each background worker's time to finish what it is doing at a stop
-# After the home screen appears (a visit ended: Done, the countdown, OK, cancel), touches are
-# ignored this long: the second tap of a double tap on Done, or a tap meant for Done as its
+# After the home screen appears (a visit ended: Done, the countdown, OK, cancel), or a button
+# appears where the finger was (the printing screen's OK), touches are ignored this long: the second tap of a double tap on Done, or a tap meant for Done as its
 # countdown ran out, must not press the language or large-text button under it on welcome.
 TAP_GUARD_SECONDS = 0.8
 _ESCAPE, _BACKSPACE, _ENTER, _KEYPAD_ENTER = 27, 8, 13, 271
@@ -127,7 +127,11 @@ class KioskApp(App):
 
     def _screen_changed(self, _manager, name: str) -> None:
         if name == self.flow.home:  # a visit ended: see TAP_GUARD_SECONDS
-            self.tap_guard_until = self.tap_clock() + TAP_GUARD_SECONDS
+            self.guard_taps()
+
+    def guard_taps(self) -> None:
+        """Ignore touches for TAP_GUARD_SECONDS: what is under the finger has just changed."""
+        self.tap_guard_until = self.tap_clock() + TAP_GUARD_SECONDS
 
     def _screens(self) -> dict:
         """How to build each screen on its first visit: (module, class, arguments). A screen's

@@ -321,3 +321,21 @@ def test_a_double_tap_on_the_goodbye_s_done_presses_nothing_on_welcome(make_kios
         d.stop()
         theme.scale = 1.0
         d.app.flow.set_language("zh_CN")
+
+
+def test_a_double_tap_on_confirm_does_not_press_ok_when_the_badge_fails_at_once(make_kiosk, virtual_printer):
+    d, clock = guarded_kiosk(make_kiosk)
+    try:
+        sign_in_to_review(d, phone="")
+        virtual_printer.mode = "paper-out"  # refused before a dot is printed: the answer is quick
+        x, y = under(d, d.find(tr("Confirm and print my badge")))
+        d.tap_at(x, y)
+        d.wait_for(lambda: d.current().state == "not_printed", what="the printer's refusal")
+        d.tap_at(x, y)  # the second tap, where OK now is
+        assert d.screen == "printing" and d.current().state == "not_printed"
+        d.screenshot(SCREENSHOTS / "not-printed-after-double-tap-zh_CN.png")
+        clock.now += TAP_GUARD_SECONDS  # read, then OK
+        d.tap_at(x, y)
+        assert d.screen == "welcome", "OK does not sit where Confirm was: move this test's tap"
+    finally:
+        d.stop()

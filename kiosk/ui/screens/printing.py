@@ -4,6 +4,7 @@ If the badge does not print, the visit is kept and the visitor is sent to recept
 
 from __future__ import annotations
 
+from kivy.app import App
 from kivy.clock import Clock
 from kivy.properties import DictProperty, NumericProperty, OptionProperty, StringProperty
 
@@ -42,6 +43,14 @@ class PrintingScreen(KioskScreen):
     angle = NumericProperty(0)
     detail = StringProperty("")
     host = StringProperty("")
+
+    def on_state(self, _screen, state: str) -> None:
+        # Its button appears where "Confirm and print" was: the second tap of a double tap on
+        # that must not press OK and skip what the visitor has to read (not printed, denied).
+        app = App.get_running_app()
+        if state != "printing" and self.manager is not None and self.manager.current == self.name \
+                and hasattr(app, "guard_taps"):
+            app.guard_taps()
 
     def start(self) -> None:
         self.state = "printing"
