@@ -40,8 +40,9 @@ HOMES = {"visitor": "welcome", "exit": "exit", "reception": "staff"}  # receptio
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)  # systemctl stop, Ctrl+C
 WORKER_JOIN_SECONDS = 1.5  # each background worker's time to finish what it is doing at a stop
 # After the home screen appears (a visit ended: Done, the countdown, OK, cancel), or a button
-# appears where the finger was (the printing screen's OK), touches are ignored this long: the second tap of a double tap on Done, or a tap meant for Done as its
-# countdown ran out, must not press the language or large-text button under it on welcome.
+# appears where the finger was (the printing screen's OK), touches are ignored this long: the
+# second tap of a double tap on Done, or a tap meant for Done as its countdown ran out, must not
+# press the language or large-text button under it on welcome.
 TAP_GUARD_SECONDS = 0.8
 _ESCAPE, _BACKSPACE, _ENTER, _KEYPAD_ENTER = 27, 8, 13, 271
 
