@@ -249,7 +249,8 @@ class Kiosk:
             signed_in["needs_approval"] = True
             # A watchlist match is reception's to judge, face to face: the host gets no link.
             ask_host = None if decision.matches else \
-                self._notices(host, visit_id, notice.APPROVAL, link=self._approval_link(visit_id), **about)
+                self._notices(host, visit_id, notice.APPROVAL, link=self._approval_link(visit_id), **about,
+                              visitor_type=vtype, answers=answers)  # a contractor's permit, area, tools
             self._record_or_explain((ev.SIGNED_IN, visit_id, signed_in), *used,
                                     (ev.APPROVAL_REQUESTED, visit_id, judged), also=ask_host, invitation=invitation)
             return CheckIn(self.log.visit(visit_id), "", "", printed=False)
