@@ -101,6 +101,14 @@ def _stored_visit(conn: sqlite3.Connection, visit_id: str) -> Visit | None:
     return visit_from_json(row[0]) if row else None
 
 
+def last_stamp(db: Database, site: str, device: str) -> int:
+    """The highest stamp of a device's events in the log (0 if none): kept by the store in the
+    transaction of each insert (kiosk.store.db, last_stamps), so reading it costs the same
+    whatever the log's length."""
+    rows = db.read("SELECT ts FROM last_stamps WHERE site = ? AND device = ?", (site, device))
+    return rows[0][0] if rows else 0
+
+
 class EventLog:
     def __init__(self, db: Database, site: str, device: str, clock: Callable[[], int] = wall_clock_ms,
                  role: str | None = None):
@@ -112,8 +120,7 @@ class EventLog:
         self._lock = threading.Lock()
         self._open: OrderedDict[str, tuple[OpenFold, int]] = OrderedDict()  # visit id: (fold, its last rowid)
         self._open_lock = threading.Lock()
-        last = db.read("SELECT MAX(ts) FROM events WHERE site = ? AND device = ?", (site, device))[0][0]
-        self._last_ts = last or 0
+        self._last_ts = last_stamp(db, site, device)
 
     def _now(self) -> int:
         # Never step backwards on our own device, even if the wall clock does: our events
