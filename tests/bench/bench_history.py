@@ -196,7 +196,7 @@ def main() -> None:
           f" {events:,} events, {year.stat().st_size / 1e9:.2f} GB")
     print(f"| operation | today ms | year ms | year / today |\n|---|---|---|---|")
     for name, ms in small.items():
-        print(f"| {name} | {ms:.1f} | {big[name]:.1f} | {big[name] / ms:.2f} |")
+        print(f"| {name} | {ms:.3g} | {big[name]:.3g} | {big[name] / ms:.2f} |")
 
 
 if __name__ == "__main__":
