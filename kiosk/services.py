@@ -91,7 +91,10 @@ class Queue:
         return len(self.waiting) + len(self.awaiting_approval) + len(self.with_host)
 
 
-SEARCH_INDEX_DAYS = 31  # reception's pinyin search covers this many days unless given a date
+# Reception's search without a date covers this many days (today: 1) and whoever is still in
+# the building from before: what it costs then does not grow with the log's history. A date
+# searches that day.
+SEARCH_INDEX_DAYS = 1
 
 
 @dataclass
@@ -568,31 +571,46 @@ class Kiosk:
         text = " ".join(clean_text(text, "search", 64).split())
         if not text and since_ms is None and until_ms is None:
             return []
-        found = self.log.search(text, since_ms, until_ms, limit)
+        dated = since_ms is not None or until_ms is not None
+        lo, hi = self._search_window(since_ms, until_ms)
+        found = self.log.search(text, lo, hi, limit)
+        if not dated:
+            found += [v for v in self.log.search_in(text, IN_BUILDING, limit) if (v.signed_in_at or 0) < lo]
         if text:  # and as the host search finds hosts: pinyin, initials, company, badge number
-            lo, hi = since_ms or 0, until_ms or 2**62
             badge_id = tokens.parse_badge_number(text)
             by_badge = self.log.visits_of_badge(badge_id) if badge_id else []
             # Punctuation is literal text (100%), which the index folds away: SQL alone then.
             spelled = self.visitors_index(since_ms, until_ms).search(text, limit) \
                 if text.replace(" ", "").isalnum() else []
-            more = [v for v in by_badge + spelled if lo <= (v.signed_in_at or 0) < hi]
+            more = [v for v in by_badge + spelled
+                    if lo <= (v.signed_in_at or 0) < hi or (not dated and v.state in IN_BUILDING)]
             seen = {v.visit_id for v in found}
             found += [v for v in more if v.visit_id not in seen and not seen.add(v.visit_id)]
             found.sort(key=lambda v: -(v.signed_in_at or 0))
         return found[:limit]
 
+    def _search_window(self, since_ms: int | None, until_ms: int | None) -> tuple[int, int]:
+        """[from, until) of signing in that a search covers: the range asked for, else from
+        local midnight SEARCH_INDEX_DAYS - 1 days ago."""
+        if since_ms is None and until_ms is None:
+            today = datetime.fromtimestamp(self.clock() / 1000).astimezone()
+            midnight = today.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=SEARCH_INDEX_DAYS - 1)
+            return int(midnight.timestamp() * 1000), 2**62
+        return since_ms or 0, until_ms if until_ms is not None else 2**62
+
     def visitors_index(self, since_ms: int | None, until_ms: int | None) -> VisitorIndex:
-        """The pinyin index over the visits searched: those of the range asked for, else of the
-        last SEARCH_INDEX_DAYS; kept while the log is unchanged, so typing costs no rebuild."""
-        now = self.clock()
-        day = 86_400_000
-        window = (since_ms if since_ms is not None else (now - SEARCH_INDEX_DAYS * day) // day * day,
-                  until_ms if until_ms is not None else 2**62)
+        """The pinyin index over the visits searched (the search window's, and without a date
+        whoever is still in the building); kept while the log is unchanged, so typing costs no
+        rebuild."""
+        window = self._search_window(since_ms, until_ms)
+        dated = since_ms is not None or until_ms is not None
         position = self.log.last_change()
         cached = self._visitor_index
-        if cached is None or cached[:2] != (window, position):
-            cached = self._visitor_index = (window, position, VisitorIndex(self.log.signed_in_between(*window)))
+        if cached is None or cached[:2] != ((window, dated), position):
+            visits = self.log.signed_in_between(*window)
+            if not dated:
+                visits += [v for v in self.log.visits_in(IN_BUILDING) if (v.signed_in_at or 0) < window[0]]
+            cached = self._visitor_index = ((window, dated), position, VisitorIndex(visits))
         return cached[2]
 
     def keyring(self) -> KeyRing:
