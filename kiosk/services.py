@@ -18,6 +18,7 @@ from kiosk.core import invites, tokens
 from kiosk.core.approvals import approval_token
 from kiosk.core.invites import Invitation
 from kiosk.core.hosts import Host, HostIndex, host_id_for
+from kiosk.core.scan_verdict import badge_verdict
 from kiosk.core.tokens import Claims, KeyRing, PublicKey, Signer, Verdict
 from kiosk.core.validation import MAX_COMPANY, MAX_PURPOSE, clean_name, clean_phone, clean_text, validate_visitor
 from kiosk.core.visitor_search import VisitorIndex
@@ -462,12 +463,9 @@ class Kiosk:
             return self._refused(checked)
         claims = checked.claims
         visit = self.log.visit(claims.visit_id)
-        badge = visit.badge(claims.badge_id) if visit else None
-        if badge is not None and badge.revoked:
-            return CheckOut(tokens.REVOKED, visit, claims, detail=badge.revoked)
-        if visit is not None and visit.state == SIGNED_OUT:
-            return CheckOut(tokens.ALREADY_SIGNED_OUT, visit, claims, signed_out_at=visit.signed_out_at)
-        return CheckOut(tokens.OK, visit, claims)
+        reason, detail = badge_verdict(visit, claims.badge_id)
+        return CheckOut(reason, visit, claims, detail=detail,
+                        signed_out_at=visit.signed_out_at if reason == tokens.ALREADY_SIGNED_OUT else None)
 
     def _refused(self, checked: Verdict) -> CheckOut:
         """An expired badge (genuine, signed here) whose visit has ended says so: a badge
@@ -498,10 +496,10 @@ class Kiosk:
             return CheckOut(UNKNOWN_BADGE)
         visit = next((v for v in visits if v.state != SIGNED_OUT and not v.badge(badge_id).revoked), visits[0])
         badge = visit.badge(badge_id)
-        if badge.revoked:
-            return CheckOut(tokens.REVOKED, visit, detail=badge.revoked)
-        if visit.state == SIGNED_OUT:
-            return CheckOut(tokens.ALREADY_SIGNED_OUT, visit, signed_out_at=visit.signed_out_at)
+        reason, detail = badge_verdict(visit, badge_id)
+        if reason != tokens.OK:
+            return CheckOut(reason, visit, detail=detail,
+                            signed_out_at=visit.signed_out_at if reason == tokens.ALREADY_SIGNED_OUT else None)
         if badge.expires_at <= self.clock():
             return CheckOut(tokens.EXPIRED, visit)
         return self._sign_out(visit.visit_id, badge_id, "number")
