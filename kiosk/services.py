@@ -19,6 +19,7 @@ from kiosk.core.approvals import approval_token
 from kiosk.core.invites import Invitation
 from kiosk.core.hosts import Host, HostIndex, host_id_for
 from kiosk.core.scan_verdict import badge_verdict
+from kiosk.core.unconfirmed import NOTE as UNCONFIRMED_NOTE, badge_unconfirmed
 from kiosk.core.tokens import Claims, KeyRing, PublicKey, Signer, Verdict
 from kiosk.core.validation import MAX_COMPANY, MAX_PURPOSE, clean_name, clean_phone, clean_text, validate_visitor
 from kiosk.core.visitor_search import VisitorIndex
@@ -655,8 +656,14 @@ class Kiosk:
         """End of day: sign out everyone still on site who signed in before ``before_ms``."""
         stale = [v for v in self.log.visits_in(IN_BUILDING) if (v.signed_in_at or 0) < before_ms]
         if stale:
-            self.log.record(*[(ev.SIGNED_OUT, v.visit_id, {"by": "auto"}) for v in stale])
+            self.log.record(*[(ev.SIGNED_OUT, v.visit_id, self._auto_sign_out_data(v)) for v in stale])
         return [self.log.visit(v.visit_id) for v in stale]
+
+    def _auto_sign_out_data(self, visit: Visit) -> dict[str, str]:
+        # A check-in that never finished: the record says its badge may be out there.
+        if badge_unconfirmed(visit, self.clock()):
+            return {"by": "auto", "note": UNCONFIRMED_NOTE}
+        return {"by": "auto"}
 
 
 def end_of_day_cutoff(at: str, now_ms: int) -> int | None:
