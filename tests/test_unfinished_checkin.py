@@ -6,7 +6,6 @@ and the end-of-day sign-out notes it."""
 import contextlib
 import io
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -73,12 +72,17 @@ def kill_checkin_while_printing(tmp_path) -> KioskCommand:
     return cmd
 
 
-def _run(monkeypatch, cmd: KioskCommand, shift_ms: int, *argv, code=0) -> dict:
-    """``kiosk ARGV --json`` in this process, with the wall clock ``shift_ms`` ahead."""
+def _as(monkeypatch, cmd: KioskCommand, shift_ms: int) -> None:
+    """This process's ``kiosk`` commands on ``cmd``'s settings, the wall clock ``shift_ms`` ahead."""
     for name, value in cmd.env.items():
         if name.startswith("KIOSK_"):
             monkeypatch.setenv(name, value)
     monkeypatch.setattr(kiosk.store.log, "time", _ShiftedTime(shift_ms))
+
+
+def _run(monkeypatch, cmd: KioskCommand, shift_ms: int, *argv, code=0) -> dict:
+    """``kiosk ARGV --json`` in this process, with the wall clock ``shift_ms`` ahead."""
+    _as(monkeypatch, cmd, shift_ms)
     try:
         return _json_of_main(*argv, code=code)
     finally:
@@ -125,10 +129,9 @@ def test_onsite_and_roll_call_mark_it_and_a_reprint_settles_it(killed, monkeypat
 
 def test_the_plain_listing_says_what_to_do(tmp_path, monkeypatch, capsys):
     cmd = kill_checkin_while_printing(tmp_path)
-    _run(monkeypatch, cmd, GRACE_MS, "onsite")
-    capsys.readouterr()
-    monkeypatch.setattr(kiosk.store.log, "time", _ShiftedTime(GRACE_MS))
+    _as(monkeypatch, cmd, GRACE_MS)
     assert main(["onsite"]) == 0
+    monkeypatch.setattr(kiosk.store.log, "time", time)
     line = capsys.readouterr().out.splitlines()[0]
     assert "张三" in line and "[badge not confirmed: kiosk reprint " in line and "kiosk signout " in line
     visit_id = line.split("kiosk reprint ")[1].split(",")[0]

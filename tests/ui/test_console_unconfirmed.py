@@ -4,8 +4,6 @@ it or sign the visit out."""
 
 from __future__ import annotations
 
-import dataclasses
-
 from kiosk.core.unconfirmed import GRACE_MS
 from kiosk.services import Kiosk
 from kiosk.settings import Settings
@@ -25,7 +23,7 @@ def test_a_killed_checkin_is_flagged_and_one_tap_settles_it(drive, make_kiosk, t
     desk = make_kiosk(role="reception", device="desk-1")
     desk.log.ingest(lobby.log.events(visit.visit_id))  # as sync brings it
     settings = desk.settings
-    desk = Kiosk.open(dataclasses.replace(settings), lambda: open_printer(settings.printer_url),
+    desk = Kiosk.open(settings, lambda: open_printer(settings.printer_url),
                       clock=lambda: wall_clock_ms() + GRACE_MS + 1000)
     d = drive(desk)
     unlock(d)
