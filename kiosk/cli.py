@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.core import tokens
+from kiosk.core.unconfirmed import badge_unconfirmed
 from kiosk.core.visits import Visit
 from kiosk.errors import KioskError
 from kiosk.services import CheckIn, CheckOut, Kiosk, end_of_day_cutoff, print_test_page
@@ -305,27 +306,33 @@ def cmd_checkout(args) -> int:
     return 0 if result.ok else EXIT_REFUSED
 
 
-def _visit_row(visit: Visit) -> dict[str, Any]:
+def _visit_row(visit: Visit, now: int | None = None) -> dict[str, Any]:
     # No phone numbers: lists are shown and printed where others can read them.
-    return {"visit_id": visit.visit_id, "state": visit.state, "name": visit.visitor.get("name"),
-            "company": visit.visitor.get("company"), "host": visit.host.get("name"),
-            "department": visit.host.get("department"), "since": _time(visit.signed_in_at),
-            "invite_id": visit.invite_id or None,
-            # Two kiosks cut off from each other both took its invitation: reception should look.
-            "invitation_used_more_than_once": bool(visit.invitation_shared_with),
-            "invitation_also_used_by": [other["visit_id"] for other in visit.invitation_shared_with]}
+    row = {"visit_id": visit.visit_id, "state": visit.state, "name": visit.visitor.get("name"),
+           "company": visit.visitor.get("company"), "host": visit.host.get("name"),
+           "department": visit.host.get("department"), "since": _time(visit.signed_in_at),
+           "invite_id": visit.invite_id or None,
+           # Two kiosks cut off from each other both took its invitation: reception should look.
+           "invitation_used_more_than_once": bool(visit.invitation_shared_with),
+           "invitation_also_used_by": [other["visit_id"] for other in visit.invitation_shared_with]}
+    if now is not None:  # a check-in that never recorded whether its badge printed
+        row["badge_not_confirmed"] = badge_unconfirmed(visit, now)
+    return row
 
 
 def _visit_line(row: dict[str, Any]) -> str:
     line = f"{row['since']}  {row['name']}  {row['company'] or '-'}  → {row['host']}"
     if row["invitation_used_more_than_once"]:
         line += f"  [invitation used more than once: also {', '.join(row['invitation_also_used_by'])}]"
+    if row.get("badge_not_confirmed"):  # the check-in never recorded whether its badge printed
+        line += (f"  [badge not confirmed: kiosk reprint {row['visit_id']}, kiosk confirm-printed {row['visit_id']}"
+                 f" or kiosk signout {row['visit_id']} --reason ...]")
     return line
 
 
 def cmd_onsite(args) -> int:
     kiosk = _kiosk(args)
-    rows = [_visit_row(v) for v in kiosk.on_site()]
+    rows = [_visit_row(v, kiosk.clock()) for v in kiosk.on_site()]
     lines = [_visit_line(r) for r in rows]
     _emit(args, {"count": len(rows), "visits": rows}, "\n".join(lines + [f"{len(rows)} on site"]))
     _warn_quarantine(kiosk)  # someone may be missing from the list
@@ -417,7 +424,7 @@ def cmd_notify(args) -> int:
 def cmd_roll_call(args) -> int:
     kiosk = _kiosk(args)
     visits = kiosk.in_building()
-    rows = [_visit_row(v) for v in visits]
+    rows = [_visit_row(v, kiosk.clock()) for v in visits]
     try:
         kiosk.print_roll_call(visits)
         printed, error = True, None
@@ -473,8 +480,13 @@ def cmd_end_of_day(args) -> int:
     cutoff = end_of_day_cutoff(kiosk.settings.auto_signout_at, kiosk.clock())
     if cutoff is None:
         raise KioskError("automatic sign-out is off: set auto_signout_at (KIOSK_AUTO_SIGNOUT_AT), e.g. 20:00")
-    rows = [_visit_row(v) for v in kiosk.auto_sign_out(cutoff)]
-    _emit(args, {"count": len(rows), "visits": rows}, f"signed out {len(rows)} visitors still on site")
+    unconfirmed = {v.visit_id for v in kiosk.on_site() if badge_unconfirmed(v, kiosk.clock())}
+    rows = [{**_visit_row(v), "badge_not_confirmed": v.visit_id in unconfirmed} for v in kiosk.auto_sign_out(cutoff)]
+    text = f"signed out {len(rows)} visitors still on site"
+    if unconfirmed & {row["visit_id"] for row in rows}:
+        text += "; badge never confirmed printed (it may be out there): " + ", ".join(
+            row["visit_id"] for row in rows if row["badge_not_confirmed"])
+    _emit(args, {"count": len(rows), "visits": rows}, text)
     return 0
 
 

@@ -18,6 +18,8 @@ from kiosk.core import invites, tokens
 from kiosk.core.approvals import approval_token
 from kiosk.core.invites import Invitation
 from kiosk.core.hosts import Host, HostIndex, host_id_for
+from kiosk.core.scan_verdict import badge_verdict
+from kiosk.core.unconfirmed import NOTE as UNCONFIRMED_NOTE, badge_unconfirmed
 from kiosk.core.tokens import Claims, KeyRing, PublicKey, Signer, Verdict
 from kiosk.core.validation import MAX_COMPANY, MAX_PURPOSE, clean_name, clean_phone, clean_text, validate_visitor
 from kiosk.core.visitor_search import VisitorIndex
@@ -462,12 +464,9 @@ class Kiosk:
             return self._refused(checked)
         claims = checked.claims
         visit = self.log.visit(claims.visit_id)
-        badge = visit.badge(claims.badge_id) if visit else None
-        if badge is not None and badge.revoked:
-            return CheckOut(tokens.REVOKED, visit, claims, detail=badge.revoked)
-        if visit is not None and visit.state == SIGNED_OUT:
-            return CheckOut(tokens.ALREADY_SIGNED_OUT, visit, claims, signed_out_at=visit.signed_out_at)
-        return CheckOut(tokens.OK, visit, claims)
+        reason, detail = badge_verdict(visit, claims.badge_id)
+        return CheckOut(reason, visit, claims, detail=detail,
+                        signed_out_at=visit.signed_out_at if reason == tokens.ALREADY_SIGNED_OUT else None)
 
     def _refused(self, checked: Verdict) -> CheckOut:
         """An expired badge (genuine, signed here) whose visit has ended says so: a badge
@@ -498,10 +497,10 @@ class Kiosk:
             return CheckOut(UNKNOWN_BADGE)
         visit = next((v for v in visits if v.state != SIGNED_OUT and not v.badge(badge_id).revoked), visits[0])
         badge = visit.badge(badge_id)
-        if badge.revoked:
-            return CheckOut(tokens.REVOKED, visit, detail=badge.revoked)
-        if visit.state == SIGNED_OUT:
-            return CheckOut(tokens.ALREADY_SIGNED_OUT, visit, signed_out_at=visit.signed_out_at)
+        reason, detail = badge_verdict(visit, badge_id)
+        if reason != tokens.OK:
+            return CheckOut(reason, visit, detail=detail,
+                            signed_out_at=visit.signed_out_at if reason == tokens.ALREADY_SIGNED_OUT else None)
         if badge.expires_at <= self.clock():
             return CheckOut(tokens.EXPIRED, visit)
         return self._sign_out(visit.visit_id, badge_id, "number")
@@ -657,8 +656,14 @@ class Kiosk:
         """End of day: sign out everyone still on site who signed in before ``before_ms``."""
         stale = [v for v in self.log.visits_in(IN_BUILDING) if (v.signed_in_at or 0) < before_ms]
         if stale:
-            self.log.record(*[(ev.SIGNED_OUT, v.visit_id, {"by": "auto"}) for v in stale])
+            self.log.record(*[(ev.SIGNED_OUT, v.visit_id, self._auto_sign_out_data(v)) for v in stale])
         return [self.log.visit(v.visit_id) for v in stale]
+
+    def _auto_sign_out_data(self, visit: Visit) -> dict[str, str]:
+        # A check-in that never finished: the record says its badge may be out there.
+        if badge_unconfirmed(visit, self.clock()):
+            return {"by": "auto", "note": UNCONFIRMED_NOTE}
+        return {"by": "auto"}
 
 
 def end_of_day_cutoff(at: str, now_ms: int) -> int | None:

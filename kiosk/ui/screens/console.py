@@ -14,6 +14,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.core.tokens import badge_number
+from kiosk.core.unconfirmed import badge_unconfirmed
 from kiosk.core.visits import AWAITING_APPROVAL, BLOCKED, ON_SITE_STATES, WAITING
 from kiosk.errors import ValidationError
 from kiosk.services import end_of_day_cutoff
@@ -170,7 +171,7 @@ class ConsoleScreen(HealthLines, KioskScreen):
         return {"visit_id": visit.visit_id, "console": self, "selected": visit.visit_id == chosen,
                 "title": "   ".join(filter(None, [visit.visitor.get("name", "") or visit.visit_id,
                                                   visit.visitor.get("company", "")])),
-                "detail": "→ " + host if host else "", "since": self.since(visit, now), "flag": self.flag(visit)}
+                "detail": "→ " + host if host else "", "since": self.since(visit, now), "flag": self.flag(visit, now)}
 
     @staticmethod
     def since(visit, now: int) -> str:
@@ -183,7 +184,7 @@ class ConsoleScreen(HealthLines, KioskScreen):
         return what.format(time=duration_text(minutes))
 
     @staticmethod
-    def flag(visit) -> str:
+    def flag(visit, now: int | None = None) -> str:
         badge = visit.current_badge
         if visit.state == BLOCKED:
             return tr("blocked (watchlist)") if visit.watchlist else tr("blocked")
@@ -193,6 +194,8 @@ class ConsoleScreen(HealthLines, KioskScreen):
             return tr("complaint")
         if visit.state in ON_SITE_STATES and badge is not None and badge.print_unknown:
             return tr("badge may have printed: check the printer")
+        if now is not None and badge_unconfirmed(visit, now):  # its check-in never finished
+            return tr("badge not confirmed: print it again or cancel the visit")
         if visit.state in ON_SITE_STATES and (badge is None or not badge.printed):
             return tr("badge not printed")
         if visit.notify_failed:
@@ -205,20 +208,22 @@ class ConsoleScreen(HealthLines, KioskScreen):
         self.show_actions()
         visit = self.selected
         self.selected_text = "" if visit is None else "\n".join(
-            detail_lines(visit, self.flow.kiosk.entry.policy, self.since(visit, self.flow.kiosk.clock()), self.flag(visit)))
+            detail_lines(visit, self.flow.kiosk.entry.policy, self.since(visit, self.flow.kiosk.clock()),
+                         self.flag(visit, self.flow.kiosk.clock())))
 
     def on_entry(self, *_):
         self.show_actions()
 
     @staticmethod
-    def open_actions(visit) -> list[str]:
-        """The actions open to ``visit`` (None: nobody selected)."""
+    def open_actions(visit, now: int | None = None) -> list[str]:
+        """The actions open to ``visit`` (None: nobody selected) at ``now``."""
         if visit is None:
             return ["invite"]
         state = visit.state
         return [action for action, open_ in (
             ("host_met", state == WAITING), ("reprint", visit.on_site),
-            ("confirm_printed", visit.on_site and visit.current_badge is not None and visit.current_badge.print_unknown),
+            ("confirm_printed", visit.on_site and visit.current_badge is not None and visit.current_badge.print_unknown
+             or now is not None and badge_unconfirmed(visit, now)),
             ("approve", state == AWAITING_APPROVAL), ("deny", state == AWAITING_APPROVAL),
             ("lost", visit.current_badge is not None and state != "signed_out"),
             ("signout", state not in ("signed_out", BLOCKED)), ("complaint", True)) if open_]
@@ -230,7 +235,7 @@ class ConsoleScreen(HealthLines, KioskScreen):
         if self.entry:
             return
         fills = {"primary": T.PRIMARY, "danger": T.DANGER}
-        open_ = self.open_actions(self.selected)
+        open_ = self.open_actions(self.selected, self.flow.kiosk.clock())
         for action, label, fill in ACTIONS:
             if action in open_:
                 button = Factory.DeskButton(text=tr(label))
