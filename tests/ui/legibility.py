@@ -12,7 +12,8 @@ OpenGL blends them. The text is blended the same way (``disabled_color`` when di
 from __future__ import annotations
 
 from kivy.core.window import Window
-from kivy.graphics import BorderImage, Color, InstructionGroup, Rectangle, RoundedRectangle
+from kivy.graphics import (BorderImage, Canvas, Color, InstructionGroup, Rectangle, RoundedRectangle, StencilPop,
+                           StencilPush, StencilUnUse, StencilUse)
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.label import Label
 from kivy.uix.relativelayout import RelativeLayout
@@ -71,11 +72,21 @@ def _drawing_point(widget, window_point):
 
 
 def _instructions(group):
+    """The widget's own instructions in drawing order (canvas.before, canvas, canvas.after),
+    without its children's: each child's canvas is a Canvas nested in its parent's."""
     for instruction in group.children:
-        if isinstance(instruction, InstructionGroup) and not isinstance(instruction, Color):
+        if isinstance(instruction, Canvas):
+            continue
+        if isinstance(instruction, InstructionGroup):
             yield from _instructions(instruction)
         else:
             yield instruction
+
+
+def _image(shape) -> bool:
+    """A picture or a text: a texture other than the plain white one every fill carries."""
+    texture = shape.texture
+    return texture is not None and texture.id != Rectangle().texture.id
 
 
 def _covers(shape, point) -> bool:
@@ -90,19 +101,19 @@ def background_of(label) -> tuple[float, float, float]:
     centre = label.to_window(*label.center)
     for widget in _chain(label):
         point, opacity, paint = _drawing_point(widget, centre), _opacity(widget), (1, 1, 1, 1)
-        groups = [widget.canvas.before, widget.canvas] if widget.canvas.has_before else [widget.canvas]
-        for group in groups:
-            for instruction in _instructions(group):
-                if isinstance(instruction, Color):
-                    paint = instruction.rgba
-                elif isinstance(instruction, (Rectangle, RoundedRectangle, BorderImage)):
-                    if widget is label and instruction.texture is not None and instruction.texture is label.texture:
-                        return colour  # the text itself: everything under it is painted
-                    if instruction.texture is not None and isinstance(instruction, Rectangle) \
-                            and not isinstance(instruction, RoundedRectangle):
-                        continue  # an image or another text: not a fill we can read
-                    if _covers(instruction, point):
-                        colour = blend(paint, colour, paint[3] * opacity)
+        masking = False  # drawing a stencil mask (a StencilView's clip), not colour
+        for instruction in _instructions(widget.canvas):
+            if isinstance(instruction, (StencilPush, StencilUnUse)):
+                masking = True
+            elif isinstance(instruction, (StencilUse, StencilPop)):
+                masking = False
+            elif isinstance(instruction, Color):
+                paint = instruction.rgba
+            elif isinstance(instruction, (Rectangle, RoundedRectangle, BorderImage)) and not masking:
+                if widget is label and instruction.texture is label.texture:
+                    return colour  # the text itself: everything under it is painted
+                if not _image(instruction) and _covers(instruction, point):
+                    colour = blend(paint, colour, paint[3] * opacity)
     return colour
 
 
