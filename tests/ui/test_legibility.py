@@ -99,3 +99,18 @@ def test_the_exit_posts_verdict_text_is_read_on_the_verdict_colour(drive, tmp_pa
     heading = screen.ids.first_heading
     assert close(background_of(heading), T.VERDICT_AMBER)
     screen.ready()
+
+
+@pytest.mark.parametrize("state", ["ready", "green", "amber", "red"])
+def test_the_exit_posts_typing_warning_reads_on_every_verdict_colour(drive, tmp_path, state):
+    """Typing at the exit post (not a scanner's burst) warns in any state, a verdict's colour too."""
+    from tests.ui.test_exit_post import Clock
+    from tests.ui.test_exit_verdicts import exit_post
+
+    d = drive(exit_post(tmp_path, Clock()))
+    screen = d.current()
+    screen.state, screen.heading, screen.message = state, "Signed out", "typed"
+    d.pump(0.1)
+    assert not contrast_problems(screen), contrast_problems(screen)
+    screen.ready()
+    screen.message = ""
