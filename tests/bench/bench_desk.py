@@ -74,6 +74,8 @@ class Frames:
 
         self.starts: list[float] = []
         self.flips: list[float] = []
+        # The UI thread's CPU time at each: a frame's own work, whatever else shares the machine.
+        self.cpu: dict[float, float] = {}
         self._clock, self._sleep = Clock, Clock.idle
         Clock.idle = self._timed_sleep  # Clock.tick looks it up on the instance: sleep, then run
         Window.bind(on_flip=self._flip)
@@ -81,10 +83,18 @@ class Frames:
     def _timed_sleep(self):
         current = self._sleep()
         self.starts.append(time.perf_counter())
+        self.cpu[self.starts[-1]] = time.thread_time()
         return current
 
     def _flip(self, window) -> None:
         self.flips.append(time.perf_counter())
+        self.cpu[self.flips[-1]] = time.thread_time()
+
+    def cpu_ms(self, start: float | None, end: float | None) -> float | None:
+        """The UI thread's CPU time between two marks of this recorder, in ms."""
+        if start is None or end is None or start not in self.cpu or end not in self.cpu:
+            return None
+        return (self.cpu[end] - self.cpu[start]) * 1000
 
     def flip_after(self, moment: float) -> float | None:
         """The first frame drawn after ``moment``, if one has been."""
@@ -190,6 +200,7 @@ def scan_once(driver, screen, frames: Frames, stamps: dict, badge: str) -> dict:
     run_until(lambda: not driver.app.flow.busy)  # the sign-out written, for a green one
     marks = {**stamps, "flip": frames.flip_after(stamps["verdict"]), "state": screen.state,
              "turn": frames.start_after(stamps["verdict"])}
+    marks["cpu"] = frames.cpu_ms(marks["turn"], marks["flip"])
     screen.ready()
     settle(driver)
     return marks
@@ -241,7 +252,8 @@ def organisation_changed(driver, screen, frames: Frames, stamps: dict, n: int) -
 
     Clock.schedule_once(change)
     run_until(drawn_after(frames, stamps, "show"))
-    marks = {**stamps, "flip": frames.flip_after(stamps["show"])}
+    marks = {**stamps, "flip": frames.flip_after(stamps["show"]), "turn": frames.starts[-1] if frames.starts else None}
+    marks["cpu"] = frames.cpu_ms(marks["turn"], marks["flip"])
     settle(driver)
     return marks
 
@@ -274,6 +286,12 @@ def report_exit_post(visits, on_site, samples, verdict_alone, head_count, redraw
     row("the verdict's frame: start -> drawn", verdict_frame)
     print(f"verdict's frame / one label changed (medians): "
           f"{statistics.median(verdict_frame) / statistics.median(label_drawn):.2f}")
+    verdict_cpu = [s["cpu"] for s in samples if s["cpu"] is not None]
+    label_cpu = [s["cpu"] for s in redrawn if s["cpu"] is not None and s["turn"] < s["show"]]
+    row("UI thread CPU: the verdict's frame", verdict_cpu)
+    row("UI thread CPU: one label changed's frame", label_cpu)
+    print(f"UI thread CPU, verdict's frame / label's frame (medians): "
+          f"{statistics.median(verdict_cpu) / statistics.median(label_cpu):.2f}")
     print("target: Enter -> state under 0.25 of a frame (median and p99)")
 
 
