@@ -30,7 +30,8 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 _LETTER_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
 _LAYOUTS = {
     "pinyin": [list(_LETTER_ROWS[0]), list(_LETTER_ROWS[1]) + [BACKSPACE], list(_LETTER_ROWS[2]) + ["'"],
-               [SHIFT] + list(_LETTER_ROWS[3]) + ["-", "."], [SWITCH, "(", SPACE, ")", "&"]],
+               # "@" right of space, where a phone's e-mail keyboard has it (invitations, e-mail answers)
+               [SHIFT] + list(_LETTER_ROWS[3]) + ["-", "."], [SWITCH, "(", ")", SPACE, "@", "&"]],
     "digits": [list("123"), list("456"), list("789"), ["+", "0", BACKSPACE]],
     "badge": [list(_LETTER_ROWS[0]), list(_LETTER_ROWS[1].upper()) + [BACKSPACE], list(_LETTER_ROWS[2].upper()),
               list(_LETTER_ROWS[3].upper()) + ["-"]],

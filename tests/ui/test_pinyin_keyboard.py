@@ -225,3 +225,20 @@ def test_taps_for_a_name_and_a_company(drive):
     (ARTIFACTS / "ime-taps.json").write_text(json.dumps(counts, ensure_ascii=False))
     # the letters and Next: each is its name's or company's first candidate
     assert counts == {target: len(letters) + 1 for _, target, letters in TYPED}
+
+
+def test_an_email_address_is_typed_by_key_taps_alone(drive, make_kiosk):
+    """Reception's invitation asks for an e-mail address: every character of one, "@" included,
+    has its key (the keyboard had no "@": an address could not be typed at the desk)."""
+    from tests.ui.test_console import unlock
+
+    d = drive(make_kiosk(role="reception", device="desk-1"))
+    unlock(d)
+    console = d.current()
+    console.inviting = {"name": "欧阳娜娜", "company": "华为", "phone": "13812345678"}
+    console.start_entry("invite_email")
+    d.pump(0.1)
+    d.type_keys("nana.ouyang-1@huawei.example.com")
+    assert console.ids.bar.field.text == "nana.ouyang-1@huawei.example.com"
+    at = next(w for w in d.app.flow.keyboard.walk() if getattr(w, "key", None) == "@")
+    assert _shown(at) and min(at.size) >= MIN_TARGET_PX, at.size

@@ -1,7 +1,8 @@
 """Every screen, in every language and in large-text mode, saved as PNG under
 artifacts/screens/ for people to look at, and checked for what people would see wrong: text
-the font cannot draw (tofu), text cut off by the widget that holds it, and a line that starts
-with closing punctuation (。，、 ...)."""
+the font cannot draw (tofu), text cut off by the widget that holds it, a line that starts
+with closing punctuation (。，、 ...), text under 4.5:1 contrast against what it is drawn on and
+a touch target under 71 px (tests/ui/legibility.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from kiosk.ui.i18n import LANGUAGES, load_catalog
 from kiosk.ui.theme import theme
 from printer.fonts import unsupported_chars
 from tests.ui.driver import SCREENSHOTS
+from tests.ui.legibility import contrast_problems, target_problems
 from tests.ui.test_visitor_flow import HOSTS, SIGNATURE
 
 from kivy.core.window import Window  # noqa: E402 - Kivy after the conftest's environment
@@ -51,7 +53,7 @@ def problems(root, lang: str) -> list[str]:
         width, height = label.texture_size
         if width > label.width + 2 or height > label.height + 2:
             found.append(f"cut off: {label.text!r} needs {width:.0f}x{height:.0f}, has {label.width:.0f}x{label.height:.0f}")
-    return found
+    return found + contrast_problems(root) + target_problems(root)
 
 
 # Closing marks no Chinese line may start with (kinsoku); see printer/linebreak.py.
