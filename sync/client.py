@@ -3,7 +3,13 @@
 Every call has an explicit (connect, read) timeout. Failures are sorted by what the caller
 should do: :class:`Unreachable` (network down, timeouts, 5xx, a proxy's 502) means try again
 later; :class:`AuthError` means a person must act (the token is wrong or the device revoked);
-:class:`Rejected` means the server refused what we sent and says why.
+:class:`Rejected` means the server refused what we sent and says why. A server that failed
+(:class:`ServerFailed`, 5xx) is quoted in its own words ("cannot write to its database ..."),
+never as a bare status.
+
+A connection reset before the answer's headers arrived (a kept-alive connection the server
+closed just as we reused it, a proxy that cut it) is retried at once, on a new connection, for
+the requests that may be sent twice (see ``retrying``); others are reported as Unreachable.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from kiosk.core import trust
 from kiosk.core.events import Event
@@ -35,6 +43,11 @@ class Unreachable(SyncError):
 
 class AuthError(SyncError):
     """The server does not accept this device's token (wrong, or the device was revoked)."""
+
+
+class ServerFailed(Unreachable):
+    """The server answered, with a 5xx (its database cannot write, it is overloaded): it is
+    reachable, so a health probe would not tell that it works again."""
 
 
 class RateLimited(Unreachable):
@@ -82,6 +95,15 @@ def checked_page(raw_events: Any) -> tuple[list[Event], list[tuple[Any, str]]]:
     return events, refused
 
 
+def retrying(methods: Iterable[str]) -> HTTPAdapter:
+    """An adapter that sends a request again, once or twice and at once, when its connection
+    failed before the answer's headers came back (reset, closed by the server while idle),
+    for ``methods`` only. 5xx answers are not retried here: the worker backs off from them."""
+    return HTTPAdapter(max_retries=Retry(total=2, connect=2, read=2, status=0, other=0, redirect=0,
+                                         allowed_methods=frozenset(methods), backoff_factor=0,
+                                         raise_on_status=False, respect_retry_after_header=False))
+
+
 class SyncClient:
     def __init__(self, base_url: str, token: str, session: requests.Session | None = None,
                  timeout: tuple[float, float] = TIMEOUT):
@@ -89,6 +111,24 @@ class SyncClient:
         self.session = session or requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
         self.timeout = timeout
+        self.answered = 0  # answers under 500 so far: the worker's sign that the server is back
+        # GET and PUT /keys may be sent twice. So may the push, POST /events, although a POST:
+        # the server stores each event once by its id and answers a repeated one as "known", so a
+        # push whose answer was lost is sent again without doubling anything (sync.server.store.push).
+        # POST /invitations is not: a second would make a second invitation and email it again.
+        self.session.mount(self.base + "/", retrying({"GET", "HEAD", "PUT"}))
+        self.session.mount(self.base + "/events", retrying({"GET", "HEAD", "PUT", "POST"}))
+
+    def reachable(self) -> bool:
+        """A cheap probe (GET /v1/ping: no database work): does the server answer at all?"""
+        try:
+            response = self.session.get(self.base + "/ping", timeout=self.timeout)
+        except requests.RequestException:
+            return False
+        if response.status_code >= 500:
+            return False
+        self.answered += 1
+        return True
 
     def push(self, events: Iterable[Event]) -> Pushed:
         body = self._call("POST", "/events", json={"events": [e.to_dict() for e in events]})
@@ -141,6 +181,8 @@ class SyncClient:
             raise Unreachable(f"{self.base}: the server did not answer in time") from None
         except requests.RequestException:
             raise Unreachable(f"{self.base}: cannot reach the server (network down or server stopped)") from None
+        if response.status_code < 500:
+            self.answered += 1
         if response.status_code in (401, 403):
             raise AuthError(f"{self.base}{path}: {_error(response)}")
         if response.status_code == 429:
@@ -149,7 +191,7 @@ class SyncClient:
             # A server that failed has likely closed the connection too: the next call of the
             # round (keys after a failed pull) must not be sent down it and fail in its turn.
             self.session.close()
-            raise Unreachable(f"{self.base}{path}: HTTP {response.status_code}")
+            raise ServerFailed(f"{self.base}{path}: {_error(response)}")
         if response.status_code >= 400:
             raise Rejected(f"{self.base}{path}: {_error(response)}")
         try:
@@ -179,7 +221,13 @@ def _retry_after(response: requests.Response) -> float:
 
 
 def _error(response: requests.Response) -> str:
+    """The server's own words ({"error": ...}), after the status; a bare status when the answer
+    is not the server's (a proxy's 502 page)."""
     try:
-        return str(response.json().get("error") or response.status_code)
-    except (ValueError, AttributeError):
-        return f"HTTP {response.status_code}"
+        said = response.json().get("error")
+    except (ValueError, AttributeError, RecursionError):
+        said = None
+    if isinstance(said, str) and said:
+        return f"HTTP {response.status_code}: {said}" if response.status_code >= 500 else said
+    return f"HTTP {response.status_code}"
+

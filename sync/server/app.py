@@ -199,6 +199,12 @@ def health(db: DB) -> dict[str, Any]:
     return {"status": "ok", "db": db.kind, "events": store.count_events(db)}
 
 
+@router.get("/ping", responses=_errors())
+async def ping() -> dict[str, str]:
+    """The server answers: no token, no database work, for devices to probe while they back off."""
+    return {"status": "ok"}
+
+
 @router.post("/events", response_model=PushOut, responses=_errors(401, 403, 409, 415, 429), openapi_extra={
     "requestBody": {"required": True, "content": {"application/json": {"schema": PushIn.model_json_schema()}}}})
 async def push_events(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],

