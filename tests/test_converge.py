@@ -87,3 +87,73 @@ def test_an_idle_connection_outlives_the_workers_interval(tmp_path):
             assert _read_message(sock).startswith(b"HTTP/1.1 200")
     finally:
         server.stop()
+
+
+# -- item 2: back-off --------------------------------------------------------------------------
+
+def test_the_back_off_is_capped_by_where_the_server_is():
+    from hypothesis import given, strategies as st
+
+    from sync import backoff
+
+    for url in ("http://127.0.0.1:8000", "http://10.1.2.3", "https://192.168.0.5:8443", "http://[fd00::1]:80",
+                "http://[::1]", "http://kiosk-server.local", "http://server.lan", "http://169.254.1.1",
+                "https://localhost"):
+        assert backoff.on_lan(url) and backoff.backoff_max(url) == backoff.LAN_MAX, url
+    for url in ("https://kiosk.example.com", "http://8.8.8.8", "https://[2606:4700::1111]", "https://local.example.com"):
+        assert not backoff.on_lan(url) and backoff.backoff_max(url) == backoff.WAN_MAX, url
+    assert backoff.backoff_max("http://10.0.0.1", 300) == 300  # the setting wins
+
+    @given(st.integers(1, 10_000), st.sampled_from(["http://10.0.0.2", "https://kiosk.example.com"]),
+           st.integers(0, 2**32))
+    def within_the_cap_and_jittered(failures, url, seed):
+        import random
+
+        cap = backoff.backoff_max(url)
+        draws = {backoff.delay(failures, cap, random.Random(seed + i)) for i in range(5)}
+        assert all(0 <= d <= cap for d in draws) and len(draws) > 1  # jitter kept
+
+    within_the_cap_and_jittered()
+
+
+class NoneThenLongest:
+    """Draws no wait until the longest back-off there is can be drawn, then draws it: the worst
+    case the issue met, reached in seconds."""
+
+    @staticmethod
+    def uniform(low, high):
+        return high if high >= 120 else low
+
+
+def test_a_worker_that_drew_a_long_back_off_catches_up_soon_after_the_network_heals(server, tmp_path):
+    with FaultProxy(port_of(server.url)) as proxy:
+        # 120 s, as across the internet: the probe alone must bring it back in time.
+        desk, client = device(tmp_path, server, "desk", "reception", url=proxy.url, sync_backoff_max=120)
+        syncer = Syncer(desk, client, rnd=NoneThenLongest())
+        syncer.sync_once()
+        proxy.weights = {"drop": 1.0}  # the network goes down
+        alerts, drawn = [], threading.Event()
+
+        def alert(line):
+            alerts.append(line)
+            if "next try in 120 s" in line:
+                drawn.set()
+
+        thread = threading.Thread(target=syncer.run, kwargs={"alert": alert}, daemon=True)
+        thread.start()
+        try:
+            assert drawn.wait(60), alerts  # failures until the longest back-off is drawn
+            kiosk, kiosk_client = device(tmp_path, server, "kiosk-a")  # meanwhile, a visitor signs in
+            visit = kiosk.check_in(name="张三", host=HOST)
+            Syncer(kiosk, kiosk_client).sync_once()
+            healed = time.monotonic()
+            proxy.weights = {"pass": 1.0}  # the network is back, just after the long wait began
+            deadline = healed + 15
+            while visit.visit.visit_id not in {v.visit_id for v in desk.on_site()} and time.monotonic() < deadline:
+                time.sleep(0.1)
+            converged = time.monotonic() - healed
+        finally:
+            syncer.stop()
+            thread.join(30)
+    assert visit.visit.visit_id in {v.visit_id for v in desk.on_site()}, f"not converged in {converged:.1f} s"
+    assert syncer.status.last_error == "" and syncer.status.last_success is not None
