@@ -90,6 +90,7 @@ class SyncStatus:
     last_success: float | None = None  # time.time()
     last_error: str = ""
     needs_attention: bool = False  # a person must act (token refused)
+    server_failed: bool = False  # the last round's error is the server's own words (5xx): shown at once
     pending: int = 0
     set_aside: quarantine.Summary = field(default_factory=quarantine.Summary)  # pulled events quarantined
     rate_limited: int = 0  # times the server asked us to wait (429), since start
@@ -262,12 +263,13 @@ class Syncer:
         while not self._stop.is_set():
             done = self.sync_round()
             if done.failed:
-                self._failed(done.error, attention=any(isinstance(e, AuthError) for e in done.failed.values()))
+                self._failed(done.error, attention=any(isinstance(e, AuthError) for e in done.failed.values()),
+                             server=any(isinstance(e, ServerFailed) for e in done.failed.values()))
                 failures += 1
             else:
                 failures = 0
                 self.status.last_success, self.status.last_error = time.time(), ""
-                self.status.needs_attention = False
+                self.status.needs_attention = self.status.server_failed = False
             if done.quarantined:
                 alert(f"sync: {quarantine.describe(self.status.set_aside)}")
             if not done.failed and (done.pushed or done.refused or done.held or done.pulled or done.hosts is not None
@@ -279,9 +281,10 @@ class Syncer:
             if self._wait(delay, probe=_network_down(done)):
                 return
 
-    def _failed(self, message: str, *, attention: bool) -> None:
+    def _failed(self, message: str, *, attention: bool, server: bool = False) -> None:
         self.status.last_error = message
         self.status.needs_attention = attention
+        self.status.server_failed = server
 
     def _delay(self, failures: int) -> float:
         return backoff.delay(failures, self.backoff_max, self._rnd)
