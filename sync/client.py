@@ -20,6 +20,7 @@ from typing import Any, Iterable
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import TimeoutError as _Timeout
 from urllib3.util.retry import Retry
 
 from kiosk.core import trust
@@ -95,13 +96,25 @@ def checked_page(raw_events: Any) -> tuple[list[Event], list[tuple[Any, str]]]:
     return events, refused
 
 
+class _OnReset(Retry):
+    """Retries a request whose connection broke, never one that timed out: a server too slow to
+    answer would be handed the same work again, and a black-holed network would cost the round
+    three timeouts a request instead of one."""
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if isinstance(error, _Timeout):
+            raise error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
 def retrying(methods: Iterable[str]) -> HTTPAdapter:
     """An adapter that sends a request again, once or twice and at once, when its connection
-    failed before the answer's headers came back (reset, closed by the server while idle),
-    for ``methods`` only. 5xx answers are not retried here: the worker backs off from them."""
-    return HTTPAdapter(max_retries=Retry(total=2, connect=2, read=2, status=0, other=0, redirect=0,
-                                         allowed_methods=frozenset(methods), backoff_factor=0,
-                                         raise_on_status=False, respect_retry_after_header=False))
+    broke before the answer's headers came back (reset, closed by the server while idle), for
+    ``methods`` only. Refused connections and 5xx answers are not retried here: the worker backs
+    off from them."""
+    return HTTPAdapter(max_retries=_OnReset(total=2, connect=0, read=2, status=0, other=0, redirect=0,
+                                            allowed_methods=frozenset(methods), backoff_factor=0,
+                                            raise_on_status=False, respect_retry_after_header=False))
 
 
 class SyncClient:

@@ -157,3 +157,31 @@ def test_a_worker_that_drew_a_long_back_off_catches_up_soon_after_the_network_he
             thread.join(30)
     assert visit.visit.visit_id in {v.visit_id for v in desk.on_site()}, f"not converged in {converged:.1f} s"
     assert syncer.status.last_error == "" and syncer.status.last_success is not None
+
+
+def test_a_request_that_timed_out_is_not_sent_again(tmp_path):
+    # A black hole: the connection is accepted, the request read, no answer ever comes.
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def swallow():
+        listener.settimeout(10)
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+
+    threading.Thread(target=swallow, daemon=True).start()
+    try:
+        client = SyncClient(f"http://127.0.0.1:{listener.getsockname()[1]}", "token", timeout=(1, 0.5))
+        try:
+            client.pull(0)
+        except Exception as exc:  # noqa: BLE001
+            assert "did not answer in time" in str(exc)
+        else:
+            raise AssertionError("a black hole answered")
+        assert len(accepted) == 1  # sent once: a slow server is not handed the same work again
+    finally:
+        listener.close()
