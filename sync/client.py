@@ -97,24 +97,33 @@ def checked_page(raw_events: Any) -> tuple[list[Event], list[tuple[Any, str]]]:
 
 
 class _OnReset(Retry):
-    """Retries a request whose connection broke, never one that timed out: a server too slow to
-    answer would be handed the same work again, and a black-holed network would cost the round
-    three timeouts a request instead of one."""
+    """Retries a request whose connection broke, when it may be sent twice: GET, PUT (the key:
+    the same again changes nothing) and one POST, the push (POST /v1/events), since the server
+    stores each event once by its id and answers a repeated one as "known", so a push whose
+    answer was lost is sent again without doubling anything (sync.server.store.push). No other
+    POST: a second POST /v1/invitations would make a second invitation and email it again. Never
+    a request that timed out: a server too slow to answer would be handed the same work again,
+    and a black-holed network would cost the round three timeouts a request instead of one."""
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
-        if isinstance(error, _Timeout):
+        if error is not None and (isinstance(error, _Timeout) or method == "POST" and not _is_push(url)):
             raise error
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
-def retrying(methods: Iterable[str]) -> HTTPAdapter:
+def _is_push(url: str | None) -> bool:
+    return (url or "").split("?", 1)[0].endswith(API + "/events")
+
+
+def retrying() -> HTTPAdapter:
     """An adapter that sends a request again, once or twice and at once, when its connection
-    broke before the answer's headers came back (reset, closed by the server while idle), for
-    ``methods`` only. Refused connections and 5xx answers are not retried here: the worker backs
-    off from them."""
+    broke before the answer's headers came back (reset, closed by the server while idle), if it
+    may be sent twice (_OnReset). Refused connections and 5xx answers are not retried here: the
+    worker backs off from them. One adapter for every path, so a device holds one connection."""
     return HTTPAdapter(max_retries=_OnReset(total=2, connect=0, read=2, status=0, other=0, redirect=0,
-                                            allowed_methods=frozenset(methods), backoff_factor=0,
-                                            raise_on_status=False, respect_retry_after_header=False))
+                                            allowed_methods=frozenset({"GET", "HEAD", "PUT", "POST"}),
+                                            backoff_factor=0, raise_on_status=False,
+                                            respect_retry_after_header=False))
 
 
 class SyncClient:
@@ -125,12 +134,7 @@ class SyncClient:
         self.session.headers["Authorization"] = f"Bearer {token}"
         self.timeout = timeout
         self.answered = 0  # answers under 500 so far: the worker's sign that the server is back
-        # GET and PUT /keys may be sent twice. So may the push, POST /events, although a POST:
-        # the server stores each event once by its id and answers a repeated one as "known", so a
-        # push whose answer was lost is sent again without doubling anything (sync.server.store.push).
-        # POST /invitations is not: a second would make a second invitation and email it again.
-        self.session.mount(self.base + "/", retrying({"GET", "HEAD", "PUT"}))
-        self.session.mount(self.base + "/events", retrying({"GET", "HEAD", "PUT", "POST"}))
+        self.session.mount(self.base + "/", retrying())  # what may be sent twice: _OnReset
 
     def reachable(self) -> bool:
         """A cheap probe (GET /v1/ping: no database work): does the server answer at all?"""
