@@ -134,6 +134,9 @@ class Settings:
                                      "empty means none")
     server: str = _setting("", _url_or_empty, "central server base URL; empty means stand-alone")
     token: str = _setting("", _text, "this device's token for the central server")
+    sync_backoff_max: int = _setting(0, _whole_number(0, 3600, "seconds"), "the longest wait between sync "
+                                     "rounds after failures; 0: 15 s for a server on the site's network (a private "
+                                     "or loopback address, a .local or .lan name), 120 s beyond (sync.backoff)")
     site: str = _setting("default", _short_name, "the site this device belongs to")
     device: str = _setting("", _short_name, "this device's name (default: the host name)")
     role: str = _setting("visitor", _choice(ROLES), "visitor, reception or exit")

@@ -3,7 +3,13 @@
 Every call has an explicit (connect, read) timeout. Failures are sorted by what the caller
 should do: :class:`Unreachable` (network down, timeouts, 5xx, a proxy's 502) means try again
 later; :class:`AuthError` means a person must act (the token is wrong or the device revoked);
-:class:`Rejected` means the server refused what we sent and says why.
+:class:`Rejected` means the server refused what we sent and says why. A server that failed
+(:class:`ServerFailed`, 5xx) is quoted in its own words ("cannot write to its database ..."),
+never as a bare status.
+
+A connection reset before the answer's headers arrived (a kept-alive connection the server
+closed just as we reused it, a proxy that cut it) is retried at once, on a new connection, for
+the requests that may be sent twice (see ``retrying``); others are reported as Unreachable.
 """
 
 from __future__ import annotations
@@ -13,6 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import TimeoutError as _Timeout
+from urllib3.util.retry import Retry
 
 from kiosk.core import trust
 from kiosk.core.events import Event
@@ -35,6 +44,11 @@ class Unreachable(SyncError):
 
 class AuthError(SyncError):
     """The server does not accept this device's token (wrong, or the device was revoked)."""
+
+
+class ServerFailed(Unreachable):
+    """The server answered, with a 5xx (its database cannot write, it is overloaded): it is
+    reachable, so a health probe would not tell that it works again."""
 
 
 class RateLimited(Unreachable):
@@ -82,6 +96,36 @@ def checked_page(raw_events: Any) -> tuple[list[Event], list[tuple[Any, str]]]:
     return events, refused
 
 
+class _OnReset(Retry):
+    """Retries a request whose connection broke, when it may be sent twice: GET, PUT (the key:
+    the same again changes nothing) and one POST, the push (POST /v1/events), since the server
+    stores each event once by its id and answers a repeated one as "known", so a push whose
+    answer was lost is sent again without doubling anything (sync.server.store.push). No other
+    POST: a second POST /v1/invitations would make a second invitation and email it again. Never
+    a request that timed out: a server too slow to answer would be handed the same work again,
+    and a black-holed network would cost the round three timeouts a request instead of one."""
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if error is not None and (isinstance(error, _Timeout) or method == "POST" and not _is_push(url)):
+            raise error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def _is_push(url: str | None) -> bool:
+    return (url or "").split("?", 1)[0].endswith(API + "/events")
+
+
+def retrying() -> HTTPAdapter:
+    """An adapter that sends a request again, once or twice and at once, when its connection
+    broke before the answer's headers came back (reset, closed by the server while idle), if it
+    may be sent twice (_OnReset). Refused connections and 5xx answers are not retried here: the
+    worker backs off from them. One adapter for every path, so a device holds one connection."""
+    return HTTPAdapter(max_retries=_OnReset(total=2, connect=0, read=2, status=0, other=0, redirect=0,
+                                            allowed_methods=frozenset({"GET", "HEAD", "PUT", "POST"}),
+                                            backoff_factor=0, raise_on_status=False,
+                                            respect_retry_after_header=False))
+
+
 class SyncClient:
     def __init__(self, base_url: str, token: str, session: requests.Session | None = None,
                  timeout: tuple[float, float] = TIMEOUT):
@@ -89,6 +133,19 @@ class SyncClient:
         self.session = session or requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
         self.timeout = timeout
+        self.answered = 0  # answers under 500 so far: the worker's sign that the server is back
+        self.session.mount(self.base + "/", retrying())  # what may be sent twice: _OnReset
+
+    def reachable(self) -> bool:
+        """A cheap probe (GET /v1/ping: no database work): does the server answer at all?"""
+        try:
+            response = self.session.get(self.base + "/ping", timeout=self.timeout)
+        except requests.RequestException:
+            return False
+        if response.status_code >= 500:
+            return False
+        self.answered += 1
+        return True
 
     def push(self, events: Iterable[Event]) -> Pushed:
         body = self._call("POST", "/events", json={"events": [e.to_dict() for e in events]})
@@ -141,6 +198,8 @@ class SyncClient:
             raise Unreachable(f"{self.base}: the server did not answer in time") from None
         except requests.RequestException:
             raise Unreachable(f"{self.base}: cannot reach the server (network down or server stopped)") from None
+        if response.status_code < 500:
+            self.answered += 1
         if response.status_code in (401, 403):
             raise AuthError(f"{self.base}{path}: {_error(response)}")
         if response.status_code == 429:
@@ -149,7 +208,7 @@ class SyncClient:
             # A server that failed has likely closed the connection too: the next call of the
             # round (keys after a failed pull) must not be sent down it and fail in its turn.
             self.session.close()
-            raise Unreachable(f"{self.base}{path}: HTTP {response.status_code}")
+            raise ServerFailed(f"{self.base}{path}: {_error(response)}")
         if response.status_code >= 400:
             raise Rejected(f"{self.base}{path}: {_error(response)}")
         try:
@@ -179,7 +238,13 @@ def _retry_after(response: requests.Response) -> float:
 
 
 def _error(response: requests.Response) -> str:
+    """The server's own words ({"error": ...}), after the status; a bare status when the answer
+    is not the server's (a proxy's 502 page)."""
     try:
-        return str(response.json().get("error") or response.status_code)
-    except (ValueError, AttributeError):
-        return f"HTTP {response.status_code}"
+        said = response.json().get("error")
+    except (ValueError, AttributeError, RecursionError):
+        said = None
+    if isinstance(said, str) and said:
+        return f"HTTP {response.status_code}: {said}" if response.status_code >= 500 else said
+    return f"HTTP {response.status_code}"
+

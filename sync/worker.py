@@ -12,7 +12,9 @@ dropped connection or a retried batch can repeat work but never skip or double a
 server and the log both deduplicate by event id).
 
 Between rounds the worker waits; after a failure it backs off exponentially with full jitter,
-so a site's devices do not all hammer a server that has just come back. A server that asks it to
+so a site's devices do not all hammer a server that has just come back, at most 15 s for a
+server on the site's own network and 2 minutes beyond it (sync.backoff); while the network is
+down it probes the server every few seconds and syncs as soon as it answers. A server that asks it to
 slow down (429, Retry-After: sync.server.ratelimit) is not a failure: the round waits as long
 as it says (at most BACKOFF_MAX) and goes on. Events the server refuses because their visit is
 full (sync.server.bounds) are set aside, kept in this device's log but never pushed again, and
@@ -34,7 +36,8 @@ from kiosk.errors import KioskError
 from kiosk.services import Kiosk
 from kiosk.store import quarantine
 from kiosk.store.refused import RefusedTable
-from sync.client import AuthError, RateLimited, SyncClient, SyncError
+from sync import backoff
+from sync.client import AuthError, RateLimited, ServerFailed, SyncClient, SyncError, Unreachable
 from sync.protocol import MAX_BATCH
 
 PUSHED = "sync.pushed_rowid"
@@ -43,8 +46,8 @@ KEY_REGISTERED = "sync.key_registered"
 DIRECTORY_HASH = "sync.directory_hash"
 WATCHLIST_HASH = "sync.watchlist_hash"
 EXIT_VIEW = "sync.exit_view_rowid"  # an exit post's log holds only the exit view up to here
-INTERVAL = 5.0  # seconds between rounds when all is well
-BACKOFF_MAX = 120.0
+INTERVAL = backoff.INTERVAL  # seconds between rounds when all is well
+BACKOFF_MAX = backoff.WAN_MAX  # the longest a server's Retry-After is heeded
 T = TypeVar("T")
 
 
@@ -87,6 +90,7 @@ class SyncStatus:
     last_success: float | None = None  # time.time()
     last_error: str = ""
     needs_attention: bool = False  # a person must act (token refused)
+    server_failed: bool = False  # the last round's error is the server's own words (5xx): shown at once
     pending: int = 0
     set_aside: quarantine.Summary = field(default_factory=quarantine.Summary)  # pulled events quarantined
     rate_limited: int = 0  # times the server asked us to wait (429), since start
@@ -100,6 +104,7 @@ class Syncer:
                  rnd: random.Random | None = None):
         self.kiosk = kiosk
         self.client = client
+        self.backoff_max = backoff.backoff_max(client.base, kiosk.settings.sync_backoff_max)
         self.status = SyncStatus(set_aside=quarantine.summary(kiosk.log.db))
         self._stop = threading.Event()
         self._sleep = sleep or self._stop.wait
@@ -258,12 +263,13 @@ class Syncer:
         while not self._stop.is_set():
             done = self.sync_round()
             if done.failed:
-                self._failed(done.error, attention=any(isinstance(e, AuthError) for e in done.failed.values()))
+                self._failed(done.error, attention=any(isinstance(e, AuthError) for e in done.failed.values()),
+                             server=any(isinstance(e, ServerFailed) for e in done.failed.values()))
                 failures += 1
             else:
                 failures = 0
                 self.status.last_success, self.status.last_error = time.time(), ""
-                self.status.needs_attention = False
+                self.status.needs_attention = self.status.server_failed = False
             if done.quarantined:
                 alert(f"sync: {quarantine.describe(self.status.set_aside)}")
             if not done.failed and (done.pushed or done.refused or done.held or done.pulled or done.hosts is not None
@@ -272,17 +278,29 @@ class Syncer:
             delay = self._delay(failures)
             if failures:
                 alert(f"sync failed: {self.status.last_error} (next try in {delay:.0f} s)")
-            if self._sleep(delay):
+            if self._wait(delay, probe=_network_down(done)):
                 return
 
-    def _failed(self, message: str, *, attention: bool) -> None:
+    def _failed(self, message: str, *, attention: bool, server: bool = False) -> None:
         self.status.last_error = message
         self.status.needs_attention = attention
+        self.status.server_failed = server
 
     def _delay(self, failures: int) -> float:
-        if failures == 0:
-            return INTERVAL
-        return self._rnd.uniform(0, min(BACKOFF_MAX, INTERVAL * 2 ** failures))
+        return backoff.delay(failures, self.backoff_max, self._rnd)
+
+    def _wait(self, delay: float, *, probe: bool) -> bool:
+        """Sleep ``delay`` seconds (True: stop() was called). With ``probe``, ask the server
+        every PROBE_S whether it answers, and end the wait as soon as it does: the network
+        healed, and the next round should not wait out a back-off drawn while it was down."""
+        waited = 0.0
+        while True:
+            step = min(delay - waited, backoff.PROBE_S) if probe else delay - waited
+            if self._sleep(step):
+                return True
+            waited += step
+            if waited >= delay or probe and self.client.reachable():
+                return False
 
     def stop(self) -> None:
         self._stop.set()
@@ -291,3 +309,10 @@ class Syncer:
         thread = threading.Thread(target=self.run, name="sync", daemon=True)
         thread.start()
         return thread
+
+
+def _network_down(done: Round) -> bool:
+    """Whether the round failed only because the server could not be reached: a server that
+    answered with a failure (5xx, 429) is reachable, and a probe would not say it works again."""
+    return bool(done.failed) and all(isinstance(e, Unreachable) and not isinstance(e, (ServerFailed, RateLimited))
+                                     for e in done.failed.values())

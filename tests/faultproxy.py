@@ -3,7 +3,10 @@
 Each request (also the second and later ones on a kept-alive connection) gets one fate,
 drawn from seeded weights: pass through, be dropped at once, be delayed, be answered with a
 502 as a failing reverse proxy would, or be reset after the request went through (so the
-server did the work but the client never hears of it: the case that makes idempotency matter).
+server did the work but the client never hears of it: the case that makes idempotency matter),
+or be reset after the first bytes of the answer went back (``reset_mid_answer``). ``plan`` gives
+the fates of the first requests of a kind, in order ("POST /v1/events": [...]), before the
+weights decide; ``weights`` may be changed while it runs (a network that heals).
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ _BAD_GATEWAY = (b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nConten
 
 class FaultProxy:
     def __init__(self, target_port: int, *, weights: dict[str, float] | None = None, seed: int = 1,
-                 delay: float = 0.3):
+                 delay: float = 0.3, plan: dict[str, list[str]] | None = None):
         self.target = ("127.0.0.1", target_port)
         self.weights = weights or {"pass": 1.0}
+        self.plan = {kind: list(fates) for kind, fates in (plan or {}).items()}
         self.delay = delay
         self.rnd = random.Random(seed)
         self.fates: list[str] = []
@@ -57,8 +61,11 @@ class FaultProxy:
                 continue
             threading.Thread(target=self._handle, args=(client,), daemon=True).start()
 
-    def _fate(self) -> str:
-        fate = self.rnd.choices(list(self.weights), list(self.weights.values()))[0]
+    def _fate(self, request: bytes) -> str:
+        method, _, rest = request.partition(b" ")
+        kind = f"{method.decode()} {rest.split(b' ', 1)[0].split(b'?', 1)[0].decode()}"
+        planned = self.plan.get(kind)
+        fate = planned.pop(0) if planned else self.rnd.choices(list(self.weights), list(self.weights.values()))[0]
         self.fates.append(fate)
         return fate
 
@@ -69,7 +76,7 @@ class FaultProxy:
                 request = _read_message(client)
                 if not request:
                     break
-                fate = self._fate()
+                fate = self._fate(request)
                 if fate == "drop":
                     _reset(client)
                     break
@@ -86,6 +93,10 @@ class FaultProxy:
                     response = b""
                 if not response or fate == "reset_after_request":
                     _reset(client)  # the server is down, or it did the work and we hide the answer
+                    break
+                if fate == "reset_mid_answer":
+                    client.sendall(response[:12])  # "HTTP/1.1 200": the status line cut short
+                    _reset(client)
                     break
                 client.sendall(response)
         if upstream is not None:

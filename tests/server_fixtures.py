@@ -40,6 +40,7 @@ from sqlalchemy.engine import make_url
 
 from sync.server import auth
 from sync.server.app import create_app, now_ms
+from sync.server.connections import KEEP_ALIVE_S
 from sync.server.ratelimit import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -175,7 +176,8 @@ def start_server(db_url: str, clock: Callable[[], int] = now_ms, admin_name: str
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     running.url = "http://127.0.0.1:%d" % sock.getsockname()[1]
-    config = uvicorn.Config(running.app, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+    config = uvicorn.Config(running.app, log_level="warning", access_log=False, timeout_graceful_shutdown=5,
+                            timeout_keep_alive=KEEP_ALIVE_S)  # as kiosk-server serve
     running._server = uvicorn.Server(config)
     running._thread = threading.Thread(target=running._server.run, kwargs={"sockets": [sock]}, daemon=True)
     running._thread.start()

@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException
 
 from kiosk.notify.plainhttp import PlainHttp
 from sync import protocol
-from sync.server import approvals, auth, export, invitations, store, tombstones, views
+from sync.server import approvals, auth, catchup, export, invitations, store, tombstones, views
 from sync.server.auth import Admin, Device, Principal
 from sync.server.db import Database
 from sync.server.projector import Projector
@@ -199,6 +199,12 @@ def health(db: DB) -> dict[str, Any]:
     return {"status": "ok", "db": db.kind, "events": store.count_events(db)}
 
 
+@router.get("/ping", responses=_errors())
+async def ping() -> dict[str, str]:
+    """The server answers: no token, no database work, for devices to probe while they back off."""
+    return {"status": "ok"}
+
+
 @router.post("/events", response_model=PushOut, responses=_errors(401, 403, 409, 415, 429), openapi_extra={
     "requestBody": {"required": True, "content": {"application/json": {"schema": PushIn.model_json_schema()}}}})
 async def push_events(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
@@ -338,14 +344,17 @@ def put_watchlist(body: WatchlistIn, _who: Annotated[Admin, Depends(admin)], db:
 
 
 @router.get("/visits", response_model=VisitsOut, responses=_errors(401, 403))
-def get_visits(who: Annotated[Principal, Depends(principal)], db: DB, site: SiteQuery = None,
+def get_visits(who: Annotated[Principal, Depends(principal)], db: DB, response: Response, site: SiteQuery = None,
                on_site: Annotated[bool, Query(description="only visitors on site now")] = False,
                since: Annotated[IsoTime | None, Query(description="signed in at or after")] = None,
                until: Annotated[IsoTime | None, Query(description="signed in before")] = None) -> dict[str, Any]:
-    """Visits (never phone numbers): reception and exit devices see their site, admins any."""
+    """Visits (never phone numbers): reception and exit devices see their site, admins any.
+    Header Visits-Behind: stored events not yet in them (sync.server.catchup; 0: up to date)."""
     if isinstance(who, Device) and who.role not in ("reception", "exit"):
         raise Forbidden("only reception and exit devices may list visits")
-    found = store.find_visits(db, _site(who, site), on_site, _ms(since), _ms(until))
+    site = _site(who, site)
+    response.headers[catchup.HEADER] = str(catchup.catch_up(db, site))
+    found = store.find_visits(db, site, on_site, _ms(since), _ms(until), fold=False)
     return {"visits": found}
 
 
@@ -355,14 +364,17 @@ def _ms(moment: datetime | None) -> int | None:
 
 @router.get("/export", response_model=list[ExportRow], responses={
     **_errors(401, 403), 200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
-def export_visits(_who: Annotated[Admin, Depends(admin)], db: DB, site: SiteQuery = None,
+def export_visits(_who: Annotated[Admin, Depends(admin)], db: DB, response: Response, site: SiteQuery = None,
                   format: Literal[export.FORMATS] = "json") -> Any:  # type: ignore[valid-type]
-    """Every visit of every site (or one), for audit; CSV is UTF-8 with a BOM for Excel."""
-    rows = store.export_rows(db, site)
+    """Every visit of every site (or one), for audit; CSV is UTF-8 with a BOM for Excel. Header
+    Visits-Behind: stored events not yet in them (sync.server.catchup; 0: up to date)."""
+    behind = str(catchup.catch_up(db, site))
+    rows = store.export_rows(db, site, fold=False)
     if format == "json":
+        response.headers[catchup.HEADER] = behind
         return rows
     return Response(export.to_csv(rows), media_type=export.CSV_MEDIA_TYPE,
-                    headers={"Content-Disposition": 'attachment; filename="visits.csv"'})
+                    headers={"Content-Disposition": 'attachment; filename="visits.csv"', catchup.HEADER: behind})
 
 
 @router.post("/devices", response_model=DeviceOut, status_code=201, responses=_errors(401, 403, 409))

@@ -30,7 +30,7 @@ from kiosk.settings import ROLES
 from kiosk.watchcsv import COLUMNS, read_watchlist_csv, shown
 from printer.errors import PrinterError
 from printer.invitation import card_png, window
-from sync.server import accesslog, auth, connections, export, invitations, passwords, ratelimit, store, tombstones
+from sync.server import accesslog, auth, catchup, connections, export, invitations, passwords, ratelimit, store, tombstones
 from sync.server.app import create_app, now_ms
 from sync.server.db import Database
 from sync.server.errors import ServerError
@@ -209,7 +209,8 @@ def cmd_serve(args) -> int:
     # with the read timeout and the size limits of headers and bodies it bounds what clients can
     # make the server hold, and for how long (sync.server.connections, sync.server.intake).
     uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True, log_config=accesslog.log_config(),
-                limit_concurrency=args.max_connections, http=connections.bounded(args.read_timeout))
+                limit_concurrency=args.max_connections, http=connections.bounded(args.read_timeout),
+                timeout_keep_alive=connections.KEEP_ALIVE_S)
     return 0
 
 
@@ -239,7 +240,10 @@ def cmd_revoke_admin(args) -> int:
 
 def cmd_export(args) -> int:
     with _database(args) as db:
-        data = export.render(store.export_rows(db, args.site), args.format)
+        behind = catchup.catch_up(db, args.site)  # a database that cannot write still exports what it folded
+        data = export.render(store.export_rows(db, args.site, fold=False), args.format)
+    if behind:
+        print(f"kiosk-server: {catchup.describe(behind)}", file=sys.stderr)
     if not args.output:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

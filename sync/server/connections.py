@@ -15,6 +15,10 @@ import asyncio
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+# How long an idle kept-alive connection stays open. Longer than a device's interval between
+# sync rounds (sync.worker.INTERVAL, 5 s): at uvicorn's default, also 5 s, the server closed a
+# connection just as the worker reused it, and the request failed for nothing.
+KEEP_ALIVE_S = 65
 MAX_HEADER_BYTES = 16 * 1024  # as h11's default; a device's request takes well under 1 KiB
 
 

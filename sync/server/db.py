@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from kiosk.privatefiles import create_private, exposed
-from sync.server.errors import Conflict, DatabaseError, Invalid
+from sync.server.errors import CannotWrite, Conflict, DatabaseError, Invalid
 
 # A writer waits this long for SQLite's write lock before giving up with "database is locked".
 BUSY_TIMEOUT_S = 60
@@ -294,14 +294,14 @@ class Database:
         """Database failures as ServerErrors with a message an operator can act on."""
         try:
             yield
-        except exc.IntegrityError as e:
-            raise Conflict(f"conflicts with what is stored: {_first_line(e)}") from None
-        except exc.DataError as e:  # a value the database cannot hold (too long for its column)
-            raise Invalid(f"a value does not fit the database: {_first_line(e)}") from None
-        except (exc.OperationalError, exc.InterfaceError, exc.TimeoutError) as e:
+        except exc.DBAPIError as e:
+            raise _translation(self, e) from None
+        except exc.TimeoutError as e:
             raise DatabaseError(f"database {self.shown_url} is unavailable or busy: {_first_line(e)}") from None
 
     def _migrate(self) -> None:
+        if self._up_to_date():  # no write: a server whose disk is full still starts, and serves reads
+            return
         with self.write(serialise_on="schema") as conn:
             schema_version.create(conn, checkfirst=True)
             version = conn.execute(sa.select(schema_version.c.version)).scalar()
@@ -314,6 +314,41 @@ class Database:
             for step in MIGRATIONS[version:]:
                 step(conn)
             conn.execute(schema_version.update().values(version=len(MIGRATIONS)))
+
+    def _up_to_date(self) -> bool:
+        """Whether the schema is this code's already (read only)."""
+        with self.read() as conn:
+            if not sa.inspect(conn).has_table(schema_version.name):
+                return False
+            return conn.execute(sa.select(schema_version.c.version)).scalar() == len(MIGRATIONS)
+
+
+# What a database that reads but cannot write says: PostgreSQL's SQLSTATEs read_only_sql_transaction
+# and disk_full; SQLite's messages: a read-only file or file system, SQLITE_FULL, and SQLITE_IOERR, which a
+# write refused by the file system (EPERM on an immutable file, EIO) becomes.
+_CANNOT_WRITE_STATES = {"25006", "53100"}
+_CANNOT_WRITE_WORDS = ("readonly database", "read-only", "disk is full", "no space left", "disk i/o error")
+
+
+def _translation(db: "Database", e: exc.DBAPIError) -> Exception:
+    """A database failure as the ServerError an operator (and a device) can act on."""
+    if _cannot_write(e):
+        return CannotWrite(f"the server cannot write to its database ({_first_line(e)}): its disk may be full or "
+                           f"the database read-only; devices keep their events until it can, and reads answer "
+                           f"from what is already stored")
+    if isinstance(e, exc.IntegrityError):
+        return Conflict(f"conflicts with what is stored: {_first_line(e)}")
+    if isinstance(e, exc.DataError):  # a value the database cannot hold (too long for its column)
+        return Invalid(f"a value does not fit the database: {_first_line(e)}")
+    if isinstance(e, (exc.OperationalError, exc.InterfaceError)):
+        return DatabaseError(f"database {db.shown_url} is unavailable or busy: {_first_line(e)}")
+    return e
+
+
+def _cannot_write(e: exc.DBAPIError) -> bool:
+    if getattr(e.orig, "sqlstate", None) in _CANNOT_WRITE_STATES:
+        return True
+    return any(words in str(e.orig).lower() for words in _CANNOT_WRITE_WORDS)
 
 
 def _first_line(e: exc.DBAPIError | exc.SQLAlchemyError) -> str:
@@ -342,6 +377,8 @@ def _private_sqlite_file(path: Path) -> None:
         first, mode = next(iter(open_to_others.items()))
         raise DatabaseError(f"{first} may be read by other users ({mode}) and holds the sites' private signing keys: "
                             f"make it private with chmod 600 {' '.join(map(str, open_to_others))}")
+    if path.exists():  # opening it read-write here would fail on a read-only file, which still serves reads
+        return
     try:
         create_private(path)
     except OSError as e:

@@ -49,6 +49,12 @@ class DatabaseError(ServerError):
     status = 503
 
 
+class CannotWrite(DatabaseError):
+    """The database answers reads but refuses writes: its disk is full, its file or file system
+    is read-only, or PostgreSQL was made read-only. Devices keep what they would push until it
+    can; reads answer from the visits already folded (sync.server.store.catch_up)."""
+
+
 class TooManyRequests(ServerError):
     """A device asking faster than its rate allows; ``retry_after`` says when it may again."""
 

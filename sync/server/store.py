@@ -256,8 +256,9 @@ def get_visit(db: Database, site: str, visit_id: str) -> Visit | None:
 
 
 def find_visits(db: Database, site: str | None, on_site: bool, since_ms: int | None,
-                until_ms: int | None) -> list[dict[str, Any]]:
-    """Visits of one site (or all), on site now and/or signed in within [since, until)."""
+                until_ms: int | None, *, fold: bool = True) -> list[dict[str, Any]]:
+    """Visits of one site (or all), on site now and/or signed in within [since, until); brought
+    up to date first unless ``fold`` is False (the caller did: sync.server.catchup)."""
     query = sa.select(visits).order_by(visits.c.signed_in_at.nulls_last(), visits.c.site, visits.c.visit_id)
     if site is not None:
         query = query.where(visits.c.site == site)
@@ -267,19 +268,22 @@ def find_visits(db: Database, site: str | None, on_site: bool, since_ms: int | N
         query = query.where(visits.c.signed_in_at >= since_ms)
     if until_ms is not None:
         query = query.where(visits.c.signed_in_at < until_ms)
-    project_all(db, site)
+    if fold:
+        project_all(db, site)
     with db.read() as conn:
         return [{"site": r.site, "visit_id": r.visit_id, "state": r.state, "name": r.name, "company": r.company,
                  "host": r.host_name, "department": r.host_department, "signed_in_at": local_time(r.signed_in_at),
                  "signed_out_at": local_time(r.signed_out_at)} for r in conn.execute(query)]
 
 
-def export_rows(db: Database, site: str | None) -> list[dict[str, Any]]:
-    """Every visit of every site (or of one) for the audit export, in sign-in order."""
+def export_rows(db: Database, site: str | None, *, fold: bool = True) -> list[dict[str, Any]]:
+    """Every visit of every site (or of one) for the audit export, in sign-in order (brought up
+    to date first unless ``fold`` is False, as in find_visits)."""
     query = sa.select(visits.c.doc).order_by(visits.c.site, visits.c.signed_in_at.nulls_last(), visits.c.visit_id)
     if site is not None:
         query = query.where(visits.c.site == site)
-    project_all(db, site)
+    if fold:
+        project_all(db, site)
     with db.read() as conn:
         found = [visit_from_json(doc) for doc in conn.execute(query).scalars()]
     shared = _shared_invitations(found)

@@ -1,5 +1,5 @@
-"""Sync under load: three devices catching up after a busy day offline, and 100 devices
-pushing at once.
+"""Sync under load: three devices catching up after a busy day offline, 100 devices pushing
+at once, and a reception desk converging after a network partition heals.
 
 Run: python tests/bench/bench_sync.py
 
@@ -7,7 +7,10 @@ The server runs as its own process on a SQLite file (`kiosk-server serve`), the 
 real kiosks on their own SQLite files. Catch-up is timed from the reconnect until all three
 devices and the server hold the same events; the baseline, measured in the same run, is one
 device pushing and pulling nothing (a round trip of an idle sync), so the ratio says how many
-idle rounds a busy day costs.
+idle rounds a busy day costs. Convergence after a partition is timed from the heal until the
+desk (its real worker, behind tests/faultproxy.py) holds a visit signed in at a kiosk meanwhile:
+once with the back-off drawn at random under its cap, once with the longest one (120 s) drawn just
+before the heal, which only the worker's probe cuts short.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import requests  # noqa: E402
 
 from kiosk.core import events as ev  # noqa: E402
 from kiosk.core import tokens  # noqa: E402
+from kiosk.core.hosts import Host  # noqa: E402
 from kiosk.services import Kiosk  # noqa: E402
 from kiosk.settings import Settings  # noqa: E402
 from printer.device import PreviewPrinter  # noqa: E402
@@ -33,9 +37,11 @@ from sync.server import auth  # noqa: E402
 from sync.server.db import Database  # noqa: E402
 from sync.worker import Syncer  # noqa: E402
 from tests.bench.stats import p99  # noqa: E402
+from tests.faultproxy import FaultProxy  # noqa: E402
 from tests.server_fixtures import ServerProcess  # noqa: E402
 
 EVENTS_PER_DEVICE = 2000
+HOST = Host("h1", "李四", "研发部")
 
 
 def device(tmp: Path, db_url: str, url: str, name: str) -> Syncer:
@@ -103,6 +109,54 @@ def hundred_devices(tmp: Path, db_url: str, url: str) -> tuple[list[float], int]
     return sorted(latencies), len(errors)
 
 
+class _LongestOnce:
+    """No wait until the longest back-off can be drawn, then that: the worst case at a heal."""
+
+    @staticmethod
+    def uniform(low: float, high: float) -> float:
+        return high if high >= 120 else low
+
+
+def _backed_off(syncer: Syncer, worst: bool, down: FaultProxy) -> threading.Thread:
+    """Runs ``syncer``'s worker behind a partition until it has drawn a back-off (the longest,
+    when ``worst``) after several failures."""
+    drawn = threading.Event()
+
+    def alert(line: str) -> None:
+        if "next try in" in line and (not worst or "in 120 s" in line) and line.count("sync failed") and \
+                syncer.status.last_error:
+            drawn.set()
+
+    thread = threading.Thread(target=syncer.run, kwargs={"alert": alert}, daemon=True)
+    down.weights = {"drop": 1.0}
+    thread.start()
+    drawn.wait(120)
+    time.sleep(0.5 if worst else 3)  # the partition lasts a little longer into the wait
+    return thread
+
+
+def converge_after_partition(tmp: Path, db_url: str, url: str, worst: bool, runs: int = 3) -> list[float]:
+    figures = []
+    for run in range(runs):
+        kiosk = device(tmp, db_url, url, f"kiosk-p{int(worst)}{run}")
+        with FaultProxy(int(url.rsplit(":", 1)[1])) as proxy:
+            desk = device(tmp, db_url, proxy.url, f"desk-p{int(worst)}{run}")
+            if worst:
+                desk.backoff_max, desk._rnd = 120.0, _LongestOnce()
+            desk.sync_once()
+            thread = _backed_off(desk, worst, proxy)
+            visit = kiosk.kiosk.check_in(name="张三", host=HOST).visit.visit_id
+            kiosk.sync_once()
+            healed = time.perf_counter()
+            proxy.weights = {"pass": 1.0}
+            while visit not in {v.visit_id for v in desk.kiosk.on_site()}:
+                time.sleep(0.05)
+            figures.append(time.perf_counter() - healed)
+            desk.stop()
+            thread.join(30)
+    return figures
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite:///{tmp}/server.sqlite3"
@@ -116,6 +170,12 @@ def main() -> None:
             p50, high = statistics.median(latencies) * 1000, p99(latencies) * 1000
             print(f"100 devices pushing at once (key + 10 events each): p50 {p50:.0f} ms, p99 {high:.0f} ms, "
                   f"errors {errors}; ratio p50/idle {p50 / (idle * 1000):.0f}; target no errors")
+            for worst, what in ((False, "back-off drawn at random (LAN cap 15 s)"),
+                                (True, "longest back-off (120 s) drawn just before the heal")):
+                figures = converge_after_partition(Path(tmp), db_url, server.url, worst)
+                print(f"convergence after a partition heals, {what}: median {statistics.median(figures):.1f} s, "
+                      f"max {max(figures):.1f} s over {len(figures)} runs; ratio max/idle round "
+                      f"{max(figures) / idle:.0f}; target under 15 s")
         finally:
             server.stop()
 

@@ -88,6 +88,8 @@ class HealthLines:
             self.sync_text = tr("Synced {n} s ago").format(n=seconds) if seconds < 120 else \
                 tr("Last synced {time}").format(time=clock_text(int(status.last_success * 1000)))
             self.sync_alert = status.needs_attention or seconds > SYNC_LATE
+            if status.server_failed:  # the server said what is wrong (a full disk): tell it at once
+                self.sync_alert = True
             if status.last_error and self.sync_alert:
                 self.sync_text += " — " + status.last_error
         if status.refused:  # kept here, never on the server: someone must look (kiosk sync lists them)
