@@ -156,7 +156,7 @@ class BrotherQLPrinter(Printer):
         if self._width is None:
             from printer.labels import widest_badge_for  # renders trial badges: only when needed
 
-            self._width = widest_badge_for(self.medium.dots, self.medium.length_dots or None)
+            self._width = widest_badge_for(self.medium.dots, self.medium.length_dots or None, dpi=self.dpi)
         return self._width
 
     # -- status -----------------------------------------------------------------------------

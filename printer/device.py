@@ -62,6 +62,7 @@ class Printer(ABC):
     width: int = DEFAULT_WIDTH
     profile: str = DEFAULT_PROFILE
     url: str = ""
+    dpi: int = 203  # what badges are laid out for (their QR's module size); label printers say more
 
     def print_image(self, image: Image.Image, *, name: str = "job") -> None:
         self.print_pages([image], name=name)
@@ -71,7 +72,7 @@ class Printer(ABC):
         with fonts and barcodes of its own (ZPL) overrides this to draw it natively."""
         from printer.badge import render_badge
 
-        self.print_image(render_badge(content, self.width), name=name)
+        self.print_image(render_badge(content, self.width, dpi=self.dpi), name=name)
 
     @abstractmethod
     def print_pages(self, pages: Sequence[Image.Image], *, name: str = "job") -> None:
