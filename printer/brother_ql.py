@@ -197,6 +197,9 @@ class BrotherQLPrinter(Printer):
 
     # -- printing ---------------------------------------------------------------------------
 
+    def warm_up(self, content) -> None:
+        encode_job([self.badge_page(content)], self.medium, self.model)  # finds the die-cut width too
+
     def print_pages(self, pages: Sequence[Image.Image], *, name: str = "job") -> None:
         job = encode_job(pages, self.medium, self.model)  # before connecting: a layout error sends nothing
         deadline = time.monotonic() + self.timeout

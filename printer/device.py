@@ -70,9 +70,19 @@ class Printer(ABC):
     def print_badge(self, content, *, name: str = "badge") -> None:
         """Print one visitor badge (a printer.badge.BadgeContent): as our raster here; a printer
         with fonts and barcodes of its own (ZPL) overrides this to draw it natively."""
+        self.print_image(self.badge_page(content), name=name)
+
+    def badge_page(self, content) -> Image.Image:
+        """The raster page print_badge prints: laid out at this printer's width and dpi."""
         from printer.badge import render_badge
 
-        self.print_image(render_badge(content, self.width, dpi=self.dpi), name=name)
+        return render_badge(content, self.width, dpi=self.dpi)
+
+    def warm_up(self, content) -> None:
+        """Prepare ``content`` as print_badge would, sending nothing, so the first visitor does
+        not also wait for code, fonts and layout searches to load.  Backends that turn pages
+        into bytes of their own, or draw badges natively (ZPL), warm that too."""
+        self.badge_page(content)
 
     @abstractmethod
     def print_pages(self, pages: Sequence[Image.Image], *, name: str = "job") -> None:
@@ -223,6 +233,15 @@ class EscposPrinter(Printer):
                 device.close()
             except Exception:  # noqa: BLE001 - closing a broken connection may fail any way
                 pass
+
+    def warm_up(self, content) -> None:
+        from escpos.capabilities import get_profile
+
+        from printer.escpos_lean import encode_page
+
+        page = self.badge_page(content)
+        if self.stream != "raster":  # python-escpos's own raster needs a connection to encode
+            encode_page(page, stream=self.stream, profile=get_profile(self.profile), cut=self.cut, qr=self.qr)
 
 
 def _describe(exc: BaseException) -> str:
