@@ -9,7 +9,7 @@ from datetime import datetime
 
 from kiosk.ui.i18n import N_, tr
 from kiosk.ui.verdicts import clock_text
-from printer.status import Status
+from printer.status import MESSAGES, Status
 
 SYNC_LATE = 60  # seconds without contact before sync needs a person to look
 QUARANTINE_ALERT_MS = 24 * 3_600_000  # events set aside show in the alert colour this long
@@ -24,11 +24,17 @@ class HealthLines:
     sync_text, sync_alert, notice), the flow and the syncer."""
 
     _printer = None  # the last printer status (or why it could not be asked)
+    _printer_words = (None, "")  # a status and what the printer said with it (a wrong roll, paused)
     _notice_about = ""
 
     def check_health(self) -> None:
-        self.flow.run_io(lambda: self.flow.kiosk.printer.status(), self._printer_is, self._printer_unknown)
+        self.flow.run_io(lambda: _status_and_words(self.flow.kiosk.printer), self._printer_said,
+                         self._printer_unknown)
         self.sync_health()
+
+    def _printer_said(self, answer) -> None:
+        self._printer_words = answer
+        self._printer_is(answer[0])
 
     def _printer_is(self, status) -> None:
         self._printer = status
@@ -45,9 +51,21 @@ class HealthLines:
         status = self._printer
         if status is None:
             return
-        state = str(status) if isinstance(status, Exception) else tr(PRINTER_STATES[status])
+        state = str(status) if isinstance(status, Exception) else self._printer_state(status)
         self.printer_text = tr("Printer: {state}").format(state=state)
         self.printer_alert = isinstance(status, Exception) or not status.can_print
+
+    def _printer_state(self, status: Status) -> str:
+        """The printer's own words (Printer.status_message), in the language on screen where
+        they are a common state ("ready (62 mm loaded)" keeps its detail as said), and as the
+        printer said them otherwise: "wrong labels: loaded 29 mm, ..." says more than "offline"."""
+        said_with, words = self._printer_words
+        common = MESSAGES[status]
+        if said_with is not status or not words or words == common:
+            return tr(PRINTER_STATES[status])
+        if words.startswith(common + " ("):
+            return tr(PRINTER_STATES[status]) + words[len(common):]
+        return words
 
     # -- notices ----------------------------------------------------------------------------
 
@@ -90,3 +108,8 @@ class HealthLines:
             n=found.count, reasons="; ".join(found.reasons))
         self.sync_alert = self.sync_alert or (found.latest_ms or 0) > self.flow.kiosk.clock() - QUARANTINE_ALERT_MS
 
+
+def _status_and_words(printer) -> tuple[Status, str]:
+    """Asked together, off the UI thread: a printer words its last answer (ZPL ~HS, QL ESC i S)."""
+    status = printer.status()
+    return status, printer.status_message(status)
