@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import zxingcpp
+from hypothesis import given, settings, strategies as st
 from PIL import Image
 
 from kiosk.core.hosts import Host
@@ -16,6 +17,7 @@ from kiosk.services import Kiosk
 from kiosk.settings import Settings
 from printer.badge import BadgeContent, render_badge
 from printer.device import open_printer
+from printer.raster import module_dots as module_dots_at, qr_matrix
 from tests.cups_fixtures import cups  # noqa: F401 - the fixture
 from tests.label_decoders import brother_ql_pages
 from tests.test_brother_ql import decode_labels, loaded
@@ -100,3 +102,16 @@ def test_cups_brother_ql_tape_prints_the_qr_at_nine_dots_a_module(cups, tmp_path
     label.save(ARTIFACTS / "cups-ql-62mm-300dpi-qr.png")
     text, level, measured = module_dots(label)
     assert text == result.badge and level == "Q" and measured == 9
+
+
+@settings(max_examples=25, deadline=None)
+@given(width=st.integers(256, 1400), dpi=st.sampled_from([180, 203, 300, 600]))
+def test_modules_shrink_under_three_quarters_of_a_mm_only_when_the_paper_is_too_narrow(width, dpi):
+    image = render_badge(content(), width, dpi=dpi)
+    placed = image.info["qr"]
+    smallest_symbol = len(qr_matrix(TOKEN, "M")) * module_dots_at(0.75, dpi)  # quiet zone included
+    if width >= smallest_symbol:
+        assert placed.dots * MM_PER_INCH / dpi >= 0.75
+    assert placed.dots * MM_PER_INCH / dpi <= 1.0 + MM_PER_INCH / dpi  # never much over a millimetre
+    if placed.level == "M":  # Q only gives way when Q at 0.75 mm does not fit the paper
+        assert width < len(qr_matrix(TOKEN, "Q")) * module_dots_at(0.75, dpi)
