@@ -2,7 +2,8 @@
 
 Exit statuses a script can rely on: 0 done; 1 refused or failed (the message says why, and
 nothing already recorded is lost); 2 bad usage; 4 the visit was recorded but its badge did not
-print (reprint it).
+print (reprint it); 6 the badge was sent but the printer never confirmed it (it may be in the
+visitor's hand: check the printer before reprinting, which revokes it).
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from kiosk.services import CheckIn, CheckOut, Kiosk, end_of_day_cutoff, print_te
 from kiosk.settings import load_settings
 from kiosk.store import quarantine
 from printer.device import open_printer
+from printer.fallback import open_printers
 from printer.errors import PrinterError
 from printer.virtual import MODES, serve
 
 EXIT_REFUSED = 1
 EXIT_NOT_PRINTED = 4
 EXIT_AWAITING_APPROVAL = 5  # recorded; the badge waits for reception's (or the host's) approval
+EXIT_PRINT_UNKNOWN = 6  # recorded; the badge was sent, never confirmed: check the printer
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,6 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     reprint.add_argument("visit_id")
     reprint.add_argument("--json", action="store_true")
     reprint.set_defaults(handler=cmd_reprint)
+    confirm = commands.add_parser("confirm-printed", help="the badge whose printing was not confirmed came out whole")
+    confirm.add_argument("visit_id")
+    confirm.add_argument("--json", action="store_true")
+    confirm.set_defaults(handler=cmd_confirm_printed)
 
     signout = commands.add_parser("signout", help="sign a visitor out by hand (no badge to scan)")
     signout.add_argument("visit_id")
@@ -143,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _kiosk(args) -> Kiosk:
     settings = load_settings(args.config)
-    return Kiosk.open(settings, lambda: open_printer(settings.printer_url))
+    return Kiosk.open(settings, lambda: open_printers(settings.printer_url, settings.printer_fallback))
 
 
 def _emit(args, payload: dict[str, Any], text: str) -> None:
@@ -166,7 +173,8 @@ def cmd_run(args) -> int:
         settings = dataclasses.replace(settings, role=args.role)
     from kiosk.ui.launch import run
 
-    run(settings, Kiosk.open(settings, lambda: open_printer(settings.printer_url)), lockdown=not args.windowed)
+    run(settings, Kiosk.open(settings, lambda: open_printers(settings.printer_url, settings.printer_fallback)),
+        lockdown=not args.windowed)
     return 0
 
 
@@ -216,6 +224,14 @@ def cmd_reprint(args) -> int:
     return _report_badge(args, _kiosk(args).reprint(args.visit_id), "reprinted")
 
 
+def cmd_confirm_printed(args) -> int:
+    visit = _kiosk(args).confirm_printed(args.visit_id)
+    badge = visit.current_badge
+    _emit(args, {"visit_id": visit.visit_id, "badge_number": tokens.badge_number(badge.badge_id), "printed": True},
+          f"badge {tokens.badge_number(badge.badge_id)} of visit {visit.visit_id} recorded as printed")
+    return 0
+
+
 def _report_badge(args, result: CheckIn, what: str) -> int:
     visit = result.visit
     if not result.badge:  # the entry policy asks for approval first: no badge yet
@@ -224,13 +240,26 @@ def _report_badge(args, result: CheckIn, what: str) -> int:
         _emit(args, payload, f"{what} {payload['name']} (visit {visit.visit_id}): awaiting approval "
                              f"({', '.join(visit.reasons)}); after approval: kiosk reprint {visit.visit_id}")
         return EXIT_AWAITING_APPROVAL
+    outcome = "printed" if result.printed else "unknown" if result.print_unknown else "not_printed"
     payload = {"visit_id": visit.visit_id, "badge": result.badge, "badge_number": tokens.badge_number(result.badge_id),
-               "printed": result.printed, "print_error": result.print_error or None,
+               "printed": None if result.print_unknown else result.printed, "print_outcome": outcome,
+               "print_error": result.print_error or None,
                "name": visit.visitor.get("name"), "host": visit.host.get("name"),
                "signed_in_at": _time(visit.signed_in_at), "valid_until": _time(visit.badge(result.badge_id).expires_at)}
     text = (f"{what} {payload['name']} (visit {visit.visit_id}), badge {payload['badge_number']} "
             + ("printed" if result.printed else f"— {result.print_error}"))
+    old = result.replaced
+    if old is not None:
+        payload["revoked"] = tokens.badge_number(old.badge_id)
+        payload["revoked_may_be_held"] = old.printed or old.print_unknown
+        text += f"; badge {payload['revoked']} revoked" + (
+            " (it was printed or may have been: take it back from the visitor)" if payload["revoked_may_be_held"] else "")
     _emit(args, payload, text)
+    if result.print_unknown:
+        print(f"kiosk: the visit is recorded; whether its badge printed is unknown ({result.print_error}). "
+              f"If it came out whole: kiosk confirm-printed {visit.visit_id}; if not: kiosk reprint {visit.visit_id}",
+              file=sys.stderr)
+        return EXIT_PRINT_UNKNOWN
     if not result.printed:
         print(f"kiosk: the visit is recorded but the badge did not print ({result.print_error}); "
               f"reprint with: kiosk reprint {visit.visit_id}", file=sys.stderr)
@@ -409,9 +438,19 @@ def _printer(args):
 def cmd_printer_status(args) -> int:
     printer = _printer(args)
     status = printer.status()
-    message = printer.status_message(status)
-    _emit(args, {"printer": printer.url, "status": status.value, "message": message},
-          f"{printer.url}: {message}")
+    message = printer.status_message(status)  # a label printer says more: which roll, what is wrong
+    payload = {"printer": printer.url, "status": status.value, "message": message}
+    text = f"{printer.url}: {message}"
+    fallback_url = load_settings(args.config).printer_fallback
+    if fallback_url:  # badges go there while the first cannot print
+        fallback = open_printer(fallback_url)
+        spare = fallback.status()
+        spare_words = fallback.status_message(spare)
+        payload["fallback"] = {"printer": fallback.url, "status": spare.value, "message": spare_words,
+                               "in_use": not status.can_print}
+        text += f"\nfallback {fallback.url}: {spare_words}" + ("" if status.can_print else " (in use)")
+        status = status if status.can_print else spare
+    _emit(args, payload, text)
     return 0 if status.can_print else EXIT_REFUSED
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Callable
 from kiosk.core import events as ev
 from kiosk.core.hosts import Host
 from kiosk.notify import BadChannel, Channel, DeliveryFailed, Notice
-from kiosk.notify.notice import APPROVAL, ARRIVED
+from kiosk.notify.notice import APPROVAL, ARRIVED, answer_rows
 from kiosk.settings import Settings
 from kiosk.store.outbox import DELIVERED, FAILED, OutboxTable, Pending
 
@@ -53,15 +53,18 @@ def channels_for(settings: Settings, host: Host, kind: str = ARRIVED) -> list[st
 
 
 def notices(settings: Settings, host: Host, visit_id: str, kind: str = ARRIVED, *, key: str = "",
-            **about) -> list[tuple[Notice, str, str]]:
+            visitor_type=None, answers: dict | None = None, **about) -> list[tuple[Notice, str, str]]:
     """(notice, visit id, channel URL) for each channel that tells ``host`` of ``kind``;
     ``key`` tells apart several notices of one kind for one visit (messages); ``about`` holds
-    the Notice fields (visitor_name, company, purpose, at, message, link)."""
+    the Notice fields (visitor_name, company, purpose, at, message, link); ``visitor_type``
+    (kiosk.core.policy) and ``answers`` to its questions are put in the host's language."""
     entries = []
+    language = host.language or settings.language
+    rows = answer_rows(visitor_type, answers, language) if answers else ()
     for url in channels_for(settings, host, kind):
         channel_key = hashlib.sha256(url.encode()).hexdigest()[:8]  # stable, and reveals nothing
         notice_id = ".".join(filter(None, (visit_id, kind, key, channel_key)))
-        notice = Notice(notice_id=notice_id, kind=kind, language=host.language or settings.language,
+        notice = Notice(notice_id=notice_id, kind=kind, language=language, answers=rows,
                         site=settings.site, host_name=host.name, host_email=host.email, host_phone=host.phone,
                         meet_at=settings.meet_at, **about)
         entries.append((notice, visit_id, url))

@@ -8,7 +8,8 @@ without its record and a visit is never lost to a paper jam.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
 
@@ -20,7 +21,7 @@ from kiosk.core.hosts import Host, HostIndex, host_id_for
 from kiosk.core.tokens import Claims, KeyRing, PublicKey, Signer, Verdict
 from kiosk.core.validation import MAX_COMPANY, MAX_PURPOSE, clean_name, clean_phone, clean_text, validate_visitor
 from kiosk.core.visitor_search import VisitorIndex
-from kiosk.core.visits import AWAITING_APPROVAL, BLOCKED, ON_SITE_STATES, SIGNED_OUT, WAITING, WITH_HOST, Visit
+from kiosk.core.visits import AWAITING_APPROVAL, BLOCKED, ON_SITE_STATES, SIGNED_OUT, WAITING, WITH_HOST, Badge, Visit
 from kiosk import notifier
 from kiosk.core.policy import APPROVE, BLOCK, clean_answers
 from kiosk.entry import EntryRules, load_policy, matches_for_reception
@@ -43,6 +44,7 @@ IN_BUILDING = ON_SITE_STATES | {AWAITING_APPROVAL}
 APPROVAL_PATH = "/v1/approvals"  # the server's page for an approval link (sync.server)
 RECEPTION = {"zh_CN": "前台", "zh_TW": "櫃檯", "en": "Reception"}  # whom an alert greets
 UNKNOWN_BADGE = "unknown_badge"  # a typed badge number this device's log has never issued
+MAX_PRINTER_URL = 200  # of the printer URL kept with a printed badge
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,10 @@ class CheckIn:
     badge_id: str
     printed: bool
     print_error: str = ""
+    # Sent but never confirmed by the printer: the badge may be in the visitor's hand, so
+    # nobody may call it "not printed" (print_error says "unknown, check the printer").
+    print_unknown: bool = False
+    replaced: Badge | None = None  # a reprint: the badge it revoked, as it stood
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,10 @@ class Queue:
         return len(self.waiting) + len(self.awaiting_approval) + len(self.with_host)
 
 
-SEARCH_INDEX_DAYS = 31  # reception's pinyin search covers this many days unless given a date
+# Reception's search without a date covers this many days (today: 1) and whoever is still in
+# the building from before: what it costs then does not grow with the log's history. A date
+# searches that day.
+SEARCH_INDEX_DAYS = 1
 
 
 @dataclass
@@ -243,7 +252,8 @@ class Kiosk:
             signed_in["needs_approval"] = True
             # A watchlist match is reception's to judge, face to face: the host gets no link.
             ask_host = None if decision.matches else \
-                self._notices(host, visit_id, notice.APPROVAL, link=self._approval_link(visit_id), **about)
+                self._notices(host, visit_id, notice.APPROVAL, link=self._approval_link(visit_id), **about,
+                              visitor_type=vtype, answers=answers)  # a contractor's permit, area, tools
             self._record_or_explain((ev.SIGNED_IN, visit_id, signed_in), *used,
                                     (ev.APPROVAL_REQUESTED, visit_id, judged), also=ask_host, invitation=invitation)
             return CheckIn(self.log.visit(visit_id), "", "", printed=False)
@@ -336,14 +346,26 @@ class Kiosk:
                 "host": self._listed((visit.host or {}).get("host_id", ""))}
 
     def reprint(self, visit_id: str) -> CheckIn:
-        """A new badge for a visitor on site; the old one stops working."""
+        """A new badge for a visitor on site; the old one stops working. The result names the
+        badge revoked (``replaced``), so that whoever reprints can say so when it may be in the
+        visitor's hand (printed, or its printing unconfirmed)."""
         visit = self._visit_on_site(visit_id)
         old = visit.current_badge
         badge_id, token, issued = self._new_badge(visit_id, self._badge_ms(visit))
         if old is not None:
             issued["replaces"] = old.badge_id
         self.log.record((ev.BADGE_ISSUED, visit_id, issued))
-        return self._print(visit_id, badge_id, token)
+        return replace(self._print(visit_id, badge_id, token), replaced=old)
+
+    def confirm_printed(self, visit_id: str, by: str = "reception") -> Visit:
+        """Reception saw the badge whose printing was not confirmed come out whole: it is
+        printed, and no reprint (which would revoke it) is needed."""
+        visit = self._visit_on_site(visit_id)
+        badge = visit.current_badge
+        if badge is None or badge.printed:
+            raise KioskError(f"visit {visit_id} has no badge waiting for its printing to be confirmed")
+        self.log.record((ev.BADGE_PRINTED, visit_id, {"badge_id": badge.badge_id, "by": clean_text(by, "by", 100)}))
+        return self.log.visit(visit_id)
 
     def mark_lost(self, badge_id: str) -> Visit:
         visits = [v for v in self.log.visits_of_badge(badge_id) if v.badge(badge_id) is not None]
@@ -382,14 +404,18 @@ class Kiosk:
         # Badge layout (qrcode, Pillow drawing) is imported when first printed (by the printer's
         # print_badge): the touchscreen shows its welcome screen sooner without it.
         visit = self.log.visit(visit_id)
+        printer = self.printer
         try:
-            self.printer.print_badge(self._badge_content(visit, badge_id, token), name=f"badge-{badge_id}")
+            printer.print_badge(self._badge_content(visit, badge_id, token), name=f"badge-{badge_id}")
         except Exception as exc:  # noqa: BLE001 - the visit is recorded: no failure may hide that
             reason = str(exc) if isinstance(exc, PrinterError) else f"not printed: {type(exc).__name__}: {exc}"
-            self._record_quietly((ev.PRINT_FAILED, visit_id, {"badge_id": badge_id, "reason": reason,
-                                                                "code": getattr(exc, "code", "error")}))
-            return CheckIn(self.log.visit(visit_id), token, badge_id, printed=False, print_error=reason)
-        self._record_quietly((ev.BADGE_PRINTED, visit_id, {"badge_id": badge_id}))
+            code = getattr(exc, "code", "error")
+            self._record_quietly((ev.PRINT_FAILED, visit_id, {"badge_id": badge_id, "reason": reason, "code": code}))
+            return CheckIn(self.log.visit(visit_id), token, badge_id, printed=False, print_error=reason,
+                           print_unknown=code == "unknown")
+        # Which printer: with a fallback (printer.fallback) it is not always the first one.
+        by = re.sub(r"://[^/@]*@", "://", getattr(printer, "printed_by", printer.url))[:MAX_PRINTER_URL]  # no password
+        self._record_quietly((ev.BADGE_PRINTED, visit_id, {"badge_id": badge_id, "printer": by}))
         return CheckIn(self.log.visit(visit_id), token, badge_id, printed=True)
 
     def warm_up(self) -> None:
@@ -546,31 +572,46 @@ class Kiosk:
         text = " ".join(clean_text(text, "search", 64).split())
         if not text and since_ms is None and until_ms is None:
             return []
-        found = self.log.search(text, since_ms, until_ms, limit)
+        dated = since_ms is not None or until_ms is not None
+        lo, hi = self._search_window(since_ms, until_ms)
+        found = self.log.search(text, lo, hi, limit)
+        if not dated:
+            found += [v for v in self.log.search_in(text, IN_BUILDING, limit) if (v.signed_in_at or 0) < lo]
         if text:  # and as the host search finds hosts: pinyin, initials, company, badge number
-            lo, hi = since_ms or 0, until_ms or 2**62
             badge_id = tokens.parse_badge_number(text)
             by_badge = self.log.visits_of_badge(badge_id) if badge_id else []
             # Punctuation is literal text (100%), which the index folds away: SQL alone then.
             spelled = self.visitors_index(since_ms, until_ms).search(text, limit) \
                 if text.replace(" ", "").isalnum() else []
-            more = [v for v in by_badge + spelled if lo <= (v.signed_in_at or 0) < hi]
+            more = [v for v in by_badge + spelled
+                    if lo <= (v.signed_in_at or 0) < hi or (not dated and v.state in IN_BUILDING)]
             seen = {v.visit_id for v in found}
             found += [v for v in more if v.visit_id not in seen and not seen.add(v.visit_id)]
             found.sort(key=lambda v: -(v.signed_in_at or 0))
         return found[:limit]
 
+    def _search_window(self, since_ms: int | None, until_ms: int | None) -> tuple[int, int]:
+        """[from, until) of signing in that a search covers: the range asked for, else from
+        local midnight SEARCH_INDEX_DAYS - 1 days ago."""
+        if since_ms is None and until_ms is None:
+            today = datetime.fromtimestamp(self.clock() / 1000).astimezone()
+            midnight = today.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=SEARCH_INDEX_DAYS - 1)
+            return int(midnight.timestamp() * 1000), 2**62
+        return since_ms or 0, until_ms if until_ms is not None else 2**62
+
     def visitors_index(self, since_ms: int | None, until_ms: int | None) -> VisitorIndex:
-        """The pinyin index over the visits searched: those of the range asked for, else of the
-        last SEARCH_INDEX_DAYS; kept while the log is unchanged, so typing costs no rebuild."""
-        now = self.clock()
-        day = 86_400_000
-        window = (since_ms if since_ms is not None else (now - SEARCH_INDEX_DAYS * day) // day * day,
-                  until_ms if until_ms is not None else 2**62)
+        """The pinyin index over the visits searched (the search window's, and without a date
+        whoever is still in the building); kept while the log is unchanged, so typing costs no
+        rebuild."""
+        window = self._search_window(since_ms, until_ms)
+        dated = since_ms is not None or until_ms is not None
         position = self.log.last_change()
         cached = self._visitor_index
-        if cached is None or cached[:2] != (window, position):
-            cached = self._visitor_index = (window, position, VisitorIndex(self.log.signed_in_between(*window)))
+        if cached is None or cached[:2] != ((window, dated), position):
+            visits = self.log.signed_in_between(*window)
+            if not dated:
+                visits += [v for v in self.log.visits_in(IN_BUILDING) if (v.signed_in_at or 0) < window[0]]
+            cached = self._visitor_index = ((window, dated), position, VisitorIndex(visits))
         return cached[2]
 
     def keyring(self) -> KeyRing:
@@ -606,10 +647,12 @@ class Kiosk:
                                  since=datetime.fromtimestamp((v.signed_in_at or 0) / 1000, tz),
                                  state="with_host" if v.state == WITH_HOST else "waiting")
                    for v in visits]
-        pages = render_roll_call(entries, width=self.printer.width, printed_at=datetime.fromtimestamp(self.clock() / 1000, tz),
-                                 site=self.settings.site, organisation=self.settings.organisation,
-                                 lang=self.settings.language)
-        self.printer.print_pages(pages, name="roll-call")
+        def pages(width: int):
+            return render_roll_call(entries, width=width, printed_at=datetime.fromtimestamp(self.clock() / 1000, tz),
+                                    site=self.settings.site, organisation=self.settings.organisation,
+                                    lang=self.settings.language)
+
+        self.printer.print_rendered(pages, name="roll-call")
 
     def auto_sign_out(self, before_ms: int) -> list[Visit]:
         """End of day: sign out everyone still on site who signed in before ``before_ms``."""

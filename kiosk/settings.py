@@ -130,6 +130,8 @@ def _setting(default, parse: Callable[[Any], Any], help: str, *, secret: bool = 
 class Settings:
     data_dir: str = _setting("", _text, "where the SQLite log, keys and badge previews live")
     printer: str = _setting("", _printer_url, "printer URL; empty means preview://DATA_DIR/previews")
+    printer_fallback: str = _setting("", _printer_url, "a second printer URL, used when the first cannot print; "
+                                     "empty means none")
     server: str = _setting("", _url_or_empty, "central server base URL; empty means stand-alone")
     token: str = _setting("", _text, "this device's token for the central server")
     site: str = _setting("default", _short_name, "the site this device belongs to")

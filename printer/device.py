@@ -3,8 +3,10 @@
 One abstract :class:`Printer` holds the job logic (status before, send, status after) once;
 backends are small. ESC/POS backends are python-escpos's own (Network, Usb, Serial, File, LP)
 driven through its high-level ``image`` and ``cut``, with its printer profiles for the paper
-width and the cutter. The preview backend writes each page as a PNG: it is the default, so a
-kiosk with no printer attached still works and an installer sees exactly what paper would show.
+width and the cutter. Each job may take as long as its bytes need on its link (printer.deadline),
+and its outcome is told only as far as it is known (printer.outcome). The preview backend
+writes each page as a PNG: it is the default, so a kiosk with no printer attached still works
+and an installer sees exactly what paper would show.
 
 Pages are raster (``GS v 0``) made from our own layout: Chinese prints on printers with no
 Chinese font. How they are sent is the URL's ``stream`` (printer/escpos_lean.py): all raster,
@@ -29,31 +31,21 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from PIL import Image
 
+from printer import deadline as timing
 from printer.errors import PrinterError
+from printer.outcome import PrinterNotReady, PrintInterrupted, PrintOutcomeUnknown, Progress, judged  # noqa: F401
+from printer.network_link import network_class
+from printer.serial_link import DEFAULT_BAUDRATE, serial_class
 from printer.status import DLE_EOT, MESSAGES, Status, read_status
+from printer.usb_link import usb_class
 
 DEFAULT_WIDTH = 576  # 80 mm paper at 203 dpi, the common kiosk printer
 DEFAULT_PROFILE = "TM-T20II"
 # Tall GS v 0 images overflow the receive buffer of cheap printers (POS-58 class firmware
 # prints garbage or stalls above a few hundred rows); 256-row bands work everywhere.
 FRAGMENT_HEIGHT = 256
-JOB_TIMEOUT = 10.0  # seconds for a whole job, connect included
+JOB_TIMEOUT = 10.0  # seconds for a status question, connect included (a job's: printer.deadline)
 STATUS_TIMEOUT = 1.5  # seconds to wait for one DLE EOT reply
-
-
-class PrinterNotReady(PrinterError):
-    """The printer said, before the job, that it cannot print (paper out, cover open, ...)."""
-
-    def __init__(self, status: Status):
-        super().__init__(f"not printed: {MESSAGES[status]}")
-        self.status = status
-        self.code = status.value
-
-
-class PrintInterrupted(PrinterError):
-    """The job did not reach the paper whole: connection lost, timeout, paper ran out."""
-
-    code = "interrupted"
 
 
 class Printer(ABC):
@@ -70,7 +62,9 @@ class Printer(ABC):
     def print_badge(self, content, *, name: str = "badge") -> None:
         """Print one visitor badge (a printer.badge.BadgeContent): as our raster here; a printer
         with fonts and barcodes of its own (ZPL) overrides this to draw it natively."""
-        self.print_image(self.badge_page(content), name=name)
+        from printer.badge import render_badge
+
+        self.print_rendered(lambda width: [render_badge(content, width, dpi=self.dpi)], name=name)
 
     def badge_page(self, content) -> Image.Image:
         """The raster page print_badge prints: laid out at this printer's width and dpi."""
@@ -83,6 +77,16 @@ class Printer(ABC):
         not also wait for code, fonts and layout searches to load.  Backends that turn pages
         into bytes of their own, or draw badges natively (ZPL), warm that too."""
         self.badge_page(content)
+
+    def print_rendered(self, render: Callable[[int], Sequence[Image.Image]], *, name: str = "job") -> None:
+        """Lay the pages out for this printer's width (``render(width)``) and print them: a
+        printer with a fallback (printer.fallback) lays them out again for the fallback's."""
+        self.print_pages(render(self.width), name=name)
+
+    @property
+    def printed_by(self) -> str:
+        """The URL of the printer that printed the last job (a fallback's, say)."""
+        return self.url
 
     @abstractmethod
     def print_pages(self, pages: Sequence[Image.Image], *, name: str = "job") -> None:
@@ -130,31 +134,42 @@ class EscposPrinter(Printer):
     """An ESC/POS printer behind one python-escpos connection object, opened per job."""
 
     def __init__(self, url: str, connect: Callable[[], object], *, profile: str, width: int,
-                 can_read: bool, cut: str = "FULL", timeout: float = JOB_TIMEOUT, stream: str = "lean",
-                 qr: str | None = None):
+                 can_read: bool, cut: str = "FULL", timeout: float | None = None,
+                 link: timing.Link = timing.NETWORK, stream: str = "lean", qr: str | None = None):
         self.url, self.profile, self.width = url, profile, width
         self.stream, self.qr = stream, qr  # how pages become bytes: printer/escpos_lean.py
         self._connect = connect
         self.can_read = can_read
         self.cut = cut
-        self.timeout = timeout
+        self.timeout = timeout  # None: each job's own deadline (printer.deadline); else fixed
+        self.link = link
 
     def status(self) -> Status:
         if not self.can_read:
             return Status.UNKNOWN
         try:
-            return self._bounded(self._read_status)
+            return self._bounded(self._read_status, self.timeout or JOB_TIMEOUT)
         except PrintInterrupted:
             return Status.NO_ANSWER  # switched off, unplugged, or not there at all
 
-    def print_pages(self, pages: Sequence[Image.Image], *, name: str = "job") -> None:
-        self._bounded(lambda: self._print(pages))
+    def job_seconds(self, pages: Sequence[Image.Image]) -> float:
+        """How long a job of ``pages`` may take on this printer's link before we stop waiting."""
+        return self.timeout or timing.job_seconds(pages, self.link)
 
-    def _bounded(self, job: Callable[[], object]):
-        """Run a job on its own thread and give up on it after the timeout: a device file
+    def print_pages(self, pages: Sequence[Image.Image], *, name: str = "job") -> None:
+        progress = Progress()
+        seconds = self.job_seconds(pages)
+        try:
+            self._bounded(lambda: self._print(pages, progress, seconds), seconds)
+        except PrintInterrupted as exc:
+            raise judged(exc, progress, f"within {seconds:.0f} s ({self.link.name})", self.url) from None
+
+    def _bounded(self, job: Callable[[], object], seconds: float):
+        """Run a job on its own thread and give up on it after ``seconds``: a device file
         with no printer behind it, or a serial line held by flow control, blocks in the
-        kernel where no timeout of ours reaches. An abandoned job may still finish later;
-        the caller has recorded a failure by then, and a reprint revokes that badge."""
+        kernel where no timeout of ours reaches. An abandoned job may still finish later,
+        which is why a job given up after its first byte is told as unknown, never as
+        "not printed" (print_pages)."""
         outcome: dict[str, object] = {}
 
         def run() -> None:
@@ -165,33 +180,51 @@ class EscposPrinter(Printer):
 
         worker = threading.Thread(target=run, name=f"printer:{self.url}", daemon=True)
         worker.start()
-        worker.join(self.timeout + 1)
+        worker.join(seconds + 1)
         if worker.is_alive():
-            raise PrintInterrupted(f"not printed: the printer did not respond in time ({self.url})")
+            late = PrintInterrupted(f"not printed: the printer did not respond in time ({self.url})")
+            late.abandoned = True
+            raise late
         if "error" in outcome:
             raise outcome["error"]
         return outcome.get("result")
 
     def _read_status(self) -> Status:
-        with self._job() as device:
+        with self._job(self.timeout or JOB_TIMEOUT) as device:
             return self._status(device)
 
-    def _print(self, pages: Sequence[Image.Image]) -> None:
-        with self._job() as device:
+    def _print(self, pages: Sequence[Image.Image], progress: Progress, seconds: float) -> None:
+        with self._job(seconds) as device:
             before = self._status(device) if self.can_read else Status.UNKNOWN
             if not before.can_print:
                 raise PrinterNotReady(before)
+            send = device._raw
+
+            def counted(data: bytes) -> None:
+                progress.sent += len(data)  # counted first: a write cut short may still have landed
+                send(data)
+
+            device._raw = counted
             for page in pages:
                 self._send_page(device, page)
+            getattr(device, "wait_sent", lambda: None)()  # handed over is not yet received
+            progress.complete = True
             if self.can_read:
-                # Real-time status is answered even while printing: a paper-out or an open
-                # cover now means the badge came out short, so the job failed. The printer
-                # reads this question only after the image queued ahead of it, seconds later
-                # on a slow printer: wait for the answer as long as the job may take.
-                device.patient = True
-                after = self._status(device)
-                if after not in (Status.READY, Status.PAPER_LOW):
-                    raise PrintInterrupted(f"not printed whole: {MESSAGES[after]}")
+                self._confirm(device)
+
+    def _confirm(self, device) -> None:
+        """Ask the printer after the job. Real-time status is answered even while printing:
+        a paper-out or an open cover now means the badge came out short. The printer reads
+        this question only after the image queued ahead of it, seconds later on a slow link:
+        wait for the answer as long as the job may take. No answer is no confirmation."""
+        device.patient = True
+        after = self._status(device)
+        if after == Status.NO_ANSWER:
+            raise PrintInterrupted(f"the printer did not answer after the job ({self.url})")
+        if after not in (Status.READY, Status.PAPER_LOW):
+            short = PrintInterrupted(f"not printed whole: {MESSAGES[after]} ({self.url})")
+            short.said_by_printer = True
+            raise short
 
     def _send_page(self, device, page: Image.Image) -> None:
         if self.stream == "raster":
@@ -214,11 +247,11 @@ class EscposPrinter(Printer):
         return read_status(ask)
 
     @contextmanager
-    def _job(self) -> Iterator[object]:
+    def _job(self, seconds: float) -> Iterator[object]:
         from escpos.exceptions import Error as EscposError
 
         device = self._connect()
-        device.deadline = time.monotonic() + self.timeout
+        device.deadline = time.monotonic() + seconds
         try:
             device.open()
             yield device
@@ -284,53 +317,6 @@ def _escpos_printers():
     return backends
 
 
-def _network_class():
-    backends = _escpos_printers()
-
-    class Network(backends.Network):
-        """python-escpos's Network, but its timeout bounds the whole job, not each send."""
-
-        deadline = float("inf")
-        patient = False  # wait for a status answer until the deadline, not STATUS_TIMEOUT
-
-        def _remaining(self) -> float:
-            left = self.deadline - time.monotonic()
-            if left <= 0:
-                raise socket.timeout("job deadline passed")
-            return left
-
-        def open(self, raise_not_found: bool = True) -> None:
-            self.timeout = min(self.timeout, self._remaining())
-            super().open(raise_not_found)
-            # A status query is a 3-byte write that waits for its answer: Nagle's algorithm
-            # would hold it back until the printer's delayed ACK, tens of ms per question.
-            self.device.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def _raw(self, msg: bytes) -> None:
-            self.device.settimeout(self._remaining())
-            self.device.sendall(msg)
-
-        def _read(self) -> bytes:
-            wait = self._remaining()
-            self.device.settimeout(wait if self.patient else min(STATUS_TIMEOUT, wait))
-            return self.device.recv(16)
-
-        def drain(self) -> None:
-            """Drop bytes the printer sent unasked: it answers any DLE EOT byte sequence, even
-            one that occurs by chance inside image data, and those stale answers must not be
-            read as the reply to our next question."""
-            self.device.setblocking(False)
-            try:
-                while self.device.recv(4096):
-                    pass
-            except (BlockingIOError, InterruptedError):
-                pass
-            finally:
-                self.device.setblocking(True)
-
-    return Network
-
-
 def profile_width(profile: str) -> int:
     from escpos.capabilities import get_profile
 
@@ -367,14 +353,14 @@ def open_printer(url: str) -> Printer:
         raise PrinterError(f"printer URL {url!r}: scheme must be one of network, usb, serial, file, cups, zpl, preview")
     width = int(query["width"]) if query.get("width", "").isdigit() else profile_width(profile)
     try:
-        connect, can_read = opener(parts, query, profile)
-        timeout = float(query.get("timeout", JOB_TIMEOUT))
+        connect, can_read, *link = opener(parts, query, profile)  # link: how fast bytes reach it
+        timeout = float(query["timeout"]) if "timeout" in query else None
     except (ValueError, TypeError) as exc:
         raise PrinterError(f"printer URL {url!r}: {exc}") from None
     cut = "PART" if query.get("cut", "").lower() == "part" else "FULL"
     stream, qr = _stream(url, parts, query)
     return EscposPrinter(url, connect, profile=profile, width=width, can_read=can_read, cut=cut, timeout=timeout,
-                         stream=stream, qr=qr)
+                         link=link[0] if link else timing.NETWORK, stream=stream, qr=qr)
 
 
 def _stream(url: str, parts, query: dict) -> tuple[str, str]:
@@ -400,36 +386,39 @@ def _network(parts, query, profile):
     if not parts.hostname:
         raise ValueError("network:// needs a host, e.g. network://192.168.1.50:9100")
     host, port = parts.hostname, parts.port or 9100
-    network = _network_class()
-    return (lambda: network(host, port=port, timeout=JOB_TIMEOUT, profile=profile)), True
+    network = network_class(STATUS_TIMEOUT)
+    return (lambda: network(host, port=port, timeout=JOB_TIMEOUT, profile=profile)), True, timing.NETWORK
 
 
 def _usb(parts, query, profile):
     vid, _, pid = parts.netloc.partition(":")
     vendor, product = int(vid, 16), int(pid, 16)
-    backends = _escpos_printers()
+    usb = usb_class(STATUS_TIMEOUT)
     extra = {k: int(query[k], 16) for k in ("in_ep", "out_ep") if k in query}
-    return (lambda: backends.Usb(vendor, product, timeout=int(STATUS_TIMEOUT * 1000), profile=profile, **extra)), True
+    return ((lambda: usb(vendor, product, timeout=int(STATUS_TIMEOUT * 1000), profile=profile, **extra)),
+            True, timing.USB)
 
 
 def _serial(parts, query, profile):
     devfile = unquote(parts.path)
-    baudrate = int(query.get("baudrate", 9600))
-    backends = _escpos_printers()
-    return (lambda: backends.Serial(devfile, baudrate=baudrate, timeout=STATUS_TIMEOUT, profile=profile)), True
+    baudrate = int(query.get("baudrate", DEFAULT_BAUDRATE))
+    serial = serial_class(STATUS_TIMEOUT)
+    return ((lambda: serial(devfile, baudrate=baudrate, timeout=STATUS_TIMEOUT, profile=profile)), True,
+            timing.serial_link(baudrate))
 
 
 def _file(parts, query, profile):
     devfile = unquote(parts.netloc + parts.path)
     backends = _escpos_printers()
-    return (lambda: backends.File(devfile, profile=profile)), False
+    # Most often /dev/usb/lp0: a USB printer, which takes bytes as fast as it prints them.
+    return (lambda: backends.File(devfile, profile=profile)), False, timing.USB
 
 
 def _cups(parts, query, profile):
     # The lp command, not pycups: no C extension to build, and raw queues take ESC/POS as is.
     queue = unquote(parts.netloc + parts.path).strip("/")
     backends = _escpos_printers()
-    return (lambda: backends.LP(queue, profile=profile)), False
+    return (lambda: backends.LP(queue, profile=profile)), False, timing.LOCAL
 
 
 _OPENERS = {"network": _network, "usb": _usb, "serial": _serial, "file": _file, "cups": _cups}

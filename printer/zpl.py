@@ -24,6 +24,7 @@ from PIL import Image
 from printer import zpl_format
 from printer.device import Printer, PrinterNotReady, PrintInterrupted
 from printer.errors import PrinterError
+from printer.outcome import CHECK_THE_PRINTER, PrintOutcomeUnknown
 from printer.status import MESSAGES, Status
 from printer.zpl_badge import Label, badge_zpl
 
@@ -40,10 +41,12 @@ JOB_MARGIN = 8.0  # seconds: connecting, asking, the printer's own start-up of a
 _REPLY = re.compile(rb"\x02([^\x02\x03]*)\x03")
 
 
-class PrintUnconfirmed(PrinterError):
-    """The badge reached the printer, but whether it came out is not known."""
+class PrintUnconfirmed(PrintOutcomeUnknown):
+    """The badge reached the printer, but whether it came out is not known (told as every
+    printer's unknown outcome is, so reception checks the printer rather than reprints)."""
 
-    code = "unconfirmed"
+    def __init__(self, message: str):
+        super().__init__(f"{CHECK_THE_PRINTER}: {message}")
 
 
 class ZebraNotReady(PrinterNotReady):
@@ -183,8 +186,8 @@ class ZplPrinter(Printer):
         deadline = time.monotonic() + seconds
         try:
             conn = self._connect(deadline)
-        except OSError as exc:
-            raise PrintInterrupted(f"not printed: {_describe(exc)} ({self.url})") from None
+        except OSError as exc:  # no byte left: a fallback printer may take the job
+            raise PrintInterrupted(f"not printed: {_describe(exc)} ({self.url})", reached_printer=False) from None
         with conn:
             before = self._ask(conn, deadline)
             if before is None or before.problems:

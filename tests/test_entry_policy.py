@@ -107,6 +107,19 @@ def test_the_host_is_asked_to_approve_on_their_own_channels_only(tmp_path, http_
     assert [h.path for h in asked] == ["/lisi"] and "赵六" in asked[0].json()["text"]  # never the group
 
 
+def test_the_host_s_approval_notice_holds_the_contractor_s_answers_in_their_language(tmp_path, http_receiver):
+    http_receiver.default = Reply(200, b"ok")
+    kiosk = open_kiosk(tmp_path)
+    host = replace(LISI, language="en", channels=(f"slack+{http_receiver.url}/lisi",))
+    kiosk.check_in(name="赵六", host=host, visitor_type="contractor",
+                   answers={"work_area": "3F 机房", "permit": "P-2026-17", "tools": "yes"})
+    Notifier(kiosk, clock=lambda: kiosk.clock() / 1000).deliver_due()
+    [asked] = http_receiver.hits
+    lines = asked.json()["text"].split("\n")
+    assert {"Visitor type: Contractor", "Work area: 3F 机房", "Permit number: P-2026-17",
+            "Do you carry tools: Yes"} <= set(lines)
+
+
 def test_visitor_types_bring_their_questions_and_badge_hours(tmp_path):
     kiosk = open_kiosk(tmp_path)
     with pytest.raises(ValidationError, match="recipient"):

@@ -87,6 +87,47 @@ def test_render_approval_shows_the_link():
     assert "not shown" not in body
 
 
+CONTRACTOR_ROWS = {
+    "zh_CN": ["来访类型：施工人员", "施工区域：3F 机房", "施工许可证号：P-2026-17", "是否携带工具：是"],
+    "zh_TW": ["來訪類型：施工人員", "施工區域：3F 机房", "施工許可證號：P-2026-17", "是否攜帶工具：是"],
+    "en": ["Visitor type: Contractor", "Work area: 3F 机房", "Permit number: P-2026-17", "Do you carry tools: Yes"],
+}
+
+
+@pytest.mark.parametrize("language", sorted(CONTRACTOR_ROWS))
+def test_an_approval_shows_a_contractor_s_answers_in_the_host_s_language(language):
+    from kiosk.core.policy import DEFAULT_POLICY
+    from kiosk.notify.notice import answer_rows
+
+    contractor = DEFAULT_POLICY.visitor_type("contractor")
+    rows = answer_rows(contractor, {"tools": "yes", "permit": "P-2026-17", "work_area": "3F 机房"}, language)
+    _, body = render(make_notice(kind=APPROVAL, language=language, link="https://kiosk.example.com/a/1", answers=rows))
+    lines = body.split("\n")
+    at = lines.index(next(line for line in lines if "P-2026-17" in line))
+    # after who and why, in the policy's order, before the time and the link
+    assert lines[at - 2:at + 2] == CONTRACTOR_ROWS[language]
+    assert lines.index(CONTRACTOR_ROWS[language][-1]) < min(i for i, line in enumerate(lines) if "kiosk.example.com" in line)
+
+
+def test_a_choice_is_said_in_words_and_a_plain_guest_adds_no_type_row():
+    from kiosk.core.policy import DEFAULT_POLICY
+    from kiosk.notify.notice import answer_rows
+
+    policy = DEFAULT_POLICY
+    assert answer_rows(policy.visitor_type("delivery"), {"parcels": "more", "recipient": "李四"}, "en") == (
+        ("Visitor type", "Delivery"), ("Recipient", "李四"), ("Number of parcels", "4 or more"))
+    assert answer_rows(policy.visitor_type("guest"), {"old": "x"}, "zh_CN") == (("old", "x"),)
+
+
+@given(question=st.text(), answer=st.text())
+def test_answers_are_cleaned_like_any_visitor_text(question, answer):
+    notice = make_notice(kind=APPROVAL, answers=((question, answer), ("许可证", "P-1\r\nBcc: x@y\u202e")))
+    subject, body = render(notice)
+    assert not any(_is_control(ch) for line in body.split("\n") for ch in line)
+    assert "许可证：P-1 Bcc: x@y" in body.split("\n")  # one line: no header or row of its own
+    assert all(len(q) <= 200 and len(a) <= 200 for q, a in notice.cleaned().answers)
+
+
 @pytest.mark.parametrize("field, limit", [("visitor_name", 100), ("company", 200), ("purpose", 200), ("message", 500)])
 def test_visitor_texts_are_capped(field, limit):
     cleaned = make_notice(**{field: "长" * (limit + 50)}).cleaned()
@@ -122,7 +163,8 @@ _texts = st.text(max_size=30)
 @given(st.builds(Notice, notice_id=st.from_regex(r"[A-Za-z0-9._-]{1,40}", fullmatch=True),
                  kind=st.sampled_from(KINDS), language=_texts, site=_texts, host_name=_texts, host_email=_texts,
                  host_phone=_texts, visitor_name=_texts, company=_texts, purpose=_texts,
-                 at=st.integers(0, 2**53), meet_at=_texts, message=_texts, link=_texts))
+                 at=st.integers(0, 2**53), meet_at=_texts, message=_texts, link=_texts,
+                 answers=st.lists(st.tuples(_texts, _texts), max_size=3).map(tuple)))
 def test_notice_round_trips_through_json(notice):
     assert Notice.from_dict(json.loads(json.dumps(notice.to_dict()))) == notice
 

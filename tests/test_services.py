@@ -48,10 +48,10 @@ def test_sign_in_is_on_disk_before_the_printer_is_called(kiosk):
     seen = []
 
     class WatchingPrinter(PreviewPrinter):
-        def print_image(self, image, *, name="job"):
+        def print_pages(self, pages, *, name="job"):
             # what another process would read from the file at this instant
             seen.append([row[0] for row in kiosk.log.db.read("SELECT kind FROM events ORDER BY rowid")])
-            super().print_image(image, name=name)
+            super().print_pages(pages, name=name)
 
     kiosk.printer = WatchingPrinter(kiosk.printer.directory)
     result = kiosk.check_in(name="张三", host=host("李四"))

@@ -59,5 +59,5 @@ def test_an_escpos_printer_warms_its_badge_and_lean_stream_and_sends_nothing(tmp
 def test_a_brother_ql_warms_its_raster_job_and_die_cut_width_and_sends_nothing(tmp_path):
     with NetworkQL(loaded("62x100")) as ql:
         seen = warmed(ql.url(model="QL-820NWB", label="62x100"), tmp_path)
-        assert {"_tallest_badge", "render_badge", "encode_job"} <= set(seen)
+        assert {"widest_badge_for", "render_badge", "encode_job"} <= set(seen)
         assert ql.received == b"" and ql.brains == []

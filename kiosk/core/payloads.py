@@ -137,7 +137,7 @@ SCHEMAS: dict[str, tuple[Field, ...]] = {
     ev.DENIED: (("by", line(100), False), ("note", text(500), False)),
     ev.BADGE_ISSUED: _BADGE + (("issued_at", MS, True), ("expires_at", MS, True), ("key_id", line(64), False),
                                ("replaces", BADGE, False)),
-    ev.BADGE_PRINTED: _BADGE,
+    ev.BADGE_PRINTED: _BADGE + (("printer", line(500), False), ("by", line(100), False)),
     # code: the exception's (kiosk.services._print), text for the printer's own errors; no reader reads it.
     ev.PRINT_FAILED: _BADGE + (("reason", text(), False), ("code", CODE, False)),
     ev.BADGE_LOST: _BADGE,

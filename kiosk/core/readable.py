@@ -52,9 +52,11 @@ def _all_text(mapping: Any) -> bool:
 
 
 def _badge(badge: Badge) -> Badge:
-    if type(badge.print_error) is str and type(badge.key_id) is str and type(badge.revoked) is str:
+    if type(badge.print_error) is str and type(badge.key_id) is str and type(badge.revoked) is str \
+            and type(badge.printed_by) is str:
         return badge
-    return replace(badge, print_error=text(badge.print_error), key_id=text(badge.key_id), revoked=text(badge.revoked))
+    return replace(badge, print_error=text(badge.print_error), key_id=text(badge.key_id), revoked=text(badge.revoked),
+                   printed_by=text(badge.printed_by))
 
 
 def readable(visit: Visit) -> Visit:

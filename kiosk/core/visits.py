@@ -16,7 +16,9 @@ Payloads the fold reads:
 - ``approved`` / ``denied``: optional ``by``, ``note``; the latest decision stands;
 - ``badge_issued``: ``badge_id``, ``issued_at``, ``expires_at`` (ms), ``key_id``, optional
   ``replaces`` (the badge a reprint revokes);
-- ``badge_printed`` / ``print_failed``: ``badge_id``, ``reason`` on failure;
+- ``badge_printed`` / ``print_failed``: ``badge_id``; ``printer`` (the URL that printed it:
+  a fallback printer's, say); ``reason`` and ``code`` on failure, code ``unknown`` when the
+  badge was sent but not confirmed (it may be in the visitor's hand);
 - ``badge_lost``: ``badge_id``;
 - ``host_met``; ``signed_out``: ``by`` (scan, manual, auto), optional ``badge_id``, ``note``;
   the first sign-out wins;
@@ -61,6 +63,8 @@ class Badge:
     revoked: str = ""  # "", "lost" or "reprinted"
     printed: bool = False
     print_error: str = ""
+    print_unknown: bool = False  # sent, never confirmed: it may have printed (check the printer)
+    printed_by: str = ""  # the printer's URL, when it said so (a fallback printer's, say)
 
 
 @dataclass(frozen=True)
@@ -298,10 +302,12 @@ class _Folder:
             badge["revoked"] = why
 
     def _badge_printed(self, e: Event) -> None:
-        self._print_outcome(e.data["badge_id"], printed=True, print_error="")
+        self._print_outcome(e.data["badge_id"], printed=True, print_error="", print_unknown=False,
+                            printed_by=_str(e.data.get("printer")))
 
     def _print_failed(self, e: Event) -> None:
-        self._print_outcome(e.data["badge_id"], printed=False, print_error=e.data.get("reason") or "unknown")
+        self._print_outcome(e.data["badge_id"], printed=False, print_error=e.data.get("reason") or "unknown",
+                            print_unknown=e.data.get("code") == "unknown")
 
     def _print_outcome(self, badge_id: str, **outcome) -> None:
         badge = self._badge(badge_id)

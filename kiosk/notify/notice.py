@@ -22,6 +22,8 @@ KINDS = (ARRIVED, MESSAGE, APPROVAL, ALERT)
 
 # Longest texts we pass on, in characters; the cut ones end with "…".
 CAPS = {"visitor_name": 100, "company": 200, "purpose": 200, "message": 500}
+ANSWER_CAP = 200  # each question and each answer of the visitor type's (a contractor's permit)
+MAX_ANSWERS = 20
 ELLIPSIS = "…"
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 # The id is the left part of the email Message-ID (an RFC 5322 dot-atom) and an HTTP header.
@@ -44,6 +46,9 @@ class Notice:
     meet_at: str = ""   # where to meet, e.g. "1F 前台"
     message: str = ""   # the visitor's note (MESSAGE)
     link: str = ""      # where to approve or deny (APPROVAL)
+    # The visitor type and its questions' answers, as (question, answer) in the host's language
+    # (APPROVAL: what whoever approves needs, e.g. a contractor's permit, work area and tools).
+    answers: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -58,7 +63,10 @@ class Notice:
     def from_dict(cls, data: dict) -> Notice:
         # Keys a newer version added are dropped, so an older kiosk can still read its outbox.
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        kept = {k: v for k, v in data.items() if k in names}
+        if "answers" in kept:  # JSON made the pairs lists
+            kept["answers"] = tuple((str(question), str(answer)) for question, answer in kept["answers"])
+        return cls(**kept)
 
     def cleaned(self) -> Notice:
         """This notice as it may be shown anywhere: the visitor's note keeps its line breaks,
@@ -68,6 +76,8 @@ class Notice:
             value = getattr(self, f.name)
             if isinstance(value, str):
                 changes[f.name] = cap(lines(value) if f.name == "message" else one_line(value), CAPS.get(f.name))
+        changes["answers"] = tuple((cap(one_line(question), ANSWER_CAP), cap(one_line(answer), ANSWER_CAP))
+                                   for question, answer in self.answers[:MAX_ANSWERS])
         return replace(self, **changes)
 
 
@@ -98,6 +108,8 @@ class _Words:
     lead: dict[str, str]     # by kind; {site}
     labels: dict[str, str]   # by Notice field
     colon: str
+    visitor_type: str        # the label of the visitor type's row
+    yes_no: tuple[str, str]  # a yes/no question's answers
 
 
 _ZH_CN = _Words(
@@ -111,6 +123,8 @@ _ZH_CN = _Words(
     labels={"visitor_name": "访客", "company": "单位", "purpose": "事由", "at": "到访时间",
             "meet_at": "接待地点", "message": "留言", "link": "审批链接"},
     colon="：",
+    visitor_type="来访类型",
+    yes_no=("是", "否"),
 )
 _ZH_TW = _Words(
     subject={ARRIVED: "訪客到訪：{who}", MESSAGE: "訪客留言：{who}", APPROVAL: "訪客來訪待審批：{who}",
@@ -123,6 +137,8 @@ _ZH_TW = _Words(
     labels={"visitor_name": "訪客", "company": "單位", "purpose": "事由", "at": "到訪時間",
             "meet_at": "接待地點", "message": "留言", "link": "審批連結"},
     colon="：",
+    visitor_type="來訪類型",
+    yes_no=("是", "否"),
 )
 _EN = _Words(
     subject={ARRIVED: "Visitor arrived: {who}", MESSAGE: "Message from a visitor: {who}",
@@ -137,6 +153,8 @@ _EN = _Words(
     labels={"visitor_name": "Visitor", "company": "Company", "purpose": "Purpose", "at": "Arrived",
             "meet_at": "Meet at", "message": "Message", "link": "Approve or deny"},
     colon=": ",
+    visitor_type="Visitor type",
+    yes_no=("Yes", "No"),
 )
 _LANGUAGES = {"zh_CN": _ZH_CN, "zh_TW": _ZH_TW, "en": _EN}
 
@@ -155,8 +173,37 @@ def _parts(notice: Notice) -> tuple[str, str, str, list[tuple[str, str, str]]]:
               "meet_at": notice.meet_at, "message": notice.message if notice.kind == MESSAGE else "",
               "link": notice.link if notice.kind == APPROVAL else ""}
     rows = [(name, words.labels[name], value) for name, value in values.items() if value]
+    at = next((i for i, (name, _, _) in enumerate(rows) if name not in ("visitor_name", "company", "purpose")),
+              len(rows))
+    rows[at:at] = [("answer", question, answer) for question, answer in notice.answers if question and answer]
     return (words.subject[notice.kind].format(who=who), words.greeting.format(host=notice.host_name),
             words.lead[notice.kind].format(site=notice.site), rows)
+
+
+def answer_rows(visitor_type, answers: dict, language: str) -> tuple[tuple[str, str], ...]:
+    """A visitor type (kiosk.core.policy.VisitorType, or None) and the visitor's answers to its
+    questions as (question, answer) rows in ``language``: the type first, unless a plain guest;
+    a yes/no or a choice in words, not keys; an answer to a question the policy no longer asks
+    under its key. Empty when there is nothing to say."""
+    from kiosk.core.policy import CHOICE, YESNO
+
+    words = _words(language)
+    lang = language if language in _LANGUAGES else "zh_CN"
+    if visitor_type is None:
+        return tuple((key, str(answer)) for key, answer in answers.items())
+    rows = [] if visitor_type.key == "guest" else [(words.visitor_type, visitor_type.labels.get(lang, visitor_type.key))]
+    asked = {q.key: q for q in visitor_type.questions}
+    for key in [k for k in asked if k in answers] + [k for k in answers if k not in asked]:
+        answer, question = str(answers[key]), asked.get(key)
+        if question is None:
+            rows.append((key, answer))
+            continue
+        if question.kind == YESNO:
+            answer = dict(zip(("yes", "no"), words.yes_no)).get(answer, answer)
+        elif question.kind == CHOICE:
+            answer = next((c.labels.get(lang, c.key) for c in question.choices if c.key == answer), answer)
+        rows.append((question.labels.get(lang, key).rstrip("？?:："), answer))
+    return tuple(rows)
 
 
 def link_label(language: str) -> str:

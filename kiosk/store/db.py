@@ -147,6 +147,26 @@ MIGRATIONS: list[str] = [
         refused_at INTEGER NOT NULL
     );
     """,
+    # 8: costs that do not grow with history. Each device's last stamp is kept in a row that
+    # every insert of an event updates, by trigger, in the same transaction (the log used to
+    # open with MAX(ts) over all of the device's events); the push's own-events queries seek
+    # (site, device, rowid); reception's "left today" and its search by date seek their times.
+    """
+    CREATE TABLE last_stamps (
+        site TEXT NOT NULL,
+        device TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        PRIMARY KEY (site, device)
+    ) WITHOUT ROWID;
+    INSERT INTO last_stamps (site, device, ts) SELECT site, device, MAX(ts) FROM events GROUP BY site, device;
+    CREATE TRIGGER events_last_stamp AFTER INSERT ON events BEGIN
+        INSERT INTO last_stamps (site, device, ts) VALUES (NEW.site, NEW.device, NEW.ts)
+        ON CONFLICT (site, device) DO UPDATE SET ts = MAX(ts, excluded.ts);
+    END;
+    CREATE INDEX events_own ON events (site, device, rowid);
+    CREATE INDEX visits_signed_out ON visits (state, signed_out_at);
+    CREATE INDEX visits_signed_in ON visits (signed_in_at);
+    """,
 ]
 
 _DISK_FULL = ("disk is full", "database or disk is full")
@@ -163,6 +183,18 @@ def describe(exc: sqlite3.Error, path: Path) -> str:
     if "not a database" in text or "malformed" in text:
         return f"{path} is not a kiosk log or is damaged"
     return f"{path}: {text}"
+
+
+def _statements(script: str) -> Iterator[str]:
+    """A migration's statements, one by one: split at each ';' that ends a statement (not at
+    those inside a trigger's body)."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip().strip(";").strip():
+                yield pending
+            pending = ""
 
 
 class Database:
@@ -233,6 +265,6 @@ class Database:
         if version > len(MIGRATIONS):
             raise StoreError(f"{self.path} was written by a newer version of the kiosk (schema {version})")
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            for statement in filter(str.strip, script.split(";")):
+            for statement in _statements(script):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number}")

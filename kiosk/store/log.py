@@ -101,6 +101,26 @@ def _stored_visit(conn: sqlite3.Connection, visit_id: str) -> Visit | None:
     return visit_from_json(row[0]) if row else None
 
 
+# What search() matches: the visitor's name, company or host name holding the text, or the
+# phone ending with it.
+_MATCHES = ("(name LIKE :like ESCAPE '\\' OR company LIKE :like ESCAPE '\\'"
+            " OR json_extract(doc, '$.host.name') LIKE :like ESCAPE '\\'"
+            " OR (:digits != '' AND json_extract(doc, '$.visitor.phone') LIKE '%' || :digits))")
+
+
+def _match_params(text: str) -> dict[str, str]:
+    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return {"like": like, "digits": text if text.isdigit() and len(text) >= 3 else ""}
+
+
+def last_stamp(db: Database, site: str, device: str) -> int:
+    """The highest stamp of a device's events in the log (0 if none): kept by the store in the
+    transaction of each insert (kiosk.store.db, last_stamps), so reading it costs the same
+    whatever the log's length."""
+    rows = db.read("SELECT ts FROM last_stamps WHERE site = ? AND device = ?", (site, device))
+    return rows[0][0] if rows else 0
+
+
 class EventLog:
     def __init__(self, db: Database, site: str, device: str, clock: Callable[[], int] = wall_clock_ms,
                  role: str | None = None):
@@ -112,8 +132,7 @@ class EventLog:
         self._lock = threading.Lock()
         self._open: OrderedDict[str, tuple[OpenFold, int]] = OrderedDict()  # visit id: (fold, its last rowid)
         self._open_lock = threading.Lock()
-        last = db.read("SELECT MAX(ts) FROM events WHERE site = ? AND device = ?", (site, device))[0][0]
-        self._last_ts = last or 0
+        self._last_ts = last_stamp(db, site, device)
 
     def _now(self) -> int:
         # Never step backwards on our own device, even if the wall clock does: our events
@@ -358,13 +377,20 @@ class EventLog:
     def search(self, text: str, since_ms: int | None, until_ms: int | None, limit: int) -> list[Visit]:
         """Visits whose visitor name, company or host name holds ``text``, or whose phone ends
         with it; newest first, optionally within a time range of signing in."""
-        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = self.db.read(
-            "SELECT doc FROM visits WHERE (name LIKE :like ESCAPE '\\' OR company LIKE :like ESCAPE '\\'"
-            " OR json_extract(doc, '$.host.name') LIKE :like ESCAPE '\\'"
-            " OR (:digits != '' AND json_extract(doc, '$.visitor.phone') LIKE '%' || :digits))"
+            f"SELECT doc FROM visits WHERE {_MATCHES}"
             " AND signed_in_at >= :since AND signed_in_at < :until ORDER BY signed_in_at DESC LIMIT :limit",
-            {"like": like, "digits": text if text.isdigit() and len(text) >= 3 else "", "since": since_ms or 0, "until": until_ms or 2**62, "limit": limit})
+            {**_match_params(text), "since": since_ms or 0, "until": until_ms or 2**62, "limit": limit})
+        return [visit_from_json(doc) for (doc,) in rows]
+
+    def search_in(self, text: str, states: Iterable[str], limit: int) -> list[Visit]:
+        """Visits in these states that ``search`` would find (any day): reception's search
+        finds whoever is still in the building as well as today's visits."""
+        states = sorted(states)
+        marks = ",".join(f":s{i}" for i in range(len(states)))
+        rows = self.db.read(
+            f"SELECT doc FROM visits WHERE {_MATCHES} AND state IN ({marks}) ORDER BY signed_in_at DESC LIMIT :limit",
+            {**_match_params(text), **{f"s{i}": state for i, state in enumerate(states)}, "limit": limit})
         return [visit_from_json(doc) for (doc,) in rows]
 
     def signed_in_between(self, since_ms: int, until_ms: int) -> list[Visit]:

@@ -60,6 +60,11 @@ class OutboxTable:
             conn.execute("UPDATE outbox SET attempts = attempts + 1, due_at = ?, last_error = ? WHERE notice_id = ?",
                          (due_at, error, notice_id))
 
+    def queued_for(self, visit_id: str) -> list[tuple[Notice, str]]:
+        """Every notice queued for this visit, with its state (waiting, delivered, failed)."""
+        rows = self.db.read("SELECT notice, state FROM outbox WHERE visit_id = ? ORDER BY notice_id", (visit_id,))
+        return [(Notice.from_dict(json.loads(notice)), state) for notice, state in rows]
+
     def counts(self) -> dict[str, int]:
         """How many notices are waiting, delivered and failed."""
         found = dict(self.db.read("SELECT state, COUNT(*) FROM outbox GROUP BY state"))

@@ -39,6 +39,11 @@ _NO_IDLE = {"welcome", "done", "goodbye", "exit"}
 HOMES = {"visitor": "welcome", "exit": "exit", "reception": "staff"}  # reception starts locked
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)  # systemctl stop, Ctrl+C
 WORKER_JOIN_SECONDS = 1.5  # each background worker's time to finish what it is doing at a stop
+# After the home screen appears (a visit ended: Done, the countdown, OK, cancel), or a button
+# appears where the finger was (the printing screen's OK), touches are ignored this long: the
+# second tap of a double tap on Done, or a tap meant for Done as its countdown ran out, must not
+# press the language or large-text button under it on welcome.
+TAP_GUARD_SECONDS = 0.8
 _ESCAPE, _BACKSPACE, _ENTER, _KEYPAD_ENTER = 27, 8, 13, 271
 
 
@@ -49,11 +54,14 @@ class KioskRoot(FloatLayout):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.keyboard: OnScreenKeyboard | None = None
+        self.guarded: Callable[[], bool] = lambda: False  # set by the app: touches are ignored now
 
     def on_touch_down(self, touch):
         prompting = bool(self.idle_left)
         self.dispatch("on_activity")  # the root is the one widget that sees every touch
         if prompting:  # a tap on "still there?" answers it and presses nothing underneath
+            return True
+        if self.guarded():  # a tap meant for the screen just left
             return True
         return super().on_touch_down(touch)
 
@@ -81,9 +89,12 @@ class KioskApp(App):
     use_kivy_settings = False
 
     def __init__(self, kiosk: Kiosk, *, pin: str, lockdown: bool = True, syncer=None, notifier=None,
-                 monotonic: Callable[[], float] = time.monotonic, **kwargs):
+                 monotonic: Callable[[], float] = time.monotonic, tap_clock: Callable[[], float] = time.monotonic,
+                 **kwargs):
         super().__init__(**kwargs)
-        self.monotonic = monotonic
+        self.monotonic = monotonic  # the idle timer's clock
+        self.tap_clock = tap_clock  # the tap guard's (TAP_GUARD_SECONDS)
+        self.tap_guard_until = 0.0
         self.kiosk = kiosk
         # One count of wrong PINs for every PIN pad of this device, kept in its data directory.
         self.pin_guard = PinGuard(pin, kiosk.settings.data_path, kiosk.clock)
@@ -103,6 +114,7 @@ class KioskApp(App):
         Window.clearcolor = T.BACKGROUND
         root = KioskRoot()
         root.bind(on_activity=lambda _root: self.touched())
+        root.guarded = lambda: self.tap_clock() < self.tap_guard_until
         manager = ScreenManager(transition=NoTransition())
         root.ids.body.add_widget(manager, index=len(root.ids.body.children))  # above the keyboard
         self.manager = manager
@@ -111,7 +123,16 @@ class KioskApp(App):
                          verdicts="exit" if settings.role == "exit" else "goodbye")
         self.flow.set_language(settings.language)
         self.flow.go(self.flow.home)
+        manager.bind(current=self._screen_changed)
         return root
+
+    def _screen_changed(self, _manager, name: str) -> None:
+        if name == self.flow.home:  # a visit ended: see TAP_GUARD_SECONDS
+            self.guard_taps()
+
+    def guard_taps(self) -> None:
+        """Ignore touches for TAP_GUARD_SECONDS: what is under the finger has just changed."""
+        self.tap_guard_until = self.tap_clock() + TAP_GUARD_SECONDS
 
     def _screens(self) -> dict:
         """How to build each screen on its first visit: (module, class, arguments). A screen's
@@ -240,6 +261,12 @@ class KioskApp(App):
         if self.manager.current == "console":
             if self.monotonic() - self.last_touch > CONSOLE_LOCK_SECONDS:
                 self.flow.go("staff")
+            return
+        if self.manager.current == "welcome" and self.flow.personalised():
+            # A visitor who chose a language or large text and walked away: the next one
+            # finds the kiosk as it starts.
+            if self.monotonic() - self.last_touch > self.kiosk.settings.idle_seconds:
+                self.flow.cancel()
             return
         if self.manager.current in _NO_IDLE or self.flow.busy or self.manager.current_screen.keeps_awake:
             self.last_touch = self.monotonic()

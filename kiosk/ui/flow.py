@@ -14,6 +14,7 @@ from kivy.logger import Logger
 
 from kiosk.core.recognise import confirms
 from kiosk.services import CheckIn, CheckOut, Kiosk, print_test_page
+from kiosk.telling import NOBODY, Telling, telling
 from kiosk.ui.form import VisitForm
 from kiosk.ui.i18n import tr
 from kiosk.ui.theme import theme
@@ -61,6 +62,7 @@ class Flow:
         self.form = VisitForm(lang=default_lang)
         self.last_check_in: CheckIn | None = None
         self.message_left = False  # the visitor of last_check_in left a note for their host
+        self.telling: Telling = NOBODY  # who last_check_in really tells (kiosk.telling)
         self.last_check_out: CheckOut | None = None
         self._known_visitor: dict | None = None  # an earlier visit by this phone, until the name step
         self.editing = ""  # the review row tapped: its answer leads straight back to review
@@ -239,10 +241,16 @@ class Flow:
         return False
 
     def cancel(self) -> None:
-        """Back to welcome with everything entered forgotten (cancel, idle, next visitor)."""
+        """Back to welcome with everything entered forgotten (cancel, idle, next visitor), in
+        the kiosk's own language and normal text: the next visitor chooses again."""
         self.wipe()
         self.set_language(self.default_lang)
+        theme.scale = 1.0
         self.go(self.home)
+
+    def personalised(self) -> bool:
+        """A visitor chose another language or large text (to undo for the next one)."""
+        return tr.lang != self.default_lang or theme.scale != 1.0
 
     def wipe(self) -> None:
         self.generation += 1
@@ -300,10 +308,10 @@ class Flow:
         form = self.form
         self.go("printing")
         self.screen("printing").start()
-        self.run_io(lambda: self.kiosk.check_in(name=form.name, host=form.host, company=form.company,
-                                                phone=form.phone, purpose=form.purpose, lang=form.lang,
-                                                agreement=form.agreement(), visitor_type=form.visitor_type,
-                                                answers=form.answers, invitation=form.invitation),
+        self.run_io(lambda: self._told(self.kiosk.check_in(name=form.name, host=form.host, company=form.company,
+                                                           phone=form.phone, purpose=form.purpose, lang=form.lang,
+                                                           agreement=form.agreement(), visitor_type=form.visitor_type,
+                                                           answers=form.answers, invitation=form.invitation)),
                     self._signed_in, self.screen("printing").failed)
 
     def print_approved(self, visit_id: str) -> None:
@@ -312,7 +320,7 @@ class Flow:
         printing.start()
         # Signed in already: whatever goes wrong, the visitor is sent to reception, never back
         # to the form (which would sign them in a second time).
-        self.run_io(lambda: self.kiosk.issue_badge(visit_id), self._signed_in,
+        self.run_io(lambda: self._told(self.kiosk.issue_badge(visit_id)), self._signed_in,
                     lambda _error: printing.not_printed(None))
 
     def start_invitation(self, text: str, refused: Callable[[Exception], None]) -> None:
@@ -336,13 +344,22 @@ class Flow:
         """The signed-in visitor's note for a host who is away; back to the done screen."""
         visit_id = self.last_check_in.visit.visit_id
 
-        def left(_visit) -> None:
-            self.message_left = True
+        def leave() -> Telling:
+            self.kiosk.leave_message(visit_id, text)
+            return telling(self.kiosk, visit_id)
+
+        def left(told: Telling) -> None:
+            self.message_left, self.telling = True, told
             self.go("done")
 
-        self.run_io(lambda: self.kiosk.leave_message(visit_id, text), left, failed)
+        self.run_io(leave, left, failed)
 
-    def _signed_in(self, result: CheckIn) -> None:
+    def _told(self, result: CheckIn) -> tuple[CheckIn, Telling]:
+        """On the worker: the sign-in's result and who it tells (the outbox is on disk)."""
+        return result, telling(self.kiosk, result.visit.visit_id)
+
+    def _signed_in(self, outcome: tuple[CheckIn, Telling]) -> None:
+        result, self.telling = outcome
         self.last_check_in = result
         self.message_left = False
         if result.printed:

@@ -91,6 +91,10 @@ class Driver:
     # -- input ------------------------------------------------------------------------------
 
     def tap(self, target, *, pump: float = 0.05) -> None:
+        """A deliberate tap, as a person makes it: not before the screen just shown takes touches
+        (kiosk.ui.app.TAP_GUARD_SECONDS; tap_at() is the finger that does not wait)."""
+        if self.app.root.guarded():
+            self.wait_for(lambda: not self.app.root.guarded(), what="the new screen to take touches")
         widget = self.find(target) if isinstance(target, str) else target
         self._note(self._kind_of(widget), getattr(widget, "text", ""))
         x, y = widget.to_window(*widget.center)

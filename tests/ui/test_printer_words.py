@@ -5,7 +5,11 @@ screen."""
 
 from __future__ import annotations
 
+import dataclasses
+
+from kiosk.services import Kiosk
 from kiosk.ui.i18n import tr
+from printer.fallback import open_printers
 from tests.test_brother_ql import loaded
 from tests.ui.driver import SCREENSHOTS
 from tests.ui.test_console import unlock
@@ -49,3 +53,18 @@ def test_a_paused_zebra_says_it_is_paused_and_a_ready_one_is_said_in_every_langu
             d.tap({"zh_CN": "繁體", "zh_TW": "EN", "en": "简体"}[tr.lang])
             d.pump(0.1)
             assert console.printer_text == tr("Printer: {state}").format(state=tr("ready"))
+
+
+def test_with_a_fallback_in_use_the_first_printers_trouble_is_in_its_own_words(drive, make_kiosk, virtual_printer):
+    with NetworkQL(loaded("29")) as ql:
+        desk = make_kiosk(role="reception", device="desk-1", printer=ql.url(model="QL-820NWB", label="62"))
+        spare = f"network://127.0.0.1:{virtual_printer.port}?profile=TM-T20II&timeout=10"
+        settings = dataclasses.replace(desk.settings, printer_fallback=spare)
+        d = drive(Kiosk.open(settings, lambda: open_printers(settings.printer_url, settings.printer_fallback)))
+        unlock(d)
+        console = d.current()
+        d.wait_for(lambda: console.printer_alert and "29 mm" in console.printer_text, what="the fallback line")
+        fallback_in_use = tr("Printer: the fallback is in use ({state}); the first printer: {trouble}")
+        assert console.printer_text.startswith(fallback_in_use.format(state=tr("ready"), trouble="wrong labels: "))
+        assert "loaded 29 mm, the badge needs 62 mm" in console.printer_text
+        d.screenshot(SCREENSHOTS / "console-printer-fallback-wrong-roll.png")

@@ -10,6 +10,7 @@ import pytest
 from kiosk.core.tokens import badge_number
 from kiosk.errors import VisitorBlocked
 from kiosk.services import CheckOut
+from kiosk.telling import NOBODY, Telling
 from kiosk.ui.i18n import LANGUAGES, load_catalog
 from kiosk.ui.theme import theme
 from printer.fonts import unsupported_chars
@@ -81,8 +82,9 @@ def _overlap(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def visit_every_screen(d, kiosk):
-    """(name, how to show it) for every screen, with a realistic visitor's details in place."""
+def visit_every_screen(d, kiosk, printer=None):
+    """(name, how to show it) for every screen, with a realistic visitor's details in place;
+    with the virtual ``printer``, also the welcome screen while it cannot print."""
     flow = d.app.flow
     form = flow.form
     result = kiosk.check_in(name="欧阳娜娜 Nana Ouyang", company="华为技术有限公司", phone="13812345678",
@@ -120,9 +122,26 @@ def visit_every_screen(d, kiosk):
     def printing():
         flow.screen("printing").start()
 
-    def awaiting():
-        flow.screen("printing").start()
-        flow.screen("printing").awaiting(result)
+    def awaiting(told=NOBODY):
+        def wait():
+            flow.telling = told
+            flow.screen("printing").start()
+            flow.screen("printing").awaiting(result)
+        return wait
+
+    def telling(told=NOBODY, message_left=False):
+        def set_telling():
+            flow.telling, flow.message_left = told, message_left
+        return set_telling
+
+    def printer_in(mode):
+        def said():
+            printer.mode = mode
+            welcome = flow.screen("welcome")
+            welcome.printer.check()
+            d.wait_for(lambda: welcome.printer_problem, what=f"the printer's {mode} on welcome")
+            printer.mode = "ready"  # the next visit to welcome clears it
+        return said
 
     def goodbye(check):
         def set_result():
@@ -154,19 +173,28 @@ def visit_every_screen(d, kiosk):
         ("review", show("review")),
         ("review-no-phone", show("review", lambda: setattr(form, "phone", ""))),
         ("printing", show("printing", after=printing)),
-        ("awaiting-approval", show("printing", after=awaiting)),
+        ("awaiting-approval", show("printing", after=awaiting())),  # stand-alone: reception decides
+        ("awaiting-approval-host", show("printing", after=awaiting(Telling(True, True, False, True)))),
+        ("awaiting-approval-reception", show("printing", after=awaiting(Telling(reception_sees=True)))),
         ("see-reception", show("printing", after=lambda: flow.screen("printing").failed(VisitorBlocked("x")))),
         ("not-approved", show("printing", after=lambda: flow.screen("printing")._stop_waiting("denied"))),
-        ("done", show("done")),
+        ("done", show("done", telling(Telling(host_told=True)))),
+        ("done-reception", show("done", telling(Telling(reception_sees=True)))),
+        ("done-nobody", show("done", telling())),
         ("message", typed("message", "我在一楼咖啡厅等您，请下来时打电话")),
-        ("done-message-left", show("done", lambda: setattr(flow, "message_left", True),
+        ("done-message-left", show("done", telling(Telling(host_told=True, message_sent=True), True),
                                    lambda: setattr(flow, "message_left", False))),
+        ("done-message-reception", show("done", telling(Telling(reception_sees=True), True),
+                                        lambda: setattr(flow, "message_left", False))),
         ("signout", show("signout")),
         ("signout-pin", show("signout", after=lambda: (setattr(flow.screen("signout").ids.field, "text",
                                                                badge_number(result.badge_id)),
                                                        flow.screen("signout").submit()))),
         ("goodbye", show("goodbye", goodbye(out))),
         ("goodbye-refused", show("goodbye", goodbye(CheckOut("revoked")))),
+        *([("welcome-paper-out", show("welcome", after=printer_in("paper-out"))),
+           ("welcome-cover-open", show("welcome", after=printer_in("cover-open"))),
+           ("welcome-printer-offline", show("welcome", after=printer_in("offline")))] if printer else []),
         ("staff", show("staff")),
         ("staff-locked", show("staff", lock_the_pin_pad)),  # last: it stays locked
     ]
@@ -174,7 +202,7 @@ def visit_every_screen(d, kiosk):
 
 @pytest.mark.parametrize("large", [False, True], ids=["normal", "large-text"])
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_every_screen_renders_whole_in_every_language(drive, make_kiosk, lang, large):
+def test_every_screen_renders_whole_in_every_language(drive, make_kiosk, virtual_printer, lang, large):
     kiosk = make_kiosk()
     kiosk.import_hosts(HOSTS)
     d = drive(kiosk)
@@ -183,7 +211,7 @@ def test_every_screen_renders_whole_in_every_language(drive, make_kiosk, lang, l
             theme.toggle_large_text()
         d.app.flow.set_language(lang)
         found = []
-        for name, show in visit_every_screen(d, kiosk):
+        for name, show in visit_every_screen(d, kiosk, virtual_printer):
             show()
             d.pump(0.15)
             d.screenshot(SCREENSHOTS / f"{name}-{lang}{'-large' if large else ''}.png")

@@ -29,7 +29,8 @@ HEALTH_EVERY = 30  # seconds between printer status questions
 TABS = ("waiting", "approval", "with_host", "left", "search", "roll_call")
 # What reception can do about a visit: (action, label, colour), each offered only when
 # open to the visit (console.actions); "invite" when no visit is selected.
-ACTIONS = (("host_met", N_("Host has met them"), ""), ("reprint", N_("Reprint badge"), ""),
+ACTIONS = (("host_met", N_("Host has met them"), ""), ("confirm_printed", N_("The badge came out"), ""),
+           ("reprint", N_("Reprint badge"), ""),
            ("approve", N_("Approve"), "primary"), ("deny", N_("Deny"), "danger"), ("lost", N_("Badge lost"), ""),
            ("signout", N_("Sign out by hand"), ""), ("complaint", N_("Record a complaint"), ""),
            ("invite", N_("Invite a visitor"), ""))
@@ -190,6 +191,8 @@ class ConsoleScreen(HealthLines, KioskScreen):
             return tr("invitation reused")
         if visit.complaints:
             return tr("complaint")
+        if visit.state in ON_SITE_STATES and badge is not None and badge.print_unknown:
+            return tr("badge may have printed: check the printer")
         if visit.state in ON_SITE_STATES and (badge is None or not badge.printed):
             return tr("badge not printed")
         if visit.notify_failed:
@@ -215,6 +218,7 @@ class ConsoleScreen(HealthLines, KioskScreen):
         state = visit.state
         return [action for action, open_ in (
             ("host_met", state == WAITING), ("reprint", visit.on_site),
+            ("confirm_printed", visit.on_site and visit.current_badge is not None and visit.current_badge.print_unknown),
             ("approve", state == AWAITING_APPROVAL), ("deny", state == AWAITING_APPROVAL),
             ("lost", visit.current_badge is not None and state != "signed_out"),
             ("signout", state not in ("signed_out", BLOCKED)), ("complaint", True)) if open_]
@@ -257,17 +261,27 @@ class ConsoleScreen(HealthLines, KioskScreen):
                 "approve": lambda: kiosk.decide(visit.visit_id, approve=True, by="reception"),
                 "deny": lambda: kiosk.decide(visit.visit_id, approve=False, by="reception"),
                 "reprint": lambda: kiosk.reprint(visit.visit_id),
+                "confirm_printed": lambda: kiosk.confirm_printed(visit.visit_id),
                 "lost": lambda: kiosk.mark_lost(visit.current_badge.badge_id)}[action]
         self.flow.run_io(work, lambda result: self._done(action, result), self._failed)
 
     def _done(self, action: str, result) -> None:
         messages = {"host_met": N_("Noted: the host has met the visitor."), "approve": N_("Approved."),
+                    "confirm_printed": N_("Badge {number} is recorded as printed."),
                     "deny": N_("Denied."), "lost": N_("Badge {number} is revoked."),
                     "signout": N_("Signed out by hand."), "complaint": N_("Complaint recorded.")}
         if action == "reprint":
             number = badge_number(result.badge_id)
-            if result.printed:
+            old = result.replaced
+            if result.printed and old is not None and (old.printed or old.print_unknown):
+                # The revoked badge may be in the visitor's hand: say so, it no longer opens the exit.
+                said = N_("New badge {number} printed; badge {old} no longer works: take it back from the visitor.")
+                self.say(said, number=number, old=badge_number(old.badge_id))
+            elif result.printed:
                 self.say(N_("New badge {number} printed; the old one is revoked."), number=number)
+            elif result.print_unknown:  # it may be on paper: no one may call it not printed
+                self.say(N_("New badge {number} is valid; whether it printed is unknown: {error}"), about="printer",
+                         number=number, error=result.print_error)
             else:  # gone once the printer is ready again
                 self.say(N_("New badge {number} is valid but did not print: {error}"), about="printer",
                          number=number, error=result.print_error)

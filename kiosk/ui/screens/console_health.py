@@ -19,24 +19,44 @@ PRINTER_STATES = {Status.READY: N_("ready"), Status.PAPER_LOW: N_("paper is runn
                   Status.UNKNOWN: N_("status unknown")}
 
 
+def _ask(printer) -> tuple:
+    """The printer's status and, for one with a fallback (printer.fallback), why the first
+    printer is not in use (None when it is), each with the printer's own words for it
+    (Printer.status_message: a QL's wrong roll, a paused Zebra): asked on a worker thread."""
+    status = printer.status()
+    trouble = getattr(printer, "first_trouble", None)
+    trouble_words = printer.first.status_message(trouble) if trouble is not None else ""
+    return status, trouble, printer.status_message(status), trouble_words
+
+
+def in_words(status: Status, words: str) -> str:
+    """What a printer said of itself, in the language on screen where it is a common state
+    ("ready (62 mm loaded)" keeps its detail as said), and as the printer said it otherwise:
+    "wrong labels: loaded 29 mm, ..." says more than "offline"."""
+    common = MESSAGES[status]
+    if not words or words == common:
+        return tr(PRINTER_STATES[status])
+    if words.startswith(common + " ("):
+        return tr(PRINTER_STATES[status]) + words[len(common):]
+    return words
+
+
 class HealthLines:
     """Mixed into the console screen, which holds the properties (printer_text, printer_alert,
     sync_text, sync_alert, notice), the flow and the syncer."""
 
     _printer = None  # the last printer status (or why it could not be asked)
-    _printer_words = (None, "")  # a status and what the printer said with it (a wrong roll, paused)
+    _first_trouble = None  # with a fallback printer in use: why the first one is not
+    _words = ("", "")  # what the printer, and the first printer in trouble, said of themselves
     _notice_about = ""
 
     def check_health(self) -> None:
-        self.flow.run_io(lambda: _status_and_words(self.flow.kiosk.printer), self._printer_said,
-                         self._printer_unknown)
+        self.flow.run_io(lambda: _ask(self.flow.kiosk.printer), self._printer_is, self._printer_unknown)
         self.sync_health()
 
-    def _printer_said(self, answer) -> None:
-        self._printer_words = answer
-        self._printer_is(answer[0])
-
-    def _printer_is(self, status) -> None:
+    def _printer_is(self, answer) -> None:
+        status, self._first_trouble, said, trouble_said = answer
+        self._words = (said, trouble_said)
         self._printer = status
         self.show_printer()
         if status.can_print:  # what a notice said about the printer is over
@@ -51,21 +71,14 @@ class HealthLines:
         status = self._printer
         if status is None:
             return
-        state = str(status) if isinstance(status, Exception) else self._printer_state(status)
+        state = str(status) if isinstance(status, Exception) else in_words(status, self._words[0])
         self.printer_text = tr("Printer: {state}").format(state=state)
         self.printer_alert = isinstance(status, Exception) or not status.can_print
-
-    def _printer_state(self, status: Status) -> str:
-        """The printer's own words (Printer.status_message), in the language on screen where
-        they are a common state ("ready (62 mm loaded)" keeps its detail as said), and as the
-        printer said them otherwise: "wrong labels: loaded 29 mm, ..." says more than "offline"."""
-        said_with, words = self._printer_words
-        common = MESSAGES[status]
-        if said_with is not status or not words or words == common:
-            return tr(PRINTER_STATES[status])
-        if words.startswith(common + " ("):
-            return tr(PRINTER_STATES[status]) + words[len(common):]
-        return words
+        if self._first_trouble is not None and not isinstance(status, Exception):
+            # Badges still print, on the fallback: someone must still see to the first printer.
+            self.printer_text = tr("Printer: the fallback is in use ({state}); the first printer: {trouble}").format(
+                state=state, trouble=in_words(self._first_trouble, self._words[1]))
+            self.printer_alert = True
 
     # -- notices ----------------------------------------------------------------------------
 
@@ -108,8 +121,3 @@ class HealthLines:
             n=found.count, reasons="; ".join(found.reasons))
         self.sync_alert = self.sync_alert or (found.latest_ms or 0) > self.flow.kiosk.clock() - QUARANTINE_ALERT_MS
 
-
-def _status_and_words(printer) -> tuple[Status, str]:
-    """Asked together, off the UI thread: a printer words its last answer (ZPL ~HS, QL ESC i S)."""
-    status = printer.status()
-    return status, printer.status_message(status)

@@ -4,8 +4,9 @@ If the badge does not print, the visit is kept and the visitor is sent to recept
 
 from __future__ import annotations
 
+from kivy.app import App
 from kivy.clock import Clock
-from kivy.properties import NumericProperty, OptionProperty, StringProperty
+from kivy.properties import DictProperty, NumericProperty, OptionProperty, StringProperty
 
 from kiosk.core.visits import DENIED, ON_SITE_STATES
 from kiosk.errors import VisitorBlocked
@@ -15,6 +16,7 @@ from kiosk.ui.screens.base import KioskScreen, load_kv, reason_for
 
 HEADLINES = {"printing": N_("Printing your badge…"),
              "not_printed": N_("You are signed in, but your badge could not be printed"),
+             "print_unknown": N_("You are signed in. Please take your badge from the printer"),
              "not_signed_in": N_("Sorry, we could not sign you in"),
              "awaiting": N_("Your visit needs approval"),
              "denied": N_("Sorry, your visit was not approved"),
@@ -23,7 +25,11 @@ HEADLINES = {"printing": N_("Printing your badge…"),
 # neutral words as one whose approval takes too long: nothing tells them why.
 BODIES = {"printing": N_("This takes a few seconds. Your badge will come out of the printer below the screen."),
           "not_printed": N_("Your visit is recorded. Please see reception for your badge."),
+          # The printer never confirmed the job: the badge may well be in the tray.
+          "print_unknown": N_("If no badge came out, please see reception."),
           "awaiting": N_("We have asked {host}; reception can approve it too. Please wait here for your badge."),
+          "awaiting_reception": N_("We have asked reception to approve your visit. Please wait here for your badge."),
+          "awaiting_nobody": N_("Reception will decide on your visit. Please see reception."),
           "denied": N_("Please see reception if you have any questions."),
           "see_reception": N_("Reception will help you complete your registration.")}
 APPROVAL_WAIT_S = 180  # then the visitor is sent to reception, who can approve and print the badge
@@ -34,11 +40,20 @@ load_kv(__file__)
 
 class PrintingScreen(KioskScreen):
     HEADLINES = HEADLINES
-    BODIES = BODIES
+    # The text under each headline; "awaiting" says who was really asked (see awaiting()).
+    BODIES = DictProperty(BODIES)
     state = OptionProperty("printing", options=[*HEADLINES])
     angle = NumericProperty(0)
     detail = StringProperty("")
     host = StringProperty("")
+
+    def on_state(self, _screen, state: str) -> None:
+        # Its button appears where "Confirm and print" was: the second tap of a double tap on
+        # that must not press OK and skip what the visitor has to read (not printed, denied).
+        app = App.get_running_app()
+        if state != "printing" and self.manager is not None and self.manager.current == self.name \
+                and hasattr(app, "guard_taps"):
+            app.guard_taps()
 
     def start(self) -> None:
         self.state = "printing"
@@ -50,9 +65,10 @@ class PrintingScreen(KioskScreen):
         self.angle = (self.angle + 300 * Clock.frametime) % 360
 
     def not_printed(self, result) -> None:
-        """Signed in, badge not printed: the visit stands; reception will hand over a badge."""
+        """Signed in, badge not printed (or not confirmed: then it may be in the tray): the
+        visit stands; reception will hand over a badge."""
         self.stop_timer("spin")
-        self.state = "not_printed"
+        self.state = "print_unknown" if getattr(result, "print_unknown", False) else "not_printed"
         self.detail = ""
 
     def failed(self, error: Exception) -> None:
@@ -68,6 +84,7 @@ class PrintingScreen(KioskScreen):
     def awaiting(self, result) -> None:
         """Signed in, waiting for reception or the host to approve: the badge prints here as
         soon as they do, if the visitor is still waiting."""
+        self.BODIES = {**BODIES, "awaiting": BODIES[asked_text(self.flow.telling)]}
         self.state = "awaiting"
         self.host = result.visit.host.get("name", "")
         self.keeps_awake = True
@@ -97,3 +114,11 @@ class PrintingScreen(KioskScreen):
         else:
             self.flow.cancel()
 
+
+def asked_text(told) -> str:
+    """Whom the waiting visitor is told was asked (a BODIES key): the host only when they were
+    sent a link that decides, reception only when a reception desk sees the visit; with
+    neither, reception decides when the visitor goes there."""
+    if told.host_asked and told.reception_sees:
+        return "awaiting"
+    return "awaiting_reception" if told.reception_sees else "awaiting_nobody"

@@ -11,6 +11,7 @@ from kiosk.core import invites
 from kiosk.core.invites import is_invite
 from kiosk.errors import InvitationRefused
 from kiosk.ui.i18n import N_, tr
+from kiosk.ui.printer_watch import POLL_SECONDS, PrinterWatch
 from kiosk.ui.scanner import ScanDetector
 from kiosk.ui.screens.base import KioskScreen, load_kv
 
@@ -25,6 +26,13 @@ INVITATION_REFUSED = {
     invites.NOT_YET_VALID: N_("This invitation is not valid yet. Please see reception."),
     invites.OTHER_SITE: N_("This invitation is for another site. Please see reception."),
     invites.USED: N_("This invitation has already been used. Please see reception."),
+}
+
+# The printer cannot print (kiosk.ui.printer_watch): said on welcome, before the first step.
+PRINTER_PROBLEMS = {
+    "paper_out": N_("The badge printer is out of paper. Please see reception for your badge."),
+    "cover_open": N_("The badge printer's cover is open. Please see reception for your badge."),
+    "": N_("The badge printer is not working. Please see reception for your badge."),
 }
 
 _WEEKDAYS = {"zh_CN": "一二三四五六日", "zh_TW": "一二三四五六日"}
@@ -43,10 +51,13 @@ class WelcomeScreen(KioskScreen):
     organisation = StringProperty("")
     logo = StringProperty("")  # a file; a missing or unreadable one shows nothing
     clock_text = StringProperty("")
+    printer_problem = StringProperty("")  # why the badge cannot print now, in the visitor's words
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.scanner = ScanDetector()
+        self.printer = PrinterWatch(self.flow.kiosk)
+        self.printer.bind(problem=lambda _watch, problem: self._printer_is(problem))
 
     def key_text(self, text: str) -> None:
         self.scanner.key(text)
@@ -60,6 +71,14 @@ class WelcomeScreen(KioskScreen):
         super().on_pre_enter()
         self.tick()
         self.every("clock", 1.0, self.tick)
+        self.printer.check()
+        self.every("printer", POLL_SECONDS, self.printer.check)
+
+    def _printer_is(self, problem: str) -> None:
+        if problem:
+            self.tell("printer_problem", PRINTER_PROBLEMS.get(problem, PRINTER_PROBLEMS[""]))
+        else:
+            self.printer_problem = ""
 
     def scanned(self, text: str) -> None:
         """An invitation held to the scanner: the visitor is expected, their details come with
