@@ -227,6 +227,15 @@ def test_a_network_printer_that_never_answers_on_9100_still_prints(tmp_path):
     assert qr_text(badge) == result.badge
 
 
+def test_a_printer_that_goes_quiet_is_not_worded_by_its_last_reply():
+    with NetworkQL(loaded("62")) as ql:
+        printer = open_printer(ql.url(label="62"))
+        assert printer.status() is Status.READY and printer.status_message(Status.READY).startswith("ready (")
+    # switched off: the words are not the "ready (62 mm ...)" it said before (the console shows them)
+    assert printer.status() is Status.NO_ANSWER
+    assert printer.status_message(Status.NO_ANSWER) == "the printer does not answer"
+
+
 def test_no_printer_at_the_address_is_not_printed(tmp_path):
     with NetworkQL() as ql:
         url = ql.url(label="62")
