@@ -421,15 +421,16 @@ class Kiosk:
         return CheckIn(self.log.visit(visit_id), token, badge_id, printed=True)
 
     def warm_up(self) -> None:
-        """Lay out one badge without printing it, so that the first visitor's badge does not
-        also pay for loading the layout code, the fonts and their glyph tables."""
-        from printer.badge import BadgeContent, render_badge
+        """Prepare one badge the way the configured printer will (our raster, a label's layout,
+        or ZPL) without printing it, so that the first visitor's badge does not also pay for
+        loading the layout code, the fonts and their glyph tables."""
+        from printer.badge import BadgeContent
 
         now = datetime.now().astimezone()
-        render_badge(BadgeContent(name="张三 Zhang San", company="示例", host_name="李四", host_department="研发部",
-                                  issued_at=now, valid_until=now, badge_number="AAAA-AAAA", qr_text="VB1" + "A" * 150,
-                                  organisation=self.settings.organisation, lang=self.settings.language),
-                     self.printer.width)
+        self.printer.warm_up(BadgeContent(
+            name="张三 Zhang San", company="示例", host_name="李四", host_department="研发部", issued_at=now,
+            valid_until=now, badge_number="AAAA-AAAA", qr_text="VB1" + "A" * 150,
+            organisation=self.settings.organisation, lang=self.settings.language))
 
     def _record_quietly(self, spec) -> None:
         # The visit and its badge are already on disk; a print outcome we cannot record (disk

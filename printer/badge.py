@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 
 from printer.errors import BadgeLayoutError
 from printer.fonts import font
-from printer.raster import QR_MIN_DOTS, canvas, qr_code, rule, stack, to_1bit, when
+from printer.raster import BASE_DPI, canvas, module_dots, qr_code, rule, stack, to_1bit, when
 from printer.textfit import FittedText, fit_text, size_for_height
 
 BADGE_WIDTHS = (384, 512, 576)
@@ -30,8 +30,10 @@ _QR_WIDTH_SHARE = 0.8
 # of the name and for the digits of the expiry time.
 _READ_AT_A_METRE = 32
 # A QR at 6 dots (0.75 mm) a module survives blur and fading that 5 dots do not (README, "Badge
-# QR under blur"); level Q where the token still fits at that size, else M.
-QR_BADGE_MIN_DOTS = 6
+# QR under blur"); level Q where the token still fits at that size, else M.  In millimetres, so
+# that a 300 dpi label printer gets 9 dots where a 203 dpi receipt printer gets 6.
+QR_BADGE_MIN_MM = 0.75
+QR_BADGE_MIN_DOTS = module_dots(QR_BADGE_MIN_MM, BASE_DPI)
 QR_BADGE_LEVELS = ("Q", "M")
 
 # Every badge speaks the visitor's language and, for the guard, Simplified Chinese and English:
@@ -105,8 +107,9 @@ class BadgeContent:
                 raise ValueError(f"BadgeContent.{field} must be timezone-aware")
 
 
-def render_badge(content: BadgeContent, width: int) -> Image.Image:
-    """The badge as a mode "1" image exactly ``width`` dots wide (the printable width)."""
+def render_badge(content: BadgeContent, width: int, *, dpi: int = BASE_DPI) -> Image.Image:
+    """The badge as a mode "1" image exactly ``width`` dots wide (the printable width), for a
+    printer of ``dpi`` dots an inch (the QR's modules are sized in millimetres)."""
     if width < 256:
         raise ValueError(f"badge width {width} is narrower than any receipt printer (>= 256 dots)")
     scale = _Scale(width)
@@ -119,7 +122,7 @@ def render_badge(content: BadgeContent, width: int) -> Image.Image:
         scale.px(16),
         _details(content, scale),
     ]
-    qr_section = _qr_section(content, scale)
+    qr_section = _qr_section(content, scale, dpi)
     parts = above_qr + [
         qr_section,
         rule(scale.width, 2, _MARGIN),
@@ -286,9 +289,9 @@ def _draw_column(draw, texts: list[FittedText], x: int, top: int, width: int, ga
         top += text.height + gap
 
 
-def _qr_section(content: BadgeContent, s: _Scale) -> Image.Image:
+def _qr_section(content: BadgeContent, s: _Scale, dpi: int) -> Image.Image:
     """The QR with its quiet zone (which doubles as spacing), and the badge number under it."""
-    qr = _qr_image(content.qr_text, s.width)
+    qr = _qr_image(content.qr_text, s.width, dpi)
     number = fit_text(f"No. {content.badge_number}", s.inner, max_size=s.px(28, 22),
                       min_size=s.px(18, 16), max_lines=1, bold=True, lang=content.lang)
     image = canvas(s.width, qr.height + number.height + s.px(16))
@@ -299,22 +302,23 @@ def _qr_section(content: BadgeContent, s: _Scale) -> Image.Image:
     return image
 
 
-def _qr_image(qr_text: str, width: int) -> Image.Image:
-    """The code and its quiet zone, as large as fits in ~80 % of the paper: level Q at 6 dots
+def _qr_image(qr_text: str, width: int, dpi: int = BASE_DPI) -> Image.Image:
+    """The code and its quiet zone, as large as fits in ~80 % of the paper: level Q at 0.75 mm
     a module or more where it fits, else M; only a payload longer than any badge token falls
-    back to smaller modules (4 at least)."""
+    back to smaller modules (4 dots at least)."""
     # The white quiet zone may run into the margins, so the full width is the true limit.
-    attempts = [(level, room, QR_BADGE_MIN_DOTS) for level in QR_BADGE_LEVELS
+    badge_min = module_dots(QR_BADGE_MIN_MM, dpi)
+    attempts = [(level, room, badge_min) for level in QR_BADGE_LEVELS
                 for room in (int(width * _QR_WIDTH_SHARE), width)]
-    attempts.append(("M", width, QR_MIN_DOTS))
+    attempts.append(("M", width, None))
     for level, room, min_dots in attempts[:-1]:
         try:
-            return qr_code(qr_text, room, min_dots=min_dots, level=level)
+            return qr_code(qr_text, room, min_dots=min_dots, level=level, dpi=dpi)
         except BadgeLayoutError:
             continue
     # Beyond this qr_code refuses the badge, which is better than one the exit post cannot read.
     level, room, min_dots = attempts[-1]
-    return qr_code(qr_text, room, min_dots=min_dots, level=level)
+    return qr_code(qr_text, room, min_dots=min_dots, level=level, dpi=dpi)
 
 
 def _footer(content: BadgeContent, s: _Scale) -> Image.Image:

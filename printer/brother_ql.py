@@ -27,7 +27,7 @@ from printer.device import STATUS_TIMEOUT, PrinterNotReady, PrintInterrupted, Pr
 from printer.errors import PrinterError
 from printer.ql_raster import INITIALISE, INVALIDATE, MODELS, STATUS_REQUEST, DPI, Media, Model, encode_job, media
 from printer.ql_status import ERROR_OCCURRED, REPLY, QLStatus, frames
-from printer.status import Status
+from printer.status import MESSAGES, Status
 
 DEFAULT_MODEL = "QL-820NWB"
 DEFAULT_LABEL = "62"
@@ -156,7 +156,7 @@ class BrotherQLPrinter(Printer):
         if self._width is None:
             from printer.labels import widest_badge_for  # renders trial badges: only when needed
 
-            self._width = widest_badge_for(self.medium.dots, self.medium.length_dots or None)
+            self._width = widest_badge_for(self.medium.dots, self.medium.length_dots or None, dpi=self.dpi)
         return self._width
 
     # -- status -----------------------------------------------------------------------------
@@ -173,12 +173,16 @@ class BrotherQLPrinter(Printer):
         return reply.state(self.medium)
 
     def status_message(self, status: Status) -> str:
-        """The last status read, in words ("wrong labels: loaded 29 mm, ..."): more than ``status``."""
-        if self.last_status is None:
-            if self.must_answer:
-                return "the printer does not answer (switched off, unplugged, or another device file)"
+        """The last status read, in words ("wrong labels: loaded 29 mm, ..."): more than ``status``,
+        when it is the one ``status`` came from (not a reply from before the printer went quiet)."""
+        last = self.last_status
+        if last is not None and last.state(self.medium) is status:
+            return last.words(self.medium)
+        if status is Status.NO_ANSWER and self.must_answer:
+            return "the printer does not answer (switched off, unplugged, or another device file)"
+        if status is Status.UNKNOWN:
             return "status unknown: the printer does not answer status requests on this port"
-        return self.last_status.words(self.medium)
+        return MESSAGES[status]
 
     def _ask(self, link: _Link) -> QLStatus | None:
         link.write(INVALIDATE + INITIALISE + STATUS_REQUEST, time.monotonic() + self.timeout)
@@ -196,6 +200,9 @@ class BrotherQLPrinter(Printer):
         return seen
 
     # -- printing ---------------------------------------------------------------------------
+
+    def warm_up(self, content) -> None:
+        encode_job([self.badge_page(content)], self.medium, self.model)  # finds the die-cut width too
 
     def print_pages(self, pages: Sequence[Image.Image], *, name: str = "job") -> None:
         job = encode_job(pages, self.medium, self.model)  # before connecting: a layout error sends nothing

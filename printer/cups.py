@@ -78,6 +78,9 @@ class CupsLabelPrinter(Printer):
             return Status.NO_ANSWER
         return _status(attrs)[0]
 
+    def warm_up(self, content) -> None:
+        lay_out([self.badge_page(content)], self.medium, self.dpi)  # asks the queue its dpi once
+
     def print_pages(self, pages: Sequence[Image.Image], *, name: str = "job") -> None:
         attrs = self._attributes()
         status, words = _status(attrs)

@@ -54,6 +54,7 @@ class Printer(ABC):
     width: int = DEFAULT_WIDTH
     profile: str = DEFAULT_PROFILE
     url: str = ""
+    dpi: int = 203  # what badges are laid out for (their QR's module size); label printers say more
 
     def print_image(self, image: Image.Image, *, name: str = "job") -> None:
         self.print_pages([image], name=name)
@@ -63,7 +64,19 @@ class Printer(ABC):
         with fonts and barcodes of its own (ZPL) overrides this to draw it natively."""
         from printer.badge import render_badge
 
-        self.print_rendered(lambda width: [render_badge(content, width)], name=name)
+        self.print_rendered(lambda width: [render_badge(content, width, dpi=self.dpi)], name=name)
+
+    def badge_page(self, content) -> Image.Image:
+        """The raster page print_badge prints: laid out at this printer's width and dpi."""
+        from printer.badge import render_badge
+
+        return render_badge(content, self.width, dpi=self.dpi)
+
+    def warm_up(self, content) -> None:
+        """Prepare ``content`` as print_badge would, sending nothing, so the first visitor does
+        not also wait for code, fonts and layout searches to load.  Backends that turn pages
+        into bytes of their own, or draw badges natively (ZPL), warm that too."""
+        self.badge_page(content)
 
     def print_rendered(self, render: Callable[[int], Sequence[Image.Image]], *, name: str = "job") -> None:
         """Lay the pages out for this printer's width (``render(width)``) and print them: a
@@ -253,6 +266,15 @@ class EscposPrinter(Printer):
                 device.close()
             except Exception:  # noqa: BLE001 - closing a broken connection may fail any way
                 pass
+
+    def warm_up(self, content) -> None:
+        from escpos.capabilities import get_profile
+
+        from printer.escpos_lean import encode_page
+
+        page = self.badge_page(content)
+        if self.stream != "raster":  # python-escpos's own raster needs a connection to encode
+            encode_page(page, stream=self.stream, profile=get_profile(self.profile), cut=self.cut, qr=self.qr)
 
 
 def _describe(exc: BaseException) -> str:

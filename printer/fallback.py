@@ -42,6 +42,14 @@ class FallbackPrinter(Printer):
         self.first_trouble = None if first.can_print else first
         return first if first.can_print else self.second.status()
 
+    def status_message(self, status: Status) -> str:
+        """In the words of the printer ``status`` came from (the first's, or the fallback's)."""
+        return (self.first if self.first_trouble is None else self.second).status_message(status)
+
+    def warm_up(self, content) -> None:
+        self.first.warm_up(content)
+        self.second.warm_up(content)  # the first badge may well go to the fallback
+
     def print_pages(self, pages: Sequence[Image.Image], *, name: str = "job") -> None:
         self.print_rendered(lambda width: pages, name=name)
 

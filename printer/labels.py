@@ -158,23 +158,23 @@ def _dots(mm: float, dpi: int) -> int:
 def badge_width(medium: Media, dpi: int) -> int:
     """The width to render badges at: the cell's width, or on fixed-length media the widest at
     which the tallest badge we can imagine still fits the length (so none is ever shrunk)."""
-    return widest_badge_for(*medium.cell_dots(dpi))
+    return widest_badge_for(*medium.cell_dots(dpi), dpi=dpi)
 
 
-def widest_badge_for(width: int, length: int | None) -> int:
-    """The widest badge, at most ``width`` dots, whose tallest form fits ``length`` dots
-    (None: any length): the search behind badge_width, shared with the Brother QL backend."""
-    if length is None or _tallest_badge(width) <= length:
+def widest_badge_for(width: int, length: int | None, *, dpi: int) -> int:
+    """The widest badge, at most ``width`` dots, whose tallest form at ``dpi`` fits ``length``
+    dots (None: any length): the search behind badge_width, shared with the Brother QL backend."""
+    if length is None or _tallest_badge(width, dpi) <= length:
         return width
     low, high = 256, width  # render_badge's narrowest; heights grow with the width
     while high - low > 4:
         middle = (low + high) // 2
-        low, high = (middle, high) if _tallest_badge(middle) <= length else (low, middle)
+        low, high = (middle, high) if _tallest_badge(middle, dpi) <= length else (low, middle)
     return low
 
 
 @lru_cache(maxsize=64)
-def _tallest_badge(width: int) -> int:
+def _tallest_badge(width: int, dpi: int) -> int:
     from printer.badge import BadgeContent, render_badge
 
     when = datetime(2026, 1, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -184,7 +184,7 @@ def _tallest_badge(width: int) -> int:
         issued_at=when, valid_until=when + timedelta(hours=12), badge_number="K7QF-2M9X",
         qr_text="VB1" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" * 5 + "ABCDEFGHIJKLMNOPQRSTUV",  # 184: the longest
         organisation="示例科技有限公司 Example Technology Co., Ltd.", lang="en", escort=True)
-    return max(render_badge(replace(tallest, lang=lang), width).height for lang in ("en", "zh_CN"))
+    return max(render_badge(replace(tallest, lang=lang), width, dpi=dpi).height for lang in ("en", "zh_CN"))
 
 
 # -- where a badge goes ------------------------------------------------------------------------

@@ -8,6 +8,7 @@ so every printout shows them the same way.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 import qrcode
@@ -16,7 +17,20 @@ from PIL import Image, ImageDraw
 from printer.errors import BadgeLayoutError
 
 QR_QUIET_MODULES = 4  # the QR standard's quiet zone; python-escpos prints only 1
-QR_MIN_DOTS, QR_MAX_DOTS = 4, 8  # below 4 cheap scanners misread; above 8 only slows scanning
+MM_PER_INCH = 25.4
+BASE_DPI = 203  # receipt printers, and what layouts without a dpi of their own assume
+# Below 4 dots a module one misprinted dot decides it: the last resort, at any resolution (a
+# narrow label such as the QL's 29 mm roll needs it).  Over 1 mm a module only slows scanning:
+# 8 dots at 203 dpi, 12 at 300.
+QR_MIN_DOTS, QR_MAX_MM = 4, 1.0
+
+
+def module_dots(mm: float, dpi: int) -> int:
+    """The fewest whole dots at ``dpi`` that make at least ``mm``."""
+    return math.ceil(mm * dpi / MM_PER_INCH)
+
+
+QR_MAX_DOTS = module_dots(QR_MAX_MM, BASE_DPI)
 
 # Threshold, not dither: antialiased edges become solid strokes, which thermal heads print
 # crisply, instead of a speckle of dots.  Greys below 144 print, so strokes come out slightly
@@ -71,18 +85,20 @@ def qr_matrix(text: str, level: str = "M") -> list[list[bool]]:
     return qr.get_matrix()
 
 
-def qr_code(text: str, max_width: int, *, min_dots: int = QR_MIN_DOTS, level: str = "M") -> Image.Image:
+def qr_code(text: str, max_width: int, *, min_dots: int | None = None, level: str = "M",
+            dpi: int = BASE_DPI) -> Image.Image:
     """``text`` as a QR code (error correction ``level``) with its 4-module quiet zone drawn
-    in, at the largest whole number of dots per module from ``min_dots`` to 8 that fits
-    ``max_width``.
+    in, at the largest whole number of dots per module from ``min_dots`` (4 at least) to 1 mm
+    at ``dpi`` that fits ``max_width``.
 
     Raises :class:`BadgeLayoutError` when even ``min_dots`` per module do not fit: a refused
     printout is better than one that cannot be scanned.
     """
     matrix = qr_matrix(text, level)
     modules = len(matrix)
-    dots = min(QR_MAX_DOTS, max_width // modules)
-    if dots < max(min_dots, QR_MIN_DOTS):
+    min_dots = max(min_dots or QR_MIN_DOTS, QR_MIN_DOTS)
+    dots = min(max(module_dots(QR_MAX_MM, dpi), min_dots), max_width // modules)
+    if dots < min_dots:
         raise BadgeLayoutError(f"a QR of {len(text)} characters needs {modules * min_dots} "
                                f"dots at {min_dots} per module; there is room for {max_width}")
     pixels = bytes(0 if dark else 255 for row in matrix for dark in row)

@@ -167,6 +167,9 @@ class ZplPrinter(Printer):
     def print_badge(self, content, *, name: str = "badge") -> None:
         self._job(badge_zpl(content, self.label).encode("ascii"))
 
+    def warm_up(self, content) -> None:
+        badge_zpl(content, self.label)  # what print_badge sends: no raster badge is ever drawn
+
     def print_pages(self, pages: Sequence[Image.Image], *, name: str = "job") -> None:
         self._job("".join(_page_zpl(page, self.label) for page in pages).encode("ascii"))
 

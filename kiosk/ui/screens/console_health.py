@@ -9,7 +9,7 @@ from datetime import datetime
 
 from kiosk.ui.i18n import N_, tr
 from kiosk.ui.verdicts import clock_text
-from printer.status import Status
+from printer.status import MESSAGES, Status
 
 SYNC_LATE = 60  # seconds without contact before sync needs a person to look
 QUARANTINE_ALERT_MS = 24 * 3_600_000  # events set aside show in the alert colour this long
@@ -21,9 +21,24 @@ PRINTER_STATES = {Status.READY: N_("ready"), Status.PAPER_LOW: N_("paper is runn
 
 def _ask(printer) -> tuple:
     """The printer's status and, for one with a fallback (printer.fallback), why the first
-    printer is not in use (None when it is): asked on a worker thread."""
+    printer is not in use (None when it is), each with the printer's own words for it
+    (Printer.status_message: a QL's wrong roll, a paused Zebra): asked on a worker thread."""
     status = printer.status()
-    return status, getattr(printer, "first_trouble", None)
+    trouble = getattr(printer, "first_trouble", None)
+    trouble_words = printer.first.status_message(trouble) if trouble is not None else ""
+    return status, trouble, printer.status_message(status), trouble_words
+
+
+def in_words(status: Status, words: str) -> str:
+    """What a printer said of itself, in the language on screen where it is a common state
+    ("ready (62 mm loaded)" keeps its detail as said), and as the printer said it otherwise:
+    "wrong labels: loaded 29 mm, ..." says more than "offline"."""
+    common = MESSAGES[status]
+    if not words or words == common:
+        return tr(PRINTER_STATES[status])
+    if words.startswith(common + " ("):
+        return tr(PRINTER_STATES[status]) + words[len(common):]
+    return words
 
 
 class HealthLines:
@@ -32,6 +47,7 @@ class HealthLines:
 
     _printer = None  # the last printer status (or why it could not be asked)
     _first_trouble = None  # with a fallback printer in use: why the first one is not
+    _words = ("", "")  # what the printer, and the first printer in trouble, said of themselves
     _notice_about = ""
 
     def check_health(self) -> None:
@@ -39,7 +55,8 @@ class HealthLines:
         self.sync_health()
 
     def _printer_is(self, answer) -> None:
-        status, self._first_trouble = answer
+        status, self._first_trouble, said, trouble_said = answer
+        self._words = (said, trouble_said)
         self._printer = status
         self.show_printer()
         if status.can_print:  # what a notice said about the printer is over
@@ -54,13 +71,13 @@ class HealthLines:
         status = self._printer
         if status is None:
             return
-        state = str(status) if isinstance(status, Exception) else tr(PRINTER_STATES[status])
+        state = str(status) if isinstance(status, Exception) else in_words(status, self._words[0])
         self.printer_text = tr("Printer: {state}").format(state=state)
         self.printer_alert = isinstance(status, Exception) or not status.can_print
         if self._first_trouble is not None and not isinstance(status, Exception):
             # Badges still print, on the fallback: someone must still see to the first printer.
             self.printer_text = tr("Printer: the fallback is in use ({state}); the first printer: {trouble}").format(
-                state=state, trouble=tr(PRINTER_STATES[self._first_trouble]))
+                state=state, trouble=in_words(self._first_trouble, self._words[1]))
             self.printer_alert = True
 
     # -- notices ----------------------------------------------------------------------------
