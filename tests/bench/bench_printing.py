@@ -12,7 +12,11 @@ Also: bytes on the wire per badge for every stream (raster, lean, hybrid: printe
 and profile, and the seconds they take on a 115200-baud serial line (8N1: 10 bits a byte), on
 Bluetooth SPP (20 KB/s) and on 100 Mbit/s Ethernet, each as a ratio to the physical print time
 of the paper that stream produces (the virtual printer's parser measures its length); and a
-300-person roll call.
+300-person roll call. Then the same for the label printers' own languages (``--labels``): Brother QL
+raster (compressed on a QL-820NWB, uncompressed on a QL-700) and ZPL, as a ratio to the label's
+print time at the printer's rated speed (QL-820NWB 176 mm/s is Brother's figure; a desktop
+Zebra's 4 in/s, 102 mm/s, is typical of the GK/ZD range). CUPS label queues are left out: their
+bytes are the driver's (tests/test_cups_labels.py runs them).
 """
 
 from __future__ import annotations
@@ -132,6 +136,46 @@ def stream_table() -> None:
                 print(f"{profile:<12}{visitor:<6}{name:<18}{size:>7}{size / raster:>10.2f}{paper_s:>8.2f}{links}")
 
 
+LABEL_PRINTERS = (  # (name, printer URL, head speed mm/s)
+    ("QL-820NWB 62 mm", "brother-ql://127.0.0.1?model=QL-820NWB&label=62", 176),
+    ("QL-820NWB 62x100", "brother-ql://127.0.0.1?model=QL-820NWB&label=62x100", 176),
+    ("QL-700 62 mm", "brother-ql://127.0.0.1?model=QL-700&label=62", 150),
+    ("ZPL 4x3 in 203 dpi", "zpl://127.0.0.1?dpi=203&label=4x3", 102),
+    ("ZPL 4x6 in 300 dpi", "zpl://127.0.0.1?dpi=300&label=4x6", 102),
+)
+
+
+def label_bytes(url: str, visitor: str) -> tuple[int, float]:
+    """Bytes one badge takes in a label printer's own language, and the label's length (mm)."""
+    from printer.ql_raster import encode_job
+    from printer.zpl_badge import badge_zpl
+
+    name, company, host, lang = VISITORS[visitor]
+    printer = open_printer(url)
+    with tempfile.TemporaryDirectory() as tmp:
+        kiosk = Kiosk.open(Settings(data_dir=tmp, site="hq", device="bench", language=lang),
+                           open_printer(f"preview://{tmp}/p"))
+        result = kiosk.check_in(name=name, host=host, company=company)
+        content = kiosk._badge_content(result.visit, result.badge_id, result.badge)
+    if url.startswith("zpl:"):
+        return len(badge_zpl(content, printer.label).encode("ascii")), printer.label.length / printer.label.dpi * 25.4
+    page = printer.badge_page(content)
+    job = encode_job([page], printer.medium, printer.model)
+    length = printer.medium.length_mm or page.height / printer.dpi * 25.4
+    return len(job), length
+
+
+def label_table() -> None:
+    print("\nlabel printers: bytes per badge and seconds on the wire, ratio to printing the label")
+    print(f"{'printer':<20}{'badge':<6}{'bytes':>7}{'label s':>8}" + "".join(f"{name:>22}" for name, _ in LINKS))
+    for name, url, speed in LABEL_PRINTERS:
+        for visitor in VISITORS:
+            size, length_mm = label_bytes(url, visitor)
+            label_s = length_mm / speed
+            links = "".join(f"{size / rate:>9.3f} s {size / rate / label_s:>6.2f}x print" for _, rate in LINKS)
+            print(f"{name:<20}{visitor:<6}{size:>7}{label_s:>8.2f}{links}")
+
+
 def roll_call_time(people: int) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as tmp:
         paper = Path(tmp) / "paper"
@@ -150,10 +194,11 @@ def roll_call_time(people: int) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--streams-only", action="store_true", help="only the bytes and link-time table")
+    parser.add_argument("--streams-only", action="store_true", help="only the bytes and link-time tables")
     args = parser.parse_args()
     if args.streams_only:
         stream_table()
+        label_table()
         return
     print(f"badge pipeline, {args.runs} check-ins per profile, virtual printer on 127.0.0.1")
     print(f"{'profile':<10}{'width':>6}{'stream':>16}{'pipeline ms':>13}{'paper ms':>10}{'ratio':>7}")
@@ -166,6 +211,7 @@ def main() -> None:
                   f"{statistics.median(paper) * 1000:>10.0f}{ratio:>7.3f}")
     print("target: ratio under 0.10")
     stream_table()
+    label_table()
     elapsed, pages = roll_call_time(300)
     print(f"roll call of 300 people, 80 mm: {elapsed:.2f} s for {pages} pages (render + send + status)")
 
