@@ -17,7 +17,7 @@ import base64
 import binascii
 import json
 from collections import defaultdict
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -274,28 +274,51 @@ def find_visits(db: Database, site: str | None, on_site: bool, since_ms: int | N
                  "signed_out_at": local_time(r.signed_out_at)} for r in conn.execute(query)]
 
 
-def export_rows(db: Database, site: str | None) -> list[dict[str, Any]]:
-    """Every visit of every site (or of one) for the audit export, in sign-in order."""
+EXPORT_BATCH = 1000  # visits fetched at a time while exporting: the export's memory, whatever the log's size
+# An invitation's visit with a use, as kiosk.store.log.visit_to_json writes it (compact JSON): a
+# non-empty list. Only these can be shared; the others are not parsed in the first pass.
+_HAS_USES = '%"invitation_uses":["%'
+
+
+def export_rows(db: Database, site: str | None) -> Iterator[dict[str, Any]]:
+    """Every visit of every site (or of one) for the audit export, in sign-in order, one at a
+    time: read through one snapshot a batch at a time (a server-side cursor on PostgreSQL), so
+    that an export of millions of visits takes the memory of a batch. The visits are brought up
+    to date here, before the first row, so that a failure to do so is an error, not a cut file."""
+    project_all(db, site)
+    return _export_stream(db, site)
+
+
+def _export_stream(db: Database, site: str | None) -> Iterator[dict[str, Any]]:
     query = sa.select(visits.c.doc).order_by(visits.c.site, visits.c.signed_in_at.nulls_last(), visits.c.visit_id)
     if site is not None:
         query = query.where(visits.c.site == site)
-    project_all(db, site)
     with db.read() as conn:
-        found = [visit_from_json(doc) for doc in conn.execute(query).scalars()]
-    shared = _shared_invitations(found)
-    return [_export_row(v, shared.get((v.site, v.visit_id), ())) for v in found]
+        shared = _shared_invitations(conn, site)
+        for doc in conn.execution_options(yield_per=EXPORT_BATCH).execute(query).scalars():
+            v = visit_from_json(doc)
+            yield _export_row(v, shared.get((v.site, v.visit_id), ()))
 
 
-def _shared_invitations(found: list[Visit]) -> dict[tuple[str, str], tuple[Mapping[str, Any], ...]]:
+def _shared_invitations(conn: sa.Connection, site: str | None) -> dict[tuple[str, str], tuple[Mapping[str, Any], ...]]:
     """For each visit (by site and id) of an invitation used more than once, the other visits that
-    used it (kiosk.core.reuse): the export holds every visit, the invitations' too."""
-    by_id = {(v.site, v.visit_id): v for v in found}
-    marks: dict[tuple[str, str], tuple[Mapping[str, Any], ...]] = {}
-    for invitation in found:
+    used it (kiosk.core.reuse): the export holds every visit, the invitations' too. Few visits
+    have such a mark (two kiosks cut off from each other took one invitation), so they are kept."""
+    query = sa.select(visits.c.doc).where(visits.c.doc.like(_HAS_USES))
+    if site is not None:
+        query = query.where(visits.c.site == site)
+    reused = []
+    for doc in conn.execution_options(yield_per=EXPORT_BATCH).execute(query).scalars():
+        invitation = visit_from_json(doc)
         if len(invitation.invitation_uses) > 1:
-            uses = {u: by_id[(invitation.site, u)] for u in invitation.invitation_uses if (invitation.site, u) in by_id}
-            for visit_id, mark in reuse.shared(invitation, uses).items():
-                marks[(invitation.site, visit_id)] = mark.others
+            reused.append(invitation)
+    marks: dict[tuple[str, str], tuple[Mapping[str, Any], ...]] = {}
+    for invitation in reused:
+        found = conn.execute(sa.select(visits.c.doc).where(visits.c.site == invitation.site,
+                                                           visits.c.visit_id.in_(invitation.invitation_uses)))
+        uses = {v.visit_id: v for v in map(visit_from_json, found.scalars())}
+        for visit_id, mark in reuse.shared(invitation, uses).items():
+            marks[(invitation.site, visit_id)] = mark.others
     return marks
 
 
