@@ -5,12 +5,20 @@ changed, and a health check that does not count the log."""
 
 from __future__ import annotations
 
+import base64
 import time
 import tracemalloc
 
 import pytest
 import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from kiosk.core.tokens import key_id_of
+from kiosk.services import Kiosk
+from kiosk.settings import Settings
+from printer.device import PreviewPrinter
+from sync.client import SyncClient
+from sync.worker import Syncer
 from sync.server import export, store
 from sync.server.auth import Device
 from sync.server.cli import main
@@ -86,3 +94,100 @@ def test_the_export_takes_the_same_memory_for_twice_the_visits(tmp_path, fmt):
     db.close()
     assert double_size > 1.9 * size
     assert double_peak < 1.25 * peak, (peak, double_peak)
+
+
+# -- the directory, the watchlist and the key ring only when changed ---------------------------
+
+HOST = {"host_id": "emp-1", "name": "李四", "department": "研发部", "email": "lisi@example.com"}
+BLOCKED = {"name": "张伟", "phone": "13800138000", "action": "block"}
+
+
+def get(server, path: str, token: str, etag: str = "") -> requests.Response:
+    headers = {**server.headers(token), **({"If-None-Match": etag} if etag else {})}
+    return requests.get(f"{server.url}/v1{path}", headers=headers, timeout=30)
+
+
+def put(server, path: str, **body) -> None:
+    answer = requests.put(f"{server.url}/v1{path}", json=body, headers=server.headers(server.admin), timeout=30)
+    assert answer.status_code == 200, answer.text
+
+
+def unchanged(server, path: str, token: str) -> str:
+    """Fetch ``path`` whole, then with its ETag: 304 and no body. Returns the ETag."""
+    whole = get(server, path, token)
+    assert whole.status_code == 200, whole.text
+    etag = whole.headers["ETag"]
+    again = get(server, path, token, etag)
+    assert (again.status_code, again.content, again.headers["ETag"]) == (304, b"", etag)
+    return etag
+
+
+def test_the_lists_are_sent_again_only_when_they_changed(server, db_url, tmp_path):
+    put(server, "/hosts", hosts=[HOST])
+    put(server, "/watchlist", entries=[BLOCKED])
+    kiosk, exit_post = server.device("hq", "lobby-1"), server.device("hq", "exit-1", "exit")
+
+    hosts_tag = unchanged(server, "/hosts", kiosk)
+    assert unchanged(server, "/hosts", exit_post) != hosts_tag  # its view leaves out contact details
+    refused_view = get(server, "/hosts", exit_post, hosts_tag)  # another role's tag is not its copy
+    assert refused_view.status_code == 200 and refused_view.json()["hosts"][0]["email"] == ""
+    put(server, "/hosts", hosts=[HOST, {**HOST, "host_id": "emp-2", "name": "王五"}])
+    changed = get(server, "/hosts", kiosk, hosts_tag)
+    assert changed.status_code == 200 and len(changed.json()["hosts"]) == 2 and changed.headers["ETag"] != hosts_tag
+
+    list_tag = unchanged(server, "/watchlist", kiosk)
+    path = tmp_path / "watchlist.csv"  # replaced by the command, another process's way in
+    path.write_text("name,action\n王芳,block\n", encoding="utf-8")
+    assert main(["--db", db_url, "watchlist", "import", str(path)]) == 0
+    changed = get(server, "/watchlist", kiosk, list_tag)
+    assert changed.status_code == 200 and [e["name"] for e in changed.json()["entries"]] == ["王芳"]
+
+    ring_tag = unchanged(server, "/keys", kiosk)
+    signing = Ed25519PrivateKey.generate().public_key()
+    registered = requests.put(f"{server.url}/v1/keys", headers=server.headers(kiosk), timeout=30,
+                              json={"key_id": key_id_of(signing),
+                                    "public_key": base64.b64encode(signing.public_bytes_raw()).decode()})
+    assert registered.status_code == 200, registered.text
+    ring = get(server, "/keys", kiosk, ring_tag)
+    assert ring.status_code == 200 and len(ring.json()["keys"]) == 1
+    ring_tag = ring.headers["ETag"]
+    other = server.device("hq", "lobby-2")
+    requests.delete(f"{server.url}/v1/devices/hq/lobby-1", headers=server.headers(server.admin), timeout=30)
+    revoked = get(server, "/keys", other, ring_tag)  # a revoked device's key: the ring changed
+    assert revoked.status_code == 200 and revoked.json()["keys"][0]["revoked"] is True
+
+
+class Counting(requests.Session):
+    """A real session that notes each answer's path and status."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen: list[tuple[str, int]] = []
+        self.hooks["response"].append(lambda r, *a, **k: self.seen.append((r.request.path_url.split("?")[0], r.status_code)))
+
+
+def test_a_device_downloads_the_lists_once_and_again_when_they_change(server, tmp_path):
+    put(server, "/hosts", hosts=[HOST])
+    put(server, "/watchlist", entries=[BLOCKED])
+    session = Counting()
+    kiosk = Kiosk.open(Settings(data_dir=str(tmp_path / "lobby"), site="hq", device="lobby-1", role="visitor"),
+                       PreviewPrinter(tmp_path / "paper"))
+    syncer = Syncer(kiosk, SyncClient(server.url, server.device("hq", "lobby-1"), session=session))
+    first = syncer.sync_once()
+    assert (first.hosts, first.watchlist, first.keys) == (1, 1, 1)
+    lists = ("/v1/hosts", "/v1/watchlist", "/v1/keys")
+    assert {p: s for p, s in session.seen if p in lists} == dict.fromkeys(lists, 200)
+
+    session.seen.clear()
+    second = syncer.sync_once()
+    assert (second.hosts, second.watchlist, second.keys) == (None, None, 1)
+    assert {p: s for p, s in session.seen if p in lists} == dict.fromkeys(lists, 304)
+    assert [h.name for h in kiosk.directory.all()] == ["李四"]  # the copy kept
+
+    put(server, "/hosts", hosts=[{**HOST, "name": "李四光"}])
+    session.seen.clear()
+    third = syncer.sync_once()
+    assert (third.hosts, third.watchlist) == (1, None)
+    assert dict((p, s) for p, s in session.seen if p in lists) == {"/v1/hosts": 200, "/v1/watchlist": 304,
+                                                                      "/v1/keys": 304}
+    assert [h.name for h in kiosk.directory.all()] == ["李四光"]

@@ -33,7 +33,7 @@ from kiosk.hostcsv import host_fields
 from kiosk.notify.plainhttp import NOWHERE, PlainHttp
 from kiosk.store.log import visit_from_json
 from kiosk.watchcsv import watch_entry
-from sync.server import accept, bounds
+from sync.server import accept, bounds, revisions
 from sync.server.auth import SERVER_DEVICE, Device
 from sync.server.db import (Database, devices, events, hosts, keys, projections, signers, tombstones, visits,
                             watchlist)
@@ -448,6 +448,7 @@ def replace_hosts(db: Database, directory: list[Host]) -> None:
         conn.execute(hosts.delete())
         if directory:
             conn.execute(hosts.insert(), [host_row(h) for h in directory])
+        revisions.bump(db, conn, "hosts")  # devices download it again (sync.server.revisions)
 
 
 def get_host(db: Database, host_id: str) -> Host | None:
@@ -480,6 +481,7 @@ def replace_watchlist(db: Database, entries: list[WatchEntry], now: int) -> None
            "replaced_at": now}
     with db.write() as conn:
         conn.execute(db.insert(watchlist).on_conflict_do_update(index_elements=["list_id"], set_=row), row)
+        revisions.bump(db, conn, "watchlist")
 
 
 def get_watchlist(db: Database) -> tuple[list[WatchEntry], int] | None:
