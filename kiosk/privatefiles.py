@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Iterable
 
 FILE_MODE = 0o600
 DIRECTORY_MODE = 0o700
@@ -35,14 +36,16 @@ def exposed(path: Path) -> str | None:
     return f"mode {mode:04o}" if mode & 0o077 else None
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` as a file only its owner may read: a new one is created 0600,
-    an existing regular file is truncated and made 0600 before anything is written to it."""
+def write_private(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write ``data`` (bytes, or pieces of them as they come) to ``path`` as a file only its owner
+    may read: a new one is created 0600, an existing regular file is truncated and made 0600
+    before anything is written to it."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     with os.fdopen(fd, "wb") as out:
         if stat.S_ISREG(os.fstat(fd).st_mode):  # not a terminal or a pipe the caller named
             os.fchmod(fd, FILE_MODE)
-        out.write(data)
+        for piece in [data] if isinstance(data, bytes) else data:
+            out.write(piece)
 
 
 def replace_private(path: Path, data: bytes) -> None:

@@ -32,6 +32,7 @@ from kiosk.errors import ValidationError
 from sync.protocol import API, PULL_LIMIT, ProtocolError, check_event
 
 TIMEOUT = (3.05, 15)  # seconds: connect, read
+_NOT_MODIFIED = object()  # _call's answer to a GET with If-None-Match whose copy is current
 
 
 class SyncError(Exception):
@@ -165,9 +166,16 @@ class SyncClient:
         self._call("PUT", "/keys", json={"key_id": key_id, "public_key": base64.b64encode(public_key).decode()})
 
     def keys(self) -> list[PublicKey]:
-        body = self._call("GET", "/keys")
+        return self.keys_if_changed("")[0]  # type: ignore[index]  # no ETag: always an answer
+
+    def keys_if_changed(self, etag: str) -> tuple[list[PublicKey], str] | None:
+        """The site's key ring and its ETag, or None while the copy ``etag`` names is current."""
+        changed = self._get_if_changed("/keys", etag)
+        if changed is None:
+            return None
+        body, etag = changed
         return [PublicKey(k["key_id"], base64.b64decode(k["public_key"]), k["site"], k["device"], bool(k["revoked"]),
-                          _role(k)) for k in body["keys"]]
+                          _role(k)) for k in body["keys"]], etag
 
     def invite(self, **fields) -> dict:
         """Pre-register a visitor (a reception device, for its site): the server signs the
@@ -176,20 +184,46 @@ class SyncClient:
         return self._call("POST", "/invitations", json=fields)
 
     def hosts(self) -> list[Host]:
-        body = self._call("GET", "/hosts")
+        return self.hosts_if_changed("")[0]  # type: ignore[index]  # no ETag: always an answer
+
+    def hosts_if_changed(self, etag: str) -> tuple[list[Host], str] | None:
+        """The host directory and its ETag, or None while the copy ``etag`` names is current."""
+        changed = self._get_if_changed("/hosts", etag)
+        if changed is None:
+            return None
+        body, etag = changed
         return [Host(h["host_id"], h["name"], h.get("department", ""), h.get("email", ""), h.get("phone", ""),
                      h.get("english_name", ""), tuple(h.get("aliases", ())), h.get("language", ""),
-                     tuple(h.get("channels", ()))) for h in body["hosts"]]
+                     tuple(h.get("channels", ()))) for h in body["hosts"]], etag
 
     def watchlist(self) -> list[WatchEntry] | None:
         """The organisation's watchlist; None when none was ever uploaded to the server."""
-        body = self._call("GET", "/watchlist")
-        if body.get("replaced_at") is None:
+        return self.watchlist_if_changed("")[0]  # type: ignore[index]  # no ETag: always an answer
+
+    def watchlist_if_changed(self, etag: str) -> tuple[list[WatchEntry] | None, str] | None:
+        """(the watchlist, None when none was ever uploaded; its ETag), or None while the copy
+        ``etag`` names is current."""
+        changed = self._get_if_changed("/watchlist", etag)
+        if changed is None:
             return None
+        body, etag = changed
+        if body.get("replaced_at") is None:
+            return None, etag
         try:
-            return [WatchEntry.from_dict(raw) for raw in body["entries"]]
+            return [WatchEntry.from_dict(raw) for raw in body["entries"]], etag
         except ValidationError as exc:
             raise Rejected(f"the server sent an invalid watchlist entry: {exc}") from None
+
+    def _get_if_changed(self, path: str, etag: str) -> tuple[Any, str] | None:
+        """GET ``path`` unless our copy, named by its ``etag`` (If-None-Match), is current: then
+        None (the server's 304). Else (the answer, its ETag; "" from a server without ETags)."""
+        answered: list[requests.Response] = []
+        # A request's hooks replace the session's: keep those, and see the answer's ETag.
+        hooks = [*self.session.hooks.get("response", ()), lambda response, *args, **kwargs: answered.append(response)]
+        body = self._call("GET", path, headers={"If-None-Match": etag} if etag else {}, hooks={"response": hooks})
+        if body is _NOT_MODIFIED:
+            return None
+        return body, answered[-1].headers.get("ETag", "") if answered else ""
 
     def _call(self, method: str, path: str, **kwargs) -> Any:
         try:
@@ -211,6 +245,8 @@ class SyncClient:
             raise ServerFailed(f"{self.base}{path}: {_error(response)}")
         if response.status_code >= 400:
             raise Rejected(f"{self.base}{path}: {_error(response)}")
+        if response.status_code == 304:  # asked with If-None-Match: our copy is current
+            return _NOT_MODIFIED
         try:
             return response.json()
         except RecursionError:

@@ -45,6 +45,10 @@ PULLED = "sync.pulled_cursor"
 KEY_REGISTERED = "sync.key_registered"
 DIRECTORY_HASH = "sync.directory_hash"
 WATCHLIST_HASH = "sync.watchlist_hash"
+DIRECTORY_ETAG = "sync.directory_etag"  # the server's ETag of the copy stored (sync.server.revisions)
+WATCHLIST_ETAG = "sync.watchlist_etag"
+KEYS_ETAG = "sync.keys_etag"
+KEYS_COUNT = "sync.keys_count"  # the site's keys in the ring last fetched, for the round's report
 EXIT_VIEW = "sync.exit_view_rowid"  # an exit post's log holds only the exit view up to here
 INTERVAL = backoff.INTERVAL  # seconds between rounds when all is well
 BACKOFF_MAX = backoff.WAN_MAX  # the longest a server's Retry-After is heeded
@@ -216,27 +220,49 @@ class Syncer:
                 return
             db.set_meta(EXIT_VIEW, str(last))
 
+    # The key ring, the directory and the watchlist are fetched only when they changed: each copy's
+    # ETag is kept beside it (set after the copy is stored) and sent back (sync.server.revisions).
+
     def _refresh_keys(self) -> int:
-        keys = [k for k in self.client.keys() if k.site == self.kiosk.settings.site]
+        db = self.kiosk.log.db
+        changed = self.client.keys_if_changed(db.get_meta(KEYS_ETAG, ""))
+        if changed is None:  # the ring we trusted is current
+            return int(db.get_meta(KEYS_COUNT, "0"))
+        ring, etag = changed
+        keys = [k for k in ring if k.site == self.kiosk.settings.site]
         for key in keys:
             self.kiosk.trust(key)
+        db.set_meta(KEYS_COUNT, str(len(keys)))
+        db.set_meta(KEYS_ETAG, etag)
         return len(keys)
 
     def _refresh_directory(self) -> int | None:
-        hosts = self.client.hosts()
-        if not hosts:  # no directory on the server: keep what was imported here
+        db = self.kiosk.log.db
+        changed = self.client.hosts_if_changed(db.get_meta(DIRECTORY_ETAG, ""))
+        if changed is None:
             return None
-        return self._store_if_changed(DIRECTORY_HASH, [asdict(h) for h in hosts],
-                                      lambda: self.kiosk.import_hosts(hosts))
+        hosts, etag = changed
+        count = None
+        if hosts:  # none on the server: keep what was imported here
+            count = self._store_if_changed(DIRECTORY_HASH, [asdict(h) for h in hosts],
+                                           lambda: self.kiosk.import_hosts(hosts))
+        db.set_meta(DIRECTORY_ETAG, etag)
+        return count
 
     def _refresh_watchlist(self) -> int | None:
         if self.kiosk.settings.role == "exit":  # it signs nobody in, and the server keeps the list from it
             return None
-        entries = self.client.watchlist()
-        if entries is None:  # none was ever uploaded: keep what was imported here
+        db = self.kiosk.log.db
+        changed = self.client.watchlist_if_changed(db.get_meta(WATCHLIST_ETAG, ""))
+        if changed is None:
             return None
-        return self._store_if_changed(WATCHLIST_HASH, [e.to_dict() for e in entries],
-                                      lambda: self.kiosk.entry.replace_watchlist(entries))
+        entries, etag = changed
+        count = None
+        if entries is not None:  # none was ever uploaded: keep what was imported here
+            count = self._store_if_changed(WATCHLIST_HASH, [e.to_dict() for e in entries],
+                                           lambda: self.kiosk.entry.replace_watchlist(entries))
+        db.set_meta(WATCHLIST_ETAG, etag)
+        return count
 
     def _store_if_changed(self, meta: str, listed: list[dict], store: Callable[[], int]) -> int | None:
         """``store()``'s count when ``listed`` differs from what it stored last time, by digest

@@ -543,6 +543,7 @@ def test_a_version_1_database_migrates(server, kiosk, db_url):
         conn.execute(sa.text("DROP TABLE signers"))
         conn.execute(sa.text("DROP TABLE watchlist"))
         conn.execute(sa.text("DROP TABLE tombstones"))
+        conn.execute(sa.text("DROP TABLE revisions"))
         server_db._hosts_v1.create(conn)
         conn.execute(sa.text("UPDATE schema_version SET version = 1"))
     db.close()

@@ -14,11 +14,11 @@ import logging
 import time
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Any, AsyncIterator, Callable, Literal
+from typing import Annotated, Any, AsyncIterator, Callable, Iterator, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException
 
 from kiosk.notify.plainhttp import PlainHttp
 from sync import protocol
-from sync.server import approvals, auth, catchup, export, invitations, store, tombstones, views
+from sync.server import approvals, auth, catchup, export, invitations, revisions, store, tombstones, views
 from sync.server.auth import Admin, Device, Principal
 from sync.server.db import Database
 from sync.server.projector import Projector
@@ -186,6 +186,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody} for code in sorted({*codes, 400, 408, 413, 422})}
 
 
+_NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "the copy If-None-Match names is current"}}
 router = APIRouter(dependencies=[Depends(_known_query)])
 # The approval page takes any query: messaging apps add their own to the links they open
 # (WeChat's ?from=singlemessage), and a host must not be refused for that.
@@ -279,18 +280,40 @@ def register_key(body: KeyIn, who: Annotated[Device, Depends(device)], db: DB, n
     return store.register_key(db, who, body.key_id, body.public_key, now)
 
 
-@router.get("/keys", response_model=KeysOut, responses=_errors(401, 403))
-def site_keys(who: Annotated[Device, Depends(device)], db: DB) -> dict[str, Any]:
+@router.get("/keys", response_model=KeysOut, responses={**_errors(401, 403), **_NOT_MODIFIED})
+def site_keys(who: Annotated[Device, Depends(device)], db: DB, request: Request, response: Response) -> Any:
     """The public keys of the device's site, revoked ones marked; the server's own (device
-    "server", which signs invitations) among them once it has invited anyone there."""
-    return {"keys": store.site_keys(db, who.site)}
+    "server", which signs invitations) among them once it has invited anyone there. With
+    If-None-Match naming the ETag of the device's copy: 304 while it is current."""
+    ring = {"keys": store.site_keys(db, who.site)}
+    unchanged = _unless_current(request, response, revisions.tag(ring))
+    return ring if unchanged is None else unchanged
 
 
-@router.get("/hosts", response_model=HostsOut, responses=_errors(401))
-def get_hosts(who: Annotated[Principal, Depends(principal)], db: DB) -> dict[str, Any]:
+def _unless_current(request: Request, response: Response, etag: str) -> Response | None:
+    """304 when the asker's copy (If-None-Match) is ``etag`` (sync.server.revisions); else None,
+    and the answer carries the ETag."""
+    if revisions.matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    response.headers["ETag"] = etag
+    return None
+
+
+def _viewer(who: Principal) -> str:
+    """Whose view of a list an answer is (sync.server.views): part of its ETag."""
+    return who.role if isinstance(who, Device) else "admin"
+
+
+@router.get("/hosts", response_model=HostsOut, responses={**_errors(401), **_NOT_MODIFIED})
+def get_hosts(who: Annotated[Principal, Depends(principal)], db: DB, request: Request, response: Response) -> Any:
     """The host directory, for the kiosks' search; contact details and notice channels only to
-    the devices that tell hosts (visitor, reception) and admins (sync.server.views)."""
-    return {"hosts": views.hosts_for(who, store.all_hosts(db))}
+    the devices that tell hosts (visitor, reception) and admins (sync.server.views). With
+    If-None-Match naming the ETag of the asker's copy: 304 while it is current."""
+    # The revision is read before the hosts: a directory replaced in between is sent with the
+    # older ETag, and so sent again next time, never kept stale.
+    etag = revisions.tag("hosts", revisions.current(db, "hosts"), _viewer(who))
+    unchanged = _unless_current(request, response, etag)
+    return {"hosts": views.hosts_for(who, store.all_hosts(db))} if unchanged is None else unchanged
 
 
 @router.put("/hosts", response_model=HostsOut, responses=_errors(401, 403))
@@ -325,12 +348,17 @@ def _inviting_site(who: Principal, site: str | None) -> str:
     return who.site
 
 
-@router.get("/watchlist", response_model=WatchlistOut, responses=_errors(401, 403))
-def get_watchlist(who: Annotated[Principal, Depends(principal)], db: DB) -> dict[str, Any]:
+@router.get("/watchlist", response_model=WatchlistOut, responses={**_errors(401, 403), **_NOT_MODIFIED})
+def get_watchlist(who: Annotated[Principal, Depends(principal)], db: DB, request: Request,
+                  response: Response) -> Any:
     """The organisation's watchlist, for admins and the devices that sign visitors in (visitor
-    and reception; exit posts have no use for it)."""
+    and reception; exit posts have no use for it). With If-None-Match naming the ETag of the
+    asker's copy: 304 while it is current."""
     if isinstance(who, Device) and who.role not in ("visitor", "reception"):
         raise Forbidden("only visitor and reception devices may read the watchlist")
+    etag = revisions.tag("watchlist", revisions.current(db, "watchlist"))  # read first, as for hosts
+    if (unchanged := _unless_current(request, response, etag)) is not None:
+        return unchanged
     entries, replaced_at = store.get_watchlist(db) or ([], None)
     return {"entries": [e.to_dict() for e in entries], "replaced_at": local_time(replaced_at)}
 
@@ -366,15 +394,25 @@ def _ms(moment: datetime | None) -> int | None:
     **_errors(401, 403), 200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
 def export_visits(_who: Annotated[Admin, Depends(admin)], db: DB, response: Response, site: SiteQuery = None,
                   format: Literal[export.FORMATS] = "json") -> Any:  # type: ignore[valid-type]
-    """Every visit of every site (or one), for audit; CSV is UTF-8 with a BOM for Excel. Header
+    """Every visit of every site (or one), for audit; CSV is UTF-8 with a BOM for Excel. Streamed
+    from one snapshot of the visits, a batch at a time (sync.server.export). Header
     Visits-Behind: stored events not yet in them (sync.server.catchup; 0: up to date)."""
     behind = str(catchup.catch_up(db, site))
-    rows = store.export_rows(db, site, fold=False)
+    pieces = export.stream(store.export_rows(db, site, fold=False), format)
     if format == "json":
-        response.headers[catchup.HEADER] = behind
-        return rows
-    return Response(export.to_csv(rows), media_type=export.CSV_MEDIA_TYPE,
-                    headers={"Content-Disposition": 'attachment; filename="visits.csv"', catchup.HEADER: behind})
+        return StreamingResponse(_closing(pieces), media_type="application/json", headers={catchup.HEADER: behind})
+    return StreamingResponse(_closing(pieces), media_type=export.CSV_MEDIA_TYPE,
+                             headers={"Content-Disposition": 'attachment; filename="visits.csv"', catchup.HEADER: behind})
+
+
+async def _closing(pieces: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """``pieces`` from the thread pool, closed however the answer ends, a client gone mid-way
+    included, so that its read transaction ends then and not when the collector finds it."""
+    try:
+        while (piece := await run_in_threadpool(next, pieces, None)) is not None:
+            yield piece
+    finally:
+        pieces.close()
 
 
 @router.post("/devices", response_model=DeviceOut, status_code=201, responses=_errors(401, 403, 409))

@@ -239,19 +239,20 @@ def cmd_revoke_admin(args) -> int:
 
 
 def cmd_export(args) -> int:
-    with _database(args) as db:
+    with _database(args) as db:  # streamed: a batch of visits in memory at a time, whatever the log's size
         behind = catchup.catch_up(db, args.site)  # a database that cannot write still exports what it folded
+        if behind:
+            print(f"kiosk-server: {catchup.describe(behind)}", file=sys.stderr)
         data = export.render(store.export_rows(db, args.site, fold=False), args.format)
-    if behind:
-        print(f"kiosk-server: {catchup.describe(behind)}", file=sys.stderr)
-    if not args.output:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return 0
-    try:
-        write_private(Path(args.output), data)  # visitors' names and companies: the operator's eyes only
-    except OSError as e:
-        raise ServerError(f"cannot write {args.output}: {e.strerror}") from None
+        if not args.output:
+            for piece in data:
+                sys.stdout.buffer.write(piece)
+            sys.stdout.flush()
+            return 0
+        try:
+            write_private(Path(args.output), data)  # visitors' names and companies: the operator's eyes only
+        except OSError as e:
+            raise ServerError(f"cannot write {args.output}: {e.strerror}") from None
     return 0
 
 

@@ -144,6 +144,15 @@ tombstones = sa.Table(  # stored events an admin withdrew (sync.server.tombstone
     sa.Column("server_event_id", sa.String(32), nullable=False),  # the tombstoned event the devices pull
 )
 
+# A count per shared list ("hosts", "watchlist") that every replacement raises in its own
+# transaction: the list's ETag, so that devices download it only when it changed
+# (sync.server.revisions). No row: never replaced, revision 0.
+revisions = sa.Table(
+    "revisions", metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+)
+
 _versions = sa.MetaData()
 schema_version = sa.Table("schema_version", _versions, sa.Column("version", sa.Integer, nullable=False))
 
@@ -162,7 +171,7 @@ def _v1(conn: Connection) -> None:
     # Step 1 creates the tables above that are still version 1, and the version-1 definitions of
     # those a later step changed, so that it keeps creating exactly version 1.
     metadata.create_all(conn, tables=[t for t in metadata.sorted_tables
-                                      if t not in (projections, hosts, signers, watchlist, tombstones)])
+                                      if t not in (projections, hosts, signers, watchlist, tombstones, revisions)])
     _hosts_v1.create(conn)
 
 
@@ -197,8 +206,13 @@ def _v6(conn: Connection) -> None:
     tombstones.create(conn)
 
 
+def _revisions(conn: Connection) -> None:
+    # Devices fetch the directory and the watchlist only when they changed (GET with If-None-Match).
+    revisions.create(conn)
+
+
 # Forward only, in order; each runs inside the start-up transaction that records its number.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _revisions]
 
 
 def normalise_url(url: str) -> str:

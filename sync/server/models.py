@@ -80,7 +80,8 @@ class ErrorBody(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     db: Literal["sqlite", "postgresql"]
-    events: int
+    events: int = Field(description="events stored: the newest one's server sequence number (on PostgreSQL an upper "
+                                    "bound, numbers used up by writes rolled back skipped)")
 
 
 class PushIn(_In):

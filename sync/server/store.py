@@ -17,7 +17,7 @@ import base64
 import binascii
 import json
 from collections import defaultdict
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -33,7 +33,7 @@ from kiosk.hostcsv import host_fields
 from kiosk.notify.plainhttp import NOWHERE, PlainHttp
 from kiosk.store.log import visit_from_json
 from kiosk.watchcsv import watch_entry
-from sync.server import accept, bounds
+from sync.server import accept, bounds, revisions
 from sync.server.auth import SERVER_DEVICE, Device
 from sync.server.db import (Database, devices, events, hosts, keys, projections, signers, tombstones, visits,
                             watchlist)
@@ -241,8 +241,11 @@ def visit_events(db: Database, site: str, visit_id: str) -> list[Event]:
 
 
 def count_events(db: Database) -> int:
+    """How many events are stored, as the newest one's server sequence number: the end of the
+    primary key's index, where a COUNT read every event (on PostgreSQL a number that a write
+    rolled back used up is skipped: an upper bound there)."""
     with db.read() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(events)).scalar_one()
+        return conn.execute(sa.select(sa.func.max(events.c.server_seq))).scalar() or 0
 
 
 # -- visits ------------------------------------------------------------------------------------
@@ -276,30 +279,53 @@ def find_visits(db: Database, site: str | None, on_site: bool, since_ms: int | N
                  "signed_out_at": local_time(r.signed_out_at)} for r in conn.execute(query)]
 
 
-def export_rows(db: Database, site: str | None, *, fold: bool = True) -> list[dict[str, Any]]:
-    """Every visit of every site (or of one) for the audit export, in sign-in order (brought up
-    to date first unless ``fold`` is False, as in find_visits)."""
+EXPORT_BATCH = 1000  # visits fetched at a time while exporting: the export's memory, whatever the log's size
+# An invitation's visit with a use, as kiosk.store.log.visit_to_json writes it (compact JSON): a
+# non-empty list. Only these can be shared; the others are not parsed in the first pass.
+_HAS_USES = '%"invitation_uses":["%'
+
+
+def export_rows(db: Database, site: str | None, *, fold: bool = True) -> Iterator[dict[str, Any]]:
+    """Every visit of every site (or of one) for the audit export, in sign-in order, one at a
+    time: read through one snapshot a batch at a time (a server-side cursor on PostgreSQL), so
+    that an export of millions of visits takes the memory of a batch. The visits are brought up
+    to date here (unless ``fold`` is False, as in find_visits), before the first row, so that a
+    failure to do so is an error, not a cut file."""
+    if fold:
+        project_all(db, site)
+    return _export_stream(db, site)
+
+
+def _export_stream(db: Database, site: str | None) -> Iterator[dict[str, Any]]:
     query = sa.select(visits.c.doc).order_by(visits.c.site, visits.c.signed_in_at.nulls_last(), visits.c.visit_id)
     if site is not None:
         query = query.where(visits.c.site == site)
-    if fold:
-        project_all(db, site)
     with db.read() as conn:
-        found = [visit_from_json(doc) for doc in conn.execute(query).scalars()]
-    shared = _shared_invitations(found)
-    return [_export_row(v, shared.get((v.site, v.visit_id), ())) for v in found]
+        shared = _shared_invitations(conn, site)
+        for doc in conn.execution_options(yield_per=EXPORT_BATCH).execute(query).scalars():
+            v = visit_from_json(doc)
+            yield _export_row(v, shared.get((v.site, v.visit_id), ()))
 
 
-def _shared_invitations(found: list[Visit]) -> dict[tuple[str, str], tuple[Mapping[str, Any], ...]]:
+def _shared_invitations(conn: sa.Connection, site: str | None) -> dict[tuple[str, str], tuple[Mapping[str, Any], ...]]:
     """For each visit (by site and id) of an invitation used more than once, the other visits that
-    used it (kiosk.core.reuse): the export holds every visit, the invitations' too."""
-    by_id = {(v.site, v.visit_id): v for v in found}
-    marks: dict[tuple[str, str], tuple[Mapping[str, Any], ...]] = {}
-    for invitation in found:
+    used it (kiosk.core.reuse): the export holds every visit, the invitations' too. Few visits
+    have such a mark (two kiosks cut off from each other took one invitation), so they are kept."""
+    query = sa.select(visits.c.doc).where(visits.c.doc.like(_HAS_USES))
+    if site is not None:
+        query = query.where(visits.c.site == site)
+    reused = []
+    for doc in conn.execution_options(yield_per=EXPORT_BATCH).execute(query).scalars():
+        invitation = visit_from_json(doc)
         if len(invitation.invitation_uses) > 1:
-            uses = {u: by_id[(invitation.site, u)] for u in invitation.invitation_uses if (invitation.site, u) in by_id}
-            for visit_id, mark in reuse.shared(invitation, uses).items():
-                marks[(invitation.site, visit_id)] = mark.others
+            reused.append(invitation)
+    marks: dict[tuple[str, str], tuple[Mapping[str, Any], ...]] = {}
+    for invitation in reused:
+        found = conn.execute(sa.select(visits.c.doc).where(visits.c.site == invitation.site,
+                                                           visits.c.visit_id.in_(invitation.invitation_uses)))
+        uses = {v.visit_id: v for v in map(visit_from_json, found.scalars())}
+        for visit_id, mark in reuse.shared(invitation, uses).items():
+            marks[(invitation.site, visit_id)] = mark.others
     return marks
 
 
@@ -429,6 +455,7 @@ def replace_hosts(db: Database, directory: list[Host]) -> None:
         conn.execute(hosts.delete())
         if directory:
             conn.execute(hosts.insert(), [host_row(h) for h in directory])
+        revisions.bump(db, conn, "hosts")  # devices download it again (sync.server.revisions)
 
 
 def get_host(db: Database, host_id: str) -> Host | None:
@@ -461,6 +488,7 @@ def replace_watchlist(db: Database, entries: list[WatchEntry], now: int) -> None
            "replaced_at": now}
     with db.write() as conn:
         conn.execute(db.insert(watchlist).on_conflict_do_update(index_elements=["list_id"], set_=row), row)
+        revisions.bump(db, conn, "watchlist")
 
 
 def get_watchlist(db: Database) -> tuple[list[WatchEntry], int] | None:
