@@ -73,7 +73,7 @@ def test_an_invitation_goes_from_reception_by_email_to_a_badge_in_one_scan(make_
             assert (d.app.flow.form.name, d.app.flow.form.company) == ("王小明", "华为")
             d.drag(d.current().ids.pad, SIGNATURE)
             d.tap(tr("I agree and sign"))
-            d.tap(tr("Confirm and print my badge"))
+            d.tap(tr("Print my badge"))
             d.wait_for(lambda: d.screen == "done", what="the badge")
             [job] = virtual_printer.wait_for_jobs(1)
             [qr] = zxingcpp.read_barcodes(job.image, formats=zxingcpp.BarcodeFormat.QRCode)

@@ -43,7 +43,7 @@ def test_one_scan_of_an_invitation_leads_to_the_agreement_and_the_badge(drive, m
     d.drag(d.current().ids.pad, SIGNATURE)
     d.tap(tr("I agree and sign"))
     assert d.screen == "review" and "王小明" in d.texts()
-    d.tap(tr("Confirm and print my badge"))
+    d.tap(tr("Print my badge"))
     d.wait_for(lambda: d.screen == "done", what="the badge")
     [job] = virtual_printer.wait_for_jobs(1)
     [qr] = zxingcpp.read_barcodes(job.image, formats=zxingcpp.BarcodeFormat.QRCode)

@@ -38,7 +38,7 @@ def test_idle_visitor_is_asked_then_the_half_filled_form_is_wiped(drive, make_ki
     clock = FakeClock()
     d = Driver(KioskApp(make_kiosk(idle_seconds=45), pin=PIN, monotonic=clock)).start()
     try:
-        d.tap(tr("Been here before? Sign in with your phone number"))
+        d.tap(tr("I have been here before"))
         d.type_keys("13800000000")
         d.tap(next_button(d))
         d.wait_for(lambda: d.screen == "who")
@@ -59,7 +59,7 @@ def test_idle_visitor_is_asked_then_the_half_filled_form_is_wiped(drive, make_ki
         assert d.app.flow.form.name == "" and d.app.flow.form.phone == ""
         for name in ("phone", "who"):
             assert d.app.flow.screen(name).typing_field().text == ""
-        d.tap(tr("Been here before? Sign in with your phone number"))
+        d.tap(tr("I have been here before"))
         assert d.current().ids.field.text == ""
     finally:
         d.stop()
@@ -91,7 +91,7 @@ def test_a_returning_visitor_who_types_their_name_skips_the_company(drive, make_
     kiosk.check_in(host=HOSTS[0], **RETURNING)
     d = drive(kiosk)
     seen = watch_texts(d)
-    d.tap(tr("Been here before? Sign in with your phone number"))
+    d.tap(tr("I have been here before"))
     d.type_keys("13912345678")
     d.tap(next_button(d))
     d.wait_for(lambda: d.screen == "who", what="the name step, as for anyone")
@@ -117,7 +117,7 @@ def test_the_name_confirms_however_it_is_written(drive, make_kiosk):
     kiosk = make_kiosk()
     kiosk.check_in(host=HOSTS[0], **RETURNING)
     d = drive(kiosk)
-    d.tap(tr("Been here before? Sign in with your phone number"))
+    d.tap(tr("I have been here before"))
     d.type_keys("13912345678")
     d.tap(next_button(d))
     d.wait_for(lambda: d.screen == "who")
@@ -142,7 +142,7 @@ def test_someone_who_knows_only_the_phone_number_learns_nothing_and_signs_in_as_
     seen = watch_texts(d)
     sign_in_to_review(d, phone="13912345678")  # as 张三 of 科技: the company step was asked
     assert d.app.flow.form.company == "科技" and not d.app.flow.form.returning
-    d.tap(tr("Confirm and print my badge"))
+    d.tap(tr("Print my badge"))
     d.wait_for(lambda: d.screen == "done", what="the badge to print")
     d.pump(0.2)
     shown = seen | set(every_text(d))
@@ -158,7 +158,7 @@ def test_a_wrong_name_is_one_try_going_back_to_the_name_confirms_nothing(drive, 
     kiosk = make_kiosk()
     kiosk.check_in(host=HOSTS[0], **RETURNING)
     d = drive(kiosk)
-    d.tap(tr("Been here before? Sign in with your phone number"))
+    d.tap(tr("I have been here before"))
     d.type_keys("13912345678")
     d.tap(next_button(d))
     d.wait_for(lambda: d.screen == "who")
@@ -180,7 +180,7 @@ def test_a_printer_out_of_paper_keeps_the_visit_and_sends_the_visitor_to_recepti
     virtual_printer.mode = "paper-out"
     d = drive(kiosk)
     sign_in_to_review(d)
-    d.tap(tr("Confirm and print my badge"))
+    d.tap(tr("Print my badge"))
     d.wait_for(lambda: d.current().state == "not_printed", what="the print to fail")
     assert tr("Your visit is recorded. Please see reception for your badge.") in d.texts()
     [visit] = kiosk.on_site()
@@ -192,7 +192,7 @@ def test_a_printer_out_of_paper_keeps_the_visit_and_sends_the_visitor_to_recepti
 
 def test_hostile_typing_is_refused_or_cut_and_never_crashes(drive):
     d = drive()
-    d.tap(tr("Been here before? Sign in with your phone number"))
+    d.tap(tr("I have been here before"))
     d.physical_keys("138\x00\x1b0000😀0000abc")  # only digits reach a phone field
     assert d.current().ids.field.text == "13800000000"
     d.tap(next_button(d))
@@ -320,7 +320,7 @@ def test_an_answer_that_arrives_after_cancel_brings_nothing_back(drive, make_kio
     kiosk = make_kiosk()
     kiosk.check_in(name="王秘密", company="机密公司", phone="13912345678", host=HOSTS[0])
     d = drive(kiosk)
-    d.tap(tr("Been here before? Sign in with your phone number"))
+    d.tap(tr("I have been here before"))
     d.type_keys("13912345678")
     d.app.flow.run_io(lambda: time.sleep(0.8), lambda _: None, lambda _: None)  # the worker is busy
     d.tap(next_button(d))
@@ -338,7 +338,7 @@ def test_a_failed_service_call_is_said_and_the_kiosk_keeps_running(drive, make_k
     form.name, form.phone, form.host = "张三", "13800000000", Host("h-bad", "𠀀", "")  # a host the badge cannot print
     d.app.flow.go("review")
     d.pump(0.2)
-    d.tap(tr("Confirm and print my badge"))
+    d.tap(tr("Print my badge"))
     d.wait_for(lambda: d.screen == "printing" and d.current().state == "not_signed_in", what="the refusal")
     assert tr("Some characters cannot be printed on the badge; please use others.") in d.texts()
     assert kiosk.on_site() == [] and not d.app.flow.busy
@@ -351,7 +351,7 @@ def test_a_tap_on_the_still_there_prompt_presses_nothing_under_it(drive, make_ki
     clock = FakeClock()
     d = Driver(KioskApp(make_kiosk(), pin=PIN, monotonic=clock)).start()
     try:
-        d.tap(tr("Been here before? Sign in with your phone number"))
+        d.tap(tr("I have been here before"))
         d.type_keys("13800000000")
         button = next_button(d)
         clock.now += 35

@@ -80,7 +80,7 @@ def sign_and_print(d) -> None:
     d.drag(d.current().ids.pad, SIGNATURE)
     d.tap(tr("I agree and sign"))
     assert d.screen == "review"
-    d.tap(tr("Confirm and print my badge"))
+    d.tap(tr("Print my badge"))
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "zh_TW", "en"])
@@ -110,7 +110,7 @@ def test_a_returning_visitor(drive, make_kiosk, virtual_printer):
     kiosk.import_hosts(HOSTS)
     kiosk.check_in(name="王小明", company="华为", phone="13912345678", host=HOSTS[0])
     d = drive(kiosk)
-    d.tap(tr("Been here before? Sign in with your phone number"))
+    d.tap(tr("I have been here before"))
     assert d.screen == "phone"
     d.type_keys("13912345678")
     d.tap(next_button(d))

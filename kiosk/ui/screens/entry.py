@@ -18,10 +18,10 @@ MAX_MESSAGE = 200  # a note, not a letter: it goes to a chat group as it is
 
 # field -> (question, hint, keyboard, longest answer, check that cleans it or raises ValidationError)
 FIELDS = {
-    "phone": (N_("What is your mobile number?"), N_("We use it to recognise you next time."), "digits", 20,
+    "phone": (N_("Your mobile number"), "", "digits", 20,
               lambda text: clean_phone(text) or clean_text("", "phone", 0, required=True)),
-    "name": (N_("What is your name?"), N_("As on your ID, please."), "pinyin", MAX_NAME, clean_name),
-    "company": (N_("Which company are you from?"), N_("Leave empty if you are visiting privately."), "pinyin",
+    "name": (N_("What is your name?"), N_("As on your ID"), "pinyin", MAX_NAME, clean_name),
+    "company": (N_("Which company are you from?"), N_("Optional"), "pinyin",
                 MAX_COMPANY, lambda text: clean_text(text, "company", MAX_COMPANY)),
     "purpose": (N_("What brings you here today?"), N_("A few words are enough."), "pinyin", MAX_PURPOSE,
                 lambda text: clean_text(text, "purpose", MAX_PURPOSE, required=True)),
