@@ -92,8 +92,8 @@ class Flow:
         invited = self.form.invitation is not None
         if step == "phone":
             return not self.form.by_phone or invited
-        if step in ("who", "visit", "host"):
-            return invited  # the invitation said who, whom and why
+        if step in ("who", "visit", "host", "review"):
+            return invited  # the invitation said who, whom and why; one tap on the agreement prints
         return False
 
     def progress(self, name: str) -> tuple[int, int]:

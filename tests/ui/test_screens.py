@@ -5,6 +5,8 @@ with closing punctuation (。，、 ...)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from kiosk.core.tokens import badge_number
@@ -92,7 +94,7 @@ def visit_every_screen(d, kiosk):
     def fill():
         form.phone, form.name, form.company = "13812345678", "欧阳娜娜 Nana Ouyang", "华为技术有限公司"
         form.host, form.purpose = HOSTS[0], "季度业务评审会议"
-        form.visitor_type, form.answers = "guest", {}
+        form.visitor_type, form.answers, form.invitation = "guest", {}, None
 
     def show(name, before=lambda: None, after=lambda: None):
         def go():
@@ -149,6 +151,7 @@ def visit_every_screen(d, kiosk):
                            lambda: setattr(form, "last_host", None))),
         ("purpose_other", typed("purpose_other", "季度业务评审")),
         ("agreement", show("agreement", after=signed)),
+        ("agreement-invited", show("agreement", lambda: setattr(form, "invitation", SimpleNamespace(invite_id="I1")))),
         ("agreement-declining", show("agreement", after=lambda: flow.screen("agreement").decline())),
         ("agreement-declined", show("agreement", after=lambda: flow.screen("agreement").confirm_decline())),
         ("review", show("review")),
