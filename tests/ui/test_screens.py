@@ -95,6 +95,7 @@ def visit_every_screen(d, kiosk):
         form.phone, form.name, form.company = "13812345678", "欧阳娜娜 Nana Ouyang", "华为技术有限公司"
         form.host, form.purpose = HOSTS[0], "季度业务评审会议"
         form.visitor_type, form.answers, form.invitation = "guest", {}, None
+        flow.name_choices = []
 
     def show(name, before=lambda: None, after=lambda: None):
         def go():
@@ -137,6 +138,8 @@ def visit_every_screen(d, kiosk):
         ("phone", typed("phone", "138123")),
         ("who", show("who", lambda: setattr(form, "company", ""))),
         ("who-company", show("who", after=lambda: flow.screen("who").activate("company"))),
+        ("who-choices", show("who", lambda: setattr(flow, "name_choices", ["欧阳娜娜 Nana Ouyang", "司马旭荣 Sarah Scott",
+                                                                         "令狐明超 Brian White", "公孙荣增 Emily Green"]))),
         ("visit", show("visit")),
         ("question", show("question", lambda: (setattr(form, "visitor_type", "contractor"),
                                                setattr(form, "question", 0)))),
