@@ -8,13 +8,14 @@ without its record and a visit is never lost to a paper jam.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
 
 from kiosk.core import events as ev
-from kiosk.core import invites, tokens
+from kiosk.core import invites, recognise, tokens
 from kiosk.core.approvals import approval_token
 from kiosk.core.invites import Invitation
 from kiosk.core.hosts import Host, HostIndex, host_id_for
@@ -346,6 +347,13 @@ class Kiosk:
         return {"name": visit.visitor.get("name", ""), "company": visit.visitor.get("company", ""),
                 # the last host, offered once the name is confirmed, while still in the directory
                 "host": self._listed((visit.host or {}).get("host_id", ""))}
+
+    def name_choices(self, phone: str, known_name: str, lang: str) -> list[str]:
+        """The names a visitor who says they have been here picks theirs from: ``known_name``
+        (of this number's latest visit, or empty) among made-up ones, the same at every look-up
+        of the number on this device (kiosk.core.recognise explains why that matters)."""
+        seed = self.signer.signature(b"kiosk-recognise\0" + clean_phone(phone).encode())
+        return recognise.name_choices(known_name, hashlib.sha256(seed).digest(), lang)
 
     def reprint(self, visit_id: str) -> CheckIn:
         """A new badge for a visitor on site; the old one stops working. The result names the

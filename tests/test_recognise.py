@@ -40,3 +40,55 @@ def test_a_name_with_letters_confirms_itself_and_one_without_confirms_nothing(na
 @given(names, names)
 def test_confirming_is_symmetric(a, b):
     assert confirms(a, b) == confirms(b, a)
+
+
+# -- the names a visitor picks theirs from (what a holder of the phone number alone sees) -----
+
+from kiosk.core.ime import is_hanzi  # noqa: E402
+from kiosk.core.recognise import CHOICES, name_choices  # noqa: E402
+
+seeds = st.binary(min_size=32, max_size=32)
+REAL = ["王小明", "李四", "欧阳娜娜", "陳大文", "Tom Baker", "tom baker", "欧阳娜娜 Nana Ouyang"]
+
+
+def shape(name: str) -> list[tuple[bool, int, bool]]:
+    """What sets a name apart at a glance: per word, Han or letters, its length in characters
+    (Han), capitalised or not (letters); and simplified or traditional."""
+    return [(all(is_hanzi(c) for c in w), len(w) if is_hanzi(w[0]) else 0, w[:1].isupper()) for w in name.split()]
+
+
+@pytest.mark.parametrize("real", REAL)
+@given(seed=seeds)
+def test_the_real_name_is_one_of_four_of_its_shape_and_no_other_confirms_it(real, seed):
+    choices = name_choices(real, seed, "zh_CN")
+    assert len(choices) == CHOICES == len(set(choices)) and choices.count(real) == 1
+    others = [c for c in choices if c != real]
+    assert not any(confirms(other, real) for other in others)
+    assert all(shape(other) == shape(real) for other in others), choices
+
+
+@pytest.mark.parametrize("real", REAL)
+@given(seed=seeds)
+def test_asking_again_shows_the_same_names_in_the_same_order(real, seed):
+    assert name_choices(real, seed, "zh_CN") == name_choices(real, seed, "zh_CN")
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "zh_TW", "en"])
+@given(seed=seeds)
+def test_an_unknown_number_shows_four_names_too(lang, seed):
+    choices = name_choices("", seed, lang)
+    assert len(choices) == CHOICES == len(set(choices))
+    if lang == "en":
+        assert all(shape(c) == [(False, 0, True), (False, 0, True)] for c in choices)
+    else:
+        assert all(len(shape(c)) == 1 and shape(c)[0][1] in (2, 3) for c in choices)
+
+
+def test_the_real_name_sits_anywhere_and_made_up_names_follow_its_script():
+    positions = {name_choices("王小明", bytes([i]) * 32, "zh_CN").index("王小明") for i in range(64)}
+    assert positions == set(range(CHOICES))  # its place says nothing
+    traditional = name_choices("陳大文", b"\x01" * 32, "zh_CN")
+    simplified = name_choices("陈大文", b"\x01" * 32, "zh_CN")
+    assert traditional != simplified
+    tw = set("".join(traditional)) - set("".join(simplified))
+    assert tw, (traditional, simplified)  # traditional forms where the real name has them

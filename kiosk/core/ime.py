@@ -397,3 +397,13 @@ def _surnames_boosted(syllable: str, table: _Table) -> list[tuple[str, int]]:
 def is_hanzi(char: str) -> bool:
     """A CJK ideograph (the unified blocks and extension A, and the supplementary planes)."""
     return "\u3400" <= char <= "\u9fff" or "\U00020000" <= char <= "\U0003ffff"
+
+
+def common_name_parts(surnames: int, given: int) -> tuple[list[str], list[str], dict[str, str]]:
+    """The commonest surnames and given-name characters (simplified, most common first) and the
+    simplified-to-traditional table, for names that look like people's (kiosk.core.decoys)."""
+    table = _table()
+    counted = (table.given(syllable) for syllable in table._raw_given)
+    chars = heapq.nlargest(given, (entry for entries in counted for entry in entries), key=lambda e: e[1])
+    top = sorted(table.surname_counts, key=lambda e: -e[2])[:surnames]
+    return [s for s, _, _ in top], [c for c, _ in chars], {k: v[0] for k, v in table.traditional.items()}

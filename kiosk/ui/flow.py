@@ -4,6 +4,7 @@ through ``Clock``, so the screen never waits on the disk, the printer or the net
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,9 @@ AGREEMENT_DIR = Path(__file__).resolve().parents[2] / "assets" / "agreement"
 SIGN_IN_STEPS = ("phone", "who", "visit", "question", "host", "agreement", "review")
 # Screens off the main path: where each belongs (for "next" and "back").
 _ASIDES = {"purpose_other": "visit", "message": "done"}
+# After a wrong answer to "which is your name?" a number is not recognised on this kiosk for
+# this long (kiosk.core.recognise: a guess is one guess).
+RECOGNITION_LOCK_SECONDS = 12 * 3600
 # Review rows a tap edits: the screen that asks for each (and straight back to review).
 EDITS = {"name": "who", "company": "who", "phone": "phone", "host": "host", "purpose": "visit"}
 
@@ -65,6 +69,9 @@ class Flow:
         self.telling: Telling = NOBODY  # who last_check_in really tells (kiosk.telling)
         self.last_check_out: CheckOut | None = None
         self._known_visitor: dict | None = None  # an earlier visit by this phone, until the name step
+        self.name_choices: list[str] = []  # "which is your name?" after the phone step
+        self._wrong_answers: dict[str, float] = {}  # phone -> when its earlier visit was guessed wrong
+        self.monotonic = time.monotonic
         self.editing = ""  # the review row tapped: its answer leads straight back to review
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
         self._pending = 0  # service calls not yet answered (counted on the UI thread only)
@@ -94,8 +101,8 @@ class Flow:
         invited = self.form.invitation is not None
         if step == "phone":
             return not self.form.by_phone or invited
-        if step in ("who", "visit", "host"):
-            return invited  # the invitation said who, whom and why
+        if step in ("who", "visit", "host", "review"):
+            return invited  # the invitation said who, whom and why; one tap on the agreement prints
         return False
 
     def progress(self, name: str) -> tuple[int, int]:
@@ -215,14 +222,35 @@ class Flow:
         vtype = self.visitor_type()
         return vtype.questions if vtype else ()
 
-    def offer_returning(self, known: dict | None) -> None:
-        """After the phone step, the name step follows whether or not the number is known:
-        nothing on screen says that it was, and the earlier visit (``known``) is kept aside
-        unused until the visitor types the name it was made under (kiosk.core.recognise)."""
+    def look_up_phone(self, phone: str, done: Callable[[], None]) -> None:
+        """The phone step's answer: the earlier visit of this number and the names to pick
+        one's own from, looked up off the UI thread; a log that cannot be read is a new visitor."""
+        def work():
+            known = self.kiosk.returning_visitor(phone)
+            return known, self.kiosk.name_choices(phone, known["name"] if known else "", self.form.lang)
+
+        def found(answer) -> None:
+            done()
+            self.offer_returning(*answer)
+
+        def failed(_exc) -> None:
+            done()
+            self.offer_returning(None, [])
+
+        self.run_io(work, found, failed)
+
+    def offer_returning(self, known: dict | None, choices: list[str] | None = None) -> None:
+        """After the phone step, the name step follows whether or not the number is known, with
+        four names to pick from either way: nothing on screen says whether it was, and the
+        earlier visit (``known``) is kept aside unused until the visitor picks or types the name
+        it was made under (kiosk.core.recognise). After a wrong answer for this number, nothing
+        confirms it for a while: the same names show, and none of them works."""
         if self.editing:  # a number added on the review screen: for next time, nothing looked up
             self.next("phone")
             return
-        self._known_visitor = known
+        locked = self.monotonic() - self._wrong_answers.get(self.form.phone, -RECOGNITION_LOCK_SECONDS)
+        self._known_visitor = known if locked >= RECOGNITION_LOCK_SECONDS else None
+        self.name_choices = list(choices or [])
         self.go("who")
 
     def name_entered(self, name: str) -> bool:
@@ -231,13 +259,27 @@ class Flow:
         the visit moved on); any other goes on as a first visit, with nothing of the earlier one
         shown or used (False: the company is asked). One answer per look-up: a guesser trying
         another name has to go back through the phone step."""
+        if self._confirmed(name):
+            return True
+        self.form.name = name
+        return False
+
+    def name_picked(self, name: str) -> bool:
+        """One of the names offered after the phone step, tapped: the earlier visit's goes on as
+        a typed one does (True); any other is a wrong answer, and the visitor types their name
+        as a new visitor (False: the name is not taken from the tap)."""
+        return self._confirmed(name)
+
+    def _confirmed(self, name: str) -> bool:
         known, self._known_visitor = self._known_visitor, None
+        self.name_choices = []
         if known and confirms(name, known["name"]):
             self.form.name, self.form.company, self.form.returning = known["name"], known["company"], True
             self.form.last_host = known.get("host")
             self.next("who")
             return True
-        self.form.name = name
+        if self.form.by_phone and self.form.phone:
+            self._wrong_answers[self.form.phone] = self.monotonic()  # known or not: the same for all
         return False
 
     def cancel(self) -> None:
@@ -256,6 +298,7 @@ class Flow:
         self.generation += 1
         self.form = VisitForm(lang=tr.lang)
         self._known_visitor = None
+        self.name_choices = []
         self.editing = ""
         for screen in self.manager.screens:
             screen.wipe()

@@ -28,4 +28,8 @@ class VisitForm:
     invitation: Invitation | None = None  # the scanned invitation that filled this in
 
     def agreement(self) -> dict:
-        return {"version": self.agreement_version, "lang": self.lang, "signature": self.signature}
+        """What was accepted and how: a finger signature, or (an invited visitor) a tap on "I
+        agree" under the text, the invitation saying who tapped (see AgreementScreen)."""
+        accepted = {"signature": self.signature} if self.invitation is None else \
+            {"signature": [], "accepted_by": "tap", "invitation": self.invitation.invite_id}
+        return {"version": self.agreement_version, "lang": self.lang, **accepted}

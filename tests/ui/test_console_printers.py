@@ -79,7 +79,7 @@ def test_a_visitor_whose_badge_was_sent_but_not_confirmed_is_sent_to_the_tray_no
         kiosk.import_hosts(HOSTS)
         d = drive(kiosk)
         sign_in_to_review(d)
-        d.tap(tr("Confirm and print my badge"))
+        d.tap(tr("Print my badge"))
         d.wait_for(lambda: d.current().state == "print_unknown", what="the unconfirmed print")
         assert tr("You are signed in. Please take your badge from the printer") in d.texts()
         assert tr("If no badge came out, please see reception.") in d.texts()

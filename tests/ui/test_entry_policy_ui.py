@@ -62,7 +62,7 @@ def contractor_flow(d, kiosk, clock, virtual_printer):
     d.tap(tr("Yes"))  # carries tools
     to_review(d)
     assert "施工人员入场安全须知" in d.app.flow.screen("agreement").text
-    d.tap(tr("Confirm and print my badge"))
+    d.tap(tr("Print my badge"))
     d.wait_for(lambda: d.app.flow.screen("printing").state == "awaiting", what="the approval request")
     assert tr("Your visit needs approval") in d.texts() and not virtual_printer.jobs
     visit = d.app.flow.last_check_in.visit
@@ -87,7 +87,7 @@ def test_a_visitor_on_the_watchlist_is_sent_to_reception(drive, make_kiosk, virt
     to_type_screen(d, [("zhang", "张"), ("wei", "卫")])  # 张卫 sounds as 张伟: the list asks by sound
     d.tap(tr("Meeting"))
     to_review(d)
-    d.tap(tr("Confirm and print my badge"))
+    d.tap(tr("Print my badge"))
     d.wait_for(lambda: d.app.flow.screen("printing").state == "see_reception", what="the refusal")
     shown = " ".join(d.texts())
     assert tr("Please see reception") in shown and "禁止入内" not in shown and "watchlist" not in shown.lower()

@@ -23,7 +23,7 @@ def host_line(d) -> str:
 
 def to_done(d) -> None:
     sign_in_to_review(d, phone="")
-    d.tap(tr("Confirm and print my badge"))
+    d.tap(tr("Print my badge"))
     d.wait_for(lambda: d.screen == "done", what="the badge to print")
 
 
@@ -40,7 +40,7 @@ def to_done_in_english(d) -> None:
     d.tap("李四   研发部")
     d.drag(d.current().ids.pad, SIGNATURE)
     d.tap(tr("I agree and sign"))
-    d.tap(tr("Confirm and print my badge"))
+    d.tap(tr("Print my badge"))
     d.wait_for(lambda: d.screen == "done", what="the badge to print")
 
 
@@ -53,7 +53,7 @@ def contractor_waits(d) -> None:
     d.tap(next_button(d))
     d.tap(tr("No"))
     to_review(d)
-    d.tap(tr("Confirm and print my badge"))
+    d.tap(tr("Print my badge"))
     d.wait_for(lambda: d.app.flow.screen("printing").state == "awaiting", what="the approval request")
 
 
@@ -328,7 +328,7 @@ def test_a_double_tap_on_confirm_does_not_press_ok_when_the_badge_fails_at_once(
     try:
         sign_in_to_review(d, phone="")
         virtual_printer.mode = "paper-out"  # refused before a dot is printed: the answer is quick
-        x, y = under(d, d.find(tr("Confirm and print my badge")))
+        x, y = under(d, d.find(tr("Print my badge")))
         d.tap_at(x, y)
         d.wait_for(lambda: d.current().state == "not_printed", what="the printer's refusal")
         d.tap_at(x, y)  # the second tap, where OK now is

@@ -18,7 +18,7 @@ def test_the_host_is_told_and_gets_the_visitor_s_message(make_kiosk, smtp_server
     d = Driver(KioskApp(kiosk, pin=PIN, notifier=notifier_for(kiosk))).start()
     try:
         sign_in_to_review(d)
-        d.tap(tr("Confirm and print my badge"))
+        d.tap(tr("Print my badge"))
         d.wait_for(lambda: d.screen == "done", what="the badge to print")
         assert tr("We are letting {host} know you are here.").format(host="李四") in d.texts()
         d.wait_for(lambda: len(smtp_server.mails) == 1, what="the host's email")

@@ -6,6 +6,8 @@ a touch target under 71 px (tests/ui/legibility.py)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from kiosk.core.tokens import badge_number
@@ -96,7 +98,8 @@ def visit_every_screen(d, kiosk, printer=None):
     def fill():
         form.phone, form.name, form.company = "13812345678", "欧阳娜娜 Nana Ouyang", "华为技术有限公司"
         form.host, form.purpose = HOSTS[0], "季度业务评审会议"
-        form.visitor_type, form.answers = "guest", {}
+        form.visitor_type, form.answers, form.invitation = "guest", {}, None
+        flow.name_choices = []
 
     def show(name, before=lambda: None, after=lambda: None):
         def go():
@@ -156,6 +159,8 @@ def visit_every_screen(d, kiosk, printer=None):
         ("phone", typed("phone", "138123")),
         ("who", show("who", lambda: setattr(form, "company", ""))),
         ("who-company", show("who", after=lambda: flow.screen("who").activate("company"))),
+        ("who-choices", show("who", lambda: setattr(flow, "name_choices", ["欧阳娜娜 Nana Ouyang", "司马旭荣 Sarah Scott",
+                                                                         "令狐明超 Brian White", "公孙荣增 Emily Green"]))),
         ("visit", show("visit")),
         ("question", show("question", lambda: (setattr(form, "visitor_type", "contractor"),
                                                setattr(form, "question", 0)))),
@@ -170,6 +175,7 @@ def visit_every_screen(d, kiosk, printer=None):
                            lambda: setattr(form, "last_host", None))),
         ("purpose_other", typed("purpose_other", "季度业务评审")),
         ("agreement", show("agreement", after=signed)),
+        ("agreement-invited", show("agreement", lambda: setattr(form, "invitation", SimpleNamespace(invite_id="I1")))),
         ("agreement-declining", show("agreement", after=lambda: flow.screen("agreement").decline())),
         ("agreement-declined", show("agreement", after=lambda: flow.screen("agreement").confirm_decline())),
         ("review", show("review")),

@@ -4,6 +4,8 @@ it and comes straight back, and "I do not agree" asks once before wiping what wa
 
 from __future__ import annotations
 
+import re
+
 from kiosk.ui.i18n import tr
 from tests.test_invitation_checkin import invitation
 from tests.ui.test_invitation_scan import trusting_kiosk
@@ -13,7 +15,7 @@ from tests.ui.test_visitor_flow import HOSTS, SIGNATURE, next_button, sign_in_to
 
 def counter(d) -> str:
     """The counter as the visitor reads it, on the screen shown."""
-    steps = [t for t in d.screen_texts() if t.startswith("第 ") and t.endswith(" 步")]
+    steps = [t for t in d.screen_texts() if re.fullmatch(r"\d+ / \d+", t)]
     return steps[0] if steps else ""
 
 
@@ -52,7 +54,7 @@ def test_a_returning_visitor_counts_the_phone_step(drive, make_kiosk):
     kiosk.import_hosts(HOSTS)
     kiosk.check_in(name="王小明", company="华为", phone="13912345678", host=HOSTS[0])
     d = drive(kiosk)
-    d.tap(tr("Been here before? Sign in with your phone number"))
+    d.tap(tr("I have been here before"))
     counters = [counter(d)]
     d.type_keys("13912345678")
     d.tap(next_button(d))
@@ -96,20 +98,19 @@ def test_a_contractor_counts_each_question_and_the_approval_path(drive, make_kio
     d.tap("李四   研发部")
     d.drag(d.current().ids.pad, SIGNATURE)
     d.tap(tr("I agree and sign"))
-    d.tap(tr("Confirm and print my badge"))
+    d.tap(tr("Print my badge"))
     d.wait_for(lambda: d.app.flow.screen("printing").state == "awaiting", what="the approval request")
     assert counter(d) == ""  # waiting is no step of the visitor's
 
 
-def test_an_invited_visitor_counts_agreement_and_review(drive, make_kiosk):
+def test_an_invited_visitor_has_one_step_the_agreement(drive, make_kiosk):
     kiosk = trusting_kiosk(make_kiosk)
     d = drive(kiosk)
     d.physical_keys(invitation(kiosk, host_id="", name="王小明", company="华为", purpose="商务洽谈"), enter=True)
     d.wait_for(lambda: d.screen == "agreement", what="the agreement")
-    assert counter(d) == said(1, 2)
-    d.drag(d.current().ids.pad, SIGNATURE)
-    d.tap(tr("I agree and sign"))
-    assert counter(d) == said(2, 2)
+    assert counter(d) == said(1, 1)
+    d.tap(tr("I agree, print my badge"))
+    assert d.screen == "printing" and counter(d) == ""  # no review: the invitation's answers stand
 
 
 def test_an_invited_contractor_counts_the_questions(drive, make_kiosk):
@@ -117,7 +118,7 @@ def test_an_invited_contractor_counts_the_questions(drive, make_kiosk):
     d = drive(kiosk)
     d.physical_keys(invitation(kiosk, host_id="", visitor_type="contractor"), enter=True)
     d.wait_for(lambda: d.screen == "question", what="the first question")
-    assert counter(d) == said(1, 5)
+    assert counter(d) == said(1, 4)
 
 
 def test_a_tap_on_a_review_line_edits_it_and_comes_straight_back(drive, make_kiosk, virtual_printer):
@@ -126,7 +127,7 @@ def test_a_tap_on_a_review_line_edits_it_and_comes_straight_back(drive, make_kio
     d = drive(kiosk)
     sign_in_to_review(d, phone="")
     rows = {row.label: row for row in d.current().ids.rows.children}
-    assert tr("Add (optional): we recognise you next time") in d.texts()
+    assert tr("Optional: faster next time") in d.texts()
     d.tap(rows["Company"])
     assert d.screen == "who" and d.current().active == "company"
     d.current().ids.company_field.clear()
@@ -143,7 +144,7 @@ def test_a_tap_on_a_review_line_edits_it_and_comes_straight_back(drive, make_kio
     assert d.screen == "visit"
     d.tap(tr("Training"))
     assert d.screen == "review" and tr("Training") in d.texts()
-    d.tap(tr("Confirm and print my badge"))
+    d.tap(tr("Print my badge"))
     d.wait_for(lambda: d.screen == "done", what="the badge")
     visit = d.app.flow.last_check_in.visit
     assert visit.visitor == {"name": "张三", "company": "华为", "phone": "13812345678", "purpose": tr("Training")}

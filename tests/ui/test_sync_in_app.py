@@ -36,7 +36,7 @@ def test_a_visitor_signed_in_on_the_touchscreen_reaches_the_exit_post_and_back(m
         try:
             assert "sync" in {t.name for t in threading.enumerate()}  # its own thread, not the UI's
             sign_in_to_review(d)
-            d.tap(tr("Confirm and print my badge"))
+            d.tap(tr("Print my badge"))
             d.wait_for(lambda: d.screen == "done", what="the badge to print")
             badge = d.app.flow.last_check_in.badge
             visit_id = d.app.flow.last_check_in.visit.visit_id

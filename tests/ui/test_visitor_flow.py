@@ -31,7 +31,7 @@ def pick_candidate(d, text):
 def sign_in_to_review(d, *, phone="13812345678"):
     """张三 of 科技 to see 李四 for a meeting; with ``phone``, by the "been here before?" path."""
     if phone:
-        d.tap(tr("Been here before? Sign in with your phone number"))
+        d.tap(tr("I have been here before"))
         assert d.screen == "phone"
         d.type_keys(phone)
         d.tap(next_button(d))
@@ -69,7 +69,7 @@ def test_a_visitor_signs_in_by_touch_and_out_by_scanning_the_badge(drive, make_k
     d = drive(kiosk)
     sign_in_to_review(d)
     assert "138****5678" in d.texts() and "张三" in d.texts()
-    d.tap(tr("Confirm and print my badge"))
+    d.tap(tr("Print my badge"))
     d.wait_for(lambda: d.screen == "done", what="the badge to print")
     assert "李四   研发部" in d.texts()
 

@@ -1,6 +1,14 @@
 """The visitor agreement (confidentiality and site rules, versioned, from ``assets/``) and a
 signature pad. Declining ends the visit politely; accepting keeps the version, the language
-and the signature with the visit."""
+and the signature with the visit.
+
+An invited visitor accepts with one tap instead ("I agree, print my badge"), beside what the
+invitation says (their name, company and host), and the badge prints at once: nothing is left
+to review, since the invitation's answers cannot be changed here. The agreement is still
+accepted, explicitly, under its whole text (the "I agree" button is the acceptance, as on any
+click-through agreement): the signature adds nothing a kiosk could check about who signed,
+while the invitation, sent by a host to this person, does, and the sign-in records both (the
+version, the language, ``accepted_by: tap`` and the invitation's id: VisitForm.agreement)."""
 
 from __future__ import annotations
 
@@ -21,6 +29,9 @@ class AgreementScreen(KioskScreen):
     signed = BooleanProperty(False)
     declined = BooleanProperty(False)
     declining = BooleanProperty(False)  # "are you sure?" before what was entered is wiped
+    by_tap = BooleanProperty(False)  # an invited visitor: one tap accepts and prints
+    visitor = StringProperty("")  # name and company, as the invitation gives them
+    host = StringProperty("")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -28,7 +39,11 @@ class AgreementScreen(KioskScreen):
 
     def on_pre_enter(self, *_):
         super().on_pre_enter()
-        self.show_language(self.flow.form.lang)
+        form = self.flow.form
+        self.by_tap = form.invitation is not None
+        self.visitor = "   ".join(part for part in (form.name, form.company) if part)
+        self.host = f"{form.host.name}   {form.host.department}".strip() if form.host else ""
+        self.show_language(form.lang)
 
     def show_language(self, lang: str) -> None:
         agreement = load_agreement(lang, self.flow.agreement_folder())
@@ -38,6 +53,10 @@ class AgreementScreen(KioskScreen):
         self.ids.pad.clear()
 
     def accept(self) -> None:
+        if self.by_tap:
+            self.flow.form.agreement_version = self.version
+            self.flow.submit()  # the invitation's answers stand: no review
+            return
         if not self.ids.pad.signed:
             return
         self.flow.form.agreement_version = self.version

@@ -5,12 +5,13 @@ company (kiosk.core.recognise)."""
 
 from __future__ import annotations
 
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 
 from kiosk.core.validation import MAX_COMPANY, MAX_NAME, MAX_PURPOSE, clean_name, clean_phone, clean_text
 from kiosk.errors import KioskError
 from kiosk.ui.i18n import N_
 from kiosk.ui.screens.base import KioskScreen, load_kv, reason_for
+from kiosk.ui.widgets import KButton
 
 load_kv(__file__)
 
@@ -18,10 +19,10 @@ MAX_MESSAGE = 200  # a note, not a letter: it goes to a chat group as it is
 
 # field -> (question, hint, keyboard, longest answer, check that cleans it or raises ValidationError)
 FIELDS = {
-    "phone": (N_("What is your mobile number?"), N_("We use it to recognise you next time."), "digits", 20,
+    "phone": (N_("Your mobile number"), "", "digits", 20,
               lambda text: clean_phone(text) or clean_text("", "phone", 0, required=True)),
-    "name": (N_("What is your name?"), N_("As on your ID, please."), "pinyin", MAX_NAME, clean_name),
-    "company": (N_("Which company are you from?"), N_("Leave empty if you are visiting privately."), "pinyin",
+    "name": (N_("What is your name?"), N_("As on your ID"), "pinyin", MAX_NAME, clean_name),
+    "company": (N_("Which company are you from?"), N_("Optional"), "pinyin",
                 MAX_COMPANY, lambda text: clean_text(text, "company", MAX_COMPANY)),
     "purpose": (N_("What brings you here today?"), N_("A few words are enough."), "pinyin", MAX_PURPOSE,
                 lambda text: clean_text(text, "purpose", MAX_PURPOSE, required=True)),
@@ -76,32 +77,23 @@ class EntryScreen(KioskScreen):
             self.flow.name_entered(value)
             return
         setattr(self.flow.form, self.field_name, value)
-        if self.field_name == "phone":
-            self._recognise(value)
+        if self.field_name == "phone" and not self.flow.editing:
+            self.looking_up = True
+            self.flow.look_up_phone(value, lambda: setattr(self, "looking_up", False))
+        elif self.field_name == "phone":
+            self.flow.offer_returning(None)  # a number added on review: for next time
         else:
             self.flow.next(self.name)
-
-    def _recognise(self, phone: str) -> None:
-        self.looking_up = True
-
-        def found(known):
-            self.looking_up = False
-            self.flow.offer_returning(known)
-
-        def failed(exc):  # the log could not be read: carry on as a new visitor
-            self.looking_up = False
-            self.flow.offer_returning(None)
-
-        self.flow.run_io(lambda: self.flow.kiosk.returning_visitor(phone), found, failed)
 
 
 class WhoScreen(KioskScreen):
     """Name and company on one screen: Next on the name goes on to the company, a tap on a
-    field types into it."""
+    field types into it. After the phone step, four names to tap one's own (or type it)."""
 
     commits_candidates = True  # Next and Enter take the composing letters' first candidate
     active = StringProperty("name")  # the field typed into: "name" or "company"
     message_for = StringProperty("")
+    choices = ListProperty([])  # "which is you?": names offered after the phone step
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -119,8 +111,24 @@ class WhoScreen(KioskScreen):
         self.message = ""
         self.ids.name_field.text, self.ids.company_field.text = form.name, form.company
         self.active = "company" if self.flow.editing == "company" else "name"
+        self.choices = [] if self.flow.editing else self.flow.name_choices
         self.keyboard_mode = self.flow.text_keyboard()
         super().on_pre_enter()
+
+    def on_choices(self, *_):
+        grid = self.ids.choice_grid
+        grid.clear_widgets()
+        for name in self.choices:
+            button = KButton(text=name)
+            button.bind(on_release=lambda b: self.pick(b.text))
+            grid.add_widget(button)
+
+    def pick(self, name: str) -> None:
+        """A tap on a name offered: one's own moves on as a returning visitor; another is a
+        wrong answer, and the visitor types their name (nothing is taken from the tap)."""
+        self.choices = []
+        if not self.flow.name_picked(name):
+            self.tell("message", N_("Please type your name."))
 
     def activate(self, field: str) -> None:
         """A tap on a field: the keyboard types there (letters being composed go where typed)."""
@@ -152,6 +160,7 @@ class WhoScreen(KioskScreen):
             self.flow.form.name = value
             self.flow.next(self.name)
         elif not self.flow.name_entered(value):
+            self.choices = []
             self.activate("company")
 
     def wipe(self) -> None:
@@ -159,3 +168,4 @@ class WhoScreen(KioskScreen):
         self.ids.name_field.clear()
         self.ids.company_field.clear()
         self.active = "name"
+        self.choices = []

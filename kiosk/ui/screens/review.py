@@ -39,7 +39,7 @@ class ReviewScreen(KioskScreen):
     def on_rows(self, *_):
         self.ids.rows.clear_widgets()
         for label, value, field in self.rows:
-            row = ReviewRow(label=label, value=value or N_("Add (optional): we recognise you next time"),
+            row = ReviewRow(label=label, value=value or N_("Optional: faster next time"),
                             placeholder=not value, field=field)
             row.bind(on_release=lambda r: r.field and self.flow.edit(r.field))
             self.ids.rows.add_widget(row)
