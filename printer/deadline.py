@@ -11,6 +11,7 @@ as figures.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -71,3 +72,17 @@ def job_seconds(pages: Sequence[Image.Image], link: Link) -> float:
     Transfer and printing overlap on a real printer; adding them keeps the bound safe."""
     estimate = transfer_seconds(raster_bytes(pages), link) * SLACK + print_seconds(pages) + MARGIN_SECONDS
     return max(MIN_JOB_SECONDS, estimate)
+
+
+class JobDeadline:
+    """Mixed into python-escpos's link classes (printer.network_link, serial_link, usb_link):
+    the whole job's deadline, which every write and status read is bounded by."""
+
+    deadline = float("inf")
+    patient = False  # wait for a status answer until the deadline, not the link's status_timeout
+
+    def _remaining(self) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("job deadline passed")  # socket.timeout is TimeoutError
+        return left

@@ -15,21 +15,14 @@ import struct
 import termios
 import time
 
+from printer.deadline import JobDeadline
+
 
 def network_class(status_timeout: float):
     from escpos import printer as backends
 
-    class Network(backends.Network):
+    class Network(JobDeadline, backends.Network):
         """python-escpos's Network, but its timeout bounds the whole job, not each send."""
-
-        deadline = float("inf")
-        patient = False  # wait for a status answer until the deadline, not STATUS_TIMEOUT
-
-        def _remaining(self) -> float:
-            left = self.deadline - time.monotonic()
-            if left <= 0:
-                raise socket.timeout("job deadline passed")
-            return left
 
         def open(self, raise_not_found: bool = True) -> None:
             self.timeout = min(self.timeout, self._remaining())

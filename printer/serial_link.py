@@ -10,7 +10,8 @@ our question only once the badge queued ahead of it has crossed the line).
 
 from __future__ import annotations
 
-import time
+
+from printer.deadline import JobDeadline
 
 # 115200 baud, 8N1: the factory setting of the serial port of most current ESC/POS receipt
 # printers; a printer set otherwise prints its rate on its self-test page (?baudrate=N).
@@ -20,17 +21,8 @@ DEFAULT_BAUDRATE = 115200
 def serial_class(status_timeout: float):
     from escpos import printer as backends
 
-    class Serial(backends.Serial):
+    class Serial(JobDeadline, backends.Serial):
         """python-escpos's Serial, bounded by the job's deadline."""
-
-        deadline = float("inf")
-        patient = False  # wait for a status answer until the deadline, not status_timeout
-
-        def _remaining(self) -> float:
-            left = self.deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("job deadline passed")
-            return left
 
         def _raw(self, msg: bytes) -> None:
             self.device.write_timeout = self._remaining()

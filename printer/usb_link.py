@@ -10,23 +10,18 @@ has made room for it in its buffer.
 
 from __future__ import annotations
 
-import time
+
+from printer.deadline import JobDeadline
 
 
 def usb_class(status_timeout: float):
     from escpos import printer as backends
 
-    class Usb(backends.Usb):
+    class Usb(JobDeadline, backends.Usb):
         """python-escpos's Usb, bounded by the job's deadline."""
 
-        deadline = float("inf")
-        patient = False  # wait for a status answer until the deadline, not status_timeout
-
         def _remaining_ms(self) -> int:
-            left = self.deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("job deadline passed")
-            return max(1, int(left * 1000))
+            return max(1, int(self._remaining() * 1000))
 
         def _raw(self, msg: bytes) -> None:
             self.device.write(self.out_ep, msg, self._remaining_ms())

@@ -41,6 +41,7 @@ from pathlib import Path
 
 sys.path.append(str(Path(__file__).resolve().parents[2]))  # after PYTHONPATH: see the docstring
 
+from tests.bench.stats import timings  # noqa: E402
 from kiosk import cli  # noqa: E402
 from kiosk.core import events as ev  # noqa: E402
 from kiosk.core.events import Event, encode_data, new_id  # noqa: E402
@@ -139,13 +140,7 @@ def built(days: int, per_day: int) -> Path:
 
 
 def median_ms(fn, runs: int) -> float:
-    fn()  # warm-up: steady state is what a kiosk sees
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+    return statistics.median(timings(fn, runs))  # after a warm-up call: steady state is what a kiosk sees
 
 
 def measure(db_file: Path, runs: int) -> dict[str, float]:

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout, uninstalled
 from sync.server import store  # noqa: E402
 from sync.server.auth import Device, add_admin, add_device  # noqa: E402
 from sync.server.db import Database, events  # noqa: E402
+from tests.bench.stats import timed_each  # noqa: E402
 from tests.export_fixture import NOW  # noqa: E402
 from tests.server_fixtures import ServerProcess  # noqa: E402
 
@@ -92,12 +93,7 @@ def export_run(url: str, how: str) -> tuple[int, int, float]:
 
 
 def median_ms(fn, runs: int = 20) -> float:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+    return statistics.median(timed_each(lambda _: fn(), range(runs)))
 
 
 def main() -> None:
