@@ -20,6 +20,7 @@ from typing import Any, Iterable
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 from urllib3.exceptions import TimeoutError as _Timeout
 from urllib3.util.retry import Retry
 
@@ -108,6 +109,10 @@ class _OnReset(Retry):
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
         if error is not None and (isinstance(error, _Timeout) or method == "POST" and not _is_push(url)):
+            if isinstance(error, ConnectTimeoutError):  # refused or unreachable (NewConnectionError is one)
+                # as urllib3 gives up on a connection: requests then raises its ConnectionError,
+                # not the raw urllib3 error, which no caller of ours would catch
+                raise MaxRetryError(_pool, url, error) from error
             raise error
         return super().increment(method, url, response, error, _pool, _stacktrace)
 

@@ -14,7 +14,7 @@ from kiosk.services import Kiosk
 from kiosk.settings import Settings
 from printer.device import PreviewPrinter
 from sync import worker
-from sync.client import SyncClient
+from sync.client import SyncClient, Unreachable
 from sync.worker import PUSHED, Syncer
 from tests.faultproxy import FaultProxy, _read_message
 from tests.server_fixtures import ServerProcess, db_url, pg_url, server  # noqa: F401
@@ -185,3 +185,24 @@ def test_a_request_that_timed_out_is_not_sent_again(tmp_path):
         assert len(accepted) == 1  # sent once: a slow server is not handed the same work again
     finally:
         listener.close()
+
+
+def test_a_server_that_refuses_connections_is_unreachable_not_a_crash(tmp_path):
+    # Nobody listens: the connection is refused. The retrying adapter must still say so as the
+    # client's own error (urllib3's raw error once escaped every except and ended the worker).
+    listener = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+    client = SyncClient(url, "token", timeout=(1, 1))
+    assert client.reachable() is False
+    for call in (client.hosts, lambda: client.push([]), lambda: client.pull(0)):
+        try:
+            call()
+        except Unreachable as exc:
+            assert "reach" in str(exc)
+        else:
+            raise AssertionError("a refused connection answered")
+    kiosk = Kiosk.open(Settings(data_dir=str(tmp_path / "k1"), site="hq", device="k1"),
+                       PreviewPrinter(tmp_path / "k1" / "paper"))
+    done = Syncer(kiosk, client).sync_round()  # says what failed, raises nothing
+    assert done.failed and all(isinstance(exc, Unreachable) for exc in done.failed.values())
