@@ -201,7 +201,7 @@ class EscposPrinter(Printer):
             send = device._raw
 
             def counted(data: bytes) -> None:
-                progress.sent += len(data)  # counted first: a write cut short may still have landed
+                progress.sending(len(data))
                 send(data)
 
             device._raw = counted

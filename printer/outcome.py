@@ -10,6 +10,8 @@ fallback printer (printer.fallback) whether it may take the job.
 
 from __future__ import annotations
 
+import threading
+
 from printer.errors import PrinterError
 from printer.status import MESSAGES, Status
 
@@ -52,12 +54,30 @@ class Progress:
     def __init__(self) -> None:
         self.sent = 0  # bytes of the job handed to the connection (they may have reached the printer)
         self.complete = False  # every byte of the job was handed over
+        self._abandoned = False
+        self._lock = threading.Lock()
+
+    def sending(self, size: int) -> None:
+        """Count ``size`` bytes about to be written (counted first: a write cut short may still
+        have landed), or refuse them once the job was abandoned: a job given up before its
+        first byte must then never send one, or "not printed" would be false."""
+        with self._lock:
+            if self._abandoned:
+                raise PrintInterrupted("not printed: the job was given up before it was sent")
+            self.sent += size
+
+    def abandon(self) -> None:
+        """We stop waiting for the job: from now on its thread sends nothing more."""
+        with self._lock:
+            self._abandoned = True
 
 
 def judged(exc: PrintInterrupted, progress: Progress, waited: str, url: str) -> PrinterError:
     """The failure as far as it is known: nothing sent is "not printed"; cut off while we were
     still sending is "not printed whole"; sent whole (or abandoned mid-send) and never
     confirmed is unknown. ``waited`` says how long we waited, on what link."""
+    if exc.abandoned:
+        progress.abandon()  # before reading ``sent``: a job not yet begun now never begins
     if progress.sent == 0:
         exc.reached_printer = False
         return exc

@@ -142,3 +142,23 @@ def test_a_usb_printer_out_of_paper_before_the_job_gets_nothing(tmp_path, monkey
     result = kiosk_for("usb://04b8:0e15", tmp_path).check_in(name="张三", host=HOST)
     assert not result.printed and "not printed: out of paper" in result.print_error
     assert usb_printer.received <= 9 and usb_printer.pages == []
+
+
+def test_a_job_given_up_before_its_first_byte_never_sends_one_later(tmp_path):
+    # A device file with nobody behind it yet (a FIFO: opening it blocks until a reader comes):
+    # the kiosk gives up at the deadline and says "not printed" (a fallback may take the job).
+    # When a reader does come, the abandoned job must send nothing, or that would be false.
+    import os
+    import threading
+
+    fifo = tmp_path / "lp0"
+    os.mkfifo(fifo)
+    printer = open_printer(f"file://{fifo}?timeout=1")
+    with pytest.raises(Exception, match="^not printed") as refused:
+        printer.print_image(Image.new("1", (printer.width, 200), 0))
+    assert refused.value.reached_printer is False
+    received = []
+    reader = threading.Thread(target=lambda: received.append(Path(fifo).read_bytes()), daemon=True)
+    reader.start()  # the abandoned thread's open() now returns
+    reader.join(10)
+    assert not reader.is_alive() and received == [b""]
