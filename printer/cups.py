@@ -21,8 +21,10 @@ from PIL import Image
 
 from printer import ipp
 from printer.device import PrintInterrupted, Printer, PrinterNotReady
+from printer.ipp import IppError
 from printer.errors import PrinterError
 from printer.labels import Media, badge_width, lay_out, media, offers
+from printer.outcome import CHECK_THE_PRINTER, PrintOutcomeUnknown
 from printer.status import Status
 
 JOB_TIMEOUT = 60.0  # seconds: ghostscript and the driver take a few, a label ~1 s to print
@@ -82,6 +84,16 @@ class CupsLabelPrinter(Printer):
         lay_out([self.badge_page(content)], self.medium, self.dpi)  # asks the queue its dpi once
 
     def print_pages(self, pages: Sequence[Image.Image], *, name: str = "job") -> None:
+        try:
+            self._check_queue()
+        except PrinterError as exc:
+            exc.reached_printer = False  # nothing sent: a fallback printer may take the job
+            raise
+        dpi = self.dpi
+        for image in lay_out(pages, self.medium, dpi):
+            self._run_job(image, dpi, name)
+
+    def _check_queue(self) -> None:
         attrs = self._attributes()
         status, words = _status(attrs)
         if not attrs.get("printer-is-accepting-jobs", [True])[0]:
@@ -90,9 +102,6 @@ class CupsLabelPrinter(Printer):
         if not status.can_print:
             raise _NotReady(status, f"not printed: {words} ({self.queue})")
         self._check_media(attrs)
-        dpi = self.dpi
-        for image in lay_out(pages, self.medium, dpi):
-            self._run_job(image, dpi, name)
 
     def _attributes(self) -> dict:
         response = self.client.request(ipp.GET_PRINTER_ATTRIBUTES, f"/printers/{self.queue}", [
@@ -118,20 +127,34 @@ class CupsLabelPrinter(Printer):
         png = io.BytesIO()
         image.save(png, format="PNG", dpi=(dpi, dpi))
         deadline = time.monotonic() + self.timeout
-        response = self.client.request(ipp.PRINT_JOB, f"/printers/{self.queue}", [
+        try:
+            response = self._print_job(png.getvalue(), dpi, image.height, name)
+        except IppError as exc:
+            if exc.request_sent:  # CUPS may have queued it: its answer was lost, not the job
+                raise PrintOutcomeUnknown(f"{CHECK_THE_PRINTER}: the job reached CUPS on {self.queue}, but "
+                                          f"{str(exc).removeprefix('not printed: ')}") from None
+            exc.reached_printer = False
+            raise
+        if not response.ok:
+            raise PrinterError(f"not printed: CUPS refused the job on {self.queue}: {response.message}")
+        self.last_job_id = response.group(ipp.JOB).get("job-id", [0])[0]
+        try:
+            self._follow(self.last_job_id, deadline)
+        except IppError as exc:  # CUPS holds the job and may print it: never "not printed"
+            raise PrintOutcomeUnknown(f"{CHECK_THE_PRINTER}: CUPS took job {self.last_job_id} on {self.queue}, "
+                                      f"then {str(exc).removeprefix('not printed: ')}") from None
+
+    def _print_job(self, document: bytes, dpi: int, height: int, name: str) -> ipp.Response:
+        return self.client.request(ipp.PRINT_JOB, f"/printers/{self.queue}", [
             (ipp.OPERATION, ipp.URI, "printer-uri", self.client.printer_uri(self.queue)),
             (ipp.OPERATION, ipp.NAME, "requesting-user-name", _user()),
             (ipp.OPERATION, ipp.NAME, "job-name", name[:80]),
             (ipp.OPERATION, ipp.MIME, "document-format", "image/png"),
-            (ipp.JOB, ipp.KEYWORD, "media", self.medium.cups_media(image.height, dpi)),
+            (ipp.JOB, ipp.KEYWORD, "media", self.medium.cups_media(height, dpi)),
             # One image dot to one printer dot: no scaling, the layout already fits the area.
             (ipp.JOB, ipp.INTEGER, "ppi", dpi),
             (ipp.JOB, ipp.KEYWORD, "print-scaling", "none"),
-        ], png.getvalue())
-        if not response.ok:
-            raise PrinterError(f"not printed: CUPS refused the job on {self.queue}: {response.message}")
-        self.last_job_id = response.group(ipp.JOB).get("job-id", [0])[0]
-        self._follow(self.last_job_id, deadline)
+        ], document)
 
     def _follow(self, job_id: int, deadline: float) -> None:
         """Wait for the job to end; past the deadline, cancel it and say so only once it is."""

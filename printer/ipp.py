@@ -34,6 +34,7 @@ class IppError(PrinterError):
     """The CUPS server could not be reached or answered with an IPP error."""
 
     code = "cups"
+    request_sent = False  # the whole request reached the server before its answer failed
 
 
 @dataclass
@@ -157,12 +158,16 @@ class IppClient:
                   (OPERATION, LANGUAGE, "attributes-natural-language", "en")]
         body = encode(operation, header + attributes) + document
         connection = self._connect()
+        sent = False
         try:
             connection.request("POST", path, body, {"Content-Type": "application/ipp"})
+            sent = True
             reply = connection.getresponse()
             data = reply.read()
         except (OSError, http.client.HTTPException) as exc:
-            raise IppError(f"the CUPS server {self.server} cannot be reached: {_reason(exc)}") from None
+            error = IppError(f"the CUPS server {self.server} cannot be reached: {_reason(exc)}")
+            error.request_sent = sent  # a job sent whole may be printing though its answer was lost
+            raise error from None
         finally:
             connection.close()
         if reply.status != 200:
