@@ -345,15 +345,21 @@ class Kiosk:
         if visit is None:
             return None
         return {"name": visit.visitor.get("name", ""), "company": visit.visitor.get("company", ""),
+                "visit_id": visit.visit_id,  # seeds the names to pick from (name_choices), never shown
                 # the last host, offered once the name is confirmed, while still in the directory
                 "host": self._listed((visit.host or {}).get("host_id", ""))}
 
-    def name_choices(self, phone: str, known_name: str, lang: str) -> list[str]:
-        """The names a visitor who says they have been here picks theirs from: ``known_name``
-        (of this number's latest visit, or empty) among made-up ones, the same at every look-up
-        of the number on this device (kiosk.core.recognise explains why that matters)."""
-        seed = self.signer.signature(b"kiosk-recognise\0" + clean_phone(phone).encode())
-        return recognise.name_choices(known_name, hashlib.sha256(seed).digest(), lang)
+    def name_choices(self, phone: str, known: dict | None, lang: str) -> list[str]:
+        """The names a visitor who says they have been here picks theirs from: the name of this
+        number's latest visit (``known``, from returning_visitor, or None) among made-up ones,
+        the same at every look-up on every kiosk of the site (kiosk.core.recognise explains why
+        that matters): seeded by the visit's id, which only the site's devices hold."""
+        number = clean_phone(phone).encode()
+        if known:
+            seed = hashlib.sha256(b"kiosk-recognise\0" + known["visit_id"].encode() + b"\0" + number).digest()
+        else:  # nothing to give away: this device's own secret keeps the four the same here
+            seed = hashlib.sha256(self.signer.signature(b"kiosk-recognise\0" + number)).digest()
+        return recognise.name_choices(known["name"] if known else "", seed, lang)
 
     def reprint(self, visit_id: str) -> CheckIn:
         """A new badge for a visitor on site; the old one stops working. The result names the

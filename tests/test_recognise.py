@@ -48,7 +48,9 @@ from kiosk.core.ime import is_hanzi  # noqa: E402
 from kiosk.core.recognise import CHOICES, name_choices  # noqa: E402
 
 seeds = st.binary(min_size=32, max_size=32)
-REAL = ["王小明", "李四", "欧阳娜娜", "陳大文", "Tom Baker", "tom baker", "欧阳娜娜 Nana Ouyang"]
+REAL = ["王小明", "张伟", "欧阳娜娜", "陳大文", "Mary Baker", "mary baker", "欧阳娜娜 Emma Wood"]
+# Names the made-up ones could not look like: offering them among made-up names would single them out.
+STANDS_OUT = ["李四", "王秘密", "Tom Baker", "Jean-Pierre Kowalczyk", "Mary Ann Lee", "欧阳娜娜 Nana Ouyang"]
 
 
 def shape(name: str) -> list[tuple[bool, int, bool]]:
@@ -84,6 +86,18 @@ def test_an_unknown_number_shows_four_names_too(lang, seed):
         assert all(len(shape(c)) == 1 and shape(c)[0][1] in (2, 3) for c in choices)
 
 
+@pytest.mark.parametrize("real", STANDS_OUT)
+def test_a_name_that_would_stand_out_is_typed_not_picked(real):
+    assert name_choices(real, b"\x01" * 32, "zh_CN") == []
+
+
+@given(seed=seeds, real=st.sampled_from(REAL))
+def test_every_made_up_name_could_have_been_the_real_one(seed, real):
+    from kiosk.core.recognise import could_be_made_up
+
+    assert all(could_be_made_up(name) for name in name_choices(real, seed, "zh_CN"))
+
+
 def test_the_real_name_sits_anywhere_and_made_up_names_follow_its_script():
     positions = {name_choices("王小明", bytes([i]) * 32, "zh_CN").index("王小明") for i in range(64)}
     assert positions == set(range(CHOICES))  # its place says nothing
@@ -92,3 +106,18 @@ def test_the_real_name_sits_anywhere_and_made_up_names_follow_its_script():
     assert traditional != simplified
     tw = set("".join(traditional)) - set("".join(simplified))
     assert tw, (traditional, simplified)  # traditional forms where the real name has them
+
+
+def test_two_kiosks_of_a_site_offer_the_same_four_names_for_a_known_number(tmp_path):
+    # Different decoys on two kiosks would give the real name away: the one on both lists.
+    from kiosk.core.hosts import Host
+    from kiosk.services import Kiosk
+    from kiosk.settings import Settings
+    from printer.device import PreviewPrinter
+
+    lobby, side_door = (Kiosk.open(Settings(data_dir=str(tmp_path / name), site="hq", device=name),
+                                   PreviewPrinter(tmp_path / name / "paper")) for name in ("k1", "k2"))
+    visit = lobby.check_in(name="王小明", company="华为", phone="13912345678", host=Host("h1", "李四", "研发部")).visit
+    side_door.log.ingest(lobby.log.events(visit.visit_id))  # as sync brings it
+    offered = [k.name_choices("13912345678", k.returning_visitor("13912345678"), "zh_CN") for k in (lobby, side_door)]
+    assert offered[0] == offered[1] and "王小明" in offered[0]

@@ -12,27 +12,33 @@ the name that visit was made under, in one of two ways:
 - **Picking it** among :data:`CHOICES` names (:func:`name_choices`): one tap instead of a dozen
   keys, the visitor's own name being the one they recognise at a glance.
 
-What the choices tell someone who has only the number, and why that is acceptable:
+What the choices tell someone who has only the number, and what they do not:
 
-- *Whether the number was used before: nothing.* Every number shows four names, an unknown
-  one four made-up names, shaped like a name in the kiosk's language.
-- *Which of the four: nothing more at the next look-up.* The made-up names and the position of
-  the real one come from a keyed hash of the number (the seed: the device's Ed25519 signature
-  of it, deterministic and unknown without the device's key), so asking again, even after a
-  restart, shows the same four names in the same order; nothing is learnt by comparing looks.
+- *The name is one of four.* The made-up names and the position of the real one come from a
+  hash of the number and the earlier visit's id (random, never shown, the same on every device
+  of the site that holds the visit), so asking again, on this kiosk or another, shows the same
+  four names in the same order; nothing is learnt by comparing looks.
 - *The made-up names look like the real one:* the same script and shape (a three-character
   Chinese name among three-character names, simplified or traditional as it is written, two
   capitalised words among two capitalised words), from the commonest surnames and given-name
-  characters of the pinyin table's name data.
+  characters of the pinyin table's name data. A name those could not have made (a rare
+  surname or character, a given name outside the list) would stand out, so for it no names
+  are offered: the visitor types it, as before.
 - *A guess is one guess.* A wrong answer, typed or picked, means the visitor is taken as a new
   visitor, and the kiosk locks that number's recognition for 12 hours (kiosk.ui.flow; kept in
   memory, so a restart of the kiosk forgets it), the same four names still shown and none of
   them confirming, so trying each in turn fails.
+- *Whether the number was used before can show.* A number never seen shows four made-up names
+  shaped like a name in the kiosk's language (seeded by the device's own signature of the
+  number, so they differ from kiosk to kiosk, where a known number's four are the same
+  everywhere); a known number whose name cannot be made up asks for typing. That the number
+  was used is told; whose it was is not.
 
-So a holder of the number learns at most that the name is one of four plausible ones, never
-the company, the host or anything else of the visit, and gets a badge in the earlier
-visitor's name with one chance in four per number per day. A kiosk that must not give even
-that much can leave :data:`CHOICES` to typing (``name_choices`` is only called by the UI).
+So a holder of the number learns at most that it was used and that the name is one of four
+plausible ones, never the company, the host or anything else of the visit, and gets a badge
+in the earlier visitor's name with one chance in four per number per kiosk per day. A kiosk
+that must not give even that much can leave :data:`CHOICES` to typing (``name_choices`` is
+only called by the UI).
 """
 
 from __future__ import annotations
@@ -68,6 +74,8 @@ def name_choices(real: str, seed: bytes, lang: str) -> list[str]:
     """:data:`CHOICES` names to pick one's own from: ``real`` (the earlier visit's name; empty
     for a number never seen) among made-up names of its shape, all drawn from ``seed``, a
     secret of the device for this number (see the module's docstring)."""
+    if real and not could_be_made_up(real):
+        return []  # it would stand out among made-up names: the visitor types it instead
     rng = random.Random(seed)
     pattern = real or ("三" * rng.choice((2, 3, 3, 3)) if lang != "en" else "Ann Lee")
     traditional = lang == "zh_TW" if not real else _is_traditional(real)
@@ -80,6 +88,27 @@ def name_choices(real: str, seed: bytes, lang: str) -> list[str]:
     if real:
         made_up.insert(rng.randrange(CHOICES), real)
     return made_up
+
+
+def could_be_made_up(name: str) -> bool:
+    """Whether ``name`` is one :func:`_like` could have made (its surname among the common ones,
+    its given-name characters or words among those made-up names use): only then does it
+    not stand out among made-up names (Jean-Pierre Kowalczyk beside Helen Wright would)."""
+    surnames, given, to_traditional = _parts()
+    simplified = {t: s for s, t in to_traditional.items()}
+    words = _WORD.findall(name)
+    latin = [w for w in words if not all(is_hanzi(c) for c in w)]
+    if latin and (latin[0].capitalize() not in LATIN_GIVEN
+                  or any(w.capitalize() not in LATIN_FAMILY for w in latin[1:])):
+        return False
+    for word in (w for w in words if all(is_hanzi(c) for c in w)):
+        han = "".join(simplified.get(c, c) for c in word)
+        compound = len(han) >= 4
+        surname = han[:2] if compound else han[:1]
+        if surname not in surnames["compound" if compound else "single"] \
+                or any(c not in given for c in han[len(surname):]):
+            return False
+    return bool(words)
 
 
 def _like(pattern: str, rng: random.Random, traditional: bool) -> str:

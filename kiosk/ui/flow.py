@@ -227,7 +227,7 @@ class Flow:
         one's own from, looked up off the UI thread; a log that cannot be read is a new visitor."""
         def work():
             known = self.kiosk.returning_visitor(phone)
-            return known, self.kiosk.name_choices(phone, known["name"] if known else "", self.form.lang)
+            return known, self.kiosk.name_choices(phone, known, self.form.lang)
 
         def found(answer) -> None:
             done()

@@ -70,11 +70,15 @@ RETURNING = {"name": "欧阳娜娜", "company": "蓝鲸数据有限公司", "pho
 THEIRS = ("欧", "娜", "Ouyang", "ouyang", "蓝鲸", "数据")
 
 
-def leaked(kiosk, texts) -> list[str]:
+def leaked(kiosk, texts, earlier=None) -> list[str]:
     """What of the earlier visitor was shown beyond their name as one of the four to pick from
     (kiosk.core.recognise: all a holder of the number may learn; the four are the same at every
-    look-up, so the kiosk's own answer tells which they are)."""
-    offered = set(kiosk.name_choices(RETURNING["phone"], RETURNING["name"], "zh_CN"))
+    look-up, so the kiosk's own answer tells which they are). ``earlier``: the earlier visit,
+    when the number has been used again since."""
+    known = kiosk.returning_visitor(RETURNING["phone"])
+    if earlier is not None:
+        known = {**known, "name": earlier.visitor["name"], "visit_id": earlier.visit_id}
+    offered = set(kiosk.name_choices(RETURNING["phone"], known, "zh_CN"))
     return sorted(t for t in texts if any(part in t for part in THEIRS) and t not in offered)
 
 
@@ -156,7 +160,7 @@ def test_someone_who_knows_only_the_phone_number_learns_one_of_four_names_and_si
     d.pump(0.2)
     shown = seen | set(every_text(d))
     assert "张三" in shown and "科技" in shown  # the watch saw the screens
-    assert not leaked(kiosk, shown)  # the company never, the name only as one of four choices
+    assert not leaked(kiosk, shown, earlier)  # the company never, the name only as one of four choices
     [visit] = [v for v in kiosk.on_site() if v.visit_id != earlier.visit_id]
     assert visit.visitor["name"] == "张三" and visit.visitor["company"] == "科技"
     assert kiosk.log.visit(earlier.visit_id).visitor["name"] == "欧阳娜娜"
