@@ -31,13 +31,15 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, TypeVar
 
+from kiosk import retention
 from kiosk.core.exit_view import exit_view
+from kiosk.core.purge import DAY_MS
 from kiosk.errors import KioskError
 from kiosk.services import Kiosk
-from kiosk.store import quarantine
+from kiosk.store import purge, quarantine
 from kiosk.store.refused import RefusedTable
 from sync import backoff
-from sync.client import AuthError, RateLimited, ServerFailed, SyncClient, SyncError, Unreachable
+from sync.client import AuthError, RateLimited, Rejected, ServerFailed, SyncClient, SyncError, Unreachable
 from sync.protocol import MAX_BATCH
 
 PUSHED = "sync.pushed_rowid"
@@ -49,6 +51,7 @@ DIRECTORY_ETAG = "sync.directory_etag"  # the server's ETag of the copy stored (
 WATCHLIST_ETAG = "sync.watchlist_etag"
 KEYS_ETAG = "sync.keys_etag"
 KEYS_COUNT = "sync.keys_count"  # the site's keys in the ring last fetched, for the round's report
+PURGED_DAY = "sync.purged_day"  # the day this device last purged by the site's policy
 EXIT_VIEW = "sync.exit_view_rowid"  # an exit post's log holds only the exit view up to here
 INTERVAL = backoff.INTERVAL  # seconds between rounds when all is well
 BACKOFF_MAX = backoff.WAN_MAX  # the longest a server's Retry-After is heeded
@@ -129,7 +132,7 @@ class Syncer:
         directory or watchlist from the device; each part's failure is in ``failed``."""
         before = self.status.set_aside.count
         parts: dict[str, Callable[[], object]] = {
-            "key": self._register_key, "push": self._push, "pull": self._pull, "exit view": self._hold_exit_view,
+            "retention": self._purge_by_site_policy, "key": self._register_key, "push": self._push, "pull": self._pull, "exit view": self._hold_exit_view,
             "keys": self._refresh_keys, "directory": self._refresh_directory, "watchlist": self._refresh_watchlist}
         results: dict[str, object] = {}
         failed: dict[str, SyncError | KioskError] = {}
@@ -150,6 +153,17 @@ class Syncer:
             done.failed["status"] = exc
         done.quarantined = max(0, self.status.set_aside.count - before)
         return done
+
+    def _purge_by_site_policy(self) -> None:
+        """First of all (before this device pushes anything): the site's retention policy, and
+        the purge it makes due here (kiosk.retention). The server's own purges come with the pull."""
+        try:
+            changed = retention.keep_site_policy(self.kiosk.log.db, self.client.retention())
+        except (KeyError, TypeError, ValueError) as exc:
+            raise Rejected(f"the server sent an unusable retention policy: {exc}") from None
+        if changed or self.kiosk.log.db.get_meta(PURGED_DAY, "") != str(self.kiosk.clock() // DAY_MS):
+            retention.purge_now(self.kiosk)
+            self.kiosk.log.db.set_meta(PURGED_DAY, str(self.kiosk.clock() // DAY_MS))
 
     def _register_key(self) -> None:
         db = self.kiosk.log.db
@@ -206,6 +220,8 @@ class Syncer:
             total += len(self.kiosk.log.ingest(page.events, refused=page.refused))  # the bad set aside
             db.set_meta(PULLED, str(page.cursor))  # after the events are on disk
             if not page.more:
+                if purge.scrub_if_needed(self.kiosk.log):  # the server's purges left no byte behind
+                    self.kiosk._visitor_index = None
                 return total
 
     def _hold_exit_view(self) -> None:

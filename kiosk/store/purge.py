@@ -88,6 +88,7 @@ def on_ingest(conn: sqlite3.Connection, log, events: list[Event], now: int, *, s
             ordered[e.visit_id] = core.stronger(ordered.get(e.visit_id, ""), e.data["scope"])
     if ordered:
         _purge_in(conn, log, ordered, "server", now)
+        log.needs_scrub = True  # once committed: the caller scrubs the file (scrub_if_needed)
     touched = {e.visit_id for e in events}
     scopes = _purged_scopes(conn, touched)
     if not scopes:
@@ -119,6 +120,15 @@ def purge_due(log, policy: core.Retention, now: int, *, dry_run: bool = False) -
         purge_visits(log, dict(items[start:start + BATCH]), "retention", now)
     scrub(log.db)
     return Purged(len(pending), counts)
+
+
+def scrub_if_needed(log) -> bool:
+    """Scrub the file if an ingest applied a purge since the last time (sync, after a pull)."""
+    if not getattr(log, "needs_scrub", False):
+        return False
+    scrub(log.db)
+    log.needs_scrub = False
+    return True
 
 
 def scrub(db: Database, *, vacuum: bool | None = None) -> None:
