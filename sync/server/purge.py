@@ -22,7 +22,7 @@ from kiosk.core import purge as core
 from kiosk.core.events import decode_data, encode_data
 from kiosk.core.visits import fold, live
 from kiosk.store.log import visit_from_json
-from sync.server import store
+from sync.server import revisions, store
 from sync.server.db import Database, events, purges, retention, visits
 from sync.server.errors import Invalid
 
@@ -193,8 +193,19 @@ def erase_person(db: Database, now: int, **who: str) -> list[Target]:
 
 # -- the files ---------------------------------------------------------------------------------
 
+VACUUMED = "sqlite-vacuumed-for-purges"  # a row in ``revisions``: this file was vacuumed once
+
+
 def scrub(db: Database) -> None:
-    """No byte of what was purged left in the database's files (see the module's docstring)."""
+    """No byte of what was purged left in the database's files. SQLite zeroes what a purge
+    overwrites (secure_delete on every connection): the WAL is checkpointed and truncated, and
+    the file vacuumed once, for free space written before secure_delete was on. PostgreSQL keeps
+    a rewritten row's old version in its pages until they are reused: VACUUM FULL rewrites the
+    tables (pushes to the server wait for it; devices keep their events meanwhile)."""
+    if db.kind == "sqlite" and revisions.current(db, VACUUMED):
+        with db.engine.connect() as conn:
+            conn.connection.dbapi_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return
     with db.engine.connect() as conn:
         raw = conn.connection.dbapi_connection
         if db.kind == "sqlite":
@@ -203,7 +214,11 @@ def scrub(db: Database) -> None:
         else:
             raw.autocommit = True
             try:
-                for table in ("events", "visits", "purges"):
-                    raw.execute(f"VACUUM {table}")
+                raw.execute("VACUUM FULL events, visits, purges")
             finally:
                 raw.autocommit = False
+    if db.kind == "sqlite":
+        with db.write() as conn:
+            revisions.bump(db, conn, VACUUMED)
+        with db.engine.connect() as conn:
+            conn.connection.dbapi_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
