@@ -13,6 +13,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from pathlib import Path
+from typing import Iterable
+from urllib.parse import unquote
 
 from kiosk.core.purge import DAY_MS, Retention
 from kiosk.store import purge
@@ -45,11 +48,38 @@ def keep_site_policy(db, raw: dict) -> bool:
 
 
 def purge_now(kiosk, *, dry_run: bool = False) -> purge.Purged:
-    """Purge what the policy makes due now (see kiosk.store.purge.purge_due)."""
-    done = purge.purge_due(kiosk.log, policy(kiosk), kiosk.clock(), dry_run=dry_run)
-    if done.visits and not dry_run:
-        kiosk._visitor_index = None  # reception's search index holds the purged names in memory
+    """Purge what the policy makes due now (see kiosk.store.purge.purge_due), and the preview
+    printer's pages (badges, roll calls: names drawn in PNGs) older than ``retention_days``."""
+    chosen = policy(kiosk)
+    done = purge.purge_due(kiosk.log, chosen, kiosk.clock(), dry_run=dry_run)
+    if not dry_run:
+        forget_previews(kiosk, older_than_ms=chosen.cutoffs(kiosk.clock())["all"])
+        if done.visits:
+            kiosk._visitor_index = None  # reception's search index holds the purged names in memory
     return done
+
+
+def forget_previews(kiosk, *, older_than_ms: int | None = None, badge_ids: Iterable[str] = ()) -> int:
+    """Delete the preview printer's PNGs (``preview://DIR``) older than a time or of these badges:
+    a badge's page shows its visitor's name. How many were deleted."""
+    opened = kiosk._printer  # the printer in use, if one was opened (never opened here for this)
+    url = getattr(opened, "url", "") if opened is not None else kiosk.settings.printer_url
+    if not url.startswith("preview://"):
+        return 0
+    directory = Path(unquote(url[len("preview://"):]))
+    if not directory.is_dir():
+        return 0
+    wanted = {f"badge-{b}" for b in badge_ids}
+    gone = 0
+    for page in directory.glob("*.png"):
+        named = any(page.stem.endswith(w) or f"{w}-p" in page.stem for w in wanted)
+        try:
+            if named or (older_than_ms is not None and page.stat().st_mtime * 1000 < older_than_ms):
+                page.unlink()
+                gone += 1
+        except OSError:
+            continue  # gone already, or not ours to delete: the next purge tries again
+    return gone
 
 
 class DailyPurge:

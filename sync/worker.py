@@ -222,6 +222,8 @@ class Syncer:
             if not page.more:
                 if purge.scrub_if_needed(self.kiosk.log):  # the server's purges left no byte behind
                     self.kiosk._visitor_index = None
+                    retention.forget_previews(self.kiosk, badge_ids=getattr(self.kiosk.log, "purged_badges", ()))
+                    self.kiosk.log.purged_badges = set()
                 return total
 
     def _hold_exit_view(self) -> None:

@@ -79,6 +79,7 @@ def test_retention_and_erasure_reach_every_device_and_leave_no_byte(server, site
     exit_post.kiosk.rate(first.visit.visit_id, 5)
     clock.ms = int(time.time() * 1000)  # today: a visit whose person asks to be erased
     third = b.sign_in(ERASED)
+    assert list((tmp_path / "desk-b-paper").glob(f"*badge-{third.visit.current_badge.badge_id}*.png"))
     for device in (*d.values(), *d.values()):
         device.sync()
     everyone = texts(*OLD, ERASED)
@@ -106,6 +107,7 @@ def test_retention_and_erasure_reach_every_device_and_leave_no_byte(server, site
     assert len(files) >= 4
     assert hits(files, everyone) == []
 
+    assert not list((tmp_path / "desk-b-paper").glob(f"*badge-{third.visit.current_badge.badge_id}*.png"))
     assert exit_post.kiosk.verdict(third.badge).reason == tokens.EXPIRED
     rows = {r["visit_id"]: r for r in store.export_rows(db, "hq")}
     assert set(rows) == {first.visit.visit_id, second.visit.visit_id, third.visit.visit_id}

@@ -89,6 +89,9 @@ def on_ingest(conn: sqlite3.Connection, log, events: list[Event], now: int, *, s
     if ordered:
         _purge_in(conn, log, ordered, "server", now)
         log.needs_scrub = True  # once committed: the caller scrubs the file (scrub_if_needed)
+        badges = conn.execute(f"SELECT badge_id FROM badges WHERE visit_id IN ({','.join('?' * len(ordered))})",
+                              list(ordered)).fetchall()
+        log.purged_badges = getattr(log, "purged_badges", set()) | {b for (b,) in badges}
     touched = {e.visit_id for e in events}
     scopes = _purged_scopes(conn, touched)
     if not scopes:
