@@ -3,8 +3,8 @@
 One round: fetch the site's retention policy and purge what it makes due here (kiosk.retention;
 the server's own purges arrive with the pull, which applies and scrubs them), register this
 device's key, push its own events not yet acknowledged (in order, in batches; those the server
-refuses one by one are marked refused, kept and not pushed again; at one the server asks for again later, dated ahead of its clock, the push stops, to go on from
-it next round), pull the site's events after the saved cursor into the local log, then refresh
+refuses one by one are marked refused, kept and not pushed again; at one the server asks for
+again later, dated ahead of its clock, the push stops, to go on from it next round), pull the site's events after the saved cursor into the local log, then refresh
 the key ring, the host directory and the watchlist. Each part is tried whatever became of the
 others (a failing pull must not keep a revoked key in the ring), and a pulled event this device
 cannot ingest is set aside (kiosk.store.quarantine) rather than stopping the pull. Both cursors
