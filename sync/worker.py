@@ -4,13 +4,14 @@ One round: fetch the site's retention policy and purge what it makes due here (k
 the server's own purges arrive with the pull, which applies and scrubs them), register this
 device's key, push its own events not yet acknowledged (in order, in batches; those the server
 refuses one by one are marked refused, kept and not pushed again; at one the server asks for
-again later, dated ahead of its clock, the push stops, to go on from it next round), pull the site's events after the saved cursor into the local log, then refresh
-the key ring, the host directory and the watchlist. Each part is tried whatever became of the
-others (a failing pull must not keep a revoked key in the ring), and a pulled event this device
-cannot ingest is set aside (kiosk.store.quarantine) rather than stopping the pull. Both cursors
-live in the local SQLite file and move only after the server has answered, so a crash, a
-dropped connection or a retried batch can repeat work but never skip or double an event (the
-server and the log both deduplicate by event id).
+again later, dated ahead of its clock, the push stops, to go on from it next round), pull the
+site's events after the saved cursor into the local log, then refresh the key ring, the host
+directory and the watchlist. Each part is tried whatever became of the others (a failing pull
+must not keep a revoked key in the ring), and a pulled event this device cannot ingest is set
+aside (kiosk.store.quarantine) rather than stopping the pull. Both cursors live in the local
+SQLite file and move only after the server has answered, so a crash, a dropped connection or a
+retried batch can repeat work but never skip or double an event (the server and the log both
+deduplicate by event id).
 
 Between rounds the worker waits; after a failure it backs off exponentially with full jitter,
 so a site's devices do not all hammer a server that has just come back, at most 15 s for a
