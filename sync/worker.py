@@ -53,6 +53,7 @@ DIRECTORY_ETAG = "sync.directory_etag"  # the server's ETag of the copy stored (
 WATCHLIST_ETAG = "sync.watchlist_etag"
 KEYS_ETAG = "sync.keys_etag"
 KEYS_COUNT = "sync.keys_count"  # the site's keys in the ring last fetched, for the round's report
+POLICY_EVERY_MS = 3_600_000
 PURGED_DAY = "sync.purged_day"  # the day this device last purged by the site's policy
 EXIT_VIEW = "sync.exit_view_rowid"  # an exit post's log holds only the exit view up to here
 INTERVAL = backoff.INTERVAL  # seconds between rounds when all is well
@@ -118,6 +119,7 @@ class Syncer:
         self._stop = threading.Event()
         self._sleep = sleep or self._stop.wait
         self._rnd = rnd or random.Random()
+        self._policy_asked_at: int | None = None  # the site's retention policy: asked first thing, then hourly
 
     # -- one round -----------------------------------------------------------------------
 
@@ -159,10 +161,14 @@ class Syncer:
     def _purge_by_site_policy(self) -> None:
         """First of all (before this device pushes anything): the site's retention policy, and
         the purge it makes due here (kiosk.retention). The server's own purges come with the pull."""
-        try:
-            changed = retention.keep_site_policy(self.kiosk.log.db, self.client.retention())
-        except (KeyError, TypeError, ValueError) as exc:
-            raise Rejected(f"the server sent an unusable retention policy: {exc}") from None
+        changed = False
+        now = self.kiosk.clock()
+        if self._policy_asked_at is None or now - self._policy_asked_at >= POLICY_EVERY_MS:  # not every round
+            try:
+                changed = retention.keep_site_policy(self.kiosk.log.db, self.client.retention())
+            except (KeyError, TypeError, ValueError) as exc:
+                raise Rejected(f"the server sent an unusable retention policy: {exc}") from None
+            self._policy_asked_at = now
         if changed or self.kiosk.log.db.get_meta(PURGED_DAY, "") != str(self.kiosk.clock() // DAY_MS):
             retention.purge_now(self.kiosk)
             self.kiosk.log.db.set_meta(PURGED_DAY, str(self.kiosk.clock() // DAY_MS))

@@ -100,6 +100,9 @@ def test_server_retention_purge_and_erase(server, db_url, tmp_path, capsys):
     assert server_cmd(capsys, db_url, "purge")[1] == f"hq\t{old}\tall\n"
     assert server_cmd(capsys, db_url, "person", "erase", "--phone", "186 0000 4321")[1] == ""  # already erased
 
+    syncer.sync_once()  # the purges come with the pull at once; the policy within the hour
+    assert retention.policy(kiosk) == Retention(180, 30)
+    clock.ms += 3_600_000
     syncer.sync_once()
     assert retention.policy(kiosk) == Retention(150, 20)
     assert kiosk.log.visit(old).visitor == {} and kiosk.log.visit(new).purged == "all"
