@@ -182,7 +182,10 @@ def cmd_run(args) -> int:
     from kiosk.ui.launch import run
 
     kiosk = Kiosk.open(settings, lambda: open_printers(settings.printer_url, settings.printer_fallback))
-    retention.purge_now(kiosk)  # before anything is shown: what is past its time is never on screen
+    try:
+        retention.purge_now(kiosk)  # before anything is shown: what is past its time is never on screen
+    except KioskError as exc:  # a full disk, say: the lobby still needs its kiosk; tried again daily
+        print(f"kiosk: the purge at start failed: {exc}", file=sys.stderr)
     retention.DailyPurge(kiosk).start()
     run(settings, kiosk, lockdown=not args.windowed)
     return 0
