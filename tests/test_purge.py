@@ -113,14 +113,22 @@ def server_purge(kiosk, visit_id, scope="all"):
                  {"scope": scope, "reason": "erasure"})
 
 
-def test_a_pulled_purge_forgets_the_visit_and_its_badge_is_expired(kiosk, clock):
+def test_a_pulled_purge_forgets_the_visit_and_its_badge_is_expired(tmp_path, clock):
+    settings = Settings(data_dir=str(tmp_path / "data"), site="hq", device="k1", role="reception",
+                        webhook="webhook+https://hooks.example.com/in#secret=s")
+    kiosk = Kiosk.open(settings, PreviewPrinter(tmp_path / "previews"), clock)
     visit = kiosk.check_in(name="欧阳娜娜", company="星辰量子科技", phone="13912345678",
                            host=Host(host_id_for("李四", ""), "李四", ""))
     assert kiosk.verdict(visit.badge).ok
+    bad = Event(new_id(), "hq", "k2", 3, clock(), ev.RATED, visit.visit.visit_id, {"rating": "欧阳娜娜 13912345678"})
+    kiosk.log.ingest([bad])  # set aside in the quarantine, as received (ASCII JSON)
+    assert kiosk.log.db.read("SELECT COUNT(*) FROM quarantine")[0][0] == 1
+    assert kiosk.log.db.read("SELECT COUNT(*) FROM outbox WHERE visit_id = ?", (visit.visit.visit_id,))[0][0] == 1
     late = Event(new_id(), "hq", "k2", 7, clock(), ev.MESSAGE_LEFT, visit.visit.visit_id, {"text": "欧阳娜娜 again"})
     kiosk.log.ingest([server_purge(kiosk, visit.visit.visit_id), late])
     assert kiosk.verdict(visit.badge).reason == tokens.EXPIRED and kiosk.verdict(visit.badge).visit is None
     assert kiosk.log.visit(visit.visit.visit_id).purged == "all"
+    assert kiosk.log.db.read("SELECT (SELECT COUNT(*) FROM quarantine) + (SELECT COUNT(*) FROM outbox)")[0][0] == 0
     later = Event(new_id(), "hq", "k3", 9, clock(), ev.COMPLAINT, visit.visit.visit_id, {"text": "星辰量子科技 rude"})
     kiosk.log.ingest([later])  # a copy arriving after the purge is stripped before it is stored
     from kiosk.store.purge import scrub

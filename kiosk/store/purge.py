@@ -56,10 +56,12 @@ def _purge_in(conn: sqlite3.Connection, log, scopes: dict[str, str], reason: str
             if held != data:
                 changed.append((held, rowid))
         conn.executemany("UPDATE events SET data = ? WHERE rowid = ?", changed)
-        conn.execute("DELETE FROM quarantine WHERE visit_id = ?", (visit_id,))
-        conn.execute("DELETE FROM outbox WHERE visit_id = ?", (visit_id,))
-        conn.execute("INSERT OR REPLACE INTO purges (visit_id, scope, reason, purged_at) VALUES (?, ?, ?, ?)",
-                     (visit_id, scope, reason, now))
+    conn.executemany("INSERT OR REPLACE INTO purges (visit_id, scope, reason, purged_at) VALUES (?, ?, ?, ?)",
+                     [(visit_id, scope, reason, now) for visit_id, scope in scopes.items()])
+    # Neither table has an index by visit: one pass over each, not one per visit.
+    for table in ("quarantine", "outbox"):
+        conn.execute(f"DELETE FROM {table} WHERE visit_id IN (SELECT visit_id FROM purges WHERE purged_at = ?"
+                     " AND reason = ?)", (now, reason))
     log.refold(conn, scopes)
     return len(scopes)
 
