@@ -344,7 +344,8 @@ class _Folder:
         # The server's alone: a device cannot push one (kiosk.core.roles), and the marker a
         # stripped payload carries is never read here, so no device can make a visit "purged".
         scope = e.data.get("scope")
-        if e.device == ev.SERVER_DEVICE and (scope == "all" or (scope == "sensitive" and not self.fields.get("purged"))):
+        widens = scope == "all" or (scope == "sensitive" and not self.fields.get("purged"))
+        if e.device == ev.SERVER_DEVICE and widens:
             self.fields["purged"] = scope
 
     def _add(self, key: str, text: str) -> None:

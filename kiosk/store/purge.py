@@ -18,6 +18,7 @@ ingests them (``on_ingest``), in the pull's transaction, before anything of the 
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -71,8 +72,8 @@ def _purged_scopes(conn: sqlite3.Connection, visit_ids: Iterable[str]) -> dict[s
     found: dict[str, str] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
-        found.update(conn.execute(f"SELECT visit_id, scope FROM purges WHERE visit_id IN ({','.join('?' * len(chunk))})",
-                                  chunk).fetchall())
+        marks = ",".join("?" * len(chunk))
+        found.update(conn.execute(f"SELECT visit_id, scope FROM purges WHERE visit_id IN ({marks})", chunk).fetchall())
     return found
 
 
@@ -147,5 +148,4 @@ def scrub(db: Database, *, vacuum: bool | None = None) -> None:
         busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         if not busy:
             return
-        import time
         time.sleep(0.1)
