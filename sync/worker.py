@@ -120,6 +120,7 @@ class Syncer:
         self._sleep = sleep or self._stop.wait
         self._rnd = rnd or random.Random()
         self._policy_asked_at: int | None = None  # the site's retention policy: asked first thing, then hourly
+        self._back_from_away = True  # pull before pushing in the next round (the first, or after a failure)
 
     # -- one round -----------------------------------------------------------------------
 
@@ -136,8 +137,9 @@ class Syncer:
         directory or watchlist from the device; each part's failure is in ``failed``."""
         before = self.status.set_aside.count
         parts: dict[str, Callable[[], object]] = {
-            "retention": self._purge_by_site_policy, "key": self._register_key, "push": self._push, "pull": self._pull, "exit view": self._hold_exit_view,
-            "keys": self._refresh_keys, "directory": self._refresh_directory, "watchlist": self._refresh_watchlist}
+            "retention": self._purge_by_site_policy, "key": self._register_key, "push": self._push, "pull": self._pull,
+            "exit view": self._hold_exit_view, "keys": self._refresh_keys, "directory": self._refresh_directory,
+            "watchlist": self._refresh_watchlist}
         results: dict[str, object] = {}
         failed: dict[str, SyncError | KioskError] = {}
         for part, run in parts.items():
@@ -145,9 +147,10 @@ class Syncer:
                 results[part] = run()
             except (SyncError, KioskError) as exc:  # network, server, or our own disk
                 failed[part] = exc
+        self._back_from_away = bool(failed)
         pushed, refused = results.get("push") or (0, 0)
         done = Round(pushed=pushed, refused=refused, held=self.status.held if "push" in results else 0,
-                     pulled=results.get("pull") or 0, keys=results.get("keys") or 0,
+                     pulled=(results.get("pull") or 0) + (results.get("retention") or 0), keys=results.get("keys") or 0,
                      hosts=results.get("directory"), watchlist=results.get("watchlist"), failed=failed)
         try:
             self.status.pending = self._pending()
@@ -158,9 +161,11 @@ class Syncer:
         done.quarantined = max(0, self.status.set_aside.count - before)
         return done
 
-    def _purge_by_site_policy(self) -> None:
+    def _purge_by_site_policy(self) -> int:
         """First of all (before this device pushes anything): the site's retention policy, and
-        the purge it makes due here (kiosk.retention). The server's own purges come with the pull."""
+        the purge it makes due here (kiosk.retention); then, in the first round and after one
+        that failed (a device back from offline), the pull, so that the server's purges made
+        meanwhile are applied here before anything of this device is sent. Events pulled."""
         changed = False
         now = self.kiosk.clock()
         if self._policy_asked_at is None or now - self._policy_asked_at >= POLICY_EVERY_MS:  # not every round
@@ -172,6 +177,7 @@ class Syncer:
         if changed or self.kiosk.log.db.get_meta(PURGED_DAY, "") != str(self.kiosk.clock() // DAY_MS):
             retention.purge_now(self.kiosk)
             self.kiosk.log.db.set_meta(PURGED_DAY, str(self.kiosk.clock() // DAY_MS))
+        return self._pull() if self._back_from_away else 0
 
     def _register_key(self) -> None:
         db = self.kiosk.log.db

@@ -20,7 +20,7 @@ from printer.device import PreviewPrinter
 from sync.client import SyncClient
 from sync.server import purge, store
 from sync.worker import Syncer
-from tests.privacy_bytes import hits, sqlite_files
+from tests.privacy_bytes import forms, hits, sqlite_files
 from tests.server_fixtures import db_url, pg_url, server  # noqa: F401
 
 HOST = Host("h1", "李四", "研发部")
@@ -149,3 +149,24 @@ def test_an_event_pushed_late_for_a_purged_visit_is_stored_stripped(server, site
     stored = store.visit_events(server.app.state.db, "hq", visit.visit.visit_id)
     assert [e.data["text"] for e in stored if e.kind == ev.MESSAGE_LEFT] == [""]
     assert all("欧阳娜娜" not in str(e.data) for e in a.kiosk.log.events(visit.visit.visit_id))
+
+
+def test_a_device_back_from_offline_applies_the_servers_purges_before_it_pushes(server, site):
+    clock, d = site
+    a = d["desk-b"]
+    visit = a.sign_in(ERASED)
+    a.sync()
+    # Offline: a message naming the visitor is written; meanwhile the server erases the person.
+    a.kiosk.leave_message(visit.visit.visit_id, f"{ERASED[0]} waits at the lobby, {ERASED[2]}")
+    purge.erase_person(server.app.state.db, clock.ms, phone=ERASED[2])
+    sent = []
+    a.syncer.client.session.hooks["response"].append(
+        lambda response, *args, **kwargs: sent.append((response.request.method, response.request.path_url,
+                                                       response.request.body or b"")))
+    a.syncer._back_from_away = True  # as after a round that failed: the network was down
+    a.sync()
+    calls = [(method, path.split("?")[0]) for method, path, _ in sent]
+    assert calls.index(("GET", "/v1/events")) < calls.index(("POST", "/v1/events"))
+    pushed = b"".join(body if isinstance(body, bytes) else body.encode() for method, _, body in sent if method == "POST")
+    assert pushed and not [f for text in ERASED for f in forms(text) if f in pushed]  # ASCII JSON or not
+    assert a.kiosk.log.visit(visit.visit.visit_id).messages == ("",)
