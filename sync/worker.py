@@ -177,7 +177,12 @@ class Syncer:
         if changed or self.kiosk.log.db.get_meta(PURGED_DAY, "") != str(self.kiosk.clock() // DAY_MS):
             retention.purge_now(self.kiosk)
             self.kiosk.log.db.set_meta(PURGED_DAY, str(self.kiosk.clock() // DAY_MS))
-        return self._pull() if self._back_from_away else 0
+        if not self._back_from_away:
+            return 0
+        try:
+            return self._pull()
+        except (SyncError, KioskError):  # the round's own pull tries again and reports it
+            return 0
 
     def _register_key(self) -> None:
         db = self.kiosk.log.db

@@ -111,6 +111,9 @@ def test_retention_and_erasure_reach_every_device_and_leave_no_byte(server, site
     assert exit_post.kiosk.verdict(third.badge).reason == tokens.EXPIRED
     rows = {r["visit_id"]: r for r in store.export_rows(db, "hq")}
     assert set(rows) == {first.visit.visit_id, second.visit.visit_id, third.visit.visit_id}
+    assert {r["department"] for r in rows.values()} == {"研发部"} and rows[first.visit.visit_id]["rating"] == 5
+    assert all(r["signed_in_at"] and r["name"] == r["company"] == r["purpose"] == "" for r in rows.values())
+    assert [rows[v]["state"] for v in (first.visit.visit_id, second.visit.visit_id)] == ["signed_out"] * 2
     for device in (a, b, exit_post):
         for visit_id in rows:
             visit = device.kiosk.log.visit(visit_id)
