@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from kiosk import retention
 from kiosk.core import tokens
 from kiosk.core.unconfirmed import badge_unconfirmed
 from kiosk.core.visits import Visit
@@ -53,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--windowed", action="store_true",
                      help="a normal 1280x800 window that can be closed, for trying the kiosk out")
     run.set_defaults(handler=cmd_run)
+
+    purge = commands.add_parser("purge", help="forget the visitors of visits past the retention policy "
+                                "(retention_days, sensitive_retention_days, or the site's from the server)")
+    purge.add_argument("--dry-run", action="store_true", help="only say how many visits would be purged")
+    purge.add_argument("--json", action="store_true")
+    purge.set_defaults(handler=cmd_purge)
 
     hosts = commands.add_parser("hosts", help="the host directory").add_subparsers(dest="hosts_command", required=True)
     imp = hosts.add_parser("import", help="load the host directory from a CSV file (name,department,email,phone)")
@@ -174,8 +181,25 @@ def cmd_run(args) -> int:
         settings = dataclasses.replace(settings, role=args.role)
     from kiosk.ui.launch import run
 
-    run(settings, Kiosk.open(settings, lambda: open_printers(settings.printer_url, settings.printer_fallback)),
-        lockdown=not args.windowed)
+    kiosk = Kiosk.open(settings, lambda: open_printers(settings.printer_url, settings.printer_fallback))
+    try:
+        retention.purge_now(kiosk)  # before anything is shown: what is past its time is never on screen
+    except KioskError as exc:  # a full disk, say: the lobby still needs its kiosk; tried again daily
+        print(f"kiosk: the purge at start failed: {exc}", file=sys.stderr)
+    retention.DailyPurge(kiosk).start()
+    run(settings, kiosk, lockdown=not args.windowed)
+    return 0
+
+
+def cmd_purge(args) -> int:
+    kiosk = _kiosk(args)
+    policy = retention.policy(kiosk)
+    done = retention.purge_now(kiosk, dry_run=args.dry_run)
+    verb = "would purge" if args.dry_run else "purged"
+    _emit(args, {"dry_run": args.dry_run, "visits": done.visits, "by_scope": done.scope,
+                 "retention_days": policy.days, "sensitive_retention_days": policy.sensitive_days},
+          f"{verb} {done.visits} visits ({done.scope['all']} wholly, {done.scope['sensitive']} of their sensitive "
+          f"data) by retention {policy.days} days, sensitive {policy.sensitive_days} days")
     return 0
 
 

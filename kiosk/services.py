@@ -480,6 +480,8 @@ class Kiosk:
         claims = checked.claims
         visit = self.log.visit(claims.visit_id)
         reason, detail = badge_verdict(visit, claims.badge_id)
+        if visit is not None and visit.purged:
+            return CheckOut(reason, None, claims, detail=detail)  # no one to show
         return CheckOut(reason, visit, claims, detail=detail,
                         signed_out_at=visit.signed_out_at if reason == tokens.ALREADY_SIGNED_OUT else None)
 
@@ -487,6 +489,8 @@ class Kiosk:
         """An expired badge (genuine, signed here) whose visit has ended says so: a badge
         signed out yesterday is "already signed out", not "not signed out"."""
         visit = self.log.visit(checked.claims.visit_id) if checked.reason == tokens.EXPIRED else None
+        if visit is not None and visit.purged:
+            return CheckOut(tokens.EXPIRED, None, checked.claims, detail="purged")
         if visit is not None and visit.state == SIGNED_OUT:
             return CheckOut(tokens.ALREADY_SIGNED_OUT, visit, checked.claims, signed_out_at=visit.signed_out_at)
         return CheckOut(checked.reason, visit, checked.claims, detail=checked.detail)
@@ -513,6 +517,8 @@ class Kiosk:
         visit = next((v for v in visits if v.state != SIGNED_OUT and not v.badge(badge_id).revoked), visits[0])
         badge = visit.badge(badge_id)
         reason, detail = badge_verdict(visit, badge_id)
+        if visit.purged:
+            return CheckOut(reason, None, detail=detail)
         if reason != tokens.OK:
             return CheckOut(reason, visit, detail=detail,
                             signed_out_at=visit.signed_out_at if reason == tokens.ALREADY_SIGNED_OUT else None)

@@ -160,10 +160,17 @@ class Settings:
                            "badge hours, opening hours); empty: four built-in types, open at all hours")
     allow_plain_http: str = _setting("", _plain_http_hosts, "hosts, IP addresses or networks (CIDR) that notice "
                                      "channels may reach over plain http:// (empty: https:// only)")
+    retention_days: int = _setting(180, _whole_number(1, 3650, "days"), "days a finished visit keeps the visitor's "
+                                   "identifying data on this device (stand-alone; a server's site policy otherwise)")
+    sensitive_retention_days: int = _setting(30, _whole_number(1, 3650, "days"), "days a finished visit keeps "
+                                             "signatures and sensitive data (answers, watchlist matches)")
     staff_pin: str = _setting("", _pin, "touchscreen: the staff PIN (empty: chosen at first start, kept in DATA_DIR)",
                               secret=True)
 
     def __post_init__(self):
+        if self.sensitive_retention_days > self.retention_days:
+            raise SettingsError("sensitive_retention_days: must not be more than retention_days "
+                                f"({self.retention_days})")
         if not self.data_dir:
             object.__setattr__(self, "data_dir", _default_data_dir(os.environ))
         if not self.device:

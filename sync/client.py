@@ -182,6 +182,10 @@ class SyncClient:
         return [PublicKey(k["key_id"], base64.b64decode(k["public_key"]), k["site"], k["device"], bool(k["revoked"]),
                           _role(k)) for k in body["keys"]], etag
 
+    def retention(self) -> dict:
+        """The site's retention policy: {retention_days, sensitive_retention_days}."""
+        return self._call("GET", "/retention")
+
     def invite(self, **fields) -> dict:
         """Pre-register a visitor (a reception device, for its site): the server signs the
         invitation, logs the expected visit and emails the QR; its answer, as POST

@@ -544,6 +544,8 @@ def test_a_version_1_database_migrates(server, kiosk, db_url):
         conn.execute(sa.text("DROP TABLE watchlist"))
         conn.execute(sa.text("DROP TABLE tombstones"))
         conn.execute(sa.text("DROP TABLE revisions"))
+        conn.execute(sa.text("DROP TABLE purges"))
+        conn.execute(sa.text("DROP TABLE retention"))
         server_db._hosts_v1.create(conn)
         conn.execute(sa.text("UPDATE schema_version SET version = 1"))
     db.close()

@@ -34,12 +34,16 @@ BLOCKED = "blocked"
 INVITATION_USED = "invitation_used"
 # The server's: an admin withdrew a stored event (data: event_id, reason); every fold skips it.
 TOMBSTONED = "tombstoned"
+# The server's: the visit's personal data was purged (data: scope, reason; kiosk.core.purge):
+# every holder strips that visit's stored events and drops what it derived from them.
+PURGED = "purged"
 # The server's own device name: the writer of expected visits, link decisions and tombstones.
 SERVER_DEVICE = "server"
 
 KINDS = frozenset({SIGNED_IN, EXPECTED, APPROVAL_REQUESTED, APPROVED, DENIED, BADGE_ISSUED,
                    BADGE_PRINTED, PRINT_FAILED, BADGE_LOST, HOST_MET, SIGNED_OUT, RATED, COMPLAINT,
-                   HOST_NOTIFIED, NOTIFY_FAILED, MESSAGE_LEFT, BLOCKED, INVITATION_USED, TOMBSTONED})
+                   HOST_NOTIFIED, NOTIFY_FAILED, MESSAGE_LEFT, BLOCKED, INVITATION_USED, TOMBSTONED,
+                   PURGED})
 
 
 def new_id() -> str:

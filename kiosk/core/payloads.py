@@ -151,6 +151,8 @@ SCHEMAS: dict[str, tuple[Field, ...]] = {
     ev.INVITATION_USED: (("visit_id", pattern(_VISIT_ID, "a visit id (16 Base32 characters)"), True),),
     ev.TOMBSTONED: (("event_id", pattern(_EVENT_ID, "an event id (32 hex digits)"), True),
                     ("reason", text(500), True)),
+    ev.PURGED: (("scope", pattern(re.compile(r"^(all|sensitive)$"), "all or sensitive"), True),
+                ("reason", line(100), False)),
 }
 
 

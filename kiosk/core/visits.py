@@ -28,6 +28,8 @@ Payloads the fold reads:
   ``notify_failed``: the same and ``error``; ``message_left``: ``text``, for a host away;
 - ``tombstoned`` (the server's only): ``event_id``, ``reason``: that event of the visit is left
   out, as if it had never been written.
+- ``purged`` (the server's only): ``scope`` (all or sensitive), ``reason``: the visit's
+  personal data is gone (kiosk.core.purge); ``Visit.purged`` says so.
 
 kiosk.core.payloads checks each kind's payload; a visit with no events left is folded from the
 tombstones alone (an EXPECTED visit nobody knows).
@@ -99,6 +101,8 @@ class Visit:
     # that used it, as kiosk.core.reuse describes them.
     invitation_use: int = 0
     invitation_shared_with: tuple[Mapping[str, Any], ...] = ()
+    # "all" or "sensitive" once its personal data was purged (kiosk.core.purge), else "".
+    purged: str = ""
 
     @property
     def on_site(self) -> bool:
@@ -335,6 +339,14 @@ class _Folder:
 
     def _message_left(self, e: Event) -> None:
         self._add("messages", e.data["text"])
+
+    def _purged(self, e: Event) -> None:
+        # The server's alone: a device cannot push one (kiosk.core.roles), and the marker a
+        # stripped payload carries is never read here, so no device can make a visit "purged".
+        scope = e.data.get("scope")
+        widens = scope == "all" or (scope == "sensitive" and not self.fields.get("purged"))
+        if e.device == ev.SERVER_DEVICE and widens:
+            self.fields["purged"] = scope
 
     def _add(self, key: str, text: str) -> None:
         # Appended to a list: a new tuple per event made a long visit's fold quadratic.

@@ -167,6 +167,16 @@ MIGRATIONS: list[str] = [
     CREATE INDEX visits_signed_out ON visits (state, signed_out_at);
     CREATE INDEX visits_signed_in ON visits (signed_in_at);
     """,
+    # 9: the visits whose personal data this device purged, and how far (kiosk.store.purge): an
+    # event of one arriving later is stripped alike before it is stored.
+    """
+    CREATE TABLE purges (
+        visit_id TEXT PRIMARY KEY,
+        scope TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        purged_at INTEGER NOT NULL
+    );
+    """,
 ]
 
 _DISK_FULL = ("disk is full", "database or disk is full")
@@ -217,6 +227,9 @@ class Database:
                 conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=FULL")
+                # What is deleted or overwritten is zeroed on disk, not left in free space: a
+                # purge (kiosk.store.purge) must leave no byte of a forgotten visitor behind.
+                conn.execute("PRAGMA secure_delete=ON")
             except sqlite3.Error as exc:
                 raise StoreError(describe(exc, self.path)) from None
             self._local.conn = conn

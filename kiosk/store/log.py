@@ -12,6 +12,7 @@ page by page thus reads each event once; only events that sort before what was a
 put back only after its transaction commits, so a rolled-back one is never remembered; and as it
 reads the rows past its rowid, whatever else wrote to the file meanwhile (another thread or
 process) is folded in too. Events are never deleted: anything that did would have to forget().
+A purge (kiosk.store.purge) rewrites a visit's payloads in place and folds it again (refold).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from kiosk.core.events import Event, decode_data, encode_data, new_id
 from kiosk.core.readable import readable
 from kiosk.core.visits import ON_SITE_STATES, Badge, OpenFold, Visit, fold, live, payload_error
 from kiosk.errors import RoleRefused
-from kiosk.store import quarantine
+from kiosk.store import purge, quarantine
 from kiosk.store.db import Database
 
 _EVENT_COLUMNS = "event_id, site, device, seq, ts, kind, visit_id, data"
@@ -200,6 +201,7 @@ class EventLog:
                     quarantine.add(conn, event.to_dict(), problem, now)
                 else:
                     fit.append(event)
+            fit = purge.on_ingest(conn, self, fit, now, set_aside=len(fit) < len(events) or bool(refused))
             folds: dict[str, tuple[OpenFold, int]] = {}
             added = {id(e) for e in self._ingest_fit(conn, fit, now, folds)}
         self._keep(folds)  # committed: the folds may serve the next write
@@ -340,6 +342,15 @@ class EventLog:
                 self._open.move_to_end(visit_id)
             while len(self._open) > OPEN_FOLDS:
                 self._open.popitem(last=False)
+
+    def refold(self, conn: sqlite3.Connection, visit_ids: Iterable[str]) -> None:
+        """Fold these visits afresh from their stored events, in the caller's transaction: a
+        purge (kiosk.store.purge) rewrote them under any fold kept."""
+        visit_ids = list(visit_ids)
+        with self._open_lock:
+            for visit_id in visit_ids:
+                self._open.pop(visit_id, None)
+        self._materialise(conn, visit_ids)
 
     def forget(self) -> None:
         """Drop every kept fold: the next write folds its visits from the log again."""

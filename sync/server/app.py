@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException
 
 from kiosk.notify.plainhttp import PlainHttp
 from sync import protocol
-from sync.server import approvals, auth, catchup, export, invitations, revisions, store, tombstones, views
+from sync.server import approvals, auth, catchup, export, invitations, purge, revisions, store, tombstones, views
 from sync.server.auth import Admin, Device, Principal
 from sync.server.db import Database
 from sync.server.projector import Projector
@@ -288,6 +288,13 @@ def site_keys(who: Annotated[Device, Depends(device)], db: DB, request: Request,
     ring = {"keys": store.site_keys(db, who.site)}
     unchanged = _unless_current(request, response, revisions.tag(ring))
     return ring if unchanged is None else unchanged
+
+
+@router.get("/retention", responses=_errors(401, 403))
+def site_retention(who: Annotated[Device, Depends(device)], db: DB) -> dict[str, int]:
+    """The device's site's retention policy (sync.server.purge), which its device purges by too."""
+    chosen = purge.policy(db, who.site)
+    return {"retention_days": chosen.days, "sensitive_retention_days": chosen.sensitive_days}
 
 
 def _unless_current(request: Request, response: Response, etag: str) -> Response | None:

@@ -153,6 +153,25 @@ revisions = sa.Table(
     sa.Column("revision", sa.BigInteger, nullable=False),
 )
 
+# Visits whose personal data was purged (sync.server.purge), and how far: an event of one pushed
+# later is stripped before it is stored. Each site's retention policy (no row: 180 and 30 days).
+purges = sa.Table(
+    "purges", metadata,
+    sa.Column("site", sa.String(20), nullable=False),
+    sa.Column("visit_id", sa.String(16), nullable=False),
+    sa.Column("scope", sa.String(16), nullable=False),  # "sensitive" or "all" (kiosk.core.purge)
+    sa.Column("reason", sa.String(32), nullable=False),  # "retention" or "erasure"
+    sa.Column("purged_at", _ms, nullable=False),
+    sa.PrimaryKeyConstraint("site", "visit_id"),
+)
+retention = sa.Table(
+    "retention", metadata,
+    sa.Column("site", sa.String(20), primary_key=True),
+    sa.Column("retention_days", sa.Integer, nullable=False),
+    sa.Column("sensitive_retention_days", sa.Integer, nullable=False),
+    sa.Column("set_at", _ms, nullable=False),
+)
+
 _versions = sa.MetaData()
 schema_version = sa.Table("schema_version", _versions, sa.Column("version", sa.Integer, nullable=False))
 
@@ -171,7 +190,8 @@ def _v1(conn: Connection) -> None:
     # Step 1 creates the tables above that are still version 1, and the version-1 definitions of
     # those a later step changed, so that it keeps creating exactly version 1.
     metadata.create_all(conn, tables=[t for t in metadata.sorted_tables
-                                      if t not in (projections, hosts, signers, watchlist, tombstones, revisions)])
+                                      if t not in (projections, hosts, signers, watchlist, tombstones, revisions,
+                                                   purges, retention)])
     _hosts_v1.create(conn)
 
 
@@ -211,8 +231,14 @@ def _revisions(conn: Connection) -> None:
     revisions.create(conn)
 
 
+def _purges(conn: Connection) -> None:
+    # Purges by retention and erasure, and each site's retention policy (sync.server.purge).
+    purges.create(conn)
+    retention.create(conn)
+
+
 # Forward only, in order; each runs inside the start-up transaction that records its number.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _revisions]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _revisions, _purges]
 
 
 def normalise_url(url: str) -> str:
@@ -410,7 +436,8 @@ def _sqlite_engine(url: str) -> Engine:
         # Durable once committed (WAL + FULL), and transactions begun by us, not by the driver's
         # guesswork, so that BEGIN IMMEDIATE below is possible (SQLAlchemy's documented recipe).
         dbapi_conn.isolation_level = None
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
+        # secure_delete: what a purge overwrites is zeroed in the file (sync.server.purge).
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "secure_delete=ON"):
             dbapi_conn.execute(f"PRAGMA {pragma}")
 
     @event.listens_for(engine, "begin")

@@ -33,7 +33,7 @@ from kiosk.hostcsv import host_fields
 from kiosk.notify.plainhttp import NOWHERE, PlainHttp
 from kiosk.store.log import visit_from_json
 from kiosk.watchcsv import watch_entry
-from sync.server import accept, bounds, revisions
+from sync.server import accept, bounds, purge, revisions
 from sync.server.auth import SERVER_DEVICE, Device
 from sync.server.db import (Database, devices, events, hosts, keys, projections, signers, tombstones, visits,
                             watchlist)
@@ -66,6 +66,7 @@ def push(db: Database, device: Device, batch: list[Any], now: int
         full = bounds.over_cap(db, conn, device.site, [checked.events[event_id] for event_id in new])
         checked.refused.update(full)  # refused one by one, as any content: the device goes on
         new = [event_id for event_id in new if event_id not in full]
+        purge.strip_pushed(conn, device.site, checked.rows, new)  # a purged visit's events stay purged
         if new:
             conn.execute(events.insert(), [checked.rows[event_id] for event_id in new])
     return (new, [event_id for event_id in checked.events if event_id in known], accept.report(device, checked),
@@ -91,7 +92,8 @@ def _known(checked: accept.Checked, stored: Iterable[sa.Row]) -> set[str]:
     ids is a bug that would otherwise lose its event silently."""
     known = set()
     for row in stored:
-        if _event(row) != checked.events[row.event_id]:
+        if _event(row) != checked.events[row.event_id] and not purge.same_when_stripped(
+                _event(row), checked.events[row.event_id]):
             raise Conflict(f"event {row.event_id} is already stored with different content")
         known.add(row.event_id)
     return known
