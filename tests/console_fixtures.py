@@ -13,7 +13,9 @@ import re
 
 import requests
 
+from kiosk.core.events import new_id
 from kiosk.core.hosts import Host
+from kiosk.core.tokens import new_visit_id
 from kiosk.services import Kiosk
 from kiosk.settings import Settings
 from printer.device import PreviewPrinter
@@ -86,3 +88,17 @@ class Kiosk1:
                                     **kwargs).visit
         self.syncer.sync_once()
         return visit.visit_id
+
+
+def push_signed_in(server, token: str, site: str, device: str, seq: int, name: str, company: str = "",
+                   host: str = "李四") -> str:
+    """A sign-in pushed straight to the API with a device's token, as an attacker holding one
+    would, past the kiosk's own checks of what is typed: the visit's id."""
+    visit_id = new_visit_id()
+    data = {"visitor": {"name": name, "company": company, "phone": "13800000001", "purpose": ""},
+            "host": {"host_id": "h1", "name": host, "department": "研发部"}, "lang": "zh_CN"}
+    answer = requests.post(f"{server.url}/v1/events", headers=server.headers(token), timeout=30, json={"events": [
+        {"event_id": new_id(), "site": site, "device": device, "seq": seq, "ts": now_ms(), "kind": "signed_in",
+         "visit_id": visit_id, "data": data}]})
+    assert answer.status_code == 200 and answer.json()["accepted"], answer.text
+    return visit_id

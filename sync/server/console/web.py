@@ -80,7 +80,7 @@ def render(request: Request, template: str, context: Mapping[str, Any] | None = 
     page = env.get_template(template).render(
         request=request, _=translator(lang), lang=lang, html_lang=HTML_LANG[lang], languages=LANGUAGE_NAMES,
         user=found.user if found else None, csrf=found.csrf if found else "", static=STATIC, prefix=PREFIX,
-        nav=NAV, role_labels=ROLE_LABELS, here=request.url.path + (f"?{request.url.query}" if request.url.query else ""), shown_time=shown_time,
+        nav=NAV, role_labels=ROLE_LABELS, device_roles=DEVICE_ROLES, here=request.url.path + (f"?{request.url.query}" if request.url.query else ""), shown_time=shown_time,
         **(context or {}))
     return HTMLResponse(page, status_code=status)
 
@@ -124,6 +124,7 @@ def N_(text: str) -> str:
     return text
 
 
+DEVICE_ROLES = {"visitor": N_("Visitor kiosk"), "reception": N_("Reception desk"), "exit": N_("Exit post")}
 ROLE_LABELS = {"admin": N_("Administrator"), "security": N_("Security"), "reception": N_("Reception"),
                "auditor": N_("Auditor")}
 
