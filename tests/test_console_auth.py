@@ -203,3 +203,11 @@ def test_account_commands(tmp_path, monkeypatch, capsys):
     assert "no account named 王敏" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # no --password option exists
         main([*db, "add-user", "--name", "y", "--role", "admin", "--password", PASSWORD])
+
+
+def test_insecure_cookies_only_when_asked(monkeypatch):
+    from sync.server.console.session import INSECURE_ENV, Settings
+    monkeypatch.delenv(INSECURE_ENV, raising=False)
+    assert Settings.from_env().secure_cookies and Settings.from_env().cookie == "__Host-console"
+    monkeypatch.setenv(INSECURE_ENV, "1")
+    assert not Settings.from_env().secure_cookies and Settings.from_env().cookie == "console"

@@ -80,8 +80,8 @@ def add_user(db: Database, name: str, role: str, sites: list[str] | None, passwo
     with db.write() as conn:
         if conn.execute(sa.select(console_users.c.name).where(console_users.c.name == name)).first():
             raise Conflict(f"there is already an account named {name}")
-        conn.execute(console_users.insert().values(name=name, role=role, sites=None if sites is None else json.dumps(sites),
-                                                   password_hash=digest, created_at=now))
+        conn.execute(console_users.insert().values(name=name, role=role, password_hash=digest, created_at=now,
+                                                   sites=None if sites is None else json.dumps(sites)))
     return User(name, role, None if sites is None else tuple(sites))
 
 

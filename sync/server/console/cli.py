@@ -62,7 +62,8 @@ def cmd_users(args) -> int:
     now = now_ms()
     print("name\trole\tsites\tlocked_until")
     for user, locked in found:
-        print("\t".join((user.name, user.role, user.sites_shown, shown_time(locked) if locked and locked > now else "")))
+        locked_until = shown_time(locked) if locked and locked > now else ""
+        print("\t".join((user.name, user.role, user.sites_shown, locked_until)))
     return 0
 
 

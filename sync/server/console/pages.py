@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
@@ -158,7 +156,8 @@ def audit_csv(request: Request, user: PageUser, who: str = "", action: str = "",
     db = request.app.state.db
     rows = audit.entries(db, _audit_filter(who, action, target, since, until, ""), limit=None)
     audit.record(db, user.name, "audit_export", _now(request), address=address(request), detail={"rows": len(rows)})
-    return StreamingResponse((s.encode() for s in audit.csv_lines(rows, web.shown_time)), media_type="text/csv; charset=utf-8",
+    return StreamingResponse((s.encode() for s in audit.csv_lines(rows, web.shown_time)),
+                             media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
 
 

@@ -96,15 +96,17 @@ def shown_time(ms: int | None, with_date: bool = True) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M")
 
 
-def render(request: Request, template: str, context: Mapping[str, Any] | None = None, status: int = 200) -> HTMLResponse:
+def render(request: Request, template: str, context: Mapping[str, Any] | None = None,
+           status: int = 200) -> HTMLResponse:
     """The page, in the request's language, with the user and their CSRF token when logged in."""
     lang = language(request)
     found = sessions.current(request)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     page = env.get_template(template).render(
-        request=request, _=translator(lang), reason=reason_text(lang), lang=lang, html_lang=HTML_LANG[lang], languages=LANGUAGE_NAMES,
-        user=found.user if found else None, csrf=found.csrf if found else "", static=STATIC, prefix=PREFIX,
-        nav=NAV, role_labels=ROLE_LABELS, device_roles=DEVICE_ROLES, action_labels=ACTION_LABELS, here=request.url.path + (f"?{request.url.query}" if request.url.query else ""), shown_time=shown_time,
-        **(context or {}))
+        request=request, _=translator(lang), reason=reason_text(lang), lang=lang, html_lang=HTML_LANG[lang],
+        languages=LANGUAGE_NAMES, user=found.user if found else None, csrf=found.csrf if found else "",
+        static=STATIC, prefix=PREFIX, nav=NAV, role_labels=ROLE_LABELS, device_roles=DEVICE_ROLES,
+        action_labels=ACTION_LABELS, here=here, shown_time=shown_time, **(context or {}))
     return HTMLResponse(page, status_code=status)
 
 
@@ -152,8 +154,9 @@ ROLE_LABELS = {"admin": N_("Administrator"), "security": N_("Security"), "recept
                "auditor": N_("Auditor")}
 
 # What the audit log's actions are called on its page (the code itself in the CSV and filters).
-ACTION_LABELS = {"login": N_("Logged in"), "login_failed": N_("Wrong password"), "login_locked": N_("Login while locked"),
-                 "logout": N_("Logged out"), "search": N_("Searched the register"), "view_visit": N_("Opened a visit"),
+ACTION_LABELS = {"login": N_("Logged in"), "login_failed": N_("Wrong password"),
+                 "login_locked": N_("Login while locked"), "logout": N_("Logged out"),
+                 "search": N_("Searched the register"), "view_visit": N_("Opened a visit"),
                  "export": N_("Exported"), "unmask": N_("Unmasked a phone number"), "approve": N_("Approved a visit"),
                  "deny": N_("Denied a visit"), "board_view": N_("Opened the live board"),
                  "rollcall_view": N_("Opened the roll call"), "audit_view": N_("Read the audit log"),
