@@ -211,3 +211,16 @@ def test_insecure_cookies_only_when_asked(monkeypatch):
     assert Settings.from_env().secure_cookies and Settings.from_env().cookie == "__Host-console"
     monkeypatch.setenv(INSECURE_ENV, "1")
     assert not Settings.from_env().secure_cookies and Settings.from_env().cookie == "console"
+
+
+def test_insecure_cookies_only_on_loopback(console):
+    """KIOSK_CONSOLE_INSECURE_COOKIES is for http://127.0.0.1: reached by any other name (a
+    proxy passing the public Host on), the server sets Secure cookies all the same."""
+    browser = Browser(console)
+    public = {"Host": "visitors.example.com"}
+    form = browser.get("/console/login", headers=public)
+    assert "Secure" in form.headers["set-cookie"]
+    answer = browser.post("/console/login", {"name": "boss", "password": PASSWORD, "csrf": csrf_of(form.text)},
+                          headers=public, cookies={"console-login": form.cookies["console-login"]})
+    assert answer.status_code == 303
+    assert answer.headers["set-cookie"].startswith("__Host-console=") and "Secure" in answer.headers["set-cookie"]

@@ -45,6 +45,12 @@ def test_board_shows_the_site_and_hides_others(console, tmp_path):
         assert refused.status_code == 404 and "赵六" not in refused.text, path
     boss = logged_in(console, "boss").get("/console/board")
     assert "王芳" in boss.text and "赵六" in boss.text
+    for path in ("/console/board", "/console/board/live", "/console/rollcall/A", "/console/board/B",
+                 "/console/no-such-page"):
+        answer = desk.get(path)
+        assert answer.headers["x-frame-options"] == "DENY", path
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"], path
+        assert answer.headers["cache-control"] == "no-store", path
     live = desk.get("/console/board/live")
     assert live.status_code == 200 and "王芳" in live.text and "<html" not in live.text
     assert live.headers["cache-control"] == "no-store"

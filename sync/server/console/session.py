@@ -6,7 +6,8 @@ user, the session's CSRF token and its expiry (table console_sessions), so a cop
 database logs no one in. A new id is made at every login (no fixation) and the row is deleted
 at logout. The cookie is HttpOnly, SameSite=Strict and Secure (named ``__Host-console``); only
 ``KIOSK_CONSOLE_INSECURE_COOKIES=1`` drops Secure, for plain http://127.0.0.1 in tests and on a
-developer's machine: browsers send a Secure cookie over https only.
+developer's machine (browsers send a Secure cookie over https only), and only for requests to
+127.0.0.1, localhost or ::1 by name: a console reached by any other name keeps Secure.
 
 Every POST carries the session's CSRF token (a hidden ``csrf`` form field, or the
 ``X-CSRF-Token`` header from the console's script); ``check_csrf`` compares it in constant time.
@@ -115,8 +116,17 @@ def find(db: Database, session_id: str | None, now: int) -> Session | None:
     return Session(user, row.csrf, digest)
 
 
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+_SECURE = Settings(secure_cookies=True)
+
+
 def settings(request: Request) -> Settings:
-    return request.app.state.console
+    """The cookie settings for this request: Secure always, unless the server was told not to
+    (KIOSK_CONSOLE_INSECURE_COOKIES=1) and the browser asks for a loopback address by name."""
+    configured: Settings = request.app.state.console
+    if configured.secure_cookies or request.url.hostname in LOOPBACK:
+        return configured
+    return _SECURE
 
 
 def current(request: Request) -> Session | None:
