@@ -6,9 +6,12 @@ call's list."""
 from __future__ import annotations
 
 import pytest
+import requests
 
 from kiosk.core import events as ev
+from kiosk.core.events import new_id
 from kiosk.core.visits import WAITING
+from sync.server.app import now_ms
 from sync.server.console import audit
 from tests.console_fixtures import Browser, Kiosk1, add_user, plain_http, push_signed_in
 from tests.server_fixtures import db_url, pg_url, server  # noqa: F401
@@ -119,3 +122,24 @@ def test_roll_call_lists_everyone_on_site(console, tmp_path):
     assert [e.target for e in audit.entries(console.app.state.db, audit.Filter(action="rollcall_view"))] == ["A"]
     add_user(console, "audit", "auditor")
     assert logged_in(console, "audit").get("/console/rollcall/A").status_code == 403
+
+
+def test_devices_to_look_at(console):
+    """A kiosk whose newest badge did not print, and a device never heard from, are flagged."""
+    token = console.device("A", "lobby")
+    console.device("A", "exit-1", "exit")
+    visit_id = push_signed_in(console, token, "A", "lobby", 1, "王芳")
+    now = now_ms()
+    events = [{"event_id": new_id(), "site": "A", "device": "lobby", "seq": seq, "ts": now, "kind": kind,
+               "visit_id": visit_id, "data": data} for seq, kind, data in (
+        (2, "badge_issued", {"badge_id": "ABCD2345", "issued_at": now, "expires_at": now + 3_600_000}),
+        (3, "print_failed", {"badge_id": "ABCD2345", "reason": "纸张用完 <b>out of paper</b>"}))]
+    answer = requests.post(f"{console.url}/v1/events", headers=console.headers(token), json={"events": events},
+                           timeout=30)
+    assert answer.status_code == 200 and len(answer.json()["accepted"]) == 2, answer.text
+    board = logged_in(console, "desk").get("/console/board/live?site=A").text
+    lobby = board[board.index("<td data-label=\"设备\">lobby</td>"):].split("</tr>")[0]
+    assert "最近一张访客卡未打印：纸张用完 &lt;b&gt;out of paper&lt;/b&gt;" in lobby
+    exit_post = board[board.index("<td data-label=\"设备\">exit-1</td>"):].split("</tr>")[0]
+    assert "从未" in exit_post and "超过一小时无数据" in exit_post
+    assert '<span class="count">2</span>' in board  # two devices need a look

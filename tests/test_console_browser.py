@@ -136,7 +136,7 @@ def test_screenshots(console, chrome, tmp_path):
     log_in(chrome, console, "boss")
     wait_for(chrome, lambda d: d.current_url.endswith("/console/board"))
     for lang in ("zh_CN", "zh_TW", "en"):
-        chrome.set_window_size(1280, 900)
+        chrome.set_window_size(1280, 1400)
         chrome.get(f"{console.url}/console/lang?to={lang}&next=/console/board")
         for page, path in PAGES.items():
             if page != "login":
