@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from kiosk.core.visits import WAITING
@@ -34,7 +35,11 @@ def log_in(driver, server, name: str, password: str = PASSWORD, path: str = "/co
     driver.get(server.url + path)
     driver.find_element(By.ID, "name").send_keys(name)
     driver.find_element(By.ID, "password").send_keys(password)
+    page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, "#login button[type=submit]").click()
+    # The answer is a new page (the one asked for, or the form again with its error): wait for
+    # it, or a loaded machine reads the old page (its earlier error) or none at all.
+    WebDriverWait(driver, WAIT_S).until(staleness_of(page))
 
 
 def wait_for(driver, condition):
