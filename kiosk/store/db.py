@@ -167,6 +167,20 @@ MIGRATIONS: list[str] = [
     CREATE INDEX visits_signed_out ON visits (state, signed_out_at);
     CREATE INDEX visits_signed_in ON visits (signed_in_at);
     """,
+    # 9: a hybrid logical clock (kiosk.core.hlc) on every event, 0 on those written before, which
+    # order by their wall clock; and the latest stamp this device has seen (its own events and
+    # every event it pulled), kept by trigger in each insert's transaction, for the next stamp.
+    """
+    ALTER TABLE events ADD COLUMN hlc INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE hlc_state (
+        one INTEGER PRIMARY KEY CHECK (one = 1),
+        hlc INTEGER NOT NULL
+    );
+    INSERT INTO hlc_state (one, hlc) SELECT 1, COALESCE(MAX(ts), 0) * 65536 FROM last_stamps;
+    CREATE TRIGGER events_hlc AFTER INSERT ON events BEGIN
+        UPDATE hlc_state SET hlc = MAX(hlc, CASE WHEN NEW.hlc > 0 THEN NEW.hlc ELSE NEW.ts * 65536 END);
+    END;
+    """,
 ]
 
 _DISK_FULL = ("disk is full", "database or disk is full")

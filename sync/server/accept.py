@@ -95,7 +95,8 @@ def checked_batch(batch: list[Any], device: Device, now: int) -> Checked:
         if first is event:
             checked.rows[event_id] = {"event_id": event.event_id, "site": event.site, "device": event.device,
                                       "seq": event.seq, "ts": event.ts, "kind": event.kind,
-                                      "visit_id": event.visit_id, "data": data, "received_at": now}
+                                      "visit_id": event.visit_id, "data": data, "received_at": now,
+                                      "hlc": event.hlc}
         elif first != event:
             raise Invalid(f"events[{index}]: repeats event_id {event_id} with different content")
     return checked
