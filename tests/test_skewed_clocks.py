@@ -145,3 +145,37 @@ def test_a_forward_skew_corrected_does_not_go_on_stamping_the_future(server, tmp
     assert visit.signed_in_at <= visit.signed_out_at
     kiosk.sync()
     assert server_visit(server, early.visit.visit_id)["state"] == "signed_out"
+
+
+# -- the wire: stamps to those who ask, and within the server's bounds -------------------------
+
+def test_a_pull_hands_out_stamps_only_to_devices_that_ask_and_every_answer_says_the_servers_time(server):
+    """Older devices refuse an event with a field they do not know (kiosk.store.quarantine): the
+    server leaves ``hlc`` out of what they pull, so they go on syncing."""
+    from tests.test_server import event
+
+    headers = server.headers(server.device("hq", "kiosk-a"))
+    stamped = {**event(seq=1), "hlc": hlc.stamp(real_ms(), 3)}
+    pushed = requests.post(f"{server.url}/v1/events", json={"events": [stamped, event(seq=2)]}, headers=headers,
+                           timeout=10).json()
+    assert len(pushed["accepted"]) == 2 and abs(pushed["server_time"] - real_ms()) < 60_000
+    old = requests.get(f"{server.url}/v1/events", headers=headers, timeout=10).json()
+    new = requests.get(f"{server.url}/v1/events", params={"hlc": 1}, headers=headers, timeout=10).json()
+    assert all("hlc" not in e for e in old["events"]) and old["events"][0] == {k: v for k, v in stamped.items()
+                                                                              if k != "hlc"}
+    assert new["events"][0] == stamped and "hlc" not in new["events"][1]  # none: it had none
+    assert type(old["server_time"]) is int and type(new["server_time"]) is int
+
+
+def test_a_stamp_far_ahead_is_asked_for_again_and_one_far_behind_is_refused(server):
+    from sync.protocol import MAX_FUTURE_MS, MAX_PAST_MS
+    from tests.test_server import event
+
+    headers = server.headers(server.device("hq", "kiosk-a"))
+    ahead = {**event(seq=1), "hlc": hlc.stamp(real_ms() + MAX_FUTURE_MS + 3_600_000)}
+    behind = {**event(seq=2), "hlc": hlc.stamp(real_ms() - MAX_PAST_MS - 86_400_000)}  # it would sort first
+    pushed = requests.post(f"{server.url}/v1/events", json={"events": [ahead, behind]}, headers=headers,
+                           timeout=10).json()
+    assert pushed["accepted"] == []
+    assert [r["event_id"] for r in pushed["retry"]] == [ahead["event_id"]]
+    assert [r["event_id"] for r in pushed["refused"]] == [behind["event_id"]]
