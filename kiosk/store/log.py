@@ -142,11 +142,6 @@ class EventLog:
         stamps keep within kiosk.core.hlc's tolerance of it, whatever its own clock does."""
         self._server = server
 
-    def now(self) -> int:
-        """The time to show for what happens now: this device's clock, bounded by the server's
-        once heard (kiosk.core.hlc.bounded_now)."""
-        return hlc.bounded_now(self._clock(), self._server, self._monotonic())
-
     def _stamps(self, conn: sqlite3.Connection, visit_ids: set[str]) -> tuple[int, int]:
         """(the wall-clock time, the first HLC stamp) for events written now, in this write
         transaction: past every event this device has seen (another process's too) and every
