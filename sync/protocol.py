@@ -100,8 +100,7 @@ def checked_content(raw: Mapping, now_ms: int | None) -> tuple[Event, str]:
 def _check_fields(raw: Mapping) -> None:
     if raw.keys() != _FIELD_SET and raw.keys() != _STAMPED_FIELD_SET:
         missing = [f for f in FIELDS if f not in raw]
-        extra = sorted(set(raw) - _FIELD_SET)
-        extra = [f for f in extra if f != "hlc"]
+        extra = sorted(set(raw) - _STAMPED_FIELD_SET)
         raise ProtocolError(f"event fields: missing {missing}, unknown {extra}" if missing else
                             f"event has unknown fields {extra}")
     for field, pattern, what in _TEXT_FIELDS:
