@@ -148,7 +148,7 @@ class EventLog:
         event of their visits, so each sorts after what it answers whatever the clocks say."""
         mono = self._monotonic()
         ts = hlc.bounded_now(self._clock(), self._server, mono)
-        last = conn.execute("SELECT hlc FROM hlc_state").fetchone()[0]
+        last = conn.execute("SELECT COALESCE(MAX(hlc), 0) FROM last_stamps").fetchone()[0]  # a row a device
         marks = ",".join("?" * len(visit_ids))
         after = conn.execute(f"SELECT COALESCE(MAX({_ORDER_STAMP}), 0) FROM events WHERE visit_id IN ({marks})",
                              sorted(visit_ids)).fetchone()[0]
