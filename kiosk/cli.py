@@ -338,7 +338,10 @@ def _visit_row(visit: Visit, now: int | None = None) -> dict[str, Any]:
            "invite_id": visit.invite_id or None,
            # Two kiosks cut off from each other both took its invitation: reception should look.
            "invitation_used_more_than_once": bool(visit.invitation_shared_with),
-           "invitation_also_used_by": [other["visit_id"] for other in visit.invitation_shared_with]}
+           "invitation_also_used_by": [other["visit_id"] for other in visit.invitation_shared_with],
+           # Two devices signed it out (kiosk.core.visits keeps the first): reception should look.
+           "signed_out_twice": visit.signed_out_twice,
+           "also_signed_out_by": [other["device"] for other in visit.other_sign_outs]}
     if now is not None:  # a check-in that never recorded whether its badge printed
         row["badge_not_confirmed"] = badge_unconfirmed(visit, now)
     return row
@@ -348,6 +351,8 @@ def _visit_line(row: dict[str, Any]) -> str:
     line = f"{row['since']}  {row['name']}  {row['company'] or '-'}  → {row['host']}"
     if row["invitation_used_more_than_once"]:
         line += f"  [invitation used more than once: also {', '.join(row['invitation_also_used_by'])}]"
+    if row.get("signed_out_twice"):
+        line += f"  [signed out twice: also by {', '.join(row['also_signed_out_by'])}]"
     if row.get("badge_not_confirmed"):  # the check-in never recorded whether its badge printed
         line += (f"  [badge not confirmed: kiosk reprint {row['visit_id']}, kiosk confirm-printed {row['visit_id']}"
                  f" or kiosk signout {row['visit_id']} --reason ...]")

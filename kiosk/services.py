@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
@@ -118,9 +119,10 @@ class Kiosk:
 
     @classmethod
     def open(cls, settings: Settings, printer: Printer | Callable[[], Printer],
-             clock: Callable[[], int] = wall_clock_ms) -> "Kiosk":
+             clock: Callable[[], int] = wall_clock_ms, monotonic: Callable[[], float] = time.monotonic) -> "Kiosk":
         """The kiosk on this device's data directory. ``printer`` may be a factory, so that
-        commands which never print (an exit post's check-out) never depend on the printer."""
+        commands which never print (an exit post's check-out) never depend on the printer.
+        ``monotonic`` measures the time since the server's clock was heard (kiosk.core.hlc)."""
         db = Database(settings.data_path / DB_FILE)
         keys = KeyTable(db)
         signer = None
@@ -128,7 +130,7 @@ class Kiosk:
             signer = load_or_create_signer(settings.data_path)
             keys.add(PublicKey(signer.key_id, signer.public_key.public_bytes_raw(), settings.site, settings.device,
                                role=settings.role))
-        log = EventLog(db, settings.site, settings.device, clock, role=settings.role)
+        log = EventLog(db, settings.site, settings.device, clock, role=settings.role, monotonic=monotonic)
         factory = printer if callable(printer) else (lambda: printer)
         entry = EntryRules(db, load_policy(settings.policy))
         return cls(settings, log, signer, keys, DirectoryTable(db), factory, entry, clock)
@@ -534,7 +536,8 @@ class Kiosk:
         visit = self.log.visit(visit_id)
         if not recorded:
             return CheckOut(tokens.ALREADY_SIGNED_OUT, visit, claims, signed_out_at=visit.signed_out_at)
-        return CheckOut(tokens.OK, visit, claims, signed_out_at=recorded[0].ts)
+        # As the fold shows it: never before the sign-in (a clock behind with no server to bound it).
+        return CheckOut(tokens.OK, visit, claims, signed_out_at=visit.signed_out_at or recorded[0].ts)
 
     def rate(self, visit_id: str, rating: int) -> None:
         """The visitor's satisfaction, 1-5, given at sign-out (the front-desk rules record it)."""

@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable, TypeVar
 
 from kiosk import retention
+from kiosk.core import hlc
 from kiosk.core.exit_view import exit_view
 from kiosk.core.purge import DAY_MS
 from kiosk.errors import KioskError
@@ -201,6 +202,7 @@ class Syncer:
             if not batch:
                 return total, refused
             result = self._patiently(lambda: self.client.push([event for _, event in batch]))
+            self._heard(result.server_time)
             # Events the server asks for again later (dated ahead of its clock: ours jumped) are
             # not refused: the cursor stops before the first of them, and they and all after
             # them are pushed again next round (those stored meanwhile come back as known).
@@ -236,6 +238,7 @@ class Syncer:
         while True:
             after = int(db.get_meta(PULLED, "0"))
             page = self._patiently(lambda: self.client.pull(after))
+            self._heard(page.server_time)
             total += len(self.kiosk.log.ingest(page.events, refused=page.refused))  # the bad set aside
             db.set_meta(PULLED, str(page.cursor))  # after the events are on disk
             if not page.more:
@@ -244,6 +247,11 @@ class Syncer:
                     retention.forget_previews(self.kiosk, badge_ids=getattr(self.kiosk.log, "purged_badges", ()))
                     self.kiosk.log.purged_badges = set()
                 return total
+
+    def _heard(self, server_time: hlc.ServerTime | None) -> None:
+        """The server's clock bounds this device's stamps from now on (kiosk.core.hlc)."""
+        if server_time is not None:
+            self.kiosk.log.heard_server(server_time)
 
     def _hold_exit_view(self) -> None:
         """On an exit post, keep of what it pulled only what it shows (kiosk.core.exit_view):

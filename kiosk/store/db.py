@@ -177,6 +177,21 @@ MIGRATIONS: list[str] = [
         purged_at INTEGER NOT NULL
     );
     """,
+    # 10: a hybrid logical clock (kiosk.core.hlc) on every event, 0 on those written before, which
+    # order by their wall clock; and each device's latest stamp beside its last time, kept by the
+    # same trigger in each insert's transaction (own events and pulled ones alike): their maximum
+    # is the latest stamp this device has seen, which its next stamp follows.
+    """
+    ALTER TABLE events ADD COLUMN hlc INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE last_stamps ADD COLUMN hlc INTEGER NOT NULL DEFAULT 0;
+    UPDATE last_stamps SET hlc = ts * 65536;
+    DROP TRIGGER events_last_stamp;
+    CREATE TRIGGER events_last_stamp AFTER INSERT ON events BEGIN
+        INSERT INTO last_stamps (site, device, ts, hlc)
+        VALUES (NEW.site, NEW.device, NEW.ts, CASE WHEN NEW.hlc > 0 THEN NEW.hlc ELSE NEW.ts * 65536 END)
+        ON CONFLICT (site, device) DO UPDATE SET ts = MAX(ts, excluded.ts), hlc = MAX(hlc, excluded.hlc);
+    END;
+    """,
 ]
 
 _DISK_FULL = ("disk is full", "database or disk is full")

@@ -26,7 +26,7 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from kiosk.core import reuse, roles
+from kiosk.core import hlc, reuse, roles
 from kiosk.core.events import Event, decode_data, encode_data, new_id
 from kiosk.core.readable import readable
 from kiosk.core.visits import ON_SITE_STATES, Badge, OpenFold, Visit, fold, live, payload_error
@@ -34,7 +34,10 @@ from kiosk.errors import RoleRefused
 from kiosk.store import purge, quarantine
 from kiosk.store.db import Database
 
-_EVENT_COLUMNS = "event_id, site, device, seq, ts, kind, visit_id, data"
+_EVENT_COLUMNS = "event_id, site, device, seq, ts, kind, visit_id, data, hlc"
+_DATA = 7  # the payload's place in _EVENT_COLUMNS
+# An event's place in the causal order, in SQL (kiosk.core.hlc.order_stamp).
+_ORDER_STAMP = f"CASE WHEN hlc > 0 THEN hlc ELSE ts * {1 << hlc.COUNTER_BITS} END"
 # The badge rows written for a visit, as its stored row lists them (found by the badges' key:
 # ``badges`` has no index by visit).
 _DELETE_STORED_BADGES = (
@@ -48,8 +51,8 @@ def wall_clock_ms() -> int:
 
 
 def _row_to_event(row: tuple) -> Event:
-    event_id, site, device, seq, ts, kind, visit_id, data = row
-    return Event(event_id, site, device, seq, ts, kind, visit_id, decode_data(data))
+    event_id, site, device, seq, ts, kind, visit_id, data, stamp = row
+    return Event(event_id, site, device, seq, ts, kind, visit_id, decode_data(data), stamp)
 
 
 def visit_to_json(visit: Visit) -> str:
@@ -62,7 +65,7 @@ def visit_from_json(text: str) -> Visit:
     raw = json.loads(text)
     raw["badges"] = tuple(Badge(**b) for b in raw["badges"])
     for key in ("complaints", "notified", "notify_failed", "messages", "reasons", "watchlist", "invitation_uses",
-                "invitation_shared_with"):
+                "invitation_shared_with", "other_sign_outs"):
         raw[key] = tuple(raw.get(key, ()))
     return readable(Visit(**raw))
 
@@ -124,23 +127,33 @@ def last_stamp(db: Database, site: str, device: str) -> int:
 
 class EventLog:
     def __init__(self, db: Database, site: str, device: str, clock: Callable[[], int] = wall_clock_ms,
-                 role: str | None = None):
+                 role: str | None = None, monotonic: Callable[[], float] = time.monotonic):
         self.db = db
         self.site = site
         self.device = device
         self.role = role  # this device's (kiosk.core.roles): record() refuses what it never writes; None: any
         self._clock = clock
-        self._lock = threading.Lock()
+        self._monotonic = monotonic  # measures the time since the server's was heard (heard_server)
+        self._server: hlc.ServerTime | None = None
         self._open: OrderedDict[str, tuple[OpenFold, int]] = OrderedDict()  # visit id: (fold, its last rowid)
         self._open_lock = threading.Lock()
-        self._last_ts = last_stamp(db, site, device)
 
-    def _now(self) -> int:
-        # Never step backwards on our own device, even if the wall clock does: our events
-        # must replay in the order we wrote them.
-        with self._lock:
-            self._last_ts = max(self._clock(), self._last_ts)
-            return self._last_ts
+    def heard_server(self, server: hlc.ServerTime) -> None:
+        """The server's time, as one of its answers told it (sync): from now on this device's
+        stamps keep within kiosk.core.hlc's tolerance of it, whatever its own clock does."""
+        self._server = server
+
+    def _stamps(self, conn: sqlite3.Connection, visit_ids: set[str]) -> tuple[int, int]:
+        """(the wall-clock time, the first HLC stamp) for events written now, in this write
+        transaction: past every event this device has seen (another process's too) and every
+        event of their visits, so each sorts after what it answers whatever the clocks say."""
+        mono = self._monotonic()
+        ts = hlc.bounded_now(self._clock(), self._server, mono)
+        last = conn.execute("SELECT COALESCE(MAX(hlc), 0) FROM last_stamps").fetchone()[0]  # a row a device
+        marks = ",".join("?" * len(visit_ids))
+        after = conn.execute(f"SELECT COALESCE(MAX({_ORDER_STAMP}), 0) FROM events WHERE visit_id IN ({marks})",
+                             sorted(visit_ids)).fetchone()[0]
+        return ts, hlc.next_stamp(hlc.capped(last, self._server, mono), ts, after)
 
     def record(self, *specs: tuple[str, str, Mapping[str, Any]],
                unless: Callable[[Visit | None], bool] | None = None, unless_visit: str = "",
@@ -163,8 +176,8 @@ class EventLog:
                     return []
             seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events WHERE site = ? AND device = ?",
                                (self.site, self.device)).fetchone()[0]
-            ts = self._now()
-            events = [Event(new_id(), self.site, self.device, seq + i, ts, kind, visit_id, dict(data))
+            ts, first = self._stamps(conn, {visit_id for _kind, visit_id, _data in specs})
+            events = [Event(new_id(), self.site, self.device, seq + i, ts, kind, visit_id, dict(data), first + i - 1)
                       for i, (kind, visit_id, data) in enumerate(specs, start=1)]
             self._insert(conn, events)
             folded = self._materialise(conn, {e.visit_id for e in events})
@@ -259,8 +272,9 @@ class EventLog:
     @staticmethod
     def _insert(conn: sqlite3.Connection, events: list[Event]) -> bool:
         cursor = conn.executemany(
-            f"INSERT OR IGNORE INTO events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(e.event_id, e.site, e.device, e.seq, e.ts, e.kind, e.visit_id, encode_data(e.data)) for e in events])
+            f"INSERT OR IGNORE INTO events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(e.event_id, e.site, e.device, e.seq, e.ts, e.kind, e.visit_id, encode_data(e.data), e.hlc)
+             for e in events])
         return cursor.rowcount > 0
 
     def _materialise(self, conn: sqlite3.Connection, visit_ids: Iterable[str]) -> dict[str, tuple[OpenFold, int]]:
@@ -454,7 +468,7 @@ class EventLog:
             for rowid, *columns in rows:
                 event = _row_to_event(columns)
                 held = encode_data(view(event.kind, event.data))
-                if held != columns[-1]:
+                if held != columns[_DATA]:
                     changed[rowid] = (held, event.visit_id)
             conn.executemany("UPDATE events SET data = ? WHERE rowid = ?",
                              [(held, rowid) for rowid, (held, _) in changed.items()])

@@ -226,7 +226,7 @@ async def push_events(request: Request, credentials: Annotated[HTTPAuthorization
     state = request.app.state
     accepted, known, refused, retry = await run_in_threadpool(_push, state.db, state.projector, state.limits, token,
                                                               body, json_body, now)
-    return {"accepted": accepted, "known": known, "refused": refused, "retry": retry}
+    return {"accepted": accepted, "known": known, "refused": refused, "retry": retry, "server_time": now}
 
 
 def _is_json(content_type: str) -> bool:
@@ -257,11 +257,14 @@ def _push(db: Database, projector: Projector, limits: Limits, token: str | None,
 
 
 @router.get("/events", response_model=PullOut, responses=_errors(401, 403, 429))
-def pull_events(who: Annotated[Principal, Depends(principal)], db: DB, request: Request, site: SiteQuery = None,
+def pull_events(who: Annotated[Principal, Depends(principal)], db: DB, request: Request, now: Now,
+                site: SiteQuery = None,
                 after: Annotated[int, Query(ge=0, le=MAX_CURSOR, description="the cursor of the last pull")] = 0,
-                limit: Annotated[int, Query(ge=1, le=protocol.PULL_LIMIT)] = protocol.PULL_LIMIT) -> Response:
+                limit: Annotated[int, Query(ge=1, le=protocol.PULL_LIMIT)] = protocol.PULL_LIMIT,
+                hlc: Annotated[int, Query(ge=0, le=1, description="1: with each event's clock stamp")] = 0) -> Response:
     """The site's events after a cursor, in the server's order (admins name the site); an exit
-    post's copy leaves out what it never shows (kiosk.core.exit_view)."""
+    post's copy leaves out what it never shows (kiosk.core.exit_view). Events' clock stamps
+    (``hlc``) only for a device that asks: older ones refuse a field they do not know."""
     if isinstance(who, Device):
         request.app.state.limits.check("pull", who.site, who.name)
     site = _site(who, site)
@@ -271,7 +274,9 @@ def pull_events(who: Annotated[Principal, Depends(principal)], db: DB, request: 
     # Written here, not by the response model: pydantic refuses a payload nested deeper than it
     # recurses, and one such event stored (by an older server) made the site's pulls a 500 for
     # ever; devices set it aside instead (kiosk.store.quarantine).
-    page = json.dumps({"events": views.events_for(who, found), "cursor": cursor, "more": more},
+    if not hlc:
+        found = [{k: v for k, v in event.items() if k != "hlc"} for event in found]
+    page = json.dumps({"events": views.events_for(who, found), "cursor": cursor, "more": more, "server_time": now},
                       ensure_ascii=False, separators=(",", ":"))
     return Response(page.encode(), media_type="application/json")
 

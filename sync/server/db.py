@@ -63,6 +63,7 @@ events = sa.Table(
     sa.Column("visit_id", sa.String(16), nullable=False),
     sa.Column("data", sa.Text, nullable=False),
     sa.Column("received_at", _ms, nullable=False),
+    sa.Column("hlc", sa.BigInteger, nullable=False, server_default="0"),  # kiosk.core.hlc; 0: none
     sa.Index("events_site_seq", "site", "server_seq"),
     sa.Index("events_site_visit", "site", "visit_id"),
 )
@@ -273,7 +274,6 @@ def _purges(conn: Connection) -> None:
     retention.create(conn)
 
 
-
 AUDIT_APPEND_ONLY = "the audit log is append-only"
 
 
@@ -301,9 +301,16 @@ def _events_by_device(conn: Connection) -> None:
     conn.execute(sa.text("CREATE INDEX events_site_device ON events (site, device, server_seq)"))
 
 
+def _hlc(conn: Connection) -> None:
+    # Events carry a hybrid logical clock stamp (kiosk.core.hlc); those stored before have none
+    # (0) and order by their wall clock. Step 1 creates the events table with it already.
+    if "hlc" not in {column["name"] for column in sa.inspect(conn).get_columns("events")}:
+        conn.execute(sa.text("ALTER TABLE events ADD COLUMN hlc BIGINT NOT NULL DEFAULT 0"))
+
+
 # Forward only, in order; each runs inside the start-up transaction that records its number.
 MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _revisions, _purges, _console,
-                                                   _events_by_device]
+                                                   _events_by_device, _hlc]
 
 
 def normalise_url(url: str) -> str:

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from kiosk.core import reuse, trust
+from kiosk.core import hlc, reuse, trust
 from kiosk.core.events import Event, decode_data, encode_data, new_id
 from kiosk.core.hosts import Host, host_from_row, host_id_for, host_row
 from kiosk.core.tokens import PublicKey, key_id_of
@@ -40,7 +40,7 @@ from sync.server.db import (Database, devices, events, hosts, keys, projections,
 from sync.server.errors import Conflict, Forbidden, Invalid
 from sync.server.models import local_time
 
-_EVENT_COLUMNS = [events.c[f] for f in ("event_id", "site", "device", "seq", "ts", "kind", "visit_id", "data")]
+_EVENT_COLUMNS = [events.c[f] for f in ("event_id", "site", "device", "seq", "ts", "kind", "visit_id", "data", "hlc")]
 PROJECT_CHUNK = 5000  # events folded into visits per transaction: big enough to share the commit
 # kiosk.store.log.visit_to_json's form; one encoder, made once rather than per visit.
 _encode_doc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -75,12 +75,12 @@ def push(db: Database, device: Device, batch: list[Any], now: int
 
 def _event_row(e: Event, data: str, now: int) -> dict[str, Any]:
     return {"event_id": e.event_id, "site": e.site, "device": e.device, "seq": e.seq, "ts": e.ts, "kind": e.kind,
-            "visit_id": e.visit_id, "data": data, "received_at": now}
+            "visit_id": e.visit_id, "data": data, "received_at": now, "hlc": e.hlc}
 
 
 def _event(row: sa.Row) -> Event:  # a row of _EVENT_COLUMNS
-    event_id, site, device, seq, ts, kind, visit_id, data = row
-    return Event(event_id, site, device, seq, ts, kind, visit_id, decode_data(data))
+    event_id, site, device, seq, ts, kind, visit_id, data, stamp = row
+    return Event(event_id, site, device, seq, ts, kind, visit_id, decode_data(data), stamp)
 
 
 def _stored_query(db: Database) -> sa.Select:
@@ -221,11 +221,20 @@ def append(db: Database, site: str, kind: str, visit_id: str, data: Mapping[str,
         _add_signer(db, conn, site, now)
         seq = conn.execute(sa.select(signers.c.seq).where(signers.c.site == site)).scalar_one() + 1
         conn.execute(signers.update().where(signers.c.site == site).values(seq=seq))
-        event = Event(new_id(), site, SERVER_DEVICE, seq, now, kind, visit_id, dict(data))
+        event = Event(new_id(), site, SERVER_DEVICE, seq, now, kind, visit_id, dict(data),
+                      hlc.next_stamp(0, now, _latest_stamp(conn, site, visit_id)))
         conn.execute(events.insert(), _event_row(event, encode_data(event.data), now))
         if also is not None:
             also(conn, event)
     return event
+
+
+def _latest_stamp(conn: sa.Connection, site: str, visit_id: str) -> int:
+    """The visit's latest event in the causal order (kiosk.core.hlc.order_stamp; 0: none): the
+    server's own event for it sorts after every one it was decided on, whatever their clocks."""
+    order = sa.case((events.c.hlc > 0, events.c.hlc), else_=events.c.ts * (1 << hlc.COUNTER_BITS))
+    return conn.execute(sa.select(sa.func.coalesce(sa.func.max(order), 0))
+                        .where(events.c.site == site, events.c.visit_id == visit_id)).scalar_one()
 
 
 def _stored_visit(db: Database, conn: sa.Connection, site: str, visit_id: str) -> Visit | None:
@@ -338,7 +347,8 @@ def _export_row(v: Visit, shared: tuple[Mapping[str, Any], ...] = ()) -> dict[st
             "signed_in_at": local_time(v.signed_in_at), "host_met_at": local_time(v.host_met_at),
             "signed_out_at": local_time(v.signed_out_at), "signed_out_by": _str(v.signed_out_by), "rating": v.rating,
             "invite_id": v.invite_id, "invitation_used_more_than_once": bool(shared),
-            "invitation_also_used_by": [other["visit_id"] for other in shared]}
+            "invitation_also_used_by": [other["visit_id"] for other in shared],
+            "signed_out_twice": v.signed_out_twice, "also_signed_out_by": [_str(o.get("device")) for o in v.other_sign_outs]}
 
 
 # -- keys --------------------------------------------------------------------------------------
