@@ -7,7 +7,7 @@ applies the operators to that record.
 Operators: a tap (K) 0.2 s; pointing (P) 1.1 s for each target acquired (every button and
 candidate; on the keyboard only the first key of a run, the finger being there for the next);
 mental preparation (M) 1.35 s for each decision (each screen acted on, each candidate chosen
-from a list, each scan); reading each new text once per visit, Chinese at 250 characters a
+from a list or checked before Next takes it, each scan); reading each new text once per visit, Chinese at 250 characters a
 minute and English at 200 words a minute; the agreement counted as skimmed (10 s, whatever its
 length); a signature drawn with a finger 2 s after pointing at the pad (KLM's drawing, not one
 of the brief's operators: an assumption). System response time is not counted.
@@ -71,6 +71,8 @@ def estimate(record: list) -> dict:
             here["acting"] += POINT + TAP
             here["taps"] += 1
             here["decisions"] += kind == "candidate"
+        elif kind == "commit":  # Next took the first candidate: looked at, not tapped
+            here["decisions"] += 1
         elif kind == "drag":
             here["acting"] += POINT + SIGNING
         elif kind == "scan":

@@ -54,12 +54,12 @@ class AgreementScreen(KioskScreen):
 
     def accept(self) -> None:
         if self.by_tap:
-            self.flow.form.agreement_version = self.version
+            self.flow.form.agreement_version, self.flow.form.agreement_of = self.version, self.flow.agreement_name()
             self.flow.submit()  # the invitation's answers stand: no review
             return
         if not self.ids.pad.signed:
             return
-        self.flow.form.agreement_version = self.version
+        self.flow.form.agreement_version, self.flow.form.agreement_of = self.version, self.flow.agreement_name()
         self.flow.form.signature = self.ids.pad.encoded()
         self.flow.next(self.name)
 

@@ -1,18 +1,34 @@
 """The last look before the badge prints: everything the visitor entered, phone masked. A tap
 on a line asks it again and comes straight back here (no chain of "back"); a first visitor can
-add a phone number here, to be recognised next time."""
+add a phone number here, to be recognised next time. A returning visitor whose acceptance of
+the agreement still stands (kiosk.core.acceptance) sees it as one line, "accepted on ...", a
+tap on it showing the agreement again; one whose agreement is due (a type with another
+agreement chosen here, a name edited) is shown it to sign before the badge prints."""
 
 from __future__ import annotations
+
+from datetime import date, datetime
 
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.core.validation import mask_phone
-from kiosk.ui.i18n import N_
+from kiosk.ui.i18n import N_, tr
 from kiosk.ui.screens.base import KioskScreen, load_kv
 
 load_kv(__file__)
+
+
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_text(ms: int, lang: str, today: date | None = None) -> str:
+    """A day as a visitor reads it: 12月7日, 7 Dec; with the year when it is not this one."""
+    day, today = datetime.fromtimestamp(ms / 1000).date(), today or date.today()
+    if lang == "en":
+        return f"{day.day} {_EN_MONTHS[day.month - 1]}" + (f" {day.year}" if day.year != today.year else "")
+    return (f"{day.year}年" if day.year != today.year else "") + f"{day.month}月{day.day}日"
 
 
 class ReviewRow(ButtonBehavior, BoxLayout):
@@ -30,11 +46,20 @@ class ReviewScreen(KioskScreen):
         form = self.flow.form
         host = form.host
         editable = (lambda f: f) if form.invitation is None else (lambda f: f if f == "phone" else "")
-        self.rows = [(N_("Name"), form.name, editable("name")),
-                     (N_("Company"), form.company or "—", editable("company")),
-                     (N_("Phone"), mask_phone(form.phone) if form.phone else "", editable("phone")),
-                     (N_("Visiting"), f"{host.name}   {host.department}".strip() if host else "—", editable("host")),
-                     (N_("Purpose"), form.purpose or "—", editable("purpose"))]
+        rows = [(N_("Name"), form.name, editable("name")),
+                (N_("Company"), form.company or "—", editable("company")),
+                (N_("Phone"), mask_phone(form.phone) if form.phone else "", editable("phone")),
+                (N_("Visiting"), f"{host.name}   {host.department}".strip() if host else "—", editable("host")),
+                (N_("Purpose"), form.purpose or "—", editable("purpose"))]
+        if not form.signature and self.flow.agreement_stands():
+            rows.append((N_("Agreement"), tr("Accepted on {date}").format(
+                date=day_text(form.accepted_before["at"], form.lang)), "agreement"))
+        self.rows = rows
+
+    def retell(self) -> None:
+        super().retell()
+        if self.manager is not None and self.manager.current == self.name:
+            self.on_pre_enter()  # the "accepted on" line in the new language
 
     def on_rows(self, *_):
         self.ids.rows.clear_widgets()
@@ -45,6 +70,9 @@ class ReviewScreen(KioskScreen):
             self.ids.rows.add_widget(row)
 
     def confirm(self) -> None:
+        if self.flow.agreement_due():
+            self.flow.edit("agreement")
+            return
         self.flow.submit()
 
     def wipe(self) -> None:
