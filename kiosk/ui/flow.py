@@ -110,8 +110,8 @@ class Flow:
             return True  # a confirmed returning visitor's last kind of visit, on review to change
         if step == "host" and form.returning and form.host is not None:
             return True  # their last host, still in the directory: likewise
-        if step == "agreement":
-            return self.agreement_stands()  # accepted lately: one line on review instead
+        if step == "agreement":  # accepted lately: one line on review instead (invited: on its own)
+            return not invited and self.agreement_stands()
         if step in ("who", "visit", "host", "review"):
             return invited  # the invitation said who, whom and why; one tap on the agreement prints
         return False
@@ -244,9 +244,10 @@ class Flow:
         return self._versions[key]
 
     def agreement_stands(self) -> bool:
-        """A confirmed returning visitor accepted this agreement's version lately enough
-        (``agreement_valid_days``; kiosk.core.acceptance) not to be asked again."""
-        return self.form.returning and still_accepted(
+        """A confirmed returning visitor (or an invited one, whose invitation names them and
+        their phone) accepted this agreement's version lately enough (``agreement_valid_days``;
+        kiosk.core.acceptance) not to be asked again."""
+        return (self.form.returning or self.form.invitation is not None) and still_accepted(
             self.form.accepted_before, self.agreement_version(), self.agreement_name(), self.kiosk.clock(),
             self.kiosk.settings.agreement_valid_days)
 
@@ -440,15 +441,18 @@ class Flow:
         """A scanned invitation fills the form in and goes straight to the agreement."""
         def read():
             invitation = self.kiosk.read_invitation(text)
-            return invitation, self.kiosk.invited_host(invitation)
+            # Its phone's last visit, made under its name: that visit's acceptance of the agreement.
+            known = self.kiosk.returning_visitor(invitation.phone) if invitation.phone else None
+            earlier = known["accepted"] if known and confirms(invitation.name, known["name"]) else None
+            return invitation, self.kiosk.invited_host(invitation), earlier
 
         def accepted(found) -> None:
-            invitation, host = found
+            invitation, host, earlier = found
             self.wipe()
             form = self.form
             form.name, form.company, form.phone = invitation.name, invitation.company, invitation.phone
             form.purpose, form.visitor_type, form.invitation = invitation.purpose, invitation.visitor_type, invitation
-            form.host = host
+            form.host, form.accepted_before = host, earlier
             self._step(SIGN_IN_STEPS.index("question"), +1)  # its questions, if any, then the agreement
 
         self.run_io(read, accepted, refused)

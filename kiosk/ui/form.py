@@ -55,8 +55,9 @@ class VisitForm:
         """What was accepted and how: a finger signature, or (an invited visitor) a tap on "I
         agree" under the text, the invitation saying who tapped (see AgreementScreen), or (a
         returning visitor) the earlier acceptance relied on."""
-        if self.invitation is None and not self.signature and self.accepted_before:
-            return relied_on(self.accepted_before, self.accepted_before["version"], self.lang)
+        if not self.signature and self.accepted_before:
+            relied = relied_on(self.accepted_before, self.accepted_before["version"], self.lang)
+            return relied if self.invitation is None else {**relied, "invitation": self.invitation.invite_id}
         accepted = {"signature": self.signature} if self.invitation is None else \
             {"signature": [], "accepted_by": "tap", "invitation": self.invitation.invite_id}
         return {"version": self.agreement_version, "lang": self.lang, **accepted}

@@ -15,8 +15,7 @@ import zxingcpp
 
 from kiosk.core import events as ev
 from kiosk.ui.flow import load_agreement
-from kiosk.ui.i18n import tr
-from kiosk.ui.screens.review import day_text
+from kiosk.ui.i18n import day_text, tr
 from tests.test_invitation_checkin import invitation
 from tests.ui.test_invitation_scan import trusting_kiosk
 from tests.ui.driver import reception_desk

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 
+from kivy.uix.label import Label
+
 from kiosk.core import events as ev
-from kiosk.ui.i18n import tr
+from kiosk.ui.i18n import day_text, tr
 from tests.test_invitation_checkin import invitation
 from tests.ui.test_invitation_scan import trusting_kiosk
 from tests.ui.test_personas import earlier_visit, type_answer, who
@@ -216,6 +218,32 @@ def test_an_invited_visitor_has_one_step_the_agreement(drive, make_kiosk):
     assert counter(d) == said(1, 1)
     d.tap(tr("I agree, print my badge"))
     assert d.screen == "printing" and counter(d) == ""  # no review: the invitation's answers stand
+
+
+def test_an_invited_visitor_who_accepted_lately_sees_one_line_and_one_tap(drive, make_kiosk, virtual_printer):
+    kiosk = trusting_kiosk(make_kiosk)
+    earlier = earlier_visit(kiosk)  # 王小明, 13912345678, signed the agreement then
+    d = drive(kiosk)
+    d.physical_keys(invitation(kiosk, host_id="", name="王小明", phone="13912345678"), enter=True)
+    d.wait_for(lambda: d.screen == "agreement", what="the agreement")
+    accepted = tr("Accepted on {date}").format(date=day_text(kiosk.log.visit(earlier).signed_in_at, "zh_CN"))
+    assert counter(d) == said(1, 1) and d.current().accepted_on == tr("Agreement") + "   " + accepted
+    shown = [w.text for w in d.current().walk(restrict=True) if isinstance(w, Label) and w.text]
+    assert d.current().accepted_on in shown and not any("保密协议" in text for text in shown)  # not the text
+    d.tap(tr("Print my badge"))
+    d.wait_for(lambda: d.screen == "done", what="the badge")
+    agreement = signed_in(kiosk, d)["agreement"]
+    assert agreement["accepted_by"] == "earlier" and agreement["accepted_visit"] == earlier
+    assert agreement["invitation"] == d.app.flow.last_check_in.visit.invite_id
+
+
+def test_an_invitation_under_another_name_shows_the_whole_agreement(drive, make_kiosk):
+    kiosk = trusting_kiosk(make_kiosk)
+    earlier_visit(kiosk)  # 王小明's number, but the invitation is for someone else
+    d = drive(kiosk)
+    d.physical_keys(invitation(kiosk, host_id="", name="赵六", phone="13912345678"), enter=True)
+    d.wait_for(lambda: d.screen == "agreement", what="the agreement")
+    assert d.current().accepted_on == "" and tr("I agree, print my badge") in d.texts()
 
 
 def test_an_invited_contractor_counts_the_questions(drive, make_kiosk):

@@ -7,28 +7,15 @@ agreement chosen here, a name edited) is shown it to sign before the badge print
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.core.validation import mask_phone
-from kiosk.ui.i18n import N_, tr
+from kiosk.ui.i18n import N_, day_text, tr
 from kiosk.ui.screens.base import KioskScreen, load_kv
 
 load_kv(__file__)
-
-
-_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def day_text(ms: int, lang: str, today: date | None = None) -> str:
-    """A day as a visitor reads it: 12月7日, 7 Dec; with the year when it is not this one."""
-    day, today = datetime.fromtimestamp(ms / 1000).date(), today or date.today()
-    if lang == "en":
-        return f"{day.day} {_EN_MONTHS[day.month - 1]}" + (f" {day.year}" if day.year != today.year else "")
-    return (f"{day.year}年" if day.year != today.year else "") + f"{day.month}月{day.day}日"
 
 
 class ReviewRow(ButtonBehavior, BoxLayout):
