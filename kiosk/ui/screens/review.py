@@ -1,6 +1,7 @@
 """The last look before the badge prints: everything the visitor entered, phone masked. A tap
 on a line asks it again and comes straight back here (no chain of "back"); a first visitor can
-add a phone number here, to be recognised next time. A returning visitor whose acceptance of
+add a phone number here, to be recognised next time (a returning visitor, recognised by the
+number just typed, has no phone line). A returning visitor whose acceptance of
 the agreement still stands (kiosk.core.acceptance) sees it as one line, "accepted on ...", a
 tap on it showing the agreement again; one whose agreement is due (a type with another
 agreement chosen here, a name edited) is shown it to sign before the badge prints."""
@@ -38,6 +39,8 @@ class ReviewScreen(KioskScreen):
                 (N_("Phone"), mask_phone(form.phone) if form.phone else "", editable("phone")),
                 (N_("Visiting"), f"{host.name}   {host.department}".strip() if host else "—", editable("host")),
                 (N_("Purpose"), form.purpose or "—", editable("purpose"))]
+        if form.returning:  # recognised by the number they have just typed: nothing to check or add
+            rows = [row for row in rows if row[2] != "phone"]
         if not form.signature and self.flow.agreement_stands():
             rows.append((N_("Agreement"), tr("Accepted on {date}").format(
                 date=day_text(form.accepted_before["at"], form.lang)), "agreement"))
