@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
 
 from kiosk.core import events as ev
-from kiosk.core import invites, recognise, tokens
+from kiosk.core import acceptance, invites, recognise, tokens
 from kiosk.core.approvals import approval_token
 from kiosk.core.invites import Invitation
 from kiosk.core.hosts import Host, HostIndex, host_id_for
@@ -349,7 +349,19 @@ class Kiosk:
         return {"name": visit.visitor.get("name", ""), "company": visit.visitor.get("company", ""),
                 "visit_id": visit.visit_id,  # seeds the names to pick from (name_choices), never shown
                 # the last host, offered once the name is confirmed, while still in the directory
-                "host": self._listed((visit.host or {}).get("host_id", ""))}
+                "host": self._listed((visit.host or {}).get("host_id", "")),
+                # the last kind of visit and the agreement it accepted, offered likewise
+                "visitor_type": visit.visitor_type, "purpose": visit.visitor.get("purpose", ""),
+                "accepted": self._accepted(visit)}
+
+    def _accepted(self, visit: Visit) -> dict[str, Any] | None:
+        """The agreement ``visit`` accepted and when (kiosk.core.acceptance), from its sign-in."""
+        vtype = self.entry.policy.visitor_type(visit.visitor_type or "guest")
+        for event in self.log.events(visit.visit_id):
+            if event.kind == ev.SIGNED_IN:
+                return acceptance.acceptance(event.data.get("agreement"), event.ts,
+                                             vtype.agreement if vtype else "default", visit.visit_id)
+        return None
 
     def name_choices(self, phone: str, known: dict | None, lang: str) -> list[str]:
         """The names a visitor who says they have been here picks theirs from: the name of this

@@ -146,6 +146,9 @@ class Settings:
     badge_valid_hours: int = _setting(12, _whole_number(1, 168, "hours"), "how long a badge stays valid")
     auto_signout_at: str = _setting("", _time_of_day, "HH:MM when visitors still on site are signed out")
     idle_seconds: int = _setting(45, _whole_number(15, 600, "seconds"), "touchscreen: seconds without a touch before the form is wiped")
+    agreement_valid_days: int = _setting(30, _whole_number(0, 3650, "days"), "touchscreen: a returning visitor who "
+                                         "accepted the same agreement version this many days ago or less does not "
+                                         "sign it again (0: every visit signs)")
     scanner: str = _setting("", _device_path, "touchscreen: a USB scanner read exclusively through evdev "
                             "(empty: scanners type into the window like a keyboard)")
     camera: str = _setting("", _camera_index, "touchscreen: scan badges with this camera (0 is the first), "

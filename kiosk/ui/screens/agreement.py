@@ -8,13 +8,16 @@ to review, since the invitation's answers cannot be changed here. The agreement 
 accepted, explicitly, under its whole text (the "I agree" button is the acceptance, as on any
 click-through agreement): the signature adds nothing a kiosk could check about who signed,
 while the invitation, sent by a host to this person, does, and the sign-in records both (the
-version, the language, ``accepted_by: tap`` and the invitation's id: VisitForm.agreement)."""
+version, the language, ``accepted_by: tap`` and the invitation's id: VisitForm.agreement).
+An invited visitor whose phone's last visit, under the invitation's name, accepted this
+agreement lately (``agreement_valid_days``) sees one line saying when instead of the text."""
 
 from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.ui.flow import load_agreement
+from kiosk.ui.i18n import day_text, tr
 from kiosk.ui.screens.base import KioskScreen, load_kv
 from kiosk.ui.signature import SignaturePad  # noqa: F401 - the pad in agreement.kv
 
@@ -32,6 +35,9 @@ class AgreementScreen(KioskScreen):
     by_tap = BooleanProperty(False)  # an invited visitor: one tap accepts and prints
     visitor = StringProperty("")  # name and company, as the invitation gives them
     host = StringProperty("")
+    # An invited visitor who accepted this agreement lately (kiosk.core.acceptance): one line
+    # saying when, instead of the text, and one tap prints.
+    accepted_on = StringProperty("")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -48,18 +54,23 @@ class AgreementScreen(KioskScreen):
     def show_language(self, lang: str) -> None:
         agreement = load_agreement(lang, self.flow.agreement_folder())
         self.text, self.version = agreement.text, agreement.version
+        earlier = self.flow.form.accepted_before
+        self.accepted_on = tr("Agreement") + "   " + tr("Accepted on {date}").format(
+            date=day_text(earlier["at"], lang)) if self.by_tap and self.flow.agreement_stands() else ""
 
     def clear_signature(self) -> None:
         self.ids.pad.clear()
 
     def accept(self) -> None:
         if self.by_tap:
-            self.flow.form.agreement_version = self.version
+            self.flow.form.agreement_version, self.flow.form.agreement_of = self.version, self.flow.agreement_name()
+            if not self.accepted_on:
+                self.flow.form.accepted_before = None  # accepted now, by this tap
             self.flow.submit()  # the invitation's answers stand: no review
             return
         if not self.ids.pad.signed:
             return
-        self.flow.form.agreement_version = self.version
+        self.flow.form.agreement_version, self.flow.form.agreement_of = self.version, self.flow.agreement_name()
         self.flow.form.signature = self.ids.pad.encoded()
         self.flow.next(self.name)
 
