@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import logging
 
-import sqlalchemy as sa
-
-from sync.server import store
-from sync.server.db import Database, events, projections
+from sync.server import progress, store
+from sync.server.db import Database
 from sync.server.errors import DatabaseError
 
 log = logging.getLogger(__name__)
@@ -38,13 +36,7 @@ def catch_up(db: Database, site: str | None) -> int:
 
 def unfolded(db: Database, site: str | None) -> int:
     """Stored events of ``site`` (or of every site) not yet folded into the visits."""
-    joined = events.outerjoin(projections, projections.c.site == events.c.site)
-    query = (sa.select(sa.func.count()).select_from(joined)
-             .where(events.c.server_seq > sa.func.coalesce(projections.c.server_seq, 0)))
-    if site is not None:
-        query = query.where(events.c.site == site)
-    with db.read() as conn:
-        return conn.execute(query).scalar_one()
+    return progress.unfolded(db, site)
 
 
 def describe(behind: int) -> str:

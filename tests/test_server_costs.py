@@ -1,0 +1,111 @@
+"""The server's reads cost what their answer costs, not what the history costs (issue 18, item 8),
+against the real server on SQLite and PostgreSQL: the database's own plan for every statement a
+read runs is checked, since times on a shared machine prove nothing.
+
+- Who is on site (one site, every site): the people on site found by their state, the sites
+  and how far each is folded by a seek per site, never a read of every event or visit.
+- A pull's last page: the site's own range of the log, never other sites' events after the cursor.
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from sync.server.db import Database
+from tests.bench import scale_data
+from tests.server_fixtures import db_url, pg_url, server  # noqa: F401
+
+SITES, ON_SITE = 4, 3  # the newest ON_SITE visits of each site are still in the building
+
+
+def _ran(server, call) -> list[tuple[str, object]]:
+    """(statement, parameters) of every statement the server ran on the events or visits while
+    ``call()`` was answered."""
+    ran: list[tuple[str, object]] = []
+
+    def note(_conn, _cursor, statement, parameters, _context, _many):
+        ran.append((statement, parameters))
+
+    engine = server.app.state.db.engine
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        call()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+    return [(s, p) for s, p in ran if " events" in s or " visits" in s]
+
+
+def plan(db: Database, statement: str, parameters) -> str:
+    """The database's plan for a statement the server ran (on PostgreSQL as if every table were
+    large: sequential scans priced out, statistics fresh)."""
+    with db.engine.connect() as conn:
+        if db.kind == "sqlite":
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+            return "\n".join(row[-1] for row in rows)
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        return "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters).all())
+
+
+def _analyzed(db: Database) -> None:
+    if db.kind == "postgresql":
+        with db.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+
+
+def assert_reads_only_what_it_answers(db: Database, statement: str, parameters) -> None:
+    shown = plan(db, statement, parameters)
+    if db.kind == "sqlite":
+        assert "SCAN events" not in shown and "SCAN visits" not in shown, (statement, shown)
+        visit_lines = [line for line in shown.splitlines() if " visits " in f"{line} "]
+        assert all("state" in line for line in visit_lines), (statement, shown)  # by state, not by sign-in time
+    else:
+        assert "Seq Scan" not in shown, (statement, shown)
+        assert "visits_site_signed_in" not in shown, (statement, shown)
+        assert not unbounded_scans(shown), (statement, shown)
+
+
+def unbounded_scans(shown: str) -> list[str]:
+    """PostgreSQL's scans of events or visits without an index condition: a whole index read
+    (e.g. a DISTINCT over events_site_seq), which enable_seqscan = off leaves as the cheapest."""
+    lines = shown.splitlines()
+    found = []
+    for n, line in enumerate(lines):
+        if " on events" in line or " on visits" in line:
+            details = []
+            for following in lines[n + 1:]:
+                if "->" in following or not following.startswith(" "):
+                    break
+                details.append(following)
+            if not any("Index Cond" in d for d in details):
+                found.append(line.strip())
+    return found
+
+
+def test_who_is_on_site_reads_the_people_on_site_not_the_history(server):
+    db = server.app.state.db
+    scale_data.fill(db, 4000, sites=SITES, on_site=ON_SITE)
+    _analyzed(db)
+    reception = server.device(scale_data.site_name(1), "desk", "reception")
+    answers = {}
+
+    def ask(token: str, key: str, **params) -> None:
+        answer = requests.get(server.url + "/v1/visits", params={"on_site": "true", **params},
+                              headers=server.headers(token), timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["Visits-Behind"] == "0"
+        answers[key] = answer.json()["visits"]
+
+    for who, key, params in ((server.admin, "every site", {}), (reception, "one site", {}),
+                             (server.admin, "one site (admin)", {"site": scale_data.site_name(2)})):
+        ran = _ran(server, lambda: ask(who, key, **params))
+        assert ran
+        for statement, parameters in ran:
+            assert_reads_only_what_it_answers(db, statement, parameters)
+
+    assert len(answers["every site"]) == SITES * ON_SITE
+    assert {v["state"] for v in answers["every site"]} == {"waiting"}
+    assert [v["site"] for v in answers["one site"]] == [scale_data.site_name(1)] * ON_SITE
+    times = [v["signed_in_at"] for v in answers["every site"]]
+    assert times == sorted(times)  # still in sign-in order
