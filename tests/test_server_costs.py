@@ -109,3 +109,40 @@ def test_who_is_on_site_reads_the_people_on_site_not_the_history(server):
     assert [v["site"] for v in answers["one site"]] == [scale_data.site_name(1)] * ON_SITE
     times = [v["signed_in_at"] for v in answers["every site"]]
     assert times == sorted(times)  # still in sign-in order
+
+
+def test_a_pulls_last_page_reads_the_sites_own_events_only(server):
+    """The last page of a pull, where a device that is nearly up to date pulls every round: the
+    other sites' events after its cursor are most of the log's end. Ordered by server_seq alone,
+    PostgreSQL walked the primary key from the cursor, reading every site's events, and a last
+    page never fills its limit to stop early (348 ms at 2,000,000 events)."""
+    db = server.app.state.db
+    scale_data.fill(db, 8000, sites=SITES, on_site=ON_SITE)
+    _analyzed(db)
+    # Then the other sites go on: their events past the statistics' end, as at a busy server
+    # between two ANALYZEs, where the planner thought few rows come after a recent cursor.
+    scale_data.fill(db, 8000, on_site=0, first=2000, only=[n for n in range(SITES) if n != 1])
+    site = scale_data.site_name(1)
+    token = server.device(site, "lobby")
+    with db.read() as conn:
+        ends = conn.execute(sa.text("SELECT server_seq FROM events WHERE site = :site ORDER BY server_seq DESC LIMIT 5"),
+                            {"site": site}).scalars().all()
+    answers = []
+
+    def pull() -> None:
+        answer = requests.get(server.url + "/v1/events", params={"after": ends[-1]}, headers=server.headers(token),
+                              timeout=30)
+        assert answer.status_code == 200, answer.text
+        answers.append(answer.json())
+
+    ran = _ran(server, pull)
+    assert [e["site"] for e in answers[0]["events"]] == [site] * 4 and answers[0]["more"] is False
+    pulls = [(s, p) for s, p in ran if "FROM events" in s and "LIMIT" in s]
+    assert pulls
+    for statement, parameters in pulls:
+        shown = plan(db, statement, parameters)
+        if db.kind == "sqlite":
+            assert "SCAN events" not in shown and "events_site_seq (site=? AND server_seq>?)" in shown, shown
+        else:
+            assert "events_pkey" not in shown and not unbounded_scans(shown), shown
+            assert "events_site_seq" in shown, shown

@@ -197,12 +197,26 @@ def pull(db: Database, site: str, after: int, limit: int) -> tuple[list[dict[str
     withdrawn = sa.select(tombstones.c.event_id).where(tombstones.c.site == site)  # tombstoned: served no more
     with db.read() as conn:
         rows = conn.execute(sa.select(events.c.server_seq, *_EVENT_COLUMNS)
-                            .where(events.c.site == site, events.c.server_seq > after,
-                                   events.c.event_id.not_in(withdrawn))
-                            .order_by(events.c.server_seq).limit(limit + 1)).all()
+                            .where(*_site_after(db, site, after), events.c.event_id.not_in(withdrawn))
+                            .order_by(events.c.site, events.c.server_seq).limit(limit + 1)).all()
     page = rows[:limit]
     cursor = page[-1].server_seq if page else after
     return [_event(row[1:]).to_dict() for row in page], cursor, len(rows) > limit
+
+
+def _site_after(db: Database, site: str, after: int) -> tuple[sa.ColumnElement[bool], ...]:
+    """The site's events after the cursor, said so that the database reads them from the site's
+    range of events_site_seq. On PostgreSQL, ``site = S AND server_seq > N`` makes the site a
+    constant, dropped from the order, and the planner may walk the primary key from the cursor
+    instead, through every site's events and, on a last page (which never fills its limit), to
+    the end of the log: its statistics end before the newest events, so it expects few there
+    (348 ms at 2,000,000). Said as a row from (S, N) to the end of S, only events_site_seq holds
+    the order (site, server_seq). SQLite seeks that form by the site alone, so it keeps the
+    plain one, which it seeks by both."""
+    if db.kind != "postgresql":
+        return events.c.site == site, events.c.server_seq > after
+    return (sa.tuple_(events.c.site, events.c.server_seq) > sa.tuple_(sa.literal(site), sa.literal(after)),
+            events.c.site <= site)
 
 
 def append(db: Database, site: str, kind: str, visit_id: str, data: Mapping[str, Any], now: int, *,

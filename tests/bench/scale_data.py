@@ -84,26 +84,32 @@ def site_name(n: int) -> str:
     return f"site{n:03d}"
 
 
-def plan(total_events: int, sites: int, on_site: int) -> Iterator[tuple[int, str, int, bool]]:
+def plan(total_events: int, sites: int, on_site: int, first: int = 0,
+         only: list[int] | None = None) -> Iterator[tuple[int, str, int, bool]]:
     """(visit number, site, sign-in time, signed out) for every visit, oldest first, round robin
-    over the sites; the last ``on_site`` of each site are still in the building."""
+    over the sites (or over the site numbers ``only``); the last ``on_site`` of each site are
+    still in the building. Visits are numbered from ``first``."""
     count = total_events // EVENTS_PER_VISIT
     span = 365 * DAY_MS
+    rota = only if only is not None else list(range(sites))
     for n in range(count):
-        yield n, site_name(n % sites), START_MS + span * n // max(count, 1), n < count - on_site * sites
+        yield (first + n, site_name(rota[n % len(rota)]), START_MS + span * (first + n) // max(first + count, 1),
+               n < count - on_site * len(rota))
 
 
-def fill(db: Database, total_events: int, sites: int = 100, on_site: int = 20, chunk: int = 20_000) -> int:
+def fill(db: Database, total_events: int, sites: int = 100, on_site: int = 20, chunk: int = 20_000, *,
+         first: int = 0, only: list[int] | None = None) -> int:
     """Write the events and their folded visits; returns the number of events written. The
-    projection is marked up to date."""
+    projection is marked up to date. ``first`` and ``only``: see plan (a second fill after a
+    first one starts its visits after the first's)."""
     shapes = {True: Shape.folded(True), False: Shape.folded(False)}
     seqs: dict[str, int] = {}
     event_rows: list[dict[str, Any]] = []
     visit_rows: list[dict[str, Any]] = []
     written = 0
-    for n, site, at, out in plan(total_events, sites, on_site):
+    for n, site, at, out in plan(total_events, sites, on_site, first, only):
         device = f"kiosk-{site}"
-        made = visit_events(n, site, device, at, out, seqs.get(site, 0) + 1)
+        made = visit_events(n, site, device, at, out, seqs.get(site, first * EVENTS_PER_VISIT) + 1)
         seqs[site] = made[-1].seq
         event_rows += [{"event_id": e.event_id, "site": site, "device": device, "seq": e.seq, "ts": e.ts,
                         "kind": e.kind, "visit_id": e.visit_id, "data": encode_data(e.data), "received_at": e.ts}
