@@ -5,14 +5,19 @@ read runs is checked, since times on a shared machine prove nothing.
 - Who is on site (one site, every site): the people on site found by their state, the sites
   and how far each is folded by a seek per site, never a read of every event or visit.
 - A pull's last page: the site's own range of the log, never other sites' events after the cursor.
+- Under a stream of pushes the projection stays within a bound of the log, and reads answer
+  within their budget, saying how far behind they are.
 """
 
 from __future__ import annotations
+
+import time
 
 import pytest
 import requests
 import sqlalchemy as sa
 
+from sync.server import catchup, progress, projector
 from sync.server.db import Database
 from tests.bench import scale_data
 from tests.server_fixtures import db_url, pg_url, server  # noqa: F401
@@ -146,3 +151,57 @@ def test_a_pulls_last_page_reads_the_sites_own_events_only(server):
         else:
             assert "events_pkey" not in shown and not unbounded_scans(shown), shown
             assert "events_site_seq" in shown, shown
+
+
+# -- the projection under saturation -------------------------------------------------------------
+
+def _push_visits(server, token: str, site: str, device: str, batches: int, first: int = 0) -> None:
+    """``batches`` pushes of 500 events (125 visits of four) by the device, through the API."""
+    now = time.time_ns() // 1_000_000
+    for b in range(batches):
+        made = [e.to_dict() for n in range(first + 125 * b, first + 125 * (b + 1))
+                for e in scale_data.visit_events(n, site, device, now - 3_600_000, True, 4 * n + 1)]
+        answer = requests.post(server.url + "/v1/events", json={"events": made}, headers=server.headers(token),
+                               timeout=60)
+        assert answer.status_code == 200 and len(answer.json()["accepted"]) == 500, answer.text
+        yield
+
+
+@pytest.fixture
+def idle_projector(monkeypatch):
+    """The Projector thread waits for a pause in pushes that never comes: as under a stream of
+    pushes it cannot keep up with, whatever is folded, the pushes and the reads fold."""
+    monkeypatch.setattr(projector, "QUIET_S", 3600)
+    monkeypatch.setattr(projector, "MAX_LAG_S", 3600)
+
+
+def test_pushes_keep_the_projection_within_a_bound_of_the_log(server, idle_projector, monkeypatch):
+    monkeypatch.setattr(projector, "MAX_BEHIND", 1000)
+    db = server.app.state.db
+    token = server.device("hq", "lobby")
+    lags = [progress.unfolded(db, "hq") for _ in _push_visits(server, token, "hq", "lobby", 8)]
+    assert max(lags) < projector.MAX_BEHIND  # before: 500, 1000, ... 4000 events behind
+    assert progress.unfolded(db) == lags[-1]
+
+
+def test_a_read_answers_within_its_budget_saying_how_far_behind_it_is(server, idle_projector, monkeypatch):
+    monkeypatch.setattr(projector, "MAX_BEHIND", 10**9)  # the pushes leave the folding to others
+    monkeypatch.setattr(catchup, "READ_BUDGET_S", 0)  # a read folds one bounded batch, then answers
+    db = server.app.state.db
+    token = server.device("hq", "lobby")
+    pushed = 4 * 125 * 12
+    for _ in _push_visits(server, token, "hq", "lobby", 12):
+        pass
+    assert progress.unfolded(db, "hq") == pushed
+    seen = []
+    while not seen or seen[-1][0]:
+        answer = requests.get(server.url + "/v1/visits", params={"site": "hq"}, headers=server.headers(server.admin),
+                              timeout=60)
+        assert answer.status_code == 200, answer.text
+        seen.append((int(answer.headers["Visits-Behind"]), len(answer.json()["visits"])))
+        assert len(seen) < 10
+    assert len(seen) > 1 and 0 < seen[0][0] < pushed and seen[0][1] < pushed // 4  # before: all at once
+    assert [behind for behind, _ in seen] == sorted({behind for behind, _ in seen}, reverse=True)
+    assert seen[-1] == (0, pushed // 4)
+    for behind, shown in seen:
+        assert shown * 4 + behind == pushed  # what it shows and what it says it does not

@@ -76,3 +76,15 @@ def unfolded(db: Database, site: str | None = None) -> int:
     with db.read() as conn:
         return sum(conn.execute(_UNFOLDED_QUERY, {"site": s.site, "projected": s.projected}).scalar_one()
                    for s in behind)
+
+
+_PENDING_QUERY = sa.text(
+    "SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE site = :site AND server_seq >"
+    " COALESCE((SELECT server_seq FROM projections WHERE site = :site), 0) LIMIT :cap) AS pending")
+
+
+def unfolded_at_least(db: Database, site: str, cap: int) -> bool:
+    """Whether the site's visits miss at least ``cap`` stored events: counted up to ``cap`` in
+    the site's range, so that asking costs at most ``cap`` index entries however far behind."""
+    with db.read() as conn:
+        return conn.execute(_PENDING_QUERY, {"site": site, "cap": cap}).scalar_one() >= cap

@@ -33,6 +33,10 @@ def visit_id(n: int) -> str:
     return f"{n:016d}".translate(_VISIT_ALPHABET)
 
 
+def badge_id(n: int) -> str:
+    return f"{n % 100_000_000:08d}".translate(_VISIT_ALPHABET)  # Base32 letters, as badge ids are
+
+
 def event_id(n: int) -> str:
     return f"{n:032x}"
 
@@ -45,7 +49,7 @@ def visit_events(n: int, site: str, device: str, at: int, signed_out: bool, firs
     signed_in = {"answers": {}, "host": {"department": "研发部", "host_id": "h1", "name": "李四"}, "lang": "zh_CN",
                  "visitor": {"company": "华为技术有限公司", "name": f"访客{n}", "phone": "13912345678", "purpose": "面试"},
                  "visitor_type": "guest"}
-    badge = f"B{n % 10_000_000:07d}" if n >= 0 else "BTEMPLAT"
+    badge = badge_id(n) if n >= 0 else "BTEMPLAT"
     specs: list[tuple[str, dict[str, Any], int]] = [
         ("signed_in", signed_in, at),
         ("badge_issued", {"badge_id": badge, "expires_at": expires, "issued_at": issued, "key_id": "719c6063"}, at),
@@ -73,7 +77,7 @@ class Shape:
         issued = at // 1000 * 1000
         doc = (self.row["doc"].replace(_TEMPLATE_ID, visit_id(n)).replace('"site":"site"', f'"site":"{site}"')
                .replace("KIOSKTPL", f"kiosk-{site}")
-               .replace("访客-1", f"访客{n}").replace("BTEMPLAT", f"B{n % 10_000_000:07d}")
+               .replace("访客-1", f"访客{n}").replace("BTEMPLAT", badge_id(n))
                .replace(str(_IN), str(at)).replace(str(_OUT), str(out)).replace(str(_ISSUED), str(issued))
                .replace(str(_EXPIRES), str(issued + 12 * 3_600_000)).replace(str(_IN + 900), str(at + 900)))
         return {**self.row, "site": site, "visit_id": visit_id(n), "name": f"访客{n}", "doc": doc,
