@@ -61,7 +61,7 @@ class Saturation:
 
 def _batches(device: int, site: str, name: str) -> "itertools.count[list[dict]]":
     now = time.time_ns() // 1_000_000
-    visits = itertools.count(device * 10_000_000)
+    visits = itertools.count(100_000_000 + device * 1_000_000)  # after any filled database's visits
 
     def batch() -> list[dict]:
         out: list[dict] = []
