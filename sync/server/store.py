@@ -148,6 +148,7 @@ def project_all(db: Database, site: str | None = None) -> None:
 
 
 def sites(db: Database) -> list[str]:
+    """Every site with an event, in order (a seek per site: sync.server.progress)."""
     return progress.sites(db)
 
 
