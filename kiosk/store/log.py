@@ -55,8 +55,22 @@ def _row_to_event(row: tuple) -> Event:
     return Event(event_id, site, device, seq, ts, kind, visit_id, decode_data(data), stamp)
 
 
+def _plain(value: Any) -> Any:
+    """What JSON cannot write as it is: a mapping that is not a dict, a nested record."""
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+_encode_visit = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_plain).encode
+
+
 def visit_to_json(visit: Visit) -> str:
-    return json.dumps(dataclasses.asdict(visit), ensure_ascii=False, separators=(",", ":"))
+    """The visit as the log stores it: the same text as json.dumps(dataclasses.asdict(visit)),
+    without asdict's deep copy of every field, which was half of a page's ingest."""
+    return _encode_visit({**vars(visit), "badges": [vars(b) for b in visit.badges]})
 
 
 def visit_from_json(text: str) -> Visit:
@@ -103,6 +117,19 @@ def _our_disk(exc: Exception) -> bool:
 def _stored_visit(conn: sqlite3.Connection, visit_id: str) -> Visit | None:
     row = conn.execute("SELECT doc FROM visits WHERE visit_id = ?", (visit_id,)).fetchone()
     return visit_from_json(row[0]) if row else None
+
+
+def _rows_by_visit(conn: sqlite3.Connection, visit_ids: list[str]) -> dict[str, list[tuple]]:
+    """Each visit's (rowid, event columns), in rowid order, read at once through events_visit."""
+    found: dict[str, list[tuple]] = {}
+    if visit_ids:
+        for visit_id, *row in conn.execute(f"SELECT visit_id, rowid, {_EVENT_COLUMNS} FROM events"
+                                           " WHERE visit_id IN (SELECT value FROM json_each(?))",
+                                           (json.dumps(visit_ids),)):
+            found.setdefault(visit_id, []).append(tuple(row))
+    for rows in found.values():
+        rows.sort(key=lambda row: row[0])
+    return found
 
 
 # What search() matches: the visitor's name, company or host name holding the text, or the
@@ -239,7 +266,7 @@ class EventLog:
         """The new among ``events``, stored and folded; None (and nothing stored) if that failed."""
         try:
             with _savepoint(conn):
-                new = [e for e in events if self._insert(conn, [e])]
+                new = self._insert_new(conn, events)
                 folded = self._materialise(conn, {e.visit_id for e in new})
             folds.update(folded)  # only once the savepoint holds: a rolled-back fold is dropped
             return new
@@ -269,6 +296,22 @@ class EventLog:
                                now)
         return new
 
+    def _insert_new(self, conn: sqlite3.Connection, events: list[Event]) -> list[Event]:
+        """Store those of ``events`` the log does not hold yet (the first of an id given twice),
+        in the order given, with one look-up and one executemany for the lot: a page of a
+        catch-up costs what a bulk insert of it does, not a statement per event."""
+        held = {row[0] for row in conn.execute(
+            "SELECT event_id FROM events WHERE event_id IN (SELECT value FROM json_each(?))",
+            (json.dumps([e.event_id for e in events]),))}
+        new = []
+        for event in events:
+            if event.event_id not in held:
+                held.add(event.event_id)
+                new.append(event)
+        if new:
+            self._insert(conn, new)
+        return new
+
     @staticmethod
     def _insert(conn: sqlite3.Connection, events: list[Event]) -> bool:
         cursor = conn.executemany(
@@ -283,27 +326,33 @@ class EventLog:
         a badge the server withdrew leaves ``badges`` as it leaves the fold; a visit with no live
         event left (kiosk.core.visits.live: every one withdrawn) leaves ``visits`` too, as the
         server deletes it."""
-        folded = {}
-        written = []
+        visit_ids = list(dict.fromkeys(visit_ids))
+        with self._open_lock:  # each back only if this transaction commits
+            kept = {v: k for v in visit_ids if (k := self._open.pop(v, None)) is not None}
+        stored = _rows_by_visit(conn, [v for v in visit_ids if v not in kept])  # one read for the new ones
+        folded: dict[str, tuple[OpenFold, int]] = {}
+        written: list[Visit] = []
+        cleared, gone = [], []
         for visit_id in visit_ids:
-            with self._open_lock:
-                kept = self._open.pop(visit_id, None)  # back only if this transaction commits
-            state, upto, alive = self._folded(conn, visit_id, kept)
+            state, upto, alive = self._folded(conn, visit_id, kept.get(visit_id), stored.get(visit_id))
             folded[visit_id] = (state, upto)
             if alive is not None:  # folded from all its events: those badges alone are the visit's
-                conn.execute(_DELETE_STORED_BADGES, {"visit_id": visit_id})
+                cleared.append({"visit_id": visit_id})
             if alive is False:
-                conn.execute("DELETE FROM visits WHERE visit_id = ?", (visit_id,))
-                continue
-            visit = readable(state.visit())
-            conn.execute(
-                "INSERT OR REPLACE INTO visits (visit_id, state, site, name, company, signed_in_at, signed_out_at, doc)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (visit.visit_id, visit.state, visit.site, visit.visitor.get("name", ""),
-                 visit.visitor.get("company", ""), visit.signed_in_at, visit.signed_out_at, visit_to_json(visit)))
-            conn.executemany("INSERT OR REPLACE INTO badges (badge_id, visit_id, revoked) VALUES (?, ?, ?)",
-                             [(b.badge_id, visit_id, b.revoked) for b in visit.badges])
-            written.append(visit)
+                gone.append((visit_id,))
+            else:
+                written.append(readable(state.visit()))
+        # Written together, each kind in one executemany; the badges a visit's stored row lists are
+        # cleared before that row is replaced.
+        conn.executemany(_DELETE_STORED_BADGES, cleared)
+        conn.executemany("DELETE FROM visits WHERE visit_id = ?", gone)
+        conn.executemany(
+            "INSERT OR REPLACE INTO visits (visit_id, state, site, name, company, signed_in_at, signed_out_at, doc)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(v.visit_id, v.state, v.site, v.visitor.get("name", ""), v.visitor.get("company", ""), v.signed_in_at,
+              v.signed_out_at, visit_to_json(v)) for v in written])
+        conn.executemany("INSERT OR REPLACE INTO badges (badge_id, visit_id, revoked) VALUES (?, ?, ?)",
+                         [(b.badge_id, v.visit_id, b.revoked) for v in written for b in v.badges])
         self._mark_shared_invitations(conn, written)
         return folded
 
@@ -332,20 +381,22 @@ class EventLog:
                     conn.execute("UPDATE visits SET doc = ? WHERE visit_id = ?", (visit_to_json(marked), visit_id))
 
     @staticmethod
-    def _folded(conn: sqlite3.Connection, visit_id: str,
-                kept: tuple[OpenFold, int] | None) -> tuple[OpenFold, int, bool | None]:
+    def _folded(conn: sqlite3.Connection, visit_id: str, kept: tuple[OpenFold, int] | None,
+                rows: list[tuple] | None = None) -> tuple[OpenFold, int, bool | None]:
         """The visit's fold over all its events now in the log, the last rowid it holds, and
         whether any of its events is live (kiosk.core.visits.live) when it was folded from them
         all; None when a kept fold was extended, which only live events do (extend refuses a
-        tombstone and a withdrawn event) and which withdraws no badge."""
+        tombstone and a withdrawn event) and which withdraws no badge. ``rows``: the visit's
+        (rowid, event columns) in rowid order, when already read."""
         if kept is not None:
             state, upto = kept
-            rows = conn.execute(f"SELECT rowid, {_EVENT_COLUMNS} FROM events WHERE visit_id = ? AND rowid > ?"
-                                " ORDER BY rowid", (visit_id, upto)).fetchall()
-            if rows and state.extend(_row_to_event(row[1:]) for row in rows):
-                return state, rows[-1][0], None
-        rows = conn.execute(f"SELECT rowid, {_EVENT_COLUMNS} FROM events WHERE visit_id = ? ORDER BY rowid",
-                            (visit_id,)).fetchall()
+            later = conn.execute(f"SELECT rowid, {_EVENT_COLUMNS} FROM events WHERE visit_id = ? AND rowid > ?"
+                                 " ORDER BY rowid", (visit_id, upto)).fetchall()
+            if later and state.extend(_row_to_event(row[1:]) for row in later):
+                return state, later[-1][0], None
+        if rows is None:
+            rows = conn.execute(f"SELECT rowid, {_EVENT_COLUMNS} FROM events WHERE visit_id = ? ORDER BY rowid",
+                                (visit_id,)).fetchall()
         events = [_row_to_event(row[1:]) for row in rows]
         return OpenFold(events), rows[-1][0], bool(live(events))
 

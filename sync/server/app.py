@@ -253,6 +253,7 @@ def _push(db: Database, projector: Projector, limits: Limits, token: str | None,
     accepted, known, refused, retry = store.push(db, who, batch, now)
     if accepted:
         projector.poke(who.site)
+        projector.keep_pace(who.site)  # under saturation: the push folds a batch when the fold is far behind
     return accepted, known, refused, retry
 
 
