@@ -37,3 +37,12 @@ def test_every_string_is_translated(lang):
         assert entry.msgstr and "fuzzy" not in entry.flags, f"{lang}: {msgid!r} is not translated"
         names = {n for _, n, _, _ in string.Formatter().parse(entry.msgstr) if n}
         assert names == {n for _, n, _, _ in string.Formatter().parse(msgid) if n}, f"{lang}: {msgid!r}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_policy_reasons_come_from_the_kiosks_catalogs(lang):
+    from sync.server.console.web import KIOSK_LOCALE, REASONS, reason_text
+    kiosk = {e.msgid for e in polib.pofile(str(KIOSK_LOCALE / f"{lang}.po"))}
+    assert set(REASONS.values()) <= kiosk
+    if lang == "zh_CN":
+        assert reason_text(lang)("type_needs_approval") != REASONS["type_needs_approval"]

@@ -52,6 +52,29 @@ def load_catalog(lang: str) -> dict[str, str]:
     return _catalogs[lang]
 
 
+# Why the entry policy held a visitor (kiosk.core.policy's codes): the kiosk's own words, from
+# its catalogs (kiosk/ui/locale), so reception reads the same text at the desk and here.
+KIOSK_LOCALE = Path(__file__).resolve().parents[3] / "kiosk" / "ui" / "locale"
+REASONS = {"watchlist_block": "On the watchlist: not to be let in",
+           "watchlist_approve": "On the watchlist: needs approval",
+           "watchlist_near": "Name close to one on the watchlist",
+           "type_needs_approval": "This visitor type needs approval",
+           "after_hours": "Outside opening hours", "closed_day": "The site is closed today",
+           "unknown_type": "Unknown visitor type"}
+
+
+def reason_text(lang: str):
+    key = f"kiosk:{lang}"
+    if key not in _catalogs:
+        po = polib.pofile(str(KIOSK_LOCALE / f"{lang}.po"))
+        _catalogs[key] = {e.msgid: e.msgstr for e in po if e.msgstr and not e.obsolete and "fuzzy" not in e.flags}
+
+    def shown(code: str) -> str:
+        msgid = REASONS.get(str(code), str(code))
+        return _catalogs[key].get(msgid, msgid)
+    return shown
+
+
 def language(request: Request) -> str:
     chosen = request.cookies.get(LANG_COOKIE, "")
     return chosen if chosen in LANGUAGES else LANGUAGES[0]
@@ -78,9 +101,9 @@ def render(request: Request, template: str, context: Mapping[str, Any] | None = 
     lang = language(request)
     found = sessions.current(request)
     page = env.get_template(template).render(
-        request=request, _=translator(lang), lang=lang, html_lang=HTML_LANG[lang], languages=LANGUAGE_NAMES,
+        request=request, _=translator(lang), reason=reason_text(lang), lang=lang, html_lang=HTML_LANG[lang], languages=LANGUAGE_NAMES,
         user=found.user if found else None, csrf=found.csrf if found else "", static=STATIC, prefix=PREFIX,
-        nav=NAV, role_labels=ROLE_LABELS, device_roles=DEVICE_ROLES, here=request.url.path + (f"?{request.url.query}" if request.url.query else ""), shown_time=shown_time,
+        nav=NAV, role_labels=ROLE_LABELS, device_roles=DEVICE_ROLES, action_labels=ACTION_LABELS, here=request.url.path + (f"?{request.url.query}" if request.url.query else ""), shown_time=shown_time,
         **(context or {}))
     return HTMLResponse(page, status_code=status)
 
@@ -127,6 +150,15 @@ def N_(text: str) -> str:
 DEVICE_ROLES = {"visitor": N_("Visitor kiosk"), "reception": N_("Reception desk"), "exit": N_("Exit post")}
 ROLE_LABELS = {"admin": N_("Administrator"), "security": N_("Security"), "reception": N_("Reception"),
                "auditor": N_("Auditor")}
+
+# What the audit log's actions are called on its page (the code itself in the CSV and filters).
+ACTION_LABELS = {"login": N_("Logged in"), "login_failed": N_("Wrong password"), "login_locked": N_("Login while locked"),
+                 "logout": N_("Logged out"), "search": N_("Searched the register"), "view_visit": N_("Opened a visit"),
+                 "export": N_("Exported"), "unmask": N_("Unmasked a phone number"), "approve": N_("Approved a visit"),
+                 "deny": N_("Denied a visit"), "board_view": N_("Opened the live board"),
+                 "rollcall_view": N_("Opened the roll call"), "audit_view": N_("Read the audit log"),
+                 "audit_export": N_("Exported the audit log"), "user_add": N_("Added an account"),
+                 "user_remove": N_("Removed an account")}
 
 # The menu, by role; each page's module adds its own item here (one line), in the order shown.
 NAV: list[NavItem] = [
