@@ -44,13 +44,17 @@ def logged_in(server, name: str) -> Browser:
 def record_complaint(server, site: str, text: str, visitor: str = "王芳") -> str:
     """A visit signed in at a reception desk and a complaint recorded there, pushed as the desk
     pushes: the complaint event's id."""
-    token = server.device(site, f"desk-{site}", "reception")
+    desks = server.__dict__.setdefault("desks", {})  # site -> [token, events pushed]
+    if site not in desks:
+        desks[site] = [server.device(site, f"desk-{site}", "reception"), 0]
+    token, seq = desks[site]
+    desks[site][1] += 2
     visit_id, complaint = new_visit_id(), new_id()
     data = {"visitor": {"name": visitor, "company": "测试公司", "phone": "", "purpose": ""},
             "host": {"host_id": "h1", "name": "李四", "department": "研发部"}, "lang": "zh_CN"}
-    batch = [{"event_id": new_id(), "site": site, "device": f"desk-{site}", "seq": 1, "ts": now_ms() - 60_000,
+    batch = [{"event_id": new_id(), "site": site, "device": f"desk-{site}", "seq": seq + 1, "ts": now_ms() - 60_000,
               "kind": "signed_in", "visit_id": visit_id, "data": data},
-             {"event_id": complaint, "site": site, "device": f"desk-{site}", "seq": 2, "ts": now_ms() - 30_000,
+             {"event_id": complaint, "site": site, "device": f"desk-{site}", "seq": seq + 2, "ts": now_ms() - 30_000,
               "kind": "complaint", "visit_id": visit_id, "data": {"text": text}}]
     answer = requests.post(f"{server.url}/v1/events", headers=server.headers(token), json={"events": batch}, timeout=30)
     assert answer.status_code == 200 and len(answer.json()["accepted"]) == 2, answer.text

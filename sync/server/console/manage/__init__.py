@@ -22,6 +22,13 @@ router = APIRouter(include_in_schema=False)
 for _part in (hosts, devices, watch, invites, users):
     router.include_router(_part.router)
 web.NAV.append(web.NavItem(PREFIX, web.N_("Management"), MANAGE_ROLES))
+web.ACTION_LABELS.update({
+    "hosts_upload": web.N_("Uploaded the host directory"), "host_edit": web.N_("Edited a host"),
+    "device_add": web.N_("Added a device"), "device_revoke": web.N_("Revoked a device"),
+    "watchlist_add": web.N_("Added to the watchlist"), "watchlist_remove": web.N_("Removed from the watchlist"),
+    "watchlist_upload": web.N_("Uploaded the watchlist"), "invitation_add": web.N_("Made an invitation"),
+    "invitation_resend": web.N_("Sent an invitation again"), "invitation_cancel": web.N_("Cancelled an invitation"),
+    "user_change": web.N_("Changed an account")})
 
 
 @router.get(PREFIX)
