@@ -155,6 +155,11 @@ def test_screenshots(console, chrome, tmp_path):
     chrome.find_element(By.CSS_SELECTOR, "#invite input[name=name]").send_keys("陈七")
     submit(chrome, "#invite")
     wait_for(chrome, lambda d: d.find_elements(By.ID, "made"))
+    chrome.get(console.url + "/console/manage/watchlist")
+    for name, value in (("name", "黑名单"), ("company", "某某公司"), ("phone", "13900000000"), ("note", "曾经闹事")):
+        chrome.find_element(By.CSS_SELECTOR, f"form[action$='/watchlist/add'] input[name={name}]").send_keys(value)
+    submit(chrome, "form[action$='/watchlist/add']")
+    wait_for(chrome, lambda d: d.find_elements(By.ID, "done"))
     chrome.get(f"{console.url}/console/complaints/A/{complaint}")
     Select(chrome.find_element(By.NAME, "owner")).select_by_value("desk")
     Select(chrome.find_element(By.NAME, "status")).select_by_value("resolved")
@@ -174,6 +179,12 @@ def test_screenshots(console, chrome, tmp_path):
         upload(chrome, tmp_path, "hr.csv", BAD_HOSTS_CSV)
         wait_for(chrome, lambda d: d.find_elements(By.ID, "problem"))
         chrome.save_screenshot(str(ARTIFACTS / f"manage-hosts-bad-{lang}.png"))
+        chrome.get(console.url + "/console/manage/devices")  # a device added: its token, once
+        chrome.find_element(By.NAME, "site").send_keys("A")
+        chrome.find_element(By.NAME, "name").send_keys(f"lobby-{lang}")
+        submit(chrome, "form[action$='/devices/add']")
+        wait_for(chrome, lambda d: d.find_elements(By.ID, "token"))
+        chrome.save_screenshot(str(ARTIFACTS / f"manage-device-added-{lang}.png"))
         chrome.set_window_size(390, 844)  # a phone
         for page in ("complaints", "complaint", "manage-invitations"):
             chrome.get(console.url + shots[page])
