@@ -23,7 +23,8 @@ VIEW_ROLES = ("admin", "reception", "auditor")
 ACT_ROLES = ("admin", "reception")
 STATUS_LABELS = {"open": web.N_("Open"), "in_progress": web.N_("In progress"), "resolved": web.N_("Resolved")}
 web.NAV.append(web.NavItem(f"{web.PREFIX}/complaints", web.N_("Complaints"), VIEW_ROLES))
-web.ACTION_LABELS.update({"complaints_view": web.N_("Listed complaints"), "complaint_view": web.N_("Opened a complaint"),
+web.ACTION_LABELS.update({"complaints_view": web.N_("Listed complaints"),
+                          "complaint_view": web.N_("Opened a complaint"),
                           "complaint": web.N_("Followed up a complaint")})
 
 

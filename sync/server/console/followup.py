@@ -14,6 +14,7 @@ Every change is written with its audit-log entry in the same transaction (``audi
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -25,7 +26,9 @@ from kiosk.errors import ValidationError
 from sync.server import catchup
 from sync.server.db import (Database, complaint_intake, complaint_notes, complaints, console_users, events,
                             projections, tombstones, visits)
-from sync.server.errors import Invalid, NotFound
+from sync.server.errors import DatabaseError, Invalid, NotFound
+
+log = logging.getLogger(__name__)
 
 STATUSES = ("open", "in_progress", "resolved")
 MAX_NOTE = 2000
@@ -62,11 +65,20 @@ class Note:
 
 
 def take_in(db: Database, site: str) -> None:
-    """Take in the site's complaint events folded since the last time (a no-op when none)."""
+    """Take in the site's complaint events folded since the last time (a no-op when none). A
+    database that cannot write just now leaves the list as taken in so far (logged)."""
     catchup.catch_up(db, site)
+    try:
+        _take_in(db, site)
+    except DatabaseError as e:
+        log.warning("complaints of site %s not taken in just now: %s", site, e)
+
+
+def _take_in(db: Database, site: str) -> None:
     while True:
         with db.write(serialise_on=f"complaints {site}") as conn:
-            done = conn.execute(sa.select(complaint_intake.c.server_seq).where(complaint_intake.c.site == site)).scalar() or 0
+            done = conn.execute(sa.select(complaint_intake.c.server_seq)
+                                .where(complaint_intake.c.site == site)).scalar() or 0
             folded = conn.execute(sa.select(projections.c.server_seq).where(projections.c.site == site)).scalar() or 0
             if folded <= done:
                 return
@@ -77,7 +89,8 @@ def take_in(db: Database, site: str) -> None:
                                         events.c.server_seq <= upto, events.c.kind == ev.COMPLAINT)).all()
             if found:
                 rows = [{"event_id": r.event_id, "site": site, "visit_id": r.visit_id, "device": r.device,
-                         "text": str(ev.decode_data(r.data).get("text", "")), "recorded_at": r.ts, "status": "open"} for r in found]
+                         "text": str(ev.decode_data(r.data).get("text", "")), "recorded_at": r.ts,
+                         "status": "open"} for r in found]
                 conn.execute(db.insert(complaints).on_conflict_do_nothing(index_elements=["event_id"]), rows)
             mark = {"site": site, "server_seq": upto}
             conn.execute(db.insert(complaint_intake).on_conflict_do_update(index_elements=["site"], set_=mark), mark)
@@ -143,17 +156,19 @@ def change(db: Database, site: str, event_id: str, who: str, now: int, *, owner:
     owner = owner or None
     if owner is not None and owner not in owners():
         raise Invalid(f"{owner} cannot own complaints of site {site}")
-    current, _ = get(db, site, event_id)
-    changes: dict[str, Any] = {}
-    if owner != current.owner:
-        changes["owner"] = owner or ""
-    if status != current.status:
-        changes["status"] = status
-    if note:
-        changes["note"] = note
-    if not changes:
-        return False
-    with db.write(serialise_on=f"complaint {event_id}") as conn:
+    get(db, site, event_id)  # NotFound for a withdrawn or unknown one
+    with db.write(serialise_on=f"complaint {event_id}") as conn:  # the current state read where it is changed
+        current = conn.execute(sa.select(complaints.c.owner, complaints.c.status)
+                               .where(complaints.c.event_id == event_id)).one()
+        changes: dict[str, Any] = {}
+        if owner != current.owner:
+            changes["owner"] = owner or ""
+        if status != current.status:
+            changes["status"] = status
+        if note:
+            changes["note"] = note
+        if not changes:
+            return False
         values: dict[str, Any] = {"owner": owner, "status": status, "changed_at": now}
         if "status" in changes:
             values["resolved_at"] = now if status == "resolved" else None

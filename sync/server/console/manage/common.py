@@ -21,7 +21,8 @@ SECTIONS = (("hosts", web.N_("Hosts"), ADMIN), ("devices", web.N_("Devices"), AD
 
 
 def render(request: Request, template: str, context: Mapping[str, Any] | None = None, status: int = 200) -> Response:
-    return web.render(request, template, {"sections": SECTIONS, "manage": PREFIX, "masked": masked, "done": "", "problem": "", **(context or {})}, status=status)
+    shared = {"sections": SECTIONS, "manage": PREFIX, "masked": masked, "done": "", "problem": ""}
+    return web.render(request, template, {**shared, **(context or {})}, status=status)
 
 
 def admin_only(user: User) -> None:

@@ -70,7 +70,8 @@ async def add(request: Request, session: Annotated[Session, Depends(page_session
 
 
 @router.post("/{site}/{name}/revoke")
-async def revoke(site: str, name: str, request: Request, session: Annotated[Session, Depends(page_session)]) -> Response:
+async def revoke(site: str, name: str, request: Request,
+                 session: Annotated[Session, Depends(page_session)]) -> Response:
     await posted(request, session)
     admin_only(session.user)
     auth.revoke_device(request.app.state.db, site, name, request.app.state.clock())
