@@ -212,3 +212,22 @@ def test_an_invitation_emailed_again(console, smtp_server):
     assert mail.rcpt_tos == ["chen@example.com"] and text in mail.message().get_body(("plain",)).get_content()
     [entry] = actions(console, "invitation_resend")
     assert entry.detail == {"emailed": True} and "chen@example.com" not in str(entry.detail)
+
+
+def test_edit_one_host(console):
+    boss = logged_in(console, "boss")
+    assert boss.post("/console/manage/hosts/upload", {"csrf": boss.csrf},
+                     files={"file": ("hr.csv", HOSTS_CSV.encode(), "text/csv")}).status_code == 303
+    from sync.server import store
+    lisi = next(h for h in store.all_hosts(console.app.state.db) if h.name == "李四")
+    page = boss.get(f"/console/manage/hosts/{lisi.host_id}")
+    assert page.status_code == 200 and "13800000000" not in page.text  # the form shows the phone masked
+    form = {"csrf": boss.csrf, "name": "李四", "english_name": "Li Si", "department": "研发二部",
+            "email": lisi.email, "phone": "138****0000", "aliases": "小李; Lisa", "language": "zh_CN"}
+    assert boss.post(f"/console/manage/hosts/{lisi.host_id}", {**form, "name": ""}).status_code == 422
+    assert boss.post(f"/console/manage/hosts/{lisi.host_id}", form).status_code == 303
+    edited = store.get_host(console.app.state.db, lisi.host_id)
+    assert (edited.department, edited.english_name, edited.aliases, edited.phone) == (
+        "研发二部", "Li Si", ("小李", "Lisa"), "13800000000")  # the masked phone left as it was
+    [entry] = actions(console, "host_edit")
+    assert entry.detail == {"changed": ["aliases", "department", "english_name", "language"]}
