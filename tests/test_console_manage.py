@@ -231,3 +231,28 @@ def test_edit_one_host(console):
         "研发二部", "Li Si", ("小李", "Lisa"), "13800000000")  # the masked phone left as it was
     [entry] = actions(console, "host_edit")
     assert entry.detail == {"changed": ["aliases", "department", "english_name", "language"]}
+
+
+FORMS = ("/console/complaints/A/{event}", "/console/manage/hosts/upload", "/console/manage/hosts/h1",
+         "/console/manage/devices/add", "/console/manage/devices/A/desk-A/revoke", "/console/manage/watchlist/add",
+         "/console/manage/watchlist/e1/remove", "/console/manage/watchlist/upload", "/console/manage/invitations",
+         "/console/manage/invitations/A/AAAAAAAAAAAAAAAA/resend",
+         "/console/manage/invitations/A/AAAAAAAAAAAAAAAA/cancel",
+         "/console/manage/users/add", "/console/manage/users/desk", "/console/manage/users/desk/remove")
+
+
+def test_every_form_without_its_token_is_refused(console):
+    """Each form of these pages, posted as another site's page would post it (the session's
+    cookie goes along, the token cannot), with a wrong token and with none: 403, nothing done."""
+    event = record_complaint(console, "A", "投诉")
+    boss = logged_in(console, "boss")
+    fields = {"site": "A", "name": "lobby-9", "role": "reception", "status": "resolved", "owner": "boss",
+              "password": PASSWORD, "email": "x@example.com", "host": "李四", "sites": ""}
+    before = len(audit.entries(console.app.state.db, limit=None))
+    for path in FORMS:
+        for token in ({}, {"csrf": boss.csrf[:-2] + "xx"}):
+            refused = boss.post(path.format(event=event), {**fields, **token})
+            assert refused.status_code == 403, (path, refused.text)
+    assert len(audit.entries(console.app.state.db, limit=None)) == before
+    assert "lobby-9" not in boss.get("/console/manage/devices").text
+    assert "desk" in boss.get("/console/manage/users").text
