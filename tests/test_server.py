@@ -549,7 +549,8 @@ def test_a_version_1_database_migrates(server, kiosk, db_url):
         conn.execute(sa.text("DROP TABLE revisions"))
         conn.execute(sa.text("DROP TABLE purges"))
         conn.execute(sa.text("DROP TABLE retention"))
-        for table in ("console_sessions", "console_users", "audit_log"):
+        for table in ("console_sessions", "console_users", "audit_log", "complaints", "complaint_notes",
+                      "complaint_intake"):
             conn.execute(sa.text(f"DROP TABLE {table}"))
         conn.execute(sa.text("DROP INDEX events_site_device"))
         server_db._hosts_v1.create(conn)

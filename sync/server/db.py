@@ -209,6 +209,39 @@ audit_log = sa.Table(  # append-only: triggers refuse UPDATE and DELETE (_consol
     sa.Index("audit_log_who", "who", "at"),
 )
 
+# Complaints' follow-up in the console (sync.server.console.complaints): one row per complaint
+# event a device recorded (taken in from the events the Projector folded, per site up to
+# ``complaint_intake``), with its owner and status; notes are appended, never changed.
+complaints = sa.Table(
+    "complaints", metadata,
+    sa.Column("event_id", sa.String(32), primary_key=True),  # the complaint event's
+    sa.Column("site", sa.String(20), nullable=False),
+    sa.Column("visit_id", sa.String(16), nullable=False),
+    sa.Column("device", sa.String(20), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("recorded_at", _ms, nullable=False),  # the device's clock when it was recorded
+    sa.Column("owner", sa.String(64)),  # a console account's name, or none yet
+    sa.Column("status", sa.String(16), nullable=False, server_default="open"),
+    sa.Column("changed_at", _ms),
+    sa.Column("resolved_at", _ms),
+    sa.CheckConstraint("status IN ('open', 'in_progress', 'resolved')", name="complaints_status"),
+    sa.Index("complaints_site_status", "site", "status", "recorded_at"),
+)
+complaint_notes = sa.Table(
+    "complaint_notes", metadata,
+    sa.Column("note_id", _serial, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(32), nullable=False),
+    sa.Column("at", _ms, nullable=False),
+    sa.Column("who", sa.String(64), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Index("complaint_notes_event", "event_id", "note_id"),
+)
+complaint_intake = sa.Table(  # per site, the last event looked at for complaints
+    "complaint_intake", metadata,
+    sa.Column("site", sa.String(20), primary_key=True),
+    sa.Column("server_seq", _serial, nullable=False),
+)
+
 _versions = sa.MetaData()
 schema_version = sa.Table("schema_version", _versions, sa.Column("version", sa.Integer, nullable=False))
 
@@ -228,7 +261,8 @@ def _v1(conn: Connection) -> None:
     # those a later step changed, so that it keeps creating exactly version 1.
     metadata.create_all(conn, tables=[t for t in metadata.sorted_tables
                                       if t not in (projections, hosts, signers, watchlist, tombstones, revisions,
-                                                   purges, retention, console_users, console_sessions, audit_log)])
+                                                   purges, retention, console_users, console_sessions, audit_log,
+                                                   complaints, complaint_notes, complaint_intake)])
     _hosts_v1.create(conn)
 
 
@@ -317,9 +351,15 @@ def _visits_by_state(conn: Connection) -> None:
     visits_by_state.create(conn, checkfirst=True)  # a new database has it from step 1 already
 
 
+def _complaints(conn: Connection) -> None:
+    # Complaints followed up in the console: owner, status, notes (sync.server.console.complaints).
+    for table in (complaints, complaint_notes, complaint_intake):
+        table.create(conn)
+
+
 # Forward only, in order; each runs inside the start-up transaction that records its number.
 MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _revisions, _purges, _console,
-                                                   _events_by_device, _hlc, _visits_by_state]
+                                                   _events_by_device, _hlc, _visits_by_state, _complaints]
 
 
 def normalise_url(url: str) -> str:
