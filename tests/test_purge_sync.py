@@ -21,7 +21,7 @@ from sync.client import SyncClient
 from sync.server import purge, store
 from sync.worker import Syncer
 from tests.privacy_bytes import forms, hits, sqlite_files
-from tests.server_fixtures import db_url, pg_url, server  # noqa: F401
+from tests.server_fixtures import db_url, pg_url, start_server  # noqa: F401
 
 HOST = Host("h1", "李四", "研发部")
 OLD = [("欧阳娜娜", "星辰量子科技", "139 1234 5678"), ("Bartholomew Quince", "Zephyrine Ltd", "+44 7700 900123")]
@@ -41,7 +41,10 @@ class Device:
     def __init__(self, tmp_path, name, role, server, clock):
         self.dir = tmp_path / name
         settings = Settings(data_dir=str(self.dir), site="hq", device=name, role=role)
-        self.kiosk = Kiosk.open(settings, PreviewPrinter(tmp_path / f"{name}-paper"), clock)
+        # The server and every device share one fake clock, monotonic time included: a device
+        # bounds its stamps by the server's time heard, carried forward by its monotonic clock.
+        self.kiosk = Kiosk.open(settings, PreviewPrinter(tmp_path / f"{name}-paper"), clock,
+                                monotonic=lambda: clock() / 1000)
         self.syncer = Syncer(self.kiosk, SyncClient(server.url, server.device("hq", name, role), timeout=(2, 10)))
 
     def sync(self):
@@ -58,8 +61,22 @@ def texts(*people):
 
 
 @pytest.fixture
-def site(server, tmp_path):
-    clock = Clock(int(time.time() * 1000) - 200 * DAY_MS)
+def clock():
+    return Clock(int(time.time() * 1000) - 200 * DAY_MS)
+
+
+@pytest.fixture
+def server(db_url, clock):  # noqa: F811 - the server on the site's fake clock
+    running = start_server(db_url, clock=clock)
+    try:
+        yield running
+    finally:
+        running.stop()
+    assert not running.errors, "the server logged errors:\n" + "\n".join(running.errors)
+
+
+@pytest.fixture
+def site(server, clock, tmp_path):
     devices = {name: Device(tmp_path, name, role, server, clock)
                for name, role in (("kiosk-a", "visitor"), ("desk-b", "reception"), ("exit-c", "exit"))}
     return clock, devices
