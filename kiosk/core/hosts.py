@@ -438,3 +438,24 @@ class HostIndex:
             departments = self._departments.matching(q, mixed, self._department_texts, len(self._members), set())
             take(heapq.merge(*(self._members[d] for d in departments)))
         return [self._hosts[o] for o in found]
+
+
+# -- the same keys for a database index (the server's register search) -------------------------
+
+def name_keys(name: str) -> list[str]:
+    """The keys HostIndex files a name under: a query (as :func:`query_keys` spells it) that is
+    a prefix of one of them finds the name (zs, zhangs, san and 三 all find 张三)."""
+    return sorted({key for _, key, _ in _name_keys(_names(Host("", name)))})
+
+
+def department_keys(text: str) -> list[str]:
+    """The keys HostIndex files a department under, from each of its words on (a company's too)."""
+    return sorted(key for key, _ in _department_keys(text))
+
+
+def query_keys(query: str) -> list[str]:
+    """What a query is looked up as among those keys: folded, and a mix of Han characters and
+    letters (张s) by its pinyin spellings too (without HostIndex's check that the characters are
+    really there: 章s may find 张三 as well)."""
+    q = fold(query)
+    return list(dict.fromkeys([q, *(spelled for spelled, _, _ in _mixed_spellings(q))])) if q else []

@@ -153,6 +153,42 @@ revisions = sa.Table(
     sa.Column("revision", sa.BigInteger, nullable=False),
 )
 
+# The console's register search (sync.server.console.search_index keeps them in step with visits,
+# in the projector's transaction): one row per visit in time order, the search keys of each
+# visitor's name and badges, and the keys of each distinct company and host name (few, shared by
+# many visits). Keys compare byte by byte ("C" collation on PostgreSQL), so a prefix is a range.
+_key = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
+register = sa.Table(
+    "register", metadata,
+    sa.Column("site", sa.String(20), nullable=False),
+    sa.Column("visit_id", sa.String(16), nullable=False),
+    sa.Column("at", _ms, nullable=False),  # signed in (or blocked) at; 0 when unknown
+    sa.Column("company", sa.Text, nullable=False),
+    sa.Column("host", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("site", "visit_id"),
+    sa.Index("register_at", "at", "site", "visit_id"),
+    sa.Index("register_site_at", "site", "at", "visit_id"),
+    sa.Index("register_company_at", "company", "at"),
+    sa.Index("register_host_at", "host", "at"),
+)
+register_terms = sa.Table(
+    "register_terms", metadata,
+    sa.Column("field", sa.String(1), nullable=False),  # "n": the visitor's name, "b": a badge id
+    sa.Column("term", _key, nullable=False),
+    sa.Column("site", sa.String(20), nullable=False),
+    sa.Column("visit_id", sa.String(16), nullable=False),
+    sa.Column("at", _ms, nullable=False),
+    sa.PrimaryKeyConstraint("field", "term", "site", "visit_id"),
+    sa.Index("register_terms_visit", "site", "visit_id"),
+)
+register_words = sa.Table(
+    "register_words", metadata,
+    sa.Column("field", sa.String(1), nullable=False),  # "c": a company, "h": a host's name
+    sa.Column("term", _key, nullable=False),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("field", "term", "value"),
+)
+
 _versions = sa.MetaData()
 schema_version = sa.Table("schema_version", _versions, sa.Column("version", sa.Integer, nullable=False))
 
@@ -171,7 +207,8 @@ def _v1(conn: Connection) -> None:
     # Step 1 creates the tables above that are still version 1, and the version-1 definitions of
     # those a later step changed, so that it keeps creating exactly version 1.
     metadata.create_all(conn, tables=[t for t in metadata.sorted_tables
-                                      if t not in (projections, hosts, signers, watchlist, tombstones, revisions)])
+                                      if t not in (projections, hosts, signers, watchlist, tombstones, revisions,
+                                                  register, register_terms, register_words)])
     _hosts_v1.create(conn)
 
 
@@ -211,8 +248,17 @@ def _revisions(conn: Connection) -> None:
     revisions.create(conn)
 
 
+def _register(conn: Connection) -> None:
+    # The console's register search, filled from the visits already folded.
+    from sync.server.console import search_index  # its keys need pypinyin, which only this needs
+
+    for table in (register, register_terms, register_words):
+        table.create(conn)
+    search_index.fill(conn)
+
+
 # Forward only, in order; each runs inside the start-up transaction that records its number.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _revisions]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _revisions, _register]
 
 
 def normalise_url(url: str) -> str:
