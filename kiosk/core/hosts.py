@@ -443,9 +443,12 @@ class HostIndex:
 # -- the same keys for a database index (the server's register search) -------------------------
 
 def name_keys(name: str) -> list[str]:
-    """The keys HostIndex files a name under: a query (as :func:`query_keys` spells it) that is
-    a prefix of one of them finds the name (zs, zhangs, san and 三 all find 张三)."""
-    return sorted({key for _, key, _ in _name_keys(_names(Host("", name)))})
+    """The keys a name is found by in a long list, where a match is worth showing only if it
+    is the start of the name: a query (as :func:`query_keys` spells it) that is a prefix of one
+    of them finds the name. HostIndex's keys from the first word on (zs, zhangs, 张 find 张三),
+    and from a later one only as written (三, and a Latin name's later words: smith finds John
+    Smith): a later syllable's pinyin (san) would find a tenth of all names by one letter."""
+    return sorted({key for i, _, key, form in _spelled(_name_units(name)) if i == 0 or form == "chars"})
 
 
 def department_keys(text: str) -> list[str]:

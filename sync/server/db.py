@@ -156,15 +156,21 @@ revisions = sa.Table(
 # The console's register search (sync.server.console.search_index keeps them in step with visits,
 # in the projector's transaction): one row per visit in time order, the search keys of each
 # visitor's name and badges, and the keys of each distinct company and host name (few, shared by
-# many visits). Keys compare byte by byte ("C" collation on PostgreSQL), so a prefix is a range.
+# many visits). The register row also holds what the statistics count (sync.server.console.stats).
+# Keys compare byte by byte ("C" collation on PostgreSQL), so a prefix is a range.
 _key = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
 register = sa.Table(
     "register", metadata,
     sa.Column("site", sa.String(20), nullable=False),
     sa.Column("visit_id", sa.String(16), nullable=False),
     sa.Column("at", _ms, nullable=False),  # signed in (or blocked) at; 0 when unknown
+    sa.Column("left_at", _ms),  # signed out at
+    sa.Column("state", sa.String(32), nullable=False),
     sa.Column("company", sa.Text, nullable=False),
     sa.Column("host", sa.Text, nullable=False),
+    sa.Column("department", sa.Text, nullable=False),  # the host's
+    sa.Column("visitor_type", sa.Text, nullable=False),
+    sa.Column("rating", sa.SmallInteger),  # the visitor's satisfaction, 1-5
     sa.PrimaryKeyConstraint("site", "visit_id"),
     sa.Index("register_at", "at", "site", "visit_id"),
     sa.Index("register_site_at", "site", "at", "visit_id"),
@@ -177,9 +183,9 @@ register_terms = sa.Table(
     sa.Column("term", _key, nullable=False),
     sa.Column("site", sa.String(20), nullable=False),
     sa.Column("visit_id", sa.String(16), nullable=False),
-    sa.Column("at", _ms, nullable=False),
-    sa.PrimaryKeyConstraint("field", "term", "site", "visit_id"),
-    sa.Index("register_terms_visit", "site", "visit_id"),
+    # A visit's own keys by the primary key (checking one visit), everyone's by the index (a search).
+    sa.PrimaryKeyConstraint("site", "visit_id", "field", "term"),
+    sa.Index("register_terms_term", "field", "term", "site", "visit_id"),
 )
 register_words = sa.Table(
     "register_words", metadata,

@@ -51,12 +51,15 @@ def register_row(visit: Visit) -> dict[str, Any] | None:
     if visit.state in _NOT_VISITS:
         return None
     return {"site": visit.site, "visit_id": visit.visit_id, "at": visit.signed_in_at or visit.blocked_at or 0,
-            "company": _text(visit.visitor, "company"), "host": _text(visit.host, "name")}
+            "left_at": visit.signed_out_at, "state": visit.state, "company": _text(visit.visitor, "company"),
+            "host": _text(visit.host, "name"), "department": _text(visit.host, "department"),
+            "visitor_type": visit.visitor_type if isinstance(visit.visitor_type, str) else "",
+            "rating": visit.rating}
 
 
-def term_rows(visit: Visit, at: int) -> list[dict[str, Any]]:
+def term_rows(visit: Visit) -> list[dict[str, Any]]:
     """The visit's rows in ``register_terms``: its visitor's name keys and its badge ids."""
-    where = {"site": visit.site, "visit_id": visit.visit_id, "at": at}
+    where = {"site": visit.site, "visit_id": visit.visit_id}
     terms = [(NAME, key) for key in _name_keys(_text(visit.visitor, "name"))]
     terms += [(BADGE, badge.badge_id) for badge in visit.badges]
     return [{"field": field, "term": term, **where} for field, term in dict.fromkeys(terms)]
@@ -103,7 +106,7 @@ def _insert(conn: Connection, folded: Iterable[Visit]) -> None:
         row = register_row(visit)
         if row is not None:
             rows.append(row)
-            terms += term_rows(visit, row["at"])
+            terms += term_rows(visit)
     if rows:
         conn.execute(register.insert(), rows)
     if terms:
