@@ -61,7 +61,7 @@ def _staging(conn: sa.Connection, visits: int, seed: int) -> None:
 
 def _gen_sql(kind: str, visits: int, days: int, sites: list[str], now_ms: int) -> str:
     """One row per visit i: its site, id, pool entries and times (SQL both databases run)."""
-    numbers = (f"SELECT generate_series(0, {visits - 1}) AS i" if kind == "postgresql" else
+    numbers = (f"SELECT generate_series(0, {visits - 1})::bigint AS i" if kind == "postgresql" else
                f"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {visits - 1}) SELECT i FROM n")
     visit_id = "'G' || lpad(i::text, 15, '0')" if kind == "postgresql" else "printf('G%015d', i)"
     site = "CASE " + " ".join(f"WHEN i % {len(sites)} = {n} THEN '{s}'" for n, s in enumerate(sites)) + " END"

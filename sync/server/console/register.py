@@ -70,15 +70,19 @@ def search(db: Database, scope: Scope, query: Search, after: str | None = None, 
     if sites is not None and not sites:
         return Page()
     if fold:
-        for site in sites if sites is not None else []:
-            project_all(db, site)
-        if sites is None:
-            project_all(db)
+        up_to_date(db, sites)
     with db.read() as conn:
         keys = _page_keys(db, conn, sites, query, _cursor(after), limit + 1)
         rows = _rows(conn, keys[:limit])
     more = len(keys) > limit
     return Page(rows, _encode(keys[limit - 1]) if more else None)
+
+
+def up_to_date(db: Database, sites: Scope) -> None:
+    """Fold what devices pushed to these sites (None: all) that the Projector has not yet: the
+    console never answers from behind the log (a read when nothing is pending)."""
+    for site in sites if sites is not None else [None]:
+        project_all(db, site)
 
 
 def _sites(scope: Scope, site: str) -> list[str] | None:
