@@ -94,28 +94,35 @@ def _sites(scope: Scope, site: str) -> list[str] | None:
 def _page_keys(db: Database, conn: sa.Connection, sites: list[str] | None, query: Search,
                after: tuple[int, str, str] | None, n: int) -> list[tuple[int, str, str]]:
     r = register.alias("r")
+    filters = _filters(conn, query)
+    if any(f is None for f in filters):  # a filter nothing can match
+        return []
+    narrowest = min(filters, key=lambda f: f.count(conn), default=None)
+    walking = narrowest is None or narrowest.count(conn) >= DRIVE_LIMIT
     where: list[sa.ColumnElement[bool]] = []
-    if sites is not None:
-        where.append(r.c.site == sites[0] if len(sites) == 1 else r.c.site.in_(sites))
+    if sites is not None and len(sites) == 1:
+        where.append(r.c.site == sites[0])  # register_site_at walks one site in time order
+    elif sites is not None:
+        where.append((_unindexed(r.c.site) if walking else r.c.site).in_(sites))
     if query.since_ms is not None:
         where.append(r.c.at >= query.since_ms)
     if query.until_ms is not None:
         where.append(r.c.at < query.until_ms)
     if after is not None:
         where.append(sa.tuple_(r.c.at, r.c.site, r.c.visit_id) < sa.tuple_(*after))
-    filters = _filters(conn, query)
-    if any(f is None for f in filters):  # a filter nothing can match
-        return []
-    narrowest = min(filters, key=lambda f: f.count(conn), default=None)
+    if walking:  # every filter broad (or none): walk the visits newest first, checking each
+        stmt = sa.select(r.c.at, r.c.site, r.c.visit_id).where(*where, *(f.check(r, walking) for f in filters))
+    else:
+        stmt = narrowest.lead(r, where + [f.check(r, walking) for f in filters if f is not narrowest])
     order = (r.c.at.desc(), r.c.site.desc(), r.c.visit_id.desc())
-    if narrowest is not None and narrowest.count(conn) < DRIVE_LIMIT:
-        stmt = narrowest.lead(r, where + [f.check(r) for f in filters if f is not narrowest])
-    else:  # every filter broad: walk the visits newest first
-        stmt = sa.select(r.c.at, r.c.site, r.c.visit_id).where(*where, *(f.check(r) for f in filters))
-        if db.kind == "sqlite":  # its planner would sort the whole scope by time rather than walk
-            stmt = stmt.with_hint(r, "INDEXED BY register_at" if sites is None or len(sites) > 1
-                                  else "INDEXED BY register_site_at")
     return [tuple(row) for row in conn.execute(stmt.order_by(*order).limit(n))]
+
+
+def _unindexed(column: sa.ColumnElement) -> sa.ColumnElement:
+    """The column as an expression no index answers: a planner that sees an index on it (the
+    sites', a company's) would read every visit it matches and sort them, where walking the
+    time index stops after a page."""
+    return column.op("||")("")
 
 
 class _Terms:
@@ -139,7 +146,7 @@ class _Terms:
             self._count = conn.execute(sa.select(sa.func.count()).select_from(some)).scalar_one()
         return self._count
 
-    def check(self, r: sa.FromClause) -> sa.ColumnElement[bool]:
+    def check(self, r: sa.FromClause, walking: bool) -> sa.ColumnElement[bool]:
         t = register_terms.alias()
         return sa.exists().where(t.c.site == r.c.site, t.c.visit_id == r.c.visit_id, self._match(t))
 
@@ -165,11 +172,12 @@ class _Words:
             self._count = conn.execute(sa.select(sa.func.count()).select_from(some)).scalar_one()
         return self._count
 
-    def check(self, r: sa.FromClause) -> sa.ColumnElement[bool]:
-        return r.c[self.column].in_(self.values)
+    def check(self, r: sa.FromClause, walking: bool) -> sa.ColumnElement[bool]:
+        column = r.c[self.column]
+        return (_unindexed(column) if walking else column).in_(self.values)
 
     def lead(self, r: sa.FromClause, where: list[sa.ColumnElement[bool]]) -> sa.Select:
-        return sa.select(r.c.at, r.c.site, r.c.visit_id).where(self.check(r), *where)
+        return sa.select(r.c.at, r.c.site, r.c.visit_id).where(self.check(r, False), *where)
 
 
 def _filters(conn: sa.Connection, query: Search) -> list[Any]:
