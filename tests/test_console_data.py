@@ -264,9 +264,8 @@ def test_statistics_export_as_csv_and_xlsx(lobby):
     db, _ = lobby
     today = date.today()
     counted = stats.statistics(db, None, today - timedelta(days=30), today)
-    sheets = exports.stats_sheets(counted, {"by_host": "按被访人", "per_day": "每日"})
-    book = openpyxl.load_workbook(io.BytesIO(b"".join(exports.xlsx_stream(
-        [(title, ("label", "visits"), rows) for title, rows in sheets]))))
+    sheets = [("按被访人", ("label", "visits"), counted.by_host), ("每日", ("label", "visits"), counted.per_day)]
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(exports.xlsx_stream(sheets))))
     assert book.sheetnames == ["按被访人", "每日"]
     assert sum(row[1].value for row in book["每日"].iter_rows(min_row=2)) == counted.total
     hosts = [row[0].value for row in book["按被访人"].iter_rows(min_row=2)]

@@ -1,9 +1,10 @@
 """Benchmark: a page of the console's register over a million visits (issue 14), against the
 same page asked of the database by one hand-written SQL statement over the same tables.
 
-Run: python tests/bench/bench_console_register.py [--visits 1000000] [--db URL] [--keep PATH]
-(default: a SQLite file in a temporary directory; --db postgresql://... for PostgreSQL, whose
-database must be empty; --keep PATH: SQLite file kept and reused across runs). The visits are
+Run: python tests/bench/bench_console_register.py [--visits 1000000] [--postgresql] [--keep PATH]
+(default: a SQLite file in a temporary directory; --keep PATH: a SQLite file kept and reused
+across runs; --postgresql: a throw-away durable cluster from the installed PostgreSQL, or the
+server KIOSK_TEST_PG_URL names). The visits are
 written by bulk SQL (tests/console_data.py: 20,000 distinct names with 张三 among them, 20
 companies, 200 hosts, two sites, 90 days), then each search is timed as the console runs it
 (sync.server.console.register.search: the freshness check, the filter's count, the page and
@@ -19,7 +20,9 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run from a checkout, uninstalled
@@ -29,6 +32,7 @@ from sync.server.console.register import Search  # noqa: E402
 from sync.server.db import Database  # noqa: E402
 from tests.bench.stats import timings  # noqa: E402
 from tests.console_data import generate  # noqa: E402
+from tests.server_fixtures import PG_ENV, PgCluster, drop_pg_database, new_pg_database  # noqa: E402
 
 NOW_MS = 1_790_000_000_000
 PAST = "\U0010ffff"
@@ -68,19 +72,44 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--db", help="a database URL (PostgreSQL: an empty database)")
+    parser.add_argument("--postgresql", action="store_true")
     parser.add_argument("--keep", help="a SQLite file to keep and reuse")
     args = parser.parse_args()
+    if args.postgresql:
+        with postgresql() as url:
+            measure(url, True, args)
+        return
     with tempfile.TemporaryDirectory() as scratch:
-        url = args.db or args.keep or os.path.join(scratch, "bench.sqlite3")
-        fresh = not (args.keep and os.path.exists(args.keep))
-        db = Database(url)
-        if fresh:
-            start = time.perf_counter()
-            generate(db, args.visits, now_ms=NOW_MS)
-            print(f"{args.visits:,} visits written by bulk SQL in {time.perf_counter() - start:.0f} s ({db.kind})")
-        run(db, args.runs)
-        db.close()
+        url = args.keep or os.path.join(scratch, "bench.sqlite3")
+        measure(url, not (args.keep and os.path.exists(args.keep)), args)
+
+
+def measure(url: str, fresh: bool, args: argparse.Namespace) -> None:
+    db = Database(url)
+    if fresh:
+        start = time.perf_counter()
+        generate(db, args.visits, now_ms=NOW_MS)
+        print(f"{args.visits:,} visits written by bulk SQL in {time.perf_counter() - start:.0f} s ({db.kind})")
+    run(db, args.runs)
+    db.close()
+
+
+@contextmanager
+def postgresql() -> Iterator[str]:
+    cluster = None
+    if os.environ.get(PG_ENV):
+        server = os.environ[PG_ENV]
+    else:
+        cluster = PgCluster(PgCluster.find_bin(), durable=True)
+        cluster.start()
+        server = cluster.url
+    url = new_pg_database(server)
+    try:
+        yield url
+    finally:
+        drop_pg_database(server, url)
+        if cluster:
+            cluster.stop()
 
 
 def run(db: Database, runs: int) -> None:

@@ -20,7 +20,6 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from sync.server.console import register
-from sync.server.console.stats import Stats
 from sync.server.db import Database
 from sync.server.export import _FORMULA_START as FORMULA_START  # one list of what starts a formula
 from sync.server.models import local_time
@@ -62,11 +61,6 @@ def register_rows(db: Database, scope: register.Scope, query: register.Search) -
 def _time(ms: int | None) -> str:
     moment = local_time(ms)
     return moment.isoformat() if moment else ""
-
-
-def stats_sheets(stats: Stats, titles: dict[str, str]) -> list[tuple[str, list[tuple[str, Any]]]]:
-    """The statistics as (title, rows) per table; ``titles`` names each Stats series shown."""
-    return [(titles.get(name, name), list(getattr(stats, name))) for name in titles]
 
 
 def csv_stream(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
