@@ -24,7 +24,8 @@ import sqlalchemy as sa
 from kiosk.core.hosts import query_keys
 from kiosk.core.tokens import parse_badge_number
 from sync.server.console.search_index import BADGE, COMPANY, HOST, NAME
-from sync.server.db import Database, register, register_terms, register_words, visits
+from sync.server.db import (Database, devices, projections, register, register_terms, register_words, signers,
+                            visits)
 from sync.server.errors import Invalid
 from sync.server.store import project_all
 
@@ -80,8 +81,14 @@ def search(db: Database, scope: Scope, query: Search, after: str | None = None, 
 
 def up_to_date(db: Database, sites: Scope) -> None:
     """Fold what devices pushed to these sites (None: all) that the Projector has not yet: the
-    console never answers from behind the log (a read when nothing is pending)."""
-    for site in sites if sites is not None else [None]:
+    console never answers from behind the log (a read per site when nothing is pending)."""
+    if sites is None:
+        # Every event comes from a device of its site or from the server's own signer there: the
+        # sites are these small tables', where a DISTINCT over the events would read them all.
+        with db.read() as conn:
+            sites = sorted(set(conn.execute(sa.union(sa.select(devices.c.site), sa.select(signers.c.site),
+                                                     sa.select(projections.c.site))).scalars()))
+    for site in sites:
         project_all(db, site)
 
 
