@@ -147,8 +147,9 @@ def test_pages_follow_each_other_without_gaps_or_repeats(lobby):
             break
         after = page.next
     assert [r["visit_id"] for r in paged] == [r["visit_id"] for r in everyone]
-    with pytest.raises(Invalid):
-        register.search(db, None, Search(), after="garbage")
+    for garbage in ("garbage", "1~hq", "9" * 30 + "~hq~X", "１~hq~X"):
+        with pytest.raises(Invalid):
+            register.search(db, None, Search(), after=garbage)
 
 
 def test_a_visit_opens_with_its_history_signature_and_masked_phone(lobby):

@@ -240,6 +240,6 @@ def _cursor(text: str | None) -> tuple[int, str, str] | None:
     if not text:
         return None
     parts = text.split(_SEP)
-    if len(parts) != 3 or not parts[0].isdigit():
+    if len(parts) != 3 or not parts[0].isascii() or not parts[0].isdigit() or int(parts[0]) >= 2**63:
         raise Invalid("not a register page cursor")
     return int(parts[0]), parts[1], parts[2]
