@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import json
 import random
+from contextlib import contextmanager
+from typing import Iterator
 
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from kiosk.core.hosts import name_keys
-from sync.server.console.search_index import word_rows
+from sync.server.console.search_index import joined_keys, word_rows
 from sync.server.db import Database, register_words
 from tests.bench.bench_host_search import make_hosts
 
@@ -40,13 +43,13 @@ def _staging(conn: sa.Connection, visits: int, seed: int) -> None:
     rng = random.Random(seed)
     names = [NEEDLE] + [h.name for h in make_hosts(min(visits, POOL) - 1 or 1, rng)]
     hosts = make_hosts(HOSTS, rng)
-    conn.execute(sa.text("CREATE TABLE gen_pool (pid INTEGER PRIMARY KEY, name TEXT, name_j TEXT)"))
+    conn.execute(sa.text("CREATE TABLE gen_pool (pid INTEGER PRIMARY KEY, name TEXT, name_j TEXT, keys TEXT)"))
     conn.execute(sa.text("CREATE TABLE gen_keys (pid INTEGER, term TEXT)"))
     conn.execute(sa.text("CREATE TABLE gen_company (cid INTEGER PRIMARY KEY, company TEXT, company_j TEXT)"))
     conn.execute(sa.text("CREATE TABLE gen_host (hid INTEGER PRIMARY KEY, name TEXT, name_j TEXT, "
                          "department TEXT, department_j TEXT)"))
-    conn.execute(sa.text("INSERT INTO gen_pool VALUES (:pid, :name, :name_j)"),
-                 [{"pid": i, "name": n, "name_j": _j(n)} for i, n in enumerate(names)])
+    conn.execute(sa.text("INSERT INTO gen_pool VALUES (:pid, :name, :name_j, :keys)"),
+                 [{"pid": i, "name": n, "name_j": _j(n), "keys": joined_keys(name_keys(n))} for i, n in enumerate(names)])
     conn.execute(sa.text("INSERT INTO gen_keys VALUES (:pid, :term)"),
                  [{"pid": i, "term": k} for i, n in enumerate(names) for k in name_keys(n)])
     conn.execute(sa.text("INSERT INTO gen_company VALUES (:cid, :company, :company_j)"),
@@ -88,14 +91,37 @@ def _doc(kind: str, visitor_type: str) -> str:
     return "(" + " || ".join(pieces) + ")"
 
 
+@contextmanager
+def _writer(db: Database, alone: bool) -> Iterator[sa.Connection]:
+    """The transaction that writes the visits. ``alone`` (nobody else has the SQLite file open,
+    as in a benchmark): without the rollback journal and its fsyncs, in a large page cache, which
+    takes a million visits from a quarter of an hour to minutes; the server's own connections
+    make it WAL and durable again when they next open it."""
+    if not (alone and db.kind == "sqlite"):
+        with db.write() as conn:
+            yield conn
+        return
+    db.engine.dispose()
+    engine = sa.create_engine(db.engine.url)
+
+    @event.listens_for(engine, "connect")
+    def _unjournalled(dbapi_conn, _record) -> None:
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -1000000", "temp_store = MEMORY"):
+            dbapi_conn.execute(f"PRAGMA {pragma}")
+
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
 def generate(db: Database, visits: int, *, days: int = 90, sites: tuple[str, ...] = ("hq", "branch"),
-             now_ms: int, seed: int = 14) -> None:
+             now_ms: int, seed: int = 14, alone: bool = False) -> None:
     """``visits`` signed-out visits over the ``days`` days before ``now_ms``'s day, site by site in turn."""
     kind = db.kind
     types = "CASE " + " ".join(f"WHEN g.i % 7 = {n} THEN '{t}'" for n, t in enumerate(TYPES)) + " ELSE 'guest' END"
-    with db.write() as conn:
-        if kind == "sqlite":  # the default 2 MB page cache makes a load of millions of index rows crawl
-            conn.exec_driver_sql("PRAGMA cache_size = -1000000")
+    with _writer(db, alone) as conn:
         _staging(conn, visits, seed)
         conn.execute(sa.text(f"CREATE TABLE gen AS {_gen_sql(kind, visits, days, list(sites), now_ms)}"))
         conn.execute(sa.text(
@@ -105,16 +131,16 @@ def generate(db: Database, visits: int, *, days: int = 90, sites: tuple[str, ...
             "FROM gen g JOIN gen_pool p ON p.pid = g.pid JOIN gen_company c ON c.cid = g.cid "
             "JOIN gen_host h ON h.hid = g.hid"))
         conn.execute(sa.text(
-            "INSERT INTO register (site, visit_id, at, left_at, state, company, host, department, visitor_type, rating) "
-            f"SELECT g.site, g.visit_id, g.at, g.at + g.stay, 'signed_out', c.company, h.name, h.department, {types}, "
-            "g.rating FROM gen g JOIN gen_company c ON c.cid = g.cid JOIN gen_host h ON h.hid = g.hid"))
+            "INSERT INTO register (site, visit_id, at, left_at, state, company, host, department, visitor_type, rating, "
+            f"keys) SELECT g.site, g.visit_id, g.at, g.at + g.stay, 'signed_out', c.company, h.name, h.department, "
+            f"{types}, g.rating, p.keys FROM gen g JOIN gen_company c ON c.cid = g.cid JOIN gen_host h ON h.hid = g.hid "
+            "JOIN gen_pool p ON p.pid = g.pid"))
         conn.execute(sa.text(
-            "INSERT INTO register_terms (field, term, site, visit_id) SELECT DISTINCT 'n', k.term, g.site, g.visit_id "
+            "INSERT INTO register_terms (field, term, site, visit_id, at) "
+            "SELECT DISTINCT 'n', k.term, g.site, g.visit_id, g.at "
             "FROM gen g JOIN gen_keys k ON k.pid = g.pid"))
         for table in ("gen", "gen_pool", "gen_keys", "gen_company", "gen_host"):
             conn.execute(sa.text(f"DROP TABLE {table}"))
-        if kind == "sqlite":  # the pooled connection goes back as the server opens them
-            conn.exec_driver_sql("PRAGMA cache_size = -2000")
     if kind == "postgresql":  # as autovacuum would soon after such a load; SQLite's server never analyses
         with db.engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("ANALYZE"))

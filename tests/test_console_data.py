@@ -88,11 +88,18 @@ def lobby(server, db_url):
     db.close()
 
 
+@pytest.fixture(params=["lead", "walk"])
+def drive(request, monkeypatch):
+    """Each search both ways: led by its narrowest filter's index, and walking the visits newest
+    first (what a filter matching more than DRIVE_LIMIT keys does over a big register)."""
+    monkeypatch.setattr(register, "DRIVE_LIMIT", 10**9 if request.param == "lead" else 0)
+
+
 def names(page: register.Page) -> list[str]:
     return [row["name"] for row in page.rows]
 
 
-def test_a_visitor_is_found_by_chinese_pinyin_and_initials_newest_first(lobby):
+def test_a_visitor_is_found_by_chinese_pinyin_and_initials_newest_first(lobby, drive):
     db, _ = lobby
     for typed in ("zs", "ZS", "Ｚｓ"):  # 赵四 is zs too (Zhao Si)
         assert names(register.search(db, None, Search(name=typed))) == ["张三丰", "赵四", NEEDLE], typed
@@ -106,7 +113,7 @@ def test_a_visitor_is_found_by_chinese_pinyin_and_initials_newest_first(lobby):
     assert names(register.search(db, None, Search(name="qq"))) == []
 
 
-def test_company_host_badge_dates_and_site_narrow_the_register(lobby):
+def test_company_host_badge_dates_and_site_narrow_the_register(lobby, drive):
     db, seen = lobby
     assert names(register.search(db, None, Search(company="tx"))) == ["赵四"]
     assert names(register.search(db, None, Search(company="腾讯", name="zs"))) == ["赵四"]
@@ -122,7 +129,7 @@ def test_company_host_badge_dates_and_site_narrow_the_register(lobby):
     assert names(register.search(db, None, Search(name="zhangs", site="branch"))) == ["张三丰"]
 
 
-def test_a_user_sees_only_their_sites_and_nothing_of_the_others(lobby):
+def test_a_user_sees_only_their_sites_and_nothing_of_the_others(lobby, drive):
     db, seen = lobby
     assert names(register.search(db, ["hq"], Search(name="zhangs"))) == [NEEDLE]
     assert names(register.search(db, ["hq"], Search(name="zhangs", site="branch"))) == []
@@ -133,7 +140,7 @@ def test_a_user_sees_only_their_sites_and_nothing_of_the_others(lobby):
     assert all(row["site"] == "hq" for row in register.search(db, ["hq"], Search(), limit=500).rows)
 
 
-def test_pages_follow_each_other_without_gaps_or_repeats(lobby):
+def test_pages_follow_each_other_without_gaps_or_repeats(lobby, drive):
     db, _ = lobby
     everyone = register.search(db, None, Search(), limit=500).rows
     assert len(everyone) == 4 + len(HOSTILE)
@@ -283,12 +290,13 @@ def test_generated_visits_are_what_the_projector_would_write(db_url):
             docs = {(r.site, r.visit_id): r.doc for r in conn.execute(sa.select(visits.c.site, visits.c.visit_id,
                                                                                  visits.c.doc))}
             terms = conn.execute(sa.select(register_terms.c.site, register_terms.c.visit_id, register_terms.c.field,
-                                           register_terms.c.term)).all()
+                                           register_terms.c.term, register_terms.c.at)).all()
         assert len(rows) == 60
         for row in rows:
             assert dict(row._mapping) == search_index.register_row(visit_from_json(docs[row.site, row.visit_id]))
-        expected = {(t["site"], t["visit_id"], t["field"], t["term"])
-                    for doc in docs.values() for t in search_index.term_rows(visit_from_json(doc))}
+        at = {(row.site, row.visit_id): row.at for row in rows}
+        expected = {(t["site"], t["visit_id"], t["field"], t["term"], t["at"])
+                    for key, doc in docs.items() for t in search_index.term_rows(visit_from_json(doc), at[key])}
         assert set(map(tuple, terms)) == expected
         assert NEEDLE in names(register.search(db, None, Search(name="zs")))
     finally:

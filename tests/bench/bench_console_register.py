@@ -88,7 +88,7 @@ def measure(url: str, fresh: bool, args: argparse.Namespace) -> None:
     db = Database(url)
     if fresh:
         start = time.perf_counter()
-        generate(db, args.visits, now_ms=NOW_MS)
+        generate(db, args.visits, now_ms=NOW_MS, alone=True)
         print(f"{args.visits:,} visits written by bulk SQL in {time.perf_counter() - start:.0f} s ({db.kind})")
     run(db, args.runs)
     db.close()

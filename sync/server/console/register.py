@@ -17,7 +17,7 @@ named l..., walk further: the one case not bounded.)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import sqlalchemy as sa
 
@@ -31,7 +31,7 @@ from sync.server.store import project_all
 
 PAGE = 50
 MAX_PAGE = 500
-DRIVE_LIMIT = 5000  # index entries a filter may match and still lead the query
+DRIVE_LIMIT = 20_000  # index entries a filter may match and still lead the query
 MAX_WORDS = 2000  # companies (hosts) one company (host) filter may name
 _PAST = "\U0010ffff"  # after every key that starts with a given prefix
 _SEP = "~"  # in a cursor: never in a site name (sync.protocol.NAME) nor a visit id
@@ -100,29 +100,39 @@ def _sites(scope: Scope, site: str) -> list[str] | None:
 
 def _page_keys(db: Database, conn: sa.Connection, sites: list[str] | None, query: Search,
                after: tuple[int, str, str] | None, n: int) -> list[tuple[int, str, str]]:
-    r = register.alias("r")
     filters = _filters(conn, query)
     if any(f is None for f in filters):  # a filter nothing can match
         return []
     narrowest = min(filters, key=lambda f: f.count(conn), default=None)
     walking = narrowest is None or narrowest.count(conn) >= DRIVE_LIMIT
+    r = register.alias("r")
+    if walking:  # every filter broad (or none): walk the visits newest first, checking each
+        stmt = sa.select(r.c.at, r.c.site, r.c.visit_id).where(
+            *_where(r, sites, query, after, walking), *(f.check(r, walking) for f in filters))
+    else:
+        others = [f for f in filters if f is not narrowest]
+        stmt = narrowest.lead(r, lambda keyed: _where(keyed, sites, query, after, walking),
+                              lambda: [f.check(r, walking) for f in others])
+    cols = stmt.selected_columns
+    return [tuple(row) for row in conn.execute(stmt.order_by(cols[0].desc(), cols[1].desc(), cols[2].desc()).limit(n))]
+
+
+def _where(keyed: sa.FromClause, sites: list[str] | None, query: Search, after: tuple[int, str, str] | None,
+           walking: bool) -> list[sa.ColumnElement[bool]]:
+    """The site, date and page conditions on a table keyed by (at, site, visit_id)."""
+    c = keyed.c
     where: list[sa.ColumnElement[bool]] = []
     if sites is not None and len(sites) == 1:
-        where.append(r.c.site == sites[0])  # register_site_at walks one site in time order
+        where.append(c.site == sites[0])  # register_site_at walks one site in time order
     elif sites is not None:
-        where.append((_unindexed(r.c.site) if walking else r.c.site).in_(sites))
+        where.append((_unindexed(c.site) if walking else c.site).in_(sites))
     if query.since_ms is not None:
-        where.append(r.c.at >= query.since_ms)
+        where.append(c.at >= query.since_ms)
     if query.until_ms is not None:
-        where.append(r.c.at < query.until_ms)
+        where.append(c.at < query.until_ms)
     if after is not None:
-        where.append(sa.tuple_(r.c.at, r.c.site, r.c.visit_id) < sa.tuple_(*after))
-    if walking:  # every filter broad (or none): walk the visits newest first, checking each
-        stmt = sa.select(r.c.at, r.c.site, r.c.visit_id).where(*where, *(f.check(r, walking) for f in filters))
-    else:
-        stmt = narrowest.lead(r, where + [f.check(r, walking) for f in filters if f is not narrowest])
-    order = (r.c.at.desc(), r.c.site.desc(), r.c.visit_id.desc())
-    return [tuple(row) for row in conn.execute(stmt.order_by(*order).limit(n))]
+        where.append(sa.tuple_(c.at, c.site, c.visit_id) < sa.tuple_(*after))
+    return where
 
 
 def _unindexed(column: sa.ColumnElement) -> sa.ColumnElement:
@@ -154,15 +164,20 @@ class _Terms:
         return self._count
 
     def check(self, r: sa.FromClause, walking: bool) -> sa.ColumnElement[bool]:
+        if self.field == NAME and walking:  # from the walked index entry itself (register.keys)
+            return sa.or_(*(r.c["keys"].contains(" " + p, autoescape=True) for p in self.prefixes))
         t = register_terms.alias()
         return sa.exists().where(t.c.site == r.c.site, t.c.visit_id == r.c.visit_id, self._match(t))
 
-    def lead(self, r: sa.FromClause, where: list[sa.ColumnElement[bool]]) -> sa.Select:
+    def lead(self, r: sa.FromClause, where: Callable[[sa.FromClause], list], checks: Callable[[], list]) -> sa.Select:
+        """The page from the matching keys alone (the index holds each visit's time), joined to
+        the register only when another filter must be checked."""
         t = register_terms.alias("t")
-        matched = sa.select(t.c.site, t.c.visit_id).where(self._match(t)).distinct().subquery("m")
-        return (sa.select(r.c.at, r.c.site, r.c.visit_id)
-                .select_from(matched.join(r, sa.and_(r.c.site == matched.c.site, r.c.visit_id == matched.c.visit_id)))
-                .where(*where))
+        stmt = sa.select(t.c.at, t.c.site, t.c.visit_id).where(self._match(t), *where(t)).distinct()
+        more = checks()
+        if more:
+            stmt = stmt.join(r, sa.and_(r.c.site == t.c.site, r.c.visit_id == t.c.visit_id)).where(*more)
+        return stmt
 
 
 class _Words:
@@ -183,8 +198,8 @@ class _Words:
         column = r.c[self.column]
         return (_unindexed(column) if walking else column).in_(self.values)
 
-    def lead(self, r: sa.FromClause, where: list[sa.ColumnElement[bool]]) -> sa.Select:
-        return sa.select(r.c.at, r.c.site, r.c.visit_id).where(self.check(r, False), *where)
+    def lead(self, r: sa.FromClause, where: Callable[[sa.FromClause], list], checks: Callable[[], list]) -> sa.Select:
+        return sa.select(r.c.at, r.c.site, r.c.visit_id).where(self.check(r, False), *where(r), *checks())
 
 
 def _filters(conn: sa.Connection, query: Search) -> list[Any]:

@@ -29,6 +29,7 @@ COMPANY, HOST = "c", "h"  # register_words.field
 # An invitation's own visit is not a visit anyone made: the register lists the visits it became.
 _NOT_VISITS = frozenset({EXPECTED, USED})
 FILL_BATCH = 2000
+MAX_KEYS_TEXT = 500
 
 
 @lru_cache(maxsize=1 << 16)
@@ -54,12 +55,24 @@ def register_row(visit: Visit) -> dict[str, Any] | None:
             "left_at": visit.signed_out_at, "state": visit.state, "company": _text(visit.visitor, "company"),
             "host": _text(visit.host, "name"), "department": _text(visit.host, "department"),
             "visitor_type": visit.visitor_type if isinstance(visit.visitor_type, str) else "",
-            "rating": visit.rating}
+            "rating": visit.rating, "keys": joined_keys(_name_keys(_text(visit.visitor, "name")))}
 
 
-def term_rows(visit: Visit) -> list[dict[str, Any]]:
+def joined_keys(keys: Iterable[str]) -> str:
+    """A name's keys as ``register.keys`` holds them: each after a space, so that " zs" is in
+    the text exactly when a key starts with zs; at most MAX_KEYS_TEXT characters (an index entry
+    has a size limit; a longer name's later keys are still in register_terms)."""
+    text = " "
+    for key in keys:
+        if len(text) + len(key) + 1 > MAX_KEYS_TEXT:
+            break
+        text += key + " "
+    return text
+
+
+def term_rows(visit: Visit, at: int) -> list[dict[str, Any]]:
     """The visit's rows in ``register_terms``: its visitor's name keys and its badge ids."""
-    where = {"site": visit.site, "visit_id": visit.visit_id}
+    where = {"site": visit.site, "visit_id": visit.visit_id, "at": at}
     terms = [(NAME, key) for key in _name_keys(_text(visit.visitor, "name"))]
     terms += [(BADGE, badge.badge_id) for badge in visit.badges]
     return [{"field": field, "term": term, **where} for field, term in dict.fromkeys(terms)]
@@ -106,7 +119,7 @@ def _insert(conn: Connection, folded: Iterable[Visit]) -> None:
         row = register_row(visit)
         if row is not None:
             rows.append(row)
-            terms += term_rows(visit)
+            terms += term_rows(visit, row["at"])
     if rows:
         conn.execute(register.insert(), rows)
     if terms:
