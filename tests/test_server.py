@@ -546,6 +546,9 @@ def test_a_version_1_database_migrates(server, kiosk, db_url):
         conn.execute(sa.text("DROP TABLE revisions"))
         for table in ("register", "register_terms", "register_words"):
             conn.execute(sa.text(f"DROP TABLE {table}"))
+        for table in ("console_sessions", "console_users", "audit_log"):
+            conn.execute(sa.text(f"DROP TABLE {table}"))
+        conn.execute(sa.text("DROP INDEX events_site_device"))
         server_db._hosts_v1.create(conn)
         conn.execute(sa.text("UPDATE schema_version SET version = 1"))
     db.close()

@@ -29,6 +29,7 @@ from kiosk.notify.plainhttp import PlainHttp
 from sync import protocol
 from sync.server import approvals, auth, catchup, export, invitations, revisions, store, tombstones, views
 from sync.server.auth import Admin, Device, Principal
+from sync.server.console import install as install_console
 from sync.server.db import Database
 from sync.server.projector import Projector
 from sync.server.errors import Forbidden, Invalid, ServerError, TooManyRequests, UnsupportedMedia
@@ -80,6 +81,7 @@ def create_app(db_url: str, *, clock: Callable[[], int] = now_ms, smtp: str = ""
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+    install_console(app)
     return app
 
 

@@ -32,6 +32,7 @@ from printer.errors import PrinterError
 from printer.invitation import card_png, window
 from sync.server import accesslog, auth, catchup, connections, export, invitations, passwords, ratelimit, store, tombstones
 from sync.server.app import create_app, now_ms
+from sync.server.console import cli as console_cli
 from sync.server.db import Database
 from sync.server.errors import ServerError
 from sync.server.intake import DEFAULT_TIMEOUT_S
@@ -145,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--site")
     listing.add_argument("--visit", help="the visit's id")
     listing.add_argument("--tombstoned", action="store_true", help="the events withdrawn, with why, by whom, when")
+    console_cli.add_commands(command)
     return parser
 
 

@@ -199,6 +199,43 @@ register_words = sa.Table(
     sa.PrimaryKeyConstraint("field", "term", "value"),
 )
 
+# The web console (sync.server.console): the people who log in, their sessions, and the audit
+# log of what they looked at and changed. ``sites``: a JSON array of site names, or null: all.
+console_users = sa.Table(
+    "console_users", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("sites", sa.Text),
+    sa.Column("password_hash", sa.Text, nullable=False),  # argon2id, encoded with its parameters
+    sa.Column("created_at", _ms, nullable=False),
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),  # in a row
+    sa.Column("locked_until", _ms),
+    sa.CheckConstraint("role IN ('admin', 'security', 'reception', 'auditor')", name="console_users_role"),
+)
+console_sessions = sa.Table(  # the cookie holds the session id; the table only its SHA-256
+    "console_sessions", metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("user_name", sa.String(64), sa.ForeignKey("console_users.name", ondelete="CASCADE"), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", _ms, nullable=False),
+    sa.Column("seen_at", _ms, nullable=False),
+    sa.Column("expires_at", _ms, nullable=False),
+    sa.Index("console_sessions_user", "user_name"),
+)
+audit_log = sa.Table(  # append-only: triggers refuse UPDATE and DELETE (_console)
+    "audit_log", metadata,
+    sa.Column("entry", _serial, primary_key=True, autoincrement=True),
+    sa.Column("at", _ms, nullable=False),
+    sa.Column("who", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("target", sa.Text, nullable=False, server_default=""),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("detail", sa.Text, nullable=False, server_default="{}"),  # JSON object
+    sa.Column("address", sa.String(64), nullable=False, server_default=""),
+    sa.Index("audit_log_at", "at"),
+    sa.Index("audit_log_who", "who", "at"),
+)
+
 _versions = sa.MetaData()
 schema_version = sa.Table("schema_version", _versions, sa.Column("version", sa.Integer, nullable=False))
 
@@ -218,7 +255,8 @@ def _v1(conn: Connection) -> None:
     # those a later step changed, so that it keeps creating exactly version 1.
     metadata.create_all(conn, tables=[t for t in metadata.sorted_tables
                                       if t not in (projections, hosts, signers, watchlist, tombstones, revisions,
-                                                  register, register_terms, register_words)])
+                                                   register, register_terms, register_words,
+                                                   console_users, console_sessions, audit_log)])
     _hosts_v1.create(conn)
 
 
@@ -258,6 +296,33 @@ def _revisions(conn: Connection) -> None:
     revisions.create(conn)
 
 
+AUDIT_APPEND_ONLY = "the audit log is append-only"
+
+
+def _console(conn: Connection) -> None:
+    # The web console's accounts, sessions and audit log (sync.server.console). The log refuses
+    # UPDATE and DELETE in the database itself, so no code path (and no slip) can rewrite it.
+    for table in (console_users, console_sessions, audit_log):
+        table.create(conn)
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text(f"CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+                             f"$$ BEGIN RAISE EXCEPTION '{AUDIT_APPEND_ONLY}'; END $$"))
+        conn.execute(sa.text("CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
+                             "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()"))
+        conn.execute(sa.text("CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+                             "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()"))
+        return
+    for change in ("UPDATE", "DELETE"):
+        conn.execute(sa.text(f"CREATE TRIGGER audit_log_no_{change.lower()} BEFORE {change} ON audit_log "
+                             f"BEGIN SELECT RAISE(ABORT, '{AUDIT_APPEND_ONLY}'); END"))
+
+
+def _events_by_device(conn: Connection) -> None:
+    # The console's live board asks when each device's newest event came in: one index probe a
+    # device, instead of a scan of its site's events.
+    conn.execute(sa.text("CREATE INDEX events_site_device ON events (site, device, server_seq)"))
+
+
 def _register(conn: Connection) -> None:
     # The console's register search, filled from the visits already folded.
     from sync.server.console import search_index  # its keys need pypinyin, which only this needs
@@ -268,7 +333,8 @@ def _register(conn: Connection) -> None:
 
 
 # Forward only, in order; each runs inside the start-up transaction that records its number.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _revisions, _register]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _revisions, _console,
+                                                  _events_by_device, _register]
 
 
 def normalise_url(url: str) -> str:
