@@ -99,7 +99,7 @@ def column_chart(title: str, series: Series, *, width: int = 640, height: int = 
         body.append(f'<rect x="{x + slot * 0.15:.1f}" y="{top + plot_h - h:.1f}" width="{slot * 0.7:.1f}" '
                     f'height="{h:.1f}" fill="{BAR}"><title>{escape(label)}: {_number(value)}</title></rect>'
                     f'<text x="{x + slot / 2:.1f}" y="{height - 10}" text-anchor="middle" fill="{INK}">'
-                    f"{escape(fitted(label, 3))}</text>")
+                    f"{escape(fitted(label, slot / (FONT_PX * 0.9)))}</text>")
     return _svg(width, height, title, body)
 
 

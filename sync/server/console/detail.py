@@ -20,10 +20,12 @@ from kiosk.core.validation import mask_phone
 from kiosk.core.visits import Visit
 from sync.server import store
 from sync.server.db import Database, tombstones
+from sync.server.models import local_time
 
 Scope = Sequence[str] | None  # the sites a user may see; None: all of them
 MAX_STROKES, MAX_POINTS = 200, 20_000  # a signature's, drawn; beyond is not a signature
-_HIDDEN = frozenset({"signature"})  # drawn as a picture, never listed as text
+_HIDDEN = frozenset({"signature"})
+MAX_MS = 253_402_300_800_000  # year 10000: past it a number is no time  # drawn as a picture, never listed as text
 
 
 @dataclass
@@ -90,6 +92,8 @@ def _flat(data: Any, path: str = ""):
             name = f"{path}.{key}" if path else str(key)
             if key == "phone" and isinstance(value, str):
                 yield name, masked(value)
+            elif str(key).endswith("_at") and type(value) is int and 0 <= value < MAX_MS:
+                yield name, _shown(value)  # a time in ms, as the page shows times
             else:
                 yield from _flat(value, name)
     elif isinstance(data, list):
@@ -100,6 +104,11 @@ def _flat(data: Any, path: str = ""):
                 yield from _flat(value, f"{path}[{n}]")
     elif data is not None and data != "":
         yield path, str(data)
+
+
+def _shown(ms: int) -> str:
+    moment = local_time(ms)
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
 
 def signature_strokes(encoded: Any) -> list[list[tuple[int, int]]]:

@@ -29,8 +29,10 @@ FIELDS = ("name", "company", "host", "badge", "site", "since", "until")
 MAX_FIELD = 100
 
 N_ = web.N_
-STATES = {"waiting": N_("Waiting"), "with_host": N_("With host"), "signed_out": N_("Signed out"),
+STATES = {"waiting": N_("Waiting for host"), "with_host": N_("With host"), "signed_out": N_("Signed out"),
           "awaiting_approval": N_("Awaiting approval"), "denied": N_("Denied"), "blocked": N_("Blocked")}
+
+TYPES = {"guest": N_("Guest"), "contractor": N_("Contractor"), "interview": N_("Interview"), "delivery": N_("Delivery")}
 
 web.NAV.append(web.NavItem(f"{web.PREFIX}/register", web.N_("Register"), REGISTER_ROLES))
 
@@ -87,8 +89,8 @@ def visit_page(request: Request, user: PageUser, site: str, visit_id: str) -> Re
         raise NotFound("no such visit")
     audit.record(db, user.name, "view_visit", request.app.state.clock(), target=f"{site}/{visit_id}",
                  address=address(request))
-    return web.render(request, "visit.html", {"d": found, "v": found.visit, "states": STATES, "may_unmask": user.role in UNMASK_ROLES,
-                                               "badge_number": badge_number})
+    return web.render(request, "visit.html", {"d": found, "v": found.visit, "states": STATES, "types": TYPES,
+                                               "may_unmask": user.role in UNMASK_ROLES, "badge_number": badge_number})
 
 
 @router.get("/register.{fmt}")
@@ -110,7 +112,7 @@ def register_export(request: Request, user: PageUser, fmt: str, name: str = "", 
     return _download(f"register.{fmt}", fmt, header, rows, _("Register"))
 
 
-COLUMN_LABELS = (web.N_("Site"), web.N_("Visit"), web.N_("State"), web.N_("Name"), web.N_("Company"),
+COLUMN_LABELS = (web.N_("Site"), web.N_("Visit"), web.N_("State"), web.N_("Full name"), web.N_("Company"),
                  web.N_("Host"), web.N_("Department"), web.N_("Signed in"), web.N_("Signed out"))
 
 

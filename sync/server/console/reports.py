@@ -16,6 +16,7 @@ from sync.server.console import audit, charts, exports, stats, web
 from sync.server.console import session as sessions
 from sync.server.console.accounts import User
 from sync.server.console.pages import address
+from sync.server.console.records import TYPES
 from sync.server.console.session import page_user
 from sync.server.errors import Invalid, NotFound
 
@@ -40,8 +41,6 @@ CHARTS: list[tuple[str, str, Callable[..., str]]] = [
     ("by_type", N_("By visitor type"), charts.bar_chart),
     ("ratings", N_("Satisfaction (stars)"), charts.column_chart),
 ]
-TYPE_LABELS = {"guest": N_("Guest"), "contractor": N_("Contractor"), "interview": N_("Interview"),
-               "delivery": N_("Delivery")}
 
 
 def _period(since: str, until: str) -> tuple[date, date]:
@@ -66,8 +65,10 @@ def _counted(request: Request, user: User, since: str, until: str, site: str) ->
     first, last = _period(since, until)
     _ = web.translator(web.language(request))
     counted = stats.statistics(request.app.state.db, scope, first, last, others=_("Others"))
-    counted.by_type = [(_(TYPE_LABELS[k]) if k in TYPE_LABELS else k, n) for k, n in counted.by_type]
-    counted.per_day = [(day[5:], n) for day, n in counted.per_day]  # MM-DD: the year is in the period
+    counted.by_type = [(_(TYPES[k]) if k in TYPES else k, n) for k, n in counted.by_type]
+    # MM-DD: the year is in the period (a week by its Monday)
+    counted.per_day = [(day[5:], n) for day, n in counted.per_day]
+    counted.per_week = [(monday[5:], n) for monday, n in counted.per_week]
     return counted
 
 
