@@ -27,6 +27,7 @@ DEFAULT_DAYS = 90
 MAX_DAYS = 3 * 366
 
 web.NAV.append(web.NavItem(f"{web.PREFIX}/stats", web.N_("Statistics"), STATS_ROLES))
+web.ACTION_LABELS["stats_view"] = web.N_("Opened the statistics")
 
 N_ = web.N_
 # (name, title, how it is drawn), in the order shown.
