@@ -549,6 +549,8 @@ def test_a_version_1_database_migrates(server, kiosk, db_url):
         conn.execute(sa.text("DROP TABLE revisions"))
         conn.execute(sa.text("DROP TABLE purges"))
         conn.execute(sa.text("DROP TABLE retention"))
+        for table in ("register", "register_terms", "register_words"):
+            conn.execute(sa.text(f"DROP TABLE {table}"))
         for table in ("console_sessions", "console_users", "audit_log", "complaints", "complaint_notes",
                       "complaint_intake"):
             conn.execute(sa.text(f"DROP TABLE {table}"))
@@ -561,6 +563,8 @@ def test_a_version_1_database_migrates(server, kiosk, db_url):
         with db.read() as conn:
             assert conn.execute(sa.select(projections.c.site, projections.c.server_seq)).all() == [("hq", 1)]
         assert _visit_state(db, visit) == "waiting"
+        with db.read() as conn:  # the console's register search, filled from the visits already folded
+            assert conn.execute(sa.select(server_db.register.c.visit_id)).scalars().all() == [visit]
         store.replace_hosts(db, [Host("a1", "李四", aliases=("小李",), language="zh_CN")])
         assert store.all_hosts(db)[0].aliases == ("小李",)
         key = store.signer(db, "hq", now()).private_bytes_raw()  # version 4: the server's own keys, made once

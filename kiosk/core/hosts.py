@@ -438,3 +438,27 @@ class HostIndex:
             departments = self._departments.matching(q, mixed, self._department_texts, len(self._members), set())
             take(heapq.merge(*(self._members[d] for d in departments)))
         return [self._hosts[o] for o in found]
+
+
+# -- the same keys for a database index (the server's register search) -------------------------
+
+def name_keys(name: str) -> list[str]:
+    """The keys a name is found by in a long list, where a match is worth showing only if it
+    is the start of the name: a query (as :func:`query_keys` spells it) that is a prefix of one
+    of them finds the name. HostIndex's keys from the first word on (zs, zhangs, 张 find 张三),
+    and from a later one only as written (三, and a Latin name's later words: smith finds John
+    Smith): a later syllable's pinyin (san) would find a tenth of all names by one letter."""
+    return sorted({key for i, _, key, form in _spelled(_name_units(name)) if i == 0 or form == "chars"})
+
+
+def department_keys(text: str) -> list[str]:
+    """The keys HostIndex files a department under, from each of its words on (a company's too)."""
+    return sorted(key for key, _ in _department_keys(text))
+
+
+def query_keys(query: str) -> list[str]:
+    """What a query is looked up as among those keys: folded, and a mix of Han characters and
+    letters (张s) by its pinyin spellings too (without HostIndex's check that the characters are
+    really there: 章s may find 张三 as well)."""
+    q = fold(query)
+    return list(dict.fromkeys([q, *(spelled for spelled, _, _ in _mixed_spellings(q))])) if q else []

@@ -172,6 +172,53 @@ retention = sa.Table(
     sa.Column("sensitive_retention_days", sa.Integer, nullable=False),
     sa.Column("set_at", _ms, nullable=False),
 )
+
+# The console's register search (sync.server.console.search_index keeps them in step with visits,
+# in the projector's transaction): one row per visit in time order, the search keys of each
+# visitor's name and badges, and the keys of each distinct company and host name (few, shared by
+# many visits). The register row also holds what the statistics count (sync.server.console.stats).
+# Keys compare byte by byte ("C" collation on PostgreSQL), so a prefix is a range.
+_key = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
+register = sa.Table(
+    "register", metadata,
+    sa.Column("site", sa.String(20), nullable=False),
+    sa.Column("visit_id", sa.String(16), nullable=False),
+    sa.Column("at", _ms, nullable=False),  # signed in (or blocked) at; 0 when unknown
+    sa.Column("left_at", _ms),  # signed out at
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("company", sa.Text, nullable=False),
+    sa.Column("host", sa.Text, nullable=False),
+    sa.Column("department", sa.Text, nullable=False),  # the host's
+    sa.Column("visitor_type", sa.Text, nullable=False),
+    sa.Column("rating", sa.SmallInteger),  # the visitor's satisfaction, 1-5
+    sa.Column("keys", sa.Text, nullable=False),  # " zhangsan zsan 三 张三 ": the name's keys, each after a space
+    sa.PrimaryKeyConstraint("site", "visit_id"),
+    # A search that walks the visits newest first checks each against these columns, read from
+    # the index itself: a million visits are a sequential read, not a million row look-ups.
+    sa.Index("register_at", "at", "site", "visit_id", "keys", "company", "host"),
+    sa.Index("register_site_at", "site", "at", "visit_id", "keys", "company", "host"),
+    sa.Index("register_company_at", "company", "at", "site", "visit_id"),
+    sa.Index("register_host_at", "host", "at", "site", "visit_id"),
+)
+register_terms = sa.Table(
+    "register_terms", metadata,
+    sa.Column("field", sa.String(1), nullable=False),  # "n": the visitor's name, "b": a badge id
+    sa.Column("term", _key, nullable=False),
+    sa.Column("site", sa.String(20), nullable=False),
+    sa.Column("visit_id", sa.String(16), nullable=False),
+    sa.Column("at", _ms, nullable=False),  # the visit's register.at: a search's matches in time order from the index
+    # A visit's own keys by the primary key (checking one visit), everyone's by the index (a search).
+    sa.PrimaryKeyConstraint("site", "visit_id", "field", "term"),
+    sa.Index("register_terms_term", "field", "term", "at", "site", "visit_id"),
+)
+register_words = sa.Table(
+    "register_words", metadata,
+    sa.Column("field", sa.String(1), nullable=False),  # "c": a company, "h": a host's name
+    sa.Column("term", _key, nullable=False),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("field", "term", "value"),
+)
+
 # The web console (sync.server.console): the people who log in, their sessions, and the audit
 # log of what they looked at and changed. ``sites``: a JSON array of site names, or null: all.
 console_users = sa.Table(
@@ -262,7 +309,8 @@ def _v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[t for t in metadata.sorted_tables
                                       if t not in (projections, hosts, signers, watchlist, tombstones, revisions,
                                                    purges, retention, console_users, console_sessions, audit_log,
-                                                   complaints, complaint_notes, complaint_intake)])
+                                                   complaints, complaint_notes, complaint_intake, register,
+                                                   register_terms, register_words)])
     _hosts_v1.create(conn)
 
 
@@ -357,9 +405,18 @@ def _complaints(conn: Connection) -> None:
         table.create(conn)
 
 
+def _register(conn: Connection) -> None:
+    # The console's register search, filled from the visits already folded.
+    from sync.server.console import search_index  # its keys need pypinyin, which only this needs
+
+    for table in (register, register_terms, register_words):
+        table.create(conn)
+    search_index.fill(conn)
+
+
 # Forward only, in order; each runs inside the start-up transaction that records its number.
 MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _revisions, _purges, _console,
-                                                   _events_by_device, _hlc, _visits_by_state, _complaints]
+                                                   _events_by_device, _hlc, _visits_by_state, _complaints, _register]
 
 
 def normalise_url(url: str) -> str:

@@ -35,6 +35,7 @@ from kiosk.store.log import visit_from_json
 from kiosk.watchcsv import watch_entry
 from sync.server import accept, bounds, progress, purge, revisions
 from sync.server.auth import SERVER_DEVICE, Device
+from sync.server.console import search_index
 from sync.server.db import (Database, devices, events, hosts, keys, projections, signers, tombstones, visits,
                             watchlist)
 from sync.server.errors import Conflict, Forbidden, Invalid
@@ -124,10 +125,13 @@ def project(db: Database, site: str, limit: int = PROJECT_CHUNK) -> bool:
             by_visit[row.visit_id].append(_event(row))
         gone = [v for v in touched if not live(by_visit[v])]  # every event of it tombstoned
         kept = [v for v in touched if v not in gone]
+        folded = [fold(by_visit[v]) for v in kept]
         if kept:
-            conn.execute(db.prepared(_upsert_visits), [_visit_row(fold(by_visit[v])) for v in kept])
+            conn.execute(db.prepared(_upsert_visits), [_visit_row(visit) for visit in folded])
         if gone:
             conn.execute(visits.delete().where(visits.c.site == site, visits.c.visit_id.in_(gone)))
+            search_index.forget(conn, site, gone)
+        search_index.index_visits(conn, folded)  # the console's register search, in step
         upto = {"site": site, "server_seq": pending[-1].server_seq}
         conn.execute(db.insert(projections).on_conflict_do_update(index_elements=["site"], set_=upto), upto)
     return complete
