@@ -19,6 +19,7 @@ from kiosk.settings import Settings
 from printer.device import PreviewPrinter
 from sync.client import SyncClient
 from sync.server import purge, store
+from sync.server.console import followup
 from sync.worker import Syncer
 from tests.privacy_bytes import forms, hits, sqlite_files
 from tests.server_fixtures import db_url, pg_url, start_server  # noqa: F401
@@ -111,6 +112,11 @@ def test_retention_and_erasure_reach_every_device_and_leave_no_byte(server, site
     # The exit post is cut off; meanwhile the server purges by retention and erases one person.
     assert exit_post.kiosk.verdict(third.badge).ok
     db = server.app.state.db
+    # The console took the complaint in and reception wrote a note naming the person.
+    followup.take_in(db, "hq")
+    [complaint] = followup.listed(db, followup.Filter(sites=("hq",)))
+    assert followup.change(db, "hq", complaint.event_id, "desk", clock.ms, owner=None, status="in_progress",
+                           note=f"called {OLD[1][0]} back", owners=lambda: [], logged=lambda conn, changes: None)
     assert {(t.visit_id, t.scope) for t in purge.purge_due(db, clock.ms)} == {
         (first.visit.visit_id, "all"), (second.visit.visit_id, "all")}
     assert [t.visit_id for t in purge.erase_person(db, clock.ms, phone="18600004321")] == [third.visit.visit_id]

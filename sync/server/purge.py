@@ -23,6 +23,7 @@ from kiosk.core.events import decode_data, encode_data
 from kiosk.core.visits import fold, live
 from kiosk.store.log import visit_from_json
 from sync.server import revisions, store
+from sync.server.console import followup, search_index
 from sync.server.db import Database, events, purges, retention, visits
 from sync.server.errors import Invalid
 
@@ -81,6 +82,8 @@ def purge_visit(db: Database, site: str, visit_id: str, scope: str, reason: str,
         conn.execute(db.insert(purges).on_conflict_do_update(
             index_elements=["site", "visit_id"], set_={"scope": scope, "reason": reason, "purged_at": now}), row)
         _refold(db, conn, site, visit_id)
+        if scope == core.ALL:
+            followup.forget_visit(conn, site, visit_id)
 
     return store.append(db, site, ev.PURGED, visit_id, {"scope": scope, "reason": reason}, now,
                         unless=already, also=strip) is not None
@@ -90,10 +93,15 @@ def _refold(db: Database, conn: sa.Connection, site: str, visit_id: str) -> None
     """The visit's projected row, folded again from its stripped events in this transaction."""
     stored = [store._event(row) for row in conn.execute(db.prepared(store._visit_events_query),
                                                         {"site": site, "visit_ids": [visit_id]})]
+    before = search_index.indexed_words(conn, site, visit_id)
     if stored and live(stored):
-        conn.execute(db.prepared(store._upsert_visits), [store._visit_row(fold(stored))])
+        visit = fold(stored)
+        conn.execute(db.prepared(store._upsert_visits), [store._visit_row(visit)])
+        search_index.index_visits(conn, [visit])  # the register's keys are the name's: gone too
     else:
         conn.execute(visits.delete().where(visits.c.site == site, visits.c.visit_id == visit_id))
+        search_index.forget(conn, site, [visit_id])
+    search_index.drop_unused_words(conn, before)
 
 
 def strip_pushed(conn: sa.Connection, site: str, rows: Mapping[str, dict[str, Any]], new: Iterable[str]) -> None:
@@ -214,7 +222,8 @@ def scrub(db: Database) -> None:
         else:
             raw.autocommit = True
             try:
-                raw.execute("VACUUM FULL events, visits, purges")
+                raw.execute("VACUUM FULL events, visits, purges, register, register_terms, register_words, "
+                            "complaints, complaint_notes")
             finally:
                 raw.autocommit = False
     if db.kind == "sqlite":

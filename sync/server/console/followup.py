@@ -96,6 +96,16 @@ def _take_in(db: Database, site: str) -> None:
             conn.execute(db.insert(complaint_intake).on_conflict_do_update(index_elements=["site"], set_=mark), mark)
 
 
+def forget_visit(conn: sa.Connection, site: str, visit_id: str) -> None:
+    """In a purge's transaction (sync.server.purge): the visit's complaints keep their owner,
+    status and times (counted), but their text and the notes written about them go, for they
+    name the person."""
+    taken = sa.select(complaints.c.event_id).where(complaints.c.site == site, complaints.c.visit_id == visit_id)
+    conn.execute(complaint_notes.update().where(complaint_notes.c.event_id.in_(taken)).values(text=""))
+    conn.execute(complaints.update().where(complaints.c.site == site, complaints.c.visit_id == visit_id)
+                 .values(text=""))
+
+
 @dataclass(frozen=True)
 class Filter:
     sites: tuple[str, ...]

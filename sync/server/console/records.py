@@ -54,6 +54,19 @@ def _filled(fields: dict[str, str]) -> dict[str, str]:
     return {k: fields[k] for k in FIELDS if fields.get(k)}
 
 
+# What a search typed about a person (a name, a company) would be personal data in a log that can
+# never forget it (the audit log is append-only, and an erasure must reach every byte): the log
+# keeps which of these filters were used, the others as typed, and the visits the page listed.
+_ABOUT_A_PERSON = frozenset({"name", "company", "badge"})
+
+
+def _logged(fields: dict[str, str]) -> dict[str, Any]:
+    filled = _filled(fields)
+    kept: dict[str, Any] = {k: v for k, v in filled.items() if k not in _ABOUT_A_PERSON}
+    used = sorted(_ABOUT_A_PERSON & filled.keys())
+    return {**kept, **({"searched_by": used} if used else {})}
+
+
 @router.get("/register")
 def register_page(request: Request, user: PageUser, name: str = "", company: str = "", host: str = "",
                   badge: str = "", site: str = "", since: str = "", until: str = "", after: str = "") -> Response:
@@ -68,7 +81,8 @@ def register_page(request: Request, user: PageUser, name: str = "", company: str
     except Invalid as e:  # a badge number mistyped: said on the page, the form kept
         page, error = register.Page(), str(e)
     audit.record(db, user.name, "search", request.app.state.clock(), address=address(request),
-                 detail={**_filled(fields), "rows": len(page.rows), **({"after": after} if after else {})})
+                 detail={**_logged(fields), "rows": len(page.rows), "visits": [r["visit_id"] for r in page.rows],
+                         **({"after": after} if after else {})})
     filled = _filled(fields)
     return web.render(request, "register.html", {
         "rows": page.rows, "fields": fields, "states": STATES, "error": error, "sites": user.sites,
@@ -105,7 +119,7 @@ def register_export(request: Request, user: PageUser, fmt: str, name: str = "", 
     db = request.app.state.db
     register.search(db, user.sites, query, limit=1)  # a mistyped badge is a 400 here, not a broken download
     audit.record(db, user.name, "export", request.app.state.clock(), target="register", address=address(request),
-                 detail={**_filled(fields), "format": fmt})
+                 detail={**_logged(fields), "format": fmt})
     _ = web.translator(web.language(request))
     header = [_(label) for label in COLUMN_LABELS]
     rows = exports.register_rows(db, user.sites, query)

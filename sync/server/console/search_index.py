@@ -99,6 +99,23 @@ def forget(conn: Connection, site: str, visit_ids: list[str]) -> None:
         conn.execute(table.delete().where(table.c.site == site, table.c.visit_id.in_(visit_ids)))
 
 
+def indexed_words(conn: Connection, site: str, visit_id: str) -> list[tuple[str, str]]:
+    """The company and host this visit is indexed under, as (field, value)."""
+    row = conn.execute(sa.select(register.c.company, register.c.host)
+                       .where(register.c.site == site, register.c.visit_id == visit_id)).first()
+    return [(COMPANY, row.company), (HOST, row.host)] if row else []
+
+
+def drop_unused_words(conn: Connection, words: list[tuple[str, str]]) -> None:
+    """Take out of ``register_words`` those of ``words`` no visit is indexed under any more (a
+    purged visit's company is personal data: it must not outlive the visit in the index)."""
+    for field, value in words:
+        column = register.c.company if field == COMPANY else register.c.host
+        if value and conn.execute(sa.select(sa.literal(1)).where(column == value).limit(1)).first() is None:
+            conn.execute(register_words.delete().where(register_words.c.field == field,
+                                                        register_words.c.value == value))
+
+
 def fill(conn: Connection) -> None:
     """Index every visit already folded (the migration that brings the index in), a batch at a time."""
     last: tuple[str, str] = ("", "")
