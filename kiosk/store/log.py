@@ -61,7 +61,7 @@ def visit_from_json(text: str) -> Visit:
     raw = json.loads(text)
     raw["badges"] = tuple(Badge(**b) for b in raw["badges"])
     for key in ("complaints", "notified", "notify_failed", "messages", "reasons", "watchlist", "invitation_uses",
-                "invitation_shared_with"):
+                "invitation_shared_with", "consents"):
         raw[key] = tuple(raw.get(key, ()))
     return readable(Visit(**raw))
 
