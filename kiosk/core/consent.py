@@ -45,19 +45,23 @@ class Notice:
 
 
 def parse_notice(raw: str, values: Mapping[str, Any], lang: str = "") -> Notice:
-    """A notice file's content: ``version:`` and ``summary:`` lines, then the text, whose
-    paragraphs the caller reflows; placeholders filled from ``values`` (a missing one is left as
-    written, a stray brace too: a site's text is never refused for its punctuation)."""
+    """A notice file's content: ``version:`` and ``summary:`` lines (and, optionally, what an
+    empty ``organisation`` or ``contact`` setting is said as, e.g. ``contact: 前台``), then the
+    text, whose paragraphs the caller reflows; placeholders filled from ``values`` where they
+    are not empty, else from those lines (a missing one is left as written: a site's text is
+    never refused for its punctuation)."""
     lines = raw.lstrip("\ufeff").split("\n")
-    head = {}
-    while lines and ":" in lines[0] and lines[0].partition(":")[0].strip() in ("version", "summary"):
+    head: dict[str, str] = {}
+    while lines and lines[0].partition(":")[0].strip() in ("version", "summary", *PLACEHOLDERS):
         key, _, value = lines.pop(0).partition(":")
         head[key.strip()] = value.strip()
     if not head.get("version"):
         raise ValueError("a notice must start with 'version: ...'")
     if not head.get("summary"):
         raise ValueError("a notice needs a 'summary: ...' line after its version")
-    return Notice(head["version"], fill(head["summary"], values), fill("\n".join(lines).strip("\n"), values), lang)
+    filled = {key: head[key] for key in PLACEHOLDERS if head.get(key)}
+    filled.update({key: value for key, value in values.items() if value not in ("", None)})
+    return Notice(head["version"], fill(head["summary"], filled), fill("\n".join(lines).strip("\n"), filled), lang)
 
 
 def fill(text: str, values: Mapping[str, Any]) -> str:
@@ -68,13 +72,14 @@ def fill(text: str, values: Mapping[str, Any]) -> str:
 
 
 def record(purpose: str, given: bool, *, notice: Notice | None = None, by: str = ANSWER, at: int | None = None,
-           lang: str = "") -> dict[str, Any]:
-    """A ``consent`` event's payload (kiosk.core.payloads checks it)."""
+           lang: str = "", version: str = "") -> dict[str, Any]:
+    """A ``consent`` event's payload (kiosk.core.payloads checks it): the notice's version and
+    digest, or a separate consent's ``version`` (its Purpose's)."""
     data: dict[str, Any] = {"purpose": purpose, "given": bool(given), "by": by}
     if notice is not None:
         data.update(version=notice.version, digest=notice.digest, lang=notice.lang or lang)
-    elif lang:
-        data["lang"] = lang
+    else:
+        data.update({key: value for key, value in (("version", version), ("lang", lang)) if value})
     if at is not None:
         data["at"] = at
     return data

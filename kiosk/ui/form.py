@@ -26,6 +26,9 @@ class VisitForm:
     answers: dict[str, str] = field(default_factory=dict)  # to the visitor type's questions
     question: int = 0  # which of them the question screen asks
     invitation: Invitation | None = None  # the scanned invitation that filled this in
+    # The privacy notice accepted and each separate consent answered (purpose -> the consent
+    # event's payload, kiosk.core.consent.record): recorded with the sign-in.
+    consents: dict[str, dict] = field(default_factory=dict)
 
     def agreement(self) -> dict:
         """What was accepted and how: a finger signature, or (an invited visitor) a tap on "I

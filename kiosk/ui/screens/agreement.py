@@ -8,12 +8,15 @@ to review, since the invitation's answers cannot be changed here. The agreement 
 accepted, explicitly, under its whole text (the "I agree" button is the acceptance, as on any
 click-through agreement): the signature adds nothing a kiosk could check about who signed,
 while the invitation, sent by a host to this person, does, and the sign-in records both (the
-version, the language, ``accepted_by: tap`` and the invitation's id: VisitForm.agreement)."""
+version, the language, ``accepted_by: tap`` and the invitation's id: VisitForm.agreement). The
+same tap accepts the privacy notice, whose one line shows above it with the full text a tap away:
+an invited visitor starts at no start button that could say so."""
 
 from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
+from kiosk.core import consent
 from kiosk.ui.flow import load_agreement
 from kiosk.ui.screens.base import KioskScreen, load_kv
 from kiosk.ui.signature import SignaturePad  # noqa: F401 - the pad in agreement.kv
@@ -32,6 +35,7 @@ class AgreementScreen(KioskScreen):
     by_tap = BooleanProperty(False)  # an invited visitor: one tap accepts and prints
     visitor = StringProperty("")  # name and company, as the invitation gives them
     host = StringProperty("")
+    notice_summary = StringProperty("")  # an invited visitor's privacy notice, accepted by the one tap
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -48,6 +52,7 @@ class AgreementScreen(KioskScreen):
     def show_language(self, lang: str) -> None:
         agreement = load_agreement(lang, self.flow.agreement_folder())
         self.text, self.version = agreement.text, agreement.version
+        self.notice_summary = self.flow.notice(lang).summary if self.by_tap else ""
 
     def clear_signature(self) -> None:
         self.ids.pad.clear()
@@ -55,6 +60,7 @@ class AgreementScreen(KioskScreen):
     def accept(self) -> None:
         if self.by_tap:
             self.flow.form.agreement_version = self.version
+            self.flow.accept_notice(consent.INVITATION)  # the notice's line is beside this button
             self.flow.submit()  # the invitation's answers stand: no review
             return
         if not self.ids.pad.signed:
