@@ -58,3 +58,15 @@ def test_a_visitor_and_answers_as_shown():
     assert masked_visitor(visitor) == {"name": "张三", "company": "华为", "phone": "138****5678",
                                        "purpose": "回电 139****4321"}
     assert masked_answers({"id": "110101199001011234", "ok": "yes"}) == {"id": "1101**********1234", "ok": "yes"}
+
+
+def test_a_payload_as_lists_and_exports_show_it():
+    from kiosk.core.masking import masked_payload
+
+    data = {"visitor": {"name": "张三", "phone": "13812345678", "purpose": "见 13987654321"},
+            "answers": {"id_card": "110101199001011234"}, "agreement": {"version": "1", "signature": ["M1 2", "L3 4"]},
+            "watchlist": [{"phone": "13600001111", "note": "call 13600001111"}], "rating": 5}
+    shown = masked_payload(data)
+    assert shown == {"visitor": {"name": "张三", "phone": "138****5678", "purpose": "见 139****4321"},
+                     "answers": {"id_card": "1101**********1234"}, "agreement": {"version": "1", "signature": "2 strokes"},
+                     "watchlist": [{"phone": "136****1111", "note": "call 136****1111"}], "rating": 5}

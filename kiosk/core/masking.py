@@ -75,3 +75,21 @@ def masked_visitor(visitor: Mapping[str, Any]) -> dict[str, Any]:
 def masked_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
     """Answers to a visitor type's questions (a permit or an ID number may be one), masked."""
     return {key: mask_text(value) if isinstance(value, str) else value for key, value in answers.items()}
+
+
+def masked_payload(data: Any) -> Any:
+    """An event's payload as a list or export shows it: every ``phone`` masked, every text with
+    the numbers in it masked, a handwritten signature said as its number of strokes."""
+    if isinstance(data, Mapping):
+        return {key: _masked_field(key, value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [masked_payload(item) for item in data]
+    return mask_text(data) if isinstance(data, str) else data
+
+
+def _masked_field(key: Any, value: Any) -> Any:
+    if key == "phone" and isinstance(value, str):
+        return mask_phone(value) if value else value
+    if key == "signature" and isinstance(value, (list, tuple)):
+        return f"{len(value)} strokes" if value else ""
+    return masked_payload(value)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import uvicorn
 
+from kiosk.core.masking import masked_payload
 from kiosk.errors import KioskError
 from kiosk.hostcsv import read_hosts_csv
 from kiosk.notify import BadChannel, channel_from_url, plainhttp
@@ -30,7 +31,8 @@ from kiosk.settings import ROLES
 from kiosk.watchcsv import COLUMNS, read_watchlist_csv, shown
 from printer.errors import PrinterError
 from printer.invitation import card_png, window
-from sync.server import accesslog, auth, catchup, connections, export, invitations, passwords, ratelimit, store, tombstones
+from sync.server import (accesslog, auth, catchup, connections, export, invitations, passwords, person, ratelimit, store,
+                         tombstones)
 from sync.server.app import create_app, now_ms
 from sync.server.db import Database
 from sync.server.errors import ServerError
@@ -145,6 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--site")
     listing.add_argument("--visit", help="the visit's id")
     listing.add_argument("--tombstoned", action="store_true", help="the events withdrawn, with why, by whom, when")
+    person.add_commands(commands, command)  # person find|export (and erase): sync.server.person
     return parser
 
 
@@ -344,7 +347,7 @@ def cmd_events_list(args) -> int:
         withdrawn = {t.event_id for t in tombstones.listed(db, args.site)}
         print("event_id\tts\tdevice\tkind\ttombstoned\tdata")
         for e in store.visit_events(db, args.site, args.visit):
-            data = json.dumps(e.data, ensure_ascii=False, sort_keys=True)
+            data = json.dumps(masked_payload(e.data), ensure_ascii=False, sort_keys=True)  # phones, IDs masked
             print("\t".join((e.event_id, _shown_ms(e.ts), e.device, e.kind, "yes" if e.event_id in withdrawn else "",
                              data if len(data) <= 200 else data[:200] + "…")))
     return 0
