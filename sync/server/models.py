@@ -231,7 +231,8 @@ class VisitsOut(BaseModel):
 
 
 class ExportRow(BaseModel):
-    """One visit in the audit export. No phone numbers: they are confidential (DESIGN.md)."""
+    """One visit in the audit export. No phone numbers: they are confidential (DESIGN.md); any typed
+    into the purpose are masked (kiosk.core.masking)."""
 
     site: str
     visit_id: str
@@ -251,6 +252,8 @@ class ExportRow(BaseModel):
         default=False, description="two kiosks cut off from each other both accepted its invitation: see reception")
     invitation_also_used_by: list[str] = Field(
         default_factory=list, description="the other visits its invitation became (CSV: separated by spaces)")
+    privacy_notice: str = Field(default="", description="the version of the privacy notice the visitor accepted "
+                                                        "(empty: none recorded)")
 
 
 DEFAULT_HOURS, MAX_HOURS = 12, 30 * 24  # how long an invitation is valid
