@@ -17,6 +17,8 @@ if [ "${1:-}" = test ]; then
     # xvfb xauth: the touchscreen tests run the real Kivy window on a virtual X server.
     # fonts-urw-base35: Nimbus Sans Narrow, the stand-in for a Zebra's font 0 in the ZPL tests.
     packages="$packages postgresql xvfb xauth fonts-urw-base35"
+    # chromium chromium-driver: the web console's browser tests drive Debian's browser (selenium).
+    packages="$packages chromium chromium-driver"
     # cups printer-driver-ptouch printer-driver-dymo poppler-utils: the label printer tests start
     # their own cupsd with Debian's Brother QL and DYMO drivers, and read sheets back with pdftoppm.
     packages="$packages cups printer-driver-ptouch printer-driver-dymo poppler-utils"

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from kiosk import retention
 from kiosk.core import tokens
 from kiosk.core.masking import mask_text, masked_payload
 from kiosk.core.unconfirmed import badge_unconfirmed
@@ -54,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--windowed", action="store_true",
                      help="a normal 1280x800 window that can be closed, for trying the kiosk out")
     run.set_defaults(handler=cmd_run)
+
+    purge = commands.add_parser("purge", help="forget the visitors of visits past the retention policy "
+                                "(retention_days, sensitive_retention_days, or the site's from the server)")
+    purge.add_argument("--dry-run", action="store_true", help="only say how many visits would be purged")
+    purge.add_argument("--json", action="store_true")
+    purge.set_defaults(handler=cmd_purge)
 
     hosts = commands.add_parser("hosts", help="the host directory").add_subparsers(dest="hosts_command", required=True)
     imp = hosts.add_parser("import", help="load the host directory from a CSV file (name,department,email,phone)")
@@ -175,8 +182,25 @@ def cmd_run(args) -> int:
         settings = dataclasses.replace(settings, role=args.role)
     from kiosk.ui.launch import run
 
-    run(settings, Kiosk.open(settings, lambda: open_printers(settings.printer_url, settings.printer_fallback)),
-        lockdown=not args.windowed)
+    kiosk = Kiosk.open(settings, lambda: open_printers(settings.printer_url, settings.printer_fallback))
+    try:
+        retention.purge_now(kiosk)  # before anything is shown: what is past its time is never on screen
+    except KioskError as exc:  # a full disk, say: the lobby still needs its kiosk; tried again daily
+        print(f"kiosk: the purge at start failed: {exc}", file=sys.stderr)
+    retention.DailyPurge(kiosk).start()
+    run(settings, kiosk, lockdown=not args.windowed)
+    return 0
+
+
+def cmd_purge(args) -> int:
+    kiosk = _kiosk(args)
+    policy = retention.policy(kiosk)
+    done = retention.purge_now(kiosk, dry_run=args.dry_run)
+    verb = "would purge" if args.dry_run else "purged"
+    _emit(args, {"dry_run": args.dry_run, "visits": done.visits, "by_scope": done.scope,
+                 "retention_days": policy.days, "sensitive_retention_days": policy.sensitive_days},
+          f"{verb} {done.visits} visits ({done.scope['all']} wholly, {done.scope['sensitive']} of their sensitive "
+          f"data) by retention {policy.days} days, sensitive {policy.sensitive_days} days")
     return 0
 
 
@@ -315,7 +339,10 @@ def _visit_row(visit: Visit, now: int | None = None) -> dict[str, Any]:
            "invite_id": visit.invite_id or None,
            # Two kiosks cut off from each other both took its invitation: reception should look.
            "invitation_used_more_than_once": bool(visit.invitation_shared_with),
-           "invitation_also_used_by": [other["visit_id"] for other in visit.invitation_shared_with]}
+           "invitation_also_used_by": [other["visit_id"] for other in visit.invitation_shared_with],
+           # Two devices signed it out (kiosk.core.visits keeps the first): reception should look.
+           "signed_out_twice": visit.signed_out_twice,
+           "also_signed_out_by": [other["device"] for other in visit.other_sign_outs]}
     if now is not None:  # a check-in that never recorded whether its badge printed
         row["badge_not_confirmed"] = badge_unconfirmed(visit, now)
     return row
@@ -325,6 +352,8 @@ def _visit_line(row: dict[str, Any]) -> str:
     line = f"{row['since']}  {row['name']}  {row['company'] or '-'}  → {row['host']}"
     if row["invitation_used_more_than_once"]:
         line += f"  [invitation used more than once: also {', '.join(row['invitation_also_used_by'])}]"
+    if row.get("signed_out_twice"):
+        line += f"  [signed out twice: also by {', '.join(row['also_signed_out_by'])}]"
     if row.get("badge_not_confirmed"):  # the check-in never recorded whether its badge printed
         line += (f"  [badge not confirmed: kiosk reprint {row['visit_id']}, kiosk confirm-printed {row['visit_id']}"
                  f" or kiosk signout {row['visit_id']} --reason ...]")

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping
 
 from kiosk.core import events as ev
-from kiosk.core import invites, recognise, tokens
+from kiosk.core import acceptance, invites, recognise, tokens
 from kiosk.core.approvals import approval_token
 from kiosk.core.invites import Invitation
 from kiosk.core.hosts import Host, HostIndex, host_id_for
@@ -118,9 +119,10 @@ class Kiosk:
 
     @classmethod
     def open(cls, settings: Settings, printer: Printer | Callable[[], Printer],
-             clock: Callable[[], int] = wall_clock_ms) -> "Kiosk":
+             clock: Callable[[], int] = wall_clock_ms, monotonic: Callable[[], float] = time.monotonic) -> "Kiosk":
         """The kiosk on this device's data directory. ``printer`` may be a factory, so that
-        commands which never print (an exit post's check-out) never depend on the printer."""
+        commands which never print (an exit post's check-out) never depend on the printer.
+        ``monotonic`` measures the time since the server's clock was heard (kiosk.core.hlc)."""
         db = Database(settings.data_path / DB_FILE)
         keys = KeyTable(db)
         signer = None
@@ -128,7 +130,7 @@ class Kiosk:
             signer = load_or_create_signer(settings.data_path)
             keys.add(PublicKey(signer.key_id, signer.public_key.public_bytes_raw(), settings.site, settings.device,
                                role=settings.role))
-        log = EventLog(db, settings.site, settings.device, clock, role=settings.role)
+        log = EventLog(db, settings.site, settings.device, clock, role=settings.role, monotonic=monotonic)
         factory = printer if callable(printer) else (lambda: printer)
         entry = EntryRules(db, load_policy(settings.policy))
         return cls(settings, log, signer, keys, DirectoryTable(db), factory, entry, clock)
@@ -351,7 +353,19 @@ class Kiosk:
         return {"name": visit.visitor.get("name", ""), "company": visit.visitor.get("company", ""),
                 "visit_id": visit.visit_id,  # seeds the names to pick from (name_choices), never shown
                 # the last host, offered once the name is confirmed, while still in the directory
-                "host": self._listed((visit.host or {}).get("host_id", ""))}
+                "host": self._listed((visit.host or {}).get("host_id", "")),
+                # the last kind of visit and the agreement it accepted, offered likewise
+                "visitor_type": visit.visitor_type, "purpose": visit.visitor.get("purpose", ""),
+                "accepted": self._accepted(visit)}
+
+    def _accepted(self, visit: Visit) -> dict[str, Any] | None:
+        """The agreement ``visit`` accepted and when (kiosk.core.acceptance), from its sign-in."""
+        vtype = self.entry.policy.visitor_type(visit.visitor_type or "guest")
+        for event in self.log.events(visit.visit_id):
+            if event.kind == ev.SIGNED_IN:
+                return acceptance.acceptance(event.data.get("agreement"), event.ts,
+                                             vtype.agreement if vtype else "default", visit.visit_id)
+        return None
 
     def name_choices(self, phone: str, known: dict | None, lang: str) -> list[str]:
         """The names a visitor who says they have been here picks theirs from: the name of this
@@ -484,6 +498,8 @@ class Kiosk:
         claims = checked.claims
         visit = self.log.visit(claims.visit_id)
         reason, detail = badge_verdict(visit, claims.badge_id)
+        if visit is not None and visit.purged:
+            return CheckOut(reason, None, claims, detail=detail)  # no one to show
         return CheckOut(reason, visit, claims, detail=detail,
                         signed_out_at=visit.signed_out_at if reason == tokens.ALREADY_SIGNED_OUT else None)
 
@@ -491,6 +507,8 @@ class Kiosk:
         """An expired badge (genuine, signed here) whose visit has ended says so: a badge
         signed out yesterday is "already signed out", not "not signed out"."""
         visit = self.log.visit(checked.claims.visit_id) if checked.reason == tokens.EXPIRED else None
+        if visit is not None and visit.purged:
+            return CheckOut(tokens.EXPIRED, None, checked.claims, detail="purged")
         if visit is not None and visit.state == SIGNED_OUT:
             return CheckOut(tokens.ALREADY_SIGNED_OUT, visit, checked.claims, signed_out_at=visit.signed_out_at)
         return CheckOut(checked.reason, visit, checked.claims, detail=checked.detail)
@@ -517,6 +535,8 @@ class Kiosk:
         visit = next((v for v in visits if v.state != SIGNED_OUT and not v.badge(badge_id).revoked), visits[0])
         badge = visit.badge(badge_id)
         reason, detail = badge_verdict(visit, badge_id)
+        if visit.purged:
+            return CheckOut(reason, None, detail=detail)
         if reason != tokens.OK:
             return CheckOut(reason, visit, detail=detail,
                             signed_out_at=visit.signed_out_at if reason == tokens.ALREADY_SIGNED_OUT else None)
@@ -532,7 +552,8 @@ class Kiosk:
         visit = self.log.visit(visit_id)
         if not recorded:
             return CheckOut(tokens.ALREADY_SIGNED_OUT, visit, claims, signed_out_at=visit.signed_out_at)
-        return CheckOut(tokens.OK, visit, claims, signed_out_at=recorded[0].ts)
+        # As the fold shows it: never before the sign-in (a clock behind with no server to bound it).
+        return CheckOut(tokens.OK, visit, claims, signed_out_at=visit.signed_out_at or recorded[0].ts)
 
     def rate(self, visit_id: str, rating: int) -> None:
         """The visitor's satisfaction, 1-5, given at sign-out (the front-desk rules record it)."""

@@ -146,6 +146,9 @@ class Settings:
     badge_valid_hours: int = _setting(12, _whole_number(1, 168, "hours"), "how long a badge stays valid")
     auto_signout_at: str = _setting("", _time_of_day, "HH:MM when visitors still on site are signed out")
     idle_seconds: int = _setting(45, _whole_number(15, 600, "seconds"), "touchscreen: seconds without a touch before the form is wiped")
+    agreement_valid_days: int = _setting(30, _whole_number(0, 3650, "days"), "touchscreen: a returning visitor who "
+                                         "accepted the same agreement version this many days ago or less does not "
+                                         "sign it again (0: every visit signs)")
     scanner: str = _setting("", _device_path, "touchscreen: a USB scanner read exclusively through evdev "
                             "(empty: scanners type into the window like a keyboard)")
     camera: str = _setting("", _camera_index, "touchscreen: scan badges with this camera (0 is the first), "
@@ -164,10 +167,17 @@ class Settings:
                            "badge hours, opening hours); empty: four built-in types, open at all hours")
     allow_plain_http: str = _setting("", _plain_http_hosts, "hosts, IP addresses or networks (CIDR) that notice "
                                      "channels may reach over plain http:// (empty: https:// only)")
+    retention_days: int = _setting(180, _whole_number(1, 3650, "days"), "days a finished visit keeps the visitor's "
+                                   "identifying data on this device (stand-alone; a server's site policy otherwise)")
+    sensitive_retention_days: int = _setting(30, _whole_number(1, 3650, "days"), "days a finished visit keeps "
+                                             "signatures and sensitive data (answers, watchlist matches)")
     staff_pin: str = _setting("", _pin, "touchscreen: the staff PIN (empty: chosen at first start, kept in DATA_DIR)",
                               secret=True)
 
     def __post_init__(self):
+        if self.sensitive_retention_days > self.retention_days:
+            raise SettingsError("sensitive_retention_days: must not be more than retention_days "
+                                f"({self.retention_days})")
         if not self.data_dir:
             object.__setattr__(self, "data_dir", _default_data_dir(os.environ))
         if not self.device:

@@ -1,7 +1,7 @@
 """What the virtual printer draws itself: text in its own font (alignment, magnification, code
 pages, Chinese double-byte mode) and QR codes from ``GS ( k``, as a printer's firmware would.
 
-A mixin of :class:`printer.virtual.EscPosStream`, kept apart so the stream parser stays short.
+A mixin of :class:`printer.escpos_stream.EscPosStream`, kept apart so the stream parser stays short.
 It is the test decoder of the lean and hybrid streams (printer/escpos_lean.py): it interprets
 the commands from Epson's documentation, independently of how the kiosk produced them, and the
 QR is drawn here from the stored data by the qrcode library, like a printer's firmware does.

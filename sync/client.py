@@ -15,6 +15,7 @@ the requests that may be sent twice (see ``retrying``); others are reported as U
 from __future__ import annotations
 
 import base64
+import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -24,7 +25,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 from urllib3.exceptions import TimeoutError as _Timeout
 from urllib3.util.retry import Retry
 
-from kiosk.core import trust
+from kiosk.core import hlc, trust
 from kiosk.core.events import Event
 from kiosk.core.hosts import Host
 from kiosk.core.tokens import PublicKey
@@ -71,6 +72,7 @@ class Pushed:
     known: list[str]
     refused: dict[str, str] = field(default_factory=dict)  # event id: why the server will never store it
     retry: dict[str, str] = field(default_factory=dict)  # event id: why to push it again later (not refused)
+    server_time: hlc.ServerTime | None = None  # the server's clock, as its answer told it
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class Pulled:
     cursor: int
     more: bool
     refused: list[tuple[Any, str]] = field(default_factory=list)  # (raw event, why) for the quarantine
+    server_time: hlc.ServerTime | None = None  # the server's clock, as its answer told it
 
 
 def checked_page(raw_events: Any) -> tuple[list[Event], list[tuple[Any, str]]]:
@@ -154,18 +157,29 @@ class SyncClient:
         return True
 
     def push(self, events: Iterable[Event]) -> Pushed:
-        body = self._call("POST", "/events", json={"events": [e.to_dict() for e in events]})
+        body, heard = self._timed("POST", "/events", json={"events": [e.to_dict() for e in events]})
         refused = {str(r["event_id"]): str(r["reason"]) for r in body.get("refused") or ()}
         retry = {str(r["event_id"]): str(r["reason"]) for r in body.get("retry") or ()}
-        return Pushed(list(body["accepted"]), list(body["known"]), refused, retry)
+        return Pushed(list(body["accepted"]), list(body["known"]), refused, retry, heard)
 
     def pull(self, after: int, limit: int = PULL_LIMIT) -> Pulled:
-        body = self._call("GET", "/events", params={"after": after, "limit": limit})
+        body, heard = self._timed("GET", "/events", params={"after": after, "limit": limit, "hlc": 1})
         try:
             events, refused = checked_page(body["events"])
-            return Pulled(events, int(body["cursor"]), bool(body["more"]), refused)
+            return Pulled(events, int(body["cursor"]), bool(body["more"]), refused, heard)
         except (KeyError, TypeError, ValueError):
             raise Rejected("the server's answer to a pull is not a page of events") from None
+
+    def _timed(self, method: str, path: str, **kwargs) -> tuple[Any, hlc.ServerTime | None]:
+        """_call's answer and the server's time it carries (None from a server without one),
+        placed on the monotonic clock midway through the request."""
+        sent = time.monotonic()
+        body = self._call(method, path, **kwargs)
+        answered = time.monotonic()
+        said = body.get("server_time") if isinstance(body, dict) else None
+        if type(said) is not int or said <= 0:
+            return body, None
+        return body, hlc.ServerTime(said, (sent + answered) / 2, answered - sent)
 
     def register_key(self, key_id: str, public_key: bytes) -> None:
         self._call("PUT", "/keys", json={"key_id": key_id, "public_key": base64.b64encode(public_key).decode()})
@@ -181,6 +195,10 @@ class SyncClient:
         body, etag = changed
         return [PublicKey(k["key_id"], base64.b64decode(k["public_key"]), k["site"], k["device"], bool(k["revoked"]),
                           _role(k)) for k in body["keys"]], etag
+
+    def retention(self) -> dict:
+        """The site's retention policy: {retention_days, sensitive_retention_days}."""
+        return self._call("GET", "/retention")
 
     def invite(self, **fields) -> dict:
         """Pre-register a visitor (a reception device, for its site): the server signs the

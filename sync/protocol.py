@@ -1,7 +1,11 @@
 """The sync wire protocol, shared by the client and the server: paths, limits, and the checks
 every event must pass before either side stores it.
 
-Events travel as JSON objects with exactly the fields of :class:`kiosk.core.events.Event`.
+Events travel as JSON objects with exactly the fields of :class:`kiosk.core.events.Event`;
+``hlc`` (kiosk.core.hlc) is left out of an event that has none, as older software wrote it, and
+the server hands it out only to devices that ask for it (``hlc=1`` on a pull), so that older
+devices, which refuse an unknown field, go on syncing. Answers to a push and a pull carry the
+server's time (``server_time``, ms), which bounds the devices' clocks (kiosk.core.hlc).
 The server gives each event it stores a per-server sequence number; a device pulls "the
 site's events after cursor N" and keeps N, so catching up after a week offline resumes where
 it stopped and every event arrives exactly once however often a batch is retried.
@@ -14,6 +18,7 @@ import re
 from collections.abc import Mapping  # isinstance against typing.Mapping is several times slower
 from typing import Any
 
+from kiosk.core import hlc
 from kiosk.core.events import Event
 
 API = "/v1"
@@ -39,6 +44,7 @@ KIND = re.compile(r"^[a-z][a-z_]{0,39}$")
 VISIT = re.compile(r"^[A-Z2-7]{16}$")
 FIELDS = ("event_id", "site", "device", "seq", "ts", "kind", "visit_id", "data")
 _FIELD_SET = frozenset(FIELDS)
+_STAMPED_FIELD_SET = _FIELD_SET | {"hlc"}  # an event with a hybrid logical clock stamp
 _TEXT_FIELDS = (("event_id", ID, "32 lowercase hex digits"), ("site", NAME, "a site name"),
                 ("device", NAME, "a device name"), ("kind", KIND, "an event kind"),
                 ("visit_id", VISIT, "16 Base32 characters"))
@@ -87,22 +93,22 @@ def checked_content(raw: Mapping, now_ms: int | None) -> tuple[Event, str]:
     text = _payload_text(raw["event_id"], data)
     # Every field is checked, so the Event is built directly rather than by from_dict's conversions.
     event = Event(raw["event_id"], raw["site"], raw["device"], raw["seq"], raw["ts"], raw["kind"], raw["visit_id"],
-                  dict(data))
+                  dict(data), raw.get("hlc", 0))
     return event, text
 
 
 def _check_fields(raw: Mapping) -> None:
-    if raw.keys() != _FIELD_SET:
+    if raw.keys() != _FIELD_SET and raw.keys() != _STAMPED_FIELD_SET:
         missing = [f for f in FIELDS if f not in raw]
-        extra = sorted(set(raw) - _FIELD_SET)
+        extra = sorted(set(raw) - _STAMPED_FIELD_SET)
         raise ProtocolError(f"event fields: missing {missing}, unknown {extra}" if missing else
                             f"event has unknown fields {extra}")
     for field, pattern, what in _TEXT_FIELDS:
         value = raw[field]
         if not isinstance(value, str) or not pattern.fullmatch(value):  # "$" would let a final "\n" in
             raise ProtocolError(f"{field} must be {what}")
-    for field in ("seq", "ts"):
-        if type(raw[field]) is not int or raw[field] < 0 or raw[field] >= 2**62:
+    for field in ("seq", "ts", "hlc"):
+        if field in raw and (type(raw[field]) is not int or raw[field] < 0 or raw[field] >= 2**62):
             raise ProtocolError(f"{field} must be a non-negative integer")
     if not isinstance(raw["data"], Mapping):
         raise ProtocolError("data must be a JSON object")
@@ -114,6 +120,11 @@ def _check_clock(raw: Mapping, now_ms: int) -> None:
                        f"server's clock: check the device clock; push it again once that time is near")
     if raw["ts"] < now_ms - MAX_PAST_MS:
         raise ProtocolError(f"event {raw['event_id']} is dated over {MAX_PAST_MS // 86_400_000} days ago")
+    # A stamp far ahead is stored: its device's clock ran ahead before it heard the server's time
+    # (kiosk.core.hlc), and the event, rightly dated, sorts late in its visit only. One far behind
+    # would sort before every other event of its visit.
+    if raw.get("hlc") and hlc.physical_ms(raw["hlc"]) < now_ms - MAX_PAST_MS:
+        raise ProtocolError(f"event {raw['event_id']} has a clock stamp over {MAX_PAST_MS // 86_400_000} days ago")
 
 
 def _payload_text(event_id: str, data: Mapping) -> str:

@@ -1,15 +1,17 @@
 """Keeping one device's log in step with the central server, in the background.
 
-One round: register this device's key, push its own events not yet acknowledged (in order,
-in batches; those the server refuses one by one are marked refused, kept and not pushed again;
-at one the server asks for again later, dated ahead of its clock, the push stops, to go on from
-it next round), pull the site's events after the saved cursor into the local log, then refresh
-the key ring, the host directory and the watchlist. Each part is tried whatever became of the
-others (a failing pull must not keep a revoked key in the ring), and a pulled event this device
-cannot ingest is set aside (kiosk.store.quarantine) rather than stopping the pull. Both cursors
-live in the local SQLite file and move only after the server has answered, so a crash, a
-dropped connection or a retried batch can repeat work but never skip or double an event (the
-server and the log both deduplicate by event id).
+One round: fetch the site's retention policy and purge what it makes due here (kiosk.retention;
+the server's own purges arrive with the pull, which applies and scrubs them), register this
+device's key, push its own events not yet acknowledged (in order, in batches; those the server
+refuses one by one are marked refused, kept and not pushed again; at one the server asks for
+again later, dated ahead of its clock, the push stops, to go on from it next round), pull the
+site's events after the saved cursor into the local log, then refresh the key ring, the host
+directory and the watchlist. Each part is tried whatever became of the others (a failing pull
+must not keep a revoked key in the ring), and a pulled event this device cannot ingest is set
+aside (kiosk.store.quarantine) rather than stopping the pull. Both cursors live in the local
+SQLite file and move only after the server has answered, so a crash, a dropped connection or a
+retried batch can repeat work but never skip or double an event (the server and the log both
+deduplicate by event id).
 
 Between rounds the worker waits; after a failure it backs off exponentially with full jitter,
 so a site's devices do not all hammer a server that has just come back, at most 15 s for a
@@ -31,13 +33,16 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, TypeVar
 
+from kiosk import retention
+from kiosk.core import hlc
 from kiosk.core.exit_view import exit_view
+from kiosk.core.purge import DAY_MS
 from kiosk.errors import KioskError
 from kiosk.services import Kiosk
-from kiosk.store import quarantine
+from kiosk.store import purge, quarantine
 from kiosk.store.refused import RefusedTable
 from sync import backoff
-from sync.client import AuthError, RateLimited, ServerFailed, SyncClient, SyncError, Unreachable
+from sync.client import AuthError, RateLimited, Rejected, ServerFailed, SyncClient, SyncError, Unreachable
 from sync.protocol import MAX_BATCH
 
 PUSHED = "sync.pushed_rowid"
@@ -49,6 +54,8 @@ DIRECTORY_ETAG = "sync.directory_etag"  # the server's ETag of the copy stored (
 WATCHLIST_ETAG = "sync.watchlist_etag"
 KEYS_ETAG = "sync.keys_etag"
 KEYS_COUNT = "sync.keys_count"  # the site's keys in the ring last fetched, for the round's report
+POLICY_EVERY_MS = 3_600_000
+PURGED_DAY = "sync.purged_day"  # the day this device last purged by the site's policy
 EXIT_VIEW = "sync.exit_view_rowid"  # an exit post's log holds only the exit view up to here
 INTERVAL = backoff.INTERVAL  # seconds between rounds when all is well
 BACKOFF_MAX = backoff.WAN_MAX  # the longest a server's Retry-After is heeded
@@ -113,6 +120,8 @@ class Syncer:
         self._stop = threading.Event()
         self._sleep = sleep or self._stop.wait
         self._rnd = rnd or random.Random()
+        self._policy_asked_at: int | None = None  # the site's retention policy: asked first thing, then hourly
+        self._back_from_away = True  # pull before pushing in the next round (the first, or after a failure)
 
     # -- one round -----------------------------------------------------------------------
 
@@ -129,8 +138,9 @@ class Syncer:
         directory or watchlist from the device; each part's failure is in ``failed``."""
         before = self.status.set_aside.count
         parts: dict[str, Callable[[], object]] = {
-            "key": self._register_key, "push": self._push, "pull": self._pull, "exit view": self._hold_exit_view,
-            "keys": self._refresh_keys, "directory": self._refresh_directory, "watchlist": self._refresh_watchlist}
+            "retention": self._purge_by_site_policy, "key": self._register_key, "push": self._push, "pull": self._pull,
+            "exit view": self._hold_exit_view, "keys": self._refresh_keys, "directory": self._refresh_directory,
+            "watchlist": self._refresh_watchlist}
         results: dict[str, object] = {}
         failed: dict[str, SyncError | KioskError] = {}
         for part, run in parts.items():
@@ -138,9 +148,10 @@ class Syncer:
                 results[part] = run()
             except (SyncError, KioskError) as exc:  # network, server, or our own disk
                 failed[part] = exc
+        self._back_from_away = bool(failed)
         pushed, refused = results.get("push") or (0, 0)
         done = Round(pushed=pushed, refused=refused, held=self.status.held if "push" in results else 0,
-                     pulled=results.get("pull") or 0, keys=results.get("keys") or 0,
+                     pulled=(results.get("pull") or 0) + (results.get("retention") or 0), keys=results.get("keys") or 0,
                      hosts=results.get("directory"), watchlist=results.get("watchlist"), failed=failed)
         try:
             self.status.pending = self._pending()
@@ -150,6 +161,29 @@ class Syncer:
             done.failed["status"] = exc
         done.quarantined = max(0, self.status.set_aside.count - before)
         return done
+
+    def _purge_by_site_policy(self) -> int:
+        """First of all (before this device pushes anything): the site's retention policy, and
+        the purge it makes due here (kiosk.retention); then, in the first round and after one
+        that failed (a device back from offline), the pull, so that the server's purges made
+        meanwhile are applied here before anything of this device is sent. Events pulled."""
+        changed = False
+        now = self.kiosk.clock()
+        if self._policy_asked_at is None or now - self._policy_asked_at >= POLICY_EVERY_MS:  # not every round
+            try:
+                changed = retention.keep_site_policy(self.kiosk.log.db, self.client.retention())
+            except (KeyError, TypeError, ValueError) as exc:
+                raise Rejected(f"the server sent an unusable retention policy: {exc}") from None
+            self._policy_asked_at = now
+        if changed or self.kiosk.log.db.get_meta(PURGED_DAY, "") != str(self.kiosk.clock() // DAY_MS):
+            retention.purge_now(self.kiosk)
+            self.kiosk.log.db.set_meta(PURGED_DAY, str(self.kiosk.clock() // DAY_MS))
+        if not self._back_from_away:
+            return 0
+        try:
+            return self._pull()
+        except (SyncError, KioskError):  # the round's own pull tries again and reports it
+            return 0
 
     def _register_key(self) -> None:
         db = self.kiosk.log.db
@@ -168,6 +202,7 @@ class Syncer:
             if not batch:
                 return total, refused
             result = self._patiently(lambda: self.client.push([event for _, event in batch]))
+            self._heard(result.server_time)
             # Events the server asks for again later (dated ahead of its clock: ours jumped) are
             # not refused: the cursor stops before the first of them, and they and all after
             # them are pushed again next round (those stored meanwhile come back as known).
@@ -203,10 +238,20 @@ class Syncer:
         while True:
             after = int(db.get_meta(PULLED, "0"))
             page = self._patiently(lambda: self.client.pull(after))
+            self._heard(page.server_time)
             total += len(self.kiosk.log.ingest(page.events, refused=page.refused))  # the bad set aside
             db.set_meta(PULLED, str(page.cursor))  # after the events are on disk
             if not page.more:
+                if purge.scrub_if_needed(self.kiosk.log):  # the server's purges left no byte behind
+                    self.kiosk._visitor_index = None
+                    retention.forget_previews(self.kiosk, badge_ids=getattr(self.kiosk.log, "purged_badges", ()))
+                    self.kiosk.log.purged_badges = set()
                 return total
+
+    def _heard(self, server_time: hlc.ServerTime | None) -> None:
+        """The server's clock bounds this device's stamps from now on (kiosk.core.hlc)."""
+        if server_time is not None:
+            self.kiosk.log.heard_server(server_time)
 
     def _hold_exit_view(self) -> None:
         """On an exit post, keep of what it pulled only what it shows (kiosk.core.exit_view):

@@ -2,7 +2,7 @@
 pty's device file with python-escpos's real Serial backend (pyserial, termios), and this end
 takes the bytes no faster than the chosen baud rate carries them (8N1: 10 bits a byte), answers
 DLE EOT when the question's bytes have crossed the line, and renders each cut page with the
-virtual printer's decoder (printer.virtual.EscPosStream, not our encoder).
+virtual printer's decoder (printer.escpos_stream.EscPosStream, not our encoder).
 
 It is the outside boundary only: a wire and a printer's receive side, nothing of ours faked.
 """
@@ -17,7 +17,7 @@ import tty
 
 from PIL import Image
 
-from printer.virtual import OFFLINE_MODES, EscPosStream, _status, _StatusScanner
+from printer.escpos_stream import OFFLINE_MODES, EscPosStream, status_byte, StatusScanner
 
 TICK = 0.02  # seconds of line time taken per read
 
@@ -63,7 +63,7 @@ class PtyPrinter:
         return self.pages
 
     def _run(self) -> None:
-        stream, scanner = EscPosStream(), _StatusScanner()
+        stream, scanner = EscPosStream(), StatusScanner()
         per_second = self.baudrate / 10
         chunk = max(1, int(per_second * TICK))
         line_free = time.monotonic()
@@ -80,7 +80,7 @@ class PtyPrinter:
             time.sleep(max(0.0, line_free - now))
             self._take(data, stream, scanner)
 
-    def _take(self, data: bytes, stream: EscPosStream, scanner: _StatusScanner) -> None:
+    def _take(self, data: bytes, stream: EscPosStream, scanner: StatusScanner) -> None:
         self.first_byte_at = self.first_byte_at or time.monotonic()
         self.last_byte_at = time.monotonic()
         self.received += len(data)
@@ -88,7 +88,7 @@ class PtyPrinter:
             self.mode = self.mode_after[1]
         queries = scanner.queries(data)
         if queries and self.mode != "silent":
-            os.write(self._master, bytes(_status(self.mode, n) for n in queries))
+            os.write(self._master, bytes(status_byte(self.mode, n) for n in queries))
         for page in stream.feed(data, offline=self.mode in OFFLINE_MODES):
             if not page.offline:
                 self.pages.append(page.render())

@@ -1,11 +1,13 @@
 """The visit fold: same answer for any order and duplication; the rules of a visit's life."""
 
+import dataclasses
 import random
 
 from hypothesis import given, HealthCheck, settings
 from hypothesis import strategies as st
 
 from kiosk.core import events as ev
+from kiosk.core import hlc
 from kiosk.core.events import Event
 from kiosk.core.visits import (AWAITING_APPROVAL, DENIED, EXPECTED, SIGNED_OUT, WAITING, WITH_HOST, fold, live,
                                 payload_error)
@@ -144,11 +146,74 @@ def test_any_history_folds_the_same_in_any_order_with_any_repeats(history, rnd, 
     assert fold(replay) == fold(history)
     visit = fold(history)
     sign_outs = [e for e in history if e.kind == ev.SIGNED_OUT]
-    if sign_outs:  # the first sign-out wins, by the order every device computes
-        first = min(sign_outs, key=Event.order_key)
-        assert (visit.state, visit.signed_out_at, visit.signed_out_device) == (SIGNED_OUT, first.ts, first.device)
+    _first_sign_out_kept_and_others_flagged(visit, history)
     lost = {e.data["badge_id"] for e in history if e.kind == ev.BADGE_LOST}
     assert all(visit.badge(b).revoked == "lost" for b in lost)
+
+
+def _first_sign_out_kept_and_others_flagged(visit, history):
+    sign_outs = sorted((e for e in history if e.kind == ev.SIGNED_OUT), key=Event.order_key)
+    if not sign_outs:
+        assert visit.signed_out_at is None and not visit.signed_out_twice
+        return
+    first = sign_outs[0]  # the first sign-out wins, by the order every device computes
+    shown = first.ts if visit.signed_in_at is None else max(first.ts, visit.signed_in_at)
+    assert (visit.state, visit.signed_out_at, visit.signed_out_device) == (SIGNED_OUT, shown, first.device)
+    assert {o["device"] for o in visit.other_sign_outs} == {e.device for e in sign_outs} - {first.device}
+    assert visit.signed_out_twice == any(e.device != first.device for e in sign_outs)
+
+
+@st.composite
+def skewed_histories(draw):
+    """visit_histories' events written as devices do now: three devices whose clocks are off by
+    up to ±10 minutes (and step), each stamping its events with a hybrid logical clock, having
+    heard (synced) some of the events written before, or none; some older events carry no stamp."""
+    history = draw(visit_histories())
+    skews = {d: draw(st.integers(-600_000, 600_000)) for d in ("k1", "reception", "exit1")}
+    true_ms, states, written = 1_700_000_000_000, dict.fromkeys(skews, 0), []
+    for event in history:
+        true_ms += draw(st.integers(0, 3000))
+        skews[event.device] += draw(st.sampled_from([0, 0, 0, -600_000, 600_000]))  # a clock steps now and then
+        heard = written[:draw(st.integers(0, len(written)))] if written else []
+        after = max((e.order for e in heard if e.visit_id == event.visit_id), default=0)
+        stamp = hlc.next_stamp(states[event.device], true_ms + skews[event.device], after)
+        states[event.device] = stamp
+        unstamped = draw(st.integers(0, 9)) == 0  # older software: the wall clock alone
+        written.append(dataclasses.replace(event, ts=max(0, true_ms + skews[event.device]),
+                                           hlc=0 if unstamped else stamp))
+    return written
+
+
+@settings(max_examples=400)
+@given(skewed_histories(), st.randoms(), st.lists(st.integers(0, 100), max_size=10))
+def test_skewed_clocks_fold_the_same_in_any_order_and_never_sign_out_before_sign_in(history, rnd, repeats):
+    replay = history + [history[i % len(history)] for i in repeats]
+    rnd.shuffle(replay)
+    visit = fold(history)
+    assert fold(replay) == visit
+    _first_sign_out_kept_and_others_flagged(visit, history)
+    if visit.signed_in_at is not None and visit.signed_out_at is not None:
+        assert visit.signed_out_at >= visit.signed_in_at
+    assert all(o["at"] >= (visit.signed_in_at or 0) for o in visit.other_sign_outs)
+
+
+@given(st.integers(-600_000, 600_000), st.integers(1000, 2000))
+def test_a_sign_out_by_hand_then_a_scan_by_a_skewed_exit_post_keeps_the_first(skew, later):
+    """The fault test's case in the core: both devices heard the sign-in; the exit post's clock is
+    off, but the server's time bounds it (kiosk.core.hlc.bounded_now)."""
+    server = hlc.ServerTime(1_700_000_000_000, heard_at=0.0)
+    signed_in = Event("a" * 32, "hq", "k2", 1, 1_700_000_000_000, ev.SIGNED_IN, VISIT, SIGNED_IN_DATA,
+                      hlc=hlc.stamp(1_700_000_000_000))
+    by_hand = hlc.next_stamp(signed_in.order, hlc.bounded_now(1_700_000_060_000, server, 60.0))
+    scan_at = hlc.bounded_now(1_700_000_060_000 + later + skew, server, 60.0 + later / 1000)
+    scanned = hlc.next_stamp(signed_in.order, scan_at)
+    events = [signed_in, Event("b" * 32, "hq", "k1", 1, 1_700_000_060_000, ev.SIGNED_OUT, VISIT, {"by": "manual"},
+                               hlc=by_hand),
+              Event("c" * 32, "hq", "exit1", 1, scan_at, ev.SIGNED_OUT, VISIT, {"by": "scan"}, hlc=scanned)]
+    visit = fold(events)
+    assert (visit.signed_out_device, visit.signed_out_by) == ("k1", "manual")
+    assert visit.signed_out_twice and visit.other_sign_outs[0]["device"] == "exit1"
+    assert visit.signed_in_at <= visit.signed_out_at
 
 
 # Anything JSON can hold, and values of the types the fold reads, under every key it reads.

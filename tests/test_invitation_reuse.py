@@ -30,13 +30,16 @@ MINUTE = 60_000
 
 
 class Device:
-    """A kiosk or a reception desk on its own data directory, with a clock the test moves."""
+    """A kiosk or a reception desk on its own data directory, with a clock the test moves: time
+    passing, so its monotonic clock moves with it (the server's time heard is carried forward by
+    it, kiosk.core.hlc)."""
 
     def __init__(self, tmp_path, server, name: str, role: str, now_ms: int):
         self.name, self.role, self.ms = name, role, now_ms
         self.data_dir = tmp_path / name
         settings = Settings(data_dir=str(self.data_dir), site="hq", device=name, role=role)
-        self.kiosk = Kiosk.open(settings, PreviewPrinter(self.data_dir / "paper"), clock=lambda: self.ms)
+        self.kiosk = Kiosk.open(settings, PreviewPrinter(self.data_dir / "paper"), clock=lambda: self.ms,
+                                monotonic=lambda: self.ms / 1000)
         self.syncer = Syncer(self.kiosk, SyncClient(server.url, server.device("hq", name, role)))
 
     def sync(self) -> None:

@@ -16,7 +16,7 @@ from printer.badge import BadgeContent, render_badge, type_labels
 from printer.device import FRAGMENT_HEIGHT, open_printer
 from printer.errors import PrinterError
 from printer.escpos_lean import NO_CUTTER_FEED, encode_page
-from printer.virtual import EscPosStream
+from printer.escpos_stream import EscPosStream
 
 BEIJING = timezone(timedelta(hours=8))
 TOKEN = "VB1" + ("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" * 5)[:152]  # a signed token's length

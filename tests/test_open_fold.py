@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.core import events as ev
+from kiosk.core import hlc
 from kiosk.core.events import Event
 from kiosk.core.visits import OpenFold, fold
 from kiosk.store.db import Database
@@ -45,11 +46,13 @@ def _payloads() -> st.SearchStrategy[tuple[str, dict]]:
 
 @st.composite
 def visit_events(draw) -> list[Event]:
-    """Events of one visit from three devices whose clocks disagree (small ts range: many ties)."""
-    specs = draw(st.lists(st.tuples(st.sampled_from(["k1", "k2", "exit"]), st.integers(0, 12), _payloads()),
+    """Events of one visit from three devices whose clocks disagree (small ts range: many ties),
+    some with a clock stamp (kiosk.core.hlc) that orders them apart from their time, some without."""
+    stamps = st.none() | st.builds(hlc.stamp, st.integers(0, 12), st.integers(0, 3))
+    specs = draw(st.lists(st.tuples(st.sampled_from(["k1", "k2", "exit"]), st.integers(0, 12), _payloads(), stamps),
                           min_size=1, max_size=30))
-    return [Event(f"{n:032x}", "hq", device, n + 1, ts, kind, VISIT, data)
-            for n, (device, ts, (kind, data)) in enumerate(specs)]
+    return [Event(f"{n:032x}", "hq", device, n + 1, ts, kind, VISIT, data, stamp or 0)
+            for n, (device, ts, (kind, data), stamp) in enumerate(specs)]
 
 
 @st.composite

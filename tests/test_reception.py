@@ -151,8 +151,12 @@ def test_a_rating_is_a_whole_number_from_1_to_5(kiosk, clock):
 
 def test_a_returning_visitor_is_found_by_phone_in_any_format(kiosk, clock):
     kiosk.import_hosts([LISI])
-    visit = sign_in(kiosk, clock, "王小明", company="华为", phone="139 1234 5678")
-    known = {"name": "王小明", "company": "华为", "host": LISI, "visit_id": visit.visit_id}
+    visit = sign_in(kiosk, clock, "王小明", company="华为", phone="139 1234 5678", purpose="会议",
+                    agreement={"version": "2026-12-01", "lang": "zh_CN", "signature": ["AAD/AA=="]})
+    known = {"name": "王小明", "company": "华为", "host": LISI, "visit_id": visit.visit_id,
+             "visitor_type": "guest", "purpose": "会议",  # offered once the name is confirmed, as the host
+             "accepted": {"version": "2026-12-01", "agreement": "default", "at": visit.signed_in_at,
+                          "visit": visit.visit_id}}
     assert kiosk.returning_visitor("13912345678") == known
     assert kiosk.returning_visitor("139-1234-5678") == known
     assert kiosk.returning_visitor("13900000000") is None

@@ -61,7 +61,10 @@ class Api:
     def ok(self, method: str, path: str, **kw):
         response = getattr(self, method)(path, **kw)
         assert response.status_code < 300, response.text
-        return response.json() if response.content else None
+        body = response.json() if response.content else None
+        if isinstance(body, dict) and "server_time" in body:  # pushes' and pulls': the server's clock
+            assert type(body.pop("server_time")) is int
+        return body
 
 
 def refused(response: requests.Response, status: int, *fragments: str) -> None:
@@ -544,6 +547,12 @@ def test_a_version_1_database_migrates(server, kiosk, db_url):
         conn.execute(sa.text("DROP TABLE watchlist"))
         conn.execute(sa.text("DROP TABLE tombstones"))
         conn.execute(sa.text("DROP TABLE revisions"))
+        conn.execute(sa.text("DROP TABLE purges"))
+        conn.execute(sa.text("DROP TABLE retention"))
+        for table in ("console_sessions", "console_users", "audit_log", "complaints", "complaint_notes",
+                      "complaint_intake"):
+            conn.execute(sa.text(f"DROP TABLE {table}"))
+        conn.execute(sa.text("DROP INDEX events_site_device"))
         server_db._hosts_v1.create(conn)
         conn.execute(sa.text("UPDATE schema_version SET version = 1"))
     db.close()

@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from kiosk.core import events as ev
-from kiosk.core import trust
+from kiosk.core import hlc, trust
 from kiosk.core.events import Event, new_id
 from kiosk.core.tokens import PublicKey
 from kiosk.core.visits import SIGNED_OUT, WAITING, fold
@@ -46,11 +46,15 @@ def test_recorded_events_fold_into_visits_and_survive_reopening(db, tmp_path):
     assert sorted(seqs) == [1, 2, 3, 4]
 
 
-def test_own_clock_never_steps_back(db):
+def test_a_clock_stepping_back_is_shown_as_it_is_but_never_reorders_own_events(db):
+    """Stamps used to freeze at the latest time until the clock caught up (every event of a
+    10-minute step back shown at one time); now the time is the clock's and the order the HLC's."""
     times = iter([5000, 4000, 6000])
     log = EventLog(db, "hq", "k1", clock=lambda: next(times))
-    stamps = [log.record((ev.SIGNED_IN, f"V{i}", SIGNED_IN))[0].ts for i in range(3)]
-    assert stamps == [5000, 5000, 6000]
+    written = [log.record((ev.SIGNED_IN, f"V{i}", SIGNED_IN))[0] for i in range(3)]
+    assert [e.ts for e in written] == [5000, 4000, 6000]
+    assert written[0].order < written[1].order < written[2].order
+    assert [hlc.physical_ms(e.hlc) for e in written] == [5000, 5000, 6000]
 
 
 def test_ingest_is_idempotent_and_refolds(db):

@@ -25,7 +25,8 @@ from hypothesis import given, settings, strategies as st
 from PIL import Image, ImageOps
 
 from printer import virtual
-from printer.virtual import EscPosStream, VirtualPrinter
+from printer.escpos_stream import EscPosStream
+from printer.virtual import VirtualPrinter
 
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 

@@ -14,7 +14,7 @@ import time
 
 import usb.core
 
-from printer.virtual import OFFLINE_MODES, EscPosStream, _status, _StatusScanner
+from printer.escpos_stream import OFFLINE_MODES, EscPosStream, status_byte, StatusScanner
 
 
 class _Context:
@@ -36,7 +36,7 @@ class UsbPrinter:
         self.pages = []
         self.received = 0
         self._ctx = _Context()
-        self._stream, self._scanner = EscPosStream(), _StatusScanner()
+        self._stream, self._scanner = EscPosStream(), StatusScanner()
         self._paper_free = 0.0  # when the paper will have printed everything received so far
         self._answers = bytearray()
         self._answered = threading.Condition()
@@ -62,7 +62,7 @@ class UsbPrinter:
         self.received += len(data)
         queries = self._scanner.queries(bytes(data))
         if queries and self.mode != "silent":
-            answer = bytes(_status(self.mode, n) for n in queries)
+            answer = bytes(status_byte(self.mode, n) for n in queries)
             threading.Timer(max(0.0, printed_at - time.monotonic()), self._answer, (answer,)).start()
         for page in self._stream.feed(bytes(data), offline=self.mode in OFFLINE_MODES):
             if not page.offline:

@@ -157,6 +157,8 @@ SCHEMAS: dict[str, tuple[Field, ...]] = {
                  ("lang", line(16), False), ("by", line(40), False), ("at", MS, False)),
     ev.TOMBSTONED: (("event_id", pattern(_EVENT_ID, "an event id (32 hex digits)"), True),
                     ("reason", text(500), True)),
+    ev.PURGED: (("scope", pattern(re.compile(r"^(all|sensitive)$"), "all or sensitive"), True),
+                ("reason", line(100), False)),
 }
 
 

@@ -37,7 +37,7 @@ WRITES: dict[str, frozenset[str]] = {
     RECEPTION: _SIGN_IN | _BADGES | _SIGN_OUT | _NOTICES | {ev.HOST_MET, ev.APPROVED, ev.DENIED, ev.COMPLAINT},
     EXIT: _SIGN_OUT,
 }
-SERVER_ONLY = frozenset({ev.EXPECTED, ev.TOMBSTONED})
+SERVER_ONLY = frozenset({ev.EXPECTED, ev.TOMBSTONED, ev.PURGED})
 # Kinds that open a visit: a visit has at most one (besides the server's ``expected``), so a
 # second one, which would rewrite who the visit is, is refused.
 OPENING = frozenset({ev.SIGNED_IN, ev.BLOCKED})

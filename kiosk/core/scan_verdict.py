@@ -8,6 +8,9 @@ a visitor out with a badge reported lost elsewhere (the report had not synced ye
 events once it syncs; the next scan of that badge is answered "already signed out at ...", the
 truth a guard can act on, not "revoked", which would send reception looking for a visitor who
 has left. Either answer refuses the scan, so a lost badge still lets nobody out.
+
+A purged visit's badge is "expired", whatever else is true of it: its visit keeps no person to
+show, and a badge outlives no retention period.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ def badge_verdict(visit: Visit | None, badge_id: str) -> tuple[str, str]:
     the sign-out carries its id, and the logs reconcile when they meet."""
     if visit is None:
         return tokens.OK, ""
+    if visit.purged:  # its person is forgotten: nobody can be let out on it (kiosk.core.purge)
+        return tokens.EXPIRED, "purged"
     badge = visit.badge(badge_id)
     revoked = badge.revoked if badge is not None else ""
     if visit.state == SIGNED_OUT:

@@ -2,7 +2,8 @@
 
 ``fold`` gives the same answer for any order and any duplication of the same events, which is
 what lets kiosks, reception and exit posts work offline and agree once their logs meet. It
-does so by deduplicating on event id and replaying in one total order (``Event.order_key``).
+does so by deduplicating on event id and replaying in one total order (``Event.order_key``: the
+causal order of kiosk.core.hlc, whatever the devices' clocks said).
 
 Payloads the fold reads:
 
@@ -21,7 +22,9 @@ Payloads the fold reads:
   badge was sent but not confirmed (it may be in the visitor's hand);
 - ``badge_lost``: ``badge_id``;
 - ``host_met``; ``signed_out``: ``by`` (scan, manual, auto), optional ``badge_id``, ``note``;
-  the first sign-out wins;
+  the first sign-out (in causal order) wins; those of other devices after it are listed in
+  ``other_sign_outs`` for reception (signed out twice), and a sign-out time earlier than the
+  sign-in (a clock behind) is shown as the sign-in's;
 - ``rated``: ``rating`` 1-5;
 - ``complaint``: ``text``, recorded by reception; every one is kept, in order;
 - ``host_notified``: ``channel`` (kind and host, no secrets), ``notice_id``, ``kind``;
@@ -31,6 +34,8 @@ Payloads the fold reads:
   each purpose stands (kiosk.core.consent);
 - ``tombstoned`` (the server's only): ``event_id``, ``reason``: that event of the visit is left
   out, as if it had never been written.
+- ``purged`` (the server's only): ``scope`` (all or sensitive), ``reason``: the visit's
+  personal data is gone (kiosk.core.purge); ``Visit.purged`` says so.
 
 kiosk.core.payloads checks each kind's payload; a visit with no events left is folded from the
 tombstones alone (an EXPECTED visit nobody knows).
@@ -84,6 +89,9 @@ class Visit:
     signed_out_at: int | None = None
     signed_out_by: str = ""
     signed_out_device: str = ""
+    # Sign-outs by other devices after the one kept ({device, by, at}): signed out twice, e.g. by
+    # hand at a kiosk and by a scan at an exit post; reception checks which is right.
+    other_sign_outs: tuple[Mapping[str, Any], ...] = ()
     badges: tuple[Badge, ...] = ()
     rating: int | None = None
     complaints: tuple[str, ...] = ()
@@ -105,6 +113,8 @@ class Visit:
     # that used it, as kiosk.core.reuse describes them.
     invitation_use: int = 0
     invitation_shared_with: tuple[Mapping[str, Any], ...] = ()
+    # "all" or "sensitive" once its personal data was purged (kiosk.core.purge), else "".
+    purged: str = ""
 
     @property
     def on_site(self) -> bool:
@@ -115,6 +125,10 @@ class Visit:
         """False when this device has seen only later events (say, a sign-out at an exit post)
         and not the sign-in itself; sync fills the gap."""
         return bool(self.visitor)
+
+    @property
+    def signed_out_twice(self) -> bool:
+        return bool(self.other_sign_outs)
 
     @property
     def current_badge(self) -> Badge | None:
@@ -228,6 +242,7 @@ class _Folder:
         self.decision = ""
         self.uses: list[str] = []  # the visits that used this (invitation's) visit, first first
         self.consents: dict[str, dict[str, Any]] = {}  # purpose -> the latest answer
+        self.sign_outs: list[dict[str, Any]] = []  # other devices' later sign-outs: other_sign_outs
 
     def apply(self, e: Event) -> None:
         handler = getattr(self, "_" + e.kind, None)
@@ -328,8 +343,11 @@ class _Folder:
         self.fields.setdefault("host_met_at", e.ts)
 
     def _signed_out(self, e: Event) -> None:
-        if "signed_out_at" not in self.fields:  # the first sign-out wins
-            self.fields.update(signed_out_at=e.ts, signed_out_by=e.data.get("by") or "", signed_out_device=e.device)
+        by = _str(e.data.get("by"))
+        if "signed_out_at" not in self.fields:  # the first sign-out (in causal order) wins
+            self.fields.update(signed_out_at=e.ts, signed_out_by=by, signed_out_device=e.device)
+        elif e.device != self.fields["signed_out_device"] and all(o["device"] != e.device for o in self.sign_outs):
+            self.sign_outs.append({"device": e.device, "by": by, "at": e.ts})  # kept: reception decides
 
     def _rated(self, e: Event) -> None:
         self.fields["rating"] = int(e.data["rating"])
@@ -349,6 +367,14 @@ class _Folder:
     def _message_left(self, e: Event) -> None:
         self._add("messages", e.data["text"])
 
+    def _purged(self, e: Event) -> None:
+        # The server's alone: a device cannot push one (kiosk.core.roles), and the marker a
+        # stripped payload carries is never read here, so no device can make a visit "purged".
+        scope = e.data.get("scope")
+        widens = scope == "all" or (scope == "sensitive" and not self.fields.get("purged"))
+        if e.device == ev.SERVER_DEVICE and widens:
+            self.fields["purged"] = scope
+
     def _add(self, key: str, text: str) -> None:
         # Appended to a list: a new tuple per event made a long visit's fold quadratic.
         self.texts.setdefault(key, []).append(text)
@@ -356,8 +382,20 @@ class _Folder:
     def result(self) -> Visit:
         issued = sorted(self.badges.values(), key=lambda b: (b["issued_at"], b["badge_id"]))
         return Visit(state=self._state(), badges=tuple(Badge(**b) for b in issued),
-                     invitation_uses=tuple(self.uses), consents=tuple(self.consents.values()), **self.fields,
+                     invitation_uses=tuple(self.uses), consents=tuple(self.consents.values()), **self._shown_times(),
                      **{key: tuple(texts) for key, texts in self.texts.items()})
+
+    def _shown_times(self) -> dict[str, Any]:
+        """The fields, with no sign-out shown before the sign-in: a device whose clock was
+        behind stamped it earlier than it happened (the causal order, not the time, chose it)."""
+        signed_in_at = self.fields.get("signed_in_at")
+        if signed_in_at is None:
+            return {**self.fields, "other_sign_outs": tuple(dict(o) for o in self.sign_outs)}
+        shown = dict(self.fields)
+        if shown.get("signed_out_at") is not None:
+            shown["signed_out_at"] = max(shown["signed_out_at"], signed_in_at)
+        shown["other_sign_outs"] = tuple({**o, "at": max(o["at"], signed_in_at)} for o in self.sign_outs)
+        return shown
 
     def _state(self) -> str:
         if "signed_out_at" in self.fields:

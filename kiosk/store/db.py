@@ -167,6 +167,31 @@ MIGRATIONS: list[str] = [
     CREATE INDEX visits_signed_out ON visits (state, signed_out_at);
     CREATE INDEX visits_signed_in ON visits (signed_in_at);
     """,
+    # 9: the visits whose personal data this device purged, and how far (kiosk.store.purge): an
+    # event of one arriving later is stripped alike before it is stored.
+    """
+    CREATE TABLE purges (
+        visit_id TEXT PRIMARY KEY,
+        scope TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        purged_at INTEGER NOT NULL
+    );
+    """,
+    # 10: a hybrid logical clock (kiosk.core.hlc) on every event, 0 on those written before, which
+    # order by their wall clock; and each device's latest stamp beside its last time, kept by the
+    # same trigger in each insert's transaction (own events and pulled ones alike): their maximum
+    # is the latest stamp this device has seen, which its next stamp follows.
+    """
+    ALTER TABLE events ADD COLUMN hlc INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE last_stamps ADD COLUMN hlc INTEGER NOT NULL DEFAULT 0;
+    UPDATE last_stamps SET hlc = ts * 65536;
+    DROP TRIGGER events_last_stamp;
+    CREATE TRIGGER events_last_stamp AFTER INSERT ON events BEGIN
+        INSERT INTO last_stamps (site, device, ts, hlc)
+        VALUES (NEW.site, NEW.device, NEW.ts, CASE WHEN NEW.hlc > 0 THEN NEW.hlc ELSE NEW.ts * 65536 END)
+        ON CONFLICT (site, device) DO UPDATE SET ts = MAX(ts, excluded.ts), hlc = MAX(hlc, excluded.hlc);
+    END;
+    """,
 ]
 
 _DISK_FULL = ("disk is full", "database or disk is full")
@@ -217,6 +242,9 @@ class Database:
                 conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=FULL")
+                # What is deleted or overwritten is zeroed on disk, not left in free space: a
+                # purge (kiosk.store.purge) must leave no byte of a forgotten visitor behind.
+                conn.execute("PRAGMA secure_delete=ON")
             except sqlite3.Error as exc:
                 raise StoreError(describe(exc, self.path)) from None
             self._local.conn = conn

@@ -12,6 +12,7 @@ page by page thus reads each event once; only events that sort before what was a
 put back only after its transaction commits, so a rolled-back one is never remembered; and as it
 reads the rows past its rowid, whatever else wrote to the file meanwhile (another thread or
 process) is folded in too. Events are never deleted: anything that did would have to forget().
+A purge (kiosk.store.purge) rewrites a visit's payloads in place and folds it again (refold).
 """
 
 from __future__ import annotations
@@ -25,15 +26,18 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from kiosk.core import reuse, roles
+from kiosk.core import hlc, reuse, roles
 from kiosk.core.events import Event, decode_data, encode_data, new_id
 from kiosk.core.readable import readable
 from kiosk.core.visits import ON_SITE_STATES, Badge, OpenFold, Visit, fold, live, payload_error
 from kiosk.errors import RoleRefused
-from kiosk.store import quarantine
+from kiosk.store import purge, quarantine
 from kiosk.store.db import Database
 
-_EVENT_COLUMNS = "event_id, site, device, seq, ts, kind, visit_id, data"
+_EVENT_COLUMNS = "event_id, site, device, seq, ts, kind, visit_id, data, hlc"
+_DATA = 7  # the payload's place in _EVENT_COLUMNS
+# An event's place in the causal order, in SQL (kiosk.core.hlc.order_stamp).
+_ORDER_STAMP = f"CASE WHEN hlc > 0 THEN hlc ELSE ts * {1 << hlc.COUNTER_BITS} END"
 # The badge rows written for a visit, as its stored row lists them (found by the badges' key:
 # ``badges`` has no index by visit).
 _DELETE_STORED_BADGES = (
@@ -47,12 +51,26 @@ def wall_clock_ms() -> int:
 
 
 def _row_to_event(row: tuple) -> Event:
-    event_id, site, device, seq, ts, kind, visit_id, data = row
-    return Event(event_id, site, device, seq, ts, kind, visit_id, decode_data(data))
+    event_id, site, device, seq, ts, kind, visit_id, data, stamp = row
+    return Event(event_id, site, device, seq, ts, kind, visit_id, decode_data(data), stamp)
+
+
+def _plain(value: Any) -> Any:
+    """What JSON cannot write as it is: a mapping that is not a dict, a nested record."""
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+_encode_visit = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_plain).encode
 
 
 def visit_to_json(visit: Visit) -> str:
-    return json.dumps(dataclasses.asdict(visit), ensure_ascii=False, separators=(",", ":"))
+    """The visit as the log stores it: the same text as json.dumps(dataclasses.asdict(visit)),
+    without asdict's deep copy of every field, which was half of a page's ingest."""
+    return _encode_visit({**vars(visit), "badges": [vars(b) for b in visit.badges]})
 
 
 def visit_from_json(text: str) -> Visit:
@@ -61,7 +79,7 @@ def visit_from_json(text: str) -> Visit:
     raw = json.loads(text)
     raw["badges"] = tuple(Badge(**b) for b in raw["badges"])
     for key in ("complaints", "notified", "notify_failed", "messages", "reasons", "watchlist", "invitation_uses",
-                "invitation_shared_with", "consents"):
+                "invitation_shared_with", "other_sign_outs", "consents"):
         raw[key] = tuple(raw.get(key, ()))
     return readable(Visit(**raw))
 
@@ -101,6 +119,19 @@ def _stored_visit(conn: sqlite3.Connection, visit_id: str) -> Visit | None:
     return visit_from_json(row[0]) if row else None
 
 
+def _rows_by_visit(conn: sqlite3.Connection, visit_ids: list[str]) -> dict[str, list[tuple]]:
+    """Each visit's (rowid, event columns), in rowid order, read at once through events_visit."""
+    found: dict[str, list[tuple]] = {}
+    if visit_ids:
+        for visit_id, *row in conn.execute(f"SELECT visit_id, rowid, {_EVENT_COLUMNS} FROM events"
+                                           " WHERE visit_id IN (SELECT value FROM json_each(?))",
+                                           (json.dumps(visit_ids),)):
+            found.setdefault(visit_id, []).append(tuple(row))
+    for rows in found.values():
+        rows.sort(key=lambda row: row[0])
+    return found
+
+
 # What search() matches: the visitor's name, company or host name holding the text, or the
 # phone ending with it.
 _MATCHES = ("(name LIKE :like ESCAPE '\\' OR company LIKE :like ESCAPE '\\'"
@@ -123,23 +154,33 @@ def last_stamp(db: Database, site: str, device: str) -> int:
 
 class EventLog:
     def __init__(self, db: Database, site: str, device: str, clock: Callable[[], int] = wall_clock_ms,
-                 role: str | None = None):
+                 role: str | None = None, monotonic: Callable[[], float] = time.monotonic):
         self.db = db
         self.site = site
         self.device = device
         self.role = role  # this device's (kiosk.core.roles): record() refuses what it never writes; None: any
         self._clock = clock
-        self._lock = threading.Lock()
+        self._monotonic = monotonic  # measures the time since the server's was heard (heard_server)
+        self._server: hlc.ServerTime | None = None
         self._open: OrderedDict[str, tuple[OpenFold, int]] = OrderedDict()  # visit id: (fold, its last rowid)
         self._open_lock = threading.Lock()
-        self._last_ts = last_stamp(db, site, device)
 
-    def _now(self) -> int:
-        # Never step backwards on our own device, even if the wall clock does: our events
-        # must replay in the order we wrote them.
-        with self._lock:
-            self._last_ts = max(self._clock(), self._last_ts)
-            return self._last_ts
+    def heard_server(self, server: hlc.ServerTime) -> None:
+        """The server's time, as one of its answers told it (sync): from now on this device's
+        stamps keep within kiosk.core.hlc's tolerance of it, whatever its own clock does."""
+        self._server = server
+
+    def _stamps(self, conn: sqlite3.Connection, visit_ids: set[str]) -> tuple[int, int]:
+        """(the wall-clock time, the first HLC stamp) for events written now, in this write
+        transaction: past every event this device has seen (another process's too) and every
+        event of their visits, so each sorts after what it answers whatever the clocks say."""
+        mono = self._monotonic()
+        ts = hlc.bounded_now(self._clock(), self._server, mono)
+        last = conn.execute("SELECT COALESCE(MAX(hlc), 0) FROM last_stamps").fetchone()[0]  # a row a device
+        marks = ",".join("?" * len(visit_ids))
+        after = conn.execute(f"SELECT COALESCE(MAX({_ORDER_STAMP}), 0) FROM events WHERE visit_id IN ({marks})",
+                             sorted(visit_ids)).fetchone()[0]
+        return ts, hlc.next_stamp(hlc.capped(last, self._server, mono), ts, after)
 
     def record(self, *specs: tuple[str, str, Mapping[str, Any]],
                unless: Callable[[Visit | None], bool] | None = None, unless_visit: str = "",
@@ -162,8 +203,8 @@ class EventLog:
                     return []
             seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events WHERE site = ? AND device = ?",
                                (self.site, self.device)).fetchone()[0]
-            ts = self._now()
-            events = [Event(new_id(), self.site, self.device, seq + i, ts, kind, visit_id, dict(data))
+            ts, first = self._stamps(conn, {visit_id for _kind, visit_id, _data in specs})
+            events = [Event(new_id(), self.site, self.device, seq + i, ts, kind, visit_id, dict(data), first + i - 1)
                       for i, (kind, visit_id, data) in enumerate(specs, start=1)]
             self._insert(conn, events)
             folded = self._materialise(conn, {e.visit_id for e in events})
@@ -200,6 +241,7 @@ class EventLog:
                     quarantine.add(conn, event.to_dict(), problem, now)
                 else:
                     fit.append(event)
+            fit = purge.on_ingest(conn, self, fit, now, set_aside=len(fit) < len(events) or bool(refused))
             folds: dict[str, tuple[OpenFold, int]] = {}
             added = {id(e) for e in self._ingest_fit(conn, fit, now, folds)}
         self._keep(folds)  # committed: the folds may serve the next write
@@ -224,7 +266,7 @@ class EventLog:
         """The new among ``events``, stored and folded; None (and nothing stored) if that failed."""
         try:
             with _savepoint(conn):
-                new = [e for e in events if self._insert(conn, [e])]
+                new = self._insert_new(conn, events)
                 folded = self._materialise(conn, {e.visit_id for e in new})
             folds.update(folded)  # only once the savepoint holds: a rolled-back fold is dropped
             return new
@@ -254,11 +296,28 @@ class EventLog:
                                now)
         return new
 
+    def _insert_new(self, conn: sqlite3.Connection, events: list[Event]) -> list[Event]:
+        """Store those of ``events`` the log does not hold yet (the first of an id given twice),
+        in the order given, with one look-up and one executemany for the lot: a page of a
+        catch-up costs what a bulk insert of it does, not a statement per event."""
+        held = {row[0] for row in conn.execute(
+            "SELECT event_id FROM events WHERE event_id IN (SELECT value FROM json_each(?))",
+            (json.dumps([e.event_id for e in events]),))}
+        new = []
+        for event in events:
+            if event.event_id not in held:
+                held.add(event.event_id)
+                new.append(event)
+        if new:
+            self._insert(conn, new)
+        return new
+
     @staticmethod
     def _insert(conn: sqlite3.Connection, events: list[Event]) -> bool:
         cursor = conn.executemany(
-            f"INSERT OR IGNORE INTO events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(e.event_id, e.site, e.device, e.seq, e.ts, e.kind, e.visit_id, encode_data(e.data)) for e in events])
+            f"INSERT OR IGNORE INTO events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(e.event_id, e.site, e.device, e.seq, e.ts, e.kind, e.visit_id, encode_data(e.data), e.hlc)
+             for e in events])
         return cursor.rowcount > 0
 
     def _materialise(self, conn: sqlite3.Connection, visit_ids: Iterable[str]) -> dict[str, tuple[OpenFold, int]]:
@@ -267,27 +326,33 @@ class EventLog:
         a badge the server withdrew leaves ``badges`` as it leaves the fold; a visit with no live
         event left (kiosk.core.visits.live: every one withdrawn) leaves ``visits`` too, as the
         server deletes it."""
-        folded = {}
-        written = []
+        visit_ids = list(dict.fromkeys(visit_ids))
+        with self._open_lock:  # each back only if this transaction commits
+            kept = {v: k for v in visit_ids if (k := self._open.pop(v, None)) is not None}
+        stored = _rows_by_visit(conn, [v for v in visit_ids if v not in kept])  # one read for the new ones
+        folded: dict[str, tuple[OpenFold, int]] = {}
+        written: list[Visit] = []
+        cleared, gone = [], []
         for visit_id in visit_ids:
-            with self._open_lock:
-                kept = self._open.pop(visit_id, None)  # back only if this transaction commits
-            state, upto, alive = self._folded(conn, visit_id, kept)
+            state, upto, alive = self._folded(conn, visit_id, kept.get(visit_id), stored.get(visit_id))
             folded[visit_id] = (state, upto)
             if alive is not None:  # folded from all its events: those badges alone are the visit's
-                conn.execute(_DELETE_STORED_BADGES, {"visit_id": visit_id})
+                cleared.append({"visit_id": visit_id})
             if alive is False:
-                conn.execute("DELETE FROM visits WHERE visit_id = ?", (visit_id,))
-                continue
-            visit = readable(state.visit())
-            conn.execute(
-                "INSERT OR REPLACE INTO visits (visit_id, state, site, name, company, signed_in_at, signed_out_at, doc)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (visit.visit_id, visit.state, visit.site, visit.visitor.get("name", ""),
-                 visit.visitor.get("company", ""), visit.signed_in_at, visit.signed_out_at, visit_to_json(visit)))
-            conn.executemany("INSERT OR REPLACE INTO badges (badge_id, visit_id, revoked) VALUES (?, ?, ?)",
-                             [(b.badge_id, visit_id, b.revoked) for b in visit.badges])
-            written.append(visit)
+                gone.append((visit_id,))
+            else:
+                written.append(readable(state.visit()))
+        # Written together, each kind in one executemany; the badges a visit's stored row lists are
+        # cleared before that row is replaced.
+        conn.executemany(_DELETE_STORED_BADGES, cleared)
+        conn.executemany("DELETE FROM visits WHERE visit_id = ?", gone)
+        conn.executemany(
+            "INSERT OR REPLACE INTO visits (visit_id, state, site, name, company, signed_in_at, signed_out_at, doc)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(v.visit_id, v.state, v.site, v.visitor.get("name", ""), v.visitor.get("company", ""), v.signed_in_at,
+              v.signed_out_at, visit_to_json(v)) for v in written])
+        conn.executemany("INSERT OR REPLACE INTO badges (badge_id, visit_id, revoked) VALUES (?, ?, ?)",
+                         [(b.badge_id, v.visit_id, b.revoked) for v in written for b in v.badges])
         self._mark_shared_invitations(conn, written)
         return folded
 
@@ -316,20 +381,22 @@ class EventLog:
                     conn.execute("UPDATE visits SET doc = ? WHERE visit_id = ?", (visit_to_json(marked), visit_id))
 
     @staticmethod
-    def _folded(conn: sqlite3.Connection, visit_id: str,
-                kept: tuple[OpenFold, int] | None) -> tuple[OpenFold, int, bool | None]:
+    def _folded(conn: sqlite3.Connection, visit_id: str, kept: tuple[OpenFold, int] | None,
+                rows: list[tuple] | None = None) -> tuple[OpenFold, int, bool | None]:
         """The visit's fold over all its events now in the log, the last rowid it holds, and
         whether any of its events is live (kiosk.core.visits.live) when it was folded from them
         all; None when a kept fold was extended, which only live events do (extend refuses a
-        tombstone and a withdrawn event) and which withdraws no badge."""
+        tombstone and a withdrawn event) and which withdraws no badge. ``rows``: the visit's
+        (rowid, event columns) in rowid order, when already read."""
         if kept is not None:
             state, upto = kept
-            rows = conn.execute(f"SELECT rowid, {_EVENT_COLUMNS} FROM events WHERE visit_id = ? AND rowid > ?"
-                                " ORDER BY rowid", (visit_id, upto)).fetchall()
-            if rows and state.extend(_row_to_event(row[1:]) for row in rows):
-                return state, rows[-1][0], None
-        rows = conn.execute(f"SELECT rowid, {_EVENT_COLUMNS} FROM events WHERE visit_id = ? ORDER BY rowid",
-                            (visit_id,)).fetchall()
+            later = conn.execute(f"SELECT rowid, {_EVENT_COLUMNS} FROM events WHERE visit_id = ? AND rowid > ?"
+                                 " ORDER BY rowid", (visit_id, upto)).fetchall()
+            if later and state.extend(_row_to_event(row[1:]) for row in later):
+                return state, later[-1][0], None
+        if rows is None:
+            rows = conn.execute(f"SELECT rowid, {_EVENT_COLUMNS} FROM events WHERE visit_id = ? ORDER BY rowid",
+                                (visit_id,)).fetchall()
         events = [_row_to_event(row[1:]) for row in rows]
         return OpenFold(events), rows[-1][0], bool(live(events))
 
@@ -340,6 +407,15 @@ class EventLog:
                 self._open.move_to_end(visit_id)
             while len(self._open) > OPEN_FOLDS:
                 self._open.popitem(last=False)
+
+    def refold(self, conn: sqlite3.Connection, visit_ids: Iterable[str]) -> None:
+        """Fold these visits afresh from their stored events, in the caller's transaction: a
+        purge (kiosk.store.purge) rewrote them under any fold kept."""
+        visit_ids = list(visit_ids)
+        with self._open_lock:
+            for visit_id in visit_ids:
+                self._open.pop(visit_id, None)
+        self._materialise(conn, visit_ids)
 
     def forget(self) -> None:
         """Drop every kept fold: the next write folds its visits from the log again."""
@@ -443,7 +519,7 @@ class EventLog:
             for rowid, *columns in rows:
                 event = _row_to_event(columns)
                 held = encode_data(view(event.kind, event.data))
-                if held != columns[-1]:
+                if held != columns[_DATA]:
                     changed[rowid] = (held, event.visit_id)
             conn.executemany("UPDATE events SET data = ? WHERE rowid = ?",
                              [(held, rowid) for rowid, (held, _) in changed.items()])

@@ -15,11 +15,12 @@ from kivy.logger import Logger
 
 from kiosk.core import consent
 from kiosk.core.consent import Notice
+from kiosk.core.acceptance import still_accepted
 from kiosk.core.recognise import confirms
 from kiosk.notice_texts import load_notice
 from kiosk.services import CheckIn, CheckOut, Kiosk, print_test_page
 from kiosk.telling import NOBODY, Telling, telling
-from kiosk.ui.form import VisitForm
+from kiosk.ui.form import VisitForm, purpose_in
 from kiosk.ui.i18n import tr
 from kiosk.ui.theme import theme
 from printer.linebreak import reflow
@@ -35,8 +36,10 @@ _ASIDES = {"purpose_other": "visit", "message": "done"}
 # After a wrong answer to "which is your name?" a number is not recognised on this kiosk for
 # this long (kiosk.core.recognise: a guess is one guess).
 RECOGNITION_LOCK_SECONDS = 12 * 3600
-# Review rows a tap edits: the screen that asks for each (and straight back to review).
-EDITS = {"name": "who", "company": "who", "phone": "phone", "host": "host", "purpose": "visit"}
+# Review rows a tap edits: the screen that asks for each (and straight back to review); a
+# returning visitor's "accepted on ..." line shows the agreement again.
+EDITS = {"name": "who", "company": "who", "phone": "phone", "host": "host", "purpose": "visit",
+         "agreement": "agreement"}
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class Flow:
         self._wrong_answers: dict[str, float] = {}  # phone -> when its earlier visit was guessed wrong
         self.monotonic = time.monotonic
         self.editing = ""  # the review row tapped: its answer leads straight back to review
+        self._versions: dict[tuple[str, Path], str] = {}  # (language, folder) -> agreement version
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
         self._pending = 0  # service calls not yet answered (counted on the UI thread only)
         self.generation = 0  # one more at every wipe: answers for an earlier visit are dropped
@@ -101,9 +105,16 @@ class Flow:
         return steps
 
     def _skips(self, step: str) -> bool:
-        invited = self.form.invitation is not None
+        form = self.form
+        invited = form.invitation is not None
         if step == "phone":
-            return not self.form.by_phone or invited
+            return not form.by_phone or invited
+        if step == "visit" and form.returning and form.type_offered:
+            return True  # a confirmed returning visitor's last kind of visit, on review to change
+        if step == "host" and form.returning and form.host is not None:
+            return True  # their last host, still in the directory: likewise
+        if step == "agreement":  # accepted lately: one line on review instead (invited: on its own)
+            return not invited and self.agreement_stands()
         if step in ("who", "visit", "host", "review"):
             return invited  # the invitation said who, whom and why; one tap on the agreement prints
         return False
@@ -238,6 +249,8 @@ class Flow:
                 pass
             elif self._skips(step):
                 pass
+            elif step == "who" and direction < 0 and self.form.returning:
+                self._forget_returning()  # back to the phone: asked afresh, the name with it
             else:
                 if step == "question":
                     self.form.question = 0 if direction > 0 else len(self.questions()) - 1
@@ -255,6 +268,33 @@ class Flow:
 
     def visitor_type(self):
         return self.kiosk.entry.policy.visitor_type(self.form.visitor_type)
+
+    def agreement_name(self) -> str:
+        """The name of the agreement the chosen visitor type signs ("default" for most)."""
+        vtype = self.visitor_type()
+        return vtype.agreement if vtype else "default"
+
+    def agreement_version(self) -> str:
+        """The version of that agreement today, in the visitor's language."""
+        key = (self.form.lang, self.agreement_folder())
+        if key not in self._versions:
+            self._versions[key] = load_agreement(*key).version
+        return self._versions[key]
+
+    def agreement_stands(self) -> bool:
+        """A confirmed returning visitor (or an invited one, whose invitation names them and
+        their phone) accepted this agreement's version lately enough (``agreement_valid_days``;
+        kiosk.core.acceptance) not to be asked again."""
+        return (self.form.returning or self.form.invitation is not None) and still_accepted(
+            self.form.accepted_before, self.agreement_version(), self.agreement_name(), self.kiosk.clock(),
+            self.kiosk.settings.agreement_valid_days)
+
+    def agreement_due(self) -> bool:
+        """The agreement of the visitor type chosen now is neither accepted on this visit nor
+        standing from an earlier one (the type was changed on review, the name edited)."""
+        form = self.form
+        signed = form.agreement_of == self.agreement_name() and (form.signature or form.invitation is not None)
+        return not signed and not self.agreement_stands()
 
     def questions(self) -> tuple:
         vtype = self.visitor_type()
@@ -286,6 +326,7 @@ class Flow:
         if self.editing:  # a number added on the review screen: for next time, nothing looked up
             self.next("phone")
             return
+        self._forget_returning()  # a number given again is recognised again, or not
         locked = self.monotonic() - self._wrong_answers.get(self.form.phone, -RECOGNITION_LOCK_SECONDS)
         self._known_visitor = known if locked >= RECOGNITION_LOCK_SECONDS else None
         self.name_choices = list(choices or [])
@@ -314,11 +355,41 @@ class Flow:
         if known and confirms(name, known["name"]):
             self.form.name, self.form.company, self.form.returning = known["name"], known["company"], True
             self.form.last_host = known.get("host")
+            self._offer_last_visit(known)
             self.next("who")
             return True
         if self.form.by_phone and self.form.phone:
             self._wrong_answers[self.form.phone] = self.monotonic()  # known or not: the same for all
         return False
+
+    def _offer_last_visit(self, known: dict) -> None:
+        """A confirmed returning visitor: their last host (while in the directory), kind of
+        visit and purpose are taken as today's, each a tap on the review screen to change, and
+        the agreement they accepted is not shown again while it stands."""
+        form = self.form
+        form.host = known.get("host")
+        vtype = self.kiosk.entry.policy.visitor_type(known.get("visitor_type") or "guest")
+        if vtype is not None and known.get("purpose"):
+            form.visitor_type, form.purpose = vtype.key, purpose_in(known["purpose"], form.lang)
+            form.type_offered = True
+        form.accepted_before = known.get("accepted")
+
+    def _forget_returning(self) -> None:
+        """Nothing of an earlier visit stays in the form once its confirmation is undone."""
+        form, blank = self.form, VisitForm()
+        if form.returning:
+            for name in ("name", "company", "purpose", "host", "last_host", "accepted_before", "returning",
+                         "type_offered", "visitor_type", "answers"):
+                setattr(form, name, getattr(blank, name))
+
+    def renamed(self, name: str) -> None:
+        """The name edited on review: another person's name no longer relies on the earlier
+        visit's acceptance of the agreement (it is shown to sign before the badge prints)."""
+        form = self.form
+        if form.accepted_before and not confirms(name, form.name):
+            form.accepted_before = None
+        form.name = name
+        self.next("who")
 
     def cancel(self) -> None:
         """Back to welcome with everything entered forgotten (cancel, idle, next visitor), in
@@ -409,15 +480,18 @@ class Flow:
         """A scanned invitation fills the form in and goes straight to the agreement."""
         def read():
             invitation = self.kiosk.read_invitation(text)
-            return invitation, self.kiosk.invited_host(invitation)
+            # Its phone's last visit, made under its name: that visit's acceptance of the agreement.
+            known = self.kiosk.returning_visitor(invitation.phone) if invitation.phone else None
+            earlier = known["accepted"] if known and confirms(invitation.name, known["name"]) else None
+            return invitation, self.kiosk.invited_host(invitation), earlier
 
         def accepted(found) -> None:
-            invitation, host = found
+            invitation, host, earlier = found
             self.wipe()
             form = self.form
             form.name, form.company, form.phone = invitation.name, invitation.company, invitation.phone
             form.purpose, form.visitor_type, form.invitation = invitation.purpose, invitation.visitor_type, invitation
-            form.host = host
+            form.host, form.accepted_before = host, earlier
             self._step(SIGN_IN_STEPS.index("question"), +1)  # its questions, if any, then the agreement
 
         self.run_io(read, accepted, refused)

@@ -10,6 +10,7 @@ translating: ``tr("Goodbye, {name}!").format(name=...)``.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 
 import polib
@@ -81,3 +82,14 @@ class Translator(Observable):
 
 
 tr = Translator()
+
+
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_text(ms: int, lang: str, today: date | None = None) -> str:
+    """A day as a visitor reads it: 12月7日, 7 Dec; with the year when it is not this one."""
+    day, today = datetime.fromtimestamp(ms / 1000).date(), today or date.today()
+    if lang == "en":
+        return f"{day.day} {_EN_MONTHS[day.month - 1]}" + (f" {day.year}" if day.year != today.year else "")
+    return (f"{day.year}年" if day.year != today.year else "") + f"{day.month}月{day.day}日"

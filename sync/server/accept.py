@@ -14,9 +14,8 @@ A push ends one of three ways:
   an event would stop that device's sync for good; the device marks its refused events and
   reception sees how many.
 - stored but for events dated more than protocol.MAX_FUTURE_MS ahead of the server's clock,
-  listed under ``retry`` (200): a device's clock jumped ahead, and since a device's clock never
-  steps back for its own events (kiosk.store.log), every later event of it is dated as far
-  ahead. They are not refused: the device stops its push cursor before the first of them and
+  listed under ``retry`` (200): a device's clock jumped ahead before it heard the server's time
+  (after that kiosk.core.hlc keeps its stamps near the server's). They are not refused: the device stops its push cursor before the first of them and
   pushes them again later, and they are stored once the server's clock is near their time.
 - stored whole.
 
@@ -95,7 +94,8 @@ def checked_batch(batch: list[Any], device: Device, now: int) -> Checked:
         if first is event:
             checked.rows[event_id] = {"event_id": event.event_id, "site": event.site, "device": event.device,
                                       "seq": event.seq, "ts": event.ts, "kind": event.kind,
-                                      "visit_id": event.visit_id, "data": data, "received_at": now}
+                                      "visit_id": event.visit_id, "data": data, "received_at": now,
+                                      "hlc": event.hlc}
         elif first != event:
             raise Invalid(f"events[{index}]: repeats event_id {event_id} with different content")
     return checked

@@ -27,8 +27,9 @@ from starlette.exceptions import HTTPException
 
 from kiosk.notify.plainhttp import PlainHttp
 from sync import protocol
-from sync.server import approvals, auth, catchup, export, invitations, revisions, store, tombstones, views
+from sync.server import approvals, auth, catchup, export, invitations, purge, revisions, store, tombstones, views
 from sync.server.auth import Admin, Device, Principal
+from sync.server.console import install as install_console
 from sync.server.db import Database
 from sync.server.projector import Projector
 from sync.server.errors import Forbidden, Invalid, ServerError, TooManyRequests, UnsupportedMedia
@@ -80,6 +81,7 @@ def create_app(db_url: str, *, clock: Callable[[], int] = now_ms, smtp: str = ""
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+    install_console(app)
     return app
 
 
@@ -224,7 +226,7 @@ async def push_events(request: Request, credentials: Annotated[HTTPAuthorization
     state = request.app.state
     accepted, known, refused, retry = await run_in_threadpool(_push, state.db, state.projector, state.limits, token,
                                                               body, json_body, now)
-    return {"accepted": accepted, "known": known, "refused": refused, "retry": retry}
+    return {"accepted": accepted, "known": known, "refused": refused, "retry": retry, "server_time": now}
 
 
 def _is_json(content_type: str) -> bool:
@@ -251,15 +253,19 @@ def _push(db: Database, projector: Projector, limits: Limits, token: str | None,
     accepted, known, refused, retry = store.push(db, who, batch, now)
     if accepted:
         projector.poke(who.site)
+        projector.keep_pace(who.site)  # under saturation: the push folds a batch when the fold is far behind
     return accepted, known, refused, retry
 
 
 @router.get("/events", response_model=PullOut, responses=_errors(401, 403, 429))
-def pull_events(who: Annotated[Principal, Depends(principal)], db: DB, request: Request, site: SiteQuery = None,
+def pull_events(who: Annotated[Principal, Depends(principal)], db: DB, request: Request, now: Now,
+                site: SiteQuery = None,
                 after: Annotated[int, Query(ge=0, le=MAX_CURSOR, description="the cursor of the last pull")] = 0,
-                limit: Annotated[int, Query(ge=1, le=protocol.PULL_LIMIT)] = protocol.PULL_LIMIT) -> Response:
+                limit: Annotated[int, Query(ge=1, le=protocol.PULL_LIMIT)] = protocol.PULL_LIMIT,
+                hlc: Annotated[int, Query(ge=0, le=1, description="1: with each event's clock stamp")] = 0) -> Response:
     """The site's events after a cursor, in the server's order (admins name the site); an exit
-    post's copy leaves out what it never shows (kiosk.core.exit_view)."""
+    post's copy leaves out what it never shows (kiosk.core.exit_view). Events' clock stamps
+    (``hlc``) only for a device that asks: older ones refuse a field they do not know."""
     if isinstance(who, Device):
         request.app.state.limits.check("pull", who.site, who.name)
     site = _site(who, site)
@@ -269,7 +275,9 @@ def pull_events(who: Annotated[Principal, Depends(principal)], db: DB, request: 
     # Written here, not by the response model: pydantic refuses a payload nested deeper than it
     # recurses, and one such event stored (by an older server) made the site's pulls a 500 for
     # ever; devices set it aside instead (kiosk.store.quarantine).
-    page = json.dumps({"events": views.events_for(who, found), "cursor": cursor, "more": more},
+    if not hlc:
+        found = [{k: v for k, v in event.items() if k != "hlc"} for event in found]
+    page = json.dumps({"events": views.events_for(who, found), "cursor": cursor, "more": more, "server_time": now},
                       ensure_ascii=False, separators=(",", ":"))
     return Response(page.encode(), media_type="application/json")
 
@@ -288,6 +296,13 @@ def site_keys(who: Annotated[Device, Depends(device)], db: DB, request: Request,
     ring = {"keys": store.site_keys(db, who.site)}
     unchanged = _unless_current(request, response, revisions.tag(ring))
     return ring if unchanged is None else unchanged
+
+
+@router.get("/retention", responses=_errors(401, 403))
+def site_retention(who: Annotated[Device, Depends(device)], db: DB) -> dict[str, int]:
+    """The device's site's retention policy (sync.server.purge), which its device purges by too."""
+    chosen = purge.policy(db, who.site)
+    return {"retention_days": chosen.days, "sensitive_retention_days": chosen.sensitive_days}
 
 
 def _unless_current(request: Request, response: Response, etag: str) -> Response | None:

@@ -31,9 +31,10 @@ from kiosk.settings import ROLES
 from kiosk.watchcsv import COLUMNS, read_watchlist_csv, shown
 from printer.errors import PrinterError
 from printer.invitation import card_png, window
-from sync.server import (accesslog, auth, catchup, connections, export, invitations, passwords, person, ratelimit, store,
-                         tombstones)
+from sync.server import (accesslog, auth, catchup, connections, export, invitations, passwords, person, purge,
+                         ratelimit, store, tombstones)
 from sync.server.app import create_app, now_ms
+from sync.server.console import cli as console_cli
 from sync.server.db import Database
 from sync.server.errors import ServerError
 from sync.server.intake import DEFAULT_TIMEOUT_S
@@ -147,8 +148,67 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--site")
     listing.add_argument("--visit", help="the visit's id")
     listing.add_argument("--tombstoned", action="store_true", help="the events withdrawn, with why, by whom, when")
-    person.add_commands(commands, command)  # person find|export (and erase): sync.server.person
+    _privacy_commands(commands, command, person.add_commands(commands, command))  # person find|export|erase
+    console_cli.add_commands(command)
     return parser
+
+
+def _privacy_commands(commands, command, people) -> None:
+    """purge, person erase (beside person find|export: ``people``, sync.server.person), retention
+    (sync.server.purge)."""
+    sweep = command("purge", cmd_purge, "purge every visit past its site's retention policy, on the server and "
+                    "(as they sync) on every device")
+    sweep.add_argument("--dry-run", action="store_true", help="only list what would be purged")
+    erase = command("erase", cmd_person_erase, "erase every visit of one person now, on every site and device "
+                    "(by phone, or by name and company)", parent=people)
+    erase.add_argument("--phone", default="")
+    erase.add_argument("--name", default="")
+    erase.add_argument("--company", default="")
+    erase.add_argument("--dry-run", action="store_true", help="only list the visits that would be erased")
+    keep = commands.add_parser("retention", help="each site's retention policy").add_subparsers(
+        dest="retention_command", required=True)
+    setting = command("set", cmd_retention_set, "set a site's retention policy (devices get it as they sync)",
+                      parent=keep)
+    setting.add_argument("--site", required=True)
+    setting.add_argument("--days", type=int, required=True, help="retention_days: identifying data (default 180)")
+    setting.add_argument("--sensitive-days", type=int, required=True,
+                         help="sensitive_retention_days: signatures and sensitive data (default 30)")
+    command("show", cmd_retention_show, "a site's retention policy", parent=keep).add_argument("--site", required=True)
+
+
+def cmd_purge(args) -> int:
+    with _database(args) as db:
+        targets = purge.purge_due(db, now_ms(), dry_run=args.dry_run)
+    for t in targets:
+        print(f"{t.site}\t{t.visit_id}\t{t.scope}")
+    verb = "would purge" if args.dry_run else "purged"
+    print(f"{verb} {len(targets)} visits", file=sys.stderr)
+    return 0
+
+
+def cmd_person_erase(args) -> int:
+    who = {"phone": args.phone, "name": args.name, "company": args.company}
+    with _database(args) as db:
+        targets = purge.person_visits(db, **who) if args.dry_run else purge.erase_person(db, now_ms(), **who)
+    for t in targets:
+        print(f"{t.site}\t{t.visit_id}")
+    verb = "would erase" if args.dry_run else "erased"
+    print(f"{verb} {len(targets)} visits (devices forget them as they sync)", file=sys.stderr)
+    return 0
+
+
+def cmd_retention_set(args) -> int:
+    with _database(args) as db:
+        chosen = purge.set_policy(db, args.site, args.days, args.sensitive_days, now_ms())
+    print(f"site {args.site}: retention_days {chosen.days}, sensitive_retention_days {chosen.sensitive_days}")
+    return 0
+
+
+def cmd_retention_show(args) -> int:
+    with _database(args) as db:
+        chosen = purge.policy(db, args.site)
+    print(f"site {args.site}: retention_days {chosen.days}, sensitive_retention_days {chosen.sensitive_days}")
+    return 0
 
 
 def _positive(kind: type[int] | type[float]):

@@ -63,6 +63,7 @@ events = sa.Table(
     sa.Column("visit_id", sa.String(16), nullable=False),
     sa.Column("data", sa.Text, nullable=False),
     sa.Column("received_at", _ms, nullable=False),
+    sa.Column("hlc", sa.BigInteger, nullable=False, server_default="0"),  # kiosk.core.hlc; 0: none
     sa.Index("events_site_seq", "site", "server_seq"),
     sa.Index("events_site_visit", "site", "visit_id"),
 )
@@ -153,6 +154,94 @@ revisions = sa.Table(
     sa.Column("revision", sa.BigInteger, nullable=False),
 )
 
+# Visits whose personal data was purged (sync.server.purge), and how far: an event of one pushed
+# later is stripped before it is stored. Each site's retention policy (no row: 180 and 30 days).
+purges = sa.Table(
+    "purges", metadata,
+    sa.Column("site", sa.String(20), nullable=False),
+    sa.Column("visit_id", sa.String(16), nullable=False),
+    sa.Column("scope", sa.String(16), nullable=False),  # "sensitive" or "all" (kiosk.core.purge)
+    sa.Column("reason", sa.String(32), nullable=False),  # "retention" or "erasure"
+    sa.Column("purged_at", _ms, nullable=False),
+    sa.PrimaryKeyConstraint("site", "visit_id"),
+)
+retention = sa.Table(
+    "retention", metadata,
+    sa.Column("site", sa.String(20), primary_key=True),
+    sa.Column("retention_days", sa.Integer, nullable=False),
+    sa.Column("sensitive_retention_days", sa.Integer, nullable=False),
+    sa.Column("set_at", _ms, nullable=False),
+)
+# The web console (sync.server.console): the people who log in, their sessions, and the audit
+# log of what they looked at and changed. ``sites``: a JSON array of site names, or null: all.
+console_users = sa.Table(
+    "console_users", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("sites", sa.Text),
+    sa.Column("password_hash", sa.Text, nullable=False),  # argon2id, encoded with its parameters
+    sa.Column("created_at", _ms, nullable=False),
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),  # in a row
+    sa.Column("locked_until", _ms),
+    sa.CheckConstraint("role IN ('admin', 'security', 'reception', 'auditor')", name="console_users_role"),
+)
+console_sessions = sa.Table(  # the cookie holds the session id; the table only its SHA-256
+    "console_sessions", metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("user_name", sa.String(64), sa.ForeignKey("console_users.name", ondelete="CASCADE"), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", _ms, nullable=False),
+    sa.Column("seen_at", _ms, nullable=False),
+    sa.Column("expires_at", _ms, nullable=False),
+    sa.Index("console_sessions_user", "user_name"),
+)
+audit_log = sa.Table(  # append-only: triggers refuse UPDATE and DELETE (_console)
+    "audit_log", metadata,
+    sa.Column("entry", _serial, primary_key=True, autoincrement=True),
+    sa.Column("at", _ms, nullable=False),
+    sa.Column("who", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("target", sa.Text, nullable=False, server_default=""),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("detail", sa.Text, nullable=False, server_default="{}"),  # JSON object
+    sa.Column("address", sa.String(64), nullable=False, server_default=""),
+    sa.Index("audit_log_at", "at"),
+    sa.Index("audit_log_who", "who", "at"),
+)
+
+# Complaints' follow-up in the console (sync.server.console.complaints): one row per complaint
+# event a device recorded (taken in from the events the Projector folded, per site up to
+# ``complaint_intake``), with its owner and status; notes are appended, never changed.
+complaints = sa.Table(
+    "complaints", metadata,
+    sa.Column("event_id", sa.String(32), primary_key=True),  # the complaint event's
+    sa.Column("site", sa.String(20), nullable=False),
+    sa.Column("visit_id", sa.String(16), nullable=False),
+    sa.Column("device", sa.String(20), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("recorded_at", _ms, nullable=False),  # the device's clock when it was recorded
+    sa.Column("owner", sa.String(64)),  # a console account's name, or none yet
+    sa.Column("status", sa.String(16), nullable=False, server_default="open"),
+    sa.Column("changed_at", _ms),
+    sa.Column("resolved_at", _ms),
+    sa.CheckConstraint("status IN ('open', 'in_progress', 'resolved')", name="complaints_status"),
+    sa.Index("complaints_site_status", "site", "status", "recorded_at"),
+)
+complaint_notes = sa.Table(
+    "complaint_notes", metadata,
+    sa.Column("note_id", _serial, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(32), nullable=False),
+    sa.Column("at", _ms, nullable=False),
+    sa.Column("who", sa.String(64), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Index("complaint_notes_event", "event_id", "note_id"),
+)
+complaint_intake = sa.Table(  # per site, the last event looked at for complaints
+    "complaint_intake", metadata,
+    sa.Column("site", sa.String(20), primary_key=True),
+    sa.Column("server_seq", _serial, nullable=False),
+)
+
 _versions = sa.MetaData()
 schema_version = sa.Table("schema_version", _versions, sa.Column("version", sa.Integer, nullable=False))
 
@@ -171,7 +260,9 @@ def _v1(conn: Connection) -> None:
     # Step 1 creates the tables above that are still version 1, and the version-1 definitions of
     # those a later step changed, so that it keeps creating exactly version 1.
     metadata.create_all(conn, tables=[t for t in metadata.sorted_tables
-                                      if t not in (projections, hosts, signers, watchlist, tombstones, revisions)])
+                                      if t not in (projections, hosts, signers, watchlist, tombstones, revisions,
+                                                   purges, retention, console_users, console_sessions, audit_log,
+                                                   complaints, complaint_notes, complaint_intake)])
     _hosts_v1.create(conn)
 
 
@@ -211,8 +302,64 @@ def _revisions(conn: Connection) -> None:
     revisions.create(conn)
 
 
+def _purges(conn: Connection) -> None:
+    # Purges by retention and erasure, and each site's retention policy (sync.server.purge).
+    purges.create(conn)
+    retention.create(conn)
+
+
+AUDIT_APPEND_ONLY = "the audit log is append-only"
+
+
+def _console(conn: Connection) -> None:
+    # The web console's accounts, sessions and audit log (sync.server.console). The log refuses
+    # UPDATE and DELETE in the database itself, so no code path (and no slip) can rewrite it.
+    for table in (console_users, console_sessions, audit_log):
+        table.create(conn)
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text(f"CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+                             f"$$ BEGIN RAISE EXCEPTION '{AUDIT_APPEND_ONLY}'; END $$"))
+        conn.execute(sa.text("CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
+                             "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()"))
+        conn.execute(sa.text("CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+                             "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()"))
+        return
+    for change in ("UPDATE", "DELETE"):
+        conn.execute(sa.text(f"CREATE TRIGGER audit_log_no_{change.lower()} BEFORE {change} ON audit_log "
+                             f"BEGIN SELECT RAISE(ABORT, '{AUDIT_APPEND_ONLY}'); END"))
+
+
+def _events_by_device(conn: Connection) -> None:
+    # The console's live board asks when each device's newest event came in: one index probe a
+    # device, instead of a scan of its site's events.
+    conn.execute(sa.text("CREATE INDEX events_site_device ON events (site, device, server_seq)"))
+
+
+def _hlc(conn: Connection) -> None:
+    # Events carry a hybrid logical clock stamp (kiosk.core.hlc); those stored before have none
+    # (0) and order by their wall clock. Step 1 creates the events table with it already.
+    if "hlc" not in {column["name"] for column in sa.inspect(conn).get_columns("events")}:
+        conn.execute(sa.text("ALTER TABLE events ADD COLUMN hlc BIGINT NOT NULL DEFAULT 0"))
+
+
+# Who is on site at every site at once: the visits in the on-site states, found by their state
+# rather than by reading every visit (visits_site_state serves one site).
+visits_by_state = sa.Index("visits_state", visits.c.state)
+
+
+def _visits_by_state(conn: Connection) -> None:
+    visits_by_state.create(conn, checkfirst=True)  # a new database has it from step 1 already
+
+
+def _complaints(conn: Connection) -> None:
+    # Complaints followed up in the console: owner, status, notes (sync.server.console.complaints).
+    for table in (complaints, complaint_notes, complaint_intake):
+        table.create(conn)
+
+
 # Forward only, in order; each runs inside the start-up transaction that records its number.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _revisions]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _revisions, _purges, _console,
+                                                   _events_by_device, _hlc, _visits_by_state, _complaints]
 
 
 def normalise_url(url: str) -> str:
@@ -410,7 +557,8 @@ def _sqlite_engine(url: str) -> Engine:
         # Durable once committed (WAL + FULL), and transactions begun by us, not by the driver's
         # guesswork, so that BEGIN IMMEDIATE below is possible (SQLAlchemy's documented recipe).
         dbapi_conn.isolation_level = None
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
+        # secure_delete: what a purge overwrites is zeroed in the file (sync.server.purge).
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "secure_delete=ON"):
             dbapi_conn.execute(f"PRAGMA {pragma}")
 
     @event.listens_for(engine, "begin")

@@ -24,8 +24,8 @@ from email.policy import SMTP
 from email.utils import formatdate
 from typing import Any
 
-from kiosk.core import invites
-from kiosk.core.events import EXPECTED
+from kiosk.core import invites, visits
+from kiosk.core.events import EXPECTED, INVITATION_USED
 from kiosk.core.hosts import Host, host_id_for
 from kiosk.core.invites import Invitation
 from kiosk.core.tokens import key_id_of, new_visit_id
@@ -37,7 +37,7 @@ from printer.errors import PrinterError
 from printer.invitation import INSTRUCTIONS, LABELS, InvitationCard, card_png, window
 from sync.server import store
 from sync.server.db import Database
-from sync.server.errors import Invalid, ServerError
+from sync.server.errors import Conflict, Invalid, NotFound, ServerError
 from sync.server.models import DEFAULT_HOURS, MAX_HOURS, local_time
 
 log = logging.getLogger(__name__)
@@ -206,3 +206,43 @@ def _html(name: str, rows: list[tuple[str, str]], text: str, cid: str) -> str:
             f"<p><b>{e(INSTRUCTIONS[0])}</b><br>{e(INSTRUCTIONS[1])}</p>"
             f'<p><img src="cid:{e(cid)}" alt="{e(INSTRUCTIONS[1])}" style="max-width:100%"></p>'
             f"<p>{'<br>'.join(map(e, _TYPING))}<br><code>{e(text)}</code></p></body></html>")
+
+
+# -- after the invitation is made (the web console's invitations page) ------------------------
+
+def resend(db: Database, site: str, invite_id: str, now: int, mail: SmtpChannel | None, email: str) -> Made:
+    """Email an invitation again (to the address given: addresses are not kept). The text is
+    signed again from the stored ``expected`` event with the site's key; Ed25519 signatures are
+    deterministic, so it is the very text first sent."""
+    if not is_address(email):
+        raise Invalid("email must be one address, such as name@example.com")
+    stored = [e for e in store.visit_events(db, site, invite_id) if e.kind == EXPECTED]
+    if not stored:
+        raise NotFound("no such invitation")
+    data = stored[0].data
+    visitor, host = dict(data.get("visitor") or {}), dict(data.get("host") or {})
+    key = store.signer(db, site, now)
+    invitation = Invitation(
+        invite_id=invite_id, site=site, key_id=key_id_of(key.public_key()), valid_from=int(data["valid_from"]) // 1000,
+        expires=int(data["expires"]) // 1000, visitor_type=str(data.get("visitor_type") or "guest"),
+        name=str(visitor.get("name", "")), company=str(visitor.get("company", "")),
+        phone=str(visitor.get("phone", "")), purpose=str(visitor.get("purpose", "")),
+        host_id=str(host.get("host_id", "")) if _HEX_ID.fullmatch(str(host.get("host_id", ""))) else "",
+        host=str(host.get("name", "")))
+    if invitation.expires * 1000 <= now:
+        raise Conflict("this invitation has expired: make a new one")
+    made = Made(invitation, invites.sign(invitation, key), str(host.get("department", "")), False, "")
+    return _emailed(made, email, mail)
+
+
+def cancel(db: Database, site: str, invite_id: str, now: int) -> None:
+    """Withdraw an invitation nobody used yet: the server records it as used up by itself (an
+    ``invitation_used`` naming its own id, as kiosks recorded uses before), so every kiosk of the
+    site refuses it as used once it has synced. Conflict when it was used (or cancelled) already."""
+    def not_open(visit) -> bool:
+        return visit is None or visit.state != visits.EXPECTED
+
+    if store.append(db, site, INVITATION_USED, invite_id, {"visit_id": invite_id}, now, unless=not_open) is None:
+        if not [e for e in store.visit_events(db, site, invite_id) if e.kind == EXPECTED]:
+            raise NotFound("no such invitation")
+        raise Conflict("this invitation was used or cancelled already")

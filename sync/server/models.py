@@ -47,6 +47,8 @@ EVENT_SCHEMA: dict[str, Any] = {
         "kind": {"type": "string", "pattern": protocol.KIND.pattern},
         "visit_id": {"type": "string", "pattern": protocol.VISIT.pattern},
         "data": {"type": "object", "description": f"at most {protocol.MAX_DATA_BYTES} bytes as compact JSON"},
+        "hlc": {"type": "integer", "minimum": 0,
+                "description": "optional: the hybrid logical clock stamp that orders it (kiosk.core.hlc)"},
     },
 }
 EventJson = Annotated[dict[str, Any], WithJsonSchema(EVENT_SCHEMA)]
@@ -103,6 +105,7 @@ class PushOut(BaseModel):
         f"{protocol.MAX_FUTURE_MS // 3_600_000} h ahead of the server's clock. Not refused: push them "
         "again later (a device stops its push cursor before the first of them), they are stored once "
         "the server's clock is near their time"))
+    server_time: int = Field(description="the server's clock, ms since the epoch: bounds the device's (kiosk.core.hlc)")
 
 
 class TombstoneIn(_In):
@@ -124,6 +127,7 @@ class PullOut(BaseModel):
     events: list[EventJson]
     cursor: int = Field(description="pass as ?after= next time")
     more: bool = Field(description="true when more events follow the cursor")
+    server_time: int = Field(description="the server's clock, ms since the epoch: bounds the device's (kiosk.core.hlc)")
 
 
 class KeyIn(_In):
@@ -252,6 +256,10 @@ class ExportRow(BaseModel):
         default=False, description="two kiosks cut off from each other both accepted its invitation: see reception")
     invitation_also_used_by: list[str] = Field(
         default_factory=list, description="the other visits its invitation became (CSV: separated by spaces)")
+    signed_out_twice: bool = Field(
+        default=False, description="another device signed the visit out too, after the sign-out kept: see reception")
+    also_signed_out_by: list[str] = Field(
+        default_factory=list, description="the devices that signed it out after the one kept (CSV: separated by spaces)")
     privacy_notice: str = Field(default="", description="the version of the privacy notice the visitor accepted "
                                                         "(empty: none recorded)")
 

@@ -41,7 +41,7 @@ from kiosk.services import Kiosk  # noqa: E402
 from kiosk.settings import Settings  # noqa: E402
 from printer.device import FRAGMENT_HEIGHT, open_printer  # noqa: E402
 from printer.escpos_lean import encode_page  # noqa: E402
-from printer.virtual import EscPosStream  # noqa: E402
+from printer.escpos_stream import EscPosStream  # noqa: E402
 
 DOTS_PER_MM = 8  # 203 dpi
 HEAD_MM_PER_S = 250

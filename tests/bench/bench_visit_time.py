@@ -7,12 +7,15 @@ applies the operators to that record.
 Operators: a tap (K) 0.2 s; pointing (P) 1.1 s for each target acquired (every button and
 candidate; on the keyboard only the first key of a run, the finger being there for the next);
 mental preparation (M) 1.35 s for each decision (each screen acted on, each candidate chosen
-from a list, each scan); reading each new text once per visit, Chinese at 250 characters a
+from a list or checked before Next takes it, each scan); reading each new text once per visit, Chinese at 250 characters a
 minute and English at 200 words a minute; the agreement counted as skimmed (10 s, whatever its
 length); a signature drawn with a finger 2 s after pointing at the pad (KLM's drawing, not one
 of the brief's operators: an assumption). System response time is not counted.
 
-Usage: python tests/bench/bench_visit_time.py   (needs Xvfb, as tests/ui does)
+Usage: python tests/bench/bench_visit_time.py [--texts]   (needs Xvfb, as tests/ui does)
+
+The totals per persona come first, then each screen's share (reading, acting, decisions);
+--texts also lists the texts each screen showed, which its reading seconds are made of.
 """
 
 from __future__ import annotations
@@ -39,42 +42,49 @@ def reading_seconds(text: str) -> float:
 
 
 def estimate(record: list) -> dict:
-    """Taps, screens acted on and seconds of one visitor's record (see tests/ui/driver.py)."""
-    seconds = reading = 0.0
-    taps = keys = decisions = 0
-    screens: list[str] = []
+    """Taps, screens acted on and seconds of one visitor's record (see tests/ui/driver.py), in
+    all and per screen acted on (``per_screen``: each screen's reading, taps and seconds, its
+    actions and decisions included, so the rows add up to the whole)."""
+    per_screen: list[dict] = []
     read: set[str] = set()
     previous = ""
+    here: dict = {}
     for kind, what, texts in record:
         if kind == "screen":
+            here = {"screen": what, "taps": 0, "keys": 0, "decisions": 0, "reading": 0.0, "acting": 0.0,
+                    "texts": list(texts)}
             if texts:  # acted on: its texts were taken at the first action
-                screens.append(what)
-                decisions += 1
+                per_screen.append(here)
+                here["decisions"] += 1
                 if what == "agreement":
-                    reading += SKIMMED_AGREEMENT
-                    read.update(texts)
+                    here["reading"] += SKIMMED_AGREEMENT
                 else:
-                    reading += sum(reading_seconds(t) for t in texts if t not in read)
-                    read.update(texts)
+                    here["reading"] += sum(reading_seconds(t) for t in texts if t not in read)
+                read.update(texts)
             previous = kind
             continue
         if kind == "key":
-            seconds += TAP + (POINT if previous != "key" else 0.0)
-            taps += 1
-            keys += 1
+            here["acting"] += TAP + (POINT if previous != "key" else 0.0)
+            here["taps"] += 1
+            here["keys"] += 1
         elif kind in ("tap", "candidate"):
-            seconds += POINT + TAP
-            taps += 1
-            decisions += kind == "candidate"
+            here["acting"] += POINT + TAP
+            here["taps"] += 1
+            here["decisions"] += kind == "candidate"
+        elif kind == "commit":  # Next took the first candidate: looked at, not tapped
+            here["decisions"] += 1
         elif kind == "drag":
-            seconds += POINT + SIGNING
+            here["acting"] += POINT + SIGNING
         elif kind == "scan":
-            seconds += POINT
-            decisions += 1
+            here["acting"] += POINT
+            here["decisions"] += 1
         previous = kind
-    seconds += reading + decisions * MENTAL
-    return {"taps": taps, "keys": keys, "screens": len(screens), "path": screens, "decisions": decisions,
-            "reading": reading, "seconds": seconds}
+    for screen in per_screen:
+        screen["seconds"] = screen["reading"] + screen["acting"] + screen["decisions"] * MENTAL
+    total = {key: sum(screen[key] for screen in per_screen)
+             for key in ("taps", "keys", "decisions", "reading", "seconds")}
+    return {**total, "screens": len(per_screen), "path": [screen["screen"] for screen in per_screen],
+            "per_screen": per_screen}
 
 
 def run_personas(out: Path) -> None:
@@ -86,6 +96,7 @@ def run_personas(out: Path) -> None:
 
 
 def main() -> None:
+    texts = "--texts" in sys.argv[1:]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "records.jsonl"
         run_personas(out)
@@ -98,6 +109,15 @@ def main() -> None:
               f"{figures['decisions']:>4}{figures['reading']:>8.1f}{figures['seconds']:>9.1f}{goal:>6.0f}"
               f"{figures['seconds'] / goal:>7.2f}")
         print(f"{'':<20}screens: {' > '.join(figures['path'])}")
+    print("\nper screen (seconds = reading + pointing and tapping + 1.35 s a decision):")
+    print(f"{'persona':<20}{'screen':<12}{'taps':>6}{'(keys)':>8}{'M':>4}{'read s':>8}{'act s':>7}{'seconds':>9}")
+    for row in rows:
+        for screen in estimate(row["record"])["per_screen"]:
+            print(f"{row['persona']:<20}{screen['screen']:<12}{screen['taps']:>6}{screen['keys']:>8}"
+                  f"{screen['decisions']:>4}{screen['reading']:>8.1f}{screen['acting']:>7.1f}{screen['seconds']:>9.1f}")
+            if texts:  # what the visitor read there (--texts), one text a line
+                for text in screen["texts"]:
+                    print(f"{'':<32}| {' '.join(text.split())}")
 
 
 if __name__ == "__main__":

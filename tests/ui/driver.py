@@ -20,7 +20,8 @@ class Driver:
     def __init__(self, app):
         self.app = app
         # What the visitor did and saw, for tests/bench/bench_visit_time.py: ("screen", name,
-        # texts shown on it), ("key", letter), ("candidate", text), ("tap", text), ("drag", ""),
+        # texts shown on it), ("key", letter), ("candidate", text), ("commit", text: the first
+        # candidate a tap on Next took, looked at, not tapped), ("tap", text), ("drag", ""),
         # ("scan", "") in the order they happened.
         self.record: list[tuple[str, str, list[str]]] = []
 
@@ -96,7 +97,10 @@ class Driver:
         if self.app.root.guarded():
             self.wait_for(lambda: not self.app.root.guarded(), what="the new screen to take touches")
         widget = self.find(target) if isinstance(target, str) else target
-        self._note(self._kind_of(widget), getattr(widget, "text", ""))
+        kind = self._kind_of(widget)
+        if kind == "tap" and self._commits():
+            self._note("commit", self.app.root.keyboard.candidates[0])  # Next takes it: looked at
+        self._note(kind, getattr(widget, "text", ""))
         x, y = widget.to_window(*widget.center)
         self.tap_at(x, y, pump=pump)
 
@@ -106,6 +110,13 @@ class Driver:
         self.pump(0.02)
         touch.touch_up()
         self.pump(pump)
+
+    def _commits(self) -> bool:
+        """A tap now (Next, another field) turns the composing letters into their first
+        candidate (kiosk.ui.screens.base: ``commits_candidates``)."""
+        screen, keyboard = self.current(), self.app.root.keyboard
+        return bool(getattr(screen, "commits_candidates", False) and screen.keyboard_mode and keyboard is not None
+                    and keyboard.composing and keyboard.candidates)
 
     def _kind_of(self, widget) -> str:
         keyboard = self.app.root.keyboard

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 import zxingcpp
 
-from kiosk.ui.i18n import tr
+from kiosk.core import events as ev
+from kiosk.ui.flow import load_agreement
+from kiosk.ui.i18n import day_text, tr
 from tests.test_invitation_checkin import invitation
 from tests.ui.test_invitation_scan import trusting_kiosk
 from tests.ui.driver import reception_desk
@@ -38,9 +40,11 @@ def next_button(d):
     return d.find(tr("Next") + "  ›")
 
 
-def type_answer(d, text: str, pinyin: str) -> None:
+def type_answer(d, text: str, pinyin: str, *, next_commits: bool = False) -> None:
     """As a visitor types: Latin letters as they are; Chinese as the pinyin of each syllable,
-    taking the longest candidate that starts what is still to type."""
+    taking the longest candidate that starts what is still to type. With ``next_commits`` (the
+    answer's Next is tapped right after) a first candidate that is all that is left to type is
+    not tapped: Next takes it (the driver records the visitor's look at it)."""
     if not pinyin:
         for word_number, word in enumerate(text.split(" ")):
             if word_number:
@@ -50,6 +54,8 @@ def type_answer(d, text: str, pinyin: str) -> None:
     keyboard, left = d.app.flow.keyboard, text
     d.type_keys(pinyin.replace(" ", ""))
     while left:
+        if next_commits and keyboard.candidates and keyboard.candidates[0] == left:
+            return
         best = max((c for c in keyboard.candidates if left.startswith(c)), key=len, default=None)
         assert best, (left, keyboard.candidates)
         d.tap(next(w for w in keyboard.ids.choices.children if w.text == best))
@@ -67,10 +73,10 @@ def badge_of(kiosk, virtual_printer, count: int = 1):
 def who(d, name: str, name_pinyin: str, company: str, company_pinyin: str) -> None:
     """Name and company on one screen: Next after each."""
     assert d.screen == "who" and d.current().active == "name"
-    type_answer(d, name, name_pinyin)
+    type_answer(d, name, name_pinyin, next_commits=True)
     d.tap(next_button(d))
     assert d.current().active == "company"
-    type_answer(d, company, company_pinyin)
+    type_answer(d, company, company_pinyin, next_commits=True)
     d.tap(next_button(d))
     assert d.screen == "visit", (d.current().message, d.current().active, d.texts())
 
@@ -105,10 +111,18 @@ def test_a_first_time_visitor(lang, drive, make_kiosk, virtual_printer):
     save_record(f"first visit {lang}", d)
 
 
+def earlier_visit(kiosk, **agreement) -> str:
+    """王小明's visit of some days ago, as this kiosk recorded it: a meeting with 李四, the
+    agreement signed (or as ``agreement`` overrides it). Its visit id."""
+    signed = {"version": load_agreement("zh_CN").version, "lang": "zh_CN", "signature": ["AAD/AA=="], **agreement}
+    return kiosk.check_in(name="王小明", company="华为", phone="13912345678", host=HOSTS[0], purpose="会议",
+                          agreement=signed).visit.visit_id
+
+
 def test_a_returning_visitor(drive, make_kiosk, virtual_printer):
     kiosk = make_kiosk()
     kiosk.import_hosts(HOSTS)
-    kiosk.check_in(name="王小明", company="华为", phone="13912345678", host=HOSTS[0])
+    earlier = earlier_visit(kiosk)
     d = drive(kiosk)
     d.tap(tr("I have been here before"))
     assert d.screen == "phone"
@@ -116,14 +130,20 @@ def test_a_returning_visitor(drive, make_kiosk, virtual_printer):
     d.tap(next_button(d))
     d.wait_for(lambda: d.screen == "who" and d.current().choices, what="the names to pick from")
     d.tap("王小明")  # their own among four (kiosk.core.recognise)
-    assert d.screen == "visit"  # the name confirmed the earlier visit: no company asked
-    d.tap(tr("Meeting"))
-    d.wait_for(lambda: d.screen == "host" and d.current().results, what="the last host, offered")
-    d.tap("李四   研发部")
-    sign_and_print(d)
+    # The name confirmed the earlier visit: its company, host and kind of visit are offered on
+    # review, and the agreement signed then stands (agreement_valid_days): one line.
+    assert d.screen == "review"
+    assert {"华为", "李四   研发部", "会议", tr("Accepted on {date}").format(date=day_text(
+        kiosk.log.visit(earlier).signed_in_at, "zh_CN"))} <= set(d.texts())
+    d.tap(tr("Print my badge"))
     d.wait_for(lambda: d.screen == "done", what="the badge")
     visit = badge_of(kiosk, virtual_printer, 2)
     assert (visit.visitor["name"], visit.visitor["company"], visit.host["name"]) == ("王小明", "华为", "李四")
+    assert visit.visitor["purpose"] == "会议" and visit.visitor_type == "guest"
+    agreement = next(e for e in kiosk.log.events(visit.visit_id) if e.kind == ev.SIGNED_IN).data["agreement"]
+    assert agreement == {"version": load_agreement("zh_CN").version, "lang": "zh_CN", "signature": [],
+                         "accepted_by": "earlier", "accepted_at": kiosk.log.visit(earlier).signed_in_at,
+                         "accepted_visit": earlier}
     save_record("returning", d)
 
 

@@ -100,7 +100,14 @@ def visit_every_screen(d, kiosk, printer=None):
         form.phone, form.name, form.company = "13812345678", "欧阳娜娜 Nana Ouyang", "华为技术有限公司"
         form.host, form.purpose = HOSTS[0], "季度业务评审会议"
         form.visitor_type, form.answers, form.invitation = "guest", {}, None
+        form.returning, form.accepted_before, form.signature = False, None, []
         flow.name_choices = []
+
+    def accepted_lately():
+        """A returning visitor (or an invited one) who signed the agreement three days ago."""
+        form.returning = form.invitation is None
+        form.accepted_before = {"version": flow.agreement_version(), "agreement": "default",
+                                "at": kiosk.clock() - 3 * 86_400_000, "visit": "v0"}
 
     def show(name, before=lambda: None, after=lambda: None):
         def go():
@@ -179,10 +186,13 @@ def visit_every_screen(d, kiosk, printer=None):
         ("agreement-invited", show("agreement", lambda: setattr(form, "invitation", SimpleNamespace(invite_id="I1")))),
         ("notice", show("notice")),
         ("consent", show("consent", lambda: flow.ask_consent(PHOTO.key, lambda: None, lambda: None))),
+        ("agreement-invited-accepted", show("agreement", lambda: (
+            setattr(form, "invitation", SimpleNamespace(invite_id="I1")), accepted_lately()))),
         ("agreement-declining", show("agreement", after=lambda: flow.screen("agreement").decline())),
         ("agreement-declined", show("agreement", after=lambda: flow.screen("agreement").confirm_decline())),
         ("review", show("review")),
         ("review-no-phone", show("review", lambda: setattr(form, "phone", ""))),
+        ("review-returning", show("review", accepted_lately)),
         ("printing", show("printing", after=printing)),
         ("awaiting-approval", show("printing", after=awaiting())),  # stand-alone: reception decides
         ("awaiting-approval-host", show("printing", after=awaiting(Telling(True, True, False, True)))),

@@ -1,6 +1,6 @@
 """What the console's detail pane says about one visit, line by line, in the language on
 screen (phone and ID numbers masked, the privacy notice accepted named by its version): the other uses of a shared invitation first (reception must go and look), then who and
-for whom, the visitor type and its answers (a contractor's permit, work area, tools: what
+for whom, when (and any other device's sign-out of a visit signed out twice), the visitor type and its answers (a contractor's permit, work area, tools: what
 whoever approves needs), why the entry policy asked or stopped, complaints, messages and how
 the host was told."""
 
@@ -39,6 +39,13 @@ def shared_invitation(visit) -> list[str]:
     return lines
 
 
+def signed_out_twice(visit) -> list[str]:
+    """The other devices' sign-outs of a visit signed out twice (kiosk.core.visits: the first
+    in causal order is kept): reception checks which is right."""
+    return [tr("Signed out twice: also at {device}, {time}: check which is right").format(
+        device=other["device"], time=clock_text(other["at"])) for other in visit.other_sign_outs]
+
+
 def answer_lines(visit, policy) -> list[str]:
     """The visitor type, then each answer as "question: answer", in the policy's order and words
     (a yes/no and a choice in the language on screen); answers to questions the policy no
@@ -74,7 +81,7 @@ def consent_lines(visit) -> list[str]:
 def detail_lines(visit, policy, since: str, flag: str) -> list[str]:
     host = " ".join(filter(None, [visit.host.get("name", ""), visit.host.get("department", "")]))
     lines = [*shared_invitation(visit), visit.visitor.get("company", ""), "→ " + host if host else "",
-             mask_text(visit.visitor.get("purpose", "")), since, flag, *answer_lines(visit, policy),
+             mask_text(visit.visitor.get("purpose", "")), since, *signed_out_twice(visit), flag, *answer_lines(visit, policy),
              *map(mask_text, visit.complaints), *consent_lines(visit),
              *(tr(REASONS.get(str(reason), str(reason))) for reason in visit.reasons),
              *(tr("Watchlist: {name} {company} — {note}").format(

@@ -157,8 +157,7 @@ class WhoScreen(KioskScreen):
             self.flow.form.company = value
             self.flow.next(self.name)
         elif self.flow.editing:
-            self.flow.form.name = value
-            self.flow.next(self.name)
+            self.flow.renamed(value)
         elif not self.flow.name_entered(value):
             self.choices = []
             self.activate("company")

@@ -4,16 +4,16 @@ else" to type a reason. The choice sets both the visitor type and the purpose.""
 
 from __future__ import annotations
 
-from kiosk.ui.i18n import N_, tr
+from kiosk.ui.form import GUEST_PURPOSES, TYPE_PURPOSES
+from kiosk.ui.i18n import tr
 from kiosk.ui.screens.base import load_kv
 from kiosk.ui.screens.visitor_type import ChoiceScreen, in_language
 
 load_kv(__file__)
 
-# The policy's first type (a guest) is chosen by its reasons; the others are each a reason of
-# their own, kept in the visitor's words (a type the policy adds is kept as its label).
-GUEST_PURPOSES = (N_("Meeting"), N_("Training"))
-TYPE_PURPOSES = {"contractor": N_("Maintenance or repair"), "interview": N_("Interview"), "delivery": N_("Delivery")}
+# The policy's first type (a guest) is chosen by its reasons (GUEST_PURPOSES); the others are
+# each a reason of their own (TYPE_PURPOSES), kept in the visitor's words (a type the policy
+# adds is kept as its label).
 
 
 class VisitScreen(ChoiceScreen):

@@ -37,16 +37,10 @@ PRINTER_PROBLEMS = {
     "": N_("The badge printer is not working. Please see reception for your badge."),
 }
 
-_WEEKDAYS = {"zh_CN": "一二三四五六日", "zh_TW": "一二三四五六日"}
-_EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
 def format_clock(now: datetime, lang: str) -> str:
-    """The date and time as a lobby clock shows them in each language."""
-    if lang in _WEEKDAYS:
-        return f"{now.month}月{now.day}日 星期{_WEEKDAYS[lang][now.weekday()]}   {now:%H:%M}"
-    return f"{_EN_WEEKDAYS[now.weekday()]} {now.day} {_EN_MONTHS[now.month - 1]}   {now:%H:%M}"
+    """The time as the lobby clock shows it (the same in every language). No date: a visitor
+    acts on nothing in it, and every word on this screen is read before the first tap."""
+    return f"{now:%H:%M}"
 
 
 class WelcomeScreen(KioskScreen):
