@@ -13,7 +13,7 @@ import re
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from kiosk.core import events as ev
 from kiosk.core import acceptance, invites, recognise, tokens
@@ -214,9 +214,12 @@ class Kiosk:
 
     def check_in(self, *, name: str, host: Host, company: str = "", phone: str = "", purpose: str = "",
                  lang: str | None = None, agreement: Mapping[str, Any] | None = None, visitor_type: str = "guest",
-                 answers: Mapping[str, str] | None = None, invitation: Invitation | None = None) -> CheckIn:
+                 answers: Mapping[str, str] | None = None, invitation: Invitation | None = None,
+                 consents: Iterable[Mapping[str, Any]] = ()) -> CheckIn:
         """Record the visit and its badge, then print it. ``agreement`` is what the visitor
-        accepted on the touchscreen (version, language, signature strokes), kept with the visit.
+        accepted on the touchscreen (version, language, signature strokes), kept with the visit;
+        ``consents`` the visitor's answers to the privacy notice and to any separate consent
+        (kiosk.core.consent.record), each a ``consent`` event in the sign-in's transaction.
         The entry policy decides first: a visit that needs approval is recorded without a badge
         (``issue_badge`` prints it once approved) and the host asked; a blocked visitor is
         recorded, reception and security alerted, and VisitorBlocked raised. With ``invitation``
@@ -240,6 +243,7 @@ class Kiosk:
         # order, so the server has the opening by the time it checks the use (same device, same
         # or earlier batch; sync.server.accept.refuse_invitation_uses).
         used = ((ev.INVITATION_USED, invitation.invite_id, {"visit_id": visit_id}),) if invitation else ()
+        used += tuple((ev.CONSENT, visit_id, dict(answer)) for answer in consents)
         signed_in = {"visitor": visitor.as_dict(), "lang": lang or self.settings.language,
                      "host": {"host_id": host.host_id, "name": host.name, "department": host.department},
                      "visitor_type": visitor_type, "answers": answers}

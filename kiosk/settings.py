@@ -159,6 +159,10 @@ class Settings:
     notify: str = _setting("", _channels(""), "more notice channels for every host, space-separated: WeCom, "
                            "DingTalk, Feishu, Slack or Teams webhook URLs (see kiosk/notify/channels.py)")
     meet_at: str = _setting("", _text, "where hosts meet their visitors, told in every notice (e.g. 1F 前台)")
+    privacy_notice: str = _setting("", _text, "touchscreen: a folder with the site's own privacy notice "
+                                   "(zh_CN.txt, zh_TW.txt, en.txt as in assets/notice); empty: the built-in one")
+    privacy_contact: str = _setting("", _text, "whom visitors ask about their data, said in the privacy notice "
+                                    "(e.g. privacy@example.com); empty: reception")
     policy: str = _setting("", _text, "the entry policy, a TOML or JSON file (visitor types, their questions and "
                            "badge hours, opening hours); empty: four built-in types, open at all hours")
     allow_plain_http: str = _setting("", _plain_http_hosts, "hosts, IP addresses or networks (CIDR) that notice "

@@ -35,6 +35,10 @@ MESSAGE_LEFT = "message_left"
 BLOCKED = "blocked"
 # An invitation taken at a kiosk: recorded under the invitation's visit, naming the visit it became.
 INVITATION_USED = "invitation_used"
+# The visitor's answer to a notice or a request for consent (kiosk.core.consent): the privacy
+# notice accepted at sign-in (purpose "notice", with its version), or a separate consent for
+# something sensitive (a photo, an ID card), given or declined.
+CONSENT = "consent"
 # The server's: an admin withdrew a stored event (data: event_id, reason); every fold skips it.
 TOMBSTONED = "tombstoned"
 # The server's: the visit's personal data was purged (data: scope, reason; kiosk.core.purge):
@@ -46,7 +50,7 @@ SERVER_DEVICE = "server"
 KINDS = frozenset({SIGNED_IN, EXPECTED, APPROVAL_REQUESTED, APPROVED, DENIED, BADGE_ISSUED,
                    BADGE_PRINTED, PRINT_FAILED, BADGE_LOST, HOST_MET, SIGNED_OUT, RATED, COMPLAINT,
                    HOST_NOTIFIED, NOTIFY_FAILED, MESSAGE_LEFT, BLOCKED, INVITATION_USED, TOMBSTONED,
-                   PURGED})
+                   PURGED, CONSENT})
 
 
 def new_id() -> str:

@@ -30,6 +30,7 @@ MAX_TEXT = 4000  # any text field not given a tighter limit
 _BADGE_ID = re.compile(r"^[A-Z2-7]{1,32}$")
 _EVENT_ID = re.compile(r"^[0-9a-f]{32}$")
 _VISIT_ID = re.compile(r"^[A-Z2-7]{16}$")
+_PURPOSE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co"})  # control, format, surrogate, private use
 
 
@@ -149,6 +150,11 @@ SCHEMAS: dict[str, tuple[Field, ...]] = {
     ev.HOST_NOTIFIED: _NOTICE,
     ev.NOTIFY_FAILED: _NOTICE + (("error", text(), True),),
     ev.INVITATION_USED: (("visit_id", pattern(_VISIT_ID, "a visit id (16 Base32 characters)"), True),),
+    # purpose: "notice" (the privacy notice) or a sensitive one; version and digest: which text
+    # (kiosk.core.consent); by: how it was given (the start button, an invitation's tap, a yes).
+    ev.CONSENT: (("purpose", pattern(_PURPOSE, "a purpose key (a-z, digits, _; at most 40)"), True),
+                 ("given", BOOL, True), ("version", line(64), False), ("digest", line(64), False),
+                 ("lang", line(16), False), ("by", line(40), False), ("at", MS, False)),
     ev.TOMBSTONED: (("event_id", pattern(_EVENT_ID, "an event id (32 hex digits)"), True),
                     ("reason", text(500), True)),
     ev.PURGED: (("scope", pattern(re.compile(r"^(all|sensitive)$"), "all or sensitive"), True),

@@ -6,7 +6,8 @@ misconfigured. Each row is what that role's code records today (kiosk/services.p
 touchscreen's screens in kiosk/ui, the notifier, and the `kiosk` commands its staff run there);
 README.md's role table says the same for people.
 
-- visitor kiosk: signs visitors in (or records them blocked, or waiting for approval), issues
+- visitor kiosk: signs visitors in (with the privacy notice they accepted and any consent they
+  gave or declined: ``consent``), or records them blocked, or waiting for approval), issues
   and prints badges (also the one an approval was waited for), signs out by scan or typed number
   then takes the rating, keeps a message for an absent host, records how the host was told, and
   its staff commands (reprint, lost, sign out by hand, end of day). Never decides an approval.
@@ -26,7 +27,7 @@ from kiosk.core import events as ev
 
 VISITOR, RECEPTION, EXIT = "visitor", "reception", "exit"
 
-_SIGN_IN = frozenset({ev.SIGNED_IN, ev.BLOCKED, ev.APPROVAL_REQUESTED, ev.INVITATION_USED})
+_SIGN_IN = frozenset({ev.SIGNED_IN, ev.BLOCKED, ev.APPROVAL_REQUESTED, ev.INVITATION_USED, ev.CONSENT})
 _BADGES = frozenset({ev.BADGE_ISSUED, ev.BADGE_PRINTED, ev.PRINT_FAILED, ev.BADGE_LOST})
 _SIGN_OUT = frozenset({ev.SIGNED_OUT, ev.RATED})
 _NOTICES = frozenset({ev.HOST_NOTIFIED, ev.NOTIFY_FAILED, ev.MESSAGE_LEFT})
@@ -53,7 +54,7 @@ _DOING = {
     ev.BADGE_LOST: "mark badges lost", ev.HOST_NOTIFIED: "notify hosts", ev.NOTIFY_FAILED: "notify hosts",
     ev.MESSAGE_LEFT: "keep messages for hosts", ev.HOST_MET: "record that the host met the visitor",
     ev.APPROVED: "approve visits", ev.DENIED: "deny visits", ev.COMPLAINT: "record complaints",
-    ev.SIGNED_OUT: "sign visitors out", ev.RATED: "take ratings",
+    ev.SIGNED_OUT: "sign visitors out", ev.RATED: "take ratings", ev.CONSENT: "record a visitor's consent",
 }
 _NAMES = {VISITOR: "a visitor kiosk", RECEPTION: "reception", EXIT: "an exit post"}
 

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from kiosk.core.masking import mask_phone  # noqa: F401 - where callers have found it
 from kiosk.errors import ValidationError
 
 MAX_NAME = 64
@@ -89,12 +90,3 @@ def validate_visitor(name: str | None, company: str | None = "", phone: str | No
         phone=clean_phone(phone),
         purpose=clean_text(purpose, "purpose", MAX_PURPOSE),
     )
-
-
-def mask_phone(phone: str) -> str:
-    """138****5678: enough for a visitor to recognise their own number, not to learn another's."""
-    digits = phone.lstrip("+")
-    head = 3 if len(digits) >= 10 else 0
-    tail = 4 if len(digits) >= 8 else 2
-    return digits[:head] + "*" * (len(digits) - head - tail) + digits[-tail:]
-

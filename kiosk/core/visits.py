@@ -29,6 +29,9 @@ Payloads the fold reads:
 - ``complaint``: ``text``, recorded by reception; every one is kept, in order;
 - ``host_notified``: ``channel`` (kind and host, no secrets), ``notice_id``, ``kind``;
   ``notify_failed``: the same and ``error``; ``message_left``: ``text``, for a host away;
+- ``consent``: ``purpose`` ("notice": the privacy notice accepted at sign-in; else a sensitive
+  purpose), ``given``, ``version``, ``digest``, ``lang``, ``by``, ``at``: the latest answer for
+  each purpose stands (kiosk.core.consent);
 - ``tombstoned`` (the server's only): ``event_id``, ``reason``: that event of the visit is left
   out, as if it had never been written.
 - ``purged`` (the server's only): ``scope`` (all or sensitive), ``reason``: the visit's
@@ -100,6 +103,9 @@ class Visit:
     reasons: tuple[str, ...] = ()  # why the entry policy asked for approval or blocked them
     watchlist: tuple[Mapping[str, Any], ...] = ()  # the watchlist entries they matched, for reception
     blocked_at: int | None = None
+    # The visitor's answers to the privacy notice and to each separate consent, one per purpose
+    # (kiosk.core.consent.record), in the order first given.
+    consents: tuple[Mapping[str, Any], ...] = ()
     invite_id: str = ""  # the invitation this visit came by (the invitation's own visit: its id)
     invitation_uses: tuple[str, ...] = ()  # an invitation's visit: the visits that used it, in fold order
     # Not the fold's (they need the other visits), filled in by the log: when this visit's
@@ -218,6 +224,9 @@ def live(events: Iterable[Event]) -> list[Event]:
     return [e for e in events if e.event_id not in withdrawn and e.kind != ev.TOMBSTONED]
 
 
+_CONSENT_FIELDS = ("purpose", "given", "version", "digest", "lang", "by")
+
+
 class _Folder:
     # The visit's and its badges' fields are gathered in dicts and made into a Visit and Badges
     # once, at the end: a dataclasses.replace per event was most of the fold's cost (the server
@@ -232,6 +241,7 @@ class _Folder:
         self.blocked = False
         self.decision = ""
         self.uses: list[str] = []  # the visits that used this (invitation's) visit, first first
+        self.consents: dict[str, dict[str, Any]] = {}  # purpose -> the latest answer
         self.sign_outs: list[dict[str, Any]] = []  # other devices' later sign-outs: other_sign_outs
 
     def apply(self, e: Event) -> None:
@@ -351,6 +361,9 @@ class _Folder:
     def _notify_failed(self, e: Event) -> None:
         self._add("notify_failed", f"{e.data['channel']}: {e.data['error']}")
 
+    def _consent(self, e: Event) -> None:
+        self.consents[e.data["purpose"]] = {**{k: e.data[k] for k in _CONSENT_FIELDS if k in e.data}, "at": e.data.get("at", e.ts)}
+
     def _message_left(self, e: Event) -> None:
         self._add("messages", e.data["text"])
 
@@ -369,7 +382,7 @@ class _Folder:
     def result(self) -> Visit:
         issued = sorted(self.badges.values(), key=lambda b: (b["issued_at"], b["badge_id"]))
         return Visit(state=self._state(), badges=tuple(Badge(**b) for b in issued),
-                     invitation_uses=tuple(self.uses), **self._shown_times(),
+                     invitation_uses=tuple(self.uses), consents=tuple(self.consents.values()), **self._shown_times(),
                      **{key: tuple(texts) for key, texts in self.texts.items()})
 
     def _shown_times(self) -> dict[str, Any]:

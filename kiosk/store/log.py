@@ -79,7 +79,7 @@ def visit_from_json(text: str) -> Visit:
     raw = json.loads(text)
     raw["badges"] = tuple(Badge(**b) for b in raw["badges"])
     for key in ("complaints", "notified", "notify_failed", "messages", "reasons", "watchlist", "invitation_uses",
-                "invitation_shared_with", "other_sign_outs"):
+                "invitation_shared_with", "other_sign_outs", "consents"):
         raw[key] = tuple(raw.get(key, ()))
     return readable(Visit(**raw))
 

@@ -147,6 +147,8 @@ class KioskApp(App):
                    "host": ("host", "HostScreen", {}),
                    "purpose_other": ("entry", "EntryScreen", {"field_name": "purpose"}),
                    "agreement": ("agreement", "AgreementScreen", {}),
+                   "notice": ("notice", "NoticeScreen", {}),
+                   "consent": ("consent", "ConsentScreen", {}),
                    "review": ("review", "ReviewScreen", {}),
                    "printing": ("printing", "PrintingScreen", {}),
                    "done": ("done", "DoneScreen", {}),

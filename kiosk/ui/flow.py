@@ -13,8 +13,11 @@ from typing import Any, Callable
 from kivy.clock import Clock
 from kivy.logger import Logger
 
+from kiosk.core import consent
+from kiosk.core.consent import Notice
 from kiosk.core.acceptance import still_accepted
 from kiosk.core.recognise import confirms
+from kiosk.notice_texts import load_notice
 from kiosk.services import CheckIn, CheckOut, Kiosk, print_test_page
 from kiosk.telling import NOBODY, Telling, telling
 from kiosk.ui.form import VisitForm, purpose_in
@@ -156,9 +159,44 @@ class Flow:
         return "latin" if self.form.lang == "en" else "pinyin"
 
     def start_sign_in(self, by_phone: bool = False) -> None:
+        """A start button (同意并登记 / Agree and sign in): it accepts the privacy notice shown
+        above it, before anything is typed."""
         self.wipe()
         self.form.by_phone = by_phone
+        self.accept_notice(consent.START)
         self._step(0, +1)
+
+    # -- the privacy notice and separate consents (kiosk.core.consent) -----------------------
+
+    def notice(self, lang: str | None = None) -> Notice:
+        return load_notice(lang or self.form.lang, self.kiosk.settings)
+
+    def accept_notice(self, by: str) -> None:
+        """The notice in the language on screen, accepted now (the start button; an invited
+        visitor's one tap)."""
+        self.form.consents[consent.NOTICE] = consent.record(consent.NOTICE, True, notice=self.notice(), by=by,
+                                                            at=self.kiosk.clock())
+
+    def open_notice(self) -> None:
+        """The full notice, over the screen showing its line; its Back returns there."""
+        self.screen("notice").came_from = self.manager.current
+        self.go("notice")
+
+    def ask_consent(self, purpose: str, yes: Callable[[], None], no: Callable[[], None]) -> None:
+        """Ask for a separate consent (a registered kiosk.core.consent.Purpose) on its own
+        screen, Yes and No equally easy; the answer is recorded with the sign-in either way, and
+        ``yes`` or ``no`` leads on (a No by another path: reception checks the person)."""
+        self._consent_asked = (consent.PURPOSES[purpose], yes, no)
+        self.go("consent")
+
+    def consent_asked(self):
+        return getattr(self, "_consent_asked", (None, None, None))[0]
+
+    def consent_answered(self, given: bool) -> None:
+        purpose, yes, no = self._consent_asked
+        self.form.consents[purpose.key] = consent.record(purpose.key, given, by=consent.ANSWER, at=self.kiosk.clock(),
+                                                         lang=self.form.lang, version=purpose.version)
+        (yes if given else no)()
 
     def edit(self, field: str) -> None:
         """A tap on a review row: the screen that asks it, then straight back to review."""
@@ -425,7 +463,8 @@ class Flow:
         self.run_io(lambda: self._told(self.kiosk.check_in(name=form.name, host=form.host, company=form.company,
                                                            phone=form.phone, purpose=form.purpose, lang=form.lang,
                                                            agreement=form.agreement(), visitor_type=form.visitor_type,
-                                                           answers=form.answers, invitation=form.invitation)),
+                                                           answers=form.answers, invitation=form.invitation,
+                                                           consents=list(form.consents.values()))),
                     self._signed_in, self.screen("printing").failed)
 
     def print_approved(self, visit_id: str) -> None:

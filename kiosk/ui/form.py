@@ -50,6 +50,9 @@ class VisitForm:
     # the agreement is not shown again, unless they tap its line on the review screen.
     accepted_before: dict | None = None
     type_offered: bool = False  # visitor type and purpose are a returning visitor's last ones
+    # The privacy notice accepted and each separate consent answered (purpose -> the consent
+    # event's payload, kiosk.core.consent.record): recorded with the sign-in.
+    consents: dict[str, dict] = field(default_factory=dict)
 
     def agreement(self) -> dict:
         """What was accepted and how: a finger signature, or (an invited visitor) a tap on "I

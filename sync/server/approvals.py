@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse
 from kiosk.core import approvals as links
 from kiosk.core import events as ev
 from kiosk.core import tokens
+from kiosk.core.masking import mask_text
 from kiosk.core.tokens import KeyRing
 from kiosk.core.validation import clean_text
 from kiosk.core.visits import AWAITING_APPROVAL, DENIED, Visit
@@ -169,7 +170,8 @@ def _visit_table(visit: Visit) -> str:
     if visit.host.get("department"):
         host = f"{host} · {visit.host['department']}"
     since = local_time(visit.signed_in_at)
-    values = (visit.visitor.get("name", ""), visit.visitor.get("company", ""), visit.visitor.get("purpose", ""),
+    values = (visit.visitor.get("name", ""), visit.visitor.get("company", ""),
+              mask_text(str(visit.visitor.get("purpose", ""))),  # a number typed there, masked
               host, since.strftime("%Y-%m-%d %H:%M") if since else "")
     # What devices push is stored as pushed: every value is escaped, whatever its type.
     rows = "".join(f"<tr><th>{zh}<br>{en}</th><td>{html.escape(str(value))}</td></tr>"

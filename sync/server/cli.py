@@ -21,6 +21,7 @@ from pathlib import Path
 
 import uvicorn
 
+from kiosk.core.masking import masked_payload
 from kiosk.errors import KioskError
 from kiosk.hostcsv import read_hosts_csv
 from kiosk.notify import BadChannel, channel_from_url, plainhttp
@@ -30,8 +31,8 @@ from kiosk.settings import ROLES
 from kiosk.watchcsv import COLUMNS, read_watchlist_csv, shown
 from printer.errors import PrinterError
 from printer.invitation import card_png, window
-from sync.server import (accesslog, auth, catchup, connections, export, invitations, passwords, purge, ratelimit, store,
-                         tombstones)
+from sync.server import (accesslog, auth, catchup, connections, export, invitations, passwords, person, purge,
+                         ratelimit, store, tombstones)
 from sync.server.app import create_app, now_ms
 from sync.server.console import cli as console_cli
 from sync.server.db import Database
@@ -147,20 +148,19 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--site")
     listing.add_argument("--visit", help="the visit's id")
     listing.add_argument("--tombstoned", action="store_true", help="the events withdrawn, with why, by whom, when")
-    _privacy_commands(commands, command)
+    _privacy_commands(commands, command, person.add_commands(commands, command))  # person find|export|erase
     console_cli.add_commands(command)
     return parser
 
 
-def _privacy_commands(commands, command) -> None:
-    """purge, person erase, retention (sync.server.purge)."""
+def _privacy_commands(commands, command, people) -> None:
+    """purge, person erase (beside person find|export: ``people``, sync.server.person), retention
+    (sync.server.purge)."""
     sweep = command("purge", cmd_purge, "purge every visit past its site's retention policy, on the server and "
                     "(as they sync) on every device")
     sweep.add_argument("--dry-run", action="store_true", help="only list what would be purged")
-    person = commands.add_parser("person", help="one person's visits").add_subparsers(dest="person_command",
-                                                                                        required=True)
     erase = command("erase", cmd_person_erase, "erase every visit of one person now, on every site and device "
-                    "(by phone, or by name and company)", parent=person)
+                    "(by phone, or by name and company)", parent=people)
     erase.add_argument("--phone", default="")
     erase.add_argument("--name", default="")
     erase.add_argument("--company", default="")
@@ -407,7 +407,7 @@ def cmd_events_list(args) -> int:
         withdrawn = {t.event_id for t in tombstones.listed(db, args.site)}
         print("event_id\tts\tdevice\tkind\ttombstoned\tdata")
         for e in store.visit_events(db, args.site, args.visit):
-            data = json.dumps(e.data, ensure_ascii=False, sort_keys=True)
+            data = json.dumps(masked_payload(e.data), ensure_ascii=False, sort_keys=True)  # phones, IDs masked
             print("\t".join((e.event_id, _shown_ms(e.ts), e.device, e.kind, "yes" if e.event_id in withdrawn else "",
                              data if len(data) <= 200 else data[:200] + "…")))
     return 0

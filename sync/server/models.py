@@ -235,7 +235,8 @@ class VisitsOut(BaseModel):
 
 
 class ExportRow(BaseModel):
-    """One visit in the audit export. No phone numbers: they are confidential (DESIGN.md)."""
+    """One visit in the audit export. No phone numbers: they are confidential (DESIGN.md); any typed
+    into the purpose are masked (kiosk.core.masking)."""
 
     site: str
     visit_id: str
@@ -259,6 +260,8 @@ class ExportRow(BaseModel):
         default=False, description="another device signed the visit out too, after the sign-out kept: see reception")
     also_signed_out_by: list[str] = Field(
         default_factory=list, description="the devices that signed it out after the one kept (CSV: separated by spaces)")
+    privacy_notice: str = Field(default="", description="the version of the privacy notice the visitor accepted "
+                                                        "(empty: none recorded)")
 
 
 DEFAULT_HOURS, MAX_HOURS = 12, 30 * 24  # how long an invitation is valid

@@ -23,6 +23,8 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from kiosk.core import hlc, reuse, trust
+from kiosk.core.consent import accepted_notice
+from kiosk.core.masking import mask_text
 from kiosk.core.events import Event, decode_data, encode_data, new_id
 from kiosk.core.hosts import Host, host_from_row, host_id_for, host_row
 from kiosk.core.tokens import PublicKey, key_id_of
@@ -373,13 +375,14 @@ def _shared_invitations(conn: sa.Connection, site: str | None) -> dict[tuple[str
 
 def _export_row(v: Visit, shared: tuple[Mapping[str, Any], ...] = ()) -> dict[str, Any]:
     return {"site": v.site, "visit_id": v.visit_id, "state": v.state, "name": _text(v.visitor, "name"),
-            "company": _text(v.visitor, "company"), "purpose": _text(v.visitor, "purpose"),
+            "company": _text(v.visitor, "company"), "purpose": mask_text(_text(v.visitor, "purpose")),
             "host": _text(v.host, "name"), "department": _text(v.host, "department"),
             "signed_in_at": local_time(v.signed_in_at), "host_met_at": local_time(v.host_met_at),
             "signed_out_at": local_time(v.signed_out_at), "signed_out_by": _str(v.signed_out_by), "rating": v.rating,
             "invite_id": v.invite_id, "invitation_used_more_than_once": bool(shared),
             "invitation_also_used_by": [other["visit_id"] for other in shared],
-            "signed_out_twice": v.signed_out_twice, "also_signed_out_by": [_str(o.get("device")) for o in v.other_sign_outs]}
+            "signed_out_twice": v.signed_out_twice, "also_signed_out_by": [_str(o.get("device")) for o in v.other_sign_outs],
+            "privacy_notice": _str((accepted_notice(v.consents) or {}).get("version"))}
 
 
 # -- keys --------------------------------------------------------------------------------------

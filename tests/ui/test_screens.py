@@ -19,6 +19,7 @@ from kiosk.ui.theme import theme
 from printer.fonts import unsupported_chars
 from tests.ui.driver import SCREENSHOTS
 from tests.ui.legibility import contrast_problems, target_problems
+from tests.ui.test_consent_ui import PHOTO
 from tests.ui.test_visitor_flow import HOSTS, SIGNATURE
 
 from kivy.core.window import Window  # noqa: E402 - Kivy after the conftest's environment
@@ -183,6 +184,8 @@ def visit_every_screen(d, kiosk, printer=None):
         ("purpose_other", typed("purpose_other", "季度业务评审")),
         ("agreement", show("agreement", after=signed)),
         ("agreement-invited", show("agreement", lambda: setattr(form, "invitation", SimpleNamespace(invite_id="I1")))),
+        ("notice", show("notice")),
+        ("consent", show("consent", lambda: flow.ask_consent(PHOTO.key, lambda: None, lambda: None))),
         ("agreement-invited-accepted", show("agreement", lambda: (
             setattr(form, "invitation", SimpleNamespace(invite_id="I1")), accepted_lately()))),
         ("agreement-declining", show("agreement", after=lambda: flow.screen("agreement").decline())),
@@ -243,7 +246,7 @@ def test_every_screen_renders_whole_in_every_language(drive, make_kiosk, virtual
 def test_the_languages_switch_every_text_at_once(drive):
     d = drive()
     d.tap("English")
-    assert "Sign in" in d.texts() and "Welcome" in d.texts()
+    assert "Agree and sign in" in d.texts() and "Welcome" in d.texts()
     d.tap("繁體中文")
     catalog = load_catalog("zh_TW")
     assert catalog["Sign in"] in d.texts() and catalog["Welcome"] in d.texts()

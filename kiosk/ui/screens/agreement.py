@@ -10,12 +10,15 @@ click-through agreement): the signature adds nothing a kiosk could check about w
 while the invitation, sent by a host to this person, does, and the sign-in records both (the
 version, the language, ``accepted_by: tap`` and the invitation's id: VisitForm.agreement).
 An invited visitor whose phone's last visit, under the invitation's name, accepted this
-agreement lately (``agreement_valid_days``) sees one line saying when instead of the text."""
+agreement lately (``agreement_valid_days``) sees one line saying when instead of the text.
+The same tap accepts the privacy notice, whose one line shows above it with the full text a tap
+away: an invited visitor starts at no start button that could say so."""
 
 from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
+from kiosk.core import consent
 from kiosk.ui.flow import load_agreement
 from kiosk.ui.i18n import day_text, tr
 from kiosk.ui.screens.base import KioskScreen, load_kv
@@ -35,6 +38,7 @@ class AgreementScreen(KioskScreen):
     by_tap = BooleanProperty(False)  # an invited visitor: one tap accepts and prints
     visitor = StringProperty("")  # name and company, as the invitation gives them
     host = StringProperty("")
+    notice_summary = StringProperty("")  # an invited visitor's privacy notice, accepted by the one tap
     # An invited visitor who accepted this agreement lately (kiosk.core.acceptance): one line
     # saying when, instead of the text, and one tap prints.
     accepted_on = StringProperty("")
@@ -54,6 +58,7 @@ class AgreementScreen(KioskScreen):
     def show_language(self, lang: str) -> None:
         agreement = load_agreement(lang, self.flow.agreement_folder())
         self.text, self.version = agreement.text, agreement.version
+        self.notice_summary = self.flow.notice(lang).summary if self.by_tap else ""
         earlier = self.flow.form.accepted_before
         self.accepted_on = tr("Agreement") + "   " + tr("Accepted on {date}").format(
             date=day_text(earlier["at"], lang)) if self.by_tap and self.flow.agreement_stands() else ""
@@ -64,6 +69,7 @@ class AgreementScreen(KioskScreen):
     def accept(self) -> None:
         if self.by_tap:
             self.flow.form.agreement_version, self.flow.form.agreement_of = self.version, self.flow.agreement_name()
+            self.flow.accept_notice(consent.INVITATION)  # the notice's line is beside this button
             if not self.accepted_on:
                 self.flow.form.accepted_before = None  # accepted now, by this tap
             self.flow.submit()  # the invitation's answers stand: no review

@@ -1,5 +1,5 @@
 """What the console's detail pane says about one visit, line by line, in the language on
-screen: the other uses of a shared invitation first (reception must go and look), then who and
+screen (phone and ID numbers masked, the privacy notice accepted named by its version): the other uses of a shared invitation first (reception must go and look), then who and
 for whom, when (and any other device's sign-out of a visit signed out twice), the visitor type and its answers (a contractor's permit, work area, tools: what
 whoever approves needs), why the entry policy asked or stopped, complaints, messages and how
 the host was told."""
@@ -7,6 +7,7 @@ the host was told."""
 from __future__ import annotations
 
 from kiosk.core import policy as rules
+from kiosk.core.masking import mask_text
 from kiosk.core.tokens import badge_number
 from kiosk.ui.i18n import N_, tr
 from kiosk.ui.screens.visitor_type import in_language
@@ -60,19 +61,32 @@ def answer_lines(visit, policy) -> list[str]:
             answer = tr(YES_NO.get(answer, answer))
         elif question is not None and question.kind == rules.CHOICE:
             answer = next((in_language(c.labels) for c in question.choices if c.key == answer), answer)
-        lines.append(f"{in_language(question.labels).rstrip('？?:：') if question else key}: {answer}")
+        lines.append(f"{in_language(question.labels).rstrip('？?:：') if question else key}: {mask_text(answer)}")
+    return lines
+
+
+def consent_lines(visit) -> list[str]:
+    """The privacy notice the visitor accepted (its version) and each separate consent's answer
+    (kiosk.core.consent); phone and ID numbers anywhere in the pane are masked (kiosk.core.masking)."""
+    lines = []
+    for answer in visit.consents:
+        if answer.get("purpose") == "notice":
+            lines.append(tr("Privacy notice accepted: version {version}").format(version=answer.get("version", "")))
+        else:
+            said = tr("Yes") if answer.get("given") else tr("No")
+            lines.append(tr("Consent to {purpose}: {answer}").format(purpose=answer.get("purpose", ""), answer=said))
     return lines
 
 
 def detail_lines(visit, policy, since: str, flag: str) -> list[str]:
     host = " ".join(filter(None, [visit.host.get("name", ""), visit.host.get("department", "")]))
     lines = [*shared_invitation(visit), visit.visitor.get("company", ""), "→ " + host if host else "",
-             visit.visitor.get("purpose", ""), since, *signed_out_twice(visit), flag, *answer_lines(visit, policy),
-             *visit.complaints,
+             mask_text(visit.visitor.get("purpose", "")), since, *signed_out_twice(visit), flag, *answer_lines(visit, policy),
+             *map(mask_text, visit.complaints), *consent_lines(visit),
              *(tr(REASONS.get(str(reason), str(reason))) for reason in visit.reasons),
              *(tr("Watchlist: {name} {company} — {note}").format(
                  name=m.get("name", ""), company=m.get("company", ""), note=m.get("note", "")) for m in visit.watchlist),
-             *(tr("Message: {text}").format(text=text) for text in visit.messages),
+             *(tr("Message: {text}").format(text=mask_text(text)) for text in visit.messages),
              *(tr("Not delivered: {what}").format(what=what) for what in visit.notify_failed),
              tr("Host told by: {channels}").format(channels=", ".join(visit.notified)) if visit.notified else ""]
     return [str(line) for line in lines if line]

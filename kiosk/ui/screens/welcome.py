@@ -1,5 +1,7 @@
 """The attract screen: who we are, the time, the language, and the two big actions. Five
-quick taps in the top-left corner open the staff PIN pad."""
+quick taps in the top-left corner open the staff PIN pad. The privacy notice's line sits under
+the start buttons, which say that starting accepts it (kiosk.core.consent); its full text is one
+tap away."""
 
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ class WelcomeScreen(KioskScreen):
     logo = StringProperty("")  # a file; a missing or unreadable one shows nothing
     clock_text = StringProperty("")
     printer_problem = StringProperty("")  # why the badge cannot print now, in the visitor's words
+    notice_summary = StringProperty("")  # the privacy notice's one line, which the start buttons accept
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -63,10 +66,18 @@ class WelcomeScreen(KioskScreen):
 
     def on_pre_enter(self, *_):
         super().on_pre_enter()
+        self.show_notice()
         self.tick()
         self.every("clock", 1.0, self.tick)
         self.printer.check()
         self.every("printer", POLL_SECONDS, self.printer.check)
+
+    def show_notice(self) -> None:
+        self.notice_summary = self.flow.notice(tr.lang).summary
+
+    def retell(self) -> None:
+        super().retell()
+        self.show_notice()
 
     def _printer_is(self, problem: str) -> None:
         if problem:
