@@ -22,7 +22,8 @@ from kiosk.core.masking import mask_text, masked_payload
 from kiosk.core.unconfirmed import badge_unconfirmed
 from kiosk.core.visits import Visit
 from kiosk.errors import KioskError
-from kiosk.services import CheckIn, CheckOut, Kiosk, end_of_day_cutoff, print_test_page
+from kiosk.exit_desk import CheckOut
+from kiosk.services import CheckIn, Kiosk, end_of_day_cutoff, print_test_page
 from kiosk.settings import load_settings
 from kiosk.store import quarantine
 from printer.device import open_printer

@@ -8,7 +8,6 @@ without its record and a visit is never lost to a paper jam.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -16,19 +15,19 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping
 
 from kiosk.core import events as ev
-from kiosk.core import acceptance, invites, recognise, tokens
+from kiosk.core import invites, tokens
 from kiosk.core.approvals import approval_token
 from kiosk.core.invites import Invitation
 from kiosk.core.hosts import Host, HostIndex, host_id_for
-from kiosk.core.scan_verdict import badge_verdict
-from kiosk.core.unconfirmed import NOTE as UNCONFIRMED_NOTE, badge_unconfirmed
-from kiosk.core.tokens import Claims, KeyRing, PublicKey, Signer, Verdict
+from kiosk.core.tokens import KeyRing, PublicKey, Signer
 from kiosk.core.validation import MAX_COMPANY, MAX_PURPOSE, clean_name, clean_phone, clean_text, validate_visitor
-from kiosk.core.visitor_search import VisitorIndex
-from kiosk.core.visits import AWAITING_APPROVAL, BLOCKED, ON_SITE_STATES, SIGNED_OUT, WAITING, WITH_HOST, Badge, Visit
+from kiosk.core.visits import BLOCKED, Badge, Visit
 from kiosk import notifier
 from kiosk.core.policy import APPROVE, BLOCK, clean_answers
 from kiosk.entry import EntryRules, load_policy, matches_for_reception
+from kiosk.exit_desk import ExitDesk
+from kiosk.reception import ReceptionDesk
+from kiosk.returning import ReturningVisitors
 from kiosk.errors import HostNotFound, InvitationRefused, KioskError, StoreError, ValidationError, VisitorBlocked
 from kiosk.notify import notice
 from kiosk.settings import Settings
@@ -43,11 +42,8 @@ from printer.fonts import unsupported_chars
 from printer.status import Status
 
 DB_FILE = "kiosk.sqlite3"
-# Who counts as in the building: also those still waiting for approval (roll call, end of day).
-IN_BUILDING = ON_SITE_STATES | {AWAITING_APPROVAL}
 APPROVAL_PATH = "/v1/approvals"  # the server's page for an approval link (sync.server)
 RECEPTION = {"zh_CN": "前台", "zh_TW": "櫃檯", "en": "Reception"}  # whom an alert greets
-UNKNOWN_BADGE = "unknown_badge"  # a typed badge number this device's log has never issued
 MAX_PRINTER_URL = 200  # of the printer URL kept with a printed badge
 
 
@@ -64,45 +60,12 @@ class CheckIn:
     replaced: Badge | None = None  # a reprint: the badge it revoked, as it stood
 
 
-@dataclass(frozen=True)
-class CheckOut:
-    """The verdict on one scan; ``ok`` means the visitor is signed out now."""
-
-    reason: str
-    visit: Visit | None = None
-    claims: Claims | None = None
-    detail: str = ""
-    signed_out_at: int | None = None  # when, for already_signed_out and ok
-
-    @property
-    def ok(self) -> bool:
-        return self.reason == tokens.OK
-
-
-@dataclass(frozen=True)
-class Queue:
-    """What reception watches: who waits for whom (longest first), who waits for approval, who
-    is with their host, and who left today."""
-
-    waiting: list[Visit]
-    awaiting_approval: list[Visit]
-    with_host: list[Visit]
-    signed_out_today: list[Visit]
-    blocked_today: list[Visit]  # stopped by the entry policy: never in the building
-
-    @property
-    def in_building(self) -> int:
-        return len(self.waiting) + len(self.awaiting_approval) + len(self.with_host)
-
-
-# Reception's search without a date covers this many days (today: 1) and whoever is still in
-# the building from before: what it costs then does not grow with the log's history. A date
-# searches that day.
-SEARCH_INDEX_DAYS = 1
-
-
 @dataclass
-class Kiosk:
+class Kiosk(ExitDesk, ReceptionDesk, ReturningVisitors):
+    """One device's services: signing visitors in and printing their badges here; reception's
+    work (kiosk.reception), the exit side (kiosk.exit_desk) and returning visitors
+    (kiosk.returning) are its other parts, by role."""
+
     settings: Settings
     log: EventLog
     signer: Signer | None  # None on an exit post: it verifies badges and never mints one
@@ -320,21 +283,6 @@ class Kiosk:
         entries = notifier.notices(self.settings, host, visit_id, kind, key=key, **about)
         return lambda conn, _events: OutboxTable.add(conn, entries, self.clock())
 
-    def leave_message(self, visit_id: str, text: str) -> Visit:
-        """A note from a visitor whose host is away: kept with the visit (reception sees it) and
-        sent to the host on every channel that reaches them."""
-        text = clean_text(text, "message", 500, required=True)
-        visit = self.log.visit(visit_id)
-        if visit is None:
-            raise KioskError(f"visit {visit_id} is not in this kiosk's log")
-        host = self._host_of(visit)
-        queue = self._notices(host, visit_id, notice.MESSAGE, key=f"m{len(visit.messages) + 1}",
-                              visitor_name=visit.visitor.get("name", ""), company=visit.visitor.get("company", ""),
-                              at=visit.signed_in_at or self.clock(), message=text)
-        self.log.record((ev.MESSAGE_LEFT, visit_id, {"text": text}), also=queue)
-        self.notices_queued()
-        return self.log.visit(visit_id)
-
     def _host_of(self, visit: Visit) -> Host:
         """The visit's host as the directory knows them now (their channels), else as recorded."""
         host_id = visit.host.get("host_id", "")
@@ -342,42 +290,6 @@ class Kiosk:
 
     def _listed(self, host_id: str) -> Host | None:
         return self.directory.get(host_id) if host_id else None
-
-    def returning_visitor(self, phone: str) -> dict[str, str] | None:
-        """Name and company from this phone number's latest visit, for a returning visitor to
-        confirm (the screen shows them masked), or None."""
-        phone = clean_phone(phone)
-        visit = self.log.latest_visit_by_phone(phone) if phone else None
-        if visit is None:
-            return None
-        return {"name": visit.visitor.get("name", ""), "company": visit.visitor.get("company", ""),
-                "visit_id": visit.visit_id,  # seeds the names to pick from (name_choices), never shown
-                # the last host, offered once the name is confirmed, while still in the directory
-                "host": self._listed((visit.host or {}).get("host_id", "")),
-                # the last kind of visit and the agreement it accepted, offered likewise
-                "visitor_type": visit.visitor_type, "purpose": visit.visitor.get("purpose", ""),
-                "accepted": self._accepted(visit)}
-
-    def _accepted(self, visit: Visit) -> dict[str, Any] | None:
-        """The agreement ``visit`` accepted and when (kiosk.core.acceptance), from its sign-in."""
-        vtype = self.entry.policy.visitor_type(visit.visitor_type or "guest")
-        for event in self.log.events(visit.visit_id):
-            if event.kind == ev.SIGNED_IN:
-                return acceptance.acceptance(event.data.get("agreement"), event.ts,
-                                             vtype.agreement if vtype else "default", visit.visit_id)
-        return None
-
-    def name_choices(self, phone: str, known: dict | None, lang: str) -> list[str]:
-        """The names a visitor who says they have been here picks theirs from: the name of this
-        number's latest visit (``known``, from returning_visitor, or None) among made-up ones,
-        the same at every look-up on every kiosk of the site (kiosk.core.recognise explains why
-        that matters): seeded by the visit's id, which only the site's devices hold."""
-        number = clean_phone(phone).encode()
-        if known:
-            seed = hashlib.sha256(b"kiosk-recognise\0" + known["visit_id"].encode() + b"\0" + number).digest()
-        else:  # nothing to give away: this device's own secret keeps the four the same here
-            seed = hashlib.sha256(self.signer.signature(b"kiosk-recognise\0" + number)).digest()
-        return recognise.name_choices(known["name"] if known else "", seed, lang)
 
     def reprint(self, visit_id: str) -> CheckIn:
         """A new badge for a visitor on site; the old one stops working. The result names the
@@ -390,28 +302,6 @@ class Kiosk:
             issued["replaces"] = old.badge_id
         self.log.record((ev.BADGE_ISSUED, visit_id, issued))
         return replace(self._print(visit_id, badge_id, token), replaced=old)
-
-    def confirm_printed(self, visit_id: str, by: str = "reception") -> Visit:
-        """Reception saw the badge whose printing was not confirmed come out whole: it is
-        printed, and no reprint (which would revoke it) is needed."""
-        visit = self._visit_on_site(visit_id)
-        badge = visit.current_badge
-        if badge is None or badge.printed:
-            raise KioskError(f"visit {visit_id} has no badge waiting for its printing to be confirmed")
-        self.log.record((ev.BADGE_PRINTED, visit_id, {"badge_id": badge.badge_id, "by": clean_text(by, "by", 100)}))
-        return self.log.visit(visit_id)
-
-    def mark_lost(self, badge_id: str) -> Visit:
-        visits = [v for v in self.log.visits_of_badge(badge_id) if v.badge(badge_id) is not None]
-        live = [v for v in visits if not v.badge(badge_id).revoked and v.state != SIGNED_OUT] or visits
-        if not live:
-            raise KioskError(f"badge {tokens.badge_number(badge_id)} is not in this kiosk's log")
-        if len(live) > 1:
-            names = ", ".join(v.visitor.get("name", v.visit_id) for v in live)
-            raise KioskError(f"badge {tokens.badge_number(badge_id)} was issued to more than one visitor ({names}): "
-                             "scan the badge instead of typing its number")
-        self.log.record((ev.BADGE_LOST, live[0].visit_id, {"badge_id": badge_id}))
-        return self.log.visit(live[0].visit_id)
 
     def _visit_on_site(self, visit_id: str) -> Visit:
         visit = self.log.visit(visit_id)
@@ -490,167 +380,7 @@ class Kiosk:
 
     # -- sign out ---------------------------------------------------------------------------
 
-    def verdict(self, scan: str) -> CheckOut:
-        """What one scan would do, without doing it: the exit post's decision."""
-        checked: Verdict = tokens.verify(scan, self.keyring(), self.settings.site, self.clock() / 1000)
-        if not checked.ok:
-            return self._refused(checked)
-        claims = checked.claims
-        visit = self.log.visit(claims.visit_id)
-        reason, detail = badge_verdict(visit, claims.badge_id)
-        if visit is not None and visit.purged:
-            return CheckOut(reason, None, claims, detail=detail)  # no one to show
-        return CheckOut(reason, visit, claims, detail=detail,
-                        signed_out_at=visit.signed_out_at if reason == tokens.ALREADY_SIGNED_OUT else None)
-
-    def _refused(self, checked: Verdict) -> CheckOut:
-        """An expired badge (genuine, signed here) whose visit has ended says so: a badge
-        signed out yesterday is "already signed out", not "not signed out"."""
-        visit = self.log.visit(checked.claims.visit_id) if checked.reason == tokens.EXPIRED else None
-        if visit is not None and visit.purged:
-            return CheckOut(tokens.EXPIRED, None, checked.claims, detail="purged")
-        if visit is not None and visit.state == SIGNED_OUT:
-            return CheckOut(tokens.ALREADY_SIGNED_OUT, visit, checked.claims, signed_out_at=visit.signed_out_at)
-        return CheckOut(checked.reason, visit, checked.claims, detail=checked.detail)
-
-    def check_out(self, scan: str) -> CheckOut:
-        """Sign out whoever this badge belongs to, if the badge says they may leave. A valid
-        badge this device has never seen (issued at another kiosk, not yet synced) signs out
-        too: the event carries the visit id, and the logs reconcile when they meet."""
-        decision = self.verdict(scan)
-        if not decision.ok:
-            return decision
-        return self._sign_out(decision.claims.visit_id, decision.claims.badge_id, "scan", decision.claims)
-
-    def check_out_by_number(self, typed: str) -> CheckOut:
-        """Sign out by the badge number a visitor types when the scanner cannot read the badge.
-        Only this device's log can answer (the number carries no signature), so a badge issued
-        elsewhere and not yet synced is sent to reception."""
-        badge_id = tokens.parse_badge_number(typed)
-        if badge_id is None:
-            return CheckOut(tokens.MALFORMED, detail="not a badge number")
-        visits = [v for v in self.log.visits_of_badge(badge_id) if v.badge(badge_id) is not None]
-        if not visits:  # never issued here, or withdrawn by the server since
-            return CheckOut(UNKNOWN_BADGE)
-        visit = next((v for v in visits if v.state != SIGNED_OUT and not v.badge(badge_id).revoked), visits[0])
-        badge = visit.badge(badge_id)
-        reason, detail = badge_verdict(visit, badge_id)
-        if visit.purged:
-            return CheckOut(reason, None, detail=detail)
-        if reason != tokens.OK:
-            return CheckOut(reason, visit, detail=detail,
-                            signed_out_at=visit.signed_out_at if reason == tokens.ALREADY_SIGNED_OUT else None)
-        if badge.expires_at <= self.clock():
-            return CheckOut(tokens.EXPIRED, visit)
-        return self._sign_out(visit.visit_id, badge_id, "number")
-
-    def _sign_out(self, visit_id: str, badge_id: str, by: str, claims: Claims | None = None) -> CheckOut:
-        # Decided again inside the write transaction: two scans of one badge at once (two
-        # threads, two processes) must not both say "signed out".
-        recorded = self.log.record((ev.SIGNED_OUT, visit_id, {"by": by, "badge_id": badge_id}),
-                                   unless=lambda visit: visit is not None and visit.state == SIGNED_OUT)
-        visit = self.log.visit(visit_id)
-        if not recorded:
-            return CheckOut(tokens.ALREADY_SIGNED_OUT, visit, claims, signed_out_at=visit.signed_out_at)
-        # As the fold shows it: never before the sign-in (a clock behind with no server to bound it).
-        return CheckOut(tokens.OK, visit, claims, signed_out_at=visit.signed_out_at or recorded[0].ts)
-
-    def rate(self, visit_id: str, rating: int) -> None:
-        """The visitor's satisfaction, 1-5, given at sign-out (the front-desk rules record it)."""
-        if isinstance(rating, bool) or rating not in range(1, 6):
-            raise ValidationError("rating", "range", "a rating is a whole number from 1 to 5")
-        self.log.record((ev.RATED, visit_id, {"rating": rating}))
-
-    def sign_out_by_hand(self, visit_id: str, note: str) -> Visit:
-        """Reception signs out a visitor who cannot scan (badge expired, lost, taken home)."""
-        note = clean_text(note, "reason", 200, required=True)
-        visit = self.log.visit(visit_id)
-        if visit is None or visit.state not in IN_BUILDING:  # one who waited for approval and left, too
-            raise KioskError(f"visit {visit_id} is not on site (nor waiting for approval)")
-        self.log.record((ev.SIGNED_OUT, visit_id, {"by": "manual", "note": note}))
-        return self.log.visit(visit_id)
-
     # -- reception --------------------------------------------------------------------------
-
-    def queue(self, day_start_ms: int) -> Queue:
-        present = self.log.visits_in(ON_SITE_STATES | {AWAITING_APPROVAL, BLOCKED})  # oldest first
-        return Queue(waiting=[v for v in present if v.state == WAITING],
-                     awaiting_approval=[v for v in present if v.state == AWAITING_APPROVAL],
-                     with_host=[v for v in present if v.state == WITH_HOST],
-                     signed_out_today=self.log.signed_out_since(day_start_ms),
-                     blocked_today=[v for v in present if v.state == BLOCKED and (v.blocked_at or 0) >= day_start_ms])
-
-    def host_met(self, visit_id: str) -> Visit:
-        self._visit_on_site(visit_id)
-        self.log.record((ev.HOST_MET, visit_id, {}), unless=lambda visit: visit is not None and
-                        visit.host_met_at is not None)
-        return self.log.visit(visit_id)
-
-    def decide(self, visit_id: str, approve: bool, by: str, note: str = "") -> Visit:
-        """Reception's answer to a visit waiting for approval."""
-        visit = self.log.visit(visit_id)
-        if visit is None or visit.state != AWAITING_APPROVAL:
-            raise KioskError(f"visit {visit_id} is not waiting for approval")
-        data = {"by": clean_text(by, "by", 40), "note": clean_text(note, "note", 200)}
-        self.log.record((ev.APPROVED if approve else ev.DENIED, visit_id, data))
-        return self.log.visit(visit_id)
-
-    def complain(self, visit_id: str, text: str) -> Visit:
-        """A complaint about (or from) a visit, kept with it: the front-desk rules record them."""
-        text = clean_text(text, "complaint", 500, required=True)
-        if self.log.visit(visit_id) is None:
-            raise KioskError(f"visit {visit_id} is not in this kiosk's log")
-        self.log.record((ev.COMPLAINT, visit_id, {"text": text}))
-        return self.log.visit(visit_id)
-
-    def search(self, text: str, since_ms: int | None = None, until_ms: int | None = None,
-               limit: int = 200) -> list[Visit]:
-        """The log by name, company, host, or the last digits of a phone number (3 or more),
-        newest first; with a time range and no text, every visit signed in within it."""
-        text = " ".join(clean_text(text, "search", 64).split())
-        if not text and since_ms is None and until_ms is None:
-            return []
-        dated = since_ms is not None or until_ms is not None
-        lo, hi = self._search_window(since_ms, until_ms)
-        found = self.log.search(text, lo, hi, limit)
-        if not dated:
-            found += [v for v in self.log.search_in(text, IN_BUILDING, limit) if (v.signed_in_at or 0) < lo]
-        if text:  # and as the host search finds hosts: pinyin, initials, company, badge number
-            badge_id = tokens.parse_badge_number(text)
-            by_badge = self.log.visits_of_badge(badge_id) if badge_id else []
-            # Punctuation is literal text (100%), which the index folds away: SQL alone then.
-            spelled = self.visitors_index(since_ms, until_ms).search(text, limit) \
-                if text.replace(" ", "").isalnum() else []
-            more = [v for v in by_badge + spelled
-                    if lo <= (v.signed_in_at or 0) < hi or (not dated and v.state in IN_BUILDING)]
-            seen = {v.visit_id for v in found}
-            found += [v for v in more if v.visit_id not in seen and not seen.add(v.visit_id)]
-            found.sort(key=lambda v: -(v.signed_in_at or 0))
-        return found[:limit]
-
-    def _search_window(self, since_ms: int | None, until_ms: int | None) -> tuple[int, int]:
-        """[from, until) of signing in that a search covers: the range asked for, else from
-        local midnight SEARCH_INDEX_DAYS - 1 days ago."""
-        if since_ms is None and until_ms is None:
-            today = datetime.fromtimestamp(self.clock() / 1000).astimezone()
-            midnight = today.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=SEARCH_INDEX_DAYS - 1)
-            return int(midnight.timestamp() * 1000), 2**62
-        return since_ms or 0, until_ms if until_ms is not None else 2**62
-
-    def visitors_index(self, since_ms: int | None, until_ms: int | None) -> VisitorIndex:
-        """The pinyin index over the visits searched (the search window's, and without a date
-        whoever is still in the building); kept while the log is unchanged, so typing costs no
-        rebuild."""
-        window = self._search_window(since_ms, until_ms)
-        dated = since_ms is not None or until_ms is not None
-        position = self.log.last_change()
-        cached = self._visitor_index
-        if cached is None or cached[:2] != ((window, dated), position):
-            visits = self.log.signed_in_between(*window)
-            if not dated:
-                visits += [v for v in self.log.visits_in(IN_BUILDING) if (v.signed_in_at or 0) < window[0]]
-            cached = self._visitor_index = ((window, dated), position, VisitorIndex(visits))
-        return cached[2]
 
     def keyring(self) -> KeyRing:
         if self._keyring is None:  # read once: the exit post checks it on every scan
@@ -664,46 +394,11 @@ class Kiosk:
 
     # -- who is here ------------------------------------------------------------------------
 
-    def on_site(self) -> list[Visit]:
-        return self.log.on_site()
 
-    def in_building(self) -> list[Visit]:
-        """Everyone physically here: on site, and those still waiting in the lobby for approval."""
-        return self.log.visits_in(IN_BUILDING)
 
-    def count_in_building(self) -> int:
-        return self.log.count_in(IN_BUILDING)
 
-    def print_roll_call(self, visits: list[Visit]) -> None:
-        """Print the evacuation list from this device's own log, so it works with the network
-        down; the caller shows the same list on screen whether or not the printer works."""
-        from printer.lists import RollCallEntry, render_roll_call
 
-        tz = datetime.now().astimezone().tzinfo
-        entries = [RollCallEntry(name=v.visitor.get("name") or v.visit_id, company=v.visitor.get("company", ""),
-                                 host_name=v.host.get("name", ""), host_department=v.host.get("department", ""),
-                                 since=datetime.fromtimestamp((v.signed_in_at or 0) / 1000, tz),
-                                 state="with_host" if v.state == WITH_HOST else "waiting")
-                   for v in visits]
-        def pages(width: int):
-            return render_roll_call(entries, width=width, printed_at=datetime.fromtimestamp(self.clock() / 1000, tz),
-                                    site=self.settings.site, organisation=self.settings.organisation,
-                                    lang=self.settings.language)
 
-        self.printer.print_rendered(pages, name="roll-call")
-
-    def auto_sign_out(self, before_ms: int) -> list[Visit]:
-        """End of day: sign out everyone still on site who signed in before ``before_ms``."""
-        stale = [v for v in self.log.visits_in(IN_BUILDING) if (v.signed_in_at or 0) < before_ms]
-        if stale:
-            self.log.record(*[(ev.SIGNED_OUT, v.visit_id, self._auto_sign_out_data(v)) for v in stale])
-        return [self.log.visit(v.visit_id) for v in stale]
-
-    def _auto_sign_out_data(self, visit: Visit) -> dict[str, str]:
-        # A check-in that never finished: the record says its badge may be out there.
-        if badge_unconfirmed(visit, self.clock()):
-            return {"by": "auto", "note": UNCONFIRMED_NOTE}
-        return {"by": "auto"}
 
 
 def end_of_day_cutoff(at: str, now_ms: int) -> int | None:

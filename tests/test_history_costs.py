@@ -20,7 +20,8 @@ from kiosk.core import hlc
 from kiosk.core.events import Event, new_id
 from kiosk.core.hosts import Host
 from kiosk.core.visits import ON_SITE_STATES
-from kiosk.services import DB_FILE, IN_BUILDING, Kiosk
+from kiosk.reception import IN_BUILDING
+from kiosk.services import DB_FILE, Kiosk
 from kiosk.settings import Settings
 from kiosk.store.db import MIGRATIONS, Database
 from kiosk.store.log import EventLog, last_stamp

@@ -11,7 +11,8 @@ from kiosk.core import events as ev
 from kiosk.core.hosts import Host
 from kiosk.core.tokens import badge_number
 from kiosk.errors import KioskError, ValidationError
-from kiosk.services import UNKNOWN_BADGE, Kiosk
+from kiosk.exit_desk import UNKNOWN_BADGE
+from kiosk.services import Kiosk
 from kiosk.settings import Settings
 from printer.device import PreviewPrinter
 

@@ -14,7 +14,8 @@ from kiosk.core import tokens
 from kiosk.core.hosts import Host, host_id_for
 from kiosk.core.visits import SIGNED_OUT, WAITING
 from kiosk.errors import HostNotFound, KioskError, StoreError, ValidationError
-from kiosk.services import UNKNOWN_BADGE, Kiosk, end_of_day_cutoff
+from kiosk.exit_desk import UNKNOWN_BADGE
+from kiosk.services import Kiosk, end_of_day_cutoff
 from kiosk.settings import Settings
 from printer.device import PreviewPrinter, open_printer
 

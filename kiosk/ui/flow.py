@@ -18,7 +18,8 @@ from kiosk.core.consent import Notice
 from kiosk.core.acceptance import still_accepted
 from kiosk.core.recognise import confirms
 from kiosk.notice_texts import load_notice
-from kiosk.services import CheckIn, CheckOut, Kiosk, print_test_page
+from kiosk.exit_desk import CheckOut
+from kiosk.services import CheckIn, Kiosk, print_test_page
 from kiosk.telling import NOBODY, Telling, telling
 from kiosk.ui.form import VisitForm, purpose_in
 from kiosk.ui.i18n import tr

@@ -22,7 +22,7 @@ from datetime import datetime
 from kiosk.core import tokens
 from kiosk.core.policy import DEFAULT_POLICY, Policy
 from kiosk.core.visits import SIGNED_OUT, Visit
-from kiosk.services import UNKNOWN_BADGE, CheckOut
+from kiosk.exit_desk import CheckOut, UNKNOWN_BADGE
 from kiosk.ui.i18n import N_, tr
 
 REFUSALS = {

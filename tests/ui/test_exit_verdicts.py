@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from kiosk.core.hosts import Host
 from kiosk.core.tokens import badge_number
 from kiosk.core.visits import Visit
-from kiosk.services import CheckOut, Kiosk
+from kiosk.exit_desk import CheckOut
+from kiosk.services import Kiosk
 from kiosk.settings import Settings
 from kiosk.ui.i18n import LANGUAGES, tr
 from kiosk.ui.verdicts import REFUSALS, RECENT_MINUTES, clock_text, decide, say

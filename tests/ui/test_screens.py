@@ -12,7 +12,7 @@ import pytest
 
 from kiosk.core.tokens import badge_number
 from kiosk.errors import VisitorBlocked
-from kiosk.services import CheckOut
+from kiosk.exit_desk import CheckOut
 from kiosk.telling import NOBODY, Telling
 from kiosk.ui.i18n import LANGUAGES, load_catalog
 from kiosk.ui.theme import theme
