@@ -136,6 +136,20 @@ def test_a_pulled_purge_forgets_the_visit_and_its_badge_is_expired(tmp_path, clo
     assert hits(files(kiosk), ["欧阳娜娜", "星辰量子科技", "13912345678"]) == []
 
 
+def test_a_page_that_brings_a_visit_with_its_purge_is_taken_in_stripped(kiosk, tmp_path, clock):
+    # A new kiosk (or one back from offline) catches up: one pulled page holds a visit's events
+    # and the server's purge of it. The purge found nothing stored yet; the events are stored
+    # stripped after it (the page failed whole before, and with it every later sync round).
+    [done] = sign_in_everyone(kiosk, clock, PEOPLE[:1])
+    page = kiosk.log.events(done.visit.visit_id) + [server_purge(kiosk, done.visit.visit_id)]
+    settings = Settings(data_dir=str(tmp_path / "new"), site="hq", device="k9", role="reception")
+    newcomer = Kiosk.open(settings, PreviewPrinter(tmp_path / "new-previews"), clock)
+    assert len(newcomer.log.ingest(page)) == len(page)
+    visit = newcomer.log.visit(done.visit.visit_id)
+    assert visit.purged == "all" and visit.visitor == {} and visit.state == "signed_out"
+    assert hits(files(newcomer), texts(PEOPLE[:1])) == []
+
+
 def test_a_purge_killed_half_way_leaves_the_visit_or_its_purge(kiosk, clock):
     visits = sign_in_everyone(kiosk, clock, PEOPLE[:2])
     clock.ms += 200 * DAY_MS

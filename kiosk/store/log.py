@@ -245,7 +245,8 @@ class EventLog:
             folds: dict[str, tuple[OpenFold, int]] = {}
             added = {id(e) for e in self._ingest_fit(conn, fit, now, folds)}
         self._keep(folds)  # committed: the folds may serve the next write
-        return list({id(e): e for e in events if id(e) in added}.values())  # in the order given, once each
+        # In the order given, once each, as stored (those of a purged visit stripped).
+        return list({id(e): e for e in fit if id(e) in added}.values())
 
     def _ingest_fit(self, conn: sqlite3.Connection, events: list[Event], now: int,
                     folds: dict[str, tuple[OpenFold, int]]) -> list[Event]:
@@ -415,7 +416,11 @@ class EventLog:
         with self._open_lock:
             for visit_id in visit_ids:
                 self._open.pop(visit_id, None)
-        self._materialise(conn, visit_ids)
+        # A purge may come in the same pulled page as the visit's first events: nothing of such
+        # a visit is stored yet to fold (its events are stored, stripped, after the purge).
+        held = [v for (v,) in conn.execute("SELECT DISTINCT visit_id FROM events WHERE visit_id IN"
+                                           " (SELECT value FROM json_each(?))", (json.dumps(visit_ids),))]
+        self._materialise(conn, held)
 
     def forget(self) -> None:
         """Drop every kept fold: the next write folds its visits from the log again."""
