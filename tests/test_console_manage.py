@@ -85,6 +85,9 @@ def test_a_complaint_is_followed_up_to_resolved(console):
     changes = actions(console, "complaint")
     assert [e.detail.get("status") for e in reversed(changes)] == ["in_progress", "resolved"]
     assert all(e.who == "desk" and e.target == f"A/{complaint}" for e in changes)
+    # The notes' words stay out of the append-only log (a purge could never empty them there).
+    assert [e.detail.get("note_added") for e in reversed(changes)] == [len("已致电访客"), len("已道歉并改进排班")]
+    assert not any("已致电访客" in str(e.detail) + e.reason for e in changes)
     assert desk.post(page, {"csrf": desk.csrf, "owner": "nobody-such", "status": "open"}).status_code == 422
 
 

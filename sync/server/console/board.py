@@ -87,8 +87,10 @@ async def decide(site: str, visit_id: str, request: Request,
     kind = ev.APPROVED if decision == "approve" else ev.DENIED
 
     def logged(conn, event) -> None:  # the audit entry stands or falls with the decision
-        audit.record(db, user.name, decision, now, target=f"{site}/{visit_id}", reason=note,
-                     detail={"event": event.event_id}, address=address(request), conn=conn)
+        # The note is in the decision's event, which a purge strips; the append-only log keeps
+        # only that there was one.
+        audit.record(db, user.name, decision, now, target=f"{site}/{visit_id}",
+                     detail={"event": event.event_id, "note": len(note)}, address=address(request), conn=conn)
     stored = store.append(db, site, kind, visit_id, {"by": f"{user.name} (console)"[:100], "note": note}, now,
                           unless=lambda visit: visit is None or visit.state != AWAITING_APPROVAL, also=logged)
     if stored is None:

@@ -175,8 +175,8 @@ def change(db: Database, site: str, event_id: str, who: str, now: int, *, owner:
             changes["owner"] = owner or ""
         if status != current.status:
             changes["status"] = status
-        if note:
-            changes["note"] = note
+        if note:  # the audit log says a note was added; the text stays in complaint_notes, which a
+            changes["note_added"] = len(note)  # purge can empty (the append-only log could not)
         if not changes:
             return False
         values: dict[str, Any] = {"owner": owner, "status": status, "changed_at": now}
