@@ -216,6 +216,14 @@ def test_statistics_count_what_was_pushed(lobby):
     assert sum(n for _, n in counted.by_hour) == counted.total
     hq_only = stats.statistics(db, ["hq"], today - timedelta(days=30), today)
     assert dict(hq_only.by_site) == {"hq": 3 + len(HOSTILE)}
+    # Each visit on the day and in the hour of its local sign-in time (PostgreSQL rounded a
+    # NUMERIC cast, moving visits after :30 to the next hour and after noon to the next day).
+    with db.read() as conn:
+        signed_in = [datetime.fromtimestamp(at / 1000) for (at,) in conn.execute(sa.select(register_table.c.at))]
+    assert {h: n for h, n in counted.by_hour if n} == {f"{h:02d}": sum(t.hour == h for t in signed_in)
+                                                        for h in {t.hour for t in signed_in}}
+    assert {d: n for d, n in counted.per_day if n} == {d: sum(t.date().isoformat() == d for t in signed_in)
+                                                        for d in {t.date().isoformat() for t in signed_in}}
 
 
 def test_charts_draw_every_series_and_escape_labels(lobby):

@@ -77,12 +77,12 @@ def statistics(db: Database, scope: Scope, since: date, until: date, *, others: 
         def grouped(key: sa.ColumnElement) -> list[tuple]:
             return conn.execute(sa.select(key.label("k"), sa.func.count()).where(*where).group_by("k")).all()
 
-        days = dict(grouped(sa.cast((r.at + offset) / DAY_MS, sa.BigInteger)))
+        days = dict(grouped((r.at + offset) // DAY_MS))  # integer division: PostgreSQL rounds a NUMERIC cast
         stats.by_site = _top(grouped(r.site), others)
         stats.by_department = _top(grouped(r.department), others)
         stats.by_host = _top(grouped(r.host), others)
         stats.by_type = _top(grouped(r.visitor_type), others)
-        hours = dict(grouped(sa.cast((r.at + offset) / HOUR_MS, sa.BigInteger) % 24))
+        hours = dict(grouped((r.at + offset) // HOUR_MS % 24))
         ratings = dict(grouped(r.rating))
         stats.average_stay_minutes = _minutes(conn.execute(
             sa.select(sa.func.avg(r.left_at - r.at)).where(*where, r.left_at.is_not(None), r.left_at >= r.at)).scalar())
