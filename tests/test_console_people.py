@@ -53,6 +53,11 @@ def search(browser: Browser, **typed) -> str:
     return answer.text
 
 
+def listed(server) -> list[str]:
+    """Both of the person's visits, as the erase form lists them."""
+    return [f"{site}/{visit_id}" for site, visit_id in server.person.items()]
+
+
 def entries(server, action: str) -> list[audit.Entry]:
     return audit.entries(server.app.state.db, audit.Filter(action=action))
 
@@ -75,8 +80,9 @@ def test_reception_sees_and_erases_only_its_own_sites_visits(console):
     desk = logged_in(console, "desk")
     page = search(desk, phone=PHONE)
     assert console.person["A"] in page and console.person["B"] not in page
+    # B's visit named in the form as well, as a forged form would: not erased
     erased = desk.post("/console/people/erase", {"csrf": desk.csrf, "phone": PHONE, "reason": "本人书面申请",
-                                                 "confirm": "yes"})
+                                                 "confirm": "yes", "visit": listed(console)})
     assert erased.status_code == 200 and 'id="person-erased"' in erased.text
     assert "已删除 1 条来访记录" in erased.text
     left = people.find_person(console.app.state.db, people.who(phone=PHONE))
@@ -114,10 +120,10 @@ def test_an_admin_erases_the_person_everywhere_and_no_byte_of_them_is_left(conso
     refused = boss.post("/console/people/erase", {"csrf": boss.csrf, "phone": PHONE, "reason": "本人申请"})
     assert refused.status_code == 400 and len(people.find_person(console.app.state.db, people.who(phone=PHONE))) == 2
     answer = boss.post("/console/people/erase", {"csrf": boss.csrf, "phone": PHONE, "reason": "本人申请",
-                                                 "confirm": "yes"})
+                                                 "confirm": "yes", "visit": listed(console)})
     assert answer.status_code == 200 and "已删除 2 条来访记录" in answer.text
     boss.post("/console/people/erase", {"csrf": boss.csrf, "name": NAME, "company": COMPANY, "reason": "本人申请",
-                                        "confirm": "yes"})  # nothing left to erase: found none
+                                        "confirm": "yes", "visit": listed(console)})  # nothing left to erase: found none
     db = console.app.state.db
     assert people.find_person(db, people.who(phone=PHONE)) == []
     assert people.find_person(db, people.who(name=NAME, company=COMPANY)) == []
@@ -136,6 +142,16 @@ def test_an_admin_erases_the_person_everywhere_and_no_byte_of_them_is_left(conso
         files = [p for p in (path, Path(f"{path}-wal")) if p.exists()]
         assert hits(files, [OTHER[0]])  # the search finds what is kept
         assert hits(files, [NAME, COMPANY, PHONE]) == []
+
+
+def test_only_the_visits_the_page_listed_are_erased(console):
+    """A visit of the person signed in after the page was shown is not erased unseen."""
+    boss = logged_in(console, "boss")
+    answer = boss.post("/console/people/erase", {"csrf": boss.csrf, "phone": PHONE, "reason": "本人申请",
+                                                 "confirm": "yes", "visit": [f"A/{console.person['A']}"]})
+    assert answer.status_code == 200 and "已删除 1 条来访记录" in answer.text
+    left = people.find_person(console.app.state.db, people.who(phone=PHONE))
+    assert [(v.site, v.visit_id) for v in left] == [("B", console.person["B"])]
 
 
 def test_a_post_without_the_csrf_token_is_refused(console):

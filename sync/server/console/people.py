@@ -103,8 +103,9 @@ async def export(request: Request, session: Annotated[Session, Depends(page_sess
 
 @router.post("/erase")
 async def erase(request: Request, session: Annotated[Session, Depends(page_session)]) -> Response:
-    """Erase the visits the search finds now on the account's sites, with a reason and the box
-    ticked; the audit entry is written first, so no erasure happens unrecorded."""
+    """Erase the visits the search finds now on the account's sites and the page listed (one
+    signed in since is not erased unseen), with a reason and the box ticked; the audit entry is
+    written first, so no erasure happens unrecorded."""
     fields = await posted(request, session)
     user = session.user
     sessions.may(user, *ROLES)
@@ -118,6 +119,8 @@ async def erase(request: Request, session: Annotated[Session, Depends(page_sessi
     if fields.get("confirm") != "yes":
         return _refused(request, typed, _("Tick the box to confirm the erasure."))
     _person, found = _found(request, user, typed)
+    confirmed = set((await request.form()).getlist("visit"))  # the visits the page listed when the box was ticked
+    found = [v for v in found if f"{v.site}/{v.visit_id}" in confirmed]
     db, now = request.app.state.db, request.app.state.clock()
     audit.record(db, user.name, "person_erase", now, target="person", reason=reason, detail=_logged(typed, found),
                  address=address(request))
