@@ -31,7 +31,7 @@ def _page_modules() -> list:
     """The console's other pages, those that exist in this build."""
     import importlib
     found = []
-    for name in ("board", "rollcall", "records", "reports", "complaints", "manage"):
+    for name in ("board", "rollcall", "records", "reports", "complaints", "manage", "people"):
         try:
             found.append(importlib.import_module(f"sync.server.console.{name}"))
         except ModuleNotFoundError as e:
