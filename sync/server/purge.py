@@ -11,7 +11,6 @@ secure_delete and its WAL is checkpointed and truncated; PostgreSQL's tables are
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
@@ -21,7 +20,6 @@ from kiosk.core import events as ev
 from kiosk.core import purge as core
 from kiosk.core.events import decode_data, encode_data
 from kiosk.core.visits import fold, live
-from kiosk.store.log import visit_from_json
 from sync.server import revisions, store
 from sync.server.console import followup, search_index
 from sync.server.db import Database, events, purges, retention, visits
@@ -160,33 +158,19 @@ def purge_due(db: Database, now: int, *, dry_run: bool = False) -> list[Target]:
 
 # -- a person's erasure ------------------------------------------------------------------------
 
-def _digits(text: Any) -> str:
-    return re.sub(r"\D", "", text) if isinstance(text, str) else ""
-
-
-def _same(a: Any, b: str) -> bool:
-    return isinstance(a, str) and " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
-
-
 def person_visits(db: Database, *, phone: str = "", name: str = "", company: str = "") -> list[Target]:
-    """Every visit, of every site, of the person with this phone number (digits compared), or
-    with this name at this company (case and spacing aside); not those purged already."""
-    wanted = _digits(phone)
-    if not wanted and not (name.strip() and company.strip()):
+    """Every visit, of every site, of the person with this phone number, or with this name at
+    this company, as ``kiosk-server person find`` finds them (sync.server.person: the same
+    matching, so an erasure reaches what a search showed); not those purged already."""
+    from sync.server import person  # it reads the store, which imports this module
+
+    if not phone.strip() and not (name.strip() and company.strip()):
         raise Invalid("name the person by --phone, or by --name and --company")
-    store.project_all(db)
-    found = []
+    found = person.find_person(db, person.who(phone or None, name or None, company or None))
     with db.read() as conn:
         gone = {(s, v) for s, v, scope in conn.execute(sa.select(purges.c.site, purges.c.visit_id, purges.c.scope))
                 if scope == core.ALL}
-        for site, visit_id, doc in conn.execute(sa.select(visits.c.site, visits.c.visit_id, visits.c.doc)):
-            if (site, visit_id) in gone:
-                continue
-            visitor = visit_from_json(doc).visitor
-            if (wanted and _digits(visitor.get("phone")) == wanted) or (
-                    not wanted and _same(visitor.get("name"), name) and _same(visitor.get("company"), company)):
-                found.append(Target(site, visit_id, core.ALL))
-    return found
+    return [Target(v.site, v.visit_id, core.ALL) for v in found if (v.site, v.visit_id) not in gone]
 
 
 def erase_person(db: Database, now: int, **who: str) -> list[Target]:
