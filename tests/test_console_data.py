@@ -24,7 +24,7 @@ from sync import protocol
 from sync.server import store
 from sync.server.console import charts, detail, exports, register, search_index, stats
 from sync.server.console.register import Search
-from sync.server.db import Database, register_terms, visits
+from sync.server.db import Database, register_terms, register_words, visits
 from sync.server.db import register as register_table
 from sync.server.errors import Invalid
 from tests.console_data import NEEDLE, generate
@@ -200,6 +200,11 @@ def test_the_index_follows_a_withdrawn_visit_and_a_refolded_one(lobby, server):
     with db.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(register_terms)
                             .where(register_terms.c.visit_id == visit_id)).scalar() == 0
+        # Its company, no other visit's, left the company words too: a visitor's company is
+        # personal data, not to outlive the visit in the index.
+        assert conn.execute(sa.select(sa.func.count()).select_from(register_words)
+                            .where(register_words.c.value == "腾讯")).scalar() == 0
+    assert names(register.search(db, None, Search(company="tx"))) == []
 
 
 def test_statistics_count_what_was_pushed(lobby):

@@ -91,7 +91,6 @@ def _refold(db: Database, conn: sa.Connection, site: str, visit_id: str) -> None
     """The visit's projected row, folded again from its stripped events in this transaction."""
     stored = [store._event(row) for row in conn.execute(db.prepared(store._visit_events_query),
                                                         {"site": site, "visit_ids": [visit_id]})]
-    before = search_index.indexed_words(conn, site, visit_id)
     if stored and live(stored):
         visit = fold(stored)
         conn.execute(db.prepared(store._upsert_visits), [store._visit_row(visit)])
@@ -99,7 +98,6 @@ def _refold(db: Database, conn: sa.Connection, site: str, visit_id: str) -> None
     else:
         conn.execute(visits.delete().where(visits.c.site == site, visits.c.visit_id == visit_id))
         search_index.forget(conn, site, [visit_id])
-    search_index.drop_unused_words(conn, before)
 
 
 def strip_pushed(conn: sa.Connection, site: str, rows: Mapping[str, dict[str, Any]], new: Iterable[str]) -> None:

@@ -87,26 +87,36 @@ def word_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def index_visits(conn: Connection, folded: list[Visit]) -> None:
     """Bring the index up to date with these visits of one site, just folded (in the projector's
-    transaction): every row of theirs replaced."""
+    transaction): every row of theirs replaced, and a company or host name no visit is indexed
+    under any more taken out (a withdrawn or purged visit's company is personal data)."""
     if folded:
-        forget(conn, folded[0].site, [v.visit_id for v in folded])
-        _insert(conn, folded)
+        site, ids = folded[0].site, [v.visit_id for v in folded]
+        before = _words_of(conn, site, ids)
+        _delete(conn, site, ids)
+        rows = _insert(conn, folded)
+        drop_unused_words(conn, before - {(COMPANY, r["company"]) for r in rows} - {(HOST, r["host"]) for r in rows})
 
 
 def forget(conn: Connection, site: str, visit_ids: list[str]) -> None:
-    """Take these visits of ``site`` out of the index (folded again, or every event withdrawn)."""
+    """Take these visits of ``site`` out of the index (every event withdrawn, or purged)."""
+    before = _words_of(conn, site, visit_ids)
+    _delete(conn, site, visit_ids)
+    drop_unused_words(conn, before)
+
+
+def _delete(conn: Connection, site: str, visit_ids: list[str]) -> None:
     for table in (register, register_terms):
         conn.execute(table.delete().where(table.c.site == site, table.c.visit_id.in_(visit_ids)))
 
 
-def indexed_words(conn: Connection, site: str, visit_id: str) -> list[tuple[str, str]]:
-    """The company and host this visit is indexed under, as (field, value)."""
-    row = conn.execute(sa.select(register.c.company, register.c.host)
-                       .where(register.c.site == site, register.c.visit_id == visit_id)).first()
-    return [(COMPANY, row.company), (HOST, row.host)] if row else []
+def _words_of(conn: Connection, site: str, visit_ids: list[str]) -> set[tuple[str, str]]:
+    """The companies and hosts these visits are indexed under, as (field, value)."""
+    rows = conn.execute(sa.select(register.c.company, register.c.host)
+                        .where(register.c.site == site, register.c.visit_id.in_(visit_ids))).all()
+    return {(COMPANY, r.company) for r in rows} | {(HOST, r.host) for r in rows}
 
 
-def drop_unused_words(conn: Connection, words: list[tuple[str, str]]) -> None:
+def drop_unused_words(conn: Connection, words: set[tuple[str, str]]) -> None:
     """Take out of ``register_words`` those of ``words`` no visit is indexed under any more (a
     purged visit's company is personal data: it must not outlive the visit in the index)."""
     for field, value in words:
@@ -129,7 +139,7 @@ def fill(conn: Connection) -> None:
         last = (batch[-1].site, batch[-1].visit_id)
 
 
-def _insert(conn: Connection, folded: Iterable[Visit]) -> None:
+def _insert(conn: Connection, folded: Iterable[Visit]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     terms: list[dict[str, Any]] = []
     for visit in folded:
@@ -145,3 +155,4 @@ def _insert(conn: Connection, folded: Iterable[Visit]) -> None:
     if words:  # shared with other visits: already there, most of the time
         insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
         conn.execute(insert(register_words).on_conflict_do_nothing(), words)
+    return rows
