@@ -3,9 +3,10 @@ and version, within agreement_valid_days counted from the acceptance itself (kio
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, strategies as st
 
-from kiosk.core.acceptance import DAY_MS, acceptance, relied_on, still_accepted
+from kiosk.core.acceptance import DAY_MS, acceptance, relied_on, still_accepted, validity_days
 
 NOW = 1_800_000_000_000
 SIGNED = {"version": "2026-12-01", "lang": "zh_CN", "signature": ["AAD/AA=="]}
@@ -54,3 +55,10 @@ def test_relying_on_it_keeps_the_first_acceptance_so_the_period_does_not_roll_on
 
 def test_a_malformed_reliance_stands_for_nothing():
     assert acceptance({"version": "x", "accepted_by": "earlier"}, NOW, "default", "v2") is None
+
+
+@pytest.mark.parametrize("setting, sensitive, expected", [(30, 30, 30), (365, 30, 30), (7, 30, 7), (0, 30, 0)])
+def test_an_acceptance_never_stands_past_its_signatures_retention(setting, sensitive, expected):
+    # A visit relying on an earlier acceptance says that one keeps the signature; the purge
+    # empties signatures after sensitive_retention_days, so the acceptance ends there too.
+    assert validity_days(setting, sensitive) == expected

@@ -42,6 +42,13 @@ def still_accepted(accepted: Mapping[str, Any] | None, version: str, agreement_n
             and 0 <= age < valid_days * DAY_MS)
 
 
+def validity_days(agreement_valid_days: int, sensitive_retention_days: int) -> int:
+    """How long an acceptance stands: the site's ``agreement_valid_days``, but never past the
+    time its signature is kept (``sensitive_retention_days``: the purge empties it), for a visit
+    that relies on an acceptance says the earlier one keeps the signature."""
+    return max(0, min(agreement_valid_days, sensitive_retention_days))
+
+
 def relied_on(accepted: Mapping[str, Any], version: str, lang: str) -> dict[str, Any]:
     """The new visit's ``agreement``: accepted by relying on the earlier acceptance (which keeps
     the signature), its time and visit named so that the period still runs from it."""

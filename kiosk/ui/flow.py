@@ -15,9 +15,10 @@ from kivy.logger import Logger
 
 from kiosk.core import consent
 from kiosk.core.consent import Notice
-from kiosk.core.acceptance import still_accepted
+from kiosk.core.acceptance import still_accepted, validity_days
 from kiosk.core.recognise import confirms
 from kiosk.notice_texts import load_notice
+from kiosk import retention
 from kiosk.exit_desk import CheckOut
 from kiosk.services import CheckIn, Kiosk, print_test_page
 from kiosk.telling import NOBODY, Telling, telling
@@ -286,9 +287,9 @@ class Flow:
         """A confirmed returning visitor (or an invited one, whose invitation names them and
         their phone) accepted this agreement's version lately enough (``agreement_valid_days``;
         kiosk.core.acceptance) not to be asked again."""
+        days = validity_days(self.kiosk.settings.agreement_valid_days, retention.policy(self.kiosk).sensitive_days)
         return (self.form.returning or self.form.invitation is not None) and still_accepted(
-            self.form.accepted_before, self.agreement_version(), self.agreement_name(), self.kiosk.clock(),
-            self.kiosk.settings.agreement_valid_days)
+            self.form.accepted_before, self.agreement_version(), self.agreement_name(), self.kiosk.clock(), days)
 
     def agreement_due(self) -> bool:
         """The agreement of the visitor type chosen now is neither accepted on this visit nor
