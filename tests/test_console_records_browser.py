@@ -1,6 +1,7 @@
 """The register, a visit's page, the statistics and the exports in a real browser (Debian's
 chromium, headless, through selenium) against the real server on SQLite and PostgreSQL: log in,
-find 张三 by ``zs``, open the visit, download the register as XLSX and read it back with
+find 张三 by ``zs``, open the visit, unmask its phone with a reason and find that in the audit log,
+download the register as XLSX and read it back with
 openpyxl, statistics charts drawn from 90 days of generated visits, another site's visit a 404;
 and screenshots of the register, a visit and the statistics in zh_CN, zh_TW and en under
 artifacts/console/."""
@@ -67,6 +68,24 @@ def test_find_zhang_san_by_zs_open_the_visit_and_export_xlsx(console, chrome, tm
     sheet = book.worksheets[0]
     assert [row[3].value for row in sheet.iter_rows(min_row=2)] == ["张三"]  # the search's visits only
     assert sheet.cell(row=1, column=4).value == "姓名"
+
+
+def test_unmask_a_phone_with_a_reason_and_see_it_in_the_audit_log(console, chrome):
+    add_user(console, "guard", "security")
+    visit_id, _ = console.visits["张三"]
+    log_in(chrome, console, "guard", path=f"/console/visits/A/{visit_id}")
+    wait_for(chrome, lambda d: f"/console/visits/A/{visit_id}" in d.current_url)
+    shown = chrome.find_element(By.CSS_SELECTOR, "form.unmask [data-phone]")
+    assert shown.text == "138****5678"
+    chrome.find_element(By.CSS_SELECTOR, "form.unmask input[name=reason]").send_keys("访客遗失手机，联系本人")
+    chrome.find_element(By.CSS_SELECTOR, "form.unmask button[type=submit]").click()
+    wait_for(chrome, lambda d: shown.text == "13812345678")
+    chrome.delete_all_cookies()  # the auditor, in the same browser
+    log_in(chrome, console, "audit", path="/console/audit")
+    wait_for(chrome, lambda d: d.current_url.endswith("/console/audit"))
+    log = chrome.find_element(By.TAG_NAME, "main").text
+    assert "guard" in log and "访客遗失手机，联系本人" in log and f"A/{visit_id}" in log
+    assert "13812345678" not in chrome.page_source
 
 
 def _downloaded(folder: Path, name: str) -> Path:
