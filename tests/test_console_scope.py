@@ -77,3 +77,71 @@ def test_an_account_of_all_sites_still_reads_the_audit_log(console, name):
     assert page.status_code == 200 and "desk-b" in page.text
     csv = reader.get("/console/audit.csv")
     assert csv.status_code == 200 and "desk-b" in csv.text
+
+
+# -- 2: management beyond one's sites ----------------------------------------------------------
+
+def test_a_scoped_admin_cannot_add_or_revoke_devices(console):
+    b_token = console.device("B", "desk-b1", "reception")
+    boss_a = logged_in(console, "boss-a")
+    assert refused(boss_a.get("/console/manage/devices"))
+    for site in ("B", "A"):
+        added = boss_a.post("/console/manage/devices/add", {"csrf": boss_a.csrf, "site": site, "name": "spy",
+                                                             "role": "reception"})
+        assert refused(added) and 'id="token"' not in added.text, added.text
+    assert refused(boss_a.post("/console/manage/devices/B/desk-b1/revoke", {"csrf": boss_a.csrf}))
+    kept = requests.get(f"{console.url}/v1/keys", headers=console.headers(b_token), timeout=30)
+    assert kept.status_code == 200, kept.text  # site B's desk still works
+    listed = logged_in(console, "boss").get("/console/manage/devices").text
+    assert "spy" not in listed and "desk-b1" in listed
+    assert not audit.entries(console.app.state.db, audit.Filter(action="device_add"))
+
+
+def test_a_scoped_admin_cannot_make_or_change_accounts(console):
+    boss_a = logged_in(console, "boss-a")
+    assert refused(boss_a.get("/console/manage/users"))
+    made = boss_a.post("/console/manage/users/add", {"csrf": boss_a.csrf, "name": "root", "role": "admin",
+                                                     "sites": "", "password": PASSWORD})
+    assert refused(made)
+    assert accounts.get_user(console.app.state.db, "root") is None
+    assert refused(boss_a.post("/console/manage/users/desk-b", {"csrf": boss_a.csrf, "role": "admin", "sites": ""}))
+    assert refused(boss_a.post("/console/manage/users/desk-b/remove", {"csrf": boss_a.csrf}))
+    desk_b = accounts.get_user(console.app.state.db, "desk-b")
+    assert (desk_b.role, desk_b.sites) == ("reception", ("B",))
+
+
+def test_a_scoped_admin_cannot_change_hosts_or_the_watchlist(console):
+    boss_a = logged_in(console, "boss-a")
+    for path in ("/console/manage/hosts", "/console/manage/watchlist", "/console/manage/hosts/h1"):
+        assert refused(boss_a.get(path)), path
+    assert refused(boss_a.post("/console/manage/hosts/upload", {"csrf": boss_a.csrf},
+                               files={"file": ("hr.csv", HOSTS_CSV.encode(), "text/csv")}))
+    assert refused(boss_a.post("/console/manage/hosts/h1", {"csrf": boss_a.csrf, "name": "x"}))
+    assert refused(boss_a.post("/console/manage/watchlist/add", {"csrf": boss_a.csrf, "name": "坏人",
+                                                                 "action": "block"}))
+    assert refused(boss_a.post("/console/manage/watchlist/upload", {"csrf": boss_a.csrf},
+                               files={"file": ("w.csv", WATCH_CSV.encode(), "text/csv")}))
+    assert refused(boss_a.post("/console/manage/watchlist/0123abcd/remove", {"csrf": boss_a.csrf}))
+    token = console.device("A", "k1")
+    hosts = requests.get(f"{console.url}/v1/hosts", headers=console.headers(token), timeout=30).json()["hosts"]
+    assert hosts == []
+    assert "坏人" not in logged_in(console, "boss").get("/console/manage/watchlist").text
+
+
+def test_a_scoped_admin_keeps_the_invitations_of_its_sites(console):
+    console.device("A", "k1")  # an invitation is for a site with a device
+    boss_a = logged_in(console, "boss-a")
+    start = boss_a.get("/console/manage")
+    assert start.status_code == 303 and start.headers["location"] == "/console/manage/invitations"
+    page = boss_a.get("/console/manage/invitations")
+    assert page.status_code == 200
+    offered = set(re.findall(r'href="/console/manage/(\w+)"', page.text.split('class="subnav"')[1].split("</nav>")[0]))
+    assert offered == {"invitations"}
+    made = boss_a.post("/console/manage/invitations", {"csrf": boss_a.csrf, "site": "A", "name": "陈七",
+                                                       "host": "李四", "hours": "8"})
+    assert made.status_code == 200 and 'id="made"' in made.text, made.text
+    assert boss_a.post("/console/manage/invitations", {"csrf": boss_a.csrf, "site": "B", "name": "x",
+                                                       "host": "李四"}).status_code == 404
+    everything = logged_in(console, "boss").get("/console/manage/invitations").text
+    assert set(re.findall(r'href="/console/manage/(\w+)"', everything.split('class="subnav"')[1].split("</nav>")[0])) \
+        == {"hosts", "devices", "watchlist", "invitations", "users"}
