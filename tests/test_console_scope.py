@@ -145,3 +145,15 @@ def test_a_scoped_admin_keeps_the_invitations_of_its_sites(console):
     everything = logged_in(console, "boss").get("/console/manage/invitations").text
     assert set(re.findall(r'href="/console/manage/(\w+)"', everything.split('class="subnav"')[1].split("</nav>")[0])) \
         == {"hosts", "devices", "watchlist", "invitations", "users"}
+
+
+# -- 3, 4: page titles -------------------------------------------------------------------------
+
+def test_the_invitations_title_holds_no_form_and_no_visitor(console):
+    desk = logged_in(console, "desk-a")
+    for page in (desk.get("/console/manage/invitations"),
+                 desk.post("/console/manage/invitations", {"csrf": desk.csrf, "site": "A", "name": "陈七",
+                                                           "phone": "13912345678", "host": "李四",
+                                                           "hours": "x"})):
+        assert title(page.text) == "邀请 · 访客管理控制台", title(page.text)
+        assert page.text.count('id="invite"') == 1  # the form once, in the page
