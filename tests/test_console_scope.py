@@ -157,3 +157,12 @@ def test_the_invitations_title_holds_no_form_and_no_visitor(console):
                                                            "hours": "x"})):
         assert title(page.text) == "邀请 · 访客管理控制台", title(page.text)
         assert page.text.count('id="invite"') == 1  # the form once, in the page
+
+
+def test_a_visit_page_title_has_no_name(console):
+    token = console.device("A", "desk-a1", "reception")
+    visit_id = push_signed_in(console, token, "A", "desk-a1", 1, "王芳")
+    page = logged_in(console, "boss").get(f"/console/visits/A/{visit_id}")
+    assert page.status_code == 200 and "王芳" in page.text
+    shown = title(page.text)
+    assert "王芳" not in shown and re.fullmatch(r"来访 · \d{4}-\d{2}-\d{2} · 访客管理控制台", shown), shown
