@@ -24,7 +24,8 @@ SECTIONS = (("hosts", web.N_("Hosts"), ADMIN, True), ("devices", web.N_("Devices
 
 def render(request: Request, template: str, context: Mapping[str, Any] | None = None, status: int = 200) -> Response:
     found = sessions.current(request)
-    shared = {"sections": offered(found.user) if found else [], "manage": PREFIX, "masked": masked, "done": "", "problem": ""}
+    shared = {"sections": offered(found.user) if found else [], "manage": PREFIX, "masked": masked, "done": "",
+              "problem": ""}
     return web.render(request, template, {**shared, **(context or {})}, status=status)
 
 
