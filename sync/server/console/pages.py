@@ -119,7 +119,7 @@ def switch_language(to: str = "", next: str = "") -> Response:
 @router.get("/")
 def start(user: PageUser) -> Response:
     """Each role's first page."""
-    first = next((item.path for item in web.NAV if user.role in item.roles), f"{web.PREFIX}/audit")
+    first = next((item.path for item in web.NAV if item.offered_to(user)), f"{web.PREFIX}/account")
     return RedirectResponse(first, status_code=303)
 
 
@@ -138,6 +138,7 @@ def _audit_filter(who: str, action: str, target: str, since: str, until: str, be
 def audit_page(request: Request, user: PageUser, who: str = "", action: str = "", target: str = "",
                since: str = "", until: str = "", before: str = "") -> Response:
     sessions.may(user, *AUDIT_ROLES)
+    sessions.every_site(user, "the audit log")  # its entries have no site to keep a scoped account to
     chosen = _audit_filter(who, action, target, since, until, before)
     rows = audit.entries(request.app.state.db, chosen)
     audit.record(request.app.state.db, user.name, "audit_view", _now(request), address=address(request),
@@ -153,6 +154,7 @@ def audit_page(request: Request, user: PageUser, who: str = "", action: str = ""
 def audit_csv(request: Request, user: PageUser, who: str = "", action: str = "", target: str = "",
               since: str = "", until: str = "") -> Response:
     sessions.may(user, *AUDIT_ROLES)
+    sessions.every_site(user, "the audit log")  # its entries have no site to keep a scoped account to
     db = request.app.state.db
     rows = audit.entries(db, _audit_filter(who, action, target, since, until, ""), limit=None)
     audit.record(db, user.name, "audit_export", _now(request), address=address(request), detail={"rows": len(rows)})

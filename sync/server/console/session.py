@@ -188,6 +188,14 @@ def may(user: User, *roles: str) -> None:
         raise Forbidden("your role may not do this")
 
 
+def every_site(user: User, what: str) -> None:
+    """Refuse (403) an account kept to some sites a page that reaches every site (``what``):
+    its site scope could not hold there."""
+    if user.sites is not None:
+        raise Forbidden(f"{what} covers every site: only an account of all sites may use it, "
+                        "and yours is kept to some")
+
+
 def visible_site(user: User, site: str) -> str:
     """``site`` when the user may see it; 404 otherwise, so another site's visits cannot even be
     told to exist."""

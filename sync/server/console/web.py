@@ -142,6 +142,10 @@ class NavItem:
     path: str
     label: str  # the msgid, translated where it is shown
     roles: tuple[str, ...]
+    all_sites: bool = False  # offered only to accounts of all sites (the page reaches every site)
+
+    def offered_to(self, user) -> bool:
+        return user.role in self.roles and (not self.all_sites or user.sites is None)
 
 
 def N_(text: str) -> str:
@@ -167,7 +171,7 @@ ACTION_LABELS = {"login": N_("Logged in"), "login_failed": N_("Wrong password"),
 NAV: list[NavItem] = [
     NavItem(f"{PREFIX}/board", N_("Live board"), ("admin", "security", "reception")),
     NavItem(f"{PREFIX}/rollcall", N_("Roll call"), ("admin", "security", "reception")),
-    NavItem(f"{PREFIX}/audit", N_("Audit log"), ("admin", "auditor")),
+    NavItem(f"{PREFIX}/audit", N_("Audit log"), ("admin", "auditor"), all_sites=True),
 ]
 
 

@@ -1,9 +1,10 @@
 """The management pages (README, "The web console"): hosts (the directory: CSV upload, edit one),
 devices (add, showing the token once; revoke; last seen), the watchlist (list, add, remove,
-CSV import), invitations (create, resend, cancel) and console users. Admins manage everything;
-reception manages the invitations of their sites. Each page reuses what the ``kiosk-server``
-commands and the API do (sync.server.auth, store, invitations; kiosk.hostcsv, kiosk.watchcsv),
-and every change is written to the audit log."""
+CSV import), invitations (create, resend, cancel) and console users. Admins of all sites manage
+everything; admins kept to some sites and reception manage the invitations of their sites (the
+rest reaches every site). Each page reuses what the ``kiosk-server`` commands and the API do
+(sync.server.auth, store, invitations; kiosk.hostcsv, kiosk.watchcsv), and every change is
+written to the audit log."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from sync.server.console import web
 from sync.server.console.accounts import User
-from sync.server.console.manage import devices, hosts, invites, users, watch
-from sync.server.console.manage.common import ADMIN, MANAGE_ROLES, PREFIX
+from sync.server.console.manage import common, devices, hosts, invites, users, watch
+from sync.server.console.manage.common import MANAGE_ROLES, PREFIX
 from sync.server.console.session import page_user
+from sync.server.errors import Forbidden
 
 router = APIRouter(include_in_schema=False)
 for _part in (hosts, devices, watch, invites, users):
@@ -33,6 +35,9 @@ web.ACTION_LABELS.update({
 
 @router.get(PREFIX)
 def start(user: Annotated[User, Depends(page_user)]) -> Response:
-    """Admins start at the hosts, reception at the invitations."""
-    first = "hosts" if user.role in ADMIN else "invitations"
-    return RedirectResponse(f"{PREFIX}/{first}", status_code=303)
+    """Each account at the first section it may open (admins of all sites the hosts; admins of
+    some sites and reception the invitations)."""
+    offered = common.offered(user)
+    if not offered:
+        raise Forbidden("your role may not do this")
+    return RedirectResponse(f"{PREFIX}/{offered[0][0]}", status_code=303)

@@ -14,19 +14,32 @@ from sync.server.console.pages import address, masked
 PREFIX = f"{web.PREFIX}/manage"
 ADMIN = ("admin",)
 MANAGE_ROLES = ("admin", "reception")
-# The sub-menu: (path under PREFIX, label, roles).
-SECTIONS = (("hosts", web.N_("Hosts"), ADMIN), ("devices", web.N_("Devices"), ADMIN),
-            ("watchlist", web.N_("Watchlist"), ADMIN), ("invitations", web.N_("Invitations"), MANAGE_ROLES),
-            ("users", web.N_("Users"), ADMIN))
+# The sub-menu: (path under PREFIX, label, roles, for accounts of all sites only). Hosts, the
+# watchlist, devices and users reach every site (one directory, one watchlist; a device or an
+# account of any site), so an admin kept to some sites must not change them.
+SECTIONS = (("hosts", web.N_("Hosts"), ADMIN, True), ("devices", web.N_("Devices"), ADMIN, True),
+            ("watchlist", web.N_("Watchlist"), ADMIN, True),
+            ("invitations", web.N_("Invitations"), MANAGE_ROLES, False), ("users", web.N_("Users"), ADMIN, True))
 
 
 def render(request: Request, template: str, context: Mapping[str, Any] | None = None, status: int = 200) -> Response:
-    shared = {"sections": SECTIONS, "manage": PREFIX, "masked": masked, "done": "", "problem": ""}
+    found = sessions.current(request)
+    shared = {"sections": offered(found.user) if found else [], "manage": PREFIX, "masked": masked, "done": "",
+              "problem": ""}
     return web.render(request, template, {**shared, **(context or {})}, status=status)
 
 
 def admin_only(user: User) -> None:
+    """An admin of all sites: what these pages change (hosts, devices, the watchlist, accounts)
+    reaches every site, so a scoped admin would act beyond their sites (403)."""
     sessions.may(user, *ADMIN)
+    sessions.every_site(user, "this management page")
+
+
+def offered(user: User) -> list[tuple[str, str]]:
+    """The sub-menu's (path, label) the user may open."""
+    return [(path, label) for path, label, roles, all_sites in SECTIONS
+            if user.role in roles and (not all_sites or user.sites is None)]
 
 
 def logged(request: Request, user: User, what: str, target: str = "", /, *, conn=None, **detail: Any) -> None:
