@@ -6,6 +6,7 @@ under artifacts/console/."""
 from __future__ import annotations
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
@@ -36,9 +37,20 @@ def find(driver, server, phone: str) -> None:
 
 
 def submit(driver, selector: str) -> None:
-    page = driver.find_element(By.TAG_NAME, "html")
-    driver.find_element(By.CSS_SELECTOR, selector).click()
-    WebDriverWait(driver, WAIT_S).until(staleness_of(page))
+    """Click ``selector`` and wait for the page it answers with. On a loaded machine the page may
+    still be settling from the step before (a node found a moment earlier no longer belongs to
+    the document): then find it again in the document as it is now."""
+    for attempt in range(3):
+        page = driver.find_element(By.TAG_NAME, "html")
+        try:
+            driver.find_element(By.CSS_SELECTOR, selector).click()
+        except (StaleElementReferenceException, WebDriverException) as e:
+            if attempt == 2 or ("belong to the document" not in str(e) and not isinstance(
+                    e, StaleElementReferenceException)):
+                raise
+            continue
+        WebDriverWait(driver, WAIT_S).until(staleness_of(page))
+        return
 
 
 def test_an_admin_finds_and_erases_a_person_and_the_kiosks_forget_them(console, chrome):
