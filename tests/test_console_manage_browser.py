@@ -12,6 +12,7 @@ import pytest
 import requests
 from selenium.webdriver.common.by import By
 from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from kiosk.errors import InvitationRefused
@@ -41,7 +42,11 @@ def logged_in(driver, server, name: str, path: str) -> None:
 
 
 def submit(driver, form_selector: str) -> None:
+    """Post the form and wait for the page that answers it (else, on a loaded machine, the next
+    step's page load can be overtaken by this answer arriving late)."""
+    page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, f"{form_selector} button[type=submit]").click()
+    WebDriverWait(driver, WAIT_S).until(staleness_of(page))
 
 
 def test_a_complaint_from_open_to_resolved(console, chrome):
