@@ -124,6 +124,21 @@ def test_host_csv_upload_tells_the_bad_line(console):
     assert entry.detail == {"hosts": 2}
 
 
+def test_watchlist_csv_upload_and_a_bad_one_refused_in_words(console):
+    boss = logged_in(console, "boss")
+    page = "/console/manage/watchlist/upload"
+    nothing = boss.post(page, {"csrf": boss.csrf}, files={"file": ("", b"", "text/csv")})
+    assert nothing.status_code == 422 and "choose a CSV file" in nothing.text
+    bad = boss.post(page, {"csrf": boss.csrf}, files={"file": ("list.csv", "姓名,动作\n,拦截\n".encode(), "text/csv")})
+    assert bad.status_code == 422 and "list.csv" in bad.text and "/tmp" not in bad.text, bad.text
+    good = boss.post(page, {"csrf": boss.csrf},
+                     files={"file": ("list.csv", "name,action\n黑名单甲,block\n".encode(), "text/csv")})
+    assert good.status_code == 303
+    assert "黑名单甲" in boss.get("/console/manage/watchlist").text
+    [entry] = actions(console, "watchlist_upload")
+    assert entry.detail == {"entries": 1}
+
+
 def test_device_added_and_revoked(console):
     boss = logged_in(console, "boss")
     added = boss.post("/console/manage/devices/add", {"csrf": boss.csrf, "site": "A", "name": "lobby-2",

@@ -6,25 +6,20 @@ number, and an edit keeps them as they are."""
 from __future__ import annotations
 
 import dataclasses
-import tempfile
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from starlette.datastructures import UploadFile
 
-from kiosk.errors import KioskError
 from kiosk.hostcsv import ALIAS_SEPARATORS, read_hosts_csv
 from sync.server import store
-from sync.server.console.manage.common import PREFIX, admin_only, back, logged, render
+from sync.server.console.manage.common import PREFIX, Refused, admin_only, back, logged, render, uploaded_csv
 from sync.server.console.pages import masked, posted
 from sync.server.console.session import Session, page_session, page_user
 from sync.server.console.accounts import User
 from sync.server.errors import Invalid, NotFound
 
 router = APIRouter(prefix=f"{PREFIX}/hosts", include_in_schema=False)
-MAX_UPLOAD = 2 * 1024 * 1024
 EDITED = ("name", "english_name", "department", "email", "phone", "language")
 
 
@@ -44,23 +39,14 @@ def _page(request: Request, problem: str, done: str = "", status: int = 200) -> 
 async def upload(request: Request, session: Annotated[Session, Depends(page_session)]) -> Response:
     await posted(request, session)
     admin_only(session.user)
-    sent = (await request.form()).get("file")
-    if not isinstance(sent, UploadFile) or not sent.filename:
-        return _page(request, "choose a CSV file to upload", status=422)
-    data = await sent.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        return _page(request, f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB", status=422)
     plain_http = request.app.state.plain_http
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / (Path(sent.filename).name or "hosts.csv")  # the messages name the file as uploaded
-        path.write_bytes(data)
-        try:
-            directory = store.checked_hosts((dataclasses.asdict(h) for h in read_hosts_csv(path, plain_http)),
-                                            plain_http)
-        except (KioskError, Invalid) as e:
-            return _page(request, str(e).replace(str(Path(folder)) + "/", ""), status=422)
+    try:
+        name, directory = await uploaded_csv(request, lambda path: store.checked_hosts(
+            (dataclasses.asdict(h) for h in read_hosts_csv(path, plain_http)), plain_http))
+    except Refused as e:
+        return _page(request, str(e), status=422)
     store.replace_hosts(request.app.state.db, directory)
-    logged(request, session.user, "hosts_upload", sent.filename[:200], hosts=len(directory))
+    logged(request, session.user, "hosts_upload", name[:200], hosts=len(directory))
     return back("hosts", "uploaded")
 
 

@@ -5,22 +5,18 @@ watchlist import`` reads one). Each change replaces the stored list whole
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from starlette.datastructures import UploadFile
 
 from kiosk.core.watchlist import APPROVE, BLOCK
-from kiosk.errors import KioskError, ValidationError
+from kiosk.errors import ValidationError
 from kiosk.hostcsv import ALIAS_SEPARATORS
 from kiosk.watchcsv import read_watchlist_csv, shown, watch_entry
 from sync.server import store
 from sync.server.console.accounts import User
-from sync.server.console.manage.common import PREFIX, admin_only, back, logged, render
-from sync.server.console.manage.hosts import MAX_UPLOAD
+from sync.server.console.manage.common import PREFIX, Refused, admin_only, back, logged, render, uploaded_csv
 from sync.server.console.pages import posted
 from sync.server.console.session import Session, page_session, page_user
 from sync.server.errors import NotFound
@@ -77,21 +73,12 @@ async def remove(entry_id: str, request: Request, session: Annotated[Session, De
 async def upload(request: Request, session: Annotated[Session, Depends(page_session)]) -> Response:
     await posted(request, session)
     admin_only(session.user)
-    sent = (await request.form()).get("file")
-    if not isinstance(sent, UploadFile) or not sent.filename:
-        return _page(request, "choose a CSV file to upload", status=422)
-    data = await sent.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        return _page(request, f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB", status=422)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / (Path(sent.filename).name or "watchlist.csv")
-        path.write_bytes(data)
-        try:
-            entries = read_watchlist_csv(path)
-        except KioskError as e:
-            return _page(request, str(e).replace(str(Path(folder)) + "/", ""), status=422)
+    try:
+        name, entries = await uploaded_csv(request, read_watchlist_csv)
+    except Refused as e:
+        return _page(request, str(e), status=422)
     _replace(request, entries)
-    logged(request, session.user, "watchlist_upload", sent.filename[:200], entries=len(entries))
+    logged(request, session.user, "watchlist_upload", name[:200], entries=len(entries))
     return back("watchlist", "uploaded")
 
 
